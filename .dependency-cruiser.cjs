@@ -1,0 +1,52 @@
+/** Architecture rules (DESIGN.md §3): data flows adapter → http → core → store/p2p, never back up. */
+const IO = '^(node:)?(fs|net|http|https|http2|dgram|child_process|worker_threads|cluster|dns|tls|readline)(/|$)'
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'protocol-is-pure',
+      comment: 'protocol/ does no I/O and depends on nothing of ours outside itself',
+      severity: 'error',
+      from: { path: '^protocol/' },
+      to: { pathNot: ['^protocol/', '^node_modules/(zod|canonicalize|tweetnacl|@libp2p/(crypto|peer-id))/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'protocol-no-io-builtins',
+      severity: 'error',
+      from: { path: '^protocol/' },
+      to: { dependencyTypes: ['core'], path: IO },
+    },
+    {
+      name: 'core-only-interfaces',
+      comment: 'node/core sees the world through its interfaces only',
+      severity: 'error',
+      from: { path: '^node/core/' },
+      to: { pathNot: ['^node/core/', '^protocol/', '^node_modules/zod/'] },
+    },
+    {
+      name: 'no-upward-flow',
+      comment: 'store and p2p never import http, cli or adapters; core never imports the layers around it',
+      severity: 'error',
+      from: { path: '^node/(store|p2p)/' },
+      to: { path: '^(node/(http|cli)|adapters)/' },
+    },
+    {
+      name: 'http-not-cli',
+      severity: 'error',
+      from: { path: '^node/http/' },
+      to: { path: '^node/cli/' },
+    },
+    {
+      name: 'library-not-tests',
+      severity: 'error',
+      from: { path: '^(protocol|node|adapters)/' },
+      to: { path: '^test/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+  },
+}

@@ -1,0 +1,85 @@
+// Authority to take over an origin (invariant 4): a quorum of its partners' signed down-votes for
+// one epoch under one terms hash, or the origin's own signed takeover request.
+import { fail, ok, type Result } from './errors.js'
+import { Authority, Certificate, type DownVote } from './schemas/control.js'
+import type { Terms } from './schemas/agreement.js'
+import type { ShopId } from './schemas/primitives.js'
+import type { Signed } from './schemas/signed.js'
+import { termsHash, verifyDocument } from './sign.js'
+import { formatZodError } from './validate.js'
+
+function checkVote(vote: DownVote, origin: ShopId, epoch: number, hash: string, terms: Terms): string | null {
+  if (vote.origin !== origin) return `votes for ${vote.origin}, not ${origin}`
+  if (vote.epoch !== epoch) return `votes for epoch ${vote.epoch}, not ${epoch}`
+  if (vote.terms !== hash) return 'votes under other terms'
+  if (!terms.parties.includes(vote.voter)) return `${vote.voter} is not a party`
+  if (vote.voter === origin) return 'the origin cannot vote itself down'
+  return null
+}
+
+/** Collects the valid, distinct votes for (origin, epoch) and certifies once they reach quorum. */
+export function buildCertificate(
+  terms: Terms,
+  origin: ShopId,
+  epoch: number,
+  votes: readonly Signed<DownVote>[],
+): Result<Certificate> {
+  const hash = termsHash(terms)
+  const byVoter = new Map<ShopId, Signed<DownVote>>()
+  for (const vote of votes) {
+    const verified = verifyDocument('down-vote', vote)
+    if (!verified.ok) continue
+    if (checkVote(verified.value.body, origin, epoch, hash, terms) !== null) continue
+    if (!byVoter.has(verified.value.body.voter)) byVoter.set(verified.value.body.voter, verified.value)
+  }
+  if (byVoter.size < terms.quorum)
+    return fail('below-quorum', `${byVoter.size} valid votes for ${origin} at epoch ${epoch}; quorum is ${terms.quorum}`)
+  const chosen = [...byVoter.values()].sort((a, b) => (a.body.voter < b.body.voter ? -1 : 1)).slice(0, terms.quorum)
+  return ok({ origin, terms: hash, epoch, votes: chosen })
+}
+
+export function verifyCertificate(raw: unknown, terms: Terms): Result<Certificate> {
+  const parsed = Certificate.safeParse(raw)
+  if (!parsed.success) return fail('invalid', `certificate: ${formatZodError(parsed.error)}`)
+  const cert = parsed.data
+  const hash = termsHash(terms)
+  if (cert.terms !== hash) return fail('terms', 'certificate is under other terms')
+  if (!terms.parties.includes(cert.origin)) return fail('not-a-party', `origin ${cert.origin} is not a party`)
+  const voters = new Set<ShopId>()
+  for (const [i, vote] of cert.votes.entries()) {
+    const verified = verifyDocument('down-vote', vote)
+    if (!verified.ok) return fail(verified.error.code, `certificate.votes.${i}: ${verified.error.message}`)
+    const problem = checkVote(verified.value.body, cert.origin, cert.epoch, hash, terms)
+    if (problem) return fail(problem.includes('party') ? 'not-a-party' : 'invalid', `certificate.votes.${i}: ${problem}`)
+    if (voters.has(verified.value.body.voter)) return fail('invalid', `certificate.votes.${i}: ${verified.value.body.voter} voted twice`)
+    voters.add(verified.value.body.voter)
+  }
+  if (voters.size < terms.quorum) return fail('below-quorum', `${voters.size} votes; quorum is ${terms.quorum}`)
+  return ok(cert)
+}
+
+/**
+ * Checks authority for taking `origin` over at a new epoch. `currentEpoch` is the highest epoch we
+ * know for the origin: authority for it or anything older is stale (fencing, invariant 5).
+ */
+export function verifyAuthority(raw: unknown, terms: Terms, currentEpoch: number): Result<{ origin: ShopId; epoch: number }> {
+  const parsed = Authority.safeParse(raw)
+  if (!parsed.success) return fail('invalid', `authority: ${formatZodError(parsed.error)}`)
+  let origin: ShopId
+  let epoch: number
+  if (parsed.data.kind === 'certificate') {
+    const cert = verifyCertificate(parsed.data.certificate, terms)
+    if (!cert.ok) return cert
+    origin = cert.value.origin
+    epoch = cert.value.epoch
+  } else {
+    const request = verifyDocument('takeover-request', parsed.data.request)
+    if (!request.ok) return request
+    if (request.value.body.terms !== termsHash(terms)) return fail('terms', 'takeover request is under other terms')
+    if (!terms.parties.includes(request.value.body.origin)) return fail('not-a-party', 'requesting origin is not a party')
+    origin = request.value.body.origin
+    epoch = request.value.body.epoch
+  }
+  if (epoch <= currentEpoch) return fail('stale', `epoch ${epoch} is not above the current epoch ${currentEpoch}`)
+  return ok({ origin, epoch })
+}

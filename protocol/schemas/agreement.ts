@@ -1,0 +1,128 @@
+import { z } from 'zod'
+import { LIMITS, PROTOCOL_VERSION } from '../limits.js'
+import { Currency, DurationMs, Hash, Id, Money, PartySignature, ShopId, TimeMs } from './primitives.js'
+
+/** One shop's sku that the federation covers, with the cap on keys any one partner may hold. */
+export const SkuTerms = z.strictObject({
+  shop: ShopId,
+  sku: Id,
+  /** Most keys of this sku one holder may have consigned and not yet delivered or returned. */
+  allotmentCap: z.number().int().nonnegative().max(LIMITS.maxKeysPerAllotment * 100),
+  /** Value of one key, used in settlement when a partner delivers it. */
+  unitValue: Money,
+})
+export type SkuTerms = z.infer<typeof SkuTerms>
+
+/**
+ * Timings in ms. The rule `takeoverDelayMs >= leaseTtlMs + maxClockSkewMs + maxMessageDelayMs`
+ * guarantees that an origin which lost its lease has fenced itself before partners may deliver.
+ */
+export const Timing = z.strictObject({
+  heartbeatMs: DurationMs.min(10),
+  suspectAfterMs: DurationMs,
+  leaseTtlMs: DurationMs,
+  maxClockSkewMs: DurationMs,
+  maxMessageDelayMs: DurationMs,
+  takeoverDelayMs: DurationMs,
+  /** How long a paid order may wait before a partner fulfils it. */
+  graceMs: DurationMs,
+  /** How long each lower-ranked partner waits per rank before claiming. */
+  claimTimeoutMs: DurationMs.min(1),
+})
+export type Timing = z.infer<typeof Timing>
+
+export const OutageLimits = z.strictObject({
+  maxOrdersPerOutage: z.number().int().nonnegative().max(10_000_000),
+  maxValuePerOutage: Money,
+  maxOrdersPerHour: z.number().int().nonnegative().max(10_000_000),
+  maxValuePerHour: Money,
+})
+export type OutageLimits = z.infer<typeof OutageLimits>
+
+export const Fee = z.strictObject({
+  bps: z.number().int().nonnegative().max(LIMITS.maxFeeBps),
+  fixed: Money,
+})
+export type Fee = z.infer<typeof Fee>
+
+export const SettlementTerms = z.strictObject({
+  currency: Currency,
+  periodMs: DurationMs.min(60_000),
+  settleThreshold: Money,
+  creditLimit: Money,
+})
+export type SettlementTerms = z.infer<typeof SettlementTerms>
+
+/** Smallest quorum that keeps invariant 4: never one partner alone, always a majority of partners. */
+export function minimumQuorum(partyCount: number): number {
+  const partnersOfAnOrigin = partyCount - 1
+  return Math.max(2, Math.floor(partnersOfAnOrigin / 2) + 1)
+}
+
+const TermsShape = z.strictObject({
+  protocol: z.literal(PROTOCOL_VERSION),
+  /** Name of this federation's agreement; revisions keep it. */
+  id: Id,
+  revision: z.number().int().min(1),
+  /** Hash of the terms this revision replaces, null for the first. */
+  supersedes: Hash.nullable(),
+  /** Sorted, distinct. */
+  parties: z.array(ShopId).min(2).max(LIMITS.maxParties),
+  skus: z.array(SkuTerms).max(LIMITS.maxSkus),
+  /** Down-votes from an origin's partners needed to certify it down. */
+  quorum: z.number().int().min(2).max(LIMITS.maxParties),
+  timing: Timing,
+  limits: OutageLimits,
+  fee: Fee,
+  settlement: SettlementTerms,
+  createdAt: TimeMs,
+  expiresAt: TimeMs,
+})
+
+/** The mutual-aid terms every party signs; every record refers to their hash. */
+export const Terms = TermsShape.superRefine((terms, ctx) => {
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message })
+  const sorted = [...terms.parties].sort()
+  if (new Set(terms.parties).size !== terms.parties.length) issue(['parties'], 'must be distinct')
+  else if (sorted.some((p, i) => p !== terms.parties[i])) issue(['parties'], 'must be sorted')
+  const partnerCount = terms.parties.length - 1
+  if (terms.quorum < minimumQuorum(terms.parties.length))
+    issue(['quorum'], `must be at least ${minimumQuorum(terms.parties.length)} (a majority of an origin's partners, never one)`)
+  if (terms.quorum > partnerCount) issue(['quorum'], `cannot exceed the ${partnerCount} partners of an origin`)
+  const t = terms.timing
+  if (t.takeoverDelayMs < t.leaseTtlMs + t.maxClockSkewMs + t.maxMessageDelayMs)
+    issue(['timing', 'takeoverDelayMs'], 'must be >= leaseTtlMs + maxClockSkewMs + maxMessageDelayMs')
+  if (t.suspectAfterMs <= t.heartbeatMs) issue(['timing', 'suspectAfterMs'], 'must exceed heartbeatMs')
+  if (t.leaseTtlMs <= t.heartbeatMs) issue(['timing', 'leaseTtlMs'], 'must exceed heartbeatMs')
+  const currency = terms.settlement.currency
+  const money: [string[], { currency: string }][] = [
+    [['limits', 'maxValuePerOutage'], terms.limits.maxValuePerOutage],
+    [['limits', 'maxValuePerHour'], terms.limits.maxValuePerHour],
+    [['fee', 'fixed'], terms.fee.fixed],
+    [['settlement', 'settleThreshold'], terms.settlement.settleThreshold],
+    [['settlement', 'creditLimit'], terms.settlement.creditLimit],
+  ]
+  for (const [path, m] of money) if (m.currency !== currency) issue(path, `must be in ${currency}`)
+  if (terms.settlement.creditLimit.minorUnits <= terms.settlement.settleThreshold.minorUnits)
+    issue(['settlement', 'creditLimit'], 'must exceed settleThreshold')
+  if (terms.expiresAt <= terms.createdAt) issue(['expiresAt'], 'must be later than createdAt')
+  if ((terms.revision === 1) !== (terms.supersedes === null))
+    issue(['supersedes'], 'must be null exactly when revision is 1')
+  const parties = new Set(terms.parties)
+  const seen = new Set<string>()
+  terms.skus.forEach((s, i) => {
+    if (!parties.has(s.shop)) issue(['skus', i, 'shop'], 'must be a party')
+    const key = `${s.shop}\n${s.sku}`
+    if (seen.has(key)) issue(['skus', i, 'sku'], 'is listed twice for this shop')
+    seen.add(key)
+  })
+})
+export type Terms = z.infer<typeof Terms>
+
+/** Terms plus the signatures of the parties; in force once every party has signed. */
+export const Agreement = z.strictObject({
+  terms: Terms,
+  signatures: z.array(PartySignature).max(LIMITS.maxParties),
+})
+export type Agreement = z.infer<typeof Agreement>

@@ -1,0 +1,44 @@
+// Frames on the two libp2p protocols. Every frame is one canonical JSON document, length-prefixed
+// by the transport and never larger than LIMITS.maxFrameBytes.
+import { z } from 'zod'
+import { LIMITS } from '../limits.js'
+import {
+  Certificate,
+  SignedClaim,
+  SignedDownVote,
+  SignedFeedAck,
+  SignedHeartbeat,
+  SignedLeaseGrant,
+  SignedTakeoverRequest,
+} from './control.js'
+import { FeedEntries, ForkProof } from './feed.js'
+import { Seq, ShopId, Text } from './primitives.js'
+
+export const FEED_PROTOCOL = '/standin/feed/1'
+export const CONTROL_PROTOCOL = '/standin/control/1'
+
+export const FeedMessage = z.discriminatedUnion('type', [
+  /** Ask for `author`'s entries with seq > afterSeq. */
+  z.strictObject({
+    type: z.literal('feed.get'),
+    author: ShopId,
+    afterSeq: Seq,
+    limit: z.number().int().min(1).max(LIMITS.maxEntriesPerResponse),
+  }),
+  /** Entries in seq order: an answer to feed.get, or a live push. */
+  z.strictObject({ type: z.literal('feed.entries'), author: ShopId, entries: FeedEntries }),
+  z.strictObject({ type: z.literal('feed.ack'), ack: SignedFeedAck }),
+  z.strictObject({ type: z.literal('feed.fork'), proof: ForkProof }),
+  z.strictObject({ type: z.literal('feed.error'), reason: Text }),
+])
+export type FeedMessage = z.infer<typeof FeedMessage>
+
+export const ControlMessage = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('heartbeat'), heartbeat: SignedHeartbeat }),
+  z.strictObject({ type: z.literal('lease'), lease: SignedLeaseGrant }),
+  z.strictObject({ type: z.literal('down-vote'), vote: SignedDownVote }),
+  z.strictObject({ type: z.literal('certificate'), certificate: Certificate }),
+  z.strictObject({ type: z.literal('takeover.request'), request: SignedTakeoverRequest }),
+  z.strictObject({ type: z.literal('claim'), claim: SignedClaim }),
+])
+export type ControlMessage = z.infer<typeof ControlMessage>

@@ -1,0 +1,108 @@
+// Multi-recipient sealing: encrypt once with secretbox under a fresh data key, box the data key to
+// each recipient with an X25519 shared key precomputed once per pair (box.before: ≈40× faster).
+// Sealed boxes travel inside signed documents: verify the signature before calling open.
+import nacl from 'tweetnacl'
+import type { z } from 'zod'
+import { canonicalBytes, fromBase64url, fromUtf8, toBase64url } from './encoding.js'
+import { assert, fail, ok, type Result } from './errors.js'
+import type { BoxKeyPair } from './identity.js'
+import { LIMITS } from './limits.js'
+import type { ShopId } from './schemas/primitives.js'
+import type { SealedBox } from './schemas/sealed.js'
+import { formatZodError } from './validate.js'
+
+/** Source of randomness, injected so sealing is deterministic under a seeded simulator. */
+export type RandomBytes = (byteLength: number) => Uint8Array
+
+export interface Recipient {
+  readonly id: ShopId
+  readonly boxKey: Uint8Array
+}
+
+const MAX_SHARED_KEYS = 4_096
+const sharedKeys = new Map<string, Uint8Array>()
+
+function sharedKey(theirPublic: Uint8Array, ours: BoxKeyPair): Uint8Array {
+  const cacheKey = `${toBase64url(theirPublic)}|${toBase64url(ours.publicKey)}`
+  const cached = sharedKeys.get(cacheKey)
+  if (cached) return cached
+  const key = nacl.box.before(theirPublic, ours.secretKey)
+  if (sharedKeys.size >= MAX_SHARED_KEYS) sharedKeys.clear()
+  sharedKeys.set(cacheKey, key)
+  return key
+}
+
+export function seal(
+  plaintext: Uint8Array,
+  recipients: readonly Recipient[],
+  sender: BoxKeyPair,
+  random: RandomBytes,
+): SealedBox {
+  assert(recipients.length >= 1 && recipients.length <= LIMITS.maxRecipients, 'recipient count out of range')
+  assert(new Set(recipients.map((r) => r.id)).size === recipients.length, 'recipients must be distinct')
+  const dataKey = random(nacl.secretbox.keyLength)
+  const nonce = random(nacl.secretbox.nonceLength)
+  const ciphertext = nacl.secretbox(plaintext, nonce, dataKey)
+  const keys = recipients.map((r) => {
+    const keyNonce = random(nacl.box.nonceLength)
+    const boxed = nacl.box.after(dataKey, keyNonce, sharedKey(r.boxKey, sender))
+    return { to: r.id, nonce: toBase64url(keyNonce), box: toBase64url(boxed) }
+  })
+  dataKey.fill(0)
+  const box: SealedBox = {
+    alg: 'x25519-xsalsa20-poly1305/1',
+    sender: toBase64url(sender.publicKey),
+    nonce: toBase64url(nonce),
+    ciphertext: toBase64url(ciphertext),
+    keys,
+  }
+  assert(box.ciphertext.length <= LIMITS.maxSealedChars, 'sealed plaintext exceeds LIMITS.maxSealedChars')
+  return box
+}
+
+/** Opens a box addressed to `me`. Fails (never throws) on a box not for us or any tampering. */
+export function openSealed(box: SealedBox, me: ShopId, mine: BoxKeyPair): Result<Uint8Array> {
+  const entry = box.keys.find((k) => k.to === me)
+  if (!entry) return fail('cannot-open', `sealed box is not addressed to ${me}`)
+  try {
+    const key = sharedKey(fromBase64url(box.sender), mine)
+    const dataKey = nacl.box.open.after(fromBase64url(entry.box), fromBase64url(entry.nonce), key)
+    if (!dataKey) return fail('cannot-open', 'data key does not authenticate')
+    const plaintext = nacl.secretbox.open(fromBase64url(box.ciphertext), fromBase64url(box.nonce), dataKey)
+    dataKey.fill(0)
+    if (!plaintext) return fail('cannot-open', 'ciphertext does not authenticate')
+    return ok(plaintext)
+  } catch (error) {
+    return fail('cannot-open', `malformed sealed box: ${(error as Error).message}`)
+  }
+}
+
+/** Seals the canonical JSON of a value. */
+export function sealJson(
+  value: unknown,
+  recipients: readonly Recipient[],
+  sender: BoxKeyPair,
+  random: RandomBytes,
+): SealedBox {
+  return seal(canonicalBytes(value), recipients, sender, random)
+}
+
+/** Opens a box and parses its JSON with `schema`. */
+export function openJson<S extends z.ZodType>(
+  box: SealedBox,
+  me: ShopId,
+  mine: BoxKeyPair,
+  schema: S,
+): Result<z.infer<S>> {
+  const opened = openSealed(box, me, mine)
+  if (!opened.ok) return opened
+  let json: unknown
+  try {
+    json = JSON.parse(fromUtf8(opened.value))
+  } catch {
+    return fail('invalid', 'sealed plaintext is not UTF-8 JSON')
+  }
+  const parsed = schema.safeParse(json)
+  if (!parsed.success) return fail('invalid', `sealed plaintext: ${formatZodError(parsed.error)}`)
+  return ok(parsed.data)
+}

@@ -1,0 +1,19 @@
+// `npm run bench -- <name>` runs one benchmark; without a name it lists them. Benchmarks print
+// their figures and the machine; results are recorded in test/bench/RESULTS.md.
+import '../../node/polyfills.js'
+import { machineLine } from './machine.js'
+
+type Bench = () => Promise<void>
+const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
+  protocol: () => import('./protocol.js'),
+}
+
+const name = process.argv[2]
+if (!name || !(name in BENCHES)) {
+  console.log(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}>`)
+  process.exitCode = name ? 2 : 0
+} else {
+  console.log(machineLine())
+  const bench = await (BENCHES[name] as () => Promise<{ run: Bench }>)()
+  await bench.run()
+}
