@@ -1,0 +1,52 @@
+// What the outer layers (http, cli) may ask of a running engine. The http layer depends on this
+// interface only, so it can be tested against a fake engine and wired to the real one in one place.
+import type {
+  AdapterOrder,
+  CancelledBody,
+  DeliveredBody,
+  EscrowListReply,
+  EscrowReply,
+  FeedHeadView,
+  IdentityReply,
+  PartnerStatus,
+  PlatformHealth,
+  ShopId,
+  SubmitOrdersReply,
+  TombstoneReply,
+} from '../../protocol/index.js'
+import type { z } from 'zod'
+
+export interface EscrowApi {
+  /** Resolves once the orders are durable (synced) in our own feed; rejects on conflicting ids. */
+  submitOrders(orders: readonly AdapterOrder[]): Promise<SubmitOrdersReply>
+  markDelivered(items: DeliveredBody['orders']): Promise<TombstoneReply>
+  markCancelled(items: CancelledBody['orders']): Promise<TombstoneReply>
+  reportPlatformHealth(platform: PlatformHealth, detail?: string): void
+}
+
+export interface AdminApi {
+  identity(): IdentityReply
+  partners(): PartnerStatus[]
+  escrow(): Promise<EscrowReply>
+  listEscrow(origin: ShopId, after: string | undefined, limit: number): Promise<z.infer<typeof EscrowListReply>>
+  feeds(): FeedHeadView[]
+  /** Resolves true once every partner acknowledged our feed up to `seq`, false after `timeoutMs`. */
+  waitForAcks(seq: number, timeoutMs: number): Promise<boolean>
+  /** Readiness: store open, agreement in force, transport started. */
+  ready(): boolean
+}
+
+export interface NodeApi extends EscrowApi, AdminApi {}
+
+/** An order id that exists with a different body: the adapter must not reuse ids. */
+export class ConflictError extends Error {
+  readonly code = 'conflict'
+  constructor(readonly orders: readonly string[]) {
+    super(`order ids already escrowed with different content: ${orders.slice(0, 5).join(', ')}`)
+  }
+}
+
+/** The node cannot accept the request now (no agreement in force, queue full): retry later. */
+export class UnavailableError extends Error {
+  readonly code = 'unavailable'
+}

@@ -1,0 +1,104 @@
+// The engine's only windows on the world (DESIGN.md §3). Live nodes pass real implementations
+// (node/store, node/p2p, node/http, system clock and crypto randomness); the simulator passes
+// deterministic ones, so many engines run in one process from one seed.
+import type { ControlMessage, FeedMessage, PlatformHealth, ShopId } from '../../protocol/index.js'
+
+export interface TimerHandle {
+  readonly id: number
+}
+
+export interface Clock {
+  /** ms since the Unix epoch. */
+  now(): number
+  setTimer(delayMs: number, callback: () => void): TimerHandle
+  clearTimer(handle: TimerHandle): void
+}
+
+export interface Rng {
+  bytes(byteLength: number): Uint8Array
+}
+
+export interface Logger {
+  debug(fields: Record<string, unknown>, message: string): void
+  info(fields: Record<string, unknown>, message: string): void
+  warn(fields: Record<string, unknown>, message: string): void
+  error(fields: Record<string, unknown>, message: string): void
+}
+
+// ---- Store: a key-value store of JSON values in named sections, with atomic batches ----
+
+export type Section =
+  | 'meta' // small singletons: our feed head, epoch, fence
+  | 'entries' // every feed entry we hold (ours and partners'), key author!seq
+  | 'heads' // verified head per author
+  | 'orders' // escrowed orders, key origin!order
+  | 'acks' // highest seq of our feed each partner acknowledged
+  | 'agreements' // terms hash → agreement
+  | 'cards' // shop id → signed shop card
+  | 'forks' // author → fork proof
+  | 'incidents'
+  | 'allotments'
+  | 'keys'
+  | 'ledger'
+
+export type StoreOp =
+  | { readonly type: 'put'; readonly section: Section; readonly key: string; readonly value: unknown }
+  | { readonly type: 'del'; readonly section: Section; readonly key: string }
+
+export interface RangeOptions {
+  readonly gt?: string
+  readonly gte?: string
+  readonly lt?: string
+  readonly lte?: string
+  readonly limit?: number
+  readonly reverse?: boolean
+}
+
+export interface Store {
+  get<T = unknown>(section: Section, key: string): Promise<T | undefined>
+  /** Atomic. `sync: true` before anything is acknowledged to anyone (invariant 2). */
+  write(ops: readonly StoreOp[], options: { readonly sync: boolean }): Promise<void>
+  range<T = unknown>(section: Section, options: RangeOptions): AsyncIterable<[string, T]>
+  close(): Promise<void>
+}
+
+// ---- Transport: authenticated messages to and from partners ----
+
+export type Protocol = 'feed' | 'control'
+export type WireMessage<P extends Protocol> = P extends 'feed' ? FeedMessage : ControlMessage
+
+export interface InboundHandler {
+  /** `from` is the authenticated remote shop; the message already passed its wire schema. */
+  onFeedMessage(from: ShopId, message: FeedMessage): void
+  onControlMessage(from: ShopId, message: ControlMessage): void
+  onPeerConnected(peer: ShopId): void
+  onPeerDisconnected(peer: ShopId): void
+}
+
+export interface Transport {
+  /** Queues a message; false when the peer is unreachable or its queue is full (caller retries later). */
+  send(peer: ShopId, protocol: 'feed', message: FeedMessage): boolean
+  send(peer: ShopId, protocol: 'control', message: ControlMessage): boolean
+  isConnected(peer: ShopId): boolean
+  setHandler(handler: InboundHandler): void
+}
+
+// ---- Adapter: what the engine asks of the shop software ----
+
+export interface Adapter {
+  /** Stop (true) or resume (false) delivering escrowed orders in the shop itself (fencing). */
+  setFenced(fenced: boolean): Promise<void>
+}
+
+export interface MailMessage {
+  readonly to: string
+  readonly subject: string
+  readonly text: string
+  readonly html?: string
+}
+
+export interface Mailer {
+  send(message: MailMessage): Promise<void>
+}
+
+export type { PlatformHealth }

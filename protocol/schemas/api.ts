@@ -1,0 +1,126 @@
+// Bodies and replies of the node's HTTP API (adapter ingress and admin). Defined here, once, so
+// the node, the adapter client library and the OpenAPI document all share them.
+import { z } from 'zod'
+import { LIMITS } from '../limits.js'
+import { FeedHead, PlatformHealth } from './control.js'
+import { Hash, Id, Money, ShopId, Text, TimeMs } from './primitives.js'
+import { BuyerContact } from './records.js'
+
+/** Most orders (or tombstones) one adapter request may carry. */
+export const MAX_ORDERS_PER_REQUEST = 1_000
+
+export const AdapterOrder = z.strictObject({
+  order: Id,
+  sku: Id,
+  qty: z.number().int().min(1).max(LIMITS.maxOrderQty),
+  amount: Money,
+  paidAt: TimeMs,
+  buyer: BuyerContact,
+  /** The secret the shop gave the buyer at checkout; the node keeps only its verifier. */
+  claimSecret: z.string().min(1).max(128),
+})
+export type AdapterOrder = z.infer<typeof AdapterOrder>
+
+const distinctOrders = (items: { order: string }[]) => new Set(items.map((i) => i.order)).size === items.length
+
+export const SubmitOrdersBody = z.strictObject({
+  orders: z.array(AdapterOrder).min(1).max(MAX_ORDERS_PER_REQUEST).refine(distinctOrders, 'order ids must be distinct'),
+})
+export type SubmitOrdersBody = z.infer<typeof SubmitOrdersBody>
+
+export const SubmitOrdersReply = z.strictObject({
+  /** Orders newly escrowed, durable at this node when the reply is sent. */
+  accepted: z.number().int().nonnegative(),
+  /** Orders already escrowed with the same content (idempotent retries). */
+  duplicates: z.number().int().nonnegative(),
+  /** Seq of our feed entry that holds the last accepted order (0 when none was new). */
+  seq: z.number().int().nonnegative(),
+})
+export type SubmitOrdersReply = z.infer<typeof SubmitOrdersReply>
+
+export const DeliveredBody = z.strictObject({
+  orders: z.array(z.strictObject({ order: Id, time: TimeMs })).min(1).max(MAX_ORDERS_PER_REQUEST).refine(distinctOrders, 'order ids must be distinct'),
+})
+export type DeliveredBody = z.infer<typeof DeliveredBody>
+
+export const CancelledBody = z.strictObject({
+  orders: z.array(z.strictObject({ order: Id, reason: Text })).min(1).max(MAX_ORDERS_PER_REQUEST).refine(distinctOrders, 'order ids must be distinct'),
+})
+export type CancelledBody = z.infer<typeof CancelledBody>
+
+export const TombstoneReply = z.strictObject({
+  updated: z.number().int().nonnegative(),
+  /** Ids this node never escrowed (nothing was written for them). */
+  unknown: z.array(Id),
+  seq: z.number().int().nonnegative(),
+})
+export type TombstoneReply = z.infer<typeof TombstoneReply>
+
+export const HealthBody = z.strictObject({ platform: PlatformHealth, detail: Text.optional() })
+export type HealthBody = z.infer<typeof HealthBody>
+
+export const ErrorReply = z.strictObject({ error: z.string(), message: z.string() })
+
+// ---- admin ----
+
+export const IdentityReply = z.strictObject({
+  id: ShopId,
+  name: z.string(),
+  boxKey: z.string(),
+  addrs: z.array(z.string()),
+  terms: Hash.nullable(),
+})
+export type IdentityReply = z.infer<typeof IdentityReply>
+
+export const PartnerStatus = z.strictObject({
+  id: ShopId,
+  name: z.string(),
+  connected: z.boolean(),
+  lastHeartbeatAt: TimeMs.nullable(),
+  platform: PlatformHealth,
+  /** Highest seq of our feed this partner acknowledged as durable. */
+  ackedSeq: z.number().int().nonnegative(),
+  /** What we hold of this partner's feed. */
+  theirHead: FeedHead,
+  quarantined: z.boolean(),
+})
+export type PartnerStatus = z.infer<typeof PartnerStatus>
+
+export const PartnersReply = z.strictObject({ partners: z.array(PartnerStatus) })
+
+export const EscrowSummary = z.strictObject({
+  origin: ShopId,
+  pending: z.number().int().nonnegative(),
+  delivered: z.number().int().nonnegative(),
+  cancelled: z.number().int().nonnegative(),
+})
+export const EscrowReply = z.strictObject({ ownSeq: z.number().int().nonnegative(), escrow: z.array(EscrowSummary) })
+export type EscrowReply = z.infer<typeof EscrowReply>
+
+export const EscrowOrderView = z.strictObject({
+  origin: ShopId,
+  order: Id,
+  sku: Id,
+  qty: z.number().int(),
+  amount: Money,
+  paidAt: TimeMs,
+  buyer: BuyerContact,
+  state: z.enum(['escrowed', 'claimed', 'reserved', 'delivered', 'cancelled']),
+  seq: z.number().int(),
+})
+export type EscrowOrderView = z.infer<typeof EscrowOrderView>
+
+export const EscrowListQuery = z.strictObject({
+  after: Id.optional(),
+  limit: z.coerce.number().int().min(1).max(1_000).default(100),
+})
+export const EscrowListReply = z.strictObject({ orders: z.array(EscrowOrderView), next: Id.nullable() })
+
+export const FeedHeadView = z.strictObject({
+  author: ShopId,
+  seq: z.number().int().nonnegative(),
+  hash: Hash.nullable(),
+  verified: z.boolean(),
+})
+export const FeedsReply = z.strictObject({ feeds: z.array(FeedHeadView) })
+export type FeedHeadView = z.infer<typeof FeedHeadView>
