@@ -32,8 +32,18 @@ export interface AdminApi {
   feeds(): FeedHeadView[]
   /** Resolves true once every partner acknowledged our feed up to `seq`, false after `timeoutMs`. */
   waitForAcks(seq: number, timeoutMs: number): Promise<boolean>
+  /** Re-verifies every stored entry of `author`'s feed from seq 1: signatures and chain. */
+  verifyFeed(author: ShopId): Promise<FeedVerification>
   /** Readiness: store open, agreement in force, transport started. */
   ready(): boolean
+}
+
+export interface FeedVerification {
+  readonly verified: boolean
+  readonly entries: number
+  readonly seq: number
+  readonly hash: string | null
+  readonly error?: string
 }
 
 export interface NodeApi extends EscrowApi, AdminApi {}

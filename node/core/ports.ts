@@ -56,6 +56,7 @@ export interface RangeOptions {
 
 export interface Store {
   get<T = unknown>(section: Section, key: string): Promise<T | undefined>
+  getMany<T = unknown>(section: Section, keys: readonly string[]): Promise<(T | undefined)[]>
   /** Atomic. `sync: true` before anything is acknowledged to anyone (invariant 2). */
   write(ops: readonly StoreOp[], options: { readonly sync: boolean }): Promise<void>
   range<T = unknown>(section: Section, options: RangeOptions): AsyncIterable<[string, T]>

@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
 import { FeedHead, PlatformHealth } from './control.js'
-import { Hash, Id, Money, ShopId, Text, TimeMs } from './primitives.js'
+import { Hash, Id, Money, Seq, ShopId, Text, TimeMs } from './primitives.js'
 import { BuyerContact } from './records.js'
 
 /** Most orders (or tombstones) one adapter request may carry. */
@@ -124,3 +124,23 @@ export const FeedHeadView = z.strictObject({
 })
 export const FeedsReply = z.strictObject({ feeds: z.array(FeedHeadView) })
 export type FeedHeadView = z.infer<typeof FeedHeadView>
+
+export const OkReply = z.strictObject({ ok: z.literal(true) })
+
+/** Longest an admin may hold a request open waiting for partner acknowledgements. */
+export const MAX_ACK_WAIT_MS = 60_000
+
+export const AcksWaitQuery = z.strictObject({
+  seq: z.coerce.number().pipe(Seq),
+  timeoutMs: z.coerce.number().int().min(0).max(MAX_ACK_WAIT_MS).default(10_000),
+})
+export const AcksWaitReply = z.strictObject({ acked: z.boolean() })
+
+export const FeedVerificationReply = z.strictObject({
+  verified: z.boolean(),
+  entries: z.number().int().nonnegative(),
+  seq: z.number().int().nonnegative(),
+  hash: Hash.nullable(),
+  error: z.string().optional(),
+})
+export type FeedVerificationReply = z.infer<typeof FeedVerificationReply>

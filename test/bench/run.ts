@@ -3,9 +3,10 @@
 import '../../node/polyfills.js'
 import { machineLine } from './machine.js'
 
-type Bench = () => Promise<void>
+type Bench = (args: string[]) => Promise<void>
 const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   protocol: () => import('./protocol.js'),
+  escrow: () => import('./escrow.js'),
 }
 
 const name = process.argv[2]
@@ -15,5 +16,5 @@ if (!name || !(name in BENCHES)) {
 } else {
   console.log(machineLine())
   const bench = await (BENCHES[name] as () => Promise<{ run: Bench }>)()
-  await bench.run()
+  await bench.run(process.argv.slice(3))
 }

@@ -1,0 +1,60 @@
+// `standin` — the operator's command. Every subcommand validates its arguments with a protocol
+// schema and prints a clear error (exit 2) instead of a stack trace.
+import '../polyfills.js'
+import { Command, CommanderError } from 'commander'
+import { accept, invite, join, listTerms, showTerms } from './federation-commands.js'
+import { init, run, status } from './local-commands.js'
+
+const DEFAULT_DIR = process.env.STANDIN_DIR ?? '.standin'
+
+function program(): Command {
+  const cli = new Command('standin').description('Standin: mutual-aid failover for card shops').exitOverride()
+  const dirOption = ['-d, --dir <path>', 'data directory of this node', DEFAULT_DIR] as const
+
+  cli.command('init').description('create a node: identity, config, data directory')
+    .option(...dirOption)
+    .requiredOption('-n, --name <name>', 'shop name shown to partners and buyers')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--p2p-port <port>', 'libp2p TCP port', '4001')
+    .option('--http-port <port>', 'HTTP port (adapter, admin, claim page)', '8080')
+    .option('--public-url <url>', 'base URL buyers reach (default http://host:http-port)')
+    .action((o) => console.log(init(o)))
+
+  cli.command('invite').description('print a signed invite token with this shop\'s card and addresses')
+    .option(...dirOption)
+    .action((o) => console.log(invite(o.dir)))
+
+  cli.command('join').description('import partners\' invite tokens and propose terms (prints a terms token)')
+    .argument('<tokens...>', 'invite or terms tokens of the other parties')
+    .option(...dirOption)
+    .option('--preset <preset>', 'timings: local (one machine) or standard', 'standard')
+    .option('--id <id>', 'name of the agreement', 'standin-federation')
+    .option('--terms-file <path>', 'JSON object overriding any terms field')
+    .action((tokens: string[], o) => console.log(join({ dir: o.dir, tokens, preset: o.preset, id: o.id, termsFile: o.termsFile })))
+
+  const terms = cli.command('terms').description('list, show and accept mutual-aid terms')
+  terms.command('list').option(...dirOption).action((o) => console.log(listTerms(o.dir)))
+  terms.command('show').argument('<hash>', 'terms hash or a prefix of it').option(...dirOption).action((hash: string, o) => console.log(showTerms(o.dir, hash)))
+  terms.command('accept').argument('<token>', 'terms token from another party').option(...dirOption)
+    .action((token: string, o) => {
+      const result = accept(o.dir, token)
+      console.error(result.missing.length === 0 ? `terms ${result.hash.slice(0, 12)} are signed by every party and in force` : `signed; still waiting for ${result.missing.length} part${result.missing.length === 1 ? 'y' : 'ies'}`)
+      console.log(result.token)
+    })
+
+  cli.command('run').description('run the node until SIGTERM').option(...dirOption).action(async (o) => run(o.dir))
+
+  cli.command('status').description('partners and escrow of the running node')
+    .option(...dirOption)
+    .option('--json', 'machine-readable output')
+    .action(async (o) => console.log(await status(o.dir, Boolean(o.json))))
+  return cli
+}
+
+try {
+  await program().parseAsync(process.argv)
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2)
+  console.error(`standin: ${(error as Error).message}`)
+  process.exit(2)
+}

@@ -1,0 +1,154 @@
+// Our own feed with group commit: callers queue records (and store ops that must commit with
+// them); whenever no append is in flight, everything queued becomes one or more signed entries
+// written in ONE synced batch. One signature and one fsync per batch is how escrow gets fast.
+import {
+  appendEntry,
+  assert,
+  type BoxKeyPair,
+  type FeedEntry,
+  type FeedRecord,
+  type FeedState,
+  headAfter,
+  type Identity,
+  LIMITS,
+  type Recipient,
+} from '../../protocol/index.js'
+import { UnavailableError } from './api.js'
+import { META, seqKey } from './keys.js'
+import type { Clock, Rng, Store, StoreOp } from './ports.js'
+
+export interface FeedWriterDeps {
+  readonly identity: Identity
+  readonly box: BoxKeyPair
+  readonly store: Store
+  readonly clock: Clock
+  readonly rng: Rng
+  readonly termsHash: () => string
+  /** Who can open the sealed part of our entries: us and every partner with a known box key. */
+  readonly recipients: () => readonly Recipient[]
+  readonly onAppended: (entries: readonly FeedEntry[]) => void
+}
+
+export interface FeedWriterLimits {
+  readonly maxRecordsPerEntry: number
+  readonly maxEntriesPerFlush: number
+  readonly maxQueuedRecords: number
+}
+
+export const DEFAULT_FEED_WRITER_LIMITS: FeedWriterLimits = {
+  maxRecordsPerEntry: 1_000,
+  maxEntriesPerFlush: 16,
+  maxQueuedRecords: 100_000,
+}
+
+interface Pending {
+  readonly clear: readonly FeedRecord[]
+  readonly sealed: readonly FeedRecord[]
+  readonly opsFor: (seq: number) => readonly StoreOp[]
+  readonly resolve: (seq: number) => void
+  readonly reject: (error: Error) => void
+}
+
+export class FeedWriter {
+  private head: FeedState
+  private readonly queue: Pending[] = []
+  private queuedRecords = 0
+  private flushing = false
+
+  constructor(
+    private readonly deps: FeedWriterDeps,
+    private readonly limits: FeedWriterLimits = DEFAULT_FEED_WRITER_LIMITS,
+  ) {
+    assert(limits.maxRecordsPerEntry <= LIMITS.maxRecordsPerEntry, 'entry record limit above the protocol limit')
+    this.head = { author: deps.identity.id, seq: 0, hash: null }
+  }
+
+  async load(): Promise<void> {
+    const stored = await this.deps.store.get<{ seq: number; hash: string | null }>('meta', META.ownHead)
+    if (stored) this.head = { author: this.deps.identity.id, seq: stored.seq, hash: stored.hash }
+  }
+
+  get state(): FeedState {
+    return this.head
+  }
+
+  /**
+   * Resolves with the seq of the entry that holds the records, once it is durable. `opsFor` gives
+   * the store ops that must commit atomically with the entry, once its seq is known.
+   */
+  append(clear: readonly FeedRecord[], sealed: readonly FeedRecord[], opsFor: (seq: number) => readonly StoreOp[] = () => []): Promise<number> {
+    const count = clear.length + sealed.length
+    assert(count > 0, 'append needs at least one record')
+    assert(clear.length <= this.limits.maxRecordsPerEntry && sealed.length <= this.limits.maxRecordsPerEntry, 'one append must fit one entry')
+    if (this.queuedRecords + count > this.limits.maxQueuedRecords)
+      return Promise.reject(new UnavailableError(`feed queue full (${this.queuedRecords} records waiting); retry shortly`))
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ clear, sealed, opsFor, resolve, reject })
+      this.queuedRecords += count
+      void this.flush()
+    })
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return
+    this.flushing = true
+    try {
+      while (this.queue.length > 0) await this.flushOnce()
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  private async flushOnce(): Promise<void> {
+    const entries: FeedEntry[] = []
+    const ops: StoreOp[] = []
+    const settled: { pending: Pending; seq: number }[] = []
+    let head = this.head
+    while (this.queue.length > 0 && entries.length < this.limits.maxEntriesPerFlush) {
+      const clear: FeedRecord[] = []
+      const sealed: FeedRecord[] = []
+      const members: Pending[] = []
+      while (this.queue.length > 0) {
+        const next = this.queue[0] as Pending
+        const fitsClear = clear.length + next.clear.length <= this.limits.maxRecordsPerEntry
+        const fitsSealed = sealed.length + next.sealed.length <= this.limits.maxRecordsPerEntry
+        if (members.length > 0 && !(fitsClear && fitsSealed)) break
+        this.queue.shift()
+        clear.push(...next.clear)
+        sealed.push(...next.sealed)
+        members.push(next)
+      }
+      const entry = appendEntry({
+        identity: this.deps.identity,
+        head,
+        time: this.deps.clock.now(),
+        terms: this.deps.termsHash(),
+        records: clear,
+        sealed: sealed.length > 0 ? { records: sealed, recipients: this.deps.recipients(), sender: this.deps.box, random: (n) => this.deps.rng.bytes(n) } : undefined,
+      })
+      head = headAfter(entry)
+      entries.push(entry)
+      ops.push({ type: 'put', section: 'entries', key: seqKey(head.author, head.seq), value: entry })
+      for (const m of members) {
+        ops.push(...m.opsFor(head.seq))
+        settled.push({ pending: m, seq: head.seq })
+      }
+    }
+    ops.push({ type: 'put', section: 'meta', key: META.ownHead, value: { seq: head.seq, hash: head.hash } })
+    try {
+      await this.deps.store.write(ops, { sync: true })
+    } catch (error) {
+      for (const { pending } of settled) pending.reject(error as Error)
+      this.releaseCounts(settled)
+      return
+    }
+    this.head = head
+    this.releaseCounts(settled)
+    for (const { pending, seq } of settled) pending.resolve(seq)
+    this.deps.onAppended(entries)
+  }
+
+  private releaseCounts(settled: readonly { pending: Pending }[]): void {
+    for (const { pending } of settled) this.queuedRecords -= pending.clear.length + pending.sealed.length
+  }
+}

@@ -1,0 +1,367 @@
+// Feed replication (/standin/feed/1). Outbound: push our entries to each partner in order with a
+// bounded window of unacknowledged entries, resend from the last ack after silence or reconnect.
+// Inbound: verify signature → chain → open → schema, store in one synced batch, then ack.
+import {
+  classifyEntry,
+  type FeedEntry,
+  type FeedMessage,
+  type FeedState,
+  headAfter,
+  type Identity,
+  LIMITS,
+  type ShopId,
+  signDocument,
+  verifyDocument,
+  verifyEntry,
+  verifyForkProof,
+  readRecords,
+  type BoxKeyPair,
+} from '../../protocol/index.js'
+import type { FeedVerification } from './api.js'
+import type { Escrow, OrderRow } from './escrow.js'
+import type { EventSink } from './events.js'
+import { seqKey } from './keys.js'
+import type { Clock, Logger, Store, StoreOp, Transport } from './ports.js'
+
+export interface ReplicationLimits {
+  /** Entries sent to one partner and not yet acknowledged. */
+  readonly maxUnackedEntries: number
+  /** Approximate bytes of entries in one feed.entries frame (well under the frame limit). */
+  readonly maxFrameEntryBytes: number
+  /** Resend from the last ack when a partner has been silent this long with entries outstanding. */
+  readonly resendAfterMs: number
+  /** Our recent entries kept in memory for pushing without a store read. */
+  readonly recentEntries: number
+}
+
+export const DEFAULT_REPLICATION_LIMITS: ReplicationLimits = {
+  maxUnackedEntries: 64,
+  maxFrameEntryBytes: 1024 * 1024,
+  resendAfterMs: 1_000,
+  recentEntries: 256,
+}
+
+interface Outbound {
+  acked: number
+  sentUpTo: number
+  lastProgressAt: number
+}
+
+export interface ReplicationDeps {
+  readonly identity: Identity
+  readonly box: BoxKeyPair
+  readonly store: Store
+  readonly transport: Transport
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly emit: EventSink
+  readonly escrow: Escrow
+  readonly partners: () => readonly ShopId[]
+  readonly knownTerms: (hash: string) => boolean
+  readonly ownHead: () => FeedState
+}
+
+type Sized = { entry: FeedEntry; bytes: number }
+
+export class Replication {
+  private readonly outbound = new Map<ShopId, Outbound>()
+  private readonly heads = new Map<ShopId, FeedState>()
+  private readonly quarantined = new Set<ShopId>()
+  private readonly recent = new Map<number, Sized>()
+  /** Inbound work per author runs one message at a time, in arrival order. */
+  private readonly inboundChains = new Map<ShopId, Promise<void>>()
+  private readonly ackWaiters: { seq: number; resolve: (ok: boolean) => void }[] = []
+
+  constructor(
+    private readonly deps: ReplicationDeps,
+    private readonly limits: ReplicationLimits = DEFAULT_REPLICATION_LIMITS,
+  ) {}
+
+  async load(): Promise<void> {
+    const now = this.deps.clock.now()
+    for (const partner of this.deps.partners()) {
+      const acked = (await this.deps.store.get<number>('acks', partner)) ?? 0
+      this.outbound.set(partner, { acked, sentUpTo: acked, lastProgressAt: now })
+      const head = await this.deps.store.get<{ seq: number; hash: string | null }>('heads', partner)
+      this.heads.set(partner, { author: partner, seq: head?.seq ?? 0, hash: head?.hash ?? null })
+      if (await this.deps.store.get('forks', partner)) this.quarantined.add(partner)
+    }
+  }
+
+  headOf(author: ShopId): FeedState {
+    return this.heads.get(author) ?? { author, seq: 0, hash: null }
+  }
+
+  ackedBy(partner: ShopId): number {
+    return this.outbound.get(partner)?.acked ?? 0
+  }
+
+  isQuarantined(author: ShopId): boolean {
+    return this.quarantined.has(author)
+  }
+
+  // ---- outbound ----
+
+  onOwnAppended(entries: readonly FeedEntry[]): void {
+    for (const entry of entries) {
+      this.recent.set(entry.body.seq, { entry, bytes: JSON.stringify(entry).length })
+      this.recent.delete(entry.body.seq - this.limits.recentEntries)
+    }
+    for (const partner of this.deps.partners()) void this.pump(partner)
+  }
+
+  onConnected(partner: ShopId): void {
+    const out = this.outbound.get(partner)
+    if (!out) return
+    out.sentUpTo = out.acked // whatever was in flight on the old connection may be gone
+    out.lastProgressAt = this.deps.clock.now()
+    void this.pump(partner)
+    this.requestCatchUp(partner, partner)
+  }
+
+  /** Called every tick: resend to partners that went quiet with entries outstanding. */
+  tick(): void {
+    const now = this.deps.clock.now()
+    const head = this.deps.ownHead().seq
+    for (const [partner, out] of this.outbound) {
+      if (out.acked < head && now - out.lastProgressAt >= this.limits.resendAfterMs) {
+        out.sentUpTo = out.acked
+        out.lastProgressAt = now
+        void this.pump(partner)
+      }
+    }
+  }
+
+  private async pump(partner: ShopId): Promise<void> {
+    const out = this.outbound.get(partner)
+    if (!out || !this.deps.transport.isConnected(partner)) return
+    const head = this.deps.ownHead().seq
+    while (out.sentUpTo < head && out.sentUpTo - out.acked < this.limits.maxUnackedEntries) {
+      const from = out.sentUpTo + 1
+      const windowEnd = Math.min(head, out.acked + this.limits.maxUnackedEntries)
+      const batch = await this.entriesFrom(this.deps.identity.id, from, windowEnd)
+      if (batch.length === 0) return
+      if (out.sentUpTo !== from - 1) return // another pump moved on while we read
+      const sent = this.deps.transport.send(partner, 'feed', { type: 'feed.entries', author: this.deps.identity.id, entries: batch })
+      if (!sent) return
+      out.sentUpTo = from - 1 + batch.length
+    }
+  }
+
+  /** Entries of `author` from seq `from` to `to`, cut to one frame's worth of bytes. */
+  private async entriesFrom(author: ShopId, from: number, to: number): Promise<FeedEntry[]> {
+    const out: FeedEntry[] = []
+    let bytes = 0
+    for (let seq = from; seq <= to && out.length < LIMITS.maxEntriesPerResponse; seq++) {
+      let sized = author === this.deps.identity.id ? this.recent.get(seq) : undefined
+      if (!sized) {
+        const entry = await this.deps.store.get<FeedEntry>('entries', seqKey(author, seq))
+        if (!entry) break
+        sized = { entry, bytes: JSON.stringify(entry).length }
+      }
+      if (out.length > 0 && bytes + sized.bytes > this.limits.maxFrameEntryBytes) break
+      out.push(sized.entry)
+      bytes += sized.bytes
+    }
+    return out
+  }
+
+  private requestCatchUp(peer: ShopId, author: ShopId): void {
+    const head = this.headOf(author)
+    this.deps.transport.send(peer, 'feed', { type: 'feed.get', author, afterSeq: head.seq, limit: LIMITS.maxEntriesPerResponse })
+  }
+
+  waitForAcks(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.allAcked(seq)) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const waiter = { seq, resolve }
+      this.ackWaiters.push(waiter)
+      this.deps.clock.setTimer(timeoutMs, () => {
+        const i = this.ackWaiters.indexOf(waiter)
+        if (i >= 0) {
+          this.ackWaiters.splice(i, 1)
+          resolve(false)
+        }
+      })
+    })
+  }
+
+  private allAcked(seq: number): boolean {
+    for (const partner of this.deps.partners()) if (this.ackedBy(partner) < seq) return false
+    return true
+  }
+
+  /** Walks the stored chain of `author` from seq 1 to the head we hold, verifying every link. */
+  async verifyHeld(author: ShopId): Promise<FeedVerification> {
+    const target = author === this.deps.identity.id ? this.deps.ownHead() : this.heads.get(author)
+    if (!target) return { verified: false, entries: 0, seq: 0, hash: null, error: 'not a feed we hold' }
+    let head: FeedState = { author, seq: 0, hash: null }
+    for await (const [, raw] of this.deps.store.range<unknown>('entries', { gt: seqKey(author, 0), lte: seqKey(author, target.seq) })) {
+      const verified = verifyEntry(raw)
+      const placed = verified.ok ? classifyEntry(head, verified.value) : verified
+      if (!placed.ok) return { verified: false, entries: head.seq, seq: head.seq, hash: head.hash, error: placed.error.message }
+      if (placed.value.kind !== 'next') return { verified: false, entries: head.seq, seq: head.seq, hash: head.hash, error: `entry after seq ${head.seq} is a ${placed.value.kind}` }
+      head = placed.value.head
+    }
+    const complete = head.seq === target.seq && head.hash === target.hash
+    return { verified: complete, entries: head.seq, seq: head.seq, hash: head.hash, ...(complete ? {} : { error: `chain ends at seq ${head.seq}, head is ${target.seq}` }) }
+  }
+
+  // ---- inbound ----
+
+  onMessage(from: ShopId, message: FeedMessage): void {
+    switch (message.type) {
+      case 'feed.entries': {
+        const author = message.author
+        const previous = this.inboundChains.get(author) ?? Promise.resolve()
+        const next = previous.then(() => this.receiveEntries(from, author, message.entries)).catch((error: unknown) => {
+          this.deps.logger.error({ from, author, err: String(error) }, 'storing entries failed')
+        })
+        this.inboundChains.set(author, next)
+        return
+      }
+      case 'feed.get':
+        void this.serve(from, message.author, message.afterSeq, message.limit)
+        return
+      case 'feed.ack':
+        void this.receiveAck(from, message.ack)
+        return
+      case 'feed.fork':
+        void this.receiveForkProof(from, message.proof)
+        return
+      case 'feed.error':
+        this.deps.logger.warn({ from, reason: message.reason }, 'partner reported a feed error')
+        return
+    }
+  }
+
+  private reject(from: ShopId, author: ShopId, code: string, reason: string): void {
+    this.deps.logger.warn({ from, author, code, reason }, 'rejected feed entry')
+    this.deps.emit(this.deps.clock.now(), { kind: 'entry-rejected', author, from, code, reason })
+  }
+
+  private async receiveEntries(from: ShopId, author: ShopId, raw: readonly unknown[]): Promise<void> {
+    const me = this.deps.identity.id
+    if (author === me || !this.heads.has(author)) return this.reject(from, author, 'not-a-party', 'entries of a feed we do not hold')
+    if (this.quarantined.has(author)) return
+    let head = this.headOf(author)
+    const start = head.seq
+    const ops: StoreOp[] = []
+    const rows = new Map<string, OrderRow | null>()
+    let records = 0
+    for (const [i, item] of raw.entries()) {
+      const verified = verifyEntry(item)
+      if (!verified.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, verified.error.code, `entries.${i}: ${verified.error.message}`))
+      const entry = verified.value
+      if (entry.body.author !== author) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, 'bad-chain', `entries.${i}: authored by ${entry.body.author}`))
+      const held = entry.body.seq <= head.seq ? await this.heldEntry(author, entry.body.seq, ops) : undefined
+      const placed = classifyEntry(head, entry, held)
+      if (!placed.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, placed.error.code, `entries.${i}: ${placed.error.message}`))
+      const kind = placed.value.kind
+      if (kind === 'duplicate') continue
+      if (kind === 'gap') {
+        return this.finish(from, author, head, start, ops, records, () => {
+          this.deps.emit(this.deps.clock.now(), { kind: 'gap', author, afterSeq: head.seq, askedFrom: from })
+          this.requestCatchUp(from, author)
+        })
+      }
+      if (kind === 'fork') {
+        await this.finish(from, author, head, start, ops, records, () => undefined)
+        return this.quarantine(author, placed.value.proof)
+      }
+      if (!this.deps.knownTerms(entry.body.terms))
+        return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, 'terms', `entries.${i}: refers to terms we never signed`))
+      const opened = readRecords(entry, me, this.deps.box)
+      if (!opened.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, opened.error.code, `entries.${i}: ${opened.error.message}`))
+      ops.push({ type: 'put', section: 'entries', key: seqKey(author, entry.body.seq), value: entry })
+      ops.push(...(await this.deps.escrow.applyRecords(author, entry.body.seq, opened.value, rows)))
+      records += opened.value.length
+      head = headAfter(entry)
+    }
+    await this.finish(from, author, head, start, ops, records, () => undefined)
+  }
+
+  /** An entry we hold at `seq`: stored, or staged earlier in this same batch. */
+  private async heldEntry(author: ShopId, seq: number, staged: readonly StoreOp[]): Promise<FeedEntry | undefined> {
+    const key = seqKey(author, seq)
+    for (const op of staged) if (op.type === 'put' && op.section === 'entries' && op.key === key) return op.value as FeedEntry
+    return this.deps.store.get<FeedEntry>('entries', key)
+  }
+
+  /** Commits what verified so far (synced, before the ack), acks, then runs `after`. */
+  private async finish(from: ShopId, author: ShopId, head: FeedState, start: number, ops: StoreOp[], records: number, after: () => void): Promise<void> {
+    if (head.seq > start) {
+      ops.push({ type: 'put', section: 'heads', key: author, value: { seq: head.seq, hash: head.hash } })
+      await this.deps.store.write(ops, { sync: true })
+      this.heads.set(author, head)
+      this.deps.emit(this.deps.clock.now(), { kind: 'entries-stored', author, fromSeq: start + 1, toSeq: head.seq, records })
+    }
+    if (head.seq > 0 && head.hash !== null) this.sendAck(from, author, head)
+    after()
+  }
+
+  private sendAck(to: ShopId, author: ShopId, head: FeedState): void {
+    const ack = signDocument('feed-ack', { holder: this.deps.identity.id, author, seq: head.seq, head: head.hash as string, time: this.deps.clock.now() }, this.deps.identity)
+    this.deps.transport.send(to, 'feed', { type: 'feed.ack', ack })
+    // The author learns of durability even when a co-partner relayed the entries to us.
+    if (to !== author) this.deps.transport.send(author, 'feed', { type: 'feed.ack', ack })
+  }
+
+  private async receiveAck(from: ShopId, raw: unknown): Promise<void> {
+    const verified = verifyDocument('feed-ack', raw)
+    if (!verified.ok) return this.rejectMessage(from, verified.error.code, verified.error.message)
+    const ack = verified.value.body
+    const out = this.outbound.get(ack.holder)
+    if (ack.author !== this.deps.identity.id || !out) return
+    if (ack.seq <= out.acked) return
+    const ours = ack.seq === this.deps.ownHead().seq ? this.deps.ownHead().hash : await this.ownEntryHash(ack.seq)
+    if (ours !== ack.head) return this.rejectMessage(from, 'bad-chain', `ack for seq ${ack.seq} names a head we never wrote`)
+    out.acked = ack.seq
+    out.lastProgressAt = this.deps.clock.now()
+    if (out.sentUpTo < out.acked) out.sentUpTo = out.acked
+    await this.deps.store.write([{ type: 'put', section: 'acks', key: ack.holder, value: ack.seq }], { sync: false })
+    this.deps.emit(this.deps.clock.now(), { kind: 'ack', partner: ack.holder, seq: ack.seq })
+    for (const waiter of [...this.ackWaiters]) {
+      if (this.allAcked(waiter.seq)) {
+        this.ackWaiters.splice(this.ackWaiters.indexOf(waiter), 1)
+        waiter.resolve(true)
+      }
+    }
+    void this.pump(ack.holder)
+  }
+
+  private async ownEntryHash(seq: number): Promise<string | null> {
+    const sized = this.recent.get(seq)
+    const entry = sized?.entry ?? (await this.deps.store.get<FeedEntry>('entries', seqKey(this.deps.identity.id, seq)))
+    return entry ? headAfter(entry).hash : null
+  }
+
+  private async serve(to: ShopId, author: ShopId, afterSeq: number, limit: number): Promise<void> {
+    const head = author === this.deps.identity.id ? this.deps.ownHead() : this.heads.get(author)
+    if (!head || afterSeq >= head.seq) return
+    const entries = await this.entriesFrom(author, afterSeq + 1, Math.min(head.seq, afterSeq + limit))
+    if (entries.length > 0) this.deps.transport.send(to, 'feed', { type: 'feed.entries', author, entries })
+  }
+
+  private async quarantine(author: ShopId, proof: { a: FeedEntry; b: FeedEntry }): Promise<void> {
+    if (this.quarantined.has(author)) return
+    this.quarantined.add(author)
+    await this.deps.store.write([{ type: 'put', section: 'forks', key: author, value: proof }], { sync: true })
+    this.deps.logger.error({ author, seq: proof.a.body.seq }, 'feed fork: author quarantined, proof kept')
+    this.deps.emit(this.deps.clock.now(), { kind: 'fork', author, seq: proof.a.body.seq })
+    for (const partner of this.deps.partners()) if (partner !== author) this.deps.transport.send(partner, 'feed', { type: 'feed.fork', proof })
+  }
+
+  private async receiveForkProof(from: ShopId, raw: unknown): Promise<void> {
+    const verified = verifyForkProof(raw)
+    if (!verified.ok) return this.rejectMessage(from, verified.error.code, verified.error.message)
+    const author = verified.value.a.body.author
+    if (!this.heads.has(author)) return
+    await this.quarantine(author, verified.value)
+  }
+
+  private rejectMessage(from: ShopId, code: string, reason: string): void {
+    this.deps.logger.warn({ from, code, reason }, 'rejected feed message')
+    this.deps.emit(this.deps.clock.now(), { kind: 'message-rejected', from, code, reason })
+  }
+}

@@ -1,0 +1,92 @@
+// Operator API: what this node is, who its partners are, what it holds in escrow. Read-only,
+// behind a bearer token, and bound to loopback by the CLI unless the operator says otherwise.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { NodeApi } from '../core/api.js'
+import {
+  AcksWaitQuery,
+  AcksWaitReply,
+  EscrowListQuery,
+  EscrowListReply,
+  EscrowReply,
+  FeedsReply,
+  FeedVerificationReply,
+  IdentityReply,
+  PartnersReply,
+  ShopId,
+} from '../../protocol/index.js'
+import { bearerAuth } from './bearer-auth.js'
+import { HttpError } from './errors.js'
+import { ERROR_REPLIES } from './schemas.js'
+
+export interface AdminRoutesOptions {
+  api: NodeApi
+  token: string
+  bodyLimitBytes: number
+  /** Answer clients that are not on loopback (off by default: the admin API is local). */
+  allowRemote: boolean
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
+
+const TAGS = ['admin']
+const SECURITY = [{ adminBearer: [] }]
+
+export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app, options) => {
+  const { api, bodyLimitBytes: bodyLimit } = options
+  app.addHook('onRequest', async (request) => {
+    if (!options.allowRemote && !LOOPBACK.test(request.socket.remoteAddress ?? '')) {
+      throw new HttpError(403, 'forbidden', 'the admin API answers loopback clients only (config http.adminAllowRemote)')
+    }
+  })
+  app.addHook('onRequest', bearerAuth(options.token))
+  const doc = (summary: string) => ({ tags: TAGS, security: SECURITY, summary })
+
+  app.get('/identity', {
+    bodyLimit,
+    schema: { ...doc("This node's identity and the terms in force"), response: { 200: IdentityReply, ...ERROR_REPLIES } },
+  }, async () => api.identity())
+
+  app.get('/partners', {
+    bodyLimit,
+    schema: { ...doc('Partners, their connection, platform health and acknowledged seq'), response: { 200: PartnersReply, ...ERROR_REPLIES } },
+  }, async () => ({ partners: api.partners() }))
+
+  app.get('/escrow', {
+    bodyLimit,
+    schema: { ...doc('Escrow held per origin'), response: { 200: EscrowReply, ...ERROR_REPLIES } },
+  }, async () => api.escrow())
+
+  app.get('/escrow/:origin/orders', {
+    bodyLimit,
+    schema: {
+      ...doc("One origin's escrowed orders, a page at a time"),
+      params: z.strictObject({ origin: ShopId }),
+      querystring: EscrowListQuery,
+      response: { 200: EscrowListReply, ...ERROR_REPLIES },
+    },
+  }, async (request) => api.listEscrow(request.params.origin, request.query.after, request.query.limit))
+
+  app.get('/feeds', {
+    bodyLimit,
+    schema: { ...doc('Heads of every feed this node holds'), response: { 200: FeedsReply, ...ERROR_REPLIES } },
+  }, async () => ({ feeds: api.feeds() }))
+
+  app.get('/acks/wait', {
+    bodyLimit,
+    schema: {
+      ...doc('Wait until every partner acknowledged our feed up to seq, or the timeout passes'),
+      querystring: AcksWaitQuery,
+      response: { 200: AcksWaitReply, ...ERROR_REPLIES },
+    },
+  }, async (request) => ({ acked: await api.waitForAcks(request.query.seq, request.query.timeoutMs) }))
+
+  app.get('/feeds/:author/verify', {
+    bodyLimit,
+    schema: {
+      ...doc('Re-verify every stored entry of a feed from seq 1: signatures and hash chain'),
+      params: z.strictObject({ author: ShopId }),
+      response: { 200: FeedVerificationReply, ...ERROR_REPLIES },
+    },
+  }, async (request) => api.verifyFeed(request.params.author))
+}

@@ -1,0 +1,80 @@
+// Builds the node's HTTP server: adapter ingress, admin API, health, metrics and docs, each an
+// encapsulated plugin with its own authentication. Nothing here listens; the caller does.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import type { NodeApi } from '../core/api.js'
+import { LIMITS } from '../../protocol/index.js'
+import { adapterRoutes } from './adapter-routes.js'
+import { adminRoutes } from './admin-routes.js'
+import { registerDocs } from './docs.js'
+import { frameworkErrorHandler, installErrorHandling } from './errors.js'
+import { healthRoutes } from './health-routes.js'
+import { installMetrics } from './metrics.js'
+import { MAX_ACK_WAIT_MS } from '../../protocol/index.js'
+
+export interface HttpServerOptions {
+  api: NodeApi
+  /** Shared with the shop's adapter; signs every /v1/adapter request. */
+  adapterSecret: string
+  /** Bearer token of the admin API. */
+  adminToken: string
+  /** Serve the admin API to non-loopback clients too (default false). */
+  adminAllowRemote?: boolean
+  logger: Logger
+  /** Milliseconds since the epoch; the adapter replay window is measured with it. */
+  clock?: () => number
+  bodyLimitBytes?: number
+  metrics?: { registry: Registry; collect?: () => Record<string, number> }
+}
+
+/** Shortest adapter secret or admin token accepted: anything shorter is guessable. */
+export const MIN_SECRET_CHARS = 16
+/** Idle socket timeout; longer than the longest admin ack wait, which holds a socket silent. */
+export const CONNECTION_IDLE_TIMEOUT_MS = MAX_ACK_WAIT_MS + 15_000
+/** Time a client has to send its whole request (slow-body senders are cut off). */
+export const REQUEST_RECEIVE_TIMEOUT_MS = 30_000
+/** How long an idle keep-alive connection stays open between requests. */
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000
+/** Requests one keep-alive connection may carry before the server closes it. */
+export const MAX_REQUESTS_PER_SOCKET = 10_000
+
+function requireSecret(name: string, value: string): void {
+  if (value.length < MIN_SECRET_CHARS) throw new Error(`${name} must be at least ${MIN_SECRET_CHARS} characters`)
+}
+
+export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  requireSecret('adapterSecret', options.adapterSecret)
+  requireSecret('adminToken', options.adminToken)
+  const clock = options.clock ?? Date.now
+  const bodyLimitBytes = options.bodyLimitBytes ?? LIMITS.maxHttpBodyBytes
+
+  const app = Fastify({
+    // Widened to fastify's logger type so the instance matches plain FastifyInstance plugins.
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: bodyLimitBytes,
+    connectionTimeout: CONNECTION_IDLE_TIMEOUT_MS,
+    requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: MAX_REQUESTS_PER_SOCKET,
+    frameworkErrors: frameworkErrorHandler,
+  })
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  installErrorHandling(app)
+  await registerDocs(app)
+  installMetrics(app, options.metrics)
+
+  await app.register(healthRoutes, { api: options.api })
+  await app.register(adapterRoutes, {
+    prefix: '/v1/adapter',
+    api: options.api,
+    secret: options.adapterSecret,
+    clock,
+    bodyLimitBytes,
+  })
+  await app.register(adminRoutes, { prefix: '/v1/admin', api: options.api, token: options.adminToken, bodyLimitBytes, allowRemote: options.adminAllowRemote ?? false })
+  return app
+}

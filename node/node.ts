@@ -1,0 +1,77 @@
+// The one factory that wires a live node: LevelDB store, libp2p transport, engine, HTTP server.
+// Start order: store → engine → p2p → http; stop in reverse, so nothing is acknowledged by a
+// layer whose lower layers are gone.
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import type { FastifyInstance } from 'fastify'
+import { Engine } from './core/engine.js'
+import { DataDir, DataDirError } from './datadir.js'
+import { createP2pTransport, type P2pTransport } from './p2p/index.js'
+import { buildHttpServer } from './http/index.js'
+import { LevelStore } from './store/level-store.js'
+import { cryptoRng, systemClock } from './system.js'
+
+export interface RunningNode {
+  readonly engine: Engine
+  readonly http: FastifyInstance
+  readonly p2p: P2pTransport
+  readonly httpUrl: string
+  stop(): Promise<void>
+}
+
+export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = process.env): Promise<RunningNode> {
+  const dir = new DataDir(dirPath)
+  const config = dir.config(env)
+  const { identity, box, secrets } = dir.keys()
+  const agreement = dir.agreementInForce(Date.now())
+  if (!agreement) throw new DataDirError('no agreement in force: every party must sign the terms first (standin join / standin terms accept)')
+  const cards = dir.cards()
+  const logger = pino({ level: config.logLevel, base: { shop: config.name } })
+  const store = await LevelStore.openOnDisk(dir.dbPath)
+  const partnerIds = agreement.terms.parties.filter((p) => p !== identity.id)
+  const cardOf = new Map(cards.map((c) => [c.body.id, c.body]))
+  const p2p = await createP2pTransport({
+    identity,
+    listen: config.p2p.listen,
+    isPartner: (id) => partnerIds.includes(id),
+    partners: () => partnerIds,
+    addressesOf: (id) => cardOf.get(id)?.addrs ?? [],
+    logger,
+    onRejected: (from, protocol, reason) => logger.warn({ from, protocol, reason }, 'rejected frame'),
+  })
+  const engine = new Engine({
+    identity,
+    box,
+    name: config.name,
+    addrs: () => p2p.listenAddrs(),
+    agreement,
+    cards,
+    clock: systemClock(),
+    rng: cryptoRng,
+    store,
+    transport: p2p.transport,
+    logger,
+    emit: (at, event) => logger.debug({ at, event }, 'engine event'),
+  })
+  await engine.start()
+  await p2p.start()
+  const registry = new Registry()
+  const http = await buildHttpServer({ api: engine, adapterSecret: secrets.adapterSecret, adminToken: secrets.adminToken, adminAllowRemote: config.http.adminAllowRemote, logger, metrics: { registry } })
+  const address = await http.listen({ host: config.http.host, port: config.http.port })
+  logger.info({ id: identity.id, http: address, p2p: p2p.listenAddrs() }, 'standin node running')
+  let stopped = false
+  return {
+    engine,
+    http,
+    p2p,
+    httpUrl: address,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await http.close()
+      await p2p.stop()
+      engine.stop()
+      await store.close()
+    },
+  }
+}

@@ -1,0 +1,44 @@
+// The libp2p node: TCP, noise, yamux, identify, ping, and the partner-only gater. The shop's
+// Ed25519 identity key is the libp2p key, so the authenticated PeerId is the shop id.
+// libp2p 3 needs Promise.withResolvers (Node 22+): polyfilled before libp2p is touched.
+import '../polyfills.js'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { privateKeyFromRaw } from '@libp2p/crypto/keys'
+import { identify, type Identify } from '@libp2p/identify'
+import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { ping, type Ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { assert, secretKeyBytes, type Identity } from '../../protocol/index.js'
+
+export type Host = Libp2p<{ identify: Identify; ping: Ping }>
+
+export interface HostOptions {
+  readonly identity: Identity
+  readonly listen: readonly string[]
+  readonly gater: ConnectionGater
+  /** Per-stream yamux receive window ceiling in bytes. */
+  readonly maxStreamWindowBytes: number
+}
+
+export function privateKeyOf(identity: Identity): PrivateKey {
+  const key = privateKeyFromRaw(secretKeyBytes(identity))
+  assert(peerIdFromPrivateKey(key).toString() === identity.id, 'libp2p PeerId must equal the shop id')
+  return key
+}
+
+/** Created stopped: register protocol handlers, then start(). */
+export async function createHost(options: HostOptions): Promise<Host> {
+  return createLibp2p({
+    start: false,
+    privateKey: privateKeyOf(options.identity),
+    addresses: { listen: [...options.listen] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: options.maxStreamWindowBytes } })],
+    connectionGater: options.gater,
+    services: { identify: identify(), ping: ping() },
+  })
+}

@@ -1,0 +1,81 @@
+// The node's Store over LevelDB: one sublevel per section, JSON values, atomic batches across
+// sections. classic-level on disk for real nodes, memory-level for tests and the simulator: both
+// implement abstract-level, so one class serves both.
+import { ClassicLevel } from 'classic-level'
+import { MemoryLevel } from 'memory-level'
+import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
+import type { RangeOptions, Section, Store, StoreOp } from '../core/ports.js'
+
+type Db = AbstractLevel<string | Uint8Array | Buffer, string, unknown>
+type Sub = AbstractSublevel<Db, string | Uint8Array | Buffer, string, unknown>
+
+/** Largest batch one write accepts; callers batch below it (TigerBeetle style: a limit on everything). */
+export const MAX_OPS_PER_WRITE = 50_000
+/** Largest range one read may ask for. */
+export const MAX_RANGE_LIMIT = 100_000
+
+const SECTIONS: readonly Section[] = [
+  'meta', 'entries', 'heads', 'orders', 'acks', 'agreements', 'cards', 'forks', 'incidents', 'allotments', 'keys', 'ledger',
+]
+
+export class LevelStore implements Store {
+  private readonly subs = new Map<Section, Sub>()
+
+  private constructor(private readonly db: Db) {
+    for (const section of SECTIONS) this.subs.set(section, db.sublevel<string, unknown>(section, { valueEncoding: 'json' }) as Sub)
+  }
+
+  /** Opens (creating if needed) the on-disk store in `path`. */
+  static async openOnDisk(path: string): Promise<LevelStore> {
+    const db = new ClassicLevel<string, unknown>(path, { valueEncoding: 'json' }) as unknown as Db
+    await db.open()
+    return new LevelStore(db)
+  }
+
+  static async openInMemory(): Promise<LevelStore> {
+    const db = new MemoryLevel<string, unknown>({ valueEncoding: 'json' }) as unknown as Db
+    await db.open()
+    return new LevelStore(db)
+  }
+
+  private sub(section: Section): Sub {
+    const sub = this.subs.get(section)
+    if (!sub) throw new Error(`unknown store section ${section}`)
+    return sub
+  }
+
+  async get<T = unknown>(section: Section, key: string): Promise<T | undefined> {
+    return (await this.sub(section).get(key)) as T | undefined
+  }
+
+  async getMany<T = unknown>(section: Section, keys: readonly string[]): Promise<(T | undefined)[]> {
+    if (keys.length === 0) return []
+    return (await this.sub(section).getMany([...keys])) as (T | undefined)[]
+  }
+
+  async write(ops: readonly StoreOp[], options: { readonly sync: boolean }): Promise<void> {
+    if (ops.length === 0) return
+    if (ops.length > MAX_OPS_PER_WRITE) throw new Error(`store write of ${ops.length} ops exceeds ${MAX_OPS_PER_WRITE}`)
+    const batch = ops.map((op) =>
+      op.type === 'put'
+        ? { type: 'put' as const, sublevel: this.sub(op.section), key: op.key, value: op.value }
+        : { type: 'del' as const, sublevel: this.sub(op.section), key: op.key },
+    )
+    // classic-level honours `sync`; memory-level ignores it (there is no disk to sync).
+    await this.db.batch(batch as never, { sync: options.sync } as never)
+  }
+
+  async *range<T = unknown>(section: Section, options: RangeOptions): AsyncIterable<[string, T]> {
+    const limit = Math.min(options.limit ?? MAX_RANGE_LIMIT, MAX_RANGE_LIMIT)
+    const iterator = this.sub(section).iterator({ ...options, limit })
+    try {
+      for await (const [key, value] of iterator) yield [key, value as T]
+    } finally {
+      await iterator.close()
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.close()
+  }
+}

@@ -1,0 +1,26 @@
+// Arguments of the `standin` command, validated like any other input.
+import { z } from 'zod'
+
+const Port = z.coerce.number().int().min(0).max(65_535)
+
+export const InitArgs = z.strictObject({
+  dir: z.string().min(1),
+  name: z.string().min(1).max(100),
+  host: z.string().min(1).max(255),
+  p2pPort: Port,
+  httpPort: Port,
+  publicUrl: z.string().url().optional(),
+})
+export type InitArgs = z.infer<typeof InitArgs>
+
+export const TermsPreset = z.enum(['local', 'standard'])
+export type TermsPreset = z.infer<typeof TermsPreset>
+
+export const JoinArgs = z.strictObject({
+  dir: z.string().min(1),
+  tokens: z.array(z.string().min(10)).min(1).max(15),
+  preset: TermsPreset,
+  id: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  termsFile: z.string().min(1).optional(),
+})
+export type JoinArgs = z.infer<typeof JoinArgs>

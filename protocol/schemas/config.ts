@@ -1,0 +1,73 @@
+// Files a node keeps in its data directory and the tokens operators pass to each other.
+import { z } from 'zod'
+import { LIMITS } from '../limits.js'
+import { Agreement } from './agreement.js'
+import { Multiaddr, ShopId } from './primitives.js'
+import { ShopCard } from './shop-card.js'
+import { signedSchema } from './signed.js'
+
+const Port = z.number().int().min(0).max(65_535)
+const Host = z.string().min(1).max(255)
+
+export const SmtpConfig = z.strictObject({
+  host: Host,
+  port: Port,
+  secure: z.boolean(),
+  user: z.string().max(255).nullable(),
+  password: z.string().max(255).nullable(),
+  from: z.string().min(3).max(255),
+})
+export type SmtpConfig = z.infer<typeof SmtpConfig>
+
+/** config.json: everything about a node that is not secret. */
+export const NodeConfig = z.strictObject({
+  version: z.literal(1),
+  name: z.string().min(1).max(100),
+  p2p: z.strictObject({
+    /** Addresses libp2p listens on (127.0.0.1 by default). */
+    listen: z.array(Multiaddr).min(1).max(LIMITS.maxAddrs),
+    /** Addresses partners dial; announced in our shop card. */
+    announce: z.array(Multiaddr).min(1).max(LIMITS.maxAddrs),
+  }),
+  http: z.strictObject({
+    host: Host,
+    port: Port,
+    /** Base URL buyers reach the claim page and outage notice on. */
+    publicUrl: z.string().url().max(LIMITS.maxUrlChars),
+    /** Admin routes answer loopback clients only unless this is true. */
+    adminAllowRemote: z.boolean(),
+  }),
+  smtp: SmtpConfig.nullable(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+})
+export type NodeConfig = z.infer<typeof NodeConfig>
+
+/** secrets.json (mode 0600): the identity seed, box secret and the two shared secrets. */
+export const NodeSecrets = z.strictObject({
+  version: z.literal(1),
+  seed: z.string().length(43).regex(/^[A-Za-z0-9_-]+$/),
+  boxSecret: z.string().length(43).regex(/^[A-Za-z0-9_-]+$/),
+  adminToken: z.string().min(32).max(256),
+  adapterSecret: z.string().min(32).max(256),
+})
+export type NodeSecrets = z.infer<typeof NodeSecrets>
+
+export const SignedShopCard = signedSchema(ShopCard)
+
+/** What `standin invite` prints: our signed card. */
+export const InviteToken = z.strictObject({ kind: z.literal('invite'), card: SignedShopCard })
+export type InviteToken = z.infer<typeof InviteToken>
+
+/** What `standin join` and `standin terms accept` print: the terms with signatures so far. */
+export const TermsToken = z.strictObject({
+  kind: z.literal('terms'),
+  agreement: Agreement,
+  cards: z.array(SignedShopCard).max(LIMITS.maxParties),
+})
+export type TermsToken = z.infer<typeof TermsToken>
+
+export const Token = z.discriminatedUnion('kind', [InviteToken, TermsToken])
+export type Token = z.infer<typeof Token>
+export const TOKEN_PREFIX = 'standin1.'
+
+export const PartyList = z.array(ShopId)

@@ -1,0 +1,63 @@
+// npm run bench -- escrow [orders] — 4 node processes on loopback (origin A + partners B, C, D).
+// Orders go in through A's adapter HTTP API in requests of 1,000; an order counts as done when all
+// three partners have acknowledged the feed entry holding it as durable (synced to their disk).
+import type { AdapterOrder } from '../../protocol/index.js'
+import { Cluster, waitFor } from '../integration/cluster.js'
+import type { PartnerStatus } from '../../protocol/index.js'
+
+const ORDERS_PER_REQUEST = 1_000
+const REQUESTS_IN_FLIGHT = 4
+
+function batch(start: number, count: number): AdapterOrder[] {
+  const paidAt = Date.now()
+  return Array.from({ length: count }, (_, i) => ({
+    order: `B-${start + i}`,
+    sku: 'steam-50',
+    qty: 1,
+    amount: { minorUnits: 5_000, currency: 'CNY' },
+    paidAt,
+    buyer: { email: `buyer${start + i}@example.com`, locale: 'zh-CN' },
+    claimSecret: `secret-${start + i}`,
+  }))
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+}
+
+export async function run(args: string[]): Promise<void> {
+  const total = Number(args[0] ?? 100_000)
+  const cluster = await Cluster.create(['A', 'B', 'C', 'D'])
+  try {
+    await Promise.all(['A', 'B', 'C', 'D'].map((n) => cluster.start(n)))
+    await waitFor('A connected to its 3 partners', async () => {
+      const { partners } = await cluster.admin<{ partners: PartnerStatus[] }>('A', '/v1/admin/partners')
+      return partners.every((p) => p.connected) || undefined
+    })
+    const client = cluster.adapter('A')
+    await client.submitOrders(batch(-ORDERS_PER_REQUEST, ORDERS_PER_REQUEST)) // warm-up, not counted
+    const latencies: number[] = []
+    let next = 0
+    const started = performance.now()
+    const worker = async () => {
+      while (next < total) {
+        const start = next
+        const count = Math.min(ORDERS_PER_REQUEST, total - start)
+        next += count
+        const sent = performance.now()
+        const { seq } = await client.submitOrders(batch(start, count))
+        const { acked } = await cluster.admin<{ acked: boolean }>('A', `/v1/admin/acks/wait?seq=${seq}&timeoutMs=60000`)
+        if (!acked) throw new Error(`seq ${seq} not acknowledged by every partner within 60 s`)
+        const ms = performance.now() - sent
+        for (let i = 0; i < count; i++) latencies.push(ms)
+      }
+    }
+    await Promise.all(Array.from({ length: REQUESTS_IN_FLIGHT }, worker))
+    const seconds = (performance.now() - started) / 1000
+    latencies.sort((x, y) => x - y)
+    console.log(`orders=${total} requests_of=${ORDERS_PER_REQUEST} in_flight=${REQUESTS_IN_FLIGHT} partners=3 seconds=${seconds.toFixed(2)}`)
+    console.log(`escrow orders/s=${Math.round(total / seconds)} p50_ms=${Math.round(percentile(latencies, 50))} p99_ms=${Math.round(percentile(latencies, 99))}`)
+  } finally {
+    await cluster.stop()
+  }
+}

@@ -1,0 +1,107 @@
+// A FAKE NodeApi. The engine is tested elsewhere (test/core); these tests only check what the
+// HTTP layer hands it and what it makes of the replies, so the fake records every call and
+// answers with canned, schema-valid data.
+import type { NodeApi } from '../../node/core/api.js'
+import type {
+  AdapterOrder,
+  CancelledBody,
+  DeliveredBody,
+  EscrowReply,
+  FeedHeadView,
+  IdentityReply,
+  PartnerStatus,
+  PlatformHealth,
+  SubmitOrdersReply,
+  TombstoneReply,
+} from '../../protocol/index.js'
+import { toBase64url } from '../../protocol/index.js'
+import { alice, bob } from '../protocol/fixtures.js'
+
+export interface Call {
+  method: keyof NodeApi
+  args: unknown[]
+}
+
+type Behaviour<T> = (...args: never[]) => T | Promise<T>
+
+export class FakeApi implements NodeApi {
+  readonly calls: Call[] = []
+  isReady = true
+  /** Replace to make submitOrders throw or answer differently. */
+  onSubmit: Behaviour<SubmitOrdersReply> = () => ({ accepted: 1, duplicates: 0, seq: 7 })
+  ackResult = true
+
+  static readonly identityReply: IdentityReply = {
+    id: alice.identity.id,
+    name: 'alice',
+    boxKey: toBase64url(alice.box.publicKey),
+    addrs: ['/ip4/127.0.0.1/tcp/4001'],
+    terms: null,
+  }
+  static readonly partner: PartnerStatus = {
+    id: bob.identity.id,
+    name: 'bob',
+    connected: true,
+    lastHeartbeatAt: 1_790_000_000_000,
+    platform: 'up',
+    ackedSeq: 3,
+    theirHead: { seq: 0, hash: null },
+    quarantined: false,
+  }
+  static readonly escrowReply: EscrowReply = {
+    ownSeq: 3,
+    escrow: [{ origin: bob.identity.id, pending: 2, delivered: 1, cancelled: 0 }],
+  }
+  static readonly feed: FeedHeadView = { author: alice.identity.id, seq: 3, hash: null, verified: true }
+
+  private record(method: keyof NodeApi, ...args: unknown[]): void {
+    this.calls.push({ method, args })
+  }
+
+  async submitOrders(orders: readonly AdapterOrder[]): Promise<SubmitOrdersReply> {
+    this.record('submitOrders', orders)
+    return (this.onSubmit as (orders: readonly AdapterOrder[]) => SubmitOrdersReply | Promise<SubmitOrdersReply>)(orders)
+  }
+  async markDelivered(items: DeliveredBody['orders']): Promise<TombstoneReply> {
+    this.record('markDelivered', items)
+    return { updated: items.length, unknown: [], seq: 8 }
+  }
+  async markCancelled(items: CancelledBody['orders']): Promise<TombstoneReply> {
+    this.record('markCancelled', items)
+    return { updated: 0, unknown: items.map((i) => i.order), seq: 0 }
+  }
+  reportPlatformHealth(platform: PlatformHealth, detail?: string): void {
+    this.record('reportPlatformHealth', platform, detail)
+  }
+  identity(): IdentityReply {
+    this.record('identity')
+    return FakeApi.identityReply
+  }
+  partners(): PartnerStatus[] {
+    this.record('partners')
+    return [FakeApi.partner]
+  }
+  async escrow(): Promise<EscrowReply> {
+    this.record('escrow')
+    return FakeApi.escrowReply
+  }
+  async listEscrow(origin: string, after: string | undefined, limit: number) {
+    this.record('listEscrow', origin, after, limit)
+    return { orders: [], next: null }
+  }
+  feeds(): FeedHeadView[] {
+    this.record('feeds')
+    return [FakeApi.feed]
+  }
+  async waitForAcks(seq: number, timeoutMs: number): Promise<boolean> {
+    this.record('waitForAcks', seq, timeoutMs)
+    return this.ackResult
+  }
+  async verifyFeed(author: string) {
+    this.record('verifyFeed', author)
+    return { verified: true, entries: 3, seq: 3, hash: null }
+  }
+  ready(): boolean {
+    return this.isReady
+  }
+}

@@ -1,0 +1,79 @@
+// Three real node processes started through the CLI: escrow replication, durability across a
+// SIGKILL of a partner, and decryption through the partners' admin APIs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AdapterOrder, EscrowOrderView, FeedHeadView, PartnerStatus } from '../../protocol/index.js'
+import { Cluster, waitFor } from './cluster.js'
+
+function orders(from: number, count: number): AdapterOrder[] {
+  return Array.from({ length: count }, (_, i) => ({
+    order: `A-${String(from + i).padStart(6, '0')}`,
+    sku: 'steam-50',
+    qty: 1,
+    amount: { minorUnits: 5_000 + i, currency: 'CNY' },
+    paidAt: 1_790_000_000_000 + i,
+    buyer: { email: `buyer${from + i}@example.com`, locale: i % 2 === 0 ? 'zh-CN' : 'en' },
+    claimSecret: `secret-${from + i}`,
+  }))
+}
+
+async function allEscrowed(cluster: Cluster, holder: string, origin: string): Promise<EscrowOrderView[]> {
+  const out: EscrowOrderView[] = []
+  let after: string | null = null
+  for (let page = 0; page < 100; page++) {
+    const query: string = after ? `?limit=1000&after=${encodeURIComponent(after)}` : '?limit=1000'
+    const reply: { orders: EscrowOrderView[]; next: string | null } = await cluster.admin(holder, `/v1/admin/escrow/${origin}/orders${query}`)
+    out.push(...reply.orders)
+    after = reply.next
+    if (!after) break
+  }
+  return out
+}
+
+describe('escrow across three real nodes', () => {
+  let cluster: Cluster
+
+  beforeAll(async () => {
+    cluster = await Cluster.create(['A', 'B', 'C'])
+    await Promise.all(['A', 'B', 'C'].map((n) => cluster.start(n)))
+    await waitFor('A connected to B and C', async () => {
+      const { partners } = await cluster.admin<{ partners: PartnerStatus[] }>('A', '/v1/admin/partners')
+      return partners.every((p) => p.connected) || undefined
+    })
+  }, 120_000)
+
+  afterAll(async () => {
+    await cluster?.stop()
+  })
+
+  it('stores 1,000 orders at B and C, readable through their admin APIs; B survives SIGKILL and catches up to 1,500', async () => {
+    const a = cluster.node('A')
+    const client = cluster.adapter('A')
+    let lastSeq = 0
+    for (let i = 0; i < 1_000; i += 250) lastSeq = (await client.submitOrders(orders(i, 250))).seq
+    const acked = await cluster.admin<{ acked: boolean }>('A', `/v1/admin/acks/wait?seq=${lastSeq}&timeoutMs=30000`)
+    expect(acked.acked).toBe(true)
+
+    for (const holder of ['B', 'C']) {
+      const held = await allEscrowed(cluster, holder, a.id)
+      expect(held).toHaveLength(1_000)
+      expect(held[0]).toMatchObject({ origin: a.id, order: 'A-000000', buyer: { email: 'buyer0@example.com', locale: 'zh-CN' }, state: 'escrowed' })
+      expect(held[999]?.amount).toEqual({ minorUnits: 5_249, currency: 'CNY' })
+    }
+
+    await cluster.kill('B', 'SIGKILL')
+    for (let i = 1_000; i < 1_500; i += 100) lastSeq = (await client.submitOrders(orders(i, 100))).seq
+    await cluster.start('B')
+    await waitFor('B caught up with A', async () => (await cluster.admin<{ acked: boolean }>('A', `/v1/admin/acks/wait?seq=${lastSeq}&timeoutMs=1000`)).acked || undefined)
+
+    const heldByB = await allEscrowed(cluster, 'B', a.id)
+    expect(heldByB).toHaveLength(1_500)
+    expect(new Set(heldByB.map((o) => o.order)).size).toBe(1_500)
+    const aFeeds = await cluster.admin<{ feeds: FeedHeadView[] }>('A', '/v1/admin/feeds')
+    const bFeeds = await cluster.admin<{ feeds: FeedHeadView[] }>('B', '/v1/admin/feeds')
+    const own = aFeeds.feeds.find((f) => f.author === a.id)
+    const held = bFeeds.feeds.find((f) => f.author === a.id)
+    expect(held).toEqual({ ...own, verified: true })
+    const check = await cluster.admin<{ verified: boolean; seq: number; hash: string }>('B', `/v1/admin/feeds/${a.id}/verify`)
+    expect(check).toEqual({ verified: true, seq: own?.seq, hash: own?.hash, entries: own?.seq })
+  }, 180_000)
+})

@@ -1,0 +1,151 @@
+// N shops' engines in one process on memory-level stores, one virtual clock and one simulated
+// network, all driven by one seed. Used by the deterministic core tests and the simulator.
+import {
+  type AdapterOrder,
+  type Agreement,
+  boxKeyPairFromSecret,
+  identityFromSeed,
+  type ShopCard,
+  type Signed,
+  sha256,
+  signDocument,
+  signTerms,
+  type Terms,
+  toBase64url,
+  utf8,
+} from '../../protocol/index.js'
+import { Engine } from '../../node/core/engine.js'
+import type { EngineEvent } from '../../node/core/events.js'
+import type { Logger } from '../../node/core/ports.js'
+import { LevelStore } from '../../node/store/level-store.js'
+import { Prng } from './prng.js'
+import { SimClock } from './sim-clock.js'
+import { SimNetwork } from './sim-network.js'
+
+export const SIM_START_MS = 1_800_000_000_000
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+
+export interface SimShop {
+  readonly name: string
+  readonly engine: Engine
+  readonly store: LevelStore
+}
+
+export interface SimOptions {
+  readonly seed: string
+  readonly shops: number
+}
+
+export class SimFederation {
+  readonly clock = new SimClock(SIM_START_MS)
+  readonly prng: Prng
+  readonly network: SimNetwork
+  readonly shops: SimShop[] = []
+  readonly log: string[] = []
+
+  private constructor(readonly seed: string) {
+    this.prng = new Prng(seed)
+    this.network = new SimNetwork(this.clock, this.prng)
+  }
+
+  static async create(options: SimOptions): Promise<SimFederation> {
+    const sim = new SimFederation(options.seed)
+    const names = Array.from({ length: options.shops }, (_, i) => String.fromCharCode(65 + i))
+    const keys = names.map((name) => ({
+      name,
+      identity: identityFromSeed(sha256(utf8(`sim/${options.seed}/id/${name}`))),
+      box: boxKeyPairFromSecret(sha256(utf8(`sim/${options.seed}/box/${name}`))),
+    }))
+    const cards: Signed<ShopCard>[] = keys.map((k) =>
+      signDocument('shop-card', { id: k.identity.id, name: `Shop ${k.name}`, boxKey: toBase64url(k.box.publicKey), addrs: [], claimUrl: null, issuedAt: SIM_START_MS, validUntil: SIM_START_MS + 365 * 86_400_000 }, k.identity),
+    )
+    const terms = simTerms(keys.map((k) => k.identity.id).sort())
+    const agreement: Agreement = { terms, signatures: keys.map((k) => signTerms(terms, k.identity)) }
+    for (const k of keys) {
+      const store = await LevelStore.openInMemory()
+      const engine = new Engine({
+        identity: k.identity,
+        box: k.box,
+        name: `Shop ${k.name}`,
+        addrs: () => [],
+        agreement,
+        cards,
+        clock: sim.clock,
+        rng: sim.prng,
+        store,
+        transport: sim.network.transportFor(k.identity.id),
+        logger: silent,
+        emit: (at: number, event: EngineEvent) => sim.log.push(`${at - SIM_START_MS} ${k.name} ${JSON.stringify(event, (key, value) => (typeof value === 'string' && value.startsWith('12D3KooW') ? sim.nameOf(value) : value))}`),
+      })
+      sim.shops.push({ name: k.name, engine, store })
+    }
+    for (const shop of sim.shops) await shop.engine.start()
+    for (const a of sim.shops) for (const b of sim.shops) if (a !== b) a.engine.onPeerConnected(b.engine.identity().id)
+    return sim
+  }
+
+  nameOf(id: string): string {
+    return this.shops.find((s) => s.engine.identity().id === id)?.name ?? id
+  }
+
+  shop(name: string): SimShop {
+    const found = this.shops.find((s) => s.name === name)
+    if (!found) throw new Error(`no shop ${name}`)
+    return found
+  }
+
+  /** Runs timers and message deliveries until virtual time `untilMs` (relative to start). */
+  async runUntil(untilMs: number): Promise<void> {
+    const limit = SIM_START_MS + untilMs
+    for (;;) {
+      await settle()
+      if (!this.clock.runNext(limit)) break
+    }
+    this.clock.advanceTo(limit)
+    await settle()
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.shops) {
+      s.engine.stop()
+      await s.store.close()
+    }
+  }
+}
+
+/** Lets every promise chain started by the last event finish (memory-level resolves in microtasks). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve))
+}
+
+export function simTerms(parties: string[]): Terms {
+  const cny = (minorUnits: number) => ({ minorUnits, currency: 'CNY' })
+  return {
+    protocol: 1,
+    id: 'sim',
+    revision: 1,
+    supersedes: null,
+    parties,
+    skus: [],
+    quorum: Math.max(2, Math.floor((parties.length - 1) / 2) + 1),
+    timing: { heartbeatMs: 250, suspectAfterMs: 1_000, leaseTtlMs: 1_500, maxClockSkewMs: 250, maxMessageDelayMs: 250, takeoverDelayMs: 2_000, graceMs: 0, claimTimeoutMs: 200 },
+    limits: { maxOrdersPerOutage: 100_000, maxValuePerOutage: cny(1e12), maxOrdersPerHour: 100_000, maxValuePerHour: cny(1e12) },
+    fee: { bps: 200, fixed: cny(0) },
+    settlement: { currency: 'CNY', periodMs: 86_400_000, settleThreshold: cny(10_000), creditLimit: cny(1_000_000) },
+    createdAt: SIM_START_MS,
+    expiresAt: SIM_START_MS + 365 * 86_400_000,
+  }
+}
+
+export function simOrder(prng: Prng, n: number): AdapterOrder {
+  return {
+    order: `O-${n}`,
+    sku: 'card-100',
+    qty: 1,
+    amount: { minorUnits: prng.int(100, 100_000), currency: 'CNY' },
+    paidAt: SIM_START_MS + n,
+    buyer: { email: `buyer${n}@example.com`, locale: prng.chance(0.5) ? 'zh-CN' : 'en' },
+    claimSecret: `secret-${n}`,
+  }
+}

@@ -1,0 +1,72 @@
+// A simulated partner network: every message is serialised and re-parsed with its wire schema
+// (as node/p2p does), then delivered after a seeded delay on the virtual clock. Links can be cut.
+import { ControlMessage, FeedMessage, type ShopId } from '../../protocol/index.js'
+import type { InboundHandler, Transport } from '../../node/core/ports.js'
+import type { Prng } from './prng.js'
+import type { SimClock } from './sim-clock.js'
+
+export interface NetworkFaults {
+  minDelayMs: number
+  maxDelayMs: number
+  lossRate: number
+}
+
+export class SimNetwork {
+  private readonly handlers = new Map<ShopId, InboundHandler>()
+  private readonly down = new Set<string>()
+  delivered = 0
+  dropped = 0
+
+  constructor(
+    private readonly clock: SimClock,
+    private readonly prng: Prng,
+    public faults: NetworkFaults = { minDelayMs: 1, maxDelayMs: 20, lossRate: 0 },
+  ) {}
+
+  private link(a: ShopId, b: ShopId): string {
+    return a < b ? `${a}|${b}` : `${b}|${a}`
+  }
+
+  cut(a: ShopId, b: ShopId): void {
+    this.down.add(this.link(a, b))
+  }
+
+  heal(a: ShopId, b: ShopId): void {
+    this.down.delete(this.link(a, b))
+    this.handlers.get(a)?.onPeerConnected(b)
+    this.handlers.get(b)?.onPeerConnected(a)
+  }
+
+  connected(a: ShopId, b: ShopId): boolean {
+    return this.handlers.has(a) && this.handlers.has(b) && !this.down.has(this.link(a, b))
+  }
+
+  transportFor(me: ShopId): Transport {
+    return {
+      send: (peer: ShopId, protocol: 'feed' | 'control', message: unknown): boolean => this.deliver(me, peer, protocol, message),
+      isConnected: (peer: ShopId) => this.connected(me, peer),
+      setHandler: (handler: InboundHandler) => {
+        this.handlers.set(me, handler)
+      },
+    } as Transport
+  }
+
+  private deliver(from: ShopId, to: ShopId, protocol: 'feed' | 'control', message: unknown): boolean {
+    if (!this.connected(from, to)) return false
+    const wire = JSON.stringify(message)
+    if (this.prng.chance(this.faults.lossRate)) {
+      this.dropped++
+      return true
+    }
+    const delayMs = this.prng.int(this.faults.minDelayMs, this.faults.maxDelayMs)
+    this.clock.setTimer(delayMs, () => {
+      const handler = this.handlers.get(to)
+      if (!handler || !this.connected(from, to)) return
+      const json: unknown = JSON.parse(wire)
+      this.delivered++
+      if (protocol === 'feed') handler.onFeedMessage(from, FeedMessage.parse(json))
+      else handler.onControlMessage(from, ControlMessage.parse(json))
+    })
+    return true
+  }
+}

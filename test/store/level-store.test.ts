@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { LevelStore, MAX_OPS_PER_WRITE } from '../../node/store/level-store.js'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of iterable) out.push(item)
+  return out
+}
+
+describe('LevelStore on disk (classic-level)', () => {
+  it('keeps synced writes across close and reopen, atomically across sections', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'standin-store-'))
+    dirs.push(dir)
+    const store = await LevelStore.openOnDisk(dir)
+    await store.write(
+      [
+        { type: 'put', section: 'entries', key: 'a!0000000000000001', value: { seq: 1 } },
+        { type: 'put', section: 'heads', key: 'a', value: { seq: 1, hash: 'h' } },
+      ],
+      { sync: true },
+    )
+    await store.close()
+    const reopened = await LevelStore.openOnDisk(dir)
+    expect(await reopened.get('heads', 'a')).toEqual({ seq: 1, hash: 'h' })
+    expect(await reopened.get('entries', 'a!0000000000000001')).toEqual({ seq: 1 })
+    expect(await reopened.get('heads', 'missing')).toBeUndefined()
+    await reopened.close()
+  })
+
+  it('keeps sections apart and ranges in key order', async () => {
+    const store = await LevelStore.openInMemory()
+    await store.write(
+      [3, 1, 2].map((n) => ({ type: 'put' as const, section: 'orders' as const, key: `o${n}`, value: n })),
+      { sync: false },
+    )
+    await store.write([{ type: 'put', section: 'acks', key: 'o1', value: 'other' }], { sync: false })
+    expect(await collect(store.range('orders', {}))).toEqual([['o1', 1], ['o2', 2], ['o3', 3]])
+    expect(await collect(store.range('orders', { gt: 'o1', limit: 1 }))).toEqual([['o2', 2]])
+    expect(await collect(store.range('orders', { reverse: true, limit: 1 }))).toEqual([['o3', 3]])
+    await store.write([{ type: 'del', section: 'orders', key: 'o2' }], { sync: true })
+    expect(await collect(store.range('orders', {}))).toHaveLength(2)
+    expect(await store.get('acks', 'o1')).toBe('other')
+    await store.close()
+  })
+
+  it('refuses a batch over its limit and writes none of it', async () => {
+    const store = await LevelStore.openInMemory()
+    const ops = Array.from({ length: MAX_OPS_PER_WRITE + 1 }, (_, i) => ({ type: 'put' as const, section: 'meta' as const, key: `k${i}`, value: i }))
+    await expect(store.write(ops, { sync: false })).rejects.toThrow(/exceeds/)
+    expect(await store.get('meta', 'k0')).toBeUndefined()
+    await store.close()
+  })
+})
