@@ -44,9 +44,24 @@ export function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest())
 }
 
+// Parsed documents are never mutated, and a feed entry's body is encoded twice on the hot path
+// (to check its signature and to hash it into the chain): remember the bytes per object.
+const encodedDocuments = new WeakMap<object, Uint8Array>()
+
+/** canonicalBytes, remembered per object. Only for documents that are no longer mutated. */
+export function documentBytes(document: object): Uint8Array {
+  let bytes = encodedDocuments.get(document)
+  if (!bytes) {
+    bytes = canonicalBytes(document)
+    encodedDocuments.set(document, bytes)
+  }
+  return bytes
+}
+
 /** base64url SHA-256 of the canonical encoding: the id of a document. */
 export function hashOf(value: unknown): string {
-  return toBase64url(sha256(canonicalBytes(value)))
+  const bytes = typeof value === 'object' && value !== null ? documentBytes(value) : canonicalBytes(value)
+  return toBase64url(sha256(bytes))
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {

@@ -3,7 +3,7 @@
 // Sealed boxes travel inside signed documents: verify the signature before calling open.
 import nacl from 'tweetnacl'
 import type { z } from 'zod'
-import { canonicalBytes, fromBase64url, fromUtf8, toBase64url } from './encoding.js'
+import { fromBase64url, fromUtf8, toBase64url, utf8 } from './encoding.js'
 import { assert, fail, ok, type Result } from './errors.js'
 import type { BoxKeyPair } from './identity.js'
 import { LIMITS } from './limits.js'
@@ -77,14 +77,18 @@ export function openSealed(box: SealedBox, me: ShopId, mine: BoxKeyPair): Result
   }
 }
 
-/** Seals the canonical JSON of a value. */
+/**
+ * Seals the JSON of a value. The plaintext need not be canonical: the signature covers the
+ * ciphertext, and openers parse it with a strict schema. Plain JSON.stringify is several times
+ * faster than canonicalisation on the escrow hot path.
+ */
 export function sealJson(
   value: unknown,
   recipients: readonly Recipient[],
   sender: BoxKeyPair,
   random: RandomBytes,
 ): SealedBox {
-  return seal(canonicalBytes(value), recipients, sender, random)
+  return seal(utf8(JSON.stringify(value)), recipients, sender, random)
 }
 
 /** Opens a box and parses its JSON with `schema`. */

@@ -2,7 +2,7 @@
 // so a signature made for one kind of document can never be replayed as another.
 import { sign as edSign, verify as edVerify } from 'node:crypto'
 import type { z } from 'zod'
-import { canonicalBytes, concatBytes, fromBase64url, hashOf, toBase64url, utf8 } from './encoding.js'
+import { canonicalBytes, concatBytes, documentBytes, fromBase64url, hashOf, toBase64url, utf8 } from './encoding.js'
 import { assert, fail, ok, type Result } from './errors.js'
 import { type Identity, verifyKeyOfShop } from './identity.js'
 import { PROTOCOL_VERSION } from './limits.js'
@@ -37,7 +37,8 @@ export type DocumentType = keyof typeof DOCUMENTS | 'terms'
 type BodyOf<T extends keyof typeof DOCUMENTS> = z.infer<(typeof DOCUMENTS)[T]['schema']>
 
 export function signingBytes(type: DocumentType, body: unknown): Uint8Array {
-  return concatBytes(utf8(`standin/${PROTOCOL_VERSION}/${type}\n`), canonicalBytes(body))
+  const encoded = typeof body === 'object' && body !== null ? documentBytes(body) : canonicalBytes(body)
+  return concatBytes(utf8(`standin/${PROTOCOL_VERSION}/${type}\n`), encoded)
 }
 
 export function signBytes(identity: Identity, message: Uint8Array): string {

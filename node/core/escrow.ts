@@ -36,7 +36,7 @@ type Tombstone = { order: string; kind: 'delivered'; time: number } | { order: s
 export class Escrow {
   private readonly counts = new Map<ShopId, EscrowCounts>()
   /** Our orders queued for the feed but not yet durable, to catch concurrent duplicates. */
-  private readonly inflight = new Map<string, string>()
+  private readonly inflight = new Map<string, OrderEscrowed>()
   /** Our orders with a tombstone queued, so a concurrent repeat is not written twice. */
   private readonly tombstoning = new Set<string>()
 
@@ -83,15 +83,15 @@ export class Escrow {
     const conflicts: string[] = []
     let duplicates = 0
     records.forEach((record, i) => {
-      const text = canonicalJson(record)
-      const known = this.inflight.get(record.order) ?? (existing[i] ? canonicalJson(existing[i]?.record) : undefined)
+      // Canonical encoding only on a collision: new orders (the common case) skip it.
+      const known = this.inflight.get(record.order) ?? existing[i]?.record
       if (known === undefined) fresh.push(record)
-      else if (known === text) duplicates++
+      else if (canonicalJson(known) === canonicalJson(record)) duplicates++
       else conflicts.push(record.order)
     })
     if (conflicts.length > 0) throw new ConflictError(conflicts)
     if (fresh.length === 0) return { accepted: 0, duplicates, seq: 0 }
-    for (const r of fresh) this.inflight.set(r.order, canonicalJson(r))
+    for (const r of fresh) this.inflight.set(r.order, r)
     try {
       const seq = await this.writer.append([], fresh, (entrySeq) => {
         this.countsOf(this.me).pending += fresh.length

@@ -113,7 +113,7 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
 
   const prune = (): void => {
     for (const connection of libp2p.getConnections()) {
-      if (isPartner(connection.remotePeer.toString())) continue
+      if (connection.status !== 'open' || isPartner(connection.remotePeer.toString())) continue
       logger.info({ peer: connection.remotePeer.toString() }, 'p2p: closing connection to former partner')
       connection.close().catch((err: unknown) => connection.abort(err instanceof Error ? err : new Error(String(err))))
     }

@@ -11,7 +11,7 @@ import {
   SignedLeaseGrant,
   SignedTakeoverRequest,
 } from './control.js'
-import { FeedEntries, ForkProof } from './feed.js'
+import { ForkProof } from './feed.js'
 import { Seq, ShopId, Text } from './primitives.js'
 
 export const FEED_PROTOCOL = '/standin/feed/1'
@@ -25,8 +25,12 @@ export const FeedMessage = z.discriminatedUnion('type', [
     afterSeq: Seq,
     limit: z.number().int().min(1).max(LIMITS.maxEntriesPerResponse),
   }),
-  /** Entries in seq order: an answer to feed.get, or a live push. */
-  z.strictObject({ type: z.literal('feed.entries'), author: ShopId, entries: FeedEntries }),
+  /**
+   * Entries in seq order: an answer to feed.get, or a live push. Each entry is parsed with the
+   * FeedEntry schema by verifyEntry, one at a time, before anything in it is used; parsing them
+   * here as well would double the hot path's cost.
+   */
+  z.strictObject({ type: z.literal('feed.entries'), author: ShopId, entries: z.array(z.unknown()).max(LIMITS.maxEntriesPerResponse) }),
   z.strictObject({ type: z.literal('feed.ack'), ack: SignedFeedAck }),
   z.strictObject({ type: z.literal('feed.fork'), proof: ForkProof }),
   z.strictObject({ type: z.literal('feed.error'), reason: Text }),

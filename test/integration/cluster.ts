@@ -92,7 +92,9 @@ export class Cluster {
   async start(name: string): Promise<void> {
     const node = this.node(name)
     node.output = ''
-    const child = spawn(process.execPath, [CLI, 'run', '-d', node.dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STANDIN_LOG_LEVEL: 'warn' } })
+    // STANDIN_PROFILE_DIR=/some/dir writes a V8 CPU profile per node process (for benchmarks).
+    const profile = process.env.STANDIN_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STANDIN_PROFILE_DIR}`] : []
+    const child = spawn(process.execPath, [...profile, CLI, 'run', '-d', node.dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STANDIN_LOG_LEVEL: 'warn' } })
     child.stdout?.on('data', (chunk: Buffer) => (node.output += chunk.toString()))
     child.stderr?.on('data', (chunk: Buffer) => (node.output += chunk.toString()))
     node.process = child

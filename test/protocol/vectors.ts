@@ -107,7 +107,7 @@ function feedVectors(hash: string) {
 function sealedVector() {
   const plaintext = [{ keyId: 'k-1', key: 'AAAA-BBBB-CCCC-DDDD' }]
   const box = sealJson(plaintext, [bob.recipient], alice.box, deterministicRandom('vectors/sealed'))
-  return { randomSeed: 'vectors/sealed', plaintext, plaintextCanonical: canonicalJson(plaintext), sender: alice.name, recipients: [bob.name], box }
+  return { randomSeed: 'vectors/sealed', plaintext, plaintextJson: JSON.stringify(plaintext), sender: alice.name, recipients: [bob.name], box }
 }
 
 function certificateVector() {
