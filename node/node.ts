@@ -30,6 +30,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const store = await LevelStore.openOnDisk(dir.dbPath)
   const partnerIds = agreement.terms.parties.filter((p) => p !== identity.id)
   const cardOf = new Map(cards.map((c) => [c.body.id, c.body]))
+  let rejectedFrames = 0
   const p2p = await createP2pTransport({
     identity,
     listen: config.p2p.listen,
@@ -37,7 +38,10 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     partners: () => partnerIds,
     addressesOf: (id) => cardOf.get(id)?.addrs ?? [],
     logger,
-    onRejected: (from, protocol, reason) => logger.warn({ from, protocol, reason }, 'rejected frame'),
+    // p2p already logs each rejected frame with its reason; here it is only counted.
+    onRejected: () => {
+      rejectedFrames++
+    },
   })
   const engine = new Engine({
     identity,
@@ -56,7 +60,16 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   await engine.start()
   await p2p.start()
   const registry = new Registry()
-  const http = await buildHttpServer({ api: engine, adapterSecret: secrets.adapterSecret, adminToken: secrets.adminToken, adminAllowRemote: config.http.adminAllowRemote, logger, metrics: { registry } })
+  const http = await buildHttpServer({ api: engine, adapterSecret: secrets.adapterSecret, adminToken: secrets.adminToken, adminAllowRemote: config.http.adminAllowRemote, logger, metrics: {
+      registry,
+      collect: () => ({
+        p2p_rejected_frames: rejectedFrames,
+        feed_own_seq: engine.feeds()[0]?.seq ?? 0,
+        partners_connected: engine.partners().filter((p) => p.connected).length,
+        partners_quarantined: engine.partners().filter((p) => p.quarantined).length,
+      }),
+    },
+  })
   const address = await http.listen({ host: config.http.host, port: config.http.port })
   logger.info({ id: identity.id, http: address, p2p: p2p.listenAddrs() }, 'standin node running')
   let stopped = false

@@ -102,7 +102,7 @@ export class Cluster {
       if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${node.output}`)
       const response = await fetch(`${node.baseUrl}/readyz`)
       return response.ok ? true : undefined
-    })
+    }, 90_000) // generous: several tsx processes may be compiling at once on 2 cores
   }
 
   kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -2,7 +2,11 @@
 // SIGKILL of a partner, and decryption through the partners' admin APIs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AdapterOrder, EscrowOrderView, FeedHeadView, PartnerStatus } from '../../protocol/index.js'
-import { Cluster, waitFor } from './cluster.js'
+import { FEED_PROTOCOL, fromBase64url, identityFromSeed, type IdentityReply } from '../../protocol/index.js'
+import { RawPeer } from '../p2p/raw-peer.js'
+import { Cluster, cli, waitFor } from './cluster.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 function orders(from: number, count: number): AdapterOrder[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -76,4 +80,20 @@ describe('escrow across three real nodes', () => {
     const check = await cluster.admin<{ verified: boolean; seq: number; hash: string }>('B', `/v1/admin/feeds/${a.id}/verify`)
     expect(check).toEqual({ verified: true, seq: own?.seq, hash: own?.hash, entries: own?.seq })
   }, 180_000)
+
+  it('a shop without an agreement cannot open a stream to a running node', async () => {
+    const dir = join(cluster.root, 'outsider')
+    cli(['init', '-d', dir, '-n', 'Outsider', '--p2p-port', '0', '--http-port', '0'])
+    const outsider = identityFromSeed(fromBase64url(JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')).seed))
+    const raw = new RawPeer()
+    try {
+      const host = await raw.host(outsider)
+      const a = await cluster.admin<IdentityReply>('A', '/v1/admin/identity')
+      await expect(raw.open(host, a.addrs, FEED_PROTOCOL)).rejects.toThrow()
+      const { partners } = await cluster.admin<{ partners: PartnerStatus[] }>('A', '/v1/admin/partners')
+      expect(partners.map((p) => p.id)).not.toContain(outsider.id)
+    } finally {
+      await raw.stopAll()
+    }
+  }, 60_000)
 })

@@ -3,7 +3,9 @@
 import {
   type AdapterOrder,
   type Agreement,
+  type BoxKeyPair,
   boxKeyPairFromSecret,
+  type Identity,
   identityFromSeed,
   type ShopCard,
   type Signed,
@@ -24,12 +26,19 @@ import { SimNetwork } from './sim-network.js'
 
 export const SIM_START_MS = 1_800_000_000_000
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+function recordingLogger(into: string[]): Logger {
+  const keep = (fields: Record<string, unknown>, message: string) => into.push(`${message} ${JSON.stringify(fields)}`)
+  return { debug() {}, info() {}, warn: keep, error: keep }
+}
 
 export interface SimShop {
   readonly name: string
   readonly engine: Engine
   readonly store: LevelStore
+  readonly identity: Identity
+  readonly box: BoxKeyPair
+  /** Every warning and error the engine logged, for tests that check rejections are logged. */
+  readonly warnings: string[]
 }
 
 export interface SimOptions {
@@ -64,6 +73,7 @@ export class SimFederation {
     const agreement: Agreement = { terms, signatures: keys.map((k) => signTerms(terms, k.identity)) }
     for (const k of keys) {
       const store = await LevelStore.openInMemory()
+      const warnings: string[] = []
       const engine = new Engine({
         identity: k.identity,
         box: k.box,
@@ -75,10 +85,10 @@ export class SimFederation {
         rng: sim.prng,
         store,
         transport: sim.network.transportFor(k.identity.id),
-        logger: silent,
+        logger: recordingLogger(warnings),
         emit: (at: number, event: EngineEvent) => sim.log.push(`${at - SIM_START_MS} ${k.name} ${JSON.stringify(event, (key, value) => (typeof value === 'string' && value.startsWith('12D3KooW') ? sim.nameOf(value) : value))}`),
       })
-      sim.shops.push({ name: k.name, engine, store })
+      sim.shops.push({ name: k.name, engine, store, identity: k.identity, box: k.box, warnings })
     }
     for (const shop of sim.shops) await shop.engine.start()
     for (const a of sim.shops) for (const b of sim.shops) if (a !== b) a.engine.onPeerConnected(b.engine.identity().id)
