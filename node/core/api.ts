@@ -3,6 +3,8 @@
 import type {
   AdapterOrder,
   CancelledBody,
+  ClaimForm,
+  ClaimResult,
   DeliveredBody,
   EscrowListReply,
   EscrowReply,
@@ -11,6 +13,7 @@ import type {
   PartnerStatus,
   PlatformHealth,
   ShopId,
+  ShopStatusView,
   SubmitOrdersReply,
   TombstoneReply,
 } from '../../protocol/index.js'
@@ -46,7 +49,15 @@ export interface FeedVerification {
   readonly error?: string
 }
 
-export interface NodeApi extends EscrowApi, AdminApi {}
+/** What the public (unauthenticated, rate-limited) pages ask: the claim page and outage notice. */
+export interface PublicApi {
+  /** Keys of an order this node delivered, if the secret matches the escrowed verifier. */
+  claim(form: ClaimForm): Promise<ClaimResult>
+  /** The outage notice for a shop this node knows (a partner, or itself); undefined otherwise. */
+  shopStatus(shop: ShopId): ShopStatusView | undefined
+}
+
+export interface NodeApi extends EscrowApi, AdminApi, PublicApi {}
 
 /** An order id that exists with a different body: the adapter must not reuse ids. */
 export class ConflictError extends Error {

@@ -2,6 +2,9 @@
 // ports, and answers the NodeApi the http layer calls. Deterministic given its ports.
 import {
   type AdapterOrder,
+  type ClaimForm,
+  type ClaimResult,
+  type ShopStatusView,
   type Agreement,
   type BoxKeyPair,
   type ControlMessage,
@@ -239,6 +242,14 @@ export class Engine implements NodeApi, InboundHandler {
 
   verifyFeed(author: ShopId) {
     return this.replication.verifyHeld(author)
+  }
+
+  async claim(_form: ClaimForm): Promise<ClaimResult> {
+    return { status: 'not-found' } // fulfilment arrives with the failover issue
+  }
+
+  shopStatus(_shop: ShopId): ShopStatusView | undefined {
+    return undefined
   }
 
   ready(): boolean {

@@ -1,7 +1,7 @@
 // The engine's only windows on the world (DESIGN.md §3). Live nodes pass real implementations
 // (node/store, node/p2p, node/http, system clock and crypto randomness); the simulator passes
 // deterministic ones, so many engines run in one process from one seed.
-import type { ControlMessage, FeedMessage, PlatformHealth, ShopId } from '../../protocol/index.js'
+import type { CardKey, ControlMessage, FeedMessage, PartnerDelivery, PlatformHealth, ShopId } from '../../protocol/index.js'
 
 export interface TimerHandle {
   readonly id: number
@@ -89,7 +89,18 @@ export interface Transport {
 export interface Adapter {
   /** Stop (true) or resume (false) delivering escrowed orders in the shop itself (fencing). */
   setFenced(fenced: boolean): Promise<void>
+  /**
+   * Removes up to `count` unsold keys of `sku` from the shop's own stock, for good, and returns
+   * them. They must never be sold by the shop afterwards (invariant 1).
+   */
+  takeStock(sku: string, count: number): Promise<CardKey[]>
+  /** Puts keys back into the shop's stock (a recall, or a consignment that could not be written). */
+  returnStock(sku: string, keys: readonly CardKey[]): Promise<void>
+  /** Records in the shop that a partner delivered `keys` for `order` (handback write-back). */
+  writeBack(delivery: PartnerDelivery): Promise<void>
 }
+
+export type { CardKey, PartnerDelivery }
 
 export interface MailMessage {
   readonly to: string

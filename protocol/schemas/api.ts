@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { LIMITS } from '../limits.js'
 import { FeedHead, PlatformHealth } from './control.js'
 import { Hash, Id, Money, Seq, ShopId, Text, TimeMs } from './primitives.js'
-import { BuyerContact } from './records.js'
+import { BuyerContact, CardKey } from './records.js'
 
 /** Most orders (or tombstones) one adapter request may carry. */
 export const MAX_ORDERS_PER_REQUEST = 1_000
@@ -144,3 +144,67 @@ export const FeedVerificationReply = z.strictObject({
   error: z.string().optional(),
 })
 export type FeedVerificationReply = z.infer<typeof FeedVerificationReply>
+
+// ---- node → shop callbacks (the generic adapter's webhook API) ----
+// The node POSTs these, HMAC-signed exactly like adapter → node requests, to the shop's callback
+// base URL + the path named below. The shop answers 2xx with the reply schema, or an ErrorReply.
+
+export const CALLBACK_PATHS = {
+  fence: '/standin/fence',
+  takeStock: '/standin/stock/take',
+  returnStock: '/standin/stock/return',
+  writeBack: '/standin/deliveries',
+} as const
+
+export const FenceBody = z.strictObject({ fenced: z.boolean() })
+
+export const TakeStockBody = z.strictObject({ sku: Id, count: z.number().int().min(1).max(LIMITS.maxKeysPerAllotment) })
+export const TakeStockReply = z.strictObject({
+  /** At most `count` keys, removed from the shop's stock in one transaction. */
+  keys: z.array(CardKey).max(LIMITS.maxKeysPerAllotment),
+})
+
+export const ReturnStockBody = z.strictObject({ sku: Id, keys: z.array(CardKey).min(1).max(LIMITS.maxKeysPerAllotment) })
+
+/** A delivery a partner made for one of our orders while we were down. */
+export const PartnerDelivery = z.strictObject({
+  order: Id,
+  sku: Id,
+  keys: z.array(CardKey).min(1).max(LIMITS.maxOrderQty),
+  fulfiller: ShopId,
+  fulfillerName: z.string().max(100),
+  epoch: z.number().int().min(1),
+  deliveredAt: TimeMs,
+  channel: z.enum(['email', 'claim-page', 'email+claim-page']),
+})
+export type PartnerDelivery = z.infer<typeof PartnerDelivery>
+export const WriteBackBody = z.strictObject({ deliveries: z.array(PartnerDelivery).min(1).max(MAX_ORDERS_PER_REQUEST) })
+
+// ---- public pages: claim page and outage notice ----
+
+export const ClaimForm = z.strictObject({
+  /** The shop the order was placed with (its shop id). */
+  shop: ShopId,
+  order: Id,
+  secret: z.string().min(1).max(128),
+})
+export type ClaimForm = z.infer<typeof ClaimForm>
+
+export const ClaimResult = z.discriminatedUnion('status', [
+  z.strictObject({ status: z.literal('delivered'), order: Id, keys: z.array(z.string()), deliveredAt: TimeMs, fulfillerName: z.string() }),
+  z.strictObject({ status: z.literal('pending'), order: Id }),
+  /** Unknown order, wrong secret, or an order this node did not deliver: deliberately one answer. */
+  z.strictObject({ status: z.literal('not-found') }),
+])
+export type ClaimResult = z.infer<typeof ClaimResult>
+
+export const ShopStatusView = z.strictObject({
+  shop: ShopId,
+  name: z.string(),
+  state: z.enum(['operating', 'suspected-outage', 'partners-delivering', 'recovered']),
+  since: TimeMs.nullable(),
+  deliveredByPartners: z.number().int().nonnegative(),
+  pending: z.number().int().nonnegative(),
+  claimUrl: z.string().nullable(),
+})
+export type ShopStatusView = z.infer<typeof ShopStatusView>

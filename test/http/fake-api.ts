@@ -101,6 +101,14 @@ export class FakeApi implements NodeApi {
     this.record('verifyFeed', author)
     return { verified: true, entries: 3, seq: 3, hash: null }
   }
+  async claim(form: unknown) {
+    this.record('claim', form)
+    return { status: 'not-found' as const }
+  }
+  shopStatus(shop: string) {
+    this.record('shopStatus', shop)
+    return undefined
+  }
   ready(): boolean {
     return this.isReady
   }
