@@ -10,6 +10,8 @@ import { createP2pTransport, type P2pTransport } from './p2p/index.js'
 import { buildHttpServer } from './http/index.js'
 import { LevelStore } from './store/level-store.js'
 import { cryptoRng, systemClock } from './system.js'
+import { createNullMailer, createSmtpMailer } from './mail/index.js'
+import { createCallbackAdapter, createNullAdapter } from '../adapters/generic/callback-adapter.js'
 
 export interface RunningNode {
   readonly engine: Engine
@@ -36,13 +38,17 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     listen: config.p2p.listen,
     isPartner: (id) => partnerIds.includes(id),
     partners: () => partnerIds,
-    addressesOf: (id) => cardOf.get(id)?.addrs ?? [],
+    addressesOf: (id) => config.p2p.dialOverrides[id] ?? cardOf.get(id)?.addrs ?? [],
     logger,
     // p2p already logs each rejected frame with its reason; here it is only counted.
     onRejected: () => {
       rejectedFrames++
     },
   })
+  const adapter = config.adapter.callbackUrl
+    ? createCallbackAdapter({ baseUrl: config.adapter.callbackUrl, secret: secrets.adapterSecret, logger })
+    : createNullAdapter(logger)
+  const mailer = config.smtp ? createSmtpMailer(config.smtp, logger) : createNullMailer(logger)
   const engine = new Engine({
     identity,
     box,
@@ -55,6 +61,9 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     store,
     transport: p2p.transport,
     logger,
+    adapter,
+    mailer,
+    publicUrl: config.http.publicUrl,
     emit: (at, event) => logger.debug({ at, event }, 'engine event'),
   })
   await engine.start()
@@ -84,6 +93,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       await http.close()
       await p2p.stop()
       engine.stop()
+      await mailer.close()
       await store.close()
     },
   }

@@ -29,11 +29,16 @@ export class AdapterRequestError extends Error {
 }
 
 export class AdapterClient {
+  // Strictly increasing timestamps: two identical bodies sent in one millisecond (a health report
+  // repeated, a retried submit) would otherwise carry one signature and the second would be a replay.
+  private lastTimestampMs = 0
+
   constructor(private readonly options: AdapterClientOptions) {}
 
   private async post<S extends z.ZodType>(path: string, body: unknown, reply: S): Promise<z.infer<S>> {
     const raw = JSON.stringify(body)
-    const timestamp = (this.options.now ?? Date.now)()
+    const timestamp = Math.max((this.options.now ?? Date.now)(), this.lastTimestampMs + 1)
+    this.lastTimestampMs = timestamp
     const response = await fetch(`${this.options.baseUrl.replace(/\/$/, '')}${path}`, {
       method: 'POST',
       headers: {

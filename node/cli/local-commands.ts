@@ -1,19 +1,21 @@
 // init, run and status: the commands that act on this node's own data directory.
-import { formatZodError, InitArgs, type PartnerStatus, type EscrowReply } from '../../protocol/index.js'
+import { AllotArgs, formatZodError, type IncidentReport, InitArgs, type PartnerStatus, type EscrowReply } from '../../protocol/index.js'
 import { DataDir } from '../datadir.js'
 import { startNode } from '../node.js'
 
 export function init(raw: Record<string, unknown>): string {
   const args = InitArgs.safeParse(raw)
   if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
-  const { dir, name, host, p2pPort, httpPort } = args.data
+  const { dir, name, host, p2pPort, httpPort, smtp } = args.data
   const publicUrl = args.data.publicUrl ?? `http://${host}:${httpPort}`
+  const [smtpHost, smtpPort] = smtp ? smtp.split(':') : []
   const keys = new DataDir(dir).init({
     version: 1,
     name,
-    p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`] },
+    p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`], dialOverrides: {} },
     http: { host, port: httpPort, publicUrl, adminAllowRemote: false },
-    smtp: null,
+    smtp: smtp ? { host: smtpHost as string, port: Number(smtpPort), secure: false, user: null, password: null, from: args.data.mailFrom ?? `${name} <no-reply@standin.invalid>` } : null,
+    adapter: { callbackUrl: args.data.callbackUrl ?? null },
     logLevel: 'info',
   })
   return [
@@ -42,11 +44,15 @@ export async function run(dir: string): Promise<void> {
   console.log(`standin node ${node.engine.identity().id} listening on ${node.httpUrl} and ${node.p2p.listenAddrs().join(' ')}`)
 }
 
-async function admin<T>(dir: DataDir, path: string): Promise<T> {
+async function admin<T>(dir: DataDir, path: string, body?: unknown): Promise<T> {
   const config = dir.config()
   const { secrets } = dir.keys()
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host
-  const response = await fetch(`http://${host}:${config.http.port}${path}`, { headers: { authorization: `Bearer ${secrets.adminToken}` } })
+  const response = await fetch(`http://${host}:${config.http.port}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${secrets.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`)
   return (await response.json()) as T
 }
@@ -78,4 +84,47 @@ export async function status(dirPath: string, asJson: boolean): Promise<string> 
   const escrowRows = [['ESCROW OF', 'PENDING', 'DELIVERED', 'CANCELLED']]
   for (const e of escrow.escrow) escrowRows.push([names.get(e.origin) ?? `${dir.config().name} (us)`, String(e.pending), String(e.delivered), String(e.cancelled)])
   return `${table(partnerRows)}\n\n${table(escrowRows)}`
+}
+
+/** Resolves a partner given by shop id or by the name on its card. */
+function partnerId(dir: DataDir, who: string): string {
+  const cards = dir.cards()
+  const match = cards.find((c) => c.body.id === who) ?? cards.find((c) => c.body.name.toLowerCase() === who.toLowerCase())
+  if (!match) throw new Error(`no partner named ${who}; known: ${cards.map((c) => c.body.name).join(', ')}`)
+  return match.body.id
+}
+
+export async function allot(raw: Record<string, unknown>): Promise<string> {
+  const args = AllotArgs.safeParse(raw)
+  if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
+  const dir = new DataDir(args.data.dir)
+  const reply = await admin<{ allotment: string; keys: number; seq: number }>(dir, '/v1/admin/allotments', { holder: partnerId(dir, args.data.to), sku: args.data.sku, count: args.data.count })
+  return `consigned ${reply.keys} keys of ${args.data.sku} to ${args.data.to} as allotment ${reply.allotment} (feed seq ${reply.seq})`
+}
+
+export async function recallAllotment(dirPath: string, from: string, allotment: string): Promise<string> {
+  const dir = new DataDir(dirPath)
+  const reply = await admin<{ seq: number }>(dir, '/v1/admin/allotments/recall', { holder: partnerId(dir, from), allotment })
+  return `recall of ${allotment} from ${from} written (feed seq ${reply.seq}); released keys return to the shop`
+}
+
+function renderIncident(report: IncidentReport, names: Map<string, string>): string {
+  const name = (id: string | null) => (id === null ? '' : (names.get(id) ?? id.slice(0, 12)))
+  const iso = (ms: number) => new Date(ms).toISOString()
+  const lines = [
+    `INCIDENT ${name(report.origin)} epoch ${report.epoch} (${report.role} view) ${iso(report.openedAt)} → ${report.closedAt === null ? 'open' : iso(report.closedAt)}`,
+    ...report.timeline.map((t) => `  ${iso(t.at)}  ${t.what}${t.by ? ` — ${name(t.by)}` : ''}`),
+    '  fulfilled by:',
+    ...Object.entries(report.fulfillers).map(([id, s]) => `    ${name(id)}: ${s.orders} orders, ${s.keys} keys, average wait ${s.orders ? Math.round(s.waitMsSum / s.orders) : 0} ms, worst ${s.waitMsMax} ms`),
+    `  keys used: ${report.keysUsed}; duplicates: ${report.duplicates.length}${report.duplicates.length ? ` (${report.duplicates.map((d) => d.order).join(', ')})` : ''}`,
+  ]
+  return lines.join('\n')
+}
+
+export async function incidents(dirPath: string, asJson: boolean): Promise<string> {
+  const dir = new DataDir(dirPath)
+  const { incidents: reports } = await admin<{ incidents: IncidentReport[] }>(dir, '/v1/admin/incidents')
+  if (asJson) return JSON.stringify(reports, null, 2)
+  const names = new Map(dir.cards().map((c) => [c.body.id, c.body.name]))
+  return reports.length === 0 ? 'no incidents' : reports.map((r) => renderIncident(r, names)).join('\n\n')
 }

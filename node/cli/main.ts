@@ -3,7 +3,7 @@
 import '../polyfills.js'
 import { Command, CommanderError } from 'commander'
 import { accept, invite, join, listTerms, showTerms } from './federation-commands.js'
-import { init, run, status } from './local-commands.js'
+import { allot, incidents, init, recallAllotment, run, status } from './local-commands.js'
 
 const DEFAULT_DIR = process.env.STANDIN_DIR ?? '.standin'
 
@@ -18,6 +18,9 @@ function program(): Command {
     .option('--p2p-port <port>', 'libp2p TCP port', '4001')
     .option('--http-port <port>', 'HTTP port (adapter, admin, claim page)', '8080')
     .option('--public-url <url>', 'base URL buyers reach (default http://host:http-port)')
+    .option('--callback-url <url>', "the shop's generic-adapter callback base URL")
+    .option('--smtp <host:port>', 'SMTP relay for buyer mail (plain SMTP)')
+    .option('--mail-from <address>', 'From: of buyer mail')
     .action((o) => console.log(init(o)))
 
   cli.command('invite').description('print a signed invite token with this shop\'s card and addresses')
@@ -41,6 +44,20 @@ function program(): Command {
       console.error(result.missing.length === 0 ? `terms ${result.hash.slice(0, 12)} are signed by every party and in force` : `signed; still waiting for ${result.missing.length} part${result.missing.length === 1 ? 'y' : 'ies'}`)
       console.log(result.token)
     })
+
+  cli.command('allot').description('consign keys to a partner, or recall an allotment (needs the node running)')
+    .option(...dirOption)
+    .option('--to <partner>', 'partner name or shop id')
+    .option('--sku <sku>', 'sku to consign')
+    .option('--count <n>', 'number of keys')
+    .option('--recall <allotment>', 'recall this allotment instead (with --from)')
+    .option('--from <partner>', 'holder of the allotment to recall')
+    .action(async (o) => console.log(o.recall ? await recallAllotment(o.dir, o.from ?? '', o.recall) : await allot({ dir: o.dir, to: o.to, sku: o.sku, count: o.count })))
+
+  cli.command('incidents').description('incident reports of the running node')
+    .option(...dirOption)
+    .option('--json', 'machine-readable output')
+    .action(async (o) => console.log(await incidents(o.dir, Boolean(o.json))))
 
   cli.command('run').description('run the node until SIGTERM').option(...dirOption).action(async (o) => run(o.dir))
 

@@ -10,6 +10,7 @@ import type {
   EscrowReply,
   FeedHeadView,
   IdentityReply,
+  IncidentReport,
   PartnerStatus,
   PlatformHealth,
   ShopId,
@@ -37,6 +38,12 @@ export interface AdminApi {
   waitForAcks(seq: number, timeoutMs: number): Promise<boolean>
   /** Re-verifies every stored entry of `author`'s feed from seq 1: signatures and chain. */
   verifyFeed(author: ShopId): Promise<FeedVerification>
+  /** Incident reports this node wrote, oldest first. */
+  incidents(): IncidentReport[]
+  /** Takes keys out of the shop's stock and consigns them to a partner. */
+  consign(holder: ShopId, sku: string, count: number): Promise<{ allotment: string; keys: number; seq: number }>
+  /** Asks a partner to release the unused keys of an allotment. */
+  recall(holder: ShopId, allotment: string): Promise<number>
   /** Readiness: store open, agreement in force, transport started. */
   ready(): boolean
 }
@@ -70,4 +77,9 @@ export class ConflictError extends Error {
 /** The node cannot accept the request now (no agreement in force, queue full): retry later. */
 export class UnavailableError extends Error {
   readonly code = 'unavailable'
+}
+
+/** The terms or the node's state do not allow this action (cap reached, sku not covered, …). */
+export class RefusedError extends Error {
+  readonly code = 'refused'
 }

@@ -1,106 +1,45 @@
-// The shop node's engine: wires our feed, escrow, replication and heartbeats together behind the
-// ports, and answers the NodeApi the http layer calls. Deterministic given its ports.
+// The shop node's engine: wires our feed, escrow, replication, allotments, failover, fulfilment,
+// handback and incidents together behind the ports, and answers the NodeApi. Deterministic given
+// its ports: no clock, randomness, network or disk but through them.
 import {
   type AdapterOrder,
-  type ClaimForm,
-  type ClaimResult,
-  type ShopStatusView,
-  type Agreement,
-  type BoxKeyPair,
+  type Authority,
   type ControlMessage,
-  type FeedHeadView,
   type FeedMessage,
-  type Identity,
-  type IdentityReply,
-  type PartnerStatus,
   type PlatformHealth,
-  type ShopCard,
   type ShopId,
-  type Signed,
-  signDocument,
-  toBase64url,
   verifyDocument,
 } from '../../protocol/index.js'
-import { type NodeApi } from './api.js'
-import { Escrow, type OrderRow } from './escrow.js'
-import type { EventSink } from './events.js'
-import { Federation } from './federation.js'
-import { FeedWriter } from './feed-writer.js'
-import { orderKey, prefixRange } from './keys.js'
-import type { Clock, InboundHandler, Logger, Rng, Store, TimerHandle, Transport } from './ports.js'
-import { Replication } from './replication.js'
+import { AdminViews } from './admin-views.js'
+import { assemble, type EngineRef, type PeerView } from './assemble.js'
+import type { EngineOptions } from './options.js'
+import type { InboundHandler, TimerHandle } from './ports.js'
 
-export interface EngineOptions {
-  readonly identity: Identity
-  readonly box: BoxKeyPair
-  readonly name: string
-  readonly addrs: () => string[]
-  readonly agreement: Agreement
-  readonly cards: readonly Signed<ShopCard>[]
-  readonly clock: Clock
-  readonly rng: Rng
-  readonly store: Store
-  readonly transport: Transport
-  readonly logger: Logger
-  readonly emit?: EventSink
-}
+export type { EngineOptions }
 
-interface PeerView {
-  lastHeartbeatAt: number | null
-  platform: PlatformHealth
-}
-
-export class Engine implements NodeApi, InboundHandler {
-  readonly federation: Federation
-  private readonly writer: FeedWriter
-  private readonly escrowBook: Escrow
-  private readonly replication: Replication
-  private readonly peers = new Map<ShopId, PeerView>()
-  private platform: PlatformHealth = 'unknown'
+export class Engine extends AdminViews implements InboundHandler {
   private timer: TimerHandle | null = null
   private started = false
+  private wantFenced: boolean | null = null
+  private appliedFenced: boolean | null = null
+  private ticks = 0
 
-  constructor(private readonly o: EngineOptions) {
-    const me = o.identity.id
-    this.federation = new Federation(me, o.box.publicKey, o.agreement, o.cards)
-    const emit: EventSink = o.emit ?? (() => undefined)
-    this.writer = new FeedWriter({
-      identity: o.identity,
-      box: o.box,
-      store: o.store,
-      clock: o.clock,
-      rng: o.rng,
-      termsHash: () => this.federation.termsHash,
-      recipients: () => this.federation.recipients(),
-      onAppended: (entries) => {
-        const last = entries.at(-1)
-        if (last) emit(o.clock.now(), { kind: 'own-append', seq: last.body.seq, records: entries.reduce((n, e) => n + e.body.records.length + (e.body.sealed ? 1 : 0), 0) })
-        this.replication.onOwnAppended(entries)
-      },
-    })
-    this.escrowBook = new Escrow(me, o.store, this.writer)
-    this.replication = new Replication({
-      identity: o.identity,
-      box: o.box,
-      store: o.store,
-      transport: o.transport,
-      clock: o.clock,
-      logger: o.logger,
-      emit,
-      escrow: this.escrowBook,
-      partners: () => this.federation.partners,
-      knownTerms: (hash) => this.federation.knowsTerms(hash),
-      ownHead: () => this.writer.state,
-    })
-    for (const p of this.federation.partners) this.peers.set(p, { lastHeartbeatAt: null, platform: 'unknown' })
+  constructor(o: EngineOptions, ref: EngineRef = { engine: null }) {
+    super(assemble(o, ref))
+    ref.engine = this
   }
 
   async start(): Promise<void> {
     await this.writer.load()
     await this.escrowBook.load([this.o.identity.id, ...this.federation.partners])
     await this.replication.load()
+    await this.allotments.load()
+    await this.failover.load()
+    await this.incidentBook.load()
     this.o.transport.setHandler(this)
     this.started = true
+    this.failover.evaluateFence()
+    for (const [origin, w] of this.failover.watches) if (w.view.phase === 'taken-over') await this.fulfilment.start(origin, w.view.epoch)
     this.schedule()
     for (const p of this.federation.partners) if (this.o.transport.isConnected(p)) this.onPeerConnected(p)
   }
@@ -109,6 +48,8 @@ export class Engine implements NodeApi, InboundHandler {
     this.started = false
     if (this.timer) this.o.clock.clearTimer(this.timer)
     this.timer = null
+    this.failover.stop()
+    this.fulfilment.stopAll()
   }
 
   private schedule(): void {
@@ -120,21 +61,71 @@ export class Engine implements NodeApi, InboundHandler {
   }
 
   private tick(): void {
-    const me = this.o.identity.id
+    this.ticks++
     const head = this.writer.state
     for (const partner of this.federation.partners) {
-      const heartbeat = signDocument('heartbeat', {
-        from: me,
-        to: partner,
-        terms: this.federation.termsHash,
-        epoch: 0,
-        time: this.o.clock.now(),
-        platform: this.platform,
-        head: { seq: head.seq, hash: head.hash },
-      }, this.o.identity)
-      this.o.transport.send(partner, 'control', { type: 'heartbeat', heartbeat })
+      this.o.transport.send(partner, 'control', { type: 'heartbeat', heartbeat: this.failover.heartbeatFor(partner, { seq: head.seq, hash: head.hash }) })
     }
     this.replication.tick()
+    this.failover.tick()
+    this.applyFence()
+    void this.maybeHandBack()
+    void this.outbox.drain()
+    void this.incidentBook.flush()
+  }
+
+  // ---- fencing, takeover requests and handback at the origin ----
+
+  setFence(fenced: boolean): void {
+    this.wantFenced = fenced
+    this.applyFence()
+  }
+
+  /** Tells the shop; retried every tick until the adapter confirms. */
+  private applyFence(): void {
+    const want = this.wantFenced
+    if (want === null || want === this.appliedFenced) return
+    this.o.adapter.setFenced(want).then(
+      () => {
+        this.appliedFenced = want
+        this.o.logger.info({ fenced: want }, want ? 'fenced: the shop stops delivering escrowed orders' : 'fence lifted: the shop delivers again')
+      },
+      (error: unknown) => this.o.logger.warn({ fenced: want, err: String(error) }, 'could not reach the shop adapter to change the fence; retrying'),
+    )
+  }
+
+  /** Caught up: every partner heard from recently has no entries we lack. */
+  private caughtUp(): boolean {
+    let fresh = 0
+    for (const [partner, view] of this.peers) {
+      if (view.lastHeartbeatAt === null || this.o.clock.now() - view.lastHeartbeatAt > this.federation.terms.timing.suspectAfterMs) continue
+      fresh++
+      if (this.replication.headOf(partner).seq < view.advertisedSeq) return false
+    }
+    return fresh > 0
+  }
+
+  private async maybeHandBack(): Promise<void> {
+    const authority = this.failover.takenOverAuthority()
+    if (authority) {
+      if (this.failover.platformHealth() !== 'up' || !this.caughtUp()) return
+      if (await this.handback.run(this.failover.epoch(), this.failover.epoch())) await this.failover.handedBack()
+    } else if (this.ticks % 8 === 0) {
+      await this.handback.run(null, this.failover.epoch())
+    }
+  }
+
+  /** A partner saw our handback (or we saw an origin's): its takeover is over. */
+  onHandback(origin: ShopId, epoch: number): void {
+    if (origin === this.o.identity.id) return
+    const w = this.failover.watches.get(origin)
+    if (!w) return
+    const before = w.view
+    this.failover.applyHandback(origin, epoch)
+    if (before !== w.view) {
+      this.fulfilment.stop(origin)
+      this.o.emit?.(this.o.clock.now(), { kind: 'handback', origin, epoch, receipts: 0 })
+    }
   }
 
   // ---- InboundHandler ----
@@ -146,8 +137,24 @@ export class Engine implements NodeApi, InboundHandler {
 
   onControlMessage(from: ShopId, message: ControlMessage): void {
     if (!this.started || !this.federation.isPartner(from)) return
-    if (message.type !== 'heartbeat') return // failover messages arrive with the failover issue
-    const verified = verifyDocument('heartbeat', message.heartbeat)
+    switch (message.type) {
+      case 'heartbeat':
+        return this.onHeartbeat(from, message.heartbeat)
+      case 'lease':
+        return this.failover.onLease(from, message.lease)
+      case 'down-vote':
+        return this.failover.onVote(from, message.vote)
+      case 'certificate':
+        return this.failover.onAuthority(from, { kind: 'certificate', certificate: message.certificate } satisfies Authority)
+      case 'takeover.request':
+        return this.failover.onAuthority(from, { kind: 'request', request: message.request } satisfies Authority)
+      case 'claim':
+        return this.fulfilment.onClaim(from, message.claim, (origin) => this.failover.watches.get(origin)?.view.epoch ?? -1)
+    }
+  }
+
+  private onHeartbeat(from: ShopId, raw: unknown): void {
+    const verified = verifyDocument('heartbeat', raw)
     const hb = verified.ok ? verified.value.body : null
     if (!hb || hb.from !== from || hb.to !== this.o.identity.id || !this.federation.knowsTerms(hb.terms)) {
       this.o.logger.warn({ from, reason: verified.ok ? 'heartbeat not from this peer, not for us, or other terms' : verified.error.message }, 'rejected heartbeat')
@@ -156,7 +163,9 @@ export class Engine implements NodeApi, InboundHandler {
     const view = this.peers.get(from) as PeerView
     view.lastHeartbeatAt = this.o.clock.now()
     view.platform = hb.platform
+    view.advertisedSeq = hb.head.seq
     this.o.emit?.(this.o.clock.now(), { kind: 'heartbeat', from, platform: hb.platform })
+    this.failover.onHeartbeat(from, hb)
     if (hb.head.seq > this.replication.headOf(from).seq) this.o.transport.send(from, 'feed', { type: 'feed.get', author: from, afterSeq: this.replication.headOf(from).seq, limit: 256 })
   }
 
@@ -181,75 +190,11 @@ export class Engine implements NodeApi, InboundHandler {
   }
 
   reportPlatformHealth(platform: PlatformHealth): void {
-    this.platform = platform
-  }
-
-  // ---- AdminApi ----
-
-  identity(): IdentityReply {
-    return { id: this.o.identity.id, name: this.o.name, boxKey: toBase64url(this.o.box.publicKey), addrs: this.o.addrs(), terms: this.federation.termsHash }
-  }
-
-  partners(): PartnerStatus[] {
-    return this.federation.partners.map((id) => {
-      const view = this.peers.get(id) as PeerView
-      const head = this.replication.headOf(id)
-      return {
-        id,
-        name: this.federation.cardOf(id)?.name ?? id,
-        connected: this.o.transport.isConnected(id),
-        lastHeartbeatAt: view.lastHeartbeatAt,
-        platform: view.platform,
-        ackedSeq: this.replication.ackedBy(id),
-        theirHead: { seq: head.seq, hash: head.hash },
-        quarantined: this.replication.isQuarantined(id),
-      }
-    })
-  }
-
-  async escrow() {
-    const origins = [this.o.identity.id, ...this.federation.partners]
-    return {
-      ownSeq: this.writer.state.seq,
-      escrow: origins.map((origin) => ({ origin, ...this.escrowBook.countsOf(origin) })),
-    }
-  }
-
-  async listEscrow(origin: ShopId, after: string | undefined, limit: number) {
-    const range = prefixRange(origin)
-    const orders = []
-    for await (const [, row] of this.o.store.range<OrderRow>('orders', { ...range, gt: after ? orderKey(origin, after) : range.gt, limit })) {
-      const r = row.record
-      orders.push({ origin: row.origin, order: r.order, sku: r.sku, qty: r.qty, amount: r.amount, paidAt: r.paidAt, buyer: r.buyer, state: row.state, seq: row.seq })
-    }
-    return { orders, next: orders.length === limit ? (orders.at(-1)?.order ?? null) : null }
-  }
-
-  feeds(): FeedHeadView[] {
-    const own = this.writer.state
-    return [
-      { author: own.author, seq: own.seq, hash: own.hash, verified: true },
-      ...this.federation.partners.map((p) => {
-        const head = this.replication.headOf(p)
-        return { author: p, seq: head.seq, hash: head.hash, verified: !this.replication.isQuarantined(p) }
-      }),
-    ]
-  }
-
-  waitForAcks(seq: number, timeoutMs: number): Promise<boolean> {
-    return this.replication.waitForAcks(seq, timeoutMs)
-  }
-
-  verifyFeed(author: ShopId) {
-    return this.replication.verifyHeld(author)
-  }
-
-  async claim(_form: ClaimForm): Promise<ClaimResult> {
-    return { status: 'not-found' } // fulfilment arrives with the failover issue
-  }
-
-  shopStatus(_shop: ShopId): ShopStatusView | undefined {
-    return undefined
+    void this.failover
+      .setPlatform(platform, async (authority) => {
+        if (authority.kind === 'request') await this.writer.append([{ type: 'takeover.request', request: authority.request }], [])
+      })
+      .catch((error: unknown) => this.o.logger.error({ err: String(error) }, 'could not request a takeover'))
   }
 
   ready(): boolean {

@@ -8,6 +8,7 @@ import {
   type FeedRecord,
   type OrderEscrowed,
   type OrderState,
+  orderStep,
   type ShopId,
   type SubmitOrdersReply,
   type TombstoneReply,
@@ -23,6 +24,13 @@ export interface OrderRow {
   readonly state: OrderState
   /** Seq of the origin's entry that escrowed it. */
   readonly seq: number
+  /** Who delivered it when a partner did (or we are about to: state reserved). */
+  readonly fulfiller?: ShopId
+  readonly keyIds?: readonly string[]
+  readonly epoch?: number
+  readonly deliveredAt?: number
+  /** Set when the origin delivered it itself while a partner held a reservation for it. */
+  readonly originDelivered?: boolean
 }
 
 export interface EscrowCounts {
@@ -62,7 +70,7 @@ export class Escrow {
     return counts
   }
 
-  private countsOp(origin: ShopId): StoreOp {
+  countsOp(origin: ShopId): StoreOp {
     return { type: 'put', section: 'meta', key: META.counts(origin), value: { ...this.countsOf(origin) } }
   }
 
@@ -169,13 +177,23 @@ export class Escrow {
       } else if (record.type === 'order.delivered' || record.type === 'order.cancelled') {
         const key = orderKey(origin, record.order)
         const row = rows.get(key)
-        if (!row || row.state === 'delivered' || row.state === 'cancelled') continue
-        const state: OrderState = record.type === 'order.delivered' ? 'delivered' : 'cancelled'
-        const next: OrderRow = { ...row, state }
+        if (!row) continue
+        const step = orderStep(row.state, record.type === 'order.delivered' ? 'origin-delivered' : 'cancel')
+        if (!step.ok) {
+          // Reserved here: our key may already be out, so the order stays ours to finish; the
+          // origin delivering it too is a duplicate the incident report counts.
+          if (row.state === 'reserved' && !row.originDelivered) {
+            const marked: OrderRow = { ...row, originDelivered: true }
+            rows.set(key, marked)
+            ops.push({ type: 'put', section: 'orders', key, value: marked })
+          }
+          continue
+        }
+        const next: OrderRow = { ...row, state: step.value }
         rows.set(key, next)
         ops.push({ type: 'put', section: 'orders', key, value: next })
         counts.pending--
-        counts[state]++
+        counts[step.value as 'delivered' | 'cancelled']++
       }
     }
     if (ops.length > 0) ops.push(this.countsOp(origin))

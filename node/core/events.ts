@@ -11,5 +11,15 @@ export type EngineEvent =
   | { kind: 'ack'; partner: ShopId; seq: number }
   | { kind: 'heartbeat'; from: ShopId; platform: string }
   | { kind: 'message-rejected'; from: ShopId; code: string; reason: string }
+  | { kind: 'suspect'; origin: ShopId; epoch: number; reason: string; lastHeartbeatAt: number | null }
+  | { kind: 'vote'; origin: ShopId; voter: ShopId; epoch: number }
+  | { kind: 'certified'; origin: ShopId; epoch: number }
+  | { kind: 'taken-over'; origin: ShopId; epoch: number }
+  | { kind: 'own-takeover'; epoch: number; how: 'certificate' | 'request'; voters: { voter: ShopId; time: number }[] }
+  | { kind: 'fence'; fenced: boolean }
+  | { kind: 'claim'; origin: ShopId; order: string; claimant: ShopId; rank: number }
+  | { kind: 'delivered'; origin: ShopId; order: string; fulfiller: ShopId; keyIds: string[]; epoch: number; paidAt?: number }
+  | { kind: 'duplicate'; origin: ShopId; order: string; fulfillers: ShopId[] }
+  | { kind: 'handback'; origin: ShopId; epoch: number; receipts: number }
 
 export type EventSink = (at: number, event: EngineEvent) => void

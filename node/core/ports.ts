@@ -40,6 +40,8 @@ export type Section =
   | 'allotments'
   | 'keys'
   | 'ledger'
+  | 'receipts' // receipts for orders, key origin!order!fulfiller
+  | 'outbox' // buyer mails to send, key origin!order
 
 export type StoreOp =
   | { readonly type: 'put'; readonly section: Section; readonly key: string; readonly value: unknown }

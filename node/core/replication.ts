@@ -18,7 +18,7 @@ import {
   type BoxKeyPair,
 } from '../../protocol/index.js'
 import type { FeedVerification } from './api.js'
-import type { Escrow, OrderRow } from './escrow.js'
+import { type ApplyBatch, newBatch, type RecordApplier } from './apply.js'
 import type { EventSink } from './events.js'
 import { seqKey } from './keys.js'
 import type { Clock, Logger, Store, StoreOp, Transport } from './ports.js'
@@ -55,7 +55,7 @@ export interface ReplicationDeps {
   readonly clock: Clock
   readonly logger: Logger
   readonly emit: EventSink
-  readonly escrow: Escrow
+  readonly apply: RecordApplier
   readonly partners: () => readonly ShopId[]
   readonly knownTerms: (hash: string) => boolean
   readonly ownHead: () => FeedState
@@ -247,38 +247,38 @@ export class Replication {
     let head = this.headOf(author)
     const start = head.seq
     const ops: StoreOp[] = []
-    const rows = new Map<string, OrderRow | null>()
+    const batch = newBatch()
     let records = 0
     for (const [i, item] of raw.entries()) {
       const verified = verifyEntry(item)
-      if (!verified.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, verified.error.code, `entries.${i}: ${verified.error.message}`))
+      if (!verified.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, verified.error.code, `entries.${i}: ${verified.error.message}`), batch)
       const entry = verified.value
-      if (entry.body.author !== author) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, 'bad-chain', `entries.${i}: authored by ${entry.body.author}`))
+      if (entry.body.author !== author) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, 'bad-chain', `entries.${i}: authored by ${entry.body.author}`), batch)
       const held = entry.body.seq <= head.seq ? await this.heldEntry(author, entry.body.seq, ops) : undefined
       const placed = classifyEntry(head, entry, held)
-      if (!placed.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, placed.error.code, `entries.${i}: ${placed.error.message}`))
+      if (!placed.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, placed.error.code, `entries.${i}: ${placed.error.message}`), batch)
       const kind = placed.value.kind
       if (kind === 'duplicate') continue
       if (kind === 'gap') {
         return this.finish(from, author, head, start, ops, records, () => {
           this.deps.emit(this.deps.clock.now(), { kind: 'gap', author, afterSeq: head.seq, askedFrom: from })
           this.requestCatchUp(from, author)
-        })
+        }, batch)
       }
       if (kind === 'fork') {
-        await this.finish(from, author, head, start, ops, records, () => undefined)
+        await this.finish(from, author, head, start, ops, records, () => undefined, batch)
         return this.quarantine(author, placed.value.proof)
       }
       if (!this.deps.knownTerms(entry.body.terms))
-        return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, 'terms', `entries.${i}: refers to terms we never signed`))
+        return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, 'terms', `entries.${i}: refers to terms we never signed`), batch)
       const opened = readRecords(entry, me, this.deps.box)
-      if (!opened.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, opened.error.code, `entries.${i}: ${opened.error.message}`))
+      if (!opened.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, opened.error.code, `entries.${i}: ${opened.error.message}`), batch)
       ops.push({ type: 'put', section: 'entries', key: seqKey(author, entry.body.seq), value: entry })
-      ops.push(...(await this.deps.escrow.applyRecords(author, entry.body.seq, opened.value, rows)))
+      ops.push(...(await this.deps.apply(author, entry, opened.value, batch)))
       records += opened.value.length
       head = headAfter(entry)
     }
-    await this.finish(from, author, head, start, ops, records, () => undefined)
+    await this.finish(from, author, head, start, ops, records, () => undefined, batch)
   }
 
   /** An entry we hold at `seq`: stored, or staged earlier in this same batch. */
@@ -289,12 +289,13 @@ export class Replication {
   }
 
   /** Commits what verified so far (synced, before the ack), acks, then runs `after`. */
-  private async finish(from: ShopId, author: ShopId, head: FeedState, start: number, ops: StoreOp[], records: number, after: () => void): Promise<void> {
+  private async finish(from: ShopId, author: ShopId, head: FeedState, start: number, ops: StoreOp[], records: number, after: () => void, batch: ApplyBatch): Promise<void> {
     if (head.seq > start) {
       ops.push({ type: 'put', section: 'heads', key: author, value: { seq: head.seq, hash: head.hash } })
       await this.deps.store.write(ops, { sync: true })
       this.heads.set(author, head)
       this.deps.emit(this.deps.clock.now(), { kind: 'entries-stored', author, fromSeq: start + 1, toSeq: head.seq, records })
+      for (const effect of batch?.afterCommit ?? []) effect()
     }
     if (head.seq > 0 && head.hash !== null) this.sendAck(from, author, head)
     after()

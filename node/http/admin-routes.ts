@@ -2,8 +2,13 @@
 // behind a bearer token, and bound to loopback by the CLI unless the operator says otherwise.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { NodeApi } from '../core/api.js'
+import { type NodeApi, RefusedError } from '../core/api.js'
 import {
+  ConsignBody,
+  ConsignReply,
+  IncidentsReply,
+  RecallBody,
+  RecallReply,
   AcksWaitQuery,
   AcksWaitReply,
   EscrowListQuery,
@@ -89,4 +94,28 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
       response: { 200: FeedVerificationReply, ...ERROR_REPLIES },
     },
   }, async (request) => api.verifyFeed(request.params.author))
+
+  app.get('/incidents', {
+    bodyLimit,
+    schema: { ...doc('Incident reports this node wrote, oldest first'), response: { 200: IncidentsReply, ...ERROR_REPLIES } },
+  }, async () => ({ incidents: api.incidents() }))
+
+  const refusedAs422 = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work()
+    } catch (error) {
+      if (error instanceof RefusedError) throw new HttpError(422, 'refused', error.message)
+      throw error
+    }
+  }
+
+  app.post('/allotments', {
+    bodyLimit,
+    schema: { ...doc("Take keys out of the shop's stock and consign them to a partner"), body: ConsignBody, response: { 200: ConsignReply, ...ERROR_REPLIES } },
+  }, async (request) => refusedAs422(() => api.consign(request.body.holder, request.body.sku, request.body.count)))
+
+  app.post('/allotments/recall', {
+    bodyLimit,
+    schema: { ...doc('Ask a partner to release the unused keys of an allotment'), body: RecallBody, response: { 200: RecallReply, ...ERROR_REPLIES } },
+  }, async (request) => refusedAs422(async () => ({ seq: await api.recall(request.body.holder, request.body.allotment) })))
 }

@@ -1,5 +1,5 @@
-// Builds the node's HTTP server: adapter ingress, admin API, health, metrics and docs, each an
-// encapsulated plugin with its own authentication. Nothing here listens; the caller does.
+// Builds the node's HTTP server: adapter ingress, admin API, public buyer pages, health, metrics
+// and docs, each an encapsulated plugin with its own authentication. Nothing here listens.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
@@ -12,6 +12,7 @@ import { registerDocs } from './docs.js'
 import { frameworkErrorHandler, installErrorHandling } from './errors.js'
 import { healthRoutes } from './health-routes.js'
 import { installMetrics } from './metrics.js'
+import { publicRoutes, type PublicRateLimits } from './public-routes.js'
 import { MAX_ACK_WAIT_MS } from '../../protocol/index.js'
 
 export interface HttpServerOptions {
@@ -27,6 +28,8 @@ export interface HttpServerOptions {
   clock?: () => number
   bodyLimitBytes?: number
   metrics?: { registry: Registry; collect?: () => Record<string, number> }
+  /** Per-address limits of the public claim page and outage notice (defaults in public-routes.ts). */
+  publicRateLimits?: Partial<PublicRateLimits>
 }
 
 /** Shortest adapter secret or admin token accepted: anything shorter is guessable. */
@@ -76,5 +79,6 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     bodyLimitBytes,
   })
   await app.register(adminRoutes, { prefix: '/v1/admin', api: options.api, token: options.adminToken, bodyLimitBytes, allowRemote: options.adminAllowRemote ?? false })
+  await app.register(publicRoutes, { api: options.api, rateLimits: options.publicRateLimits })
   return app
 }

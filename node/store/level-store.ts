@@ -16,6 +16,7 @@ export const MAX_RANGE_LIMIT = 100_000
 
 const SECTIONS: readonly Section[] = [
   'meta', 'entries', 'heads', 'orders', 'acks', 'agreements', 'cards', 'forks', 'incidents', 'allotments', 'keys', 'ledger',
+  'receipts', 'outbox',
 ]
 
 export class LevelStore implements Store {

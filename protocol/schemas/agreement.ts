@@ -59,6 +59,15 @@ export function minimumQuorum(partyCount: number): number {
   return Math.max(2, Math.floor(partnersOfAnOrigin / 2) + 1)
 }
 
+/**
+ * Leases an origin must hold to keep delivering escrowed orders. A certificate needs `quorum` of
+ * the origin's partners; while `partners - quorum + 1` of them still grant it a lease (and so
+ * have not voted), no certificate can form. Zero when certificates are impossible (two parties).
+ */
+export function leaseQuorum(terms: { parties: readonly string[]; quorum: number }): number {
+  return Math.max(0, terms.parties.length - 1 - terms.quorum + 1)
+}
+
 const TermsShape = z.strictObject({
   protocol: z.literal(PROTOCOL_VERSION),
   /** Name of this federation's agreement; revisions keep it. */
@@ -89,7 +98,9 @@ export const Terms = TermsShape.superRefine((terms, ctx) => {
   const partnerCount = terms.parties.length - 1
   if (terms.quorum < minimumQuorum(terms.parties.length))
     issue(['quorum'], `must be at least ${minimumQuorum(terms.parties.length)} (a majority of an origin's partners, never one)`)
-  if (terms.quorum > partnerCount) issue(['quorum'], `cannot exceed the ${partnerCount} partners of an origin`)
+  // With two parties quorum 2 exceeds the single partner: no certificate can form, and only the
+  // origin's own signed takeover request authorises a takeover.
+  if (terms.quorum > Math.max(2, partnerCount)) issue(['quorum'], `cannot exceed the ${partnerCount} partners of an origin`)
   const t = terms.timing
   if (t.takeoverDelayMs < t.leaseTtlMs + t.maxClockSkewMs + t.maxMessageDelayMs)
     issue(['timing', 'takeoverDelayMs'], 'must be >= leaseTtlMs + maxClockSkewMs + maxMessageDelayMs')

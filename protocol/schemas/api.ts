@@ -208,3 +208,10 @@ export const ShopStatusView = z.strictObject({
   claimUrl: z.string().nullable(),
 })
 export type ShopStatusView = z.infer<typeof ShopStatusView>
+
+// ---- admin: allotments ----
+
+export const ConsignBody = z.strictObject({ holder: ShopId, sku: Id, count: z.number().int().min(1).max(LIMITS.maxKeysPerAllotment) })
+export const ConsignReply = z.strictObject({ allotment: Id, keys: z.number().int().nonnegative(), seq: z.number().int().nonnegative() })
+export const RecallBody = z.strictObject({ holder: ShopId, allotment: Id })
+export const RecallReply = z.strictObject({ seq: z.number().int().nonnegative() })

@@ -10,6 +10,10 @@ export const InitArgs = z.strictObject({
   p2pPort: Port,
   httpPort: Port,
   publicUrl: z.string().url().optional(),
+  callbackUrl: z.string().url().optional(),
+  /** host:port of an SMTP relay (plain SMTP on loopback, e.g. a local sink), optional. */
+  smtp: z.string().regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port').optional(),
+  mailFrom: z.string().min(3).max(255).optional(),
 })
 export type InitArgs = z.infer<typeof InitArgs>
 
@@ -24,3 +28,11 @@ export const JoinArgs = z.strictObject({
   termsFile: z.string().min(1).optional(),
 })
 export type JoinArgs = z.infer<typeof JoinArgs>
+
+export const AllotArgs = z.strictObject({
+  dir: z.string().min(1),
+  to: z.string().min(1).max(128),
+  sku: z.string().min(1).max(128),
+  count: z.coerce.number().int().min(1).max(5_000),
+})
+export type AllotArgs = z.infer<typeof AllotArgs>

@@ -28,6 +28,11 @@ export const NodeConfig = z.strictObject({
     listen: z.array(Multiaddr).min(1).max(LIMITS.maxAddrs),
     /** Addresses partners dial; announced in our shop card. */
     announce: z.array(Multiaddr).min(1).max(LIMITS.maxAddrs),
+    /**
+     * Where to dial a partner instead of the addresses on its card (a tunnel, a proxy, NAT):
+     * shop id → multiaddrs. The partner is still authenticated by its key.
+     */
+    dialOverrides: z.record(ShopId, z.array(Multiaddr).min(1).max(LIMITS.maxAddrs)).default({}),
   }),
   http: z.strictObject({
     host: Host,
@@ -38,6 +43,8 @@ export const NodeConfig = z.strictObject({
     adminAllowRemote: z.boolean(),
   }),
   smtp: SmtpConfig.nullable(),
+  /** The shop's generic-adapter callback base URL (fence, stock, write-back), or null. */
+  adapter: z.strictObject({ callbackUrl: z.string().url().max(LIMITS.maxUrlChars).nullable() }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 })
 export type NodeConfig = z.infer<typeof NodeConfig>

@@ -5,12 +5,15 @@ import type { NodeApi } from '../../node/core/api.js'
 import type {
   AdapterOrder,
   CancelledBody,
+  ClaimForm,
+  ClaimResult,
   DeliveredBody,
   EscrowReply,
   FeedHeadView,
   IdentityReply,
   PartnerStatus,
   PlatformHealth,
+  ShopStatusView,
   SubmitOrdersReply,
   TombstoneReply,
 } from '../../protocol/index.js'
@@ -30,6 +33,10 @@ export class FakeApi implements NodeApi {
   /** Replace to make submitOrders throw or answer differently. */
   onSubmit: Behaviour<SubmitOrdersReply> = () => ({ accepted: 1, duplicates: 0, seq: 7 })
   ackResult = true
+  /** Replace to answer claims per test; by default every claim gets the neutral not-found. */
+  onClaim: (form: ClaimForm) => ClaimResult | Promise<ClaimResult> = () => ({ status: 'not-found' })
+  /** Outage notices by shop id; shops not in here are unknown to this node. */
+  readonly statuses = new Map<string, ShopStatusView>()
 
   static readonly identityReply: IdentityReply = {
     id: alice.identity.id,
@@ -101,13 +108,25 @@ export class FakeApi implements NodeApi {
     this.record('verifyFeed', author)
     return { verified: true, entries: 3, seq: 3, hash: null }
   }
-  async claim(form: unknown) {
-    this.record('claim', form)
-    return { status: 'not-found' as const }
+  incidents() {
+    this.record('incidents')
+    return []
   }
-  shopStatus(shop: string) {
+  async consign(holder: string, sku: string, count: number) {
+    this.record('consign', holder, sku, count)
+    return { allotment: 'al-1', keys: count, seq: 9 }
+  }
+  async recall(holder: string, allotment: string) {
+    this.record('recall', holder, allotment)
+    return 10
+  }
+  async claim(form: ClaimForm): Promise<ClaimResult> {
+    this.record('claim', form)
+    return this.onClaim(form)
+  }
+  shopStatus(shop: string): ShopStatusView | undefined {
     this.record('shopStatus', shop)
-    return undefined
+    return this.statuses.get(shop)
   }
   ready(): boolean {
     return this.isReady

@@ -6,6 +6,7 @@ import {
   ControlMessage,
   FeedMessage,
   FeedRecord,
+  leaseQuorum,
   LIMITS,
   minimumQuorum,
   parseWith,
@@ -35,8 +36,12 @@ describe('terms', () => {
     expect(minimumQuorum(2)).toBe(2)
     expect(minimumQuorum(3)).toBe(2)
     expect(minimumQuorum(5)).toBe(3)
-    const pair = sampleTerms([alice, bob], { quorum: 2 })
-    expect(issues(pair)).toEqual(['quorum: cannot exceed the 1 partners of an origin'])
+    // Two parties: quorum 2 is allowed and makes certificates impossible (explicit requests only).
+    expect(issues(sampleTerms([alice, bob], { quorum: 2 }))).toEqual([])
+    expect(issues(sampleTerms([alice, bob], { quorum: 3 }))).toEqual(['quorum: cannot exceed the 1 partners of an origin'])
+    expect(leaseQuorum({ parties: ['a', 'b'], quorum: 2 })).toBe(0)
+    expect(leaseQuorum({ parties: ['a', 'b', 'c'], quorum: 2 })).toBe(1)
+    expect(leaseQuorum({ parties: ['a', 'b', 'c', 'd', 'e'], quorum: 3 })).toBe(2)
     expect(issues(sampleTerms([alice, bob, carol], { quorum: 1 }))).toContain('quorum: must be at least 2 (a majority of an origin\'s partners, never one)')
   })
 

@@ -23,6 +23,7 @@ import { LevelStore } from '../../node/store/level-store.js'
 import { Prng } from './prng.js'
 import { SimClock } from './sim-clock.js'
 import { SimNetwork } from './sim-network.js'
+import { SimMailer, SimShopAdapter } from './sim-shop.js'
 
 export const SIM_START_MS = 1_800_000_000_000
 
@@ -39,11 +40,15 @@ export interface SimShop {
   readonly box: BoxKeyPair
   /** Every warning and error the engine logged, for tests that check rejections are logged. */
   readonly warnings: string[]
+  readonly shop: SimShopAdapter
+  readonly mailer: SimMailer
 }
 
 export interface SimOptions {
   readonly seed: string
   readonly shops: number
+  /** Keys of sku `card-100` each shop's stock holds (consignable to partners). */
+  readonly stockPerShop?: number
 }
 
 export class SimFederation {
@@ -71,28 +76,60 @@ export class SimFederation {
     )
     const terms = simTerms(keys.map((k) => k.identity.id).sort())
     const agreement: Agreement = { terms, signatures: keys.map((k) => signTerms(terms, k.identity)) }
+    sim.agreement = agreement
+    sim.cards = cards
     for (const k of keys) {
       const store = await LevelStore.openInMemory()
-      const warnings: string[] = []
-      const engine = new Engine({
-        identity: k.identity,
-        box: k.box,
-        name: `Shop ${k.name}`,
-        addrs: () => [],
-        agreement,
-        cards,
-        clock: sim.clock,
-        rng: sim.prng,
-        store,
-        transport: sim.network.transportFor(k.identity.id),
-        logger: recordingLogger(warnings),
-        emit: (at: number, event: EngineEvent) => sim.log.push(`${at - SIM_START_MS} ${k.name} ${JSON.stringify(event, (key, value) => (typeof value === 'string' && value.startsWith('12D3KooW') ? sim.nameOf(value) : value))}`),
-      })
-      sim.shops.push({ name: k.name, engine, store, identity: k.identity, box: k.box, warnings })
+      const shop = new SimShopAdapter(k.name, { 'card-100': options.stockPerShop ?? 200 })
+      const base = { name: k.name, store, identity: k.identity, box: k.box, warnings: [] as string[], shop, mailer: new SimMailer() }
+      sim.shops.push({ ...base, engine: sim.makeEngine(base) })
     }
     for (const shop of sim.shops) await shop.engine.start()
     for (const a of sim.shops) for (const b of sim.shops) if (a !== b) a.engine.onPeerConnected(b.engine.identity().id)
     return sim
+  }
+
+  agreement!: Agreement
+  cards!: Signed<ShopCard>[]
+  private readonly crashed = new Set<string>()
+
+  private makeEngine(s: Omit<SimShop, 'engine'>): Engine {
+    return new Engine({
+      identity: s.identity,
+      box: s.box,
+      name: `Shop ${s.name}`,
+      addrs: () => [],
+      agreement: this.agreement,
+      cards: this.cards,
+      clock: this.clock,
+      rng: this.prng,
+      store: s.store,
+      transport: this.network.transportFor(s.identity.id),
+      logger: recordingLogger(s.warnings),
+      adapter: s.shop,
+      mailer: s.mailer,
+      publicUrl: `http://127.0.0.1/${s.name}`,
+      emit: (at: number, event: EngineEvent) => this.log.push(`${at - SIM_START_MS} ${s.name} ${JSON.stringify(event, (_key, value) => (typeof value === 'string' && value.startsWith('12D3KooW') ? this.nameOf(value) : value))}`),
+    })
+  }
+
+  /** Stops a shop's engine and cuts all its links, like a SIGKILL; its store survives. */
+  crash(name: string): void {
+    const victim = this.shop(name)
+    victim.engine.stop()
+    this.crashed.add(name)
+    for (const other of this.shops) if (other !== victim) this.network.cut(victim.identity.id, other.identity.id)
+  }
+
+  /** Starts a new engine over the crashed shop's store and heals its links. */
+  async restart(name: string): Promise<void> {
+    const index = this.shops.findIndex((s) => s.name === name)
+    const old = this.shops[index] as SimShop
+    const fresh: SimShop = { ...old, engine: this.makeEngine(old) }
+    this.shops[index] = fresh
+    this.crashed.delete(name)
+    await fresh.engine.start()
+    for (const other of this.shops) if (other !== fresh && !this.crashed.has(other.name)) this.network.heal(fresh.identity.id, other.identity.id)
   }
 
   nameOf(id: string): string {
@@ -137,7 +174,7 @@ export function simTerms(parties: string[]): Terms {
     revision: 1,
     supersedes: null,
     parties,
-    skus: [],
+    skus: parties.map((shop) => ({ shop, sku: 'card-100', allotmentCap: 10_000, unitValue: { minorUnits: 1_000, currency: 'CNY' } })),
     quorum: Math.max(2, Math.floor((parties.length - 1) / 2) + 1),
     timing: { heartbeatMs: 250, suspectAfterMs: 1_000, leaseTtlMs: 1_500, maxClockSkewMs: 250, maxMessageDelayMs: 250, takeoverDelayMs: 2_000, graceMs: 0, claimTimeoutMs: 200 },
     limits: { maxOrdersPerOutage: 100_000, maxValuePerOutage: cny(1e12), maxOrdersPerHour: 100_000, maxValuePerHour: cny(1e12) },

@@ -1,0 +1,165 @@
+// Read-side answers of the engine: the admin API, the claim page and the outage notice. Kept
+// apart from the engine's life cycle so each file reads in one sitting.
+import {
+  claimVerifier,
+  type ClaimForm,
+  type ClaimResult,
+  type FeedHeadView,
+  type IdentityReply,
+  type IncidentReport,
+  type PartnerStatus,
+  type ShopId,
+  type ShopStatusView,
+  toBase64url,
+} from '../../protocol/index.js'
+import type { KeyRow } from './allotments.js'
+import type { EngineParts, PeerView } from './assemble.js'
+import type { OrderRow } from './escrow.js'
+import { orderKey, prefixRange } from './keys.js'
+
+export abstract class AdminViews {
+  protected readonly o: EngineParts['o']
+  readonly federation: EngineParts['federation']
+  protected readonly writer: EngineParts['writer']
+  protected readonly escrowBook: EngineParts['escrowBook']
+  protected readonly replication: EngineParts['replication']
+  protected readonly allotments: EngineParts['allotments']
+  protected readonly failover: EngineParts['failover']
+  protected readonly fulfilment: EngineParts['fulfilment']
+  protected readonly incidentBook: EngineParts['incidents']
+  protected readonly handback: EngineParts['handback']
+  protected readonly outbox: EngineParts['outbox']
+  protected readonly peers: Map<ShopId, PeerView>
+
+  constructor(parts: EngineParts) {
+    this.o = parts.o
+    this.federation = parts.federation
+    this.writer = parts.writer
+    this.escrowBook = parts.escrowBook
+    this.replication = parts.replication
+    this.allotments = parts.allotments
+    this.failover = parts.failover
+    this.fulfilment = parts.fulfilment
+    this.incidentBook = parts.incidents
+    this.handback = parts.handback
+    this.outbox = parts.outbox
+    this.peers = parts.peers
+  }
+
+  identity(): IdentityReply {
+    return { id: this.o.identity.id, name: this.o.name, boxKey: toBase64url(this.o.box.publicKey), addrs: this.o.addrs(), terms: this.federation.termsHash }
+  }
+
+  partners(): PartnerStatus[] {
+    return this.federation.partners.map((id) => {
+      const view = this.peers.get(id) as PeerView
+      const head = this.replication.headOf(id)
+      return {
+        id,
+        name: this.federation.cardOf(id)?.name ?? id,
+        connected: this.o.transport.isConnected(id),
+        lastHeartbeatAt: view.lastHeartbeatAt,
+        platform: view.platform,
+        ackedSeq: this.replication.ackedBy(id),
+        theirHead: { seq: head.seq, hash: head.hash },
+        quarantined: this.replication.isQuarantined(id),
+      }
+    })
+  }
+
+  async escrow() {
+    const origins = [this.o.identity.id, ...this.federation.partners]
+    return { ownSeq: this.writer.state.seq, escrow: origins.map((origin) => ({ origin, ...this.escrowBook.countsOf(origin) })) }
+  }
+
+  async listEscrow(origin: ShopId, after: string | undefined, limit: number) {
+    const range = prefixRange(origin)
+    const orders = []
+    for await (const [, row] of this.o.store.range<OrderRow>('orders', { ...range, gt: after ? orderKey(origin, after) : range.gt, limit })) {
+      const r = row.record
+      orders.push({ origin: row.origin, order: r.order, sku: r.sku, qty: r.qty, amount: r.amount, paidAt: r.paidAt, buyer: r.buyer, state: row.state, seq: row.seq })
+    }
+    return { orders, next: orders.length === limit ? (orders.at(-1)?.order ?? null) : null }
+  }
+
+  feeds(): FeedHeadView[] {
+    const own = this.writer.state
+    return [
+      { author: own.author, seq: own.seq, hash: own.hash, verified: true },
+      ...this.federation.partners.map((p) => {
+        const head = this.replication.headOf(p)
+        return { author: p, seq: head.seq, hash: head.hash, verified: !this.replication.isQuarantined(p) }
+      }),
+    ]
+  }
+
+  waitForAcks(seq: number, timeoutMs: number): Promise<boolean> {
+    return this.replication.waitForAcks(seq, timeoutMs)
+  }
+
+  verifyFeed(author: ShopId) {
+    return this.replication.verifyHeld(author)
+  }
+
+  incidents(): IncidentReport[] {
+    return this.incidentBook.list()
+  }
+
+  consign(holder: ShopId, sku: string, count: number) {
+    return this.allotments.consign(holder, sku, count)
+  }
+
+  recall(holder: ShopId, allotment: string) {
+    return this.allotments.recall(holder, allotment)
+  }
+
+  claimUrl(origin: ShopId): string | null {
+    return this.o.publicUrl ? `${this.o.publicUrl.replace(/\/$/, '')}/claim?shop=${origin}` : null
+  }
+
+  async claim(form: ClaimForm): Promise<ClaimResult> {
+    const row = await this.o.store.get<OrderRow>('orders', orderKey(form.shop, form.order))
+    if (!row || claimVerifier(form.shop, form.order, form.secret) !== row.record.claimVerifier) return { status: 'not-found' }
+    const me = this.o.identity.id
+    if (row.fulfiller === me && (row.state === 'reserved' || row.state === 'delivered')) {
+      const keys = await this.o.store.getMany<KeyRow>('keys', (row.keyIds ?? []).map((id) => `${form.shop}!${id}`))
+      return {
+        status: 'delivered',
+        order: form.order,
+        keys: keys.filter((k): k is KeyRow => k !== undefined).map((k) => k.key),
+        deliveredAt: row.deliveredAt ?? this.o.clock.now(),
+        fulfillerName: this.o.name,
+      }
+    }
+    if ((row.state === 'escrowed' || row.state === 'claimed') && this.fulfilment.isActive(form.shop)) return { status: 'pending', order: form.order }
+    return { status: 'not-found' }
+  }
+
+  shopStatus(shop: ShopId): ShopStatusView | undefined {
+    const me = this.o.identity.id
+    const name = shop === me ? this.o.name : this.federation.cardOf(shop)?.name
+    if (name === undefined) return undefined
+    const counts = this.escrowBook.countsOf(shop)
+    let state: ShopStatusView['state'] = 'operating'
+    let since: number | null = null
+    if (shop === me) {
+      if (this.failover.takenOverAuthority()) state = 'partners-delivering'
+    } else {
+      const w = this.failover.watches.get(shop)
+      const phase = w?.view.phase
+      if (phase === 'suspect') {
+        state = 'suspected-outage'
+        since = w?.suspectSince ?? null
+      } else if (phase === 'certified' || phase === 'taken-over') {
+        state = 'partners-delivering'
+        since = w?.certifiedAt ?? w?.takenOverAt ?? null
+      } else if (phase === 'handed-back') state = 'recovered'
+    }
+    let deliveredByPartners = 0
+    for (const partner of [...this.federation.partners, me]) {
+      if (partner === shop) continue
+      for (const sku of this.federation.terms.skus.filter((s) => s.shop === shop)) deliveredByPartners += this.allotments.holding(shop, sku.sku, partner).delivered
+    }
+    return { shop, name, state, since, deliveredByPartners, pending: counts.pending, claimUrl: this.claimUrl(shop) }
+  }
+}

@@ -1,0 +1,400 @@
+// Failure detection and authority (DESIGN.md §6, invariants 4 and 5), from both sides.
+// As a partner: watch each origin's heartbeats, vote it down when it goes quiet or reports its
+// platform down, certify with a quorum, take over after the takeover delay (or at once on the
+// origin's own request), and grant leases only while we have not voted.
+// As an origin: keep leases from enough partners or fence ourselves; ask partners to take over
+// when our platform is down; learn our new epoch from the authority partners show us.
+import {
+  type Authority,
+  buildCertificate,
+  type DownVote,
+  type FailoverView,
+  failoverStep,
+  type Heartbeat,
+  type Identity,
+  INITIAL_VIEW,
+  leaseQuorum,
+  type PlatformHealth,
+  type ShopId,
+  type Signed,
+  signDocument,
+  verifyAuthority,
+  verifyDocument,
+} from '../../protocol/index.js'
+import type { EventSink } from './events.js'
+import type { Federation } from './federation.js'
+import type { Clock, Logger, Store, TimerHandle, Transport } from './ports.js'
+
+export interface OriginWatch {
+  view: FailoverView
+  lastHeartbeatAt: number | null
+  platform: PlatformHealth
+  suspectSince: number | null
+  /** Down-votes for epoch view.epoch + 1, ours included. */
+  votes: Map<ShopId, Signed<DownVote>>
+  votedAt: number | null
+  certifiedAt: number | null
+  takenOverAt: number | null
+  authority: Authority | null
+}
+
+interface StoredWatch {
+  view: FailoverView
+  authority: Authority | null
+  certifiedAt: number | null
+  takenOverAt: number | null
+}
+
+export interface FailoverHooks {
+  /** We became responsible for fulfilling `origin`'s orders at `epoch`. */
+  onTakenOver(origin: ShopId, epoch: number, authority: Authority): void
+  /** Our own epoch rose: partners took over (or we asked them to). */
+  onOwnTakeover(epoch: number, authority: Authority): void
+  /** The shop must stop (true) or may resume (false) delivering escrowed orders. */
+  onFenceChange(fenced: boolean): void
+}
+
+const watchKey = (origin: ShopId) => `failover!${origin}`
+const OWN_EPOCH = 'own-epoch'
+
+export class Failover {
+  readonly watches = new Map<ShopId, OriginWatch>()
+  private ownEpoch = 0
+  /** Our authority for the current epoch when we were taken over and have not handed back. */
+  private ownTakeover: Authority | null = null
+  private platform: PlatformHealth = 'unknown'
+  private readonly leases = new Map<ShopId, number>()
+  private fenced: boolean | null = null
+  private fenceTimer: TimerHandle | null = null
+  private startedAt = 0
+
+  constructor(
+    private readonly deps: {
+      readonly identity: Identity
+      readonly federation: Federation
+      readonly store: Store
+      readonly transport: Transport
+      readonly clock: Clock
+      readonly logger: Logger
+      readonly emit: EventSink
+      readonly hooks: FailoverHooks
+    },
+  ) {}
+
+  private get timing() {
+    return this.deps.federation.terms.timing
+  }
+
+  async load(): Promise<void> {
+    this.startedAt = this.deps.clock.now()
+    const own = await this.deps.store.get<{ epoch: number; takeover: Authority | null }>('meta', OWN_EPOCH)
+    this.ownEpoch = own?.epoch ?? 0
+    this.ownTakeover = own?.takeover ?? null
+    for (const origin of this.deps.federation.partners) {
+      const stored = await this.deps.store.get<StoredWatch>('meta', watchKey(origin))
+      this.watches.set(origin, {
+        view: stored?.view ?? INITIAL_VIEW,
+        lastHeartbeatAt: null,
+        platform: 'unknown',
+        suspectSince: null,
+        votes: new Map(),
+        votedAt: null,
+        certifiedAt: stored?.certifiedAt ?? null,
+        takenOverAt: stored?.takenOverAt ?? null,
+        authority: stored?.authority ?? null,
+      })
+    }
+  }
+
+  epoch(): number {
+    return this.ownEpoch
+  }
+
+  takenOverAuthority(): Authority | null {
+    return this.ownTakeover
+  }
+
+  platformHealth(): PlatformHealth {
+    return this.platform
+  }
+
+  isFenced(): boolean {
+    return this.fenced !== false
+  }
+
+  private async persistWatch(origin: ShopId, w: OriginWatch): Promise<void> {
+    const value: StoredWatch = { view: w.view, authority: w.authority, certifiedAt: w.certifiedAt, takenOverAt: w.takenOverAt }
+    // Authority must be durable before we act on it (a restart must not forget a takeover).
+    await this.deps.store.write([{ type: 'put', section: 'meta', key: watchKey(origin), value }], { sync: true })
+  }
+
+  // ---- the periodic step ----
+
+  tick(): void {
+    const now = this.deps.clock.now()
+    for (const [origin, w] of this.watches) this.watchTick(origin, w, now)
+    this.evaluateFence()
+  }
+
+  private watchTick(origin: ShopId, w: OriginWatch, now: number): void {
+    const phase = w.view.phase
+    if (phase === 'certified') {
+      if (w.certifiedAt !== null && now - w.certifiedAt >= this.timing.takeoverDelayMs) this.takeOver(origin, w, 'takeover-delay-elapsed')
+      return
+    }
+    if (phase === 'taken-over') return
+    const silentSince = w.lastHeartbeatAt ?? this.startedAt
+    const quiet = now - silentSince > this.timing.suspectAfterMs
+    const down = w.platform === 'down'
+    if (!quiet && !down) {
+      if (phase === 'suspect') this.step(origin, w, { type: 'heartbeat-ok' })
+      w.suspectSince = null
+      w.votes.clear()
+      w.votedAt = null
+      return
+    }
+    if (phase !== 'suspect') {
+      this.step(origin, w, { type: 'suspect' })
+      w.suspectSince = now
+      this.deps.emit(now, { kind: 'suspect', origin, epoch: w.view.epoch + 1, reason: down ? 'platform-down' : 'heartbeat-timeout', lastHeartbeatAt: w.lastHeartbeatAt })
+    }
+    const vote = signDocument('down-vote', {
+      voter: this.deps.identity.id,
+      origin,
+      terms: this.deps.federation.termsHash,
+      epoch: w.view.epoch + 1,
+      time: now,
+      reason: down ? 'platform-down' : 'heartbeat-timeout',
+    }, this.deps.identity)
+    if (w.votedAt === null) this.deps.emit(now, { kind: 'vote', origin, voter: this.deps.identity.id, epoch: vote.body.epoch })
+    w.votedAt ??= now
+    w.votes.set(this.deps.identity.id, vote)
+    // Re-sent every tick while suspect: votes are small and the network may lose them.
+    for (const partner of this.deps.federation.partners) if (partner !== origin) this.deps.transport.send(partner, 'control', { type: 'down-vote', vote })
+    void this.tryCertify(origin, w)
+  }
+
+  private step(origin: ShopId, w: OriginWatch, event: Parameters<typeof failoverStep>[1]): boolean {
+    const next = failoverStep(w.view, event)
+    if (!next.ok) {
+      this.deps.logger.debug({ origin, event: event.type, reason: next.error.message }, 'failover step refused')
+      return false
+    }
+    w.view = next.value
+    return true
+  }
+
+  /** Votes older than this no longer count: an origin that recovered must not be certified later. */
+  private get voteTtlMs(): number {
+    return this.timing.suspectAfterMs + this.timing.takeoverDelayMs
+  }
+
+  private async tryCertify(origin: ShopId, w: OriginWatch): Promise<void> {
+    if (w.view.phase !== 'suspect') return
+    const now = this.deps.clock.now()
+    const fresh = [...w.votes.values()].filter((v) => now - v.body.time <= this.voteTtlMs)
+    const cert = buildCertificate(this.deps.federation.terms, origin, w.view.epoch + 1, fresh)
+    if (!cert.ok) return
+    const authority: Authority = { kind: 'certificate', certificate: cert.value }
+    await this.certify(origin, w, authority, cert.value.epoch)
+    for (const partner of this.deps.federation.partners) if (partner !== origin) this.deps.transport.send(partner, 'control', { type: 'certificate', certificate: cert.value })
+  }
+
+  private async certify(origin: ShopId, w: OriginWatch, authority: Authority, epoch: number): Promise<void> {
+    if (!this.step(origin, w, { type: 'certificate', epoch })) return
+    const now = this.deps.clock.now()
+    w.authority = authority
+    w.certifiedAt = now
+    w.votes.clear()
+    await this.persistWatch(origin, w)
+    this.deps.emit(now, { kind: 'certified', origin, epoch })
+    // Act the moment the delay has passed, not at the next heartbeat tick.
+    this.deps.clock.setTimer(this.timing.takeoverDelayMs, () => {
+      if (w.view.phase === 'certified' && w.view.epoch === epoch) this.takeOver(origin, w, 'takeover-delay-elapsed')
+    })
+  }
+
+  private takeOver(origin: ShopId, w: OriginWatch, how: 'takeover-delay-elapsed' | 'takeover-request', epoch?: number): void {
+    const event = how === 'takeover-request' ? { type: how, epoch: epoch as number } : { type: how }
+    if (!this.step(origin, w, event as Parameters<typeof failoverStep>[1])) return
+    const now = this.deps.clock.now()
+    w.takenOverAt = now
+    const authority = w.authority as Authority
+    void this.persistWatch(origin, w).then(() => {
+      this.deps.emit(now, { kind: 'taken-over', origin, epoch: w.view.epoch })
+      this.deps.hooks.onTakenOver(origin, w.view.epoch, authority)
+    })
+  }
+
+  // ---- messages from partners ----
+
+  onHeartbeat(from: ShopId, hb: Heartbeat): void {
+    const w = this.watches.get(from)
+    if (!w) return
+    const now = this.deps.clock.now()
+    w.lastHeartbeatAt = now
+    w.platform = hb.platform
+    if (w.view.epoch > hb.epoch && w.authority) {
+      // The origin is behind: show it the authority for its new epoch instead of a lease.
+      this.sendAuthority(from, w.authority)
+      return
+    }
+    if (w.view.phase === 'handed-back' && hb.platform !== 'down') this.step(from, w, { type: 'heartbeat-ok' })
+    if (w.votedAt !== null || w.view.phase === 'certified' || w.view.phase === 'taken-over') return
+    const lease = signDocument('lease', {
+      grantor: this.deps.identity.id,
+      origin: from,
+      terms: this.deps.federation.termsHash,
+      epoch: hb.epoch,
+      time: now,
+      untilMs: hb.time + this.timing.leaseTtlMs,
+    }, this.deps.identity)
+    this.deps.transport.send(from, 'control', { type: 'lease', lease })
+  }
+
+  private sendAuthority(to: ShopId, authority: Authority): void {
+    if (authority.kind === 'certificate') this.deps.transport.send(to, 'control', { type: 'certificate', certificate: authority.certificate })
+    else this.deps.transport.send(to, 'control', { type: 'takeover.request', request: authority.request })
+  }
+
+  onVote(from: ShopId, raw: unknown): void {
+    const verified = verifyDocument('down-vote', raw)
+    if (!verified.ok || verified.value.body.voter !== from) return this.reject(from, 'down-vote', verified.ok ? 'voter is not the sender' : verified.error.message)
+    const vote = verified.value
+    const w = this.watches.get(vote.body.origin)
+    if (!w || vote.body.terms !== this.deps.federation.termsHash || vote.body.epoch !== w.view.epoch + 1) return
+    w.votes.set(from, vote)
+    this.deps.emit(this.deps.clock.now(), { kind: 'vote', origin: vote.body.origin, voter: from, epoch: vote.body.epoch })
+    if (w.view.phase === 'suspect') void this.tryCertify(vote.body.origin, w)
+  }
+
+  /** A certificate or takeover request, about one of our partners or about us. */
+  onAuthority(from: ShopId, authority: Authority): void {
+    const origin = authority.kind === 'certificate' ? authority.certificate.origin : authority.request.body.origin
+    if (origin === this.deps.identity.id) return this.onAuthorityAboutUs(from, authority)
+    const w = this.watches.get(origin)
+    if (!w) return
+    const checked = verifyAuthority(authority, this.deps.federation.terms, w.view.epoch)
+    if (!checked.ok) {
+      if (checked.error.code !== 'stale') this.reject(from, authority.kind, checked.error.message)
+      return
+    }
+    if (authority.kind === 'request') {
+      if (w.view.phase === 'certified' || w.view.phase === 'taken-over') return
+      w.authority = authority
+      this.takeOver(origin, w, 'takeover-request', checked.value.epoch)
+      return
+    }
+    void this.certify(origin, w, authority, checked.value.epoch)
+  }
+
+  private onAuthorityAboutUs(from: ShopId, authority: Authority): void {
+    const checked = verifyAuthority(authority, this.deps.federation.terms, this.ownEpoch)
+    if (!checked.ok) {
+      if (checked.error.code !== 'stale') this.reject(from, authority.kind, checked.error.message)
+      return
+    }
+    void this.adoptEpoch(checked.value.epoch, authority)
+  }
+
+  private async adoptEpoch(epoch: number, authority: Authority): Promise<void> {
+    if (epoch <= this.ownEpoch) return
+    this.ownEpoch = epoch
+    this.ownTakeover = authority
+    await this.deps.store.write([{ type: 'put', section: 'meta', key: OWN_EPOCH, value: { epoch, takeover: authority } }], { sync: true })
+    this.deps.logger.warn({ epoch, kind: authority.kind }, 'partners took over our orders; fenced until handback')
+    const voters = authority.kind === 'certificate' ? authority.certificate.votes.map((v) => ({ voter: v.body.voter, time: v.body.time })) : []
+    this.deps.emit(this.deps.clock.now(), { kind: 'own-takeover', epoch, how: authority.kind, voters })
+    this.evaluateFence()
+    this.deps.hooks.onOwnTakeover(epoch, authority)
+  }
+
+  onLease(from: ShopId, raw: unknown): void {
+    const verified = verifyDocument('lease', raw)
+    if (!verified.ok || verified.value.body.grantor !== from) return this.reject(from, 'lease', verified.ok ? 'grantor is not the sender' : verified.error.message)
+    const lease = verified.value.body
+    if (lease.origin !== this.deps.identity.id || lease.epoch !== this.ownEpoch || lease.terms !== this.deps.federation.termsHash) return
+    this.leases.set(from, Math.max(this.leases.get(from) ?? 0, lease.untilMs))
+    this.evaluateFence()
+  }
+
+  private reject(from: ShopId, what: string, reason: string): void {
+    this.deps.logger.warn({ from, what, reason }, 'rejected control message')
+    this.deps.emit(this.deps.clock.now(), { kind: 'message-rejected', from, code: what, reason })
+  }
+
+  /** The origin's handback for `epoch` appeared in its feed: our takeover of it is over. */
+  applyHandback(origin: ShopId, epoch: number): void {
+    const w = this.watches.get(origin)
+    if (!w || !this.step(origin, w, { type: 'handback', epoch })) return
+    w.lastHeartbeatAt = this.deps.clock.now()
+    w.votes.clear()
+    w.votedAt = null
+    void this.persistWatch(origin, w)
+  }
+
+  // ---- origin side ----
+
+  heartbeatFor(partner: ShopId, head: { seq: number; hash: string | null }): Signed<Heartbeat> {
+    return signDocument('heartbeat', {
+      from: this.deps.identity.id,
+      to: partner,
+      terms: this.deps.federation.termsHash,
+      epoch: this.ownEpoch,
+      time: this.deps.clock.now(),
+      platform: this.platform,
+      head,
+    }, this.deps.identity)
+  }
+
+  /** The adapter reports the shop platform's health; down → ask partners to take over. */
+  async setPlatform(platform: PlatformHealth, onRequest: (authority: Authority) => Promise<void>): Promise<void> {
+    this.platform = platform
+    if (platform !== 'down' || this.ownTakeover) return
+    const request = signDocument('takeover-request', {
+      origin: this.deps.identity.id,
+      terms: this.deps.federation.termsHash,
+      epoch: this.ownEpoch + 1,
+      time: this.deps.clock.now(),
+      reason: 'the shop platform reported itself down',
+    }, this.deps.identity)
+    const authority: Authority = { kind: 'request', request }
+    await onRequest(authority) // durable in our feed before anyone acts on it
+    await this.adoptEpoch(request.body.epoch, authority)
+    for (const partner of this.deps.federation.partners) this.deps.transport.send(partner, 'control', { type: 'takeover.request', request })
+  }
+
+  /** After a handback our takeover is over: deliver again once leases allow. */
+  async handedBack(): Promise<void> {
+    this.ownTakeover = null
+    await this.deps.store.write([{ type: 'put', section: 'meta', key: OWN_EPOCH, value: { epoch: this.ownEpoch, takeover: null } }], { sync: true })
+    this.leases.clear()
+    this.evaluateFence()
+  }
+
+  /** Fence when we are taken over, or when too few partners still grant us a lease. */
+  evaluateFence(): void {
+    const now = this.deps.clock.now()
+    const needed = leaseQuorum(this.deps.federation.terms)
+    const valid = [...this.leases.values()].filter((until) => until > now).sort((a, b) => b - a)
+    const leased = needed === 0 || valid.length >= needed
+    const fenced = this.ownTakeover !== null || !leased
+    if (this.fenceTimer) this.deps.clock.clearTimer(this.fenceTimer)
+    this.fenceTimer = null
+    if (!fenced && needed > 0) {
+      // Re-check exactly when the needed-th lease lapses, not a tick later.
+      const lapseAt = valid[needed - 1] as number
+      this.fenceTimer = this.deps.clock.setTimer(lapseAt - now + 1, () => this.evaluateFence())
+    }
+    if (fenced !== this.fenced) {
+      this.fenced = fenced
+      this.deps.emit(now, { kind: 'fence', fenced })
+      this.deps.hooks.onFenceChange(fenced)
+    }
+  }
+
+  stop(): void {
+    if (this.fenceTimer) this.deps.clock.clearTimer(this.fenceTimer)
+    this.fenceTimer = null
+  }
+}

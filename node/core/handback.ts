@@ -1,0 +1,95 @@
+// The origin's return (DESIGN.md §6): once its platform is up and it has caught up with its
+// partners' feeds, it writes every partner delivery back into the shop through the adapter,
+// signs `handback` with the receipts it acknowledges, and lifts its fence. Receipts that arrive
+// later are written back and acknowledged with `receipt.ack`.
+import { LIMITS, type ReceiptRef, type ShopId } from '../../protocol/index.js'
+import type { Allotments } from './allotments.js'
+import type { OrderRow } from './escrow.js'
+import type { EventSink } from './events.js'
+import type { Federation } from './federation.js'
+import type { FeedWriter } from './feed-writer.js'
+import type { ReceiptRow } from './fulfilment.js'
+import { orderKey, prefixRange } from './keys.js'
+import type { Adapter, Clock, Logger, Store, StoreOp } from './ports.js'
+
+/** Deliveries written back to the shop per adapter call. */
+export const MAX_WRITE_BACKS_PER_CALL = 500
+
+export class Handback {
+  private busy = false
+
+  constructor(
+    private readonly deps: {
+      readonly me: ShopId
+      readonly federation: Federation
+      readonly store: Store
+      readonly writer: FeedWriter
+      readonly allotments: Allotments
+      readonly adapter: Adapter
+      readonly clock: Clock
+      readonly logger: Logger
+      readonly emit: EventSink
+    },
+  ) {}
+
+  /** Receipts for our orders not yet written back, with an epoch we hold authority for. */
+  private async pending(maxEpoch: number): Promise<ReceiptRow[]> {
+    const out: ReceiptRow[] = []
+    for await (const [, row] of this.deps.store.range<ReceiptRow>('receipts', prefixRange(this.deps.me))) {
+      if (row.ackedAt === null && row.receipt.epoch <= maxEpoch) out.push(row)
+      if (out.length >= LIMITS.maxAcksPerRecord) break
+    }
+    return out
+  }
+
+  /**
+   * Writes back what partners delivered. `epoch` set: this is the handback for that takeover;
+   * null: a later receipt.ack. Returns false if the adapter failed (retried on the next tick).
+   */
+  async run(epoch: number | null, ownEpoch: number): Promise<boolean> {
+    if (this.busy) return false
+    this.busy = true
+    try {
+      const receipts = await this.pending(ownEpoch)
+      if (receipts.length === 0 && epoch === null) return true
+      for (let i = 0; i < receipts.length; i += MAX_WRITE_BACKS_PER_CALL) {
+        const chunk = receipts.slice(i, i + MAX_WRITE_BACKS_PER_CALL)
+        for (const row of chunk) {
+          const keys = await this.deps.allotments.ownKeys(row.receipt.keyIds)
+          await this.deps.adapter.writeBack({
+            order: row.receipt.order,
+            sku: row.receipt.sku,
+            keys,
+            fulfiller: row.fulfiller,
+            fulfillerName: this.deps.federation.cardOf(row.fulfiller)?.name ?? row.fulfiller,
+            epoch: row.receipt.epoch,
+            deliveredAt: row.receipt.time,
+            channel: row.receipt.channel,
+          })
+        }
+      }
+      const refs: ReceiptRef[] = receipts.map((r) => ({ fulfiller: r.fulfiller, order: r.receipt.order, receipt: r.hash }))
+      const now = this.deps.clock.now()
+      const record = epoch !== null ? { type: 'handback' as const, epoch, receipts: refs, time: now } : { type: 'receipt.ack' as const, receipts: refs }
+      const orders = await this.deps.store.getMany<OrderRow>('orders', receipts.map((r) => orderKey(this.deps.me, r.receipt.order)))
+      await this.deps.writer.append([record], [], () => {
+        const ops: StoreOp[] = receipts.map((r) => ({ type: 'put', section: 'receipts', key: `${this.deps.me}!${r.receipt.order}!${r.fulfiller}`, value: { ...r, ackedAt: now } satisfies ReceiptRow }))
+        orders.forEach((row, i) => {
+          const receipt = receipts[i]?.receipt
+          if (row && receipt && row.state === 'escrowed') {
+            ops.push({ type: 'put', section: 'orders', key: orderKey(this.deps.me, row.record.order), value: { ...row, state: 'delivered', fulfiller: receipts[i]?.fulfiller, keyIds: receipt.keyIds, epoch: receipt.epoch, deliveredAt: receipt.time } satisfies OrderRow })
+          }
+        })
+        return ops
+      })
+      if (epoch !== null) this.deps.emit(now, { kind: 'handback', origin: this.deps.me, epoch, receipts: refs.length })
+      this.deps.logger.info({ epoch, receipts: refs.length }, epoch !== null ? 'handed back: partner deliveries written to the shop' : 'acknowledged late receipts')
+      return true
+    } catch (error) {
+      this.deps.logger.error({ err: String(error) }, 'write-back to the shop failed; retrying')
+      return false
+    } finally {
+      this.busy = false
+    }
+  }
+}

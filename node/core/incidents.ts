@@ -1,0 +1,112 @@
+// Incident reports, built from the engine's own events: every node that took part in an outage
+// keeps one per (origin, epoch). Bounded: the timeline keeps its first entries and the
+// per-delivery detail is folded into per-fulfiller statistics.
+import type { FulfillerStats, IncidentReport, ShopId } from '../../protocol/index.js'
+import type { EngineEvent } from './events.js'
+import type { Store } from './ports.js'
+
+export const MAX_TIMELINE_ENTRIES = 500
+export const MAX_DUPLICATES_LISTED = 1_000
+
+const incidentKey = (origin: ShopId, epoch: number) => `${origin}!${String(epoch).padStart(12, '0')}`
+
+export class Incidents {
+  private readonly reports = new Map<string, IncidentReport>()
+  private readonly dirty = new Set<string>()
+
+  constructor(
+    private readonly me: ShopId,
+    private readonly store: Store,
+  ) {}
+
+  async load(): Promise<void> {
+    for await (const [key, report] of this.store.range<IncidentReport>('incidents', {})) this.reports.set(key, report)
+  }
+
+  list(): IncidentReport[] {
+    return [...this.reports.values()].sort((a, b) => a.openedAt - b.openedAt)
+  }
+
+  private open(origin: ShopId, epoch: number, at: number): IncidentReport {
+    const key = incidentKey(origin, epoch)
+    let report = this.reports.get(key)
+    if (!report) {
+      report = { id: key, origin, epoch, role: origin === this.me ? 'origin' : 'partner', openedAt: at, closedAt: null, timeline: [], fulfillers: {}, duplicates: [], keysUsed: 0 }
+      this.reports.set(key, report)
+    }
+    this.dirty.add(key)
+    return report
+  }
+
+  private note(report: IncidentReport, at: number, what: string, by: ShopId | null): void {
+    if (report.timeline.length < MAX_TIMELINE_ENTRIES) report.timeline.push({ at, what, by })
+  }
+
+  onEvent(at: number, event: EngineEvent): void {
+    switch (event.kind) {
+      case 'suspect':
+        this.note(this.open(event.origin, event.epoch, at), at, `suspected down (${event.reason}); last heartbeat ${event.lastHeartbeatAt === null ? 'never' : new Date(event.lastHeartbeatAt).toISOString()}`, this.me)
+        return
+      case 'vote':
+        this.note(this.open(event.origin, event.epoch, at), at, 'signed down-vote', event.voter)
+        return
+      case 'certified':
+        this.note(this.open(event.origin, event.epoch, at), at, 'quorum certificate formed', null)
+        return
+      case 'taken-over':
+        this.note(this.open(event.origin, event.epoch, at), at, 'takeover: partners fulfil stranded orders', this.me)
+        return
+      case 'own-takeover': {
+        const report = this.open(this.me, event.epoch, at)
+        for (const v of event.voters) this.note(report, v.time, 'signed down-vote', v.voter)
+        this.note(report, at, event.how === 'request' ? 'we asked partners to take over (platform down)' : 'learned that a quorum certificate let partners take over', null)
+        report.timeline.sort((x, y) => x.at - y.at)
+        return
+      }
+      case 'delivered': {
+        const report = this.open(event.origin, event.epoch, at)
+        const stats: FulfillerStats = report.fulfillers[event.fulfiller] ?? { orders: 0, keys: 0, firstAt: null, lastAt: null, waitMsSum: 0, waitMsMax: 0 }
+        const wait = event.paidAt === undefined ? 0 : Math.max(0, at - event.paidAt)
+        if (stats.firstAt === null) this.note(report, at, `first delivery by this fulfiller (order ${event.order})`, event.fulfiller)
+        report.fulfillers[event.fulfiller] = {
+          orders: stats.orders + 1,
+          keys: stats.keys + event.keyIds.length,
+          firstAt: stats.firstAt ?? at,
+          lastAt: at,
+          waitMsSum: stats.waitMsSum + wait,
+          waitMsMax: Math.max(stats.waitMsMax, wait),
+        }
+        report.keysUsed += event.keyIds.length
+        return
+      }
+      case 'duplicate': {
+        const report = this.open(event.origin, this.latestEpoch(event.origin), at)
+        if (report.duplicates.length < MAX_DUPLICATES_LISTED) report.duplicates.push({ order: event.order, fulfillers: event.fulfillers })
+        this.note(report, at, `duplicate delivery of order ${event.order}`, null)
+        return
+      }
+      case 'handback': {
+        const report = this.open(event.origin, event.epoch, at)
+        report.closedAt = at
+        this.note(report, at, `handback: ${event.receipts} partner deliveries acknowledged`, event.origin)
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  private latestEpoch(origin: ShopId): number {
+    let epoch = 0
+    for (const r of this.reports.values()) if (r.origin === origin) epoch = Math.max(epoch, r.epoch)
+    return epoch
+  }
+
+  /** Writes changed reports (unsynced: reports are derived and rebuilt from feeds if lost). */
+  async flush(): Promise<void> {
+    if (this.dirty.size === 0) return
+    const ops = [...this.dirty].map((key) => ({ type: 'put' as const, section: 'incidents' as const, key, value: this.reports.get(key) }))
+    this.dirty.clear()
+    await this.store.write(ops, { sync: false })
+  }
+}

@@ -1,0 +1,23 @@
+// What a live node or the simulator hands the engine: identity, terms, and the ports.
+import type { Agreement, BoxKeyPair, Identity, ShopCard, Signed } from '../../protocol/index.js'
+import type { EventSink } from './events.js'
+import type { Adapter, Clock, Logger, Mailer, Rng, Store, Transport } from './ports.js'
+
+export interface EngineOptions {
+  readonly identity: Identity
+  readonly box: BoxKeyPair
+  readonly name: string
+  readonly addrs: () => string[]
+  /** Base URL of our public pages (claim page, outage notice), or null. */
+  readonly publicUrl?: string | null
+  readonly agreement: Agreement
+  readonly cards: readonly Signed<ShopCard>[]
+  readonly clock: Clock
+  readonly rng: Rng
+  readonly store: Store
+  readonly transport: Transport
+  readonly logger: Logger
+  readonly adapter: Adapter
+  readonly mailer: Mailer
+  readonly emit?: EventSink
+}

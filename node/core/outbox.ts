@@ -1,0 +1,62 @@
+// Buyer mails, sent from a durable outbox: the reservation that commits a key to an order also
+// queues its mail, so a crash can delay a mail but never lose it (at-least-once delivery).
+import type { ShopId } from '../../protocol/index.js'
+import { deliveryEmail } from './delivery-mail.js'
+import type { Federation } from './federation.js'
+import type { OutboxItem } from './fulfilment.js'
+import type { Clock, Logger, Mailer, Store } from './ports.js'
+
+export const MAX_MAILS_PER_ROUND = 200
+export const MAX_MAIL_ATTEMPTS = 10
+const MAX_BACKOFF_MS = 10 * 60_000
+
+export class Outbox {
+  private busy = false
+  sent = 0
+  failed = 0
+
+  constructor(
+    private readonly deps: {
+      readonly me: ShopId
+      readonly myName: string
+      readonly claimUrl: (origin: ShopId) => string | null
+      readonly federation: Federation
+      readonly store: Store
+      readonly mailer: Mailer
+      readonly clock: Clock
+      readonly logger: Logger
+    },
+  ) {}
+
+  async drain(): Promise<void> {
+    if (this.busy) return
+    this.busy = true
+    try {
+      const now = this.deps.clock.now()
+      const due: [string, OutboxItem][] = []
+      for await (const [key, item] of this.deps.store.range<OutboxItem>('outbox', {})) {
+        if (item.nextAt <= now && item.attempts < MAX_MAIL_ATTEMPTS) due.push([key, item])
+        if (due.length >= MAX_MAILS_PER_ROUND) break
+      }
+      for (const [key, item] of due) await this.sendOne(key, item, now)
+    } finally {
+      this.busy = false
+    }
+  }
+
+  private async sendOne(key: string, item: OutboxItem, now: number): Promise<void> {
+    const originName = this.deps.federation.cardOf(item.origin)?.name ?? item.origin
+    const mail = deliveryEmail({ locale: item.locale, to: item.to, originName, fulfillerName: this.deps.myName, order: item.order, keys: item.keys, claimUrl: this.deps.claimUrl(item.origin) })
+    try {
+      await this.deps.mailer.send(mail)
+      await this.deps.store.write([{ type: 'del', section: 'outbox', key }], { sync: false })
+      this.sent++
+    } catch (error) {
+      const attempts = item.attempts + 1
+      const backoffMs = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** attempts)
+      if (attempts >= MAX_MAIL_ATTEMPTS) this.failed++
+      this.deps.logger.warn({ order: item.order, attempts, err: String(error) }, attempts >= MAX_MAIL_ATTEMPTS ? 'giving up mailing the buyer; the claim page still shows the key' : 'mail failed; will retry')
+      await this.deps.store.write([{ type: 'put', section: 'outbox', key, value: { ...item, attempts, nextAt: now + backoffMs } }], { sync: false })
+    }
+  }
+}

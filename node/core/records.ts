@@ -1,0 +1,113 @@
+// Dispatches the verified records of a feed we hold to the modules that own them, building the
+// ops for the one synced batch that stores the entries. Order records go in runs so a batch of
+// 1,000 escrowed orders costs one pass.
+import { type FeedEntry, type FeedRecord, hashOf, type Receipt, type ShopId } from '../../protocol/index.js'
+import type { Allotments } from './allotments.js'
+import type { ApplyBatch } from './apply.js'
+import type { Escrow, OrderRow } from './escrow.js'
+import type { EventSink } from './events.js'
+import type { Failover } from './failover.js'
+import { type Fulfilment, receiptKey, type ReceiptRow } from './fulfilment.js'
+import { orderKey } from './keys.js'
+import type { Clock, Logger, Store, StoreOp } from './ports.js'
+
+const ORDER_RECORDS = new Set(['order.escrowed', 'order.delivered', 'order.cancelled'])
+
+export interface RecordDeps {
+  readonly me: ShopId
+  readonly store: Store
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly emit: EventSink
+  readonly escrow: Escrow
+  readonly allotments: Allotments
+  readonly failover: Failover
+  readonly fulfilment: Fulfilment
+  readonly onHandback: (origin: ShopId, epoch: number) => void
+}
+
+export function recordApplier(deps: RecordDeps) {
+  return async (author: ShopId, entry: FeedEntry, records: readonly FeedRecord[], batch: ApplyBatch): Promise<StoreOp[]> => {
+    const ops: StoreOp[] = []
+    let run: FeedRecord[] = []
+    const flushRun = async () => {
+      if (run.length > 0) ops.push(...(await deps.escrow.applyRecords(author, entry.body.seq, run, batch.rows)))
+      run = []
+    }
+    for (const record of records) {
+      if (ORDER_RECORDS.has(record.type)) {
+        run.push(record)
+        continue
+      }
+      await flushRun()
+      switch (record.type) {
+        case 'allotment.consigned':
+          ops.push(...(await deps.allotments.applyConsigned(author, record)))
+          break
+        case 'allotment.recall':
+          deps.allotments.applyRecall(author, record.allotment, record.holder, batch)
+          break
+        case 'allotment.released':
+          ops.push(...(await deps.allotments.applyReleased(author, record.origin, record.keyIds, batch)))
+          break
+        case 'takeover.request':
+          batch.afterCommit.push(() => deps.failover.onAuthority(author, { kind: 'request', request: record.request }))
+          break
+        case 'handback':
+          batch.afterCommit.push(() => deps.onHandback(author, record.epoch))
+          break
+        case 'claim':
+          if (record.claim.body.claimant === author) deps.fulfilment.noteClaim(record.claim.body)
+          break
+        case 'receipt':
+          ops.push(...(await applyReceipt(deps, author, record, batch)))
+          break
+        default:
+          break // settlement records arrive with the settlement issue
+      }
+    }
+    await flushRun()
+    return ops
+  }
+}
+
+async function applyReceipt(deps: RecordDeps, fulfiller: ShopId, receipt: Receipt, batch: ApplyBatch): Promise<StoreOp[]> {
+  const { me } = deps
+  const origin = receipt.origin
+  if (origin === fulfiller) return []
+  if (origin !== me) {
+    const watch = deps.failover.watches.get(origin)
+    if (watch && receipt.epoch < watch.view.epoch) {
+      deps.logger.warn({ fulfiller, origin, order: receipt.order, epoch: receipt.epoch, current: watch.view.epoch }, 'receipt with a stale epoch refused')
+      return []
+    }
+  }
+  const ops: StoreOp[] = [
+    { type: 'put', section: 'receipts', key: receiptKey(origin, receipt.order, fulfiller), value: { receipt, hash: hashOf(receipt), fulfiller, ackedAt: null } satisfies ReceiptRow },
+    ...(await deps.allotments.applyDelivered(origin, fulfiller, receipt.sku, receipt.keyIds)),
+  ]
+  const key = orderKey(origin, receipt.order)
+  if (!batch.rows.has(key)) batch.rows.set(key, (await deps.store.get<OrderRow>('orders', key)) ?? null)
+  const row = batch.rows.get(key)
+  if (row) {
+    const ownDelivery = row.state === 'delivered' && row.fulfiller === undefined && origin === me
+    const otherFulfiller = (row.state === 'reserved' || row.state === 'delivered') && row.fulfiller !== undefined && row.fulfiller !== fulfiller
+    if (ownDelivery || otherFulfiller || row.originDelivered) {
+      const fulfillers = [fulfiller, row.fulfiller ?? me].sort()
+      batch.afterCommit.push(() => {
+        deps.logger.warn({ origin, order: receipt.order, fulfillers }, 'duplicate delivery detected')
+        deps.emit(deps.clock.now(), { kind: 'duplicate', origin, order: receipt.order, fulfillers })
+      })
+    } else if (row.state === 'escrowed' || row.state === 'claimed') {
+      const next: OrderRow = { ...row, state: 'delivered', fulfiller, keyIds: receipt.keyIds, epoch: receipt.epoch, deliveredAt: receipt.time }
+      batch.rows.set(key, next)
+      ops.push({ type: 'put', section: 'orders', key, value: next })
+      const counts = deps.escrow.countsOf(origin)
+      counts.pending--
+      counts.delivered++
+      ops.push(deps.escrow.countsOp(origin))
+    }
+  }
+  batch.afterCommit.push(() => deps.emit(receipt.time, { kind: 'delivered', origin, order: receipt.order, fulfiller, keyIds: [...receipt.keyIds], epoch: receipt.epoch, paidAt: row?.record.paidAt }))
+  return ops
+}

@@ -1,0 +1,119 @@
+// A whole local federation for integration tests and benchmarks: real node processes started
+// through the CLI, a generic-adapter shop simulator per shop (in this process) and a real SMTP
+// sink that records buyer mail.
+import { type ShopSimulator, startShopSimulator } from '../../adapters/generic/shop-simulator.js'
+import type { IncidentReport, PartnerStatus } from '../../protocol/index.js'
+import { readMessage } from '../mail/mime.js'
+import { type Sink, startSink } from '../mail/sink.js'
+import { Cluster, type ClusterOptions, cliAsync, freePort, waitFor } from './cluster.js'
+
+export const SKU = 'steam-50'
+const KEY_PATTERN = /STEAM-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/g
+
+export interface Federation {
+  readonly cluster: Cluster
+  readonly sink: Sink
+  readonly shops: Map<string, ShopSimulator>
+  readonly shopPorts: Record<string, number>
+}
+
+export interface FederationOptions extends Pick<ClusterOptions, 'preset'> {
+  readonly names?: string[]
+  readonly keysPerShop?: number
+  /** How long a shop waits before delivering an order itself (long: orders stay stranded). */
+  readonly deliverDelayMs?: number
+  /** Per-node config edits before the first start (e.g. dial overrides through a proxy). */
+  readonly beforeStart?: (cluster: Cluster) => Promise<void> | void
+  readonly terms?: (ids: Record<string, string>) => Record<string, unknown>
+}
+
+export async function startFederation(options: FederationOptions = {}): Promise<Federation> {
+  const names = options.names ?? ['A', 'B', 'C']
+  const sink = await startSink()
+  const shopPorts: Record<string, number> = {}
+  for (const name of names) shopPorts[name] = await freePort()
+  const cluster = await Cluster.create(names, {
+    preset: options.preset ?? 'local',
+    initArgs: (name) => ['--callback-url', `http://127.0.0.1:${shopPorts[name]}`, '--smtp', `127.0.0.1:${sink.port}`, '--mail-from', `Shop ${name} <shop-${name.toLowerCase()}@example.com>`],
+    terms: options.terms ?? ((ids) => ({ skus: Object.values(ids).map((shop) => ({ shop, sku: SKU, allotmentCap: 20_000, unitValue: { minorUnits: 5_000, currency: 'CNY' } })) })),
+  })
+  await options.beforeStart?.(cluster)
+  const shops = new Map<string, ShopSimulator>()
+  for (const name of names) {
+    const node = cluster.node(name)
+    shops.set(name, await startShopSimulator({
+      name: `Shop ${name}`,
+      port: shopPorts[name],
+      node: { baseUrl: node.baseUrl, secret: node.adapterSecret },
+      callbackSecret: node.adapterSecret,
+      skus: [{ sku: SKU, priceMinorUnits: 5_000, currency: 'CNY', keys: options.keysPerShop ?? 1_000 }],
+      deliverDelayMs: options.deliverDelayMs ?? 3_600_000,
+    }))
+  }
+  await Promise.all(names.map((n) => cluster.start(n)))
+  await waitFor('every node connected to its partners', async () => {
+    for (const name of names) {
+      const { partners } = await cluster.admin<{ partners: PartnerStatus[] }>(name, '/v1/admin/partners')
+      if (!partners.every((p) => p.connected && p.lastHeartbeatAt !== null)) return undefined
+    }
+    return true
+  })
+  return { cluster, sink, shops, shopPorts }
+}
+
+export async function stopFederation(f: Federation | undefined): Promise<void> {
+  if (!f) return
+  await f.cluster.stop()
+  for (const shop of f.shops.values()) await shop.stop()
+  await f.sink.close()
+}
+
+export function shop(f: Federation, name: string): ShopSimulator {
+  const s = f.shops.get(name)
+  if (!s) throw new Error(`no shop ${name}`)
+  return s
+}
+
+/** `standin allot` through the CLI, against the running node. */
+export async function allot(f: Federation, from: string, to: string, count: number): Promise<void> {
+  await cliAsync(['allot', '-d', f.cluster.node(from).dir, '--to', `Shop ${to}`, '--sku', SKU, '--count', String(count)])
+}
+
+export interface Mail {
+  to: string
+  order: string | null
+  keys: string[]
+  subject: string
+}
+
+/** Buyer mails received so far, with the order they name and the keys they carry. */
+export function mails(f: Federation, orders: readonly string[]): Mail[] {
+  const known = new Set(orders)
+  return f.sink.received.map((r) => {
+    const message = readMessage(r.raw)
+    // Whole tokens only: order "x-1" must not match inside "x-10".
+    const tokens = message.text.match(/[A-Za-z0-9]+-\d+/g) ?? []
+    return {
+      to: r.to[0] ?? '',
+      order: tokens.find((t) => known.has(t)) ?? null,
+      keys: [...new Set(message.text.match(KEY_PATTERN) ?? [])],
+      subject: message.subject,
+    }
+  })
+}
+
+/** Orders of `shop` still paid and undelivered: the ones a crash strands. */
+export function paidOrders(s: ShopSimulator): string[] {
+  return s.orders().filter((o) => o.status === 'paid').map((o) => o.order)
+}
+
+export async function incidents(f: Federation, name: string): Promise<IncidentReport[]> {
+  return (await f.cluster.admin<{ incidents: IncidentReport[] }>(name, '/v1/admin/incidents')).incidents
+}
+
+/** Invariant 1 over the mails: every key went to exactly one order. Returns key → orders. */
+export function keysToOrders(all: readonly Mail[]): Map<string, Set<string>> {
+  const byKey = new Map<string, Set<string>>()
+  for (const m of all) for (const k of m.keys) byKey.set(k, (byKey.get(k) ?? new Set()).add(m.order ?? '?'))
+  return byKey
+}
