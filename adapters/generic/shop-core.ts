@@ -14,7 +14,7 @@ import {
 } from '../../protocol/index.js'
 import type { AdapterClient } from './client.js'
 import { ShopError } from './shop-http.js'
-import type { ShopStock, SkuCounts } from './shop-stock.js'
+import type { ShopStock, SkuCounts, StockSnapshot } from './shop-stock.js'
 
 /** Orders the simulator keeps at most (a refusal after that, never an eviction: orders are not lost). */
 export const MAX_SIM_ORDERS = 100_000
@@ -62,7 +62,19 @@ export interface SkuConfig {
   readonly currency: string
 }
 
+export interface CoreSnapshot {
+  orders: SimOrder[]
+  duplicates: { count: number; orders: string[] }
+  writeBacks: { applied: number; repeated: number; unknownOrders: number; keyConflicts: number }
+  runTag: string
+  nextOrder: number
+  platform: 'up' | 'down'
+  stock: StockSnapshot
+}
+
 export interface ShopCoreDeps {
+  /** Called after every change of durable state, so the simulator can save it. */
+  readonly onChange?: () => void
   readonly name: string
   readonly stock: ShopStock
   readonly skus: readonly SkuConfig[]
@@ -88,7 +100,7 @@ export class ShopCore {
   readonly duplicates = { count: 0, orders: [] as string[] }
   readonly writeBacks = { applied: 0, repeated: 0, unknownOrders: 0, keyConflicts: 0 }
 
-  private readonly runTag = randomBytes(3).toString('hex') // order ids stay unique across restarts
+  private runTag = randomBytes(3).toString('hex') // order ids stay unique across restarts
   private nextOrder = 1
   private readonly deliveryTimers = new Map<string, NodeJS.Timeout>()
   private readonly duplicateKeys = new Set<string>()
@@ -100,6 +112,31 @@ export class ShopCore {
   private stopped = false
 
   constructor(private readonly deps: ShopCoreDeps) {}
+
+  /** The shop's durable state: orders, counters and (through the stock) every key. */
+  snapshot(): CoreSnapshot {
+    return { orders: [...this.orders.values()], duplicates: this.duplicates, writeBacks: this.writeBacks, runTag: this.runTag, nextOrder: this.nextOrder, platform: this.platform, stock: this.deps.stock.snapshot() }
+  }
+
+  /** Rebuilds from a snapshot; paid orders are scheduled for delivery again. */
+  restore(saved: CoreSnapshot): void {
+    this.deps.stock.restore(saved.stock)
+    this.orders.clear()
+    for (const order of saved.orders) this.orders.set(order.order, { ...order })
+    Object.assign(this.duplicates, saved.duplicates)
+    Object.assign(this.writeBacks, saved.writeBacks)
+    this.runTag = saved.runTag
+    this.nextOrder = saved.nextOrder
+    this.platform = saved.platform
+    // After a crash the shop waits for its node's word before delivering escrowed orders: a
+    // partner may have delivered them meanwhile (the node unfences once it has handed back).
+    this.fenced = true
+    for (const order of this.orders.values()) if (order.status === 'paid') this.scheduleDelivery(order)
+  }
+
+  private changed(): void {
+    this.deps.onChange?.()
+  }
 
   // ---- buyer ----
 
@@ -130,7 +167,9 @@ export class ShopCore {
       note: null,
     }
     this.orders.set(order.order, order)
+    this.changed() // durable before anyone learns of the order
     await this.track(this.escrow(order))
+    this.changed()
     this.scheduleDelivery(order)
     return order
   }
@@ -184,6 +223,7 @@ export class ShopCore {
     order.deliveredAt = this.deps.now()
     order.note = null
     this.pendingTombstones.set(order.order, order.deliveredAt)
+    this.changed()
     void this.track(this.flushTombstones())
   }
 
@@ -229,6 +269,7 @@ export class ShopCore {
 
   async setPlatform(platform: 'up' | 'down'): Promise<{ platform: 'up' | 'down'; reported: boolean; error: string | null }> {
     this.platform = platform
+    this.changed()
     await this.reportHealth()
     if (platform === 'up') this.resume()
     return { platform, reported: this.health.error === null, error: this.health.error }
@@ -255,17 +296,28 @@ export class ShopCore {
 
   takeStock(sku: string, count: number): CardKey[] {
     if (!this.deps.stock.has(sku)) throw new ShopError(404, 'unknown_sku', `body.sku: unknown sku ${sku}`)
-    return this.deps.stock.take(sku, count)
+    const keys = this.deps.stock.take(sku, count)
+    this.changed() // saved before the keys are handed to the node
+    return keys
   }
 
   returnStock(sku: string, keys: readonly CardKey[]): void {
     if (!this.deps.stock.has(sku)) throw new ShopError(404, 'unknown_sku', `body.sku: unknown sku ${sku}`)
     const outcome = this.deps.stock.giveBack(sku, keys)
     if (!outcome.ok) throw new ShopError(outcome.status, outcome.status === 400 ? 'unknown_key' : 'conflict', `body.${outcome.message}`)
+    this.changed()
   }
 
   /** Idempotent per (order, fulfiller); a write-back for an order we delivered ourselves is a duplicate, counted once. */
   writeBack(delivery: PartnerDelivery): void {
+    try {
+      this.applyWriteBack(delivery)
+    } finally {
+      this.changed()
+    }
+  }
+
+  private applyWriteBack(delivery: PartnerDelivery): void {
     this.writeBacks.keyConflicts += this.deps.stock.partnerDelivered(delivery.keys, delivery.order)
     const order = this.orders.get(delivery.order)
     if (order === undefined) {

@@ -13,6 +13,7 @@
 // "Platform down" stops the shop's own deliveries (orders stay paid: stranded) while checkout,
 // escrow and the callback endpoints keep working: the outage the product exists for is a broken
 // delivery pipeline, and the node must still be able to fence the shop and write back to it.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
@@ -30,7 +31,7 @@ import {
 } from '../../protocol/index.js'
 import { CallbackReplayGuard, verifyCallback } from './callback-server.js'
 import { AdapterClient } from './client.js'
-import { type BuyInput, ShopCore, type SimOrder } from './shop-core.js'
+import { type BuyInput, type CoreSnapshot, ShopCore, type SimOrder } from './shop-core.js'
 import { parseBody, parseInput, readBody, sendError, sendJson, ShopError } from './shop-http.js'
 import { type KeyStatus, MAX_KEYS_PER_SKU, ShopStock, type SkuCounts } from './shop-stock.js'
 
@@ -68,6 +69,8 @@ const OptionsSchema = z.strictObject({
     .max(MAX_SIM_SKUS)
     .refine((skus) => new Set(skus.map((s) => s.sku)).size === skus.length, 'sku ids must be distinct'),
   deliverDelayMs: z.number().int().min(0).max(MAX_DELIVER_DELAY_MS).default(0),
+  /** The simulated shop's database: a JSON file saved after every change and loaded at start. */
+  stateFile: z.string().min(1).optional(),
 })
 
 export type ShopSimulatorOptions = z.input<typeof OptionsSchema> & {
@@ -142,12 +145,27 @@ function snapshot(core: ShopCore, name: string): ShopState {
   }
 }
 
+/** Write-then-rename with fsync, so a SIGKILL leaves the old or the new state, never half. */
+function saveState(path: string, snapshot: CoreSnapshot): void {
+  const tmp = `${path}.tmp`
+  const fd = openSync(tmp, 'w')
+  try {
+    writeSync(fd, JSON.stringify(snapshot))
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(tmp, path)
+}
+
 export async function startShopSimulator(options: ShopSimulatorOptions): Promise<ShopSimulator> {
   const { logger = SILENT, ...rest } = options
   const config = parseInput(OptionsSchema, rest, 'options')
   const stock = new ShopStock(config.skus)
   const node = new AdapterClient({ baseUrl: config.node.baseUrl, secret: config.node.secret, timeoutMs: NODE_TIMEOUT_MS })
-  const core = new ShopCore({ name: config.name, stock, skus: config.skus, node, deliverDelayMs: config.deliverDelayMs, logger, now: Date.now })
+  const save = config.stateFile ? () => saveState(config.stateFile as string, core.snapshot()) : undefined
+  const core = new ShopCore({ name: config.name, stock, skus: config.skus, node, deliverDelayMs: config.deliverDelayMs, logger, now: Date.now, onChange: save })
+  if (config.stateFile && existsSync(config.stateFile)) core.restore(JSON.parse(readFileSync(config.stateFile, 'utf8')) as CoreSnapshot)
   const replayGuard = new CallbackReplayGuard()
 
   const buy = async (request: BuyRequest): Promise<SimOrderView> => {

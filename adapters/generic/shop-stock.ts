@@ -17,6 +17,13 @@ interface KeyRecord {
   order: string | null
 }
 
+export interface StockSnapshot {
+  keys: [string, KeyRecord][]
+  shelves: [string, string[]][]
+  reserved: [string, number][]
+  nextKey: number
+}
+
 export interface SkuCounts {
   inStock: number
   /** Of inStock, promised to paid orders not yet delivered; consignment cannot take these. */
@@ -62,6 +69,21 @@ export class ShopStock {
       this.shelves.set(sku, shelf)
       this.reserved.set(sku, 0)
     }
+  }
+
+  /** Everything needed to rebuild the stock after a restart (the simulated shop's database). */
+  snapshot(): StockSnapshot {
+    return { keys: [...this.keys.entries()], shelves: [...this.shelves.entries()], reserved: [...this.reserved.entries()], nextKey: this.nextKey }
+  }
+
+  restore(saved: StockSnapshot): void {
+    this.keys.clear()
+    for (const [id, record] of saved.keys) this.keys.set(id, { ...record })
+    this.shelves.clear()
+    for (const [sku, shelf] of saved.shelves) this.shelves.set(sku, [...shelf])
+    this.reserved.clear()
+    for (const [sku, n] of saved.reserved) this.reserved.set(sku, n)
+    this.nextKey = saved.nextKey
   }
 
   has(sku: string): boolean {

@@ -17,7 +17,7 @@ export type EngineEvent =
   | { kind: 'taken-over'; origin: ShopId; epoch: number }
   | { kind: 'own-takeover'; epoch: number; how: 'certificate' | 'request'; voters: { voter: ShopId; time: number }[] }
   | { kind: 'fence'; fenced: boolean }
-  | { kind: 'claim'; origin: ShopId; order: string; claimant: ShopId; rank: number }
+  | { kind: 'claim'; origin: ShopId; orders: number; claimant: ShopId }
   | { kind: 'delivered'; origin: ShopId; order: string; fulfiller: ShopId; keyIds: string[]; epoch: number; paidAt?: number }
   | { kind: 'duplicate'; origin: ShopId; order: string; fulfillers: ShopId[] }
   | { kind: 'handback'; origin: ShopId; epoch: number; receipts: number }

@@ -3,6 +3,7 @@
 // after a crash we resume from the reservation and never pick a second key (invariant 1).
 import {
   type Claim,
+  MAX_ORDERS_PER_CLAIM,
   type FeedRecord,
   hashOf,
   type Identity,
@@ -33,11 +34,24 @@ export interface ReceiptRow {
   readonly ackedAt: number | null
 }
 
+interface Planned {
+  readonly row: OrderRow
+  readonly ranked: readonly ShopId[]
+  readonly myRank: number
+  readonly turnAt: number
+}
+
 interface Takeover {
   readonly origin: ShopId
   readonly epoch: number
   readonly startedAt: number
-  queue: OrderRow[]
+  readonly plan: Map<string, Planned>
+  /** Orders we claimed and have not reserved yet, oldest first. */
+  mine: string[]
+  /** Orders where a better-ranked partner goes first, by turn. */
+  waiting: string[]
+  /** Keys of each sku already promised by our claims and not reserved yet. */
+  readonly promised: Map<string, number>
   count: number
   valueMinorUnits: number
   readonly hourly: number[]
@@ -46,7 +60,6 @@ interface Takeover {
 
 interface SeenClaim {
   readonly claimant: ShopId
-  readonly rank: number
   readonly time: number
 }
 
@@ -96,17 +109,28 @@ export class Fulfilment {
     return t !== undefined && !t.stopped
   }
 
-  /** We hold authority for `origin` at `epoch`: load its pending orders and start. */
+  /** We hold authority for `origin` at `epoch`: plan its pending orders, claim our share, start. */
   async start(origin: ShopId, epoch: number): Promise<void> {
     const existing = this.takeovers.get(origin)
     if (existing && existing.epoch === epoch && !existing.stopped) return
-    const queue: OrderRow[] = []
+    const me = this.deps.identity.id
+    const timing = this.deps.federation.terms.timing
+    const now = this.deps.clock.now()
+    const plan = new Map<string, Planned>()
+    const holders = new Map<string, ShopId[]>()
     for await (const [, row] of this.deps.store.range<OrderRow>('orders', prefixRange(origin))) {
-      if (row.state === 'escrowed' || row.state === 'claimed') queue.push(row)
+      if (row.state !== 'escrowed' && row.state !== 'claimed') continue
+      const r = row.record
+      let candidates = holders.get(r.sku)
+      if (!candidates) holders.set(r.sku, (candidates = this.deps.allotments.holdersOf(origin, r.sku)))
+      const ranked = rankPartners(origin, r.order, candidates)
+      const myRank = ranked.indexOf(me)
+      if (myRank < 0) continue // we hold no keys of this sku: not ours to fulfil
+      plan.set(r.order, { row, ranked, myRank, turnAt: Math.max(r.paidAt + timing.graceMs, now + myRank * timing.claimTimeoutMs) })
     }
-    queue.sort((a, b) => a.record.paidAt - b.record.paidAt || (a.record.order < b.record.order ? -1 : 1))
-    this.takeovers.set(origin, { origin, epoch, startedAt: this.deps.clock.now(), queue, count: 0, valueMinorUnits: 0, hourly: [], stopped: false })
-    this.deps.logger.info({ origin, epoch, pending: queue.length }, 'taking over: fulfilling stranded orders')
+    const waiting = [...plan.values()].sort((a, b) => a.turnAt - b.turnAt || a.row.record.paidAt - b.row.record.paidAt).map((p) => p.row.record.order)
+    this.takeovers.set(origin, { origin, epoch, startedAt: now, plan, mine: [], waiting, promised: new Map(), count: 0, valueMinorUnits: 0, hourly: [], stopped: false })
+    this.deps.logger.info({ origin, epoch, pending: plan.size }, 'taking over: fulfilling stranded orders')
     await this.resume(origin)
     this.wake(origin, 0)
   }
@@ -150,10 +174,11 @@ export class Fulfilment {
     if (!t || t.stopped || this.running.has(origin)) return
     this.running.add(origin)
     try {
-      const { ready, nextDueAt } = await this.pick(t)
-      if (ready.length > 0) await this.fulfil(t, ready)
+      const nextDueAt = await this.claimDue(t)
+      const batch = t.mine.splice(0, MAX_ORDERS_PER_FULFIL_BATCH)
+      if (batch.length > 0) await this.fulfil(t, batch)
       if (t.stopped) return
-      if (ready.length > 0) this.wake(origin, 0)
+      if (t.mine.length > 0) this.wake(origin, 0)
       else if (nextDueAt !== null) this.wake(origin, nextDueAt - this.deps.clock.now())
     } catch (error) {
       this.deps.logger.error({ origin, err: String(error) }, 'fulfilment step failed; retrying')
@@ -163,89 +188,108 @@ export class Fulfilment {
     }
   }
 
-  /** Orders due for us now, each with the keys taken for it (in memory until written). */
-  private async pick(t: Takeover): Promise<{ ready: { row: OrderRow; keys: KeyRow[]; rank: number }[]; nextDueAt: number | null }> {
-    const me = this.deps.identity.id
-    const terms = this.deps.federation.terms
+  /** Claims every waiting order whose turn has come and that no live partner claimed first. */
+  private async claimDue(t: Takeover): Promise<number | null> {
     const now = this.deps.clock.now()
-    const current = await this.deps.store.getMany<OrderRow>('orders', t.queue.map((r) => orderKey(t.origin, r.record.order)))
-    const ready: { row: OrderRow; keys: KeyRow[]; rank: number }[] = []
-    const keep: OrderRow[] = []
+    const terms = this.deps.federation.terms
     let nextDueAt: number | null = null
-    const due = (at: number) => {
-      nextDueAt = nextDueAt === null ? at : Math.min(nextDueAt, at)
-    }
+    const due = (at: number) => void (nextDueAt = nextDueAt === null ? at : Math.min(nextDueAt, at))
     while (t.hourly.length > 0 && (t.hourly[0] as number) <= now - HOUR_MS) t.hourly.shift()
-    t.queue.forEach((queued, i) => {
-      const row = current[i] ?? queued
-      if (row.state !== 'escrowed' && row.state !== 'claimed') return // delivered or cancelled meanwhile
-      if (ready.length >= MAX_ORDERS_PER_FULFIL_BATCH) return keep.push(row)
-      const r = row.record
-      const eligibleAt = r.paidAt + terms.timing.graceMs
-      const ranked = rankPartners(t.origin, r.order, this.deps.allotments.holdersOf(t.origin, r.sku))
-      const rank = ranked.indexOf(me)
-      if (rank < 0) return // we hold no keys of this sku: not ours to fulfil
-      const turnAt = Math.max(eligibleAt, t.startedAt + rank * terms.timing.claimTimeoutMs)
-      if (now < turnAt) {
-        due(turnAt)
-        return keep.push(row)
+    const claiming: string[] = []
+    const keep: string[] = []
+    let limited = false
+    for (const order of t.waiting) {
+      const p = t.plan.get(order)
+      if (!p) continue
+      if (now < p.turnAt) {
+        due(p.turnAt)
+        keep.push(order)
+        continue
       }
-      const seen = this.claims.get(orderKey(t.origin, r.order))
-      if (seen && seen.claimant !== me && (this.deps.hooks.isAlive(seen.claimant) || now - seen.time < terms.timing.suspectAfterMs)) {
-        due(seen.time + terms.timing.suspectAfterMs)
-        return keep.push(row) // someone is on it; we step in only if they die
+      const seen = this.claims.get(orderKey(t.origin, order))
+      if (seen && seen.claimant !== this.deps.identity.id && (this.deps.hooks.isAlive(seen.claimant) || now - seen.time < terms.timing.suspectAfterMs)) {
+        due(now + terms.timing.suspectAfterMs) // someone is on it; we step in only if they die
+        keep.push(order)
+        continue
       }
+      const r = p.row.record
+      const promised = t.promised.get(r.sku) ?? 0
       const value = r.amount.currency === terms.settlement.currency ? r.amount.minorUnits : 0
-      const limits = terms.limits
-      if (t.count + ready.length + 1 > limits.maxOrdersPerOutage || t.valueMinorUnits + value > limits.maxValuePerOutage.minorUnits || t.hourly.length + ready.length + 1 > limits.maxOrdersPerHour) {
-        this.deps.logger.warn({ origin: t.origin, order: r.order }, 'terms limit reached: not fulfilling further orders this outage/hour')
+      const claimedSoFar = t.count + claiming.length
+      if (claimedSoFar + 1 > terms.limits.maxOrdersPerOutage || t.valueMinorUnits + value > terms.limits.maxValuePerOutage.minorUnits || t.hourly.length + claiming.length + 1 > terms.limits.maxOrdersPerHour) {
+        if (!limited) this.deps.logger.warn({ origin: t.origin, claimed: t.count + claiming.length }, 'terms limit reached: not claiming further orders this outage/hour')
+        limited = true
         due(now + terms.timing.heartbeatMs * 4)
-        return keep.push(row)
+        keep.push(order)
+        continue
       }
-      const keys = this.deps.allotments.take(t.origin, r.sku, r.qty)
-      if (!keys) return keep.push(row) // out of keys: a lower-ranked partner will step in
-      ready.push({ row, keys, rank })
-    })
-    t.queue = keep
-    return { ready, nextDueAt }
+      if (this.deps.allotments.freeCount(t.origin, r.sku) - promised < r.qty) {
+        keep.push(order) // out of keys: a lower-ranked partner will step in
+        continue
+      }
+      t.promised.set(r.sku, promised + r.qty)
+      t.valueMinorUnits += value
+      claiming.push(order)
+    }
+    t.waiting = keep
+    if (claiming.length > 0) await this.claim(t, claiming)
+    return nextDueAt
   }
 
-  private async fulfil(t: Takeover, ready: { row: OrderRow; keys: KeyRow[]; rank: number }[]): Promise<void> {
+  private async claim(t: Takeover, orders: readonly string[]): Promise<void> {
+    const me = this.deps.identity.id
+    const fed = this.deps.federation
+    const now = this.deps.clock.now()
+    const claims: Signed<Claim>[] = []
+    for (let i = 0; i < orders.length; i += MAX_ORDERS_PER_CLAIM) {
+      claims.push(signDocument('claim', { claimant: me, origin: t.origin, orders: orders.slice(i, i + MAX_ORDERS_PER_CLAIM), terms: fed.termsHash, epoch: t.epoch, time: now }, this.deps.identity))
+    }
+    // Sent first, written alongside: co-partners must hear of a claim before its claimant's turn ends.
+    for (const claim of claims) for (const partner of fed.partners) if (partner !== t.origin) this.deps.transport.send(partner, 'control', { type: 'claim', claim })
+    await this.deps.writer.append(claims.map((claim): FeedRecord => ({ type: 'claim', claim })), [])
+    for (const order of orders) this.claims.set(orderKey(t.origin, order), { claimant: me, time: now })
+    t.mine.push(...orders)
+    this.deps.emit(now, { kind: 'claim', origin: t.origin, orders: orders.length, claimant: me })
+  }
+
+  private async fulfil(t: Takeover, orders: readonly string[]): Promise<void> {
     const me = this.deps.identity.id
     const now = this.deps.clock.now()
-    const fed = this.deps.federation
-    const claims: Signed<Claim>[] = ready.map(({ row, rank }) =>
-      signDocument('claim', { claimant: me, origin: t.origin, order: row.record.order, terms: fed.termsHash, epoch: t.epoch, rank, time: now }, this.deps.identity),
-    )
+    const current = await this.deps.store.getMany<OrderRow>('orders', orders.map((o) => orderKey(t.origin, o)))
+    const ready: { row: OrderRow; keys: KeyRow[] }[] = []
+    current.forEach((row, i) => {
+      const planned = t.plan.get(orders[i] as string)
+      const sku = planned?.row.record.sku
+      if (sku !== undefined) t.promised.set(sku, Math.max(0, (t.promised.get(sku) ?? 0) - (planned?.row.record.qty ?? 0)))
+      if (!row || (row.state !== 'escrowed' && row.state !== 'claimed')) return // delivered or cancelled meanwhile
+      const keys = this.deps.allotments.take(t.origin, row.record.sku, row.record.qty)
+      if (!keys) {
+        this.deps.logger.warn({ origin: t.origin, order: row.record.order }, 'claimed an order but no keys are left for it')
+        return
+      }
+      ready.push({ row, keys })
+    })
+    if (ready.length === 0) return
     const reserved = ready.map(({ row, keys }): OrderRow => ({ ...row, state: 'reserved', fulfiller: me, keyIds: keys.map((k) => k.keyId), epoch: t.epoch }))
     try {
-      await this.deps.writer.append(claims.map((claim): FeedRecord => ({ type: 'claim', claim })), [], () => {
-        const ops: StoreOp[] = []
-        ready.forEach(({ row, keys }, i) => {
-          ops.push({ type: 'put', section: 'orders', key: orderKey(t.origin, row.record.order), value: reserved[i] })
-          for (const key of keys) ops.push(this.deps.allotments.reservedRow(key, row.record.order, t.epoch))
-          const email = row.record.buyer.email
-          if (email) {
-            const item: OutboxItem = { origin: t.origin, order: row.record.order, to: email, locale: row.record.buyer.locale, keys: keys.map((k) => k.key), attempts: 0, nextAt: now }
-            ops.push({ type: 'put', section: 'outbox', key: orderKey(t.origin, row.record.order), value: item })
-          }
-        })
-        return ops
+      // The reservation commits keys to orders before anything leaves this node: synced.
+      const ops: StoreOp[] = []
+      ready.forEach(({ row, keys }, i) => {
+        ops.push({ type: 'put', section: 'orders', key: orderKey(t.origin, row.record.order), value: reserved[i] })
+        for (const key of keys) ops.push(this.deps.allotments.reservedRow(key, row.record.order, t.epoch))
+        const email = row.record.buyer.email
+        if (email) {
+          const item: OutboxItem = { origin: t.origin, order: row.record.order, to: email, locale: row.record.buyer.locale, keys: keys.map((k) => k.key), attempts: 0, nextAt: now }
+          ops.push({ type: 'put', section: 'outbox', key: orderKey(t.origin, row.record.order), value: item })
+        }
       })
+      await this.deps.store.write(ops, { sync: true })
     } catch (error) {
       for (const { keys } of ready) this.deps.allotments.untake(keys)
       throw error
     }
-    for (const [i, claim] of claims.entries()) {
-      this.claims.set(orderKey(t.origin, claim.body.order), { claimant: me, rank: claim.body.rank, time: now })
-      for (const partner of fed.partners) if (partner !== t.origin) this.deps.transport.send(partner, 'control', { type: 'claim', claim })
-      this.deps.emit(now, { kind: 'claim', origin: t.origin, order: claim.body.order, claimant: me, rank: ready[i]?.rank ?? 0 })
-    }
     t.count += ready.length
-    for (const { row } of ready) {
-      if (row.record.amount.currency === fed.terms.settlement.currency) t.valueMinorUnits += row.record.amount.minorUnits
-      t.hourly.push(now)
-    }
+    for (let i = 0; i < ready.length; i++) t.hourly.push(now)
     await this.writeReceipts(t.origin, reserved)
   }
 
@@ -312,11 +356,34 @@ export class Fulfilment {
     this.noteClaim(claim)
   }
 
+  /**
+   * A co-partner's claim. Orders we have not claimed are left to it; where we claimed too, the
+   * better-ranked claimant keeps the order and the other backs off (if it has not reserved yet).
+   */
   noteClaim(claim: Claim): void {
-    const key = orderKey(claim.origin, claim.order)
-    const seen = this.claims.get(key)
-    if (!seen || claim.rank < seen.rank || (claim.rank === seen.rank && claim.claimant < seen.claimant)) {
-      this.claims.set(key, { claimant: claim.claimant, rank: claim.rank, time: this.deps.clock.now() })
+    const me = this.deps.identity.id
+    const t = this.takeovers.get(claim.origin)
+    const now = this.deps.clock.now()
+    const backOff = new Set<string>()
+    for (const order of claim.orders) {
+      const key = orderKey(claim.origin, order)
+      const seen = this.claims.get(key)
+      if (seen?.claimant === me && t) {
+        const planned = t.plan.get(order)
+        const theirs = planned?.ranked.indexOf(claim.claimant) ?? -1
+        if (planned && theirs >= 0 && theirs < planned.myRank) backOff.add(order)
+        else continue // we rank better: we keep it
+      }
+      this.claims.set(key, { claimant: claim.claimant, time: now })
+    }
+    if (t && backOff.size > 0) {
+      const before = t.mine.length
+      t.mine = t.mine.filter((o) => !backOff.has(o))
+      for (const order of backOff) {
+        const r = t.plan.get(order)?.row.record
+        if (r) t.promised.set(r.sku, Math.max(0, (t.promised.get(r.sku) ?? 0) - r.qty))
+      }
+      if (before !== t.mine.length) this.deps.logger.info({ origin: claim.origin, orders: before - t.mine.length, to: claim.claimant }, 'backed off: a better-ranked partner claimed the same orders')
     }
   }
 }

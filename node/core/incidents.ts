@@ -24,7 +24,8 @@ export class Incidents {
   }
 
   list(): IncidentReport[] {
-    return [...this.reports.values()].sort((a, b) => a.openedAt - b.openedAt)
+    const byTime = (x: { at: number }, y: { at: number }) => x.at - y.at
+    return [...this.reports.values()].map((r) => ({ ...r, timeline: [...r.timeline].sort(byTime) })).sort((a, b) => a.openedAt - b.openedAt)
   }
 
   private open(origin: ShopId, epoch: number, at: number): IncidentReport {

@@ -6,7 +6,9 @@ import type { Federation } from './federation.js'
 import type { OutboxItem } from './fulfilment.js'
 import type { Clock, Logger, Mailer, Store } from './ports.js'
 
-export const MAX_MAILS_PER_ROUND = 200
+export const MAX_MAILS_PER_ROUND = 500
+/** Mails handed to the mailer at once (its pool bounds the SMTP connections). */
+export const MAILS_IN_FLIGHT = 8
 export const MAX_MAIL_ATTEMPTS = 10
 const MAX_BACKOFF_MS = 10 * 60_000
 
@@ -38,7 +40,15 @@ export class Outbox {
         if (item.nextAt <= now && item.attempts < MAX_MAIL_ATTEMPTS) due.push([key, item])
         if (due.length >= MAX_MAILS_PER_ROUND) break
       }
-      for (const [key, item] of due) await this.sendOne(key, item, now)
+      let next = 0
+      const worker = async () => {
+        while (next < due.length) {
+          const [key, item] = due[next++] as [string, OutboxItem]
+          await this.sendOne(key, item, now)
+        }
+      }
+      await Promise.all(Array.from({ length: MAILS_IN_FLIGHT }, worker))
+      if (due.length === MAX_MAILS_PER_ROUND) this.deps.clock.setTimer(0, () => void this.drain()) // more are waiting
     } finally {
       this.busy = false
     }

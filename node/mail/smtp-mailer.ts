@@ -25,7 +25,7 @@ export const SMTP_LIMITS: Readonly<SmtpMailerLimits> = {
   connectionTimeoutMs: 10_000,
   greetingTimeoutMs: 10_000,
   socketTimeoutMs: 30_000,
-  maxConnections: 2,
+  maxConnections: 4,
   maxMessagesPerConnection: 100,
 }
 

@@ -60,14 +60,23 @@ export const TakeoverRequest = z.strictObject({
 export type TakeoverRequest = z.infer<typeof TakeoverRequest>
 export const SignedTakeoverRequest = signedSchema(TakeoverRequest)
 
-/** A partner announces it will fulfil `order`; the lowest rank wins among concurrent claims. */
+/** Orders one claim may name: a takeover claims its share of stranded orders in a few messages. */
+export const MAX_ORDERS_PER_CLAIM = 1_000
+
+/**
+ * A partner announces it will fulfil `orders`. Every node computes the same rendezvous ranks,
+ * so the claim need not carry them; between concurrent claims the better-ranked claimant wins.
+ */
 export const Claim = z.strictObject({
   claimant: ShopId,
   origin: ShopId,
-  order: Id,
+  orders: z
+    .array(Id)
+    .min(1)
+    .max(MAX_ORDERS_PER_CLAIM)
+    .refine((ids) => new Set(ids).size === ids.length, 'order ids must be distinct'),
   terms: Hash,
   epoch: Epoch.min(1),
-  rank: z.number().int().nonnegative().max(64),
   time: TimeMs,
 })
 export type Claim = z.infer<typeof Claim>

@@ -7,6 +7,7 @@ type Bench = (args: string[]) => Promise<void>
 const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   protocol: () => import('./protocol.js'),
   escrow: () => import('./escrow.js'),
+  failover: () => import('./failover.js'),
 }
 
 const name = process.argv[2]

@@ -27,6 +27,14 @@ export interface FederationOptions extends Pick<ClusterOptions, 'preset'> {
   readonly terms?: (ids: Record<string, string>) => Record<string, unknown>
 }
 
+/** Terms for tests: every shop's steam-50 covered, limits high enough for benchmarks. */
+export function testTerms(ids: Record<string, string>, limits?: Record<string, unknown>): Record<string, unknown> {
+  return {
+    skus: Object.values(ids).map((shop) => ({ shop, sku: SKU, allotmentCap: 20_000, unitValue: { minorUnits: 5_000, currency: 'CNY' } })),
+    ...(limits ? { limits } : {}),
+  }
+}
+
 export async function startFederation(options: FederationOptions = {}): Promise<Federation> {
   const names = options.names ?? ['A', 'B', 'C']
   const sink = await startSink()
@@ -35,7 +43,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const cluster = await Cluster.create(names, {
     preset: options.preset ?? 'local',
     initArgs: (name) => ['--callback-url', `http://127.0.0.1:${shopPorts[name]}`, '--smtp', `127.0.0.1:${sink.port}`, '--mail-from', `Shop ${name} <shop-${name.toLowerCase()}@example.com>`],
-    terms: options.terms ?? ((ids) => ({ skus: Object.values(ids).map((shop) => ({ shop, sku: SKU, allotmentCap: 20_000, unitValue: { minorUnits: 5_000, currency: 'CNY' } })) })),
+    terms: options.terms ?? ((ids) => testTerms(ids)),
   })
   await options.beforeStart?.(cluster)
   const shops = new Map<string, ShopSimulator>()

@@ -1,0 +1,71 @@
+// npm run bench -- failover — crash of an origin with N stranded orders (10 and 10,000), with the
+// tuned timings (`local` preset: heartbeat 250 ms) and the defaults (`standard`: heartbeat 1 s).
+// Measures crash → first stranded key delivered, crash → all delivered, and takeover → all
+// delivered. "Delivered" = the partner reserved the key for the order and wrote its receipt (the
+// claim page shows it); buyer mail follows from the durable outbox and is reported separately.
+import type { AdapterOrder, IncidentReport } from '../../protocol/index.js'
+import { waitFor } from '../integration/cluster.js'
+import { allot, startFederation, stopFederation, testTerms } from '../integration/federation-env.js'
+
+interface Run {
+  preset: 'local' | 'standard'
+  orders: number
+}
+
+async function delivered(f: Awaited<ReturnType<typeof startFederation>>, aId: string): Promise<number> {
+  let total = 0
+  for (const name of ['B', 'C']) {
+    const { escrow } = await f.cluster.admin<{ escrow: { origin: string; delivered: number }[] }>(name, '/v1/admin/escrow')
+    total += escrow.find((e) => e.origin === aId)?.delivered ?? 0
+  }
+  return total
+}
+
+async function one({ preset, orders }: Run): Promise<void> {
+  const cny = (minorUnits: number) => ({ minorUnits, currency: 'CNY' })
+  const limits = { maxOrdersPerOutage: 100_000, maxValuePerOutage: cny(1e12), maxOrdersPerHour: 100_000, maxValuePerHour: cny(1e12) }
+  const f = await startFederation({ preset, keysPerShop: orders + 100, terms: (ids) => testTerms(ids, limits) })
+  try {
+    const half = Math.ceil(orders / 2)
+    await allot(f, 'A', 'B', half)
+    await allot(f, 'A', 'C', half)
+    const client = f.cluster.adapter('A')
+    const paidAt = Date.now() - 60_000 // paid a minute ago: past any grace period
+    let lastSeq = 0
+    for (let start = 0; start < orders; start += 1_000) {
+      const batch: AdapterOrder[] = Array.from({ length: Math.min(1_000, orders - start) }, (_, i) => ({
+        order: `F-${start + i}`,
+        sku: 'steam-50',
+        qty: 1,
+        amount: { minorUnits: 5_000, currency: 'CNY' },
+        paidAt,
+        buyer: { email: `buyer${start + i}@example.com`, locale: 'zh-CN' },
+        claimSecret: `s-${start + i}`,
+      }))
+      lastSeq = (await client.submitOrders(batch)).seq
+    }
+    await f.cluster.admin(`A`, `/v1/admin/acks/wait?seq=${lastSeq}&timeoutMs=60000`)
+    const aId = f.cluster.node('A').id
+    await f.cluster.kill('A', 'SIGKILL')
+    const crashAt = Date.now()
+    let firstAt = 0
+    await waitFor('the first stranded key', async () => ((await delivered(f, aId)) > 0 ? (firstAt = Date.now()) : undefined), 120_000, 20)
+    const allAt = await waitFor('every stranded key', async () => ((await delivered(f, aId)) >= orders ? Date.now() : undefined), 300_000, 50)
+    const mailsAt = await waitFor('every buyer mail', () => (f.sink.received.length >= orders ? Date.now() : undefined), 600_000, 100).catch(() => null)
+    const reports = (await Promise.all(['B', 'C'].map((n) => f.cluster.admin<{ incidents: IncidentReport[] }>(n, '/v1/admin/incidents')))).flatMap((r) => r.incidents)
+    const takeoverAt = Math.min(...reports.flatMap((r) => r.timeline.filter((t) => t.what.startsWith('takeover')).map((t) => t.at)))
+    const duplicates = reports.reduce((n, r) => n + r.duplicates.length, 0)
+    console.log(
+      `failover preset=${preset} stranded=${orders} crash_to_first_key_ms=${firstAt - crashAt} crash_to_all_ms=${allAt - crashAt} ` +
+        `takeover_to_all_ms=${allAt - takeoverAt} crash_to_takeover_ms=${takeoverAt - crashAt} crash_to_all_mail_ms=${mailsAt === null ? 'timeout' : mailsAt - crashAt} duplicates_seen=${duplicates}`,
+    )
+  } finally {
+    await stopFederation(f)
+  }
+}
+
+export async function run(args: string[]): Promise<void> {
+  const presets = (args[0]?.split(',') ?? ['local', 'standard']) as Run['preset'][]
+  const sizes = (args[1]?.split(',') ?? ['10', '10000']).map(Number)
+  for (const preset of presets) for (const orders of sizes) await one({ preset, orders })
+}
