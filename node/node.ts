@@ -55,6 +55,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     name: config.name,
     addrs: () => p2p.listenAddrs(),
     agreement,
+    earlierAgreements: dir.agreements().filter((a) => a.missing.length === 0).map((a) => a.agreement),
     cards,
     clock: systemClock(),
     rng: cryptoRng,

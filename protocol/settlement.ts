@@ -3,6 +3,7 @@
 import { fail, ok, type Result } from './errors.js'
 import type { Fee } from './schemas/agreement.js'
 import type { LedgerLine } from './schemas/ledger.js'
+import type { Receipt } from './schemas/records.js'
 import type { Money, ShopId } from './schemas/primitives.js'
 
 const MAX = BigInt(Number.MAX_SAFE_INTEGER)
@@ -89,4 +90,14 @@ export function formatMinorUnits(minorUnits: number, digits = 2): string {
   const text = Math.abs(minorUnits).toString().padStart(digits + 1, '0')
   const body = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`
   return negative ? `-${body}` : body
+}
+
+/**
+ * The fee line a receipt creates, computed the same way by both parties from the receipt and the
+ * terms it names, so their books mirror: the origin owes the fulfiller the fee.
+ */
+export function feeLineFor(receipt: Receipt, receiptHash: string, fulfiller: ShopId, fee: Fee): Result<LedgerLine> {
+  const amount = feeFor(receipt.amount, fee)
+  if (!amount.ok) return amount
+  return ok({ receipt: receiptHash, kind: 'fee', origin: receipt.origin, order: receipt.order, debtor: receipt.origin, creditor: fulfiller, amount: amount.value, time: receipt.time, terms: receipt.terms })
 }

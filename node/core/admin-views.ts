@@ -4,6 +4,7 @@ import {
   claimVerifier,
   type ClaimForm,
   type ClaimResult,
+  type DisputedLine,
   type FeedHeadView,
   type IdentityReply,
   type IncidentReport,
@@ -16,6 +17,9 @@ import type { KeyRow } from './allotments.js'
 import type { EngineParts, PeerView } from './assemble.js'
 import type { OrderRow } from './escrow.js'
 import { orderKey, prefixRange } from './keys.js'
+import { RefusedError } from './api.js'
+import type { StatementState } from './books.js'
+import { lineStatusOf, statementRows, toCsv, toJson } from './statement-export.js'
 
 export abstract class AdminViews {
   protected readonly o: EngineParts['o']
@@ -30,6 +34,8 @@ export abstract class AdminViews {
   protected readonly handback: EngineParts['handback']
   protected readonly outbox: EngineParts['outbox']
   protected readonly peers: Map<ShopId, PeerView>
+  protected readonly books: EngineParts['books']
+  protected readonly settlement: EngineParts['settlement']
 
   constructor(parts: EngineParts) {
     this.o = parts.o
@@ -44,6 +50,54 @@ export abstract class AdminViews {
     this.handback = parts.handback
     this.outbox = parts.outbox
     this.peers = parts.peers
+    this.books = parts.books
+    this.settlement = parts.settlement
+  }
+
+  // ---- settlement ----
+
+  balances() {
+    return this.books.allBalances().map((b) => ({ ...b, creditBlocked: this.fulfilment.isBlocked(b.counterparty) }))
+  }
+
+  statements() {
+    return this.books.statements()
+  }
+
+  /** A statement by its hash, a prefix of it, or its id. */
+  async findStatement(ref: string): Promise<StatementState> {
+    const all = await this.books.statements()
+    const found = all.filter((s) => s.hash === ref || s.statement.id === ref || (ref.length >= 8 && s.hash.startsWith(ref)))
+    if (found.length !== 1) throw new RefusedError(`${found.length} statements match ${ref}`)
+    return found[0] as StatementState
+  }
+
+  issueStatement(counterparty: ShopId, untilMs?: number) {
+    return this.settlement.issue(counterparty, untilMs)
+  }
+
+  async acceptStatement(ref: string, disputes: readonly DisputedLine[]) {
+    return this.settlement.accept((await this.findStatement(ref)).hash, disputes)
+  }
+
+  async payStatement(ref: string, reference: string) {
+    return this.settlement.pay((await this.findStatement(ref)).hash, reference)
+  }
+
+  async confirmStatement(ref: string) {
+    return this.settlement.confirm((await this.findStatement(ref)).hash)
+  }
+
+  /** CSV or JSON of one statement, or of every statement issued or received in a time range. */
+  async exportStatements(format: 'csv' | 'json', ref?: string, fromMs = 0, toMs = Number.MAX_SAFE_INTEGER): Promise<string> {
+    const states = ref ? [await this.findStatement(ref)] : (await this.books.statements()).filter((s) => s.statement.time >= fromMs && s.statement.time < toMs)
+    const rows = []
+    for (const state of states) {
+      const s = state.statement
+      const lines = s.lines.map((l) => ({ receipt: l.receipt, kind: 'fee' as const, origin: l.origin, order: l.order, debtor: s.counterparty, creditor: s.issuer, amount: { minorUnits: l.minorUnits, currency: s.currency }, time: l.time, terms: s.terms }))
+      rows.push(...statementRows(state, lineStatusOf(await this.books.linesFor(this.o.identity.id, lines))))
+    }
+    return format === 'csv' ? toCsv(rows) : toJson(rows)
   }
 
   identity(): IdentityReply {

@@ -10,10 +10,14 @@ export interface ApplyBatch {
   readonly rows: Map<string, OrderRow | null>
   /** Run in order once the batch is durable. */
   readonly afterCommit: (() => void)[]
+  /** Receipt identities booked in this batch (idempotency before the batch is stored). */
+  readonly booked: Map<string, string>
+  /** Ledger values written earlier in this batch: later records must see them. */
+  readonly ledger: Map<string, unknown>
 }
 
 export type RecordApplier = (author: ShopId, entry: FeedEntry, records: readonly FeedRecord[], batch: ApplyBatch) => Promise<StoreOp[]>
 
 export function newBatch(): ApplyBatch {
-  return { rows: new Map(), afterCommit: [] }
+  return { rows: new Map(), afterCommit: [], booked: new Map(), ledger: new Map() }
 }

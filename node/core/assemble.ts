@@ -3,6 +3,8 @@
 import type { EngineEvent, EventSink } from './events.js'
 import type { ShopId, PlatformHealth } from '../../protocol/index.js'
 import { Allotments } from './allotments.js'
+import { Books } from './books.js'
+import { Settlement } from './settlement.js'
 import type { EngineOptions } from './options.js'
 import { Escrow } from './escrow.js'
 import { Failover } from './failover.js'
@@ -43,12 +45,14 @@ export interface EngineParts {
   readonly incidents: Incidents
   readonly handback: Handback
   readonly outbox: Outbox
+  readonly books: Books
+  readonly settlement: Settlement
   readonly peers: Map<ShopId, PeerView>
 }
 
 export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
   const me = o.identity.id
-  const federation = new Federation(me, o.box.publicKey, o.agreement, o.cards)
+  const federation = new Federation(me, o.box.publicKey, o.agreement, o.cards, o.earlierAgreements)
   const incidents = new Incidents(me, o.store)
   const emit: EventSink = (at: number, event: EngineEvent) => {
     incidents.onEvent(at, event)
@@ -70,6 +74,8 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
     },
   })
   const escrowBook = new Escrow(me, o.store, writer)
+  const books = new Books({ me, store: o.store, federation, logger: o.logger })
+  const settlement = new Settlement({ me, books, writer, federation, store: o.store, clock: o.clock, rng: o.rng, logger: o.logger })
   const allotments = new Allotments({ identity: o.identity, box: o.box, store: o.store, rng: o.rng, writer, federation, adapter: o.adapter, logger: o.logger })
   const peers = new Map<ShopId, PeerView>(federation.partners.map((p) => [p, { lastHeartbeatAt: null, platform: 'unknown', advertisedSeq: 0 }]))
   const isAlive = (p: ShopId) => {
@@ -96,6 +102,7 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
     store: o.store,
     writer,
     escrow: escrowBook,
+    books,
     allotments,
     transport: o.transport,
     clock: o.clock,
@@ -112,7 +119,7 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
     clock: o.clock,
     logger: o.logger,
     emit,
-    apply: recordApplier({ me, store: o.store, clock: o.clock, logger: o.logger, emit, escrow: escrowBook, allotments, failover, fulfilment, onHandback: (origin, epoch) => ref.engine?.onHandback(origin, epoch) }),
+    apply: recordApplier({ me, store: o.store, clock: o.clock, logger: o.logger, emit, escrow: escrowBook, books, settlement, allotments, failover, fulfilment, onHandback: (origin, epoch) => ref.engine?.onHandback(origin, epoch) }),
     partners: () => federation.partners,
     knownTerms: (hash) => federation.knowsTerms(hash),
     ownHead: () => writer.state,
@@ -122,5 +129,5 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
   const claimUrl = (origin: ShopId) => (o.publicUrl ? `${o.publicUrl.replace(/\/$/, '')}/claim?shop=${origin}` : null)
   const outbox = new Outbox({ me, myName: o.name, claimUrl, federation, store: o.store, mailer: o.mailer, clock: o.clock, logger: o.logger })
   parts.outbox = outbox
-  return { o, federation, writer, escrowBook, replication, allotments, failover, fulfilment, incidents, handback, outbox, peers }
+  return { o, federation, writer, escrowBook, replication, allotments, failover, fulfilment, incidents, handback, outbox, books, settlement, peers }
 }

@@ -36,8 +36,10 @@ export class Engine extends AdminViews implements InboundHandler {
     await this.allotments.load()
     await this.failover.load()
     await this.incidentBook.load()
+    await this.books.load()
     this.o.transport.setHandler(this)
     this.started = true
+    for (const p of this.federation.partners) this.lastStatementAt.set(p, this.o.clock.now())
     this.failover.evaluateFence()
     for (const [origin, w] of this.failover.watches) if (w.view.phase === 'taken-over') await this.fulfilment.start(origin, w.view.epoch)
     this.schedule()
@@ -70,6 +72,8 @@ export class Engine extends AdminViews implements InboundHandler {
     this.failover.tick()
     this.applyFence()
     void this.maybeHandBack()
+    this.retryBlockedTakeovers()
+    if (this.ticks % 8 === 0) void this.maybeIssueStatements()
     void this.outbox.drain()
     void this.incidentBook.flush()
   }
@@ -125,6 +129,31 @@ export class Engine extends AdminViews implements InboundHandler {
     if (before !== w.view) {
       this.fulfilment.stop(origin)
       this.o.emit?.(this.o.clock.now(), { kind: 'handback', origin, epoch, receipts: 0 })
+    }
+  }
+
+  /** A takeover refused for the credit limit starts once the origin has settled. */
+  private retryBlockedTakeovers(): void {
+    for (const [origin, w] of this.failover.watches) {
+      if (w.view.phase === 'taken-over' && this.fulfilment.isBlocked(origin)) void this.fulfilment.start(origin, w.view.epoch)
+    }
+  }
+
+  private lastStatementAt = new Map<ShopId, number>()
+
+  /** States what each partner owes us once a period has passed, or sooner above the threshold. */
+  private async maybeIssueStatements(): Promise<void> {
+    const { periodMs, settleThreshold } = this.federation.terms.settlement
+    const now = this.o.clock.now()
+    for (const partner of this.federation.partners) {
+      const last = this.lastStatementAt.get(partner) ?? 0
+      if (now - last < periodMs && this.books.owedToUsBy(partner) < settleThreshold.minorUnits) continue
+      try {
+        if (await this.settlement.issue(partner)) this.lastStatementAt.set(partner, now)
+        else if (!this.lastStatementAt.has(partner)) this.lastStatementAt.set(partner, now)
+      } catch (error) {
+        this.o.logger.warn({ partner, err: String(error) }, 'could not issue a statement')
+      }
     }
   }
 

@@ -20,7 +20,10 @@ export class Federation {
   private readonly cards = new Map<ShopId, ShopCard>()
   private readonly recipientList: Recipient[]
 
-  constructor(me: ShopId, myBoxKey: Uint8Array, agreement: Agreement, cards: readonly Signed<ShopCard>[]) {
+  /** Every agreement we signed that receipts may still refer to (terms changes), by hash. */
+  private readonly termsByHash = new Map<string, Terms>()
+
+  constructor(me: ShopId, myBoxKey: Uint8Array, agreement: Agreement, cards: readonly Signed<ShopCard>[], earlier: readonly Agreement[] = []) {
     const verified = verifyAgreement(agreement)
     if (!verified.ok) throw new Error(`agreement: ${verified.error.message}`)
     assert(verified.value.missing.length === 0, `agreement is not signed by ${verified.value.missing.join(', ')}`)
@@ -28,6 +31,11 @@ export class Federation {
     this.terms = agreement.terms
     this.termsHash = verified.value.hash
     this.partners = agreement.terms.parties.filter((p) => p !== me)
+    this.termsByHash.set(this.termsHash, this.terms)
+    for (const old of earlier) {
+      const checked = verifyAgreement(old)
+      if (checked.ok && checked.value.missing.length === 0 && old.terms.parties.includes(me)) this.termsByHash.set(checked.value.hash, old.terms)
+    }
     for (const raw of cards) {
       const card = verifyDocument('shop-card', raw)
       if (!card.ok) throw new Error(`shop card: ${card.error.message}`)
@@ -52,7 +60,12 @@ export class Federation {
     return this.recipientList
   }
 
+  /** Entries and receipts may name the terms in force when they were made, not only today's. */
   knowsTerms(hash: string): boolean {
-    return hash === this.termsHash
+    return this.termsByHash.has(hash)
+  }
+
+  termsFor(hash: string): Terms | undefined {
+    return this.termsByHash.get(hash)
   }
 }

@@ -15,6 +15,7 @@ import {
   verifyDocument,
 } from '../../protocol/index.js'
 import type { Allotments, KeyRow } from './allotments.js'
+import type { Books } from './books.js'
 import type { Escrow, OrderRow } from './escrow.js'
 import type { EventSink } from './events.js'
 import type { Federation } from './federation.js'
@@ -87,6 +88,7 @@ export class Fulfilment {
   private readonly claims = new Map<string, SeenClaim>()
   private readonly timers = new Map<ShopId, TimerHandle>()
   private readonly running = new Set<ShopId>()
+  private readonly blocked = new Set<ShopId>()
 
   constructor(
     private readonly deps: {
@@ -95,6 +97,7 @@ export class Fulfilment {
       readonly store: Store
       readonly writer: FeedWriter
       readonly escrow: Escrow
+      readonly books: Books
       readonly allotments: Allotments
       readonly transport: Transport
       readonly clock: Clock
@@ -110,9 +113,17 @@ export class Fulfilment {
   }
 
   /** We hold authority for `origin` at `epoch`: plan its pending orders, claim our share, start. */
-  async start(origin: ShopId, epoch: number): Promise<void> {
+  async start(origin: ShopId, epoch: number): Promise<boolean> {
     const existing = this.takeovers.get(origin)
-    if (existing && existing.epoch === epoch && !existing.stopped) return
+    if (existing && existing.epoch === epoch && !existing.stopped) return true
+    const owed = this.deps.books.owedToUsBy(origin)
+    const limit = this.deps.federation.terms.settlement.creditLimit.minorUnits
+    if (owed >= limit) {
+      if (!this.blocked.has(origin)) this.deps.logger.warn({ origin, owed, limit }, 'credit limit reached: no new takeover for this origin until it settles')
+      this.blocked.add(origin)
+      return false
+    }
+    this.blocked.delete(origin)
     const me = this.deps.identity.id
     const timing = this.deps.federation.terms.timing
     const now = this.deps.clock.now()
@@ -133,6 +144,12 @@ export class Fulfilment {
     this.deps.logger.info({ origin, epoch, pending: plan.size }, 'taking over: fulfilling stranded orders')
     await this.resume(origin)
     this.wake(origin, 0)
+    return true
+  }
+
+  /** Origins we would take over but for the credit limit (status and metrics show them). */
+  isBlocked(origin: ShopId): boolean {
+    return this.blocked.has(origin)
   }
 
   /** The origin handed back (or a newer epoch superseded ours): claim nothing more. */
@@ -317,6 +334,9 @@ export class Fulfilment {
       }
     })
     const delivered = reserved.map((row): OrderRow => ({ ...row, state: 'delivered', deliveredAt: now }))
+    const booked = new Map<string, string>()
+    const bookOps: StoreOp[] = []
+    for (const receipt of receipts) bookOps.push(...(await this.deps.books.bookReceipt(receipt, me, booked)))
     await this.deps.writer.append(receipts, [], () => {
       const ops: StoreOp[] = []
       const counts = this.deps.escrow.countsOf(origin)
@@ -329,6 +349,7 @@ export class Fulfilment {
         counts.delivered++
       })
       ops.push(this.deps.escrow.countsOp(origin))
+      ops.push(...bookOps)
       return ops
     })
     for (const row of delivered) this.deps.emit(now, { kind: 'delivered', origin, order: row.record.order, fulfiller: me, keyIds: [...(row.keyIds ?? [])], epoch: row.epoch ?? 0 })

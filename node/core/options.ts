@@ -11,6 +11,8 @@ export interface EngineOptions {
   /** Base URL of our public pages (claim page, outage notice), or null. */
   readonly publicUrl?: string | null
   readonly agreement: Agreement
+  /** Earlier agreements between the same parties: receipts made under them are judged by them. */
+  readonly earlierAgreements?: readonly Agreement[]
   readonly cards: readonly Signed<ShopCard>[]
   readonly clock: Clock
   readonly rng: Rng

@@ -3,6 +3,8 @@
 // 1,000 escrowed orders costs one pass.
 import { type FeedEntry, type FeedRecord, hashOf, type Receipt, type ShopId } from '../../protocol/index.js'
 import type { Allotments } from './allotments.js'
+import { type Books, ConflictingReceiptError } from './books.js'
+import { type Settlement, stage } from './settlement.js'
 import type { ApplyBatch } from './apply.js'
 import type { Escrow, OrderRow } from './escrow.js'
 import type { EventSink } from './events.js'
@@ -14,6 +16,8 @@ import type { Clock, Logger, Store, StoreOp } from './ports.js'
 const ORDER_RECORDS = new Set(['order.escrowed', 'order.delivered', 'order.cancelled'])
 
 export interface RecordDeps {
+  readonly books: Books
+  readonly settlement: Settlement
   readonly me: ShopId
   readonly store: Store
   readonly clock: Clock
@@ -62,8 +66,23 @@ export function recordApplier(deps: RecordDeps) {
         case 'receipt':
           ops.push(...(await applyReceipt(deps, author, record, batch)))
           break
+        case 'statement':
+          ops.push(...stage(await deps.settlement.onStatement(author, record.statement, batch.ledger), batch.ledger))
+          break
+        case 'dispute':
+          ops.push(...stage(await deps.settlement.onDispute(author, record.statement, record.lines, batch.ledger), batch.ledger))
+          break
+        case 'statement.accepted':
+          ops.push(...stage(await deps.settlement.onAccepted(author, record.statement, batch.ledger), batch.ledger))
+          break
+        case 'payment.recorded':
+          ops.push(...stage(await deps.settlement.onPaymentRecorded(author, record.statement, record.amount.minorUnits, record.reference, batch.ledger), batch.ledger))
+          break
+        case 'payment.confirmed':
+          ops.push(...stage(await deps.settlement.onPaymentConfirmed(author, record.statement, batch.ledger), batch.ledger))
+          break
         default:
-          break // settlement records arrive with the settlement issue
+          break
       }
     }
     await flushRun()
@@ -86,6 +105,12 @@ async function applyReceipt(deps: RecordDeps, fulfiller: ShopId, receipt: Receip
     { type: 'put', section: 'receipts', key: receiptKey(origin, receipt.order, fulfiller), value: { receipt, hash: hashOf(receipt), fulfiller, ackedAt: null } satisfies ReceiptRow },
     ...(await deps.allotments.applyDelivered(origin, fulfiller, receipt.sku, receipt.keyIds)),
   ]
+  try {
+    ops.push(...stage(await deps.books.bookReceipt(receipt, fulfiller, batch.booked), batch.ledger))
+  } catch (error) {
+    if (!(error instanceof ConflictingReceiptError)) throw error
+    deps.logger.error({ fulfiller, origin, order: receipt.order, reason: error.message }, 'conflicting receipt: not booked, kept for a dispute')
+  }
   const key = orderKey(origin, receipt.order)
   if (!batch.rows.has(key)) batch.rows.set(key, (await deps.store.get<OrderRow>('orders', key)) ?? null)
   const row = batch.rows.get(key)

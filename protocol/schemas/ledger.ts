@@ -1,7 +1,7 @@
 // Settlement documents (DESIGN.md §7). Amounts are integer minor units; totals are per currency.
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
-import { Hash, Id, Money, ShopId, Text, TimeMs } from './primitives.js'
+import { Currency, Hash, Id, MinorUnits, Money, ShopId, Text, TimeMs } from './primitives.js'
 
 /**
  * fee: the origin owes the fulfiller for delivering on its behalf.
@@ -29,17 +29,38 @@ export const Period = z
   .refine((p) => p.toMs > p.fromMs, { message: 'must be later than fromMs', path: ['toMs'] })
 export type Period = z.infer<typeof Period>
 
-export const Statement = z.strictObject({
-  id: Id,
-  issuer: ShopId,
-  counterparty: ShopId,
-  terms: Hash,
-  period: Period,
-  lines: z.array(LedgerLine).max(LIMITS.maxStatementLines),
-  /** Net per currency: positive when the counterparty owes the issuer. */
-  totals: z.array(z.strictObject({ currency: z.string().regex(/^[A-Z]{3}$/), netMinorUnits: z.number().int().safe() })).max(32),
+/** Lines one statement may carry; a longer period is stated in several statements. */
+export const MAX_STATEMENT_LINES = 5_000
+
+/** One fee line of a statement: `fulfiller` (the issuer) delivered `order` for `origin`. */
+export const StatementLine = z.strictObject({
+  receipt: Hash,
+  origin: ShopId,
+  order: Id,
+  fulfiller: ShopId,
+  minorUnits: MinorUnits,
   time: TimeMs,
 })
+export type StatementLine = z.infer<typeof StatementLine>
+
+/**
+ * What the counterparty owes the issuer for the receipts listed, in one currency. Statements are
+ * one-directional (issuer = creditor); each side states what it is owed and balances net out.
+ */
+export const Statement = z
+  .strictObject({
+    id: Id,
+    issuer: ShopId,
+    counterparty: ShopId,
+    currency: Currency,
+    terms: Hash,
+    period: Period,
+    lines: z.array(StatementLine).min(1).max(MAX_STATEMENT_LINES),
+    totalMinorUnits: MinorUnits,
+    time: TimeMs,
+  })
+  .refine((s) => s.lines.reduce((n, l) => n + l.minorUnits, 0) === s.totalMinorUnits, { message: 'must equal the sum of the lines', path: ['totalMinorUnits'] })
+  .refine((s) => new Set(s.lines.map((l) => l.receipt)).size === s.lines.length, { message: 'a receipt appears twice', path: ['lines'] })
 export type Statement = z.infer<typeof Statement>
 
 export const DisputeReason = z.enum([

@@ -49,6 +49,8 @@ export interface SimOptions {
   readonly shops: number
   /** Keys of sku `card-100` each shop's stock holds (consignable to partners). */
   readonly stockPerShop?: number
+  /** Changes to the simulator's default terms. */
+  readonly terms?: (terms: Terms) => Terms
 }
 
 export class SimFederation {
@@ -74,7 +76,8 @@ export class SimFederation {
     const cards: Signed<ShopCard>[] = keys.map((k) =>
       signDocument('shop-card', { id: k.identity.id, name: `Shop ${k.name}`, boxKey: toBase64url(k.box.publicKey), addrs: [], claimUrl: null, issuedAt: SIM_START_MS, validUntil: SIM_START_MS + 365 * 86_400_000 }, k.identity),
     )
-    const terms = simTerms(keys.map((k) => k.identity.id).sort())
+    const defaults = simTerms(keys.map((k) => k.identity.id).sort())
+    const terms = options.terms ? options.terms(defaults) : defaults
     const agreement: Agreement = { terms, signatures: keys.map((k) => signTerms(terms, k.identity)) }
     sim.agreement = agreement
     sim.cards = cards
@@ -179,7 +182,7 @@ export function simTerms(parties: string[]): Terms {
     timing: { heartbeatMs: 250, suspectAfterMs: 1_000, leaseTtlMs: 1_500, maxClockSkewMs: 250, maxMessageDelayMs: 250, takeoverDelayMs: 2_000, graceMs: 0, claimTimeoutMs: 200 },
     limits: { maxOrdersPerOutage: 100_000, maxValuePerOutage: cny(1e12), maxOrdersPerHour: 100_000, maxValuePerHour: cny(1e12) },
     fee: { bps: 200, fixed: cny(0) },
-    settlement: { currency: 'CNY', periodMs: 86_400_000, settleThreshold: cny(10_000), creditLimit: cny(1_000_000) },
+    settlement: { currency: 'CNY', periodMs: 86_400_000, settleThreshold: cny(500_000_000), creditLimit: cny(1_000_000_000) },
     createdAt: SIM_START_MS,
     expiresAt: SIM_START_MS + 365 * 86_400_000,
   }

@@ -1,0 +1,175 @@
+// Statements between a pair (DESIGN.md §7): the creditor issues, the debtor accepts or disputes
+// lines, the debtor records an off-network payment, the creditor confirms. Every step is a record
+// in the actor's feed, applied by the other side when it replicates; both books move in step.
+import {
+  type DisputedLine,
+  hashOf,
+  type ShopId,
+  type Statement,
+} from '../../protocol/index.js'
+import { RefusedError } from './api.js'
+import { type BookLine, type Books, statementKey, type StatementState } from './books.js'
+import type { Federation } from './federation.js'
+import type { FeedWriter } from './feed-writer.js'
+import type { Clock, Logger, Rng, Store, StoreOp } from './ports.js'
+
+export class Settlement {
+  constructor(
+    private readonly deps: {
+      readonly me: ShopId
+      readonly books: Books
+      readonly writer: FeedWriter
+      readonly federation: Federation
+      readonly store: Store
+      readonly clock: Clock
+      readonly rng: Rng
+      readonly logger: Logger
+    },
+  ) {}
+
+  private put(state: StatementState): StoreOp {
+    return { type: 'put', section: 'ledger', key: statementKey(state.hash), value: state }
+  }
+
+  private async mustGet(hash: string, role: 'issued' | 'received'): Promise<StatementState> {
+    const state = await this.deps.books.statement(hash)
+    if (!state || state.role !== role) throw new RefusedError(`no statement ${hash.slice(0, 12)} that we ${role === 'issued' ? 'issued' : 'received'}`)
+    return state
+  }
+
+  /** States the open lines `counterparty` owes us, up to `untilMs`. Null when nothing is open. */
+  async issue(counterparty: ShopId, untilMs: number = this.deps.clock.now()): Promise<StatementState | null> {
+    const fed = this.deps.federation
+    if (!fed.isPartner(counterparty)) throw new RefusedError(`${counterparty} is not a partner`)
+    const currency = fed.terms.settlement.currency
+    const open = await this.deps.books.openLines(counterparty, currency, untilMs)
+    if (open.length === 0) return null
+    const statement: Statement = {
+      id: `st-${Buffer.from(this.deps.rng.bytes(6)).toString('hex')}`,
+      issuer: this.deps.me,
+      counterparty,
+      currency,
+      terms: fed.termsHash,
+      period: { fromMs: (open[0] as BookLine).line.time, toMs: Math.max(untilMs, (open.at(-1) as BookLine).line.time + 1) },
+      lines: open.map((b) => ({ receipt: b.line.receipt, origin: b.line.origin, order: b.line.order, fulfiller: b.line.creditor, minorUnits: b.line.amount.minorUnits, time: b.line.time })),
+      totalMinorUnits: open.reduce((n, b) => n + b.line.amount.minorUnits, 0),
+      time: this.deps.clock.now(),
+    }
+    const hash = hashOf(statement)
+    const state: StatementState = { hash, statement, role: 'issued', status: 'issued', disputed: [], mismatches: [], acceptedMinorUnits: null, payment: null, settledAt: null }
+    await this.deps.writer.append([{ type: 'statement', statement }], [], () => [...this.deps.books.transition(open, 'stated', hash), this.put(state)])
+    return state
+  }
+
+  /** The debtor's answer: accept, with any lines disputed (carried out into a dispute record). */
+  async accept(hash: string, disputes: readonly DisputedLine[]): Promise<StatementState> {
+    const state = await this.mustGet(hash, 'received')
+    if (state.status !== 'issued') throw new RefusedError(`statement ${state.statement.id} was already answered`)
+    const listed = new Set(state.statement.lines.map((l) => l.receipt))
+    for (const d of disputes) if (!listed.has(d.receipt)) throw new RefusedError(`receipt ${d.receipt.slice(0, 12)} is not on statement ${state.statement.id}`)
+    const disputed = new Set(disputes.map((d) => d.receipt))
+    const books = await this.booksOf(state)
+    const acceptedMinorUnits = state.statement.lines.filter((l) => !disputed.has(l.receipt)).reduce((n, l) => n + l.minorUnits, 0)
+    const next: StatementState = { ...state, status: 'accepted', disputed: disputes.map((d) => ({ ...d })), acceptedMinorUnits }
+    const records = [
+      ...(disputes.length > 0 ? [{ type: 'dispute' as const, issuer: state.statement.issuer, statement: hash, lines: [...disputes] }] : []),
+      { type: 'statement.accepted' as const, issuer: state.statement.issuer, statement: hash },
+    ]
+    await this.deps.writer.append(records, [], () => [
+      ...this.deps.books.transition(books.filter((b) => disputed.has(b.line.receipt)), 'disputed', hash, hash),
+      ...this.deps.books.transition(books.filter((b) => !disputed.has(b.line.receipt)), 'accepted', hash),
+      this.put(next),
+    ])
+    return next
+  }
+
+  /** The debtor paid outside the network: the reference goes into its feed. */
+  async pay(hash: string, reference: string): Promise<StatementState> {
+    const state = await this.mustGet(hash, 'received')
+    if (state.status !== 'accepted') throw new RefusedError(`statement ${state.statement.id} must be accepted before it is paid (it is ${state.status})`)
+    const minorUnits = state.acceptedMinorUnits ?? 0
+    const next: StatementState = { ...state, status: 'paid', payment: { reference, minorUnits } }
+    await this.deps.writer.append([{ type: 'payment.recorded', payee: state.statement.issuer, statement: hash, amount: { minorUnits, currency: state.statement.currency }, reference }], [], () => [this.put(next)])
+    return next
+  }
+
+  /** The creditor confirms the payment arrived: the accepted lines are settled on both sides. */
+  async confirm(hash: string): Promise<StatementState> {
+    const state = await this.mustGet(hash, 'issued')
+    if (state.status !== 'paid' || !state.payment) throw new RefusedError(`statement ${state.statement.id} has no recorded payment to confirm (it is ${state.status})`)
+    const books = (await this.booksOf(state)).filter((b) => b.status === 'accepted')
+    const next: StatementState = { ...state, status: 'settled', settledAt: this.deps.clock.now() }
+    await this.deps.writer.append([{ type: 'payment.confirmed', payer: state.statement.counterparty, statement: hash, reference: state.payment.reference }], [], () => [
+      ...this.deps.books.transition(books, 'settled', hash),
+      this.put(next),
+    ])
+    return next
+  }
+
+  private async booksOf(state: StatementState, staged?: ReadonlyMap<string, unknown>): Promise<BookLine[]> {
+    const s = state.statement
+    const lines = s.lines.map((l) => ({ receipt: l.receipt, kind: 'fee' as const, origin: l.origin, order: l.order, debtor: s.counterparty, creditor: s.issuer, amount: { minorUnits: l.minorUnits, currency: s.currency }, time: l.time, terms: s.terms }))
+    return (await this.deps.books.linesFor(this.deps.me, lines, staged)).filter((b): b is BookLine => b !== undefined && b.line.receipt !== undefined)
+  }
+
+  // ---- applying the other side's records ----
+
+  /** A statement addressed to us: match every line against our own books. */
+  async onStatement(author: ShopId, statement: Statement, staged: Map<string, unknown>): Promise<StoreOp[]> {
+    if (statement.issuer !== author || statement.counterparty !== this.deps.me) return []
+    const hash = hashOf(statement)
+    if (await this.deps.books.statement(hash, staged)) return []
+    const books = await this.booksOf({ hash, statement } as StatementState, staged)
+    const byReceipt = new Map(books.map((b) => [b.line.receipt, b]))
+    const mismatches: { receipt: string; reason: string }[] = []
+    const matched: BookLine[] = []
+    for (const line of statement.lines) {
+      const book = byReceipt.get(line.receipt)
+      if (!book) mismatches.push({ receipt: line.receipt, reason: 'unknown-receipt' })
+      else if (book.line.amount.minorUnits !== line.minorUnits) mismatches.push({ receipt: line.receipt, reason: 'wrong-amount' })
+      else if (book.status !== 'open') mismatches.push({ receipt: line.receipt, reason: 'duplicate' })
+      else matched.push(book)
+    }
+    const state: StatementState = { hash, statement, role: 'received', status: 'issued', disputed: [], mismatches, acceptedMinorUnits: null, payment: null, settledAt: null }
+    if (mismatches.length > 0) this.deps.logger.warn({ statement: statement.id, mismatches: mismatches.length }, 'statement lines that do not match our books: dispute them')
+    return [...this.deps.books.transition(matched, 'stated', hash), this.put(state)]
+  }
+
+  async onDispute(author: ShopId, statementHash: string, lines: readonly DisputedLine[], staged: Map<string, unknown>): Promise<StoreOp[]> {
+    const state = await this.deps.books.statement(statementHash, staged)
+    if (!state || state.role !== 'issued' || state.statement.counterparty !== author) return []
+    const disputed = new Set(lines.map((l) => l.receipt))
+    const books = (await this.booksOf(state, staged)).filter((b) => disputed.has(b.line.receipt) && b.status === 'stated')
+    this.deps.logger.warn({ statement: state.statement.id, lines: lines.length }, 'counterparty disputed statement lines')
+    return [...this.deps.books.transition(books, 'disputed', statementHash, statementHash), this.put({ ...state, disputed: lines.map((l) => ({ ...l })) })]
+  }
+
+  async onAccepted(author: ShopId, statementHash: string, staged: Map<string, unknown>): Promise<StoreOp[]> {
+    const state = await this.deps.books.statement(statementHash, staged)
+    if (!state || state.role !== 'issued' || state.statement.counterparty !== author || state.status !== 'issued') return []
+    const disputed = new Set(state.disputed.map((d) => d.receipt))
+    const books = (await this.booksOf(state, staged)).filter((b) => b.status === 'stated' && !disputed.has(b.line.receipt))
+    const acceptedMinorUnits = state.statement.lines.filter((l) => !disputed.has(l.receipt)).reduce((n, l) => n + l.minorUnits, 0)
+    return [...this.deps.books.transition(books, 'accepted', statementHash), this.put({ ...state, status: 'accepted', acceptedMinorUnits })]
+  }
+
+  async onPaymentRecorded(author: ShopId, statementHash: string, minorUnits: number, reference: string, staged: Map<string, unknown>): Promise<StoreOp[]> {
+    const state = await this.deps.books.statement(statementHash, staged)
+    if (!state || state.role !== 'issued' || state.statement.counterparty !== author || state.status !== 'accepted') return []
+    if (minorUnits !== state.acceptedMinorUnits) this.deps.logger.warn({ statement: state.statement.id, paid: minorUnits, accepted: state.acceptedMinorUnits }, 'payment recorded for a different amount than accepted')
+    return [this.put({ ...state, status: 'paid', payment: { reference, minorUnits } })]
+  }
+
+  async onPaymentConfirmed(author: ShopId, statementHash: string, staged: Map<string, unknown>): Promise<StoreOp[]> {
+    const state = await this.deps.books.statement(statementHash, staged)
+    if (!state || state.role !== 'received' || state.statement.issuer !== author || state.status !== 'paid') return []
+    const books = (await this.booksOf(state, staged)).filter((b) => b.status === 'accepted')
+    return [...this.deps.books.transition(books, 'settled', statementHash), this.put({ ...state, status: 'settled', settledAt: this.deps.clock.now() })]
+  }
+}
+
+/** Remembers ledger writes of a batch so the batch's later records read them. */
+export function stage(ops: StoreOp[], staged: Map<string, unknown>): StoreOp[] {
+  for (const op of ops) if (op.type === 'put' && op.section === 'ledger') staged.set(op.key, op.value)
+  return ops
+}
