@@ -31,7 +31,7 @@ function errorText(error: unknown): string {
   return typeof code === 'string' ? `${message} (${code})` : message
 }
 
-export type OrderStatus = 'paid' | 'delivered' | 'delivered-by-partner'
+export type OrderStatus = 'paid' | 'delivered' | 'delivered-by-partner' | 'cancelled'
 export type EscrowStatus = 'pending' | 'escrowed' | 'failed'
 export type DeliveredBy =
   | { readonly by: 'shop' }
@@ -52,9 +52,12 @@ export interface SimOrder {
   escrow: EscrowStatus
   /** Why the node did not acknowledge the escrow, if it did not. */
   escrowError: string | null
-  /** Why a due delivery did not happen (out of stock after a key conflict). */
+  /** Why a due delivery did not happen (out of stock after a key conflict), or why it was cancelled. */
   note: string | null
 }
+
+/** A tombstone the node has not taken yet: the shop delivered the order, or cancelled (refunded) it. */
+type PendingTombstone = { readonly kind: 'delivered'; readonly time: number } | { readonly kind: 'cancelled'; readonly reason: string }
 
 export interface SkuConfig {
   readonly sku: string
@@ -104,7 +107,7 @@ export class ShopCore {
   private nextOrder = 1
   private readonly deliveryTimers = new Map<string, NodeJS.Timeout>()
   private readonly duplicateKeys = new Set<string>()
-  private readonly pendingTombstones = new Map<string, number>()
+  private readonly pendingTombstones = new Map<string, PendingTombstone>()
   private tombstoneRetry: NodeJS.Timeout | null = null
   private tombstoneRetryMs = TOMBSTONE_RETRY_MS
   private flushing: Promise<void> | null = null
@@ -212,6 +215,10 @@ export class ShopCore {
    */
   private deliver(order: SimOrder): void {
     if (this.stopped || order.status !== 'paid' || this.fenced || this.platform === 'down') return
+    this.deliverFromStock(order)
+  }
+
+  private deliverFromStock(order: SimOrder): void {
     const keys = this.deps.stock.sell(order.sku, order.qty, order.order)
     if (keys === null) {
       order.note = 'out of stock at delivery (a partner delivered one of its reserved keys)'
@@ -222,9 +229,44 @@ export class ShopCore {
     order.deliveredBy = { by: 'shop' }
     order.deliveredAt = this.deps.now()
     order.note = null
-    this.pendingTombstones.set(order.order, order.deliveredAt)
+    this.pendingTombstones.set(order.order, { kind: 'delivered', time: order.deliveredAt })
     this.changed()
     void this.track(this.flushTombstones())
+  }
+
+  /**
+   * The operator delivers a paid order by hand now (no delay; a broken delivery pipeline is what
+   * hand delivery works around). Refused while fenced: a partner may be delivering it.
+   */
+  deliverNow(id: string): SimOrder {
+    const order = this.paidOrder(id)
+    if (this.fenced) throw new ShopError(409, 'fenced', `order ${id}: the node fenced this shop; a partner may deliver it`)
+    clearTimeout(this.deliveryTimers.get(id))
+    this.deliveryTimers.delete(id)
+    this.deliverFromStock(order)
+    if (order.status !== 'delivered') throw new ShopError(409, 'out_of_stock', `order ${id}: ${order.note ?? 'not delivered'}`)
+    return order
+  }
+
+  /** The operator cancels (refunds) a paid order: its reserved keys go back, the node gets a tombstone. */
+  cancel(id: string, reason: string): SimOrder {
+    const order = this.paidOrder(id)
+    clearTimeout(this.deliveryTimers.get(id))
+    this.deliveryTimers.delete(id)
+    this.deps.stock.release(order.sku, order.qty)
+    order.status = 'cancelled'
+    order.note = reason
+    this.pendingTombstones.set(id, { kind: 'cancelled', reason })
+    this.changed()
+    void this.track(this.flushTombstones())
+    return order
+  }
+
+  private paidOrder(id: string): SimOrder {
+    const order = this.orders.get(id)
+    if (order === undefined) throw new ShopError(404, 'not_found', `order ${id}: no such order`)
+    if (order.status !== 'paid') throw new ShopError(409, 'not_paid', `order ${id}: is ${order.status}, not paid`)
+    return order
   }
 
   /** Tells the node about deliveries, batched; what fails is retried, since a missing tombstone lets a partner deliver again. */
@@ -233,10 +275,13 @@ export class ShopCore {
     if (this.flushing !== null) return this.flushing
     this.flushing = (async () => {
       while (this.pendingTombstones.size > 0 && !this.stopped) {
-        const batch = [...this.pendingTombstones].slice(0, MAX_ORDERS_PER_REQUEST).map(([order, time]) => ({ order, time }))
+        const batch = [...this.pendingTombstones].slice(0, MAX_ORDERS_PER_REQUEST)
+        const delivered = batch.flatMap(([order, t]) => (t.kind === 'delivered' ? [{ order, time: t.time }] : []))
+        const cancelled = batch.flatMap(([order, t]) => (t.kind === 'cancelled' ? [{ order, reason: t.reason }] : []))
         try {
-          await this.deps.node.markDelivered(batch)
-          for (const { order } of batch) this.pendingTombstones.delete(order)
+          if (delivered.length > 0) await this.deps.node.markDelivered(delivered)
+          if (cancelled.length > 0) await this.deps.node.markCancelled(cancelled)
+          for (const [order] of batch) this.pendingTombstones.delete(order)
           this.tombstoneRetryMs = TOMBSTONE_RETRY_MS
         } catch (error) {
           const delayMs = this.tombstoneRetryMs

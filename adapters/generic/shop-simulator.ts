@@ -8,6 +8,8 @@
 //   POST /platform {platform: 'up'|'down'}   simulate an outage of the delivery pipeline
 //   GET  /state                              stock, orders by status, duplicates, fence, platform
 //   GET  /orders/<id>                        one order, as the buyer would see it
+//   POST /orders/<id>/deliver                the operator delivers a paid order by hand (409 while fenced)
+//   POST /orders/<id>/cancel {reason?}        the operator cancels (refunds) a paid order
 //   POST CALLBACK_PATHS.*                    node → shop callbacks, HMAC-verified
 //
 // "Platform down" stops the shop's own deliveries (orders stay paid: stranded) while checkout,
@@ -87,6 +89,7 @@ const BuyBody = z.strictObject({
 export type BuyRequest = z.input<typeof BuyBody>
 
 const PlatformBody = z.strictObject({ platform: z.enum(['up', 'down']) })
+const CancelBody = z.strictObject({ reason: z.string().min(1).max(LIMITS.maxTextChars).default('cancelled by the shop') })
 
 /** What the buyer and tests see of an order (a copy: changing it changes nothing in the shop). */
 export type SimOrderView = Readonly<SimOrder>
@@ -97,7 +100,7 @@ export interface ShopState {
   fenced: boolean
   health: { reported: 'up' | 'down' | null; error: string | null }
   stock: Record<string, SkuCounts>
-  orders: { total: number; paid: number; delivered: number; 'delivered-by-partner': number; escrowed: number; escrowFailed: number }
+  orders: { total: number; paid: number; delivered: number; 'delivered-by-partner': number; cancelled: number; escrowed: number; escrowFailed: number }
   duplicates: { count: number; orders: string[] }
   writeBacks: { applied: number; repeated: number; unknownOrders: number; keyConflicts: number }
   pendingTombstones: number
@@ -114,6 +117,10 @@ export interface ShopSimulator {
   state(): ShopState
   order(id: string): SimOrderView | undefined
   orders(): SimOrderView[]
+  /** The operator delivers a paid order by hand now; refused (409) while fenced. */
+  deliverNow(id: string): SimOrderView
+  /** The operator cancels (refunds) a paid order; the node gets a `cancelled` tombstone. */
+  cancel(id: string, reason: string): SimOrderView
   /** Key ids in a status, e.g. 'sold' or 'consigned' (for invariant checks). */
   keyIds(status: KeyStatus): string[]
   /** Resolves once no delivery is scheduled and no node call is in flight. */
@@ -126,7 +133,7 @@ const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: ()
 const view = (order: SimOrder): SimOrderView => structuredClone(order)
 
 function snapshot(core: ShopCore, name: string): ShopState {
-  const orders = { total: core.orders.size, paid: 0, delivered: 0, 'delivered-by-partner': 0, escrowed: 0, escrowFailed: 0 }
+  const orders = { total: core.orders.size, paid: 0, delivered: 0, 'delivered-by-partner': 0, cancelled: 0, escrowed: 0, escrowFailed: 0 }
   for (const order of core.orders.values()) {
     orders[order.status]++
     if (order.escrow === 'escrowed') orders.escrowed++
@@ -206,6 +213,14 @@ export async function startShopSimulator(options: ShopSimulatorOptions): Promise
       return callback(request, response, path)
     }
     if (method === 'GET' && path === '/state') return sendJson(response, 200, snapshot(core, config.name))
+    const action = /^\/orders\/([^/]+)\/(deliver|cancel)$/.exec(path)
+    if (method === 'POST' && action !== null) {
+      const id = decodeURIComponent(action[1] as string)
+      const raw = await readBody(request, MAX_CONTROL_BODY_BYTES)
+      if (raw === null) return sendError(response, new ShopError(413, 'too_large', `body: larger than ${MAX_CONTROL_BODY_BYTES} bytes`), true)
+      if (action[2] === 'deliver') return sendJson(response, 200, view(core.deliverNow(id)))
+      return sendJson(response, 200, view(core.cancel(id, parseBody(raw.length === 0 ? Buffer.from('{}') : raw, CancelBody).reason)))
+    }
     if (method === 'GET' && path.startsWith('/orders/')) {
       const order = core.orders.get(decodeURIComponent(path.slice('/orders/'.length)))
       if (order === undefined) throw new ShopError(404, 'not_found', 'order: no such order')
@@ -255,6 +270,8 @@ export async function startShopSimulator(options: ShopSimulatorOptions): Promise
       return order === undefined ? undefined : view(order)
     },
     orders: () => [...core.orders.values()].map(view),
+    deliverNow: (id) => view(core.deliverNow(id)),
+    cancel: (id, reason) => view(core.cancel(id, parseInput(CancelBody, { reason }, 'cancel').reason)),
     keyIds: (status) => stock.keyIds(status),
     idle: (timeoutMs = IDLE_TIMEOUT_MS) => core.idle(timeoutMs),
     async stop() {

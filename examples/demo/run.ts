@@ -109,11 +109,25 @@ async function main(): Promise<number> {
     say(handedBack ? `handback: Shop A wrote ${handedBack.orders['delivered-by-partner']} partner deliveries into its records and delivers again` : 'handback did not complete in time')
     console.log(`\n${await cliAsync(['incidents', '-d', cluster.node('A').dir])}\n`)
 
+    say('settlement: B and C state what A owes them for their deliveries')
+    for (const partner of ['B', 'C']) console.log(`${await cliAsync(['settle', 'issue', '-d', cluster.node(partner).dir, 'Shop A'])}\n`)
+    await waitFor("A's books showing both statements", async () => {
+      const { statements } = await cluster.admin<{ statements: { role: string }[] }>('A', '/v1/admin/statements')
+      return statements.filter((st) => st.role === 'received').length >= 2 || undefined
+    }, 30_000)
+    const { balances } = await cluster.admin<{ balances: { counterparty: string; currency: string; owedByUs: number }[] }>('A', '/v1/admin/balances')
+    const owedByA: Record<string, { minorUnits: number; currency: string }> = {}
+    for (const partner of ['B', 'C']) {
+      const b = balances.find((x) => x.counterparty === cluster.node(partner).id)
+      owedByA[`Shop ${partner}`] = { minorUnits: b?.owedByUs ?? 0, currency: b?.currency ?? 'CNY' }
+    }
+    say(`Shop A's books: ${Object.entries(owedByA).map(([n, m]) => `owes ${n} ${(m.minorUnits / 100).toFixed(2)} ${m.currency}`).join(', ')}`)
+
     const duplicates = [...perOrder.entries()].filter(([o, n]) => o !== '?' && n > 1).length + (handedBack?.duplicates.count ?? 0)
     const keysReused = [...keyOrders.values()].filter((orders) => orders.size > 1).length + (handedBack?.writeBacks.keyConflicts ?? 0)
     const deliveredByPartners = stranded.filter((o) => (perOrder.get(o) ?? 0) >= 1).length
     const escrowed = saved.orders.length
-    const result = { escrowed, stranded: stranded.length, deliveredByPartners, keysReused, duplicates, handback: handedBack !== null, crashToFirstKeyMs: firstMailAt - crashAt }
+    const result = { escrowed, stranded: stranded.length, deliveredByPartners, keysReused, duplicates, handback: handedBack !== null, crashToFirstKeyMs: firstMailAt - crashAt, owedByA }
     console.log(`DEMO RESULT ${JSON.stringify(result)}`)
     const exactlyOnce = stranded.every((o) => perOrder.get(o) === 1)
     return exactlyOnce && keysReused === 0 && result.handback ? 0 : 1

@@ -44,7 +44,7 @@ export async function run(dir: string): Promise<void> {
   console.log(`standin node ${node.engine.identity().id} listening on ${node.httpUrl} and ${node.p2p.listenAddrs().join(' ')}`)
 }
 
-async function admin<T>(dir: DataDir, path: string, body?: unknown): Promise<T> {
+export async function admin<T>(dir: DataDir, path: string, body?: unknown): Promise<T> {
   const config = dir.config()
   const { secrets } = dir.keys()
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host
@@ -54,7 +54,8 @@ async function admin<T>(dir: DataDir, path: string, body?: unknown): Promise<T> 
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`)
-  return (await response.json()) as T
+  const type = response.headers.get('content-type') ?? ''
+  return (type.includes('json') ? await response.json() : await response.text()) as T
 }
 
 function table(rows: string[][]): string {
@@ -87,7 +88,7 @@ export async function status(dirPath: string, asJson: boolean): Promise<string> 
 }
 
 /** Resolves a partner given by shop id or by the name on its card. */
-function partnerId(dir: DataDir, who: string): string {
+export function partnerId(dir: DataDir, who: string): string {
   const cards = dir.cards()
   const match = cards.find((c) => c.body.id === who) ?? cards.find((c) => c.body.name.toLowerCase() === who.toLowerCase())
   if (!match) throw new Error(`no partner named ${who}; known: ${cards.map((c) => c.body.name).join(', ')}`)

@@ -4,6 +4,7 @@ import '../polyfills.js'
 import { Command, CommanderError } from 'commander'
 import { accept, invite, join, listTerms, showTerms } from './federation-commands.js'
 import { allot, incidents, init, recallAllotment, run, status } from './local-commands.js'
+import { acceptStatement, balances, confirmStatement, exportStatements, issueStatement, listStatements, payStatement, showStatement } from './settle-commands.js'
 
 const DEFAULT_DIR = process.env.STANDIN_DIR ?? '.standin'
 
@@ -58,6 +59,25 @@ function program(): Command {
     .option(...dirOption)
     .option('--json', 'machine-readable output')
     .action(async (o) => console.log(await incidents(o.dir, Boolean(o.json))))
+
+  const settle = cli.command('settle').description('books and statements with partners (needs the node running)')
+  settle.command('balances').option(...dirOption).action(async (o) => console.log(await balances(o.dir)))
+  settle.command('statements').option(...dirOption).action(async (o) => console.log(await listStatements(o.dir)))
+  settle.command('show').argument('<statement>', 'id or hash').option(...dirOption).action(async (ref: string, o) => console.log(await showStatement(o.dir, ref)))
+  settle.command('issue').argument('<partner>', 'name or shop id').option(...dirOption).action(async (partner: string, o) => console.log(await issueStatement(o.dir, partner)))
+  settle.command('accept').argument('<statement>', 'id or hash').option(...dirOption)
+    .option('--dispute <receipt:reason:note>', 'dispute a line (repeatable); reasons: already-delivered-by-origin, outside-terms-limits, unknown-order, unknown-receipt, wrong-amount, duplicate, other', (v: string, all: string[]) => [...all, v], [] as string[])
+    .action(async (ref: string, o) => console.log(await acceptStatement(o.dir, ref, o.dispute)))
+  settle.command('dispute').argument('<statement>', 'id or hash').argument('<receipt:reason:note...>', 'lines to dispute').option(...dirOption)
+    .action(async (ref: string, lines: string[], o) => console.log(await acceptStatement(o.dir, ref, lines)))
+  settle.command('pay').argument('<statement>', 'id or hash').requiredOption('--reference <text>', 'the off-network payment reference').option(...dirOption)
+    .action(async (ref: string, o) => console.log(await payStatement(o.dir, ref, o.reference)))
+  settle.command('confirm').argument('<statement>', 'id or hash').option(...dirOption).action(async (ref: string, o) => console.log(await confirmStatement(o.dir, ref)))
+  settle.command('export').option(...dirOption)
+    .option('--format <csv|json>', 'output format', 'csv')
+    .option('--statement <statement>', 'one statement (id or hash)')
+    .option('--from <iso date>', 'statements issued from').option('--to <iso date>', 'statements issued before')
+    .action(async (o) => console.log(await exportStatements(o.dir, o)))
 
   cli.command('run').description('run the node until SIGTERM').option(...dirOption).action(async (o) => run(o.dir))
 

@@ -11,6 +11,8 @@ import type {
   FeedHeadView,
   IdentityReply,
   IncidentReport,
+  BalanceView,
+  DisputedLine,
   PartnerStatus,
   PlatformHealth,
   ShopId,
@@ -19,6 +21,7 @@ import type {
   TombstoneReply,
 } from '../../protocol/index.js'
 import type { z } from 'zod'
+import type { StatementState } from './books.js'
 
 export interface EscrowApi {
   /** Resolves once the orders are durable (synced) in our own feed; rejects on conflicting ids. */
@@ -44,6 +47,14 @@ export interface AdminApi {
   consign(holder: ShopId, sku: string, count: number): Promise<{ allotment: string; keys: number; seq: number }>
   /** Asks a partner to release the unused keys of an allotment. */
   recall(holder: ShopId, allotment: string): Promise<number>
+  balances(): z.infer<typeof BalanceView>[]
+  statements(): Promise<StatementState[]>
+  findStatement(ref: string): Promise<StatementState>
+  issueStatement(counterparty: ShopId, untilMs?: number): Promise<StatementState | null>
+  acceptStatement(ref: string, disputes: readonly DisputedLine[]): Promise<StatementState>
+  payStatement(ref: string, reference: string): Promise<StatementState>
+  confirmStatement(ref: string): Promise<StatementState>
+  exportStatements(format: 'csv' | 'json', ref?: string, fromMs?: number, toMs?: number): Promise<string>
   /** Readiness: store open, agreement in force, transport started. */
   ready(): boolean
 }

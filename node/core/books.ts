@@ -4,6 +4,7 @@
 // in at most one statement. Everything is keyed in the `ledger` section:
 //   l!<counterparty>!<in|out>!<time>!<receipt hash>  a line (in: owed to us, out: owed by us)
 //   r!<origin>!<order>!<fulfiller>                  receipt identity → hash (idempotency)
+//   o!<counterparty>!in!<time>!<receipt hash>       index of lines still open and owed to us
 //   s!<statement hash>                              a statement and where it stands
 import {
   feeLineFor,
@@ -12,7 +13,7 @@ import {
   MAX_STATEMENT_LINES,
   type Receipt,
   type ShopId,
-  type Statement,
+  type StatementStateView,
 } from '../../protocol/index.js'
 import type { Federation } from './federation.js'
 import type { Logger, Store, StoreOp } from './ports.js'
@@ -28,19 +29,8 @@ export interface BookLine {
 
 export type StatementStatus = 'issued' | 'accepted' | 'paid' | 'settled'
 
-export interface StatementState {
-  readonly hash: string
-  readonly statement: Statement
-  /** issued: we are owed (creditor); received: we owe (debtor). */
-  readonly role: 'issued' | 'received'
-  readonly status: StatementStatus
-  readonly disputed: readonly { receipt: string; reason: string; note: string }[]
-  /** Lines the receiving side could not match against its own books (suggested disputes). */
-  readonly mismatches: readonly { receipt: string; reason: string }[]
-  readonly acceptedMinorUnits: number | null
-  readonly payment: { reference: string; minorUnits: number } | null
-  readonly settledAt: number | null
-}
+/** A statement and where it stands, on either side (the admin API shows it as is). */
+export type StatementState = StatementStateView
 
 export interface Balance {
   readonly counterparty: ShopId
@@ -105,38 +95,50 @@ export class Books {
   }
 
   /**
-   * Ops booking a receipt between us and a partner. Idempotent: the same receipt again books
+   * Ops booking receipts between us and a partner. Idempotent: the same receipt again books
    * nothing; another receipt for the same (origin, order, fulfiller) is a typed conflict.
+   * `hashes[i]` is receipts[i]'s hash when the caller has it already (hashing is the hot cost).
    */
-  async bookReceipt(receipt: Receipt, fulfiller: ShopId, staged: Map<string, string>): Promise<StoreOp[]> {
+  async bookReceipts(receipts: readonly Receipt[], fulfiller: ShopId, staged: Map<string, string>, hashes?: readonly string[]): Promise<StoreOp[]> {
     const me = this.deps.me
-    if (receipt.origin !== me && fulfiller !== me) return []
-    const hash = hashOf(receipt)
-    const id = identityKey(receipt, fulfiller)
-    const known = staged.get(id) ?? (await this.deps.store.get<{ hash: string }>('ledger', id))?.hash
-    if (known === hash) return []
-    if (known !== undefined) throw new ConflictingReceiptError(`receipt for order ${receipt.order} by ${fulfiller} already booked with different content`)
-    const terms = this.deps.federation.termsFor(receipt.terms)
-    if (!terms) throw new ConflictingReceiptError(`receipt for order ${receipt.order} names terms we never signed`)
-    const line = feeLineFor(receipt, hash, fulfiller, terms.fee)
-    if (!line.ok) throw new ConflictingReceiptError(`receipt for order ${receipt.order}: ${line.error.message}`)
-    staged.set(id, hash)
-    const book: BookLine = { line: line.value, status: 'open', statement: null, dispute: null }
-    this.account(book, 1)
-    return [
-      { type: 'put', section: 'ledger', key: id, value: { hash } },
-      { type: 'put', section: 'ledger', key: lineKey(line.value, me), value: book },
-    ]
+    const mine = receipts.map((r, i) => ({ r, i })).filter(({ r }) => r.origin === me || fulfiller === me)
+    const ids = mine.map(({ r }) => identityKey(r, fulfiller))
+    const stored = await this.deps.store.getMany<{ hash: string }>('ledger', ids.filter((id) => !staged.has(id)))
+    const storedById = new Map(ids.filter((id) => !staged.has(id)).map((id, k) => [id, stored[k]?.hash]))
+    const ops: StoreOp[] = []
+    mine.forEach(({ r, i }, k) => {
+      const hash = hashes?.[i] ?? hashOf(r)
+      const id = ids[k] as string
+      const known = staged.get(id) ?? storedById.get(id)
+      if (known === hash) return
+      if (known !== undefined) throw new ConflictingReceiptError(`receipt for order ${r.order} by ${fulfiller} already booked with different content`)
+      const terms = this.deps.federation.termsFor(r.terms)
+      if (!terms) throw new ConflictingReceiptError(`receipt for order ${r.order} names terms we never signed`)
+      const line = feeLineFor(r, hash, fulfiller, terms.fee)
+      if (!line.ok) throw new ConflictingReceiptError(`receipt for order ${r.order}: ${line.error.message}`)
+      staged.set(id, hash)
+      const book: BookLine = { line: line.value, status: 'open', statement: null, dispute: null }
+      this.account(book, 1)
+      const key = lineKey(line.value, me)
+      ops.push({ type: 'put', section: 'ledger', key: id, value: { hash } }, { type: 'put', section: 'ledger', key, value: book })
+      if (line.value.creditor === me) ops.push({ type: 'put', section: 'ledger', key: `o${key.slice(1)}`, value: 1 })
+    })
+    return ops
   }
 
-  /** Open lines owed to us by `counterparty` in `currency`, oldest first, up to one statement. */
+  async bookReceipt(receipt: Receipt, fulfiller: ShopId, staged: Map<string, string>, hash?: string): Promise<StoreOp[]> {
+    return this.bookReceipts([receipt], fulfiller, staged, hash === undefined ? undefined : [hash])
+  }
+
+  /**
+   * Open lines owed to us by `counterparty` in `currency`, oldest first, up to one statement.
+   * Read through the open-line index (o!…), so stating a long history never rescans stated lines.
+   */
   async openLines(counterparty: ShopId, currency: string, untilMs: number): Promise<BookLine[]> {
-    const out: BookLine[] = []
-    for await (const [, book] of this.deps.store.range<BookLine>('ledger', { gt: `l!${counterparty}!in!`, lte: `l!${counterparty}!in!${pad(untilMs)}!\xff` })) {
-      if (book.status === 'open' && book.line.amount.currency === currency) out.push(book)
-      if (out.length >= MAX_STATEMENT_LINES) break
-    }
-    return out
+    const keys: string[] = []
+    for await (const [key] of this.deps.store.range<number>('ledger', { gt: `o!${counterparty}!in!`, lte: `o!${counterparty}!in!${pad(untilMs)}!\xff`, limit: MAX_STATEMENT_LINES * 2 })) keys.push(`l${key.slice(1)}`)
+    const books = await this.deps.store.getMany<BookLine>('ledger', keys)
+    return books.filter((b): b is BookLine => b !== undefined && b.status === 'open' && b.line.amount.currency === currency).slice(0, MAX_STATEMENT_LINES)
   }
 
   async linesFor(me: ShopId, lines: readonly LedgerLine[], staged?: ReadonlyMap<string, unknown>): Promise<(BookLine | undefined)[]> {
@@ -147,11 +149,14 @@ export class Books {
 
   /** Ops moving `books` to `status` (and keeping the running balances right). */
   transition(books: readonly BookLine[], status: LineStatus, statement: string | null, dispute: string | null = null): StoreOp[] {
-    return books.map((book) => {
+    return books.flatMap((book): StoreOp[] => {
       this.account(book, -1)
       const next: BookLine = { ...book, status, statement: statement ?? book.statement, dispute: dispute ?? book.dispute }
       this.account(next, 1)
-      return { type: 'put', section: 'ledger', key: lineKey(book.line, this.deps.me), value: next }
+      const key = lineKey(book.line, this.deps.me)
+      const put: StoreOp = { type: 'put', section: 'ledger', key, value: next }
+      // Leaving 'open' leaves the open-line index.
+      return book.status === 'open' && status !== 'open' ? [put, { type: 'del', section: 'ledger', key: `o${key.slice(1)}` }] : [put]
     })
   }
 

@@ -334,16 +334,15 @@ export class Fulfilment {
       }
     })
     const delivered = reserved.map((row): OrderRow => ({ ...row, state: 'delivered', deliveredAt: now }))
-    const booked = new Map<string, string>()
-    const bookOps: StoreOp[] = []
-    for (const receipt of receipts) bookOps.push(...(await this.deps.books.bookReceipt(receipt, me, booked)))
+    const hashes = receipts.map((r) => hashOf(r))
+    const bookOps = await this.deps.books.bookReceipts(receipts, me, new Map(), hashes)
     await this.deps.writer.append(receipts, [], () => {
       const ops: StoreOp[] = []
       const counts = this.deps.escrow.countsOf(origin)
       receipts.forEach((receipt, i) => {
         ops.push({ type: 'put', section: 'orders', key: orderKey(origin, receipt.order), value: delivered[i] })
         for (const key of keyRows[i] as KeyRow[]) ops.push(this.deps.allotments.deliveredRow(key))
-        ops.push({ type: 'put', section: 'receipts', key: receiptKey(origin, receipt.order, me), value: { receipt, hash: hashOf(receipt), fulfiller: me, ackedAt: null } satisfies ReceiptRow })
+        ops.push({ type: 'put', section: 'receipts', key: receiptKey(origin, receipt.order, me), value: { receipt, hash: hashes[i] as string, fulfiller: me, ackedAt: null } satisfies ReceiptRow })
         ops.push(this.deps.allotments.bumpOp(origin, receipt.sku, me, 'delivered', receipt.keyIds.length))
         counts.pending--
         counts.delivered++

@@ -101,12 +101,13 @@ async function applyReceipt(deps: RecordDeps, fulfiller: ShopId, receipt: Receip
       return []
     }
   }
+  const hash = hashOf(receipt)
   const ops: StoreOp[] = [
-    { type: 'put', section: 'receipts', key: receiptKey(origin, receipt.order, fulfiller), value: { receipt, hash: hashOf(receipt), fulfiller, ackedAt: null } satisfies ReceiptRow },
+    { type: 'put', section: 'receipts', key: receiptKey(origin, receipt.order, fulfiller), value: { receipt, hash, fulfiller, ackedAt: null } satisfies ReceiptRow },
     ...(await deps.allotments.applyDelivered(origin, fulfiller, receipt.sku, receipt.keyIds)),
   ]
   try {
-    ops.push(...stage(await deps.books.bookReceipt(receipt, fulfiller, batch.booked), batch.ledger))
+    ops.push(...stage(await deps.books.bookReceipt(receipt, fulfiller, batch.booked, hash), batch.ledger))
   } catch (error) {
     if (!(error instanceof ConflictingReceiptError)) throw error
     deps.logger.error({ fulfiller, origin, order: receipt.order, reason: error.message }, 'conflicting receipt: not booked, kept for a dispute')

@@ -22,6 +22,7 @@ import {
 } from '../../protocol/index.js'
 import { bearerAuth } from './bearer-auth.js'
 import { HttpError } from './errors.js'
+import { settlementRoutes } from './settlement-routes.js'
 import { ERROR_REPLIES } from './schemas.js'
 
 export interface AdminRoutesOptions {
@@ -94,6 +95,8 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
       response: { 200: FeedVerificationReply, ...ERROR_REPLIES },
     },
   }, async (request) => api.verifyFeed(request.params.author))
+
+  await app.register(settlementRoutes, { api, bodyLimitBytes: bodyLimit })
 
   app.get('/incidents', {
     bodyLimit,

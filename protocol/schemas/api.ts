@@ -5,6 +5,7 @@ import { LIMITS } from '../limits.js'
 import { FeedHead, PlatformHealth } from './control.js'
 import { Hash, Id, Money, Seq, ShopId, Text, TimeMs } from './primitives.js'
 import { BuyerContact, CardKey } from './records.js'
+import { DisputedLine, Statement } from './ledger.js'
 
 /** Most orders (or tombstones) one adapter request may carry. */
 export const MAX_ORDERS_PER_REQUEST = 1_000
@@ -215,3 +216,54 @@ export const ConsignBody = z.strictObject({ holder: ShopId, sku: Id, count: z.nu
 export const ConsignReply = z.strictObject({ allotment: Id, keys: z.number().int().nonnegative(), seq: z.number().int().nonnegative() })
 export const RecallBody = z.strictObject({ holder: ShopId, allotment: Id })
 export const RecallReply = z.strictObject({ seq: z.number().int().nonnegative() })
+
+// ---- admin: settlement ----
+
+export const BalanceView = z.strictObject({
+  counterparty: ShopId,
+  currency: z.string(),
+  owedToUs: z.number().int(),
+  owedByUs: z.number().int(),
+  disputed: z.number().int(),
+  /** We refuse new takeovers of this partner until it settles (credit limit). */
+  creditBlocked: z.boolean(),
+})
+export const BalancesReply = z.strictObject({ balances: z.array(BalanceView) })
+
+export const StatementStateView = z.strictObject({
+  hash: Hash,
+  statement: Statement,
+  role: z.enum(['issued', 'received']),
+  status: z.enum(['issued', 'accepted', 'paid', 'settled']),
+  disputed: z.array(z.strictObject({ receipt: Hash, reason: z.string(), note: z.string() })),
+  mismatches: z.array(z.strictObject({ receipt: Hash, reason: z.string() })),
+  acceptedMinorUnits: z.number().int().nullable(),
+  payment: z.strictObject({ reference: z.string(), minorUnits: z.number().int() }).nullable(),
+  settledAt: TimeMs.nullable(),
+})
+export const StatementSummary = z.strictObject({
+  hash: Hash,
+  id: Id,
+  role: z.enum(['issued', 'received']),
+  status: z.enum(['issued', 'accepted', 'paid', 'settled']),
+  issuer: ShopId,
+  counterparty: ShopId,
+  currency: z.string(),
+  lines: z.number().int(),
+  totalMinorUnits: z.number().int(),
+  disputedLines: z.number().int(),
+  time: TimeMs,
+})
+export type StatementStateView = z.infer<typeof StatementStateView>
+export const StatementsReply = z.strictObject({ statements: z.array(StatementSummary) })
+export const IssueStatementBody = z.strictObject({ counterparty: ShopId, untilMs: TimeMs.optional() })
+export const IssueStatementReply = z.strictObject({ issued: z.boolean(), statement: StatementStateView.nullable() })
+export const AcceptStatementBody = z.strictObject({ disputes: z.array(DisputedLine).max(LIMITS.maxDisputeLines) })
+export const PayStatementBody = z.strictObject({ reference: z.string().min(1).max(200) })
+export const StatementRef = z.strictObject({ ref: z.string().min(8).max(128).regex(/^[\x21-\x7e]+$/) })
+export const ExportQuery = z.strictObject({
+  format: z.enum(['csv', 'json']).default('csv'),
+  statement: z.string().min(8).max(128).optional(),
+  fromMs: z.coerce.number().int().nonnegative().optional(),
+  toMs: z.coerce.number().int().nonnegative().optional(),
+})

@@ -1,13 +1,16 @@
 // A FAKE Standin node for the adapter tests: a plain node:http server that speaks only the
 // /v1/adapter/* routes the shop calls, checks their HMAC with the same scheme, validates bodies with
-// the protocol schemas, records every call and answers with the protocol reply schemas. It escrows
-// nothing. The real node's ingress is tested in test/http and test/integration; here we only need
-// to see what the shop sends, and in what order.
+// the protocol schemas, records every call and answers with the protocol reply schemas. It keeps
+// orders in memory with the real node's intake rules (node/core/escrow.ts), because adapters rely
+// on them: an identical resubmission is a duplicate, the same id with other content is refused with
+// 409 and nothing is written, a tombstone for an order never escrowed comes back as `unknown`, a
+// repeated tombstone changes nothing. It is not durable and replicates nothing; the real node's
+// ingress is tested in test/http and test/integration. Here we need to see what the shop sends.
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { z } from 'zod'
 import { CallbackReplayGuard, verifyCallback } from '../../adapters/generic/callback-server.js'
-import { CancelledBody, DeliveredBody, HealthBody, SubmitOrdersBody } from '../../protocol/index.js'
+import { type AdapterOrder, CancelledBody, canonicalJson, DeliveredBody, HealthBody, SubmitOrdersBody } from '../../protocol/index.js'
 
 export type FakeNodeCall =
   | { readonly path: '/v1/adapter/orders'; readonly body: SubmitOrdersBody; readonly at: number }
@@ -34,6 +37,10 @@ export interface FakeNode {
   failWith: number | null
   /** Sequence number of the reply to the submit that carried `order`, or undefined. */
   escrowAckedAt(order: string): number | undefined
+  /** What the node holds of each order: the first accepted content and its state. */
+  readonly escrow: ReadonlyMap<string, { order: AdapterOrder; state: 'escrowed' | 'delivered' | 'cancelled' }>
+  /** Orders resubmitted with identical content (the node's `duplicates` count, summed). */
+  readonly duplicateSubmissions: string[]
   stop(): Promise<void>
 }
 
@@ -47,6 +54,8 @@ export async function startFakeNode(secret: string): Promise<FakeNode> {
   const calls: FakeNodeCall[] = []
   const refused: string[] = []
   const acked = new Map<string, number>()
+  const escrow = new Map<string, { order: AdapterOrder; state: 'escrowed' | 'delivered' | 'cancelled' }>()
+  const duplicateSubmissions: string[] = []
   const guard = new CallbackReplayGuard()
   let sequence = 0
   let seq = 0
@@ -75,14 +84,23 @@ export async function startFakeNode(secret: string): Promise<FakeNode> {
       calls.push({ path, body: parsed.data, at: ++sequence } as FakeNodeCall)
       if (path === '/v1/adapter/orders') {
         const orders = (parsed.data as SubmitOrdersBody).orders
+        const conflicts = orders.filter((o) => escrow.has(o.order) && canonicalJson(escrow.get(o.order)?.order) !== canonicalJson(o))
+        if (conflicts.length > 0) return reply(409, { error: 'conflict', message: `orders: ${conflicts.map((o) => o.order).join(', ')} already escrowed with other content` })
+        const fresh = orders.filter((o) => !escrow.has(o.order))
+        for (const o of orders) if (escrow.has(o.order)) duplicateSubmissions.push(o.order)
+        for (const o of fresh) escrow.set(o.order, { order: o, state: 'escrowed' })
         if (gate !== null) await gate
         const at = ++sequence
         for (const { order } of orders) acked.set(order, at)
-        return reply(200, { accepted: orders.length, duplicates: 0, seq: ++seq })
+        return reply(200, { accepted: fresh.length, duplicates: orders.length - fresh.length, seq: fresh.length > 0 ? ++seq : 0 })
       }
       if (path === '/v1/adapter/health') return reply(200, { ok: true })
+      const state = path === '/v1/adapter/orders/delivered' ? 'delivered' : 'cancelled'
       const orders = (parsed.data as DeliveredBody).orders
-      return reply(200, { updated: orders.length, unknown: [], seq: ++seq })
+      const unknown = orders.filter((o) => !escrow.has(o.order)).map((o) => o.order)
+      const changed = orders.filter((o) => escrow.get(o.order)?.state === 'escrowed')
+      for (const { order } of changed) escrow.set(order, { ...(escrow.get(order) as { order: AdapterOrder }), state })
+      return reply(200, { updated: changed.length, unknown, seq: changed.length > 0 ? ++seq : 0 })
     })().catch((error: unknown) => {
       response.writeHead(500)
       response.end(String(error))
@@ -104,6 +122,8 @@ export async function startFakeNode(secret: string): Promise<FakeNode> {
       }
     },
     escrowAckedAt: (order) => acked.get(order),
+    escrow,
+    duplicateSubmissions,
     async stop() {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))

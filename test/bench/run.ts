@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   protocol: () => import('./protocol.js'),
   escrow: () => import('./escrow.js'),
   failover: () => import('./failover.js'),
+  settlement: () => import('./settlement.js'),
 }
 
 const name = process.argv[2]

@@ -1,7 +1,7 @@
 // A FAKE NodeApi. The engine is tested elsewhere (test/core); these tests only check what the
 // HTTP layer hands it and what it makes of the replies, so the fake records every call and
 // answers with canned, schema-valid data.
-import type { NodeApi } from '../../node/core/api.js'
+import { type NodeApi, RefusedError } from '../../node/core/api.js'
 import type {
   AdapterOrder,
   CancelledBody,
@@ -107,6 +107,36 @@ export class FakeApi implements NodeApi {
   async verifyFeed(author: string) {
     this.record('verifyFeed', author)
     return { verified: true, entries: 3, seq: 3, hash: null }
+  }
+  // Settlement calls are exercised against the real engine (test/core/settlement.test.ts).
+  balances() {
+    this.record('balances')
+    return []
+  }
+  async statements() {
+    this.record('statements')
+    return []
+  }
+  async findStatement(ref: string): Promise<never> {
+    this.record('findStatement', ref)
+    throw new RefusedError(`0 statements match ${ref}`)
+  }
+  async issueStatement(counterparty: string) {
+    this.record('issueStatement', counterparty)
+    return null
+  }
+  async acceptStatement(ref: string): Promise<never> {
+    return this.findStatement(ref)
+  }
+  async payStatement(ref: string): Promise<never> {
+    return this.findStatement(ref)
+  }
+  async confirmStatement(ref: string): Promise<never> {
+    return this.findStatement(ref)
+  }
+  async exportStatements(format: 'csv' | 'json') {
+    this.record('exportStatements', format)
+    return format === 'csv' ? 'statement_id\n' : '{"rows":[]}\n'
   }
   incidents() {
     this.record('incidents')

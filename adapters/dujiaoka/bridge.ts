@@ -1,0 +1,327 @@
+// The shop → node half for dujiaoka: polls `orders` and tells the node what it must know.
+//
+// Cursor. Orders are read in (updated_at, id) order, `batchSize` per page, from a cursor kept in
+// `standin_cursor`. Each poll starts `overlapSeconds` behind the cursor, because an order whose
+// transaction commits late can carry an updated_at older than rows already read; what was already
+// told is recognised in `standin_orders`, so the overlap re-reads but never re-reports.
+//
+// Restart safety. For each page: (1) orders about to be escrowed are recorded as `submitting` with
+// the paidAt we will send, (2) the node is called, (3) the new states and the cursor are written in
+// one transaction. A crash between (1) and (3) re-reads the page and resubmits identical orders,
+// which the node counts as duplicates: at-least-once to the node, nothing lost, nothing doubled.
+//
+// One bridge per database: it holds GET_LOCK('standin_bridge') on a dedicated connection.
+import { createHash } from 'node:crypto'
+import type { ResultSetHeader, RowDataPacket } from 'mysql2'
+import { z } from 'zod'
+import type { Logger } from '../../node/core/ports.js'
+import type { AdapterOrder, PlatformHealth } from '../../protocol/index.js'
+import type { NodeIngress } from '../contract.js'
+import { AdapterRequestError } from '../generic/client.js'
+import type { BridgeConfig, HealthConfig, MoneyConfig } from './config.js'
+import { inTransaction, type Pool, type PoolConnection, selectRows } from './db.js'
+import { HealthProbe, type HealthReading } from './health.js'
+import { type Action, decide, type OrderMapping, toAdapterOrder } from './orders.js'
+import { dbTimeMs, dbTimeText, ensureStandinTables, ORDER_COLUMNS, ORDER_STATUS, OrderRow, type OrderState, RowId } from './schema.js'
+import { readFenced } from './state.js'
+
+/** Pages one poll reads at most; a poll that stops here continues at the next one. */
+export const MAX_PAGES_PER_POLL = 10_000
+const LOCK_NAME = 'standin_bridge'
+const CURSOR_NAME = 'orders'
+
+export interface BridgeOptions {
+  readonly pool: Pool
+  readonly node: NodeIngress
+  readonly shopUrl: string
+  readonly bridge: BridgeConfig
+  readonly health: HealthConfig
+  readonly money: MoneyConfig
+  readonly buyerLocale: OrderMapping['locale']
+  /** Keys derived claim secrets (the node's adapter secret serves). */
+  readonly claimKey: string
+  readonly logger: Logger
+  readonly now?: () => number
+}
+
+export interface PollResult {
+  readonly pages: number
+  readonly read: number
+  readonly escrowed: number
+  readonly delivered: number
+  readonly cancelled: number
+  readonly invalid: number
+  /** Shop-delivered orders whose keys were also consigned: each one is a duplicate to reconcile. */
+  readonly conflicts: number
+}
+
+const StateRow = z.object({ order_sn: z.string(), state: z.string(), paid_at_ms: z.union([z.number(), z.string()]).nullable() })
+const CursorRow = z.object({ updated_at: z.string(), last_id: RowId })
+const HitRow = z.object({ carmis_id: RowId, carmi_sha256: z.string(), state: z.string(), order_sn: z.string().nullable() })
+
+interface Cursor {
+  updatedAt: string
+  id: string
+}
+
+interface Plan {
+  escrow: { row: OrderRow; order: AdapterOrder }[]
+  delivered: OrderRow[]
+  cancelled: { row: OrderRow; reason: string }[]
+  /** State changes to write with the cursor. */
+  states: Map<string, { state: OrderState; paidAtMs: number | null; note: string | null }>
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
+
+export class DujiaokaBridge {
+  private readonly now: () => number
+  private readonly probe: HealthProbe
+  private lastHealth: { platform: PlatformHealth; atMs: number } | null = null
+  private readonly timers = new Set<NodeJS.Timeout>()
+  private readonly inflight = new Set<Promise<unknown>>()
+  private stopped = false
+
+  private constructor(
+    private readonly o: BridgeOptions,
+    private readonly lock: PoolConnection,
+  ) {
+    this.now = o.now ?? Date.now
+    this.probe = new HealthProbe({ db: o.pool, shopUrl: o.shopUrl, config: o.health })
+  }
+
+  /** Creates Standin's tables if needed and takes the one-bridge lock (refuses if another bridge holds it). */
+  static async open(options: BridgeOptions): Promise<DujiaokaBridge> {
+    await ensureStandinTables(options.pool)
+    const lock = await options.pool.getConnection()
+    try {
+      const [rows] = await lock.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [LOCK_NAME])
+      if (rows[0]?.got !== 1) throw new Error(`another Standin bridge holds the lock '${LOCK_NAME}' on this database; run one bridge per shop`)
+    } catch (error) {
+      lock.release()
+      throw error
+    }
+    return new DujiaokaBridge(options, lock)
+  }
+
+  // ---- orders ----
+
+  /** Reads every order changed since the cursor (page by page) and reports what is due. */
+  async pollOnce(): Promise<PollResult> {
+    const total = { pages: 0, read: 0, escrowed: 0, delivered: 0, cancelled: 0, invalid: 0, conflicts: 0 }
+    const saved = await this.readCursor()
+    // Start behind the cursor by the overlap; id 0 takes every row of that second.
+    let position: Cursor = saved === null ? { updatedAt: dbTimeText(0), id: '0' } : { updatedAt: dbTimeText(dbTimeMs(saved.updatedAt) - this.o.bridge.overlapSeconds * 1_000), id: '0' }
+    const fenced = await readFenced(this.o.pool)
+    while (total.pages < MAX_PAGES_PER_POLL && !this.stopped) {
+      const rows = await selectRows(
+        this.o.pool,
+        OrderRow,
+        `SELECT ${ORDER_COLUMNS} FROM orders WHERE updated_at IS NOT NULL AND (updated_at > ? OR (updated_at = ? AND id > ?)) ORDER BY updated_at, id LIMIT ?`,
+        [position.updatedAt, position.updatedAt, position.id, this.o.bridge.batchSize],
+      )
+      if (rows.length === 0) break
+      total.pages++
+      total.read += rows.length
+      const last = rows[rows.length - 1] as OrderRow
+      position = { updatedAt: last.updated_at, id: last.id }
+      total.conflicts += await this.detectConflicts(rows)
+      // Never move the saved cursor backwards (the overlap re-reads rows behind it).
+      const page = await this.handlePage(rows, fenced, saved === null || compareCursor(position, saved) > 0 ? position : null)
+      total.escrowed += page.escrowed
+      total.delivered += page.delivered
+      total.cancelled += page.cancelled
+      total.invalid += page.invalid
+      if (rows.length < this.o.bridge.batchSize) break
+    }
+    return total
+  }
+
+  /** Tells the node about one page, then records the new states and `cursor` (if any) in one transaction. */
+  private async handlePage(rows: OrderRow[], fenced: boolean, cursor: Cursor | null) {
+    const known = new Map(
+      (await selectRows(this.o.pool, StateRow, 'SELECT order_sn, state, paid_at_ms FROM standin_orders WHERE order_sn IN (?)', [rows.map((r) => r.order_sn)])).map((s) => [s.order_sn, s]),
+    )
+    const plan: Plan = { escrow: [], delivered: [], cancelled: [], states: new Map() }
+    let invalid = 0
+    for (const row of rows) {
+      const before = known.get(row.order_sn)
+      const action: Action = decide(row, before?.state as OrderState | undefined)
+      if (action.kind === 'escrow') {
+        // paidAt is fixed the first time we see the order paid, so a resubmission is identical.
+        const paidAtMs = before?.paid_at_ms === null || before === undefined ? dbTimeMs(row.updated_at) : Number(before.paid_at_ms)
+        const mapped = toAdapterOrder(row, paidAtMs, { money: this.o.money, locale: this.o.buyerLocale, claimKey: this.o.claimKey })
+        if (!mapped.ok) {
+          invalid++
+          this.o.logger.error({ order: row.order_sn, reason: mapped.reason }, 'paid dujiaoka order cannot be escrowed; recorded as invalid in standin_orders')
+          plan.states.set(row.order_sn, { state: 'invalid', paidAtMs, note: mapped.reason.slice(0, 500) })
+          continue
+        }
+        for (const note of mapped.notes) this.o.logger.warn({ order: row.order_sn }, note)
+        plan.escrow.push({ row, order: mapped.order })
+      } else if (action.kind === 'delivered') {
+        if (fenced) {
+          this.o.logger.error({ order: row.order_sn }, 'dujiaoka delivered an escrowed order while the node had it fenced: a partner may deliver it too; reported as delivered so duplicates are counted')
+        }
+        plan.delivered.push(row)
+      } else if (action.kind === 'cancelled') {
+        plan.cancelled.push({ row, reason: action.reason })
+      }
+    }
+    // (1) Record intent before anyone outside learns of the orders.
+    const fresh = plan.escrow.filter(({ row }) => known.get(row.order_sn) === undefined)
+    if (fresh.length > 0) {
+      const at = this.now()
+      await this.o.pool.query('INSERT IGNORE INTO standin_orders (order_sn, state, paid_at_ms, note, changed_ms) VALUES ?', [
+        fresh.map(({ order }) => [order.order, 'submitting', order.paidAt, null, at]),
+      ])
+    }
+    // (2) Tell the node.
+    const escrowed = await this.submit(plan)
+    if (plan.delivered.length > 0) {
+      await this.o.node.markDelivered(plan.delivered.map((row) => ({ order: row.order_sn, time: dbTimeMs(row.updated_at) })))
+      for (const row of plan.delivered) plan.states.set(row.order_sn, { state: 'delivered', paidAtMs: null, note: null })
+    }
+    if (plan.cancelled.length > 0) {
+      await this.o.node.markCancelled(plan.cancelled.map(({ row, reason }) => ({ order: row.order_sn, reason })))
+      for (const { row, reason } of plan.cancelled) plan.states.set(row.order_sn, { state: 'cancelled', paidAtMs: null, note: reason })
+    }
+    // (3) States and cursor together, only after the node has taken everything in the page.
+    if (plan.states.size > 0 || cursor !== null) await this.commitPage(plan.states, cursor)
+    return { escrowed, delivered: plan.delivered.length, cancelled: plan.cancelled.length, invalid }
+  }
+
+  /** Submits the page's orders; a 409 (an order changed since it was escrowed) is isolated order by order. */
+  private async submit(plan: Plan): Promise<number> {
+    if (plan.escrow.length === 0) return 0
+    const send = async (items: Plan['escrow']): Promise<void> => {
+      try {
+        await this.o.node.submitOrders(items.map((i) => i.order))
+        for (const { order } of items) plan.states.set(order.order, { state: 'escrowed', paidAtMs: order.paidAt, note: null })
+      } catch (error) {
+        if (!(error instanceof AdapterRequestError) || error.status !== 409) throw error
+        if (items.length > 1) {
+          for (const item of items) await send([item])
+          return
+        }
+        const [{ order }] = items as [Plan['escrow'][number]]
+        this.o.logger.error({ order: order.order, err: error.body.slice(0, 300) }, 'the node holds this order with other content (changed in dujiaoka after escrow); recorded as conflict')
+        plan.states.set(order.order, { state: 'conflict', paidAtMs: order.paidAt, note: error.body.slice(0, 500) })
+      }
+    }
+    await send(plan.escrow)
+    return plan.escrow.filter(({ order }) => plan.states.get(order.order)?.state === 'escrowed').length
+  }
+
+  private async commitPage(states: Plan['states'], cursor: Cursor | null): Promise<void> {
+    const at = this.now()
+    await inTransaction(this.o.pool, async (connection) => {
+      if (states.size > 0) {
+        await connection.query(
+          `INSERT INTO standin_orders (order_sn, state, paid_at_ms, note, changed_ms) VALUES ?
+           ON DUPLICATE KEY UPDATE state = VALUES(state), paid_at_ms = COALESCE(paid_at_ms, VALUES(paid_at_ms)), note = VALUES(note), changed_ms = VALUES(changed_ms)`,
+          [[...states].map(([order, s]) => [order, s.state, s.paidAtMs, s.note, at])],
+        )
+      }
+      if (cursor !== null) {
+        await connection.query(
+          `INSERT INTO standin_cursor (name, updated_at, last_id, moved_ms) VALUES (?, ?, ?, ?)
+           ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at), last_id = VALUES(last_id), moved_ms = VALUES(moved_ms)`,
+          [CURSOR_NAME, cursor.updatedAt, cursor.id, at],
+        )
+      }
+    })
+  }
+
+  /**
+   * Keys of shop-completed orders that are also among consigned keys (by SHA-256 of the text):
+   * the one race the consignment cannot rule out (stock.ts). Recorded once in standin_conflicts.
+   */
+  private async detectConflicts(rows: OrderRow[]): Promise<number> {
+    const lines = new Map<string, string[]>() // sha → orders
+    for (const row of rows) {
+      if (row.status !== ORDER_STATUS.completed || row.info === null) continue
+      for (const line of row.info.split(/\r?\n/)) {
+        if (line.length === 0) continue
+        const sha = sha256(line)
+        lines.set(sha, [...(lines.get(sha) ?? []), row.order_sn])
+      }
+    }
+    if (lines.size === 0) return 0
+    const hits = await selectRows(
+      this.o.pool,
+      HitRow,
+      "SELECT carmis_id, carmi_sha256, state, order_sn FROM standin_consigned WHERE carmi_sha256 IN (?) AND state IN ('consigned', 'delivered')",
+      [[...lines.keys()]],
+    )
+    let fresh = 0
+    for (const hit of hits) {
+      for (const order of lines.get(hit.carmi_sha256) ?? []) {
+        if (hit.state === 'delivered' && hit.order_sn === order) continue // the partner's own delivery, written back
+        const [result] = await this.o.pool.query<ResultSetHeader>('INSERT IGNORE INTO standin_conflicts (order_sn, carmis_id, detected_ms) VALUES (?, ?, ?)', [order, hit.carmis_id, this.now()])
+        if (result.affectedRows === 1) {
+          fresh++
+          this.o.logger.error({ order, carmisId: hit.carmis_id, consignState: hit.state }, 'key delivered by dujiaoka is also consigned to a partner: duplicate key, reconcile with the holder')
+        }
+      }
+    }
+    return fresh
+  }
+
+  private async readCursor(): Promise<Cursor | null> {
+    const [row] = await selectRows(this.o.pool, CursorRow, 'SELECT updated_at, last_id FROM standin_cursor WHERE name = ?', [CURSOR_NAME])
+    return row === undefined ? null : { updatedAt: row.updated_at, id: row.last_id }
+  }
+
+  // ---- health ----
+
+  /** Probes the shop and reports to the node when the reading changed or `repeatMs` passed. */
+  async checkHealth(): Promise<HealthReading & { reported: boolean }> {
+    const reading = await this.probe.check()
+    const at = this.now()
+    const due = this.lastHealth === null || this.lastHealth.platform !== reading.platform || at - this.lastHealth.atMs >= this.o.health.repeatMs
+    if (!due) return { ...reading, reported: false }
+    await this.o.node.reportHealth({ platform: reading.platform, detail: reading.detail })
+    this.lastHealth = { platform: reading.platform, atMs: at }
+    return { ...reading, reported: true }
+  }
+
+  // ---- running ----
+
+  /** Polls and probes on their intervals until close(); failures are logged and retried next time. */
+  run(): void {
+    const loop = (what: string, intervalMs: number, work: () => Promise<unknown>) => {
+      const tick = () => {
+        if (this.stopped) return
+        const running = work()
+          .catch((error: unknown) => this.o.logger.warn({ err: error instanceof Error ? error.message : String(error) }, `${what} failed; retrying in ${intervalMs} ms`))
+          .finally(() => {
+            this.inflight.delete(running)
+            if (this.stopped) return
+            const timer = setTimeout(() => {
+              this.timers.delete(timer)
+              tick()
+            }, intervalMs)
+            this.timers.add(timer)
+          })
+        this.inflight.add(running)
+      }
+      tick()
+    }
+    loop('health check', this.o.health.intervalMs, () => this.checkHealth())
+    loop('order poll', this.o.bridge.pollIntervalMs, () => this.pollOnce())
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true
+    for (const timer of this.timers) clearTimeout(timer)
+    await Promise.allSettled([...this.inflight])
+    await this.lock.query('SELECT RELEASE_LOCK(?)', [LOCK_NAME]).catch(() => undefined)
+    this.lock.release()
+  }
+}
+
+function compareCursor(a: Cursor, b: Cursor): number {
+  if (a.updatedAt !== b.updatedAt) return a.updatedAt < b.updatedAt ? -1 : 1
+  return BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0
+}

@@ -1,0 +1,102 @@
+// The dujiaoka adapter's configuration: one JSON file for the process that runs both halves
+// (bridge: dujiaoka → node; callback host: node → dujiaoka). Not a wire document, so it lives
+// here, not in protocol/. Secrets are not written in it: the node's adapter secret is read from
+// the node's secrets.json (or STANDIN_ADAPTER_SECRET), the database password from
+// DUJIAOKA_DB_PASSWORD (or `db.password`).
+import { z } from 'zod'
+import { Currency, Locale } from '../../protocol/index.js'
+
+const Port = z.number().int().min(1).max(65_535)
+const Host = z.string().min(1).max(255)
+
+/** Most orders read (and at most sent to the node) per page; the node takes up to 1,000 per request. */
+export const MAX_BATCH_ORDERS = 1_000
+/** Longest the consignment waits for sales that may have read its keys (see stock.ts). */
+export const MAX_SETTLE_TIMEOUT_MS = 5 * 60_000
+
+export const DbConfig = z.strictObject({
+  host: Host.default('127.0.0.1'),
+  port: Port.default(3306),
+  user: z.string().min(1).max(80),
+  /** Prefer DUJIAOKA_DB_PASSWORD; null means "from the environment". */
+  password: z.string().max(255).nullable().default(null),
+  /** dujiaoka's database (its .env DB_DATABASE). */
+  database: z.string().min(1).max(64).regex(/^[A-Za-z0-9_$]+$/, 'must be a plain database name'),
+  /** Pool size; the bridge holds one connection for its lock, each port call uses one at a time. */
+  connections: z.number().int().min(2).max(50).default(5),
+  connectTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+})
+export type DbConfig = z.infer<typeof DbConfig>
+
+export const BridgeConfig = z.strictObject({
+  pollIntervalMs: z.number().int().min(100).max(600_000).default(2_000),
+  /** Orders per page read from `orders` (and per request to the node). */
+  batchSize: z.number().int().min(1).max(MAX_BATCH_ORDERS).default(500),
+  /**
+   * Each poll starts this far behind the cursor, in `orders.updated_at` seconds, so an order whose
+   * transaction committed after younger ones were read is still seen. Already-reported orders are
+   * recognised in `standin_orders`, so the overlap never reports anything twice.
+   */
+  overlapSeconds: z.number().int().min(0).max(3_600).default(60),
+})
+export type BridgeConfig = z.infer<typeof BridgeConfig>
+
+export const HealthConfig = z.strictObject({
+  intervalMs: z.number().int().min(100).max(600_000).default(10_000),
+  /** Per probe (HTTP front and database each). */
+  timeoutMs: z.number().int().min(50).max(60_000).default(5_000),
+  /**
+   * Consecutive failed probes before the bridge reports `down`; fewer are reported as
+   * `degraded`. `down` makes the node ask its partners to take over at once, so one blip must
+   * not cause it.
+   */
+  downAfterFailures: z.number().int().min(1).max(100).default(3),
+  /** The same health is reported again after this long, so a restarted node learns it. */
+  repeatMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
+})
+export type HealthConfig = z.infer<typeof HealthConfig>
+
+export const MoneyConfig = z.strictObject({
+  /** The currency dujiaoka's prices are in (it stores no currency itself). */
+  currency: Currency.default('CNY'),
+  /** Digits after the decimal point in one minor unit: 2 for CNY (fen), 0 for JPY. */
+  minorDigits: z.number().int().min(0).max(4).default(2),
+})
+export type MoneyConfig = z.infer<typeof MoneyConfig>
+
+export const ConsignConfig = z.strictObject({
+  /**
+   * After keys are marked, wait this long before trusting the list of open transactions: a
+   * dujiaoka sale that read a key just before is invisible to InnoDB until its first write
+   * (saving the order, milliseconds later). See stock.ts.
+   */
+  settleMs: z.number().int().min(0).max(60_000).default(1_000),
+  /** Give up (and put the keys back) if older writing transactions are still open after this. */
+  settleTimeoutMs: z.number().int().min(100).max(MAX_SETTLE_TIMEOUT_MS).default(30_000),
+})
+export type ConsignConfig = z.infer<typeof ConsignConfig>
+
+export const DujiaokaConfig = z.strictObject({
+  version: z.literal(1),
+  /** dujiaoka's public front, probed for health (any answer below 500 counts as up). */
+  shopUrl: z.string().url(),
+  db: DbConfig,
+  /** The Standin node this shop runs beside; null runs the callback host alone. */
+  node: z
+    .strictObject({
+      url: z.string().url(),
+      /** The node's secrets.json (for `adapterSecret`), relative to this file; or STANDIN_ADAPTER_SECRET. */
+      secretsFile: z.string().min(1).nullable().default(null),
+    })
+    .nullable(),
+  /** Where the node's callbacks are served (`standin init --callback-url http://host:port`); null: no callbacks. */
+  callback: z.strictObject({ host: Host.default('127.0.0.1'), port: Port }).nullable(),
+  bridge: BridgeConfig.default(BridgeConfig.parse({})),
+  health: HealthConfig.default(HealthConfig.parse({})),
+  money: MoneyConfig.default(MoneyConfig.parse({})),
+  consign: ConsignConfig.default(ConsignConfig.parse({})),
+  /** Language of the buyer mail partners send for this shop's orders (dujiaoka keeps none per order). */
+  buyerLocale: Locale.default('zh-CN'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+export type DujiaokaConfig = z.infer<typeof DujiaokaConfig>

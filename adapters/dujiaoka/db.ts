@@ -1,0 +1,79 @@
+// The dujiaoka database connection: a mysql2 pool whose sessions run in UTC and return dates and
+// decimals as text, so timestamps are compared exactly as stored and prices never pass through a
+// float. Rows are validated with zod before use (schema.ts).
+import mysql, { type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise'
+import type { z } from 'zod'
+import { formatZodError } from '../../protocol/index.js'
+import { AdapterError } from '../contract.js'
+import type { DbConfig } from './config.js'
+
+export type { Pool, PoolConnection }
+/** A pool or one of its connections: anything that can run a query. */
+export type Queryable = Pool | PoolConnection
+
+export function createDujiaokaPool(config: DbConfig & { password: string | null }): Pool {
+  const pool = mysql.createPool({
+    host: config.host,
+    port: config.port,
+    user: config.user,
+    password: config.password ?? undefined,
+    database: config.database,
+    connectionLimit: config.connections,
+    connectTimeout: config.connectTimeoutMs,
+    // Text, not Date: a TIMESTAMP is compared and stored back exactly as read, with no JS time zone.
+    dateStrings: true,
+    // DECIMAL stays text (the mysql2 default, stated here because money depends on it).
+    decimalNumbers: false,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    charset: 'utf8mb4',
+    enableKeepAlive: true,
+  })
+  // Every session in UTC, so `updated_at` text means the same instant in every connection
+  // (dujiaoka's own sessions may use another zone; we only compare its values with each other).
+  // Queued before the pool hands the new connection out; a session that cannot be set is dropped.
+  pool.pool.on('connection', (connection) => {
+    connection.query("SET time_zone = '+00:00'", (error) => {
+      if (error) connection.destroy()
+    })
+  })
+  return pool
+}
+
+/** Runs `work` in one transaction on one connection; rolls back on any error. */
+export async function inTransaction<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  const connection = await pool.getConnection()
+  try {
+    await connection.beginTransaction()
+    try {
+      const result = await work(connection)
+      await connection.commit()
+      return result
+    } catch (error) {
+      await connection.rollback().catch(() => undefined)
+      throw error
+    }
+  } finally {
+    connection.release()
+  }
+}
+
+/** SELECT, each row validated; a row that does not match is an error naming the query and field. */
+export async function selectRows<S extends z.ZodType>(db: Queryable, schema: S, sql: string, params: unknown[] = []): Promise<z.infer<S>[]> {
+  const [rows] = await db.query<RowDataPacket[]>(sql, params)
+  return rows.map((row, i) => {
+    const parsed = schema.safeParse(row)
+    if (!parsed.success) throw new Error(`${sql.split(/\s+/).slice(0, 6).join(' ')} … row ${i}: ${formatZodError(parsed.error)}`)
+    return parsed.data
+  })
+}
+
+/** Database errors that mean "could not reach or use the database", as opposed to a bug. */
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK'])
+
+/** Rethrows connection-level failures as AdapterError('unavailable') so callers answer 503 (retryable). */
+export function unavailableOr(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && UNAVAILABLE.has(code)) return new AdapterError('unavailable', `database: ${code}; nothing changed`)
+  return error
+}

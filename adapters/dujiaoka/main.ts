@@ -1,0 +1,73 @@
+// Runs the dujiaoka adapter as one process beside dujiaoka and its Standin node:
+//   node --import tsx adapters/dujiaoka/main.ts <config.json>
+// It serves the node's callbacks (fence, stock, write-back) if `callback` is set, and runs the
+// bridge (orders, tombstones, health → the node) if `node` is set. Environment:
+//   STANDIN_ADAPTER_SECRET  the node's adapter secret (else read from node.secretsFile)
+//   DUJIAOKA_DB_PASSWORD    the database password (else db.password)
+// Logs JSON lines to stderr; stops cleanly on SIGTERM or SIGINT.
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import pino from 'pino'
+import { formatZodError, NodeSecrets } from '../../protocol/index.js'
+import { startCallbackHost } from '../generic/callback-host.js'
+import { AdapterClient } from '../generic/client.js'
+import { createDujiaokaAdapter } from './adapter.js'
+import { DujiaokaBridge } from './bridge.js'
+import { DujiaokaConfig } from './config.js'
+import { createDujiaokaPool } from './db.js'
+
+function loadConfig(path: string): DujiaokaConfig {
+  const parsed = DujiaokaConfig.safeParse(JSON.parse(readFileSync(path, 'utf8')))
+  if (!parsed.success) throw new Error(`${path}: ${formatZodError(parsed.error)}`)
+  return parsed.data
+}
+
+function adapterSecret(config: DujiaokaConfig, configPath: string): string {
+  const fromEnv = process.env.STANDIN_ADAPTER_SECRET
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv
+  const file = config.node?.secretsFile
+  if (file === null || file === undefined) throw new Error('no adapter secret: set STANDIN_ADAPTER_SECRET or node.secretsFile (the node\'s secrets.json)')
+  const secrets = NodeSecrets.safeParse(JSON.parse(readFileSync(resolve(dirname(configPath), file), 'utf8')))
+  if (!secrets.success) throw new Error(`${file}: ${formatZodError(secrets.error)}`)
+  return secrets.data.adapterSecret
+}
+
+const configPath = process.argv[2]
+if (configPath === undefined) {
+  console.error('usage: main.ts <config.json>   (see examples/dujiaoka/)')
+  process.exit(2)
+}
+
+const logger = pino({ level: process.env.STANDIN_LOG_LEVEL ?? 'info', base: { component: 'dujiaoka-adapter' } }, pino.destination(2))
+try {
+  const config = loadConfig(configPath)
+  logger.level = process.env.STANDIN_LOG_LEVEL ?? config.logLevel
+  const secret = adapterSecret(config, configPath)
+  const pool = createDujiaokaPool({ ...config.db, password: process.env.DUJIAOKA_DB_PASSWORD ?? config.db.password })
+  const stops: (() => Promise<void>)[] = []
+  if (config.callback !== null) {
+    const adapter = await createDujiaokaAdapter({ pool, logger, consign: config.consign })
+    const host = await startCallbackHost({ adapter, secret, logger, host: config.callback.host, port: config.callback.port })
+    stops.push(() => host.stop())
+  }
+  if (config.node !== null) {
+    const node = new AdapterClient({ baseUrl: config.node.url, secret })
+    const bridge = await DujiaokaBridge.open({ pool, node, shopUrl: config.shopUrl, bridge: config.bridge, health: config.health, money: config.money, buyerLocale: config.buyerLocale, claimKey: secret, logger })
+    bridge.run()
+    stops.push(() => bridge.close())
+  }
+  logger.info({ callback: config.callback, node: config.node?.url ?? null }, 'dujiaoka adapter running')
+  const stop = () => {
+    void Promise.allSettled(stops.map((s) => s()))
+      .then(() => pool.end())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      )
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+} catch (error) {
+  logger.error({ err: error instanceof Error ? error.message : String(error) }, 'dujiaoka adapter failed to start')
+  process.exit(1)
+}

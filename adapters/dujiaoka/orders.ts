@@ -1,0 +1,91 @@
+// How a dujiaoka order becomes what the node is told. Pure functions: the bridge decides with
+// these, then does the I/O.
+//
+//   status 2, 3, 6 (paid, not delivered)     → escrow (AdapterOrder), once
+//   status 4 (completed), after escrow        → `delivered` tombstone
+//   status 5, -1, 1 or soft-deleted, after escrow → `cancelled` tombstone
+//   an order a partner delivered (written back) → nothing: the node already knows
+// Orders never escrowed need no tombstone (automatic sales complete at payment, 1 → 4).
+import { createHmac } from 'node:crypto'
+import { z } from 'zod'
+import { AdapterOrder, formatZodError, type Locale } from '../../protocol/index.js'
+import type { MoneyConfig } from './config.js'
+import { decimalToMinorUnits } from './money.js'
+import { ORDER_STATUS, type OrderRow, type OrderState, PAID_WAITING } from './schema.js'
+
+export type Action =
+  | { readonly kind: 'escrow' }
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'cancelled'; readonly reason: string }
+  | { readonly kind: 'none' }
+
+const NONE: Action = { kind: 'none' }
+
+/** What to tell the node about `row`, given what we told it before (`state`, undefined if nothing). */
+export function decide(row: OrderRow, state: OrderState | undefined): Action {
+  const told = state === 'submitting' || state === 'escrowed'
+  if (row.deleted_at !== null) return told ? { kind: 'cancelled', reason: 'order deleted in dujiaoka' } : NONE
+  if (PAID_WAITING.has(row.status)) return state === undefined || state === 'submitting' ? { kind: 'escrow' } : NONE
+  if (!told) return NONE
+  if (row.status === ORDER_STATUS.completed) return { kind: 'delivered' }
+  const reasons: Record<number, string> = {
+    [ORDER_STATUS.failure]: 'dujiaoka order failed (status 5)',
+    [ORDER_STATUS.expired]: 'dujiaoka order expired (status -1)',
+    [ORDER_STATUS.waitPay]: 'dujiaoka order set back to waiting for payment (status 1)',
+  }
+  return { kind: 'cancelled', reason: reasons[row.status] ?? `dujiaoka order status ${row.status}` }
+}
+
+export interface OrderMapping {
+  readonly money: MoneyConfig
+  readonly locale: Locale
+  /** Keys the derived claim secret of orders without a query password. */
+  readonly claimKey: string
+}
+
+const Email = z.string().max(254).email()
+
+/** Length of a derived claim secret (base64url characters, 132 bits). */
+const DERIVED_SECRET_CHARS = 22
+
+/**
+ * The buyer's claim secret: dujiaoka's order-query password (`search_pwd`), which the buyer chose
+ * at checkout. Without one, a secret is derived from the order number, so resubmissions stay
+ * identical; the buyer does not know it, so such orders are claimable by email delivery only.
+ */
+export function claimSecretOf(row: OrderRow, claimKey: string): { secret: string; derived: boolean } {
+  const password = row.search_pwd?.trim() ?? ''
+  if (password.length > 0 && password.length <= 128) return { secret: password, derived: false }
+  const mac = createHmac('sha256', claimKey).update(`standin/dujiaoka/claim\n${row.order_sn}`).digest('base64url')
+  return { secret: mac.slice(0, DERIVED_SECRET_CHARS), derived: true }
+}
+
+export type Mapped = { readonly ok: true; readonly order: AdapterOrder; readonly notes: string[] } | { readonly ok: false; readonly reason: string }
+
+/** The AdapterOrder for a paid row, or why there cannot be one (the bridge records it as invalid). */
+export function toAdapterOrder(row: OrderRow, paidAtMs: number, mapping: OrderMapping): Mapped {
+  const notes: string[] = []
+  let minorUnits: number
+  try {
+    minorUnits = decimalToMinorUnits(row.actual_price, mapping.money.minorDigits)
+  } catch (error) {
+    return { ok: false, reason: `actual_price: ${error instanceof Error ? error.message : String(error)}` }
+  }
+  const email = row.email?.trim() ?? ''
+  const validEmail = Email.safeParse(email).success
+  if (email !== '' && !validEmail) notes.push('email is not a valid address: the buyer can only use the claim page')
+  const claim = claimSecretOf(row, mapping.claimKey)
+  if (claim.derived) notes.push('no query password: derived claim secret, the buyer gets the key by email only')
+  const candidate = {
+    order: row.order_sn,
+    sku: row.goods_id,
+    qty: row.buy_amount,
+    amount: { minorUnits, currency: mapping.money.currency },
+    paidAt: paidAtMs,
+    buyer: { email: validEmail ? email : null, locale: mapping.locale },
+    claimSecret: claim.secret,
+  }
+  const parsed = AdapterOrder.safeParse(candidate)
+  if (!parsed.success) return { ok: false, reason: formatZodError(parsed.error) }
+  return { ok: true, order: parsed.data, notes }
+}

@@ -1,0 +1,77 @@
+// npm run bench -- settlement [receipts] — books 1,000,000 receipts at both sides of a pair
+// (the fulfiller B as creditor, the origin A as debtor), B states them all (statements of up to
+// 5,000 lines) and A verifies every statement against its own books. LevelDB on disk; prints time
+// and peak RSS. In one process: this measures the books, not the network.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Books } from '../../node/core/books.js'
+import { Federation } from '../../node/core/federation.js'
+import { FeedWriter } from '../../node/core/feed-writer.js'
+import type { Logger, StoreOp } from '../../node/core/ports.js'
+import { Settlement } from '../../node/core/settlement.js'
+import { LevelStore } from '../../node/store/level-store.js'
+import { cryptoRng } from '../../node/system.js'
+import { type Receipt, signDocument, termsHash, toBase64url } from '../../protocol/index.js'
+import { alice, bob, carol, sampleTerms, signedAgreement, T0 } from '../protocol/fixtures.js'
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+const BATCH = 5_000
+
+export async function run(args: string[]): Promise<void> {
+  const total = Number(args[0] ?? 1_000_000)
+  const dir = mkdtempSync(join(tmpdir(), 'standin-settle-'))
+  let peakRss = process.memoryUsage().rss
+  const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50)
+  try {
+    const terms = sampleTerms([alice, bob, carol])
+    const agreement = signedAgreement(terms, [alice, bob, carol])
+    const cards = [alice, bob, carol].map((s) => signDocument('shop-card', { id: s.identity.id, name: s.name, boxKey: toBase64url(s.box.publicKey), addrs: [], claimUrl: null, issuedAt: T0, validUntil: T0 + 1e10 }, s.identity))
+    const clock = { now: () => Date.now(), setTimer: () => ({ id: 0 }), clearTimer: () => undefined }
+    const side = async (who: typeof alice) => {
+      const store = await LevelStore.openOnDisk(join(dir, who.name))
+      const federation = new Federation(who.identity.id, who.box.publicKey, agreement, cards)
+      const books = new Books({ me: who.identity.id, store, federation, logger: silent })
+      const writer = new FeedWriter({ identity: who.identity, box: who.box, store, clock, rng: cryptoRng, termsHash: () => federation.termsHash, recipients: () => federation.recipients(), onAppended: () => undefined })
+      const settlement = new Settlement({ me: who.identity.id, books, writer, federation, store, clock, rng: cryptoRng, logger: silent })
+      return { store, books, settlement }
+    }
+    const a = await side(alice)
+    const b = await side(bob)
+    const hash = termsHash(terms)
+    const started = performance.now()
+    for (let start = 0; start < total; start += BATCH) {
+      const receipts: Receipt[] = Array.from({ length: Math.min(BATCH, total - start) }, (_, i) => ({
+        type: 'receipt', origin: alice.identity.id, order: `O-${start + i}`, sku: 'steam-50', allotment: 'al-1', keyIds: [`k-${start + i}`],
+        channel: 'email+claim-page', epoch: 1, time: T0 + start + i, amount: { minorUnits: 5_000, currency: 'CNY' }, unitValue: { minorUnits: 5_000, currency: 'CNY' }, terms: hash,
+      }))
+      for (const s of [a, b]) {
+        const staged = new Map<string, string>()
+        const ops: StoreOp[] = await s.books.bookReceipts(receipts, bob.identity.id, staged)
+        await s.store.write(ops, { sync: false })
+      }
+    }
+    const booked = performance.now()
+    let statements = 0
+    let lines = 0
+    let mismatches = 0
+    for (;;) {
+      const st = await b.settlement.issue(alice.identity.id, T0 + total)
+      if (!st) break
+      statements++
+      lines += st.statement.lines.length
+      const staged = new Map<string, unknown>()
+      const ops = await a.settlement.onStatement(bob.identity.id, st.statement, staged)
+      await a.store.write(ops, { sync: false })
+      mismatches += (await a.books.statement(st.hash))?.mismatches.length ?? 0
+    }
+    const done = performance.now()
+    console.log(`receipts=${total} booked_both_sides_s=${((booked - started) / 1000).toFixed(2)} statements=${statements} lines=${lines} stated_and_verified_s=${((done - booked) / 1000).toFixed(2)} total_s=${((done - started) / 1000).toFixed(2)} mismatches=${mismatches} peak_rss_mb=${Math.round(peakRss / 2 ** 20)}`)
+    if (lines !== total || mismatches !== 0) throw new Error('statements did not cover every receipt exactly once')
+    await a.store.close()
+    await b.store.close()
+  } finally {
+    clearInterval(sample)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
