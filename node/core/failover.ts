@@ -55,6 +55,8 @@ export interface FailoverHooks {
 }
 
 const watchKey = (origin: ShopId) => `failover!${origin}`
+/** Multiple of suspectAfterMs before a partner never heard from since our start is suspected. */
+export const NEVER_HEARD_GRACE_FACTOR = 10
 const OWN_EPOCH = 'own-epoch'
 
 export class Failover {
@@ -143,8 +145,12 @@ export class Failover {
       return
     }
     if (phase === 'taken-over') return
-    const silentSince = w.lastHeartbeatAt ?? this.startedAt
-    const quiet = now - silentSince > this.timing.suspectAfterMs
+    // A partner we have not heard from since we started gets a longer grace: it may simply be
+    // starting more slowly than we did, and suspecting it would only make noise (or, if all of
+    // its partners started early, a needless takeover).
+    const quiet = w.lastHeartbeatAt === null
+      ? now - this.startedAt > this.timing.suspectAfterMs * NEVER_HEARD_GRACE_FACTOR
+      : now - w.lastHeartbeatAt > this.timing.suspectAfterMs
     const down = w.platform === 'down'
     if (!quiet && !down) {
       if (phase === 'suspect') this.step(origin, w, { type: 'heartbeat-ok' })
@@ -349,8 +355,10 @@ export class Failover {
 
   /** The adapter reports the shop platform's health; down → ask partners to take over. */
   async setPlatform(platform: PlatformHealth, onRequest: (authority: Authority) => Promise<void>): Promise<void> {
-    this.platform = platform
-    if (platform !== 'down' || this.ownTakeover) return
+    if (platform !== 'down' || this.ownTakeover) {
+      this.platform = platform
+      return
+    }
     const request = signDocument('takeover-request', {
       origin: this.deps.identity.id,
       terms: this.deps.federation.termsHash,
@@ -362,6 +370,8 @@ export class Failover {
     await onRequest(authority) // durable in our feed before anyone acts on it
     await this.adoptEpoch(request.body.epoch, authority)
     for (const partner of this.deps.federation.partners) this.deps.transport.send(partner, 'control', { type: 'takeover.request', request })
+    // Only now may heartbeats say "down": partners hear our request before they could start voting.
+    this.platform = platform
   }
 
   /** After a handback our takeover is over: deliver again once leases allow. */
