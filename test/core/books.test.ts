@@ -1,0 +1,48 @@
+// Books at the unit level: idempotent booking, typed conflicts, and terms changes (a receipt is
+// judged by the terms it names, not by today's).
+import { describe, expect, it } from 'vitest'
+import { Books, ConflictingReceiptError } from '../../node/core/books.js'
+import { Federation } from '../../node/core/federation.js'
+import type { Logger } from '../../node/core/ports.js'
+import { LevelStore } from '../../node/store/level-store.js'
+import { type Receipt, signDocument, termsHash, toBase64url } from '../../protocol/index.js'
+import { alice, bob, carol, cny, sampleTerms, signedAgreement, T0 } from '../protocol/fixtures.js'
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
+const cards = [alice, bob, carol].map((s) => signDocument('shop-card', { id: s.identity.id, name: s.name, boxKey: toBase64url(s.box.publicKey), addrs: [], claimUrl: null, issuedAt: T0, validUntil: T0 + 1e10 }, s.identity))
+
+function receipt(order: string, terms: string, minorUnits = 10_000): Receipt {
+  return { type: 'receipt', origin: alice.identity.id, order, sku: 'steam-50', allotment: 'al-1', keyIds: [`k-${order}`], channel: 'claim-page', epoch: 1, time: T0, amount: cny(minorUnits), unitValue: cny(5_000), terms }
+}
+
+describe('books', () => {
+  const v1 = sampleTerms([alice, bob, carol], { fee: { bps: 100, fixed: cny(0) } })
+  const v2 = sampleTerms([alice, bob, carol], { revision: 2, supersedes: termsHash(v1), fee: { bps: 300, fixed: cny(5) } })
+
+  async function books(): Promise<Books> {
+    const federation = new Federation(bob.identity.id, bob.box.publicKey, signedAgreement(v2, [alice, bob, carol]), cards, [signedAgreement(v1, [alice, bob, carol])])
+    return new Books({ me: bob.identity.id, store: await LevelStore.openInMemory(), federation, logger: silent })
+  }
+
+  it('judges each receipt by the terms it names (terms changes apply from their position on)', async () => {
+    const b = await books()
+    const ops = await b.bookReceipts([receipt('old', termsHash(v1)), receipt('new', termsHash(v2))], bob.identity.id, new Map())
+    const lines = ops.filter((o) => o.type === 'put' && o.key.startsWith('l!')).map((o) => (o as { value: { line: { order: string; amount: { minorUnits: number } } } }).value.line)
+    expect(lines.find((l) => l.order === 'old')?.amount.minorUnits).toBe(100) // 1 % of 100.00
+    expect(lines.find((l) => l.order === 'new')?.amount.minorUnits).toBe(305) // 3 % + 0.05
+  })
+
+  it('books a receipt once, and refuses another body for the same order and fulfiller', async () => {
+    const b = await books()
+    const staged = new Map<string, string>()
+    const first = await b.bookReceipt(receipt('o-1', termsHash(v2)), bob.identity.id, staged)
+    expect(first.length).toBeGreaterThan(0)
+    expect(await b.bookReceipt(receipt('o-1', termsHash(v2)), bob.identity.id, staged)).toEqual([])
+    await expect(b.bookReceipt(receipt('o-1', termsHash(v2), 20_000), bob.identity.id, staged)).rejects.toBeInstanceOf(ConflictingReceiptError)
+  })
+
+  it('refuses receipts under terms nobody signed', async () => {
+    const b = await books()
+    await expect(b.bookReceipt(receipt('o-2', 'x'.repeat(43)), bob.identity.id, new Map())).rejects.toThrow(/terms we never signed/)
+  })
+})
