@@ -20,7 +20,7 @@ export const LIMITS = {
   /** SKUs one agreement covers. */
   maxSkus: 1_000,
   /** Receipt lines in one statement. */
-  maxStatementLines: 100_000,
+  maxStatementLines: 5_000,
   /** Lines one dispute names. */
   maxDisputeLines: 10_000,
   /** Receipts one handback or receipt.ack acknowledges. */

@@ -30,7 +30,7 @@ export const Period = z
 export type Period = z.infer<typeof Period>
 
 /** Lines one statement may carry; a longer period is stated in several statements. */
-export const MAX_STATEMENT_LINES = 5_000
+export const MAX_STATEMENT_LINES = LIMITS.maxStatementLines
 
 /** One fee line of a statement: `fulfiller` (the issuer) delivered `order` for `origin`. */
 export const StatementLine = z.strictObject({
