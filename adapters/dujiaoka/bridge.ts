@@ -11,18 +11,18 @@
 // which the node counts as duplicates: at-least-once to the node, nothing lost, nothing doubled.
 //
 // One bridge per database: it holds GET_LOCK('standin_bridge') on a dedicated connection.
-import { createHash } from 'node:crypto'
-import type { ResultSetHeader, RowDataPacket } from 'mysql2'
+import type { RowDataPacket } from 'mysql2'
 import { z } from 'zod'
 import type { Logger } from '../../node/core/ports.js'
-import type { AdapterOrder, PlatformHealth } from '../../protocol/index.js'
+import { type AdapterOrder, formatZodError, type PlatformHealth } from '../../protocol/index.js'
 import type { NodeIngress } from '../contract.js'
 import { AdapterRequestError } from '../generic/client.js'
 import type { BridgeConfig, HealthConfig, MoneyConfig } from './config.js'
 import { inTransaction, type Pool, type PoolConnection, selectRows } from './db.js'
 import { HealthProbe, type HealthReading } from './health.js'
 import { type Action, decide, type OrderMapping, toAdapterOrder } from './orders.js'
-import { dbTimeMs, dbTimeText, ensureStandinTables, ORDER_COLUMNS, ORDER_STATUS, OrderRow, type OrderState, RowId } from './schema.js'
+import { detectConflicts } from './conflicts.js'
+import { dbTimeMs, dbTimeText, ensureStandinTables, ORDER_COLUMNS, OrderRow, type OrderState, RowId } from './schema.js'
 import { readFenced } from './state.js'
 
 /** Pages one poll reads at most; a poll that stops here continues at the next one. */
@@ -57,7 +57,6 @@ export interface PollResult {
 
 const StateRow = z.object({ order_sn: z.string(), state: z.string(), paid_at_ms: z.union([z.number(), z.string()]).nullable() })
 const CursorRow = z.object({ updated_at: z.string(), last_id: RowId })
-const HitRow = z.object({ carmis_id: RowId, carmi_sha256: z.string(), state: z.string(), order_sn: z.string().nullable() })
 
 interface Cursor {
   updatedAt: string
@@ -71,8 +70,6 @@ interface Plan {
   /** State changes to write with the cursor. */
   states: Map<string, { state: OrderState; paidAtMs: number | null; note: string | null }>
 }
-
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 
 export class DujiaokaBridge {
   private readonly now: () => number
@@ -114,36 +111,50 @@ export class DujiaokaBridge {
     let position: Cursor = saved === null ? { updatedAt: dbTimeText(0), id: '0' } : { updatedAt: dbTimeText(dbTimeMs(saved.updatedAt) - this.o.bridge.overlapSeconds * 1_000), id: '0' }
     const fenced = await readFenced(this.o.pool)
     while (total.pages < MAX_PAGES_PER_POLL && !this.stopped) {
-      const rows = await selectRows(
-        this.o.pool,
-        OrderRow,
+      // Raw rows: each is validated on its own, so one malformed order cannot stop the stream.
+      const [raw] = await this.o.pool.query<RowDataPacket[]>(
         `SELECT ${ORDER_COLUMNS} FROM orders WHERE updated_at IS NOT NULL AND (updated_at > ? OR (updated_at = ? AND id > ?)) ORDER BY updated_at, id LIMIT ?`,
         [position.updatedAt, position.updatedAt, position.id, this.o.bridge.batchSize],
       )
-      if (rows.length === 0) break
+      if (raw.length === 0) break
       total.pages++
-      total.read += rows.length
-      const last = rows[rows.length - 1] as OrderRow
-      position = { updatedAt: last.updated_at, id: last.id }
-      total.conflicts += await this.detectConflicts(rows)
+      total.read += raw.length
+      const last = raw[raw.length - 1] as RowDataPacket
+      position = { updatedAt: String(last.updated_at), id: String(last.id) }
       // Never move the saved cursor backwards (the overlap re-reads rows behind it).
-      const page = await this.handlePage(rows, fenced, saved === null || compareCursor(position, saved) > 0 ? position : null)
+      const page = await this.handlePage(raw, fenced, saved === null || compareCursor(position, saved) > 0 ? position : null)
       total.escrowed += page.escrowed
       total.delivered += page.delivered
       total.cancelled += page.cancelled
       total.invalid += page.invalid
-      if (rows.length < this.o.bridge.batchSize) break
+      total.conflicts += page.conflicts
+      if (raw.length < this.o.bridge.batchSize) break
     }
     return total
   }
 
   /** Tells the node about one page, then records the new states and `cursor` (if any) in one transaction. */
-  private async handlePage(rows: OrderRow[], fenced: boolean, cursor: Cursor | null) {
+  private async handlePage(raw: RowDataPacket[], fenced: boolean, cursor: Cursor | null) {
     const known = new Map(
-      (await selectRows(this.o.pool, StateRow, 'SELECT order_sn, state, paid_at_ms FROM standin_orders WHERE order_sn IN (?)', [rows.map((r) => r.order_sn)])).map((s) => [s.order_sn, s]),
+      (await selectRows(this.o.pool, StateRow, 'SELECT order_sn, state, paid_at_ms FROM standin_orders WHERE order_sn IN (?)', [raw.map((r) => String(r.order_sn))])).map((s) => [s.order_sn, s]),
     )
     const plan: Plan = { escrow: [], delivered: [], cancelled: [], states: new Map() }
     let invalid = 0
+    const rows: OrderRow[] = []
+    for (const candidate of raw) {
+      const parsed = OrderRow.safeParse(candidate)
+      if (parsed.success) {
+        rows.push(parsed.data)
+        continue
+      }
+      const orderSn = typeof candidate.order_sn === 'string' && candidate.order_sn !== '' ? candidate.order_sn : null
+      if (orderSn === null || known.get(orderSn)?.state === 'invalid') continue
+      invalid++
+      const reason = formatZodError(parsed.error)
+      this.o.logger.error({ order: orderSn, id: String(candidate.id), reason }, 'dujiaoka order row is malformed; recorded as invalid in standin_orders and skipped')
+      plan.states.set(orderSn, { state: 'invalid', paidAtMs: null, note: reason.slice(0, 500) })
+    }
+    const conflicts = await detectConflicts({ pool: this.o.pool, logger: this.o.logger, now: this.now }, rows)
     for (const row of rows) {
       const before = known.get(row.order_sn)
       const action: Action = decide(row, before?.state as OrderState | undefined)
@@ -188,7 +199,7 @@ export class DujiaokaBridge {
     }
     // (3) States and cursor together, only after the node has taken everything in the page.
     if (plan.states.size > 0 || cursor !== null) await this.commitPage(plan.states, cursor)
-    return { escrowed, delivered: plan.delivered.length, cancelled: plan.cancelled.length, invalid }
+    return { escrowed, delivered: plan.delivered.length, cancelled: plan.cancelled.length, invalid, conflicts }
   }
 
   /** Submits the page's orders; a 409 (an order changed since it was escrowed) is isolated order by order. */
@@ -199,14 +210,15 @@ export class DujiaokaBridge {
         await this.o.node.submitOrders(items.map((i) => i.order))
         for (const { order } of items) plan.states.set(order.order, { state: 'escrowed', paidAtMs: order.paidAt, note: null })
       } catch (error) {
-        if (!(error instanceof AdapterRequestError) || error.status !== 409) throw error
+        if (!isConflict(error)) throw error
+        const body = (error as AdapterRequestError).body
         if (items.length > 1) {
           for (const item of items) await send([item])
           return
         }
         const [{ order }] = items as [Plan['escrow'][number]]
-        this.o.logger.error({ order: order.order, err: error.body.slice(0, 300) }, 'the node holds this order with other content (changed in dujiaoka after escrow); recorded as conflict')
-        plan.states.set(order.order, { state: 'conflict', paidAtMs: order.paidAt, note: error.body.slice(0, 500) })
+        this.o.logger.error({ order: order.order, err: body.slice(0, 300) }, 'the node holds this order with other content (changed in dujiaoka after escrow); recorded as conflict')
+        plan.states.set(order.order, { state: 'conflict', paidAtMs: order.paidAt, note: body.slice(0, 500) })
       }
     }
     await send(plan.escrow)
@@ -231,41 +243,6 @@ export class DujiaokaBridge {
         )
       }
     })
-  }
-
-  /**
-   * Keys of shop-completed orders that are also among consigned keys (by SHA-256 of the text):
-   * the one race the consignment cannot rule out (stock.ts). Recorded once in standin_conflicts.
-   */
-  private async detectConflicts(rows: OrderRow[]): Promise<number> {
-    const lines = new Map<string, string[]>() // sha → orders
-    for (const row of rows) {
-      if (row.status !== ORDER_STATUS.completed || row.info === null) continue
-      for (const line of row.info.split(/\r?\n/)) {
-        if (line.length === 0) continue
-        const sha = sha256(line)
-        lines.set(sha, [...(lines.get(sha) ?? []), row.order_sn])
-      }
-    }
-    if (lines.size === 0) return 0
-    const hits = await selectRows(
-      this.o.pool,
-      HitRow,
-      "SELECT carmis_id, carmi_sha256, state, order_sn FROM standin_consigned WHERE carmi_sha256 IN (?) AND state IN ('consigned', 'delivered')",
-      [[...lines.keys()]],
-    )
-    let fresh = 0
-    for (const hit of hits) {
-      for (const order of lines.get(hit.carmi_sha256) ?? []) {
-        if (hit.state === 'delivered' && hit.order_sn === order) continue // the partner's own delivery, written back
-        const [result] = await this.o.pool.query<ResultSetHeader>('INSERT IGNORE INTO standin_conflicts (order_sn, carmis_id, detected_ms) VALUES (?, ?, ?)', [order, hit.carmis_id, this.now()])
-        if (result.affectedRows === 1) {
-          fresh++
-          this.o.logger.error({ order, carmisId: hit.carmis_id, consignState: hit.state }, 'key delivered by dujiaoka is also consigned to a partner: duplicate key, reconcile with the holder')
-        }
-      }
-    }
-    return fresh
   }
 
   private async readCursor(): Promise<Cursor | null> {
@@ -294,7 +271,7 @@ export class DujiaokaBridge {
       const tick = () => {
         if (this.stopped) return
         const running = work()
-          .catch((error: unknown) => this.o.logger.warn({ err: error instanceof Error ? error.message : String(error) }, `${what} failed; retrying in ${intervalMs} ms`))
+          .catch((error: unknown) => this.o.logger.warn({ err: errorText(error) }, `${what} failed; retrying in ${intervalMs} ms`))
           .finally(() => {
             this.inflight.delete(running)
             if (this.stopped) return
@@ -313,11 +290,29 @@ export class DujiaokaBridge {
   }
 
   async close(): Promise<void> {
+    if (this.stopped) return
     this.stopped = true
     for (const timer of this.timers) clearTimeout(timer)
     await Promise.allSettled([...this.inflight])
     await this.lock.query('SELECT RELEASE_LOCK(?)', [LOCK_NAME]).catch(() => undefined)
     this.lock.release()
+  }
+}
+
+/** The message, with the network cause (ECONNREFUSED, …) that fetch hides behind "fetch failed". */
+function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code
+  return typeof code === 'string' ? `${message} (${code})` : message
+}
+
+/** The node's 409 `conflict` (an order id it holds with other content), not a 409 `replayed`. */
+function isConflict(error: unknown): boolean {
+  if (!(error instanceof AdapterRequestError) || error.status !== 409) return false
+  try {
+    return (JSON.parse(error.body) as { error?: unknown }).error === 'conflict'
+  } catch {
+    return false
   }
 }
 

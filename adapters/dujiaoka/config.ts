@@ -66,12 +66,12 @@ export type MoneyConfig = z.infer<typeof MoneyConfig>
 
 export const ConsignConfig = z.strictObject({
   /**
-   * After keys are marked, wait this long before trusting the list of open transactions: a
-   * dujiaoka sale that read a key just before is invisible to InnoDB until its first write
-   * (saving the order, milliseconds later). See stock.ts.
+   * After keys are marked, wait this long before reading the list of open transactions:
+   * information_schema.INNODB_TRX is a cache refreshed at most every 100 ms, and the list must be
+   * newer than the marking. See stock.ts.
    */
-  settleMs: z.number().int().min(0).max(60_000).default(1_000),
-  /** Give up (and put the keys back) if older writing transactions are still open after this. */
+  settleMs: z.number().int().min(150).max(60_000).default(250),
+  /** Give up (and put the keys back) if transactions older than the marking are still open after this. */
   settleTimeoutMs: z.number().int().min(100).max(MAX_SETTLE_TIMEOUT_MS).default(30_000),
 })
 export type ConsignConfig = z.infer<typeof ConsignConfig>

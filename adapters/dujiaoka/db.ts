@@ -71,9 +71,13 @@ export async function selectRows<S extends z.ZodType>(db: Queryable, schema: S, 
 /** Database errors that mean "could not reach or use the database", as opposed to a bug. */
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK'])
 
-/** Rethrows connection-level failures as AdapterError('unavailable') so callers answer 503 (retryable). */
+/**
+ * Rethrows connection-level failures as AdapterError('unavailable') so callers answer 503. Use it
+ * only where that is true: the transaction rolled back, or the call is idempotent and a retry
+ * repairs a commit whose reply was lost (takeStock handles its own ambiguous case, stock.ts).
+ */
 export function unavailableOr(error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code
-  if (typeof code === 'string' && UNAVAILABLE.has(code)) return new AdapterError('unavailable', `database: ${code}; nothing changed`)
+  if (typeof code === 'string' && UNAVAILABLE.has(code)) return new AdapterError('unavailable', `database: ${code}; retry later`)
   return error
 }

@@ -35,7 +35,10 @@ export const GOODS_AUTOMATIC = 1
 /** Integer ids arrive as numbers or, for BIGINT, text; we carry them as decimal text. */
 export const RowId = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)]).transform(String)
 /** A TIMESTAMP as mysql2 returns it with dateStrings, in our UTC session. */
-export const DbTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/, 'must be YYYY-MM-DD HH:MM:SS')
+export const DbTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/, 'must be YYYY-MM-DD HH:MM:SS')
+  .refine((text) => Number.isFinite(Date.parse(`${text.replace(' ', 'T')}Z`)), 'must be a real date (not a zero date)')
 const SmallInt = z.coerce.number().int()
 
 export const OrderRow = z.object({
@@ -83,7 +86,7 @@ const DDL = [
     updated_at VARCHAR(32) NOT NULL,
     last_id VARCHAR(20) NOT NULL,
     moved_ms BIGINT NOT NULL
-  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
   // What the bridge told the node about each order it escrowed (or could not).
   `CREATE TABLE IF NOT EXISTS standin_orders (
     order_sn VARCHAR(150) NOT NULL PRIMARY KEY,
@@ -91,7 +94,7 @@ const DDL = [
     paid_at_ms BIGINT NULL,
     note VARCHAR(500) NULL,
     changed_ms BIGINT NOT NULL
-  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
   // Every carmis row Standin took: which take (batch) it went out in and where it is now.
   `CREATE TABLE IF NOT EXISTS standin_consigned (
     carmis_id BIGINT UNSIGNED NOT NULL PRIMARY KEY,
@@ -105,13 +108,13 @@ const DDL = [
     KEY standin_consigned_batch (batch),
     KEY standin_consigned_sha (carmi_sha256),
     KEY standin_consigned_state (state, goods_id)
-  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
   // Small singletons: the fence.
   `CREATE TABLE IF NOT EXISTS standin_state (
     name VARCHAR(32) NOT NULL PRIMARY KEY,
     value VARCHAR(255) NOT NULL,
     changed_ms BIGINT NOT NULL
-  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
   // Partner deliveries written back, one row per (order, fulfiller): what makes write-back idempotent.
   `CREATE TABLE IF NOT EXISTS standin_writebacks (
     order_sn VARCHAR(150) NOT NULL,
@@ -122,14 +125,14 @@ const DDL = [
     delivered_at_ms BIGINT NOT NULL,
     recorded_ms BIGINT NOT NULL,
     PRIMARY KEY (order_sn, fulfiller)
-  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
   // Keys found both in a shop-delivered order and among consigned keys (should stay empty).
   `CREATE TABLE IF NOT EXISTS standin_conflicts (
     order_sn VARCHAR(150) NOT NULL,
     carmis_id BIGINT UNSIGNED NOT NULL,
     detected_ms BIGINT NOT NULL,
     PRIMARY KEY (order_sn, carmis_id)
-  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
 ]
 
 /** Creates Standin's tables if missing (idempotent; safe while dujiaoka runs). */

@@ -10,10 +10,12 @@
 //            them status 3 (ours; dujiaoka only ever selects status 1). From its commit on, no new
 //            sale can pick them. Record them in standin_consigned as `settling`.
 //   settle   a sale that read one of them earlier is still going to mark it sold by id, and that
-//            UPDATE still matches (the row is not soft-deleted yet): it turns our 3 into 2. Wait
-//            `settleMs` (covers the sale's read → first write, milliseconds), then until every
-//            writing transaction that started before phase 1 committed has ended
-//            (information_schema.INNODB_TRX, needs the PROCESS privilege).
+//            UPDATE still matches (the row is not soft-deleted yet): it turns our 3 into 2. So wait
+//            until every transaction open when phase 1 committed has ended. InnoDB lists a
+//            transaction in information_schema.INNODB_TRX from its first read (read-only ones with
+//            trx_id 0, so they are told apart by thread and start time); that view is a cache
+//            refreshed at most every 100 ms, hence first wait `settleMs` (≥ 150 ms) so the list we
+//            read is newer than phase 1. Needs the PROCESS privilege.
 //   phase 2  (one transaction) keys still status 3 are consigned: soft-deleted (`deleted_at`), so
 //            dujiaoka's SoftDeletes scope hides them everywhere; keys a sale turned to 2 are sold,
 //            recorded as `raced`, and not handed out.
@@ -49,26 +51,28 @@ export function goodsIdOf(sku: string): string {
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 const GoodsRow = z.object({ id: RowId, type: z.coerce.number().int() })
-const TrxRow = z.object({ trx_id: z.union([z.string(), z.number()]).transform(String), thread: RowId })
+const TrxRow = z.object({ thread: RowId, started: z.string() })
 const ConsignedRow = z.object({ carmis_id: RowId, goods_id: RowId, state: z.string(), carmi: z.string().nullable(), status: z.coerce.number().int().nullable() })
 
+const TRX_SQL = 'SELECT trx_mysql_thread_id AS thread, trx_started AS started FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id <> CONNECTION_ID()'
+
 /**
- * Waits `settleMs`, then until every writing transaction open at that moment has ended: a superset
- * of those that may have read the keys before phase 1 (no time filter, so no time-zone question).
+ * Waits `settleMs`, then until every transaction open at that moment has ended: a superset of those
+ * that may have read the keys before phase 1. A transaction is (thread, start second); a thread
+ * that starts another one in the same second only makes us wait a little longer.
  */
-async function waitForOlderWriters(o: StockOptions): Promise<void> {
+async function waitForOlderTransactions(o: StockOptions): Promise<void> {
   await sleep(o.consign.settleMs)
-  const open = await selectRows(o.pool, TrxRow, 'SELECT trx_id, trx_mysql_thread_id AS thread FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id <> CONNECTION_ID()')
-  if (open.length === 0) return
+  const key = (t: { thread: string; started: string }) => `${t.thread}@${t.started}`
+  let waiting = new Set((await selectRows(o.pool, TrxRow, TRX_SQL)).map(key))
   const deadline = performance.now() + o.consign.settleTimeoutMs
-  let waiting = open.map((t) => t.trx_id)
-  while (waiting.length > 0) {
+  while (waiting.size > 0) {
     if (performance.now() > deadline) {
-      throw new AdapterError('unavailable', `stock: ${waiting.length} transaction(s) open since before the keys were marked did not finish within ${o.consign.settleTimeoutMs} ms (trx ${waiting.slice(0, 5).join(', ')}); nothing consigned, try again`)
+      throw new AdapterError('unavailable', `stock: ${waiting.size} transaction(s) open since before the keys were marked did not finish within ${o.consign.settleTimeoutMs} ms (thread@start ${[...waiting].slice(0, 5).join(', ')}); nothing consigned, try again`)
     }
     await sleep(SETTLE_POLL_MS)
-    const [rows] = await o.pool.query<RowDataPacket[]>('SELECT trx_id FROM information_schema.INNODB_TRX WHERE trx_id IN (?)', [waiting])
-    waiting = rows.map((r) => String(r.trx_id))
+    const now = new Set((await selectRows(o.pool, TrxRow, TRX_SQL)).map(key))
+    waiting = new Set([...waiting].filter((t) => now.has(t)))
   }
 }
 
@@ -132,7 +136,7 @@ export async function takeStock(o: StockOptions, sku: string, count: number): Pr
 
   let consigned: CardKey[]
   try {
-    await waitForOlderWriters(o)
+    await waitForOlderTransactions(o)
     consigned = await inTransaction(o.pool, async (connection) => {
       const rows = await selectRows(connection, CarmiRow, 'SELECT id, carmi, status, deleted_at FROM carmis WHERE id IN (?) FOR UPDATE', [marked.map((m) => m.id)])
       const kept = rows.filter((r) => r.status === CARMI_STATUS.standin && r.deleted_at === null)
