@@ -73,7 +73,10 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
       parts.replication?.onOwnAppended(entries)
     },
   })
-  const escrowBook = new Escrow(me, o.store, writer)
+  const escrowBook = new Escrow(me, o.store, writer, (origin, order, fulfillers) => {
+    o.logger.warn({ origin, order, fulfillers }, 'duplicate delivery detected')
+    emit(o.clock.now(), { kind: 'duplicate', origin, order, fulfillers })
+  })
   const books = new Books({ me, store: o.store, federation, logger: o.logger })
   const settlement = new Settlement({ me, books, writer, federation, store: o.store, clock: o.clock, rng: o.rng, logger: o.logger })
   const allotments = new Allotments({ identity: o.identity, box: o.box, store: o.store, rng: o.rng, writer, federation, adapter: o.adapter, logger: o.logger })

@@ -103,6 +103,7 @@ export class Engine extends AdminViews implements InboundHandler {
     let fresh = 0
     for (const [partner, view] of this.peers) {
       if (view.lastHeartbeatAt === null || this.o.clock.now() - view.lastHeartbeatAt > this.federation.terms.timing.suspectAfterMs) continue
+      if (this.replication.isQuarantined(partner)) continue // a forked feed can never catch up
       fresh++
       if (this.replication.headOf(partner).seq < view.advertisedSeq) return false
     }

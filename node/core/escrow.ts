@@ -52,6 +52,8 @@ export class Escrow {
     private readonly me: ShopId,
     private readonly store: Store,
     private readonly writer: FeedWriter,
+    /** The origin delivered an order a partner had delivered too: a duplicate, to be counted. */
+    private readonly onDuplicate: (origin: ShopId, order: string, fulfillers: ShopId[]) => void = () => undefined,
   ) {}
 
   async load(origins: readonly ShopId[]): Promise<void> {
@@ -127,6 +129,7 @@ export class Escrow {
       const row = rows[i]
       if (!row) unknown.push(item.order)
       else if (row.state === 'escrowed' && !this.tombstoning.has(item.order)) changes.push({ item, row })
+      else if (item.kind === 'delivered' && row.state === 'delivered' && row.fulfiller !== undefined && row.fulfiller !== this.me) this.onDuplicate(this.me, item.order, [this.me, row.fulfiller].sort())
       // else already final (or being finalised): idempotent
     })
     if (changes.length === 0) return { updated: 0, unknown, seq: 0 }
@@ -180,6 +183,13 @@ export class Escrow {
         if (!row) continue
         const step = orderStep(row.state, record.type === 'order.delivered' ? 'origin-delivered' : 'cancel')
         if (!step.ok) {
+          if (record.type === 'order.delivered' && row.state === 'delivered' && row.fulfiller !== undefined && row.fulfiller !== origin && !row.originDelivered) {
+            this.onDuplicate(origin, record.order, [origin, row.fulfiller].sort())
+            const marked: OrderRow = { ...row, originDelivered: true }
+            rows.set(key, marked)
+            ops.push({ type: 'put', section: 'orders', key, value: marked })
+            continue
+          }
           // Reserved here: our key may already be out, so the order stays ours to finish; the
           // origin delivering it too is a duplicate the incident report counts.
           if (row.state === 'reserved' && !row.originDelivered) {

@@ -18,7 +18,7 @@ import {
 } from '../../protocol/index.js'
 import { Engine } from '../../node/core/engine.js'
 import type { EngineEvent } from '../../node/core/events.js'
-import type { Logger } from '../../node/core/ports.js'
+import type { Logger, RangeOptions, Section, Store, StoreOp } from '../../node/core/ports.js'
 import { LevelStore } from '../../node/store/level-store.js'
 import { Prng } from './prng.js'
 import { SimClock } from './sim-clock.js'
@@ -96,7 +96,11 @@ export class SimFederation {
   cards!: Signed<ShopCard>[]
   private readonly crashed = new Set<string>()
 
+  private readonly views = new Map<string, CrashableStore>()
+
   private makeEngine(s: Omit<SimShop, 'engine'>): Engine {
+    const view = new CrashableStore(s.store)
+    this.views.set(s.name, view)
     return new Engine({
       identity: s.identity,
       box: s.box,
@@ -106,7 +110,7 @@ export class SimFederation {
       cards: this.cards,
       clock: this.clock,
       rng: this.prng,
-      store: s.store,
+      store: view,
       transport: this.network.transportFor(s.identity.id),
       logger: recordingLogger(s.warnings),
       adapter: s.shop,
@@ -120,6 +124,9 @@ export class SimFederation {
   crash(name: string): void {
     const victim = this.shop(name)
     victim.engine.stop()
+    // Like a killed process: nothing the old engine still had in flight reaches disk or network.
+    this.views.get(name)?.kill()
+    this.network.reincarnate(victim.identity.id)
     this.crashed.add(name)
     for (const other of this.shops) if (other !== victim) this.network.cut(victim.identity.id, other.identity.id)
   }
@@ -197,5 +204,48 @@ export function simOrder(prng: Prng, n: number): AdapterOrder {
     paidAt: SIM_START_MS + n,
     buyer: { email: `buyer${n}@example.com`, locale: prng.chance(0.5) ? 'zh-CN' : 'en' },
     claimSecret: `secret-${n}`,
+  }
+}
+
+/**
+ * One engine incarnation's view of a shop's store. After kill() every call hangs forever: like a
+ * killed process, the old engine's pending work never continues (no write lands, nothing after it).
+ */
+export class CrashableStore implements Store {
+  private dead = false
+
+  constructor(private readonly store: Store) {}
+
+  kill(): void {
+    this.dead = true
+  }
+
+  private async alive(): Promise<void> {
+    if (this.dead) await new Promise<never>(() => undefined)
+  }
+
+  async get<T = unknown>(section: Section, key: string): Promise<T | undefined> {
+    await this.alive()
+    return this.store.get<T>(section, key)
+  }
+
+  async getMany<T = unknown>(section: Section, keys: readonly string[]): Promise<(T | undefined)[]> {
+    await this.alive()
+    return this.store.getMany<T>(section, keys)
+  }
+
+  async write(ops: readonly StoreOp[], options: { readonly sync: boolean }): Promise<void> {
+    await this.alive()
+    if (this.dead) return this.alive()
+    return this.store.write(ops, options)
+  }
+
+  async *range<T = unknown>(section: Section, options: RangeOptions): AsyncIterable<[string, T]> {
+    await this.alive()
+    yield* this.store.range<T>(section, options)
+  }
+
+  async close(): Promise<void> {
+    this.dead = true
   }
 }

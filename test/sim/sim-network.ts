@@ -9,10 +9,19 @@ export interface NetworkFaults {
   minDelayMs: number
   maxDelayMs: number
   lossRate: number
+  /** Chance that a delivered message is delivered a second time later (replay). */
+  duplicateRate?: number
 }
 
 export class SimNetwork {
   private readonly handlers = new Map<ShopId, InboundHandler>()
+  /** A crashed engine's leftover work must not reach the network: sends carry their incarnation. */
+  private readonly incarnation = new Map<ShopId, number>()
+
+  /** Called when a shop restarts: messages from its previous engine are dropped from now on. */
+  reincarnate(me: ShopId): void {
+    this.incarnation.set(me, (this.incarnation.get(me) ?? 0) + 1)
+  }
   private readonly down = new Set<string>()
   delivered = 0
   dropped = 0
@@ -42,11 +51,13 @@ export class SimNetwork {
   }
 
   transportFor(me: ShopId): Transport {
+    const mine = this.incarnation.get(me) ?? 0
+    const current = () => (this.incarnation.get(me) ?? 0) === mine
     return {
-      send: (peer: ShopId, protocol: 'feed' | 'control', message: unknown): boolean => this.deliver(me, peer, protocol, message),
-      isConnected: (peer: ShopId) => this.connected(me, peer),
+      send: (peer: ShopId, protocol: 'feed' | 'control', message: unknown): boolean => current() && this.deliver(me, peer, protocol, message),
+      isConnected: (peer: ShopId) => current() && this.connected(me, peer),
       setHandler: (handler: InboundHandler) => {
-        this.handlers.set(me, handler)
+        if (current()) this.handlers.set(me, handler)
       },
     } as Transport
   }
@@ -58,6 +69,12 @@ export class SimNetwork {
       this.dropped++
       return true
     }
+    const copies = this.prng.chance(this.faults.duplicateRate ?? 0) ? 2 : 1
+    for (let copy = 0; copy < copies; copy++) this.schedule(from, to, protocol, wire)
+    return true
+  }
+
+  private schedule(from: ShopId, to: ShopId, protocol: 'feed' | 'control', wire: string): void {
     const delayMs = this.prng.int(this.faults.minDelayMs, this.faults.maxDelayMs)
     this.clock.setTimer(delayMs, () => {
       const handler = this.handlers.get(to)
@@ -67,6 +84,5 @@ export class SimNetwork {
       if (protocol === 'feed') handler.onFeedMessage(from, FeedMessage.parse(json))
       else handler.onControlMessage(from, ControlMessage.parse(json))
     })
-    return true
   }
 }
