@@ -2,7 +2,7 @@
 // behind a bearer token, and bound to loopback by the CLI unless the operator says otherwise.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { type NodeApi, RefusedError } from '../core/api.js'
+import type { NodeApi } from '../core/api.js'
 import {
   ConsignBody,
   ConsignReply,
@@ -21,7 +21,7 @@ import {
   ShopId,
 } from '../../protocol/index.js'
 import { bearerAuth } from './bearer-auth.js'
-import { HttpError } from './errors.js'
+import { HttpError, refusedAs422 } from './errors.js'
 import { settlementRoutes } from './settlement-routes.js'
 import { ERROR_REPLIES } from './schemas.js'
 
@@ -102,15 +102,6 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
     bodyLimit,
     schema: { ...doc('Incident reports this node wrote, oldest first'), response: { 200: IncidentsReply, ...ERROR_REPLIES } },
   }, async () => ({ incidents: api.incidents() }))
-
-  const refusedAs422 = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work()
-    } catch (error) {
-      if (error instanceof RefusedError) throw new HttpError(422, 'refused', error.message)
-      throw error
-    }
-  }
 
   app.post('/allotments', {
     bodyLimit,

@@ -3,7 +3,7 @@
 // they must never carry a stack trace or an internal detail of the engine.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
-import { ConflictError, UnavailableError } from '../core/api.js'
+import { ConflictError, RefusedError, UnavailableError } from '../core/api.js'
 
 /** Seconds an adapter should wait before retrying a 503. */
 const RETRY_AFTER_SECONDS = 5
@@ -111,4 +111,14 @@ export function installErrorHandling(app: FastifyInstance): void {
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body, headers } = toErrorReply(error, request)
   void sendError(reply, status, body, headers)
+}
+
+/** Runs an engine call, turning a refusal by the terms or the node's state into a 422. */
+export async function refusedAs422<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof RefusedError) throw new HttpError(422, 'refused', error.message)
+    throw error
+  }
 }

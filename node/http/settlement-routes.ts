@@ -12,8 +12,8 @@ import {
   StatementStateView,
   StatementsReply,
 } from '../../protocol/index.js'
-import { type NodeApi, RefusedError } from '../core/api.js'
-import { HttpError } from './errors.js'
+import type { NodeApi } from '../core/api.js'
+import { refusedAs422 } from './errors.js'
 import { ERROR_REPLIES } from './schemas.js'
 
 export interface SettlementRoutesOptions {
@@ -22,15 +22,6 @@ export interface SettlementRoutesOptions {
 }
 
 const doc = (summary: string) => ({ tags: ['settlement'], security: [{ adminBearer: [] }], summary })
-
-async function refusedAs422<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (error) {
-    if (error instanceof RefusedError) throw new HttpError(422, 'refused', error.message)
-    throw error
-  }
-}
 
 export const settlementRoutes: FastifyPluginAsyncZod<SettlementRoutesOptions> = async (app, { api, bodyLimitBytes: bodyLimit }) => {
   app.get('/balances', { bodyLimit, schema: { ...doc('Net balances per partner and currency'), response: { 200: BalancesReply, ...ERROR_REPLIES } } }, async () => ({ balances: api.balances() }))
