@@ -60,6 +60,7 @@ export class Allotments {
       readonly federation: Federation
       readonly adapter: Adapter
       readonly logger: Logger
+      readonly canary?: 'reuse-keys'
     },
   ) {}
 
@@ -245,6 +246,7 @@ export class Allotments {
   take(origin: ShopId, sku: string, qty: number): KeyRow[] | null {
     const list = this.freeList(origin, sku)
     if (list.length < qty) return null
+    if (this.deps.canary === 'reuse-keys') return list.slice(0, qty) // the planted bug
     return list.splice(0, qty)
   }
 

@@ -79,7 +79,7 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
   })
   const books = new Books({ me, store: o.store, federation, logger: o.logger })
   const settlement = new Settlement({ me, books, writer, federation, store: o.store, clock: o.clock, rng: o.rng, logger: o.logger })
-  const allotments = new Allotments({ identity: o.identity, box: o.box, store: o.store, rng: o.rng, writer, federation, adapter: o.adapter, logger: o.logger })
+  const allotments = new Allotments({ identity: o.identity, box: o.box, store: o.store, rng: o.rng, writer, federation, adapter: o.adapter, logger: o.logger, canary: o.canary })
   const peers = new Map<ShopId, PeerView>(federation.partners.map((p) => [p, { lastHeartbeatAt: null, platform: 'unknown', advertisedSeq: 0 }]))
   const isAlive = (p: ShopId) => {
     const seen = peers.get(p)?.lastHeartbeatAt

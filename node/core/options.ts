@@ -22,4 +22,9 @@ export interface EngineOptions {
   readonly adapter: Adapter
   readonly mailer: Mailer
   readonly emit?: EventSink
+  /**
+   * A deliberately planted bug, for the simulator's canary test only (never set in a real node):
+   * 'reuse-keys' hands out free keys without taking them off the free list.
+   */
+  readonly canary?: 'reuse-keys'
 }

@@ -51,6 +51,8 @@ export interface SimOptions {
   readonly stockPerShop?: number
   /** Changes to the simulator's default terms. */
   readonly terms?: (terms: Terms) => Terms
+  /** Plant a known bug in every engine (canary test). */
+  readonly canary?: 'reuse-keys'
 }
 
 export class SimFederation {
@@ -80,6 +82,7 @@ export class SimFederation {
     const terms = options.terms ? options.terms(defaults) : defaults
     const agreement: Agreement = { terms, signatures: keys.map((k) => signTerms(terms, k.identity)) }
     sim.agreement = agreement
+    sim.canary = options.canary
     sim.cards = cards
     for (const k of keys) {
       const store = await LevelStore.openInMemory()
@@ -93,6 +96,7 @@ export class SimFederation {
   }
 
   agreement!: Agreement
+  canary: 'reuse-keys' | undefined
   cards!: Signed<ShopCard>[]
   private readonly crashed = new Set<string>()
 
@@ -116,6 +120,7 @@ export class SimFederation {
       adapter: s.shop,
       mailer: s.mailer,
       publicUrl: `http://127.0.0.1/${s.name}`,
+      canary: this.canary,
       emit: (at: number, event: EngineEvent) => this.log.push(`${at - SIM_START_MS} ${s.name} ${JSON.stringify(event, (_key, value) => (typeof value === 'string' && value.startsWith('12D3KooW') ? this.nameOf(value) : value))}`),
     })
   }

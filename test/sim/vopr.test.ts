@@ -19,3 +19,14 @@ describe('simulator seeds', () => {
     expect(failures).toEqual([])
   }, 600_000)
 })
+
+describe('simulator canary', () => {
+  it('catches a planted bug (keys handed out without leaving the free list) within 50 seeds', async () => {
+    let caughtAt = -1
+    for (let i = 0; i < 50 && caughtAt < 0; i++) {
+      const result = await runSeed(`canary-${i}`, 'reuse-keys')
+      if (result.violations.some((v) => v.startsWith('key '))) caughtAt = i
+    }
+    expect(caughtAt).toBeGreaterThanOrEqual(0)
+  }, 600_000)
+})

@@ -18,11 +18,11 @@ const SAFETY_MS = 12_000
 const LIVENESS_MS = 25_000
 const STEP_MS = 100
 
-export async function runSeed(seed: string): Promise<SeedResult> {
+export async function runSeed(seed: string, canary?: 'reuse-keys'): Promise<SeedResult> {
   const probe = await SimFederation.create({ seed: `${seed}/shape`, shops: 3 })
   const shopCount = 3 + probe.prng.int(0, 2)
   await probe.close()
-  const sim = await SimFederation.create({ seed, shops: shopCount, stockPerShop: 400 })
+  const sim = await SimFederation.create({ seed, shops: shopCount, stockPerShop: 400, canary })
   const prng = sim.prng
   const loss = prng.chance(0.5) ? prng.next() * 0.3 : 0
   sim.network.faults = { minDelayMs: 1, maxDelayMs: prng.int(5, 200), lossRate: loss, duplicateRate: prng.next() * 0.5 }
