@@ -4,19 +4,14 @@ import { z } from 'zod'
 import { LIMITS } from '../limits.js'
 import { FeedHead, PlatformHealth } from './control.js'
 import { Hash, Id, Money, Seq, ShopId, Text, TimeMs } from './primitives.js'
-import { BuyerContact, CardKey } from './records.js'
+import { BuyerContact, CardKey, OrderEscrowed } from './records.js'
 import { DisputedLine, Statement } from './ledger.js'
 
 /** Most orders (or tombstones) one adapter request may carry. */
 export const MAX_ORDERS_PER_REQUEST = 1_000
 
-export const AdapterOrder = z.strictObject({
-  order: Id,
-  sku: Id,
-  qty: z.number().int().min(1).max(LIMITS.maxOrderQty),
-  amount: Money,
-  paidAt: TimeMs,
-  buyer: BuyerContact,
+/** A paid order as the shop reports it: the escrow record's fields, with the buyer's secret. */
+export const AdapterOrder = OrderEscrowed.omit({ type: true, claimVerifier: true }).extend({
   /** The secret the shop gave the buyer at checkout; the node keeps only its verifier. */
   claimSecret: z.string().min(1).max(128),
 })
