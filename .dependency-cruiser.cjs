@@ -37,6 +37,13 @@ module.exports = {
       to: { path: '^node/cli/' },
     },
     {
+      name: 'simulation-hooks-in-tests-only',
+      comment: 'swapping the signature primitive is for the deterministic simulator, never a live node',
+      severity: 'error',
+      from: { pathNot: '^test/' },
+      to: { path: '^protocol/simulation-hooks' },
+    },
+    {
       name: 'library-not-tests',
       severity: 'error',
       from: { path: '^(protocol|node|adapters)/' },

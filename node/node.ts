@@ -12,6 +12,7 @@ import { LevelStore } from './store/level-store.js'
 import { cryptoRng, systemClock } from './system.js'
 import { createNullMailer, createSmtpMailer } from './mail/index.js'
 import { createCallbackAdapter, createNullAdapter } from '../adapters/generic/callback-adapter.js'
+import { assert, signatureSchemeName } from '../protocol/index.js'
 
 export interface RunningNode {
   readonly engine: Engine
@@ -22,6 +23,8 @@ export interface RunningNode {
 }
 
 export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = process.env): Promise<RunningNode> {
+  // The simulator's cheap MAC must never sign anything a real partner sees.
+  assert(signatureSchemeName() === 'ed25519', `live nodes sign with Ed25519, not ${signatureSchemeName()}`)
   const dir = new DataDir(dirPath)
   const config = dir.config(env)
   const { identity, box, secrets } = dir.keys()

@@ -1,10 +1,9 @@
 // Domain-separated signatures: every signature covers "standin/1/" + type + "\n" + canonical(body),
 // so a signature made for one kind of document can never be replayed as another.
-import { sign as edSign, verify as edVerify } from 'node:crypto'
 import type { z } from 'zod'
 import { canonicalBytes, concatBytes, documentBytes, fromBase64url, hashOf, toBase64url, utf8 } from './encoding.js'
 import { assert, fail, ok, type Result } from './errors.js'
-import { type Identity, verifyKeyOfShop } from './identity.js'
+import type { Identity } from './identity.js'
 import { PROTOCOL_VERSION } from './limits.js'
 import { Agreement, Terms } from './schemas/agreement.js'
 import {
@@ -17,6 +16,7 @@ import {
 } from './schemas/control.js'
 import { FeedEntryBody } from './schemas/feed.js'
 import type { PartySignature, ShopId } from './schemas/primitives.js'
+import { signatureSchemeInUse } from './signature-scheme.js'
 import { ShopCard } from './schemas/shop-card.js'
 import type { Signed } from './schemas/signed.js'
 import { formatZodError } from './validate.js'
@@ -42,17 +42,17 @@ export function signingBytes(type: DocumentType, body: unknown): Uint8Array {
 }
 
 export function signBytes(identity: Identity, message: Uint8Array): string {
-  return toBase64url(new Uint8Array(edSign(null, message, identity.privateKeyObject)))
+  return toBase64url(signatureSchemeInUse.current.sign(identity, message))
 }
 
 export function verifyBytes(signer: ShopId, message: Uint8Array, sig: string): boolean {
   let sigBytes: Uint8Array
   try {
     sigBytes = fromBase64url(sig)
-    return sigBytes.byteLength === 64 && edVerify(null, message, verifyKeyOfShop(signer), sigBytes)
   } catch {
     return false
   }
+  return signatureSchemeInUse.current.verify(signer, message, sigBytes)
 }
 
 /** Signs our own document. The body is validated first: signing something invalid is our bug. */

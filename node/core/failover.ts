@@ -226,9 +226,13 @@ export class Failover {
     const now = this.deps.clock.now()
     w.takenOverAt = now
     const authority = w.authority as Authority
+    const epochTaken = w.view.epoch
     void this.persistWatch(origin, w).then(() => {
-      this.deps.emit(now, { kind: 'taken-over', origin, epoch: w.view.epoch })
-      this.deps.hooks.onTakenOver(origin, w.view.epoch, authority)
+      // A handback may have arrived while the takeover was being written: then it is already over
+      // and must not start fulfilment (found by the simulator, seed-4).
+      if (w.view.phase !== 'taken-over' || w.view.epoch !== epochTaken) return
+      this.deps.emit(now, { kind: 'taken-over', origin, epoch: epochTaken })
+      this.deps.hooks.onTakenOver(origin, epochTaken, authority)
     })
   }
 

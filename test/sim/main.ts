@@ -1,31 +1,102 @@
-// npm run sim -- --seeds N [--from K] | --seed S — runs simulator seeds and prints one line per
-// failing seed (and a summary). `--seed S` replays one seed exactly and prints its result.
+// npm run sim -- --seeds N [--from K] [--prefix P] [--jobs J] | --seed S
+// Runs seeds P-K … P-(K+N-1), printing every violation with its seed, step and trace, then one
+// summary line. --jobs splits the range over J child processes (one per core). --seed S replays one
+// seed exactly and prints its result.
 import '../../node/polyfills.js'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { Command } from 'commander'
 import { z } from 'zod'
-import { runSeed } from './vopr.js'
+import { describeViolations, runSeed } from './vopr.js'
 
-const Args = z.strictObject({ seeds: z.coerce.number().int().min(1).max(1_000_000).default(100), from: z.coerce.number().int().min(0).default(0), seed: z.string().min(1).optional() })
+const Args = z.strictObject({
+  seeds: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  from: z.coerce.number().int().min(0).default(0),
+  prefix: z.string().regex(/^[a-z0-9-]{1,20}$/).default('seed'),
+  jobs: z.coerce.number().int().min(1).max(16).default(1),
+  seed: z.string().min(1).max(100).optional(),
+})
 
-const cli = new Command('sim').option('--seeds <n>', 'how many seeds').option('--from <k>', 'first seed number').option('--seed <seed>', 'replay one seed')
+export interface RunSummary {
+  seeds: number
+  steps: number
+  violations: number
+  failing: string[]
+}
+
+const SUMMARY = 'SIM-SUMMARY '
+/** Failing seeds listed in the summary, at most. */
+const MAX_FAILING = 50
+
+async function runRange(prefix: string, from: number, count: number): Promise<RunSummary> {
+  const summary: RunSummary = { seeds: 0, steps: 0, violations: 0, failing: [] }
+  for (let i = from; i < from + count; i++) {
+    const result = await runSeed(`${prefix}-${i}`)
+    summary.seeds++
+    summary.steps += result.steps
+    if (result.violations.length > 0) {
+      summary.violations++
+      if (summary.failing.length < MAX_FAILING) summary.failing.push(result.seed)
+      console.log(describeViolations(result))
+    }
+  }
+  return summary
+}
+
+/** One child per job, each a contiguous part of the range; violations stream through as they come. */
+async function runJobs(prefix: string, from: number, count: number, jobs: number): Promise<RunSummary> {
+  const total: RunSummary = { seeds: 0, steps: 0, violations: 0, failing: [] }
+  const share = Math.ceil(count / jobs)
+  const children = Array.from({ length: jobs }, (_, j) => {
+    const start = from + j * share
+    const n = Math.min(share, from + count - start)
+    if (n <= 0) return Promise.resolve()
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--seeds', String(n), '--from', String(start), '--prefix', prefix], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let buffered = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) {
+        if (!line.startsWith(SUMMARY)) {
+          console.log(line)
+          continue
+        }
+        const part = JSON.parse(line.slice(SUMMARY.length)) as RunSummary
+        total.seeds += part.seeds
+        total.steps += part.steps
+        total.violations += part.violations
+        total.failing.push(...part.failing.slice(0, MAX_FAILING - total.failing.length))
+      }
+    })
+    return new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 || code === 1 ? resolve() : reject(new Error(`sim job ${j} exited with ${code}`)))))
+  })
+  await Promise.all(children)
+  return total
+}
+
+const cli = new Command('sim')
+  .option('--seeds <n>', 'how many seeds')
+  .option('--from <k>', 'first seed number')
+  .option('--prefix <p>', 'seed name prefix')
+  .option('--jobs <j>', 'child processes to spread the seeds over')
+  .option('--seed <seed>', 'replay one seed')
 cli.parse(process.argv)
-const args = Args.parse(cli.opts())
+const parsed = Args.safeParse(cli.opts())
+if (!parsed.success) {
+  console.error(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'))
+  process.exit(2)
+}
+const args = parsed.data
 const started = Date.now()
 if (args.seed) {
   const result = await runSeed(args.seed)
-  console.log(JSON.stringify(result, null, 2))
+  console.log(JSON.stringify({ ...result, violations: result.violations.length }, null, 2))
+  if (result.violations.length > 0) console.log(describeViolations(result))
   process.exitCode = result.violations.length === 0 ? 0 : 1
 } else {
-  let violations = 0
-  let steps = 0
-  for (let i = args.from; i < args.from + args.seeds; i++) {
-    const result = await runSeed(`seed-${i}`)
-    steps += result.steps
-    if (result.violations.length > 0) {
-      violations++
-      console.log(`VIOLATION seed=${result.seed} ${result.violations.slice(0, 5).join('; ')} (replay: npm run sim -- --seed ${result.seed})`)
-    }
-  }
-  console.log(`sim seeds=${args.seeds} steps=${steps} violations=${violations} seconds=${((Date.now() - started) / 1000).toFixed(1)}`)
-  process.exitCode = violations === 0 ? 0 : 1
+  const summary = args.jobs > 1 ? await runJobs(args.prefix, args.from, args.seeds, args.jobs) : await runRange(args.prefix, args.from, args.seeds)
+  console.log(`${SUMMARY}${JSON.stringify(summary)}`)
+  console.log(`sim seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations} seconds=${((Date.now() - started) / 1000).toFixed(1)} jobs=${args.jobs} range=${args.prefix}-${args.from}..${args.prefix}-${args.from + args.seeds - 1}`)
+  process.exitCode = summary.violations === 0 && summary.seeds === args.seeds ? 0 : 1
 }

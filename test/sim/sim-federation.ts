@@ -16,16 +16,25 @@ import {
   toBase64url,
   utf8,
 } from '../../protocol/index.js'
+import { simulatedSignatures, useSignatureScheme } from '../../protocol/simulation-hooks.js'
 import { Engine } from '../../node/core/engine.js'
 import type { EngineEvent } from '../../node/core/events.js'
-import type { Logger, RangeOptions, Section, Store, StoreOp } from '../../node/core/ports.js'
+import type { Clock, Logger, RangeOptions, Section, Store, StoreOp } from '../../node/core/ports.js'
 import { LevelStore } from '../../node/store/level-store.js'
 import { Prng } from './prng.js'
 import { SimClock } from './sim-clock.js'
 import { SimNetwork } from './sim-network.js'
 import { SimMailer, SimShopAdapter } from './sim-shop.js'
+import { StoreShadow } from './store-shadow.js'
 
 export const SIM_START_MS = 1_800_000_000_000
+
+export interface SimEvent {
+  /** Virtual ms since the simulation started. */
+  readonly at: number
+  readonly node: string
+  readonly event: EngineEvent
+}
 
 function recordingLogger(into: string[]): Logger {
   const keep = (fields: Record<string, unknown>, message: string) => into.push(`${message} ${JSON.stringify(fields)}`)
@@ -53,6 +62,13 @@ export interface SimOptions {
   readonly terms?: (terms: Terms) => Terms
   /** Plant a known bug in every engine (canary test). */
   readonly canary?: 'reuse-keys'
+  /**
+   * 'simulated' swaps Ed25519 for a keyed MAC (protocol/simulation-hooks.ts) until close(): the
+   * simulator's seeds are ≈3× faster. Tests about signatures keep the default, real Ed25519.
+   */
+  readonly signatures?: 'ed25519' | 'simulated'
+  /** Each shop's clock offset in ms (within the terms' maxClockSkewMs for a fair simulation). */
+  readonly skewMs?: (name: string) => number
 }
 
 export class SimFederation {
@@ -60,7 +76,6 @@ export class SimFederation {
   readonly prng: Prng
   readonly network: SimNetwork
   readonly shops: SimShop[] = []
-  readonly log: string[] = []
 
   private constructor(readonly seed: string) {
     this.prng = new Prng(seed)
@@ -75,6 +90,7 @@ export class SimFederation {
       identity: identityFromSeed(sha256(utf8(`sim/${options.seed}/id/${name}`))),
       box: boxKeyPairFromSecret(sha256(utf8(`sim/${options.seed}/box/${name}`))),
     }))
+    if (options.signatures === 'simulated') sim.restoreSignatures = useSignatureScheme(simulatedSignatures(keys.map((k) => k.identity)))
     const cards: Signed<ShopCard>[] = keys.map((k) =>
       signDocument('shop-card', { id: k.identity.id, name: `Shop ${k.name}`, boxKey: toBase64url(k.box.publicKey), addrs: [], claimUrl: null, issuedAt: SIM_START_MS, validUntil: SIM_START_MS + 365 * 86_400_000 }, k.identity),
     )
@@ -83,6 +99,7 @@ export class SimFederation {
     const agreement: Agreement = { terms, signatures: keys.map((k) => signTerms(terms, k.identity)) }
     sim.agreement = agreement
     sim.canary = options.canary
+    sim.skewMs = options.skewMs ?? (() => 0)
     sim.cards = cards
     for (const k of keys) {
       const store = await LevelStore.openInMemory()
@@ -96,14 +113,25 @@ export class SimFederation {
   }
 
   agreement!: Agreement
+  private restoreSignatures: () => void = () => undefined
   canary: 'reuse-keys' | undefined
+  private skewMs: (name: string) => number = () => 0
   cards!: Signed<ShopCard>[]
   private readonly crashed = new Set<string>()
 
   private readonly views = new Map<string, CrashableStore>()
+  /** Per shop: what its store durably holds (survives crashes, like the store itself). */
+  readonly shadows = new Map<string, StoreShadow>()
+  /** Every engine event in order, structured (the `log` lines are the same, for reading). */
+  readonly events: SimEvent[] = []
 
   private makeEngine(s: Omit<SimShop, 'engine'>): Engine {
-    const view = new CrashableStore(s.store)
+    let shadow = this.shadows.get(s.name)
+    if (!shadow) {
+      shadow = new StoreShadow(s.identity.id, (id) => this.nameOf(id), () => this.clock.now() - SIM_START_MS)
+      this.shadows.set(s.name, shadow)
+    }
+    const view = new CrashableStore(s.store, (ops) => (shadow as StoreShadow).apply(ops))
     this.views.set(s.name, view)
     return new Engine({
       identity: s.identity,
@@ -112,7 +140,7 @@ export class SimFederation {
       addrs: () => [],
       agreement: this.agreement,
       cards: this.cards,
-      clock: this.clock,
+      clock: skewed(this.clock, this.skewMs(s.name)),
       rng: this.prng,
       store: view,
       transport: this.network.transportFor(s.identity.id),
@@ -121,8 +149,21 @@ export class SimFederation {
       mailer: s.mailer,
       publicUrl: `http://127.0.0.1/${s.name}`,
       canary: this.canary,
-      emit: (at: number, event: EngineEvent) => this.log.push(`${at - SIM_START_MS} ${s.name} ${JSON.stringify(event, (_key, value) => (typeof value === 'string' && value.startsWith('12D3KooW') ? this.nameOf(value) : value))}`),
+      emit: (_at: number, event: EngineEvent) => this.record(this.clock.now() - SIM_START_MS, s.name, event),
     })
+  }
+
+  private record(at: number, node: string, event: EngineEvent): void {
+    this.events.push({ at, node, event })
+  }
+
+  /** One readable line per event ("<ms> <shop> <event JSON>", shop ids as names), built on demand. */
+  get log(): string[] {
+    return this.events.map((e) => this.format(e))
+  }
+
+  format(e: SimEvent): string {
+    return `${e.at} ${e.node} ${JSON.stringify(e.event, (_key, value) => (typeof value === 'string' && value.startsWith('12D3KooW') ? this.nameOf(value) : value))}`
   }
 
   /** Stops a shop's engine and cuts all its links, like a SIGKILL; its store survives. */
@@ -173,12 +214,20 @@ export class SimFederation {
       s.engine.stop()
       await s.store.close()
     }
+    this.restoreSignatures()
   }
 }
 
+/** A shop's view of virtual time, `skewMs` off the true one; timers still fire on the true clock. */
+function skewed(clock: SimClock, skewMs: number): Clock {
+  if (skewMs === 0) return clock
+  return { now: () => clock.now() + skewMs, setTimer: (delayMs, callback) => clock.setTimer(delayMs, callback), clearTimer: (handle) => clock.clearTimer(handle) }
+}
+
 /** Lets every promise chain started by the last event finish (memory-level resolves in microtasks). */
+const SETTLE_TURNS = 3
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve))
+  for (let i = 0; i < SETTLE_TURNS; i++) await new Promise<void>((resolve) => setImmediate(resolve))
 }
 
 export function simTerms(parties: string[]): Terms {
@@ -219,7 +268,10 @@ export function simOrder(prng: Prng, n: number): AdapterOrder {
 export class CrashableStore implements Store {
   private dead = false
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly onWritten: (ops: readonly StoreOp[]) => void = () => undefined,
+  ) {}
 
   kill(): void {
     this.dead = true
@@ -242,7 +294,8 @@ export class CrashableStore implements Store {
   async write(ops: readonly StoreOp[], options: { readonly sync: boolean }): Promise<void> {
     await this.alive()
     if (this.dead) return this.alive()
-    return this.store.write(ops, options)
+    await this.store.write(ops, options)
+    this.onWritten(ops)
   }
 
   async *range<T = unknown>(section: Section, options: RangeOptions): AsyncIterable<[string, T]> {
