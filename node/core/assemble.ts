@@ -14,6 +14,7 @@ import { Fulfilment } from './fulfilment.js'
 import { Handback } from './handback.js'
 import { Incidents } from './incidents.js'
 import { Outbox } from './outbox.js'
+import { ReceiptGuard } from './receipt-guard.js'
 import { recordApplier } from './records.js'
 import { Replication } from './replication.js'
 
@@ -122,7 +123,7 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
     clock: o.clock,
     logger: o.logger,
     emit,
-    apply: recordApplier({ me, store: o.store, clock: o.clock, logger: o.logger, emit, escrow: escrowBook, books, settlement, allotments, failover, fulfilment, onHandback: (origin, epoch) => ref.engine?.onHandback(origin, epoch) }),
+    apply: recordApplier({ me, receiptGuard: new ReceiptGuard({ me, store: o.store, federation }), store: o.store, clock: o.clock, logger: o.logger, emit, escrow: escrowBook, books, settlement, allotments, failover, fulfilment, onHandback: (origin, epoch) => ref.engine?.onHandback(origin, epoch) }),
     partners: () => federation.partners,
     knownTerms: (hash) => federation.knowsTerms(hash),
     ownHead: () => writer.state,

@@ -24,6 +24,7 @@ export interface BookLine {
   readonly line: LedgerLine
   readonly status: LineStatus
   readonly statement: string | null
+  /** The statement whose answer disputed it, or (statement null) why we disputed it on booking. */
   readonly dispute: string | null
 }
 
@@ -99,7 +100,7 @@ export class Books {
    * nothing; another receipt for the same (origin, order, fulfiller) is a typed conflict.
    * `hashes[i]` is receipts[i]'s hash when the caller has it already (hashing is the hot cost).
    */
-  async bookReceipts(receipts: readonly Receipt[], fulfiller: ShopId, staged: Map<string, string>, hashes?: readonly string[]): Promise<StoreOp[]> {
+  async bookReceipts(receipts: readonly Receipt[], fulfiller: ShopId, staged: Map<string, string>, hashes?: readonly string[], dispute: string | null = null): Promise<StoreOp[]> {
     const me = this.deps.me
     const mine = receipts.map((r, i) => ({ r, i })).filter(({ r }) => r.origin === me || fulfiller === me)
     const ids = mine.map(({ r }) => identityKey(r, fulfiller))
@@ -117,17 +118,18 @@ export class Books {
       const line = feeLineFor(r, hash, fulfiller, terms.fee)
       if (!line.ok) throw new ConflictingReceiptError(`receipt for order ${r.order}: ${line.error.message}`)
       staged.set(id, hash)
-      const book: BookLine = { line: line.value, status: 'open', statement: null, dispute: null }
+      const book: BookLine = { line: line.value, status: dispute === null ? 'open' : 'disputed', statement: null, dispute }
       this.account(book, 1)
       const key = lineKey(line.value, me)
       ops.push({ type: 'put', section: 'ledger', key: id, value: { hash } }, { type: 'put', section: 'ledger', key, value: book })
-      if (line.value.creditor === me) ops.push({ type: 'put', section: 'ledger', key: `o${key.slice(1)}`, value: 1 })
+      if (line.value.creditor === me && dispute === null) ops.push({ type: 'put', section: 'ledger', key: `o${key.slice(1)}`, value: 1 })
     })
     return ops
   }
 
-  async bookReceipt(receipt: Receipt, fulfiller: ShopId, staged: Map<string, string>, hash?: string): Promise<StoreOp[]> {
-    return this.bookReceipts([receipt], fulfiller, staged, hash === undefined ? undefined : [hash])
+  /** One receipt; `dispute` books its line disputed at once, with that reason (the origin's refusal). */
+  async bookReceipt(receipt: Receipt, fulfiller: ShopId, staged: Map<string, string>, hash?: string, dispute: string | null = null): Promise<StoreOp[]> {
+    return this.bookReceipts([receipt], fulfiller, staged, hash === undefined ? undefined : [hash], dispute)
   }
 
   /**

@@ -23,6 +23,8 @@ export class Engine extends AdminViews implements InboundHandler {
   private wantFenced: boolean | null = null
   private appliedFenced: boolean | null = null
   private ticks = 0
+  /** Signed time of the newest heartbeat taken from each partner (replays are not newer). */
+  private readonly newestHeartbeat = new Map<ShopId, number>()
 
   constructor(o: EngineOptions, ref: EngineRef = { engine: null }) {
     super(assemble(o, ref))
@@ -190,6 +192,17 @@ export class Engine extends AdminViews implements InboundHandler {
       this.o.logger.warn({ from, reason: verified.ok ? 'heartbeat not from this peer, not for us, or other terms' : verified.error.message }, 'rejected heartbeat')
       return
     }
+    // Only a new heartbeat is a sign of life. A replayed or long-delayed copy (not newer than the
+    // last one we took, or older than a partner would wait before suspecting, give or take the
+    // clock skew the terms allow) changes nothing: it must not keep a dead origin alive, undo a
+    // down-vote or be answered with a lease.
+    const newest = this.newestHeartbeat.get(from)
+    const { suspectAfterMs, maxClockSkewMs } = this.federation.terms.timing
+    if ((newest !== undefined && hb.time <= newest) || this.o.clock.now() - hb.time > suspectAfterMs + maxClockSkewMs) {
+      this.o.logger.debug({ from, time: hb.time, newest }, 'ignored a replayed or stale heartbeat')
+      return
+    }
+    this.newestHeartbeat.set(from, hb.time)
     const view = this.peers.get(from) as PeerView
     view.lastHeartbeatAt = this.o.clock.now()
     view.platform = hb.platform

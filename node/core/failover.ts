@@ -66,6 +66,8 @@ export class Failover {
   private ownTakeover: Authority | null = null
   private platform: PlatformHealth = 'unknown'
   private readonly leases = new Map<ShopId, number>()
+  /** Signed time of the newest down-vote taken per origin!voter, kept when votes are cleared. */
+  private readonly newestVote = new Map<string, number>()
   private fenced: boolean | null = null
   private fenceTimer: TimerHandle | null = null
   private startedAt = 0
@@ -273,6 +275,11 @@ export class Failover {
     const vote = verified.value
     const w = this.watches.get(vote.body.origin)
     if (!w || vote.body.terms !== this.deps.federation.termsHash || vote.body.epoch !== w.view.epoch + 1) return
+    // A replayed vote (not newer than the newest we took from this voter about this origin) or one
+    // too old to count in a certificate changes nothing: no second count, no event, no incident.
+    const newestKey = `${vote.body.origin}!${from}`
+    if (vote.body.time <= (this.newestVote.get(newestKey) ?? -1) || this.deps.clock.now() - vote.body.time > this.voteTtlMs) return
+    this.newestVote.set(newestKey, vote.body.time)
     w.votes.set(from, vote)
     this.deps.emit(this.deps.clock.now(), { kind: 'vote', origin: vote.body.origin, voter: from, epoch: vote.body.epoch })
     if (w.view.phase === 'suspect') void this.tryCertify(vote.body.origin, w)
@@ -289,6 +296,9 @@ export class Failover {
       if (checked.error.code !== 'stale') this.reject(from, authority.kind, checked.error.message)
       return
     }
+    if (authority.kind === 'certificate' && !this.freshEnough(authority.certificate.votes)) {
+      return this.reject(from, 'certificate', 'fewer than a quorum of its votes are recent: old votes cannot authorise a takeover now')
+    }
     if (authority.kind === 'request') {
       if (w.view.phase === 'certified' || w.view.phase === 'taken-over') return
       w.authority = authority
@@ -296,6 +306,19 @@ export class Failover {
       return
     }
     void this.certify(origin, w, authority, checked.value.epoch)
+  }
+
+  /**
+   * A certificate we did not build only authorises a takeover if a quorum of its votes are as
+   * fresh as ones we would count ourselves (plus the time it may have travelled): otherwise
+   * colluders below the quorum could complete it with an honest partner's vote from an earlier,
+   * passing suspicion. (The origin itself still adopts any valid certificate about it: fencing is
+   * the safe side, and after a restart it must learn a takeover it slept through.)
+   */
+  private freshEnough(votes: readonly Signed<DownVote>[]): boolean {
+    const now = this.deps.clock.now()
+    const maxAge = this.voteTtlMs + this.timing.maxClockSkewMs + this.timing.maxMessageDelayMs
+    return votes.filter((v) => now - v.body.time <= maxAge).length >= this.deps.federation.terms.quorum
   }
 
   private onAuthorityAboutUs(from: ShopId, authority: Authority): void {

@@ -55,13 +55,17 @@ interface Takeover {
   readonly promised: Map<string, number>
   count: number
   valueMinorUnits: number
-  readonly hourly: number[]
+  /** Our reservations in this outage: when, and the order's value (per-hour limits). */
+  readonly hourly: { at: number; value: number }[]
   stopped: boolean
 }
 
 interface SeenClaim {
   readonly claimant: ShopId
+  /** When we first saw it (our clock): a dead claimant's claim stops blocking suspectAfterMs later. */
   readonly time: number
+  /** The claim's own signed time: a copy that is not newer is a replay and refreshes nothing. */
+  readonly signedAt: number
 }
 
 export interface OutboxItem {
@@ -88,6 +92,8 @@ export class Fulfilment {
   private readonly claims = new Map<string, SeenClaim>()
   private readonly timers = new Map<ShopId, TimerHandle>()
   private readonly running = new Set<ShopId>()
+  /** Origins woken while their step was running: they step again once it ends. */
+  private readonly again = new Set<ShopId>()
   private readonly blocked = new Set<ShopId>()
 
   constructor(
@@ -129,7 +135,16 @@ export class Fulfilment {
     const now = this.deps.clock.now()
     const plan = new Map<string, Planned>()
     const holders = new Map<string, ShopId[]>()
+    // What we already reserved or delivered in this outage counts against its limits, also when
+    // we restarted mid-outage: a crash must not hand us a fresh allowance.
+    const done = { count: 0, value: 0, hourly: [] as { at: number; value: number }[] }
     for await (const [, row] of this.deps.store.range<OrderRow>('orders', prefixRange(origin))) {
+      if (row.fulfiller === me && row.epoch === epoch && (row.state === 'reserved' || row.state === 'delivered')) {
+        const value = this.valueOf(row)
+        done.count++
+        done.value += value
+        done.hourly.push({ at: row.deliveredAt ?? now, value })
+      }
       if (row.state !== 'escrowed' && row.state !== 'claimed') continue
       const r = row.record
       let candidates = holders.get(r.sku)
@@ -140,11 +155,37 @@ export class Fulfilment {
       plan.set(r.order, { row, ranked, myRank, turnAt: Math.max(r.paidAt + timing.graceMs, now + myRank * timing.claimTimeoutMs) })
     }
     const waiting = [...plan.values()].sort((a, b) => a.turnAt - b.turnAt || a.row.record.paidAt - b.row.record.paidAt).map((p) => p.row.record.order)
-    this.takeovers.set(origin, { origin, epoch, startedAt: now, plan, mine: [], waiting, promised: new Map(), count: 0, valueMinorUnits: 0, hourly: [], stopped: false })
+    done.hourly.sort((x, y) => x.at - y.at)
+    this.takeovers.set(origin, { origin, epoch, startedAt: now, plan, mine: [], waiting, promised: new Map(), count: done.count, valueMinorUnits: done.value, hourly: done.hourly, stopped: false })
     this.deps.logger.info({ origin, epoch, pending: plan.size }, 'taking over: fulfilling stranded orders')
     await this.resume(origin)
     this.wake(origin, 0)
     return true
+  }
+
+  /**
+   * Orders the origin escrowed after our takeover began (its shop still sells while its platform
+   * is down) are as stranded as the others: plan them the same way. Called once they are stored.
+   */
+  async planEscrowed(origin: ShopId, orders: readonly string[]): Promise<void> {
+    const t = this.takeovers.get(origin)
+    if (!t || t.stopped) return
+    const me = this.deps.identity.id
+    const timing = this.deps.federation.terms.timing
+    const now = this.deps.clock.now()
+    const rows = await this.deps.store.getMany<OrderRow>('orders', orders.map((o) => orderKey(origin, o)))
+    let added = 0
+    for (const row of rows) {
+      if (!row || (row.state !== 'escrowed' && row.state !== 'claimed') || t.plan.has(row.record.order)) continue
+      const r = row.record
+      const ranked = rankPartners(origin, r.order, this.deps.allotments.holdersOf(origin, r.sku))
+      const myRank = ranked.indexOf(me)
+      if (myRank < 0) continue // we hold no keys of this sku: not ours to fulfil
+      t.plan.set(r.order, { row, ranked, myRank, turnAt: Math.max(r.paidAt + timing.graceMs, now + myRank * timing.claimTimeoutMs) })
+      t.waiting.push(r.order)
+      added++
+    }
+    if (added > 0 && !t.stopped) this.wake(origin, 0)
   }
 
   /** Origins we would take over but for the credit limit (status and metrics show them). */
@@ -174,6 +215,12 @@ export class Fulfilment {
     }))
   }
 
+  /** An order's value against the terms' value limits (orders in another currency count 0). */
+  private valueOf(row: OrderRow): number {
+    const amount = row.record.amount
+    return amount.currency === this.deps.federation.terms.settlement.currency ? amount.minorUnits : 0
+  }
+
   /** After a crash: orders we reserved but did not receipt are finished with the same keys. */
   private async resume(origin: ShopId): Promise<void> {
     const me = this.deps.identity.id
@@ -188,7 +235,11 @@ export class Fulfilment {
 
   private async step(origin: ShopId): Promise<void> {
     const t = this.takeovers.get(origin)
-    if (!t || t.stopped || this.running.has(origin)) return
+    if (!t || t.stopped) return
+    if (this.running.has(origin)) {
+      this.again.add(origin) // woken while a step runs (orders were planned): step again after it
+      return
+    }
     this.running.add(origin)
     try {
       const nextDueAt = await this.claimDue(t)
@@ -202,6 +253,7 @@ export class Fulfilment {
       this.wake(origin, this.deps.federation.terms.timing.heartbeatMs)
     } finally {
       this.running.delete(origin)
+      if (this.again.delete(origin) && !t.stopped) this.wake(origin, 0)
     }
   }
 
@@ -211,7 +263,9 @@ export class Fulfilment {
     const terms = this.deps.federation.terms
     let nextDueAt: number | null = null
     const due = (at: number) => void (nextDueAt = nextDueAt === null ? at : Math.min(nextDueAt, at))
-    while (t.hourly.length > 0 && (t.hourly[0] as number) <= now - HOUR_MS) t.hourly.shift()
+    while (t.hourly.length > 0 && (t.hourly[0] as { at: number }).at <= now - HOUR_MS) t.hourly.shift()
+    const hourValue = t.hourly.reduce((n, h) => n + h.value, 0)
+    let claimingValue = 0
     const claiming: string[] = []
     const keep: string[] = []
     let limited = false
@@ -231,9 +285,10 @@ export class Fulfilment {
       }
       const r = p.row.record
       const promised = t.promised.get(r.sku) ?? 0
-      const value = r.amount.currency === terms.settlement.currency ? r.amount.minorUnits : 0
+      const value = this.valueOf(p.row)
       const claimedSoFar = t.count + claiming.length
-      if (claimedSoFar + 1 > terms.limits.maxOrdersPerOutage || t.valueMinorUnits + value > terms.limits.maxValuePerOutage.minorUnits || t.hourly.length + claiming.length + 1 > terms.limits.maxOrdersPerHour) {
+      const limits = terms.limits
+      if (claimedSoFar + 1 > limits.maxOrdersPerOutage || t.valueMinorUnits + value > limits.maxValuePerOutage.minorUnits || t.hourly.length + claiming.length + 1 > limits.maxOrdersPerHour || hourValue + claimingValue + value > limits.maxValuePerHour.minorUnits) {
         if (!limited) this.deps.logger.warn({ origin: t.origin, claimed: t.count + claiming.length }, 'terms limit reached: not claiming further orders this outage/hour')
         limited = true
         due(now + terms.timing.heartbeatMs * 4)
@@ -246,6 +301,7 @@ export class Fulfilment {
       }
       t.promised.set(r.sku, promised + r.qty)
       t.valueMinorUnits += value
+      claimingValue += value
       claiming.push(order)
     }
     t.waiting = keep
@@ -264,7 +320,7 @@ export class Fulfilment {
     // Sent first, written alongside: co-partners must hear of a claim before its claimant's turn ends.
     for (const claim of claims) for (const partner of fed.partners) if (partner !== t.origin) this.deps.transport.send(partner, 'control', { type: 'claim', claim })
     await this.deps.writer.append(claims.map((claim): FeedRecord => ({ type: 'claim', claim })), [])
-    for (const order of orders) this.claims.set(orderKey(t.origin, order), { claimant: me, time: now })
+    for (const order of orders) this.claims.set(orderKey(t.origin, order), { claimant: me, time: now, signedAt: now })
     t.mine.push(...orders)
     this.deps.emit(now, { kind: 'claim', origin: t.origin, orders: orders.length, claimant: me })
   }
@@ -306,7 +362,7 @@ export class Fulfilment {
       throw error
     }
     t.count += ready.length
-    for (let i = 0; i < ready.length; i++) t.hourly.push(now)
+    for (const { row } of ready) t.hourly.push({ at: now, value: this.valueOf(row) })
     await this.writeReceipts(t.origin, reserved)
   }
 
@@ -388,13 +444,14 @@ export class Fulfilment {
     for (const order of claim.orders) {
       const key = orderKey(claim.origin, order)
       const seen = this.claims.get(key)
+      if (seen?.claimant === claim.claimant && seen.signedAt >= claim.time) continue // a replay
       if (seen?.claimant === me && t) {
         const planned = t.plan.get(order)
         const theirs = planned?.ranked.indexOf(claim.claimant) ?? -1
         if (planned && theirs >= 0 && theirs < planned.myRank) backOff.add(order)
         else continue // we rank better: we keep it
       }
-      this.claims.set(key, { claimant: claim.claimant, time: now })
+      this.claims.set(key, { claimant: claim.claimant, time: now, signedAt: claim.time })
     }
     if (t && backOff.size > 0) {
       const before = t.mine.length

@@ -11,12 +11,14 @@ import type { EventSink } from './events.js'
 import type { Failover } from './failover.js'
 import { type Fulfilment, receiptKey, type ReceiptRow } from './fulfilment.js'
 import { orderKey } from './keys.js'
+import type { ReceiptGuard } from './receipt-guard.js'
 import type { Clock, Logger, Store, StoreOp } from './ports.js'
 
 const ORDER_RECORDS = new Set(['order.escrowed', 'order.delivered', 'order.cancelled'])
 
 export interface RecordDeps {
   readonly books: Books
+  readonly receiptGuard: ReceiptGuard
   readonly settlement: Settlement
   readonly me: ShopId
   readonly store: Store
@@ -36,6 +38,11 @@ export function recordApplier(deps: RecordDeps) {
     let run: FeedRecord[] = []
     const flushRun = async () => {
       if (run.length > 0) ops.push(...(await deps.escrow.applyRecords(author, entry.body.seq, run, batch.rows)))
+      // Orders escrowed while we deliver for their origin are stranded too: plan them once stored.
+      const escrowed = deps.fulfilment.isActive(author) ? run.flatMap((r) => (r.type === 'order.escrowed' ? [r.order] : [])) : []
+      if (escrowed.length > 0) {
+        batch.afterCommit.push(() => void deps.fulfilment.planEscrowed(author, escrowed).catch((error: unknown) => deps.logger.error({ origin: author, err: String(error) }, 'could not plan orders escrowed during a takeover')))
+      }
       run = []
     }
     for (const record of records) {
@@ -76,7 +83,7 @@ export function recordApplier(deps: RecordDeps) {
           ops.push(...stage(await deps.settlement.onAccepted(author, record.statement, batch.ledger), batch.ledger))
           break
         case 'payment.recorded':
-          ops.push(...stage(await deps.settlement.onPaymentRecorded(author, record.statement, record.amount.minorUnits, record.reference, batch.ledger), batch.ledger))
+          ops.push(...stage(await deps.settlement.onPaymentRecorded(author, record.statement, record.amount, record.reference, batch.ledger), batch.ledger))
           break
         case 'payment.confirmed':
           ops.push(...stage(await deps.settlement.onPaymentConfirmed(author, record.statement, batch.ledger), batch.ledger))
@@ -101,13 +108,25 @@ async function applyReceipt(deps: RecordDeps, fulfiller: ShopId, receipt: Receip
       return []
     }
   }
+  let dispute: string | null = null
+  if (origin === me) {
+    const verdict = await deps.receiptGuard.judge(fulfiller, receipt, batch)
+    if (verdict.kind === 'forged') {
+      deps.logger.error({ fulfiller, order: receipt.order, reason: verdict.reason }, 'forged receipt refused: nothing stored, booked or written back')
+      return []
+    }
+    if (verdict.kind === 'over-limit') {
+      deps.logger.warn({ fulfiller, order: receipt.order, epoch: receipt.epoch, reason: verdict.reason }, 'receipt beyond the terms limits: applied, its fee booked disputed')
+      dispute = 'outside-terms-limits'
+    }
+  }
   const hash = hashOf(receipt)
   const ops: StoreOp[] = [
     { type: 'put', section: 'receipts', key: receiptKey(origin, receipt.order, fulfiller), value: { receipt, hash, fulfiller, ackedAt: null } satisfies ReceiptRow },
     ...(await deps.allotments.applyDelivered(origin, fulfiller, receipt.sku, receipt.keyIds)),
   ]
   try {
-    ops.push(...stage(await deps.books.bookReceipt(receipt, fulfiller, batch.booked, hash), batch.ledger))
+    ops.push(...stage(await deps.books.bookReceipt(receipt, fulfiller, batch.booked, hash, dispute), batch.ledger))
   } catch (error) {
     if (!(error instanceof ConflictingReceiptError)) throw error
     deps.logger.error({ fulfiller, origin, order: receipt.order, reason: error.message }, 'conflicting receipt: not booked, kept for a dispute')

@@ -3,6 +3,8 @@
 // Inbound: verify signature → chain → open → schema, store in one synced batch, then ack.
 import {
   classifyEntry,
+  entryHash,
+  type FeedAck,
   type FeedEntry,
   type FeedMessage,
   type FeedState,
@@ -71,6 +73,7 @@ export class Replication {
   /** Inbound work per author runs one message at a time, in arrival order. */
   private readonly inboundChains = new Map<ShopId, Promise<void>>()
   private readonly ackWaiters: { seq: number; resolve: (ok: boolean) => void }[] = []
+  private readonly recentHashes = new Map<ShopId, Map<number, string>>()
 
   constructor(
     private readonly deps: ReplicationDeps,
@@ -277,6 +280,7 @@ export class Replication {
       ops.push(...(await this.deps.apply(author, entry, opened.value, batch)))
       records += opened.value.length
       head = headAfter(entry)
+      this.noteHash(head)
     }
     await this.finish(from, author, head, start, ops, records, () => undefined, batch)
   }
@@ -304,16 +308,19 @@ export class Replication {
   private sendAck(to: ShopId, author: ShopId, head: FeedState): void {
     const ack = signDocument('feed-ack', { holder: this.deps.identity.id, author, seq: head.seq, head: head.hash as string, time: this.deps.clock.now() }, this.deps.identity)
     this.deps.transport.send(to, 'feed', { type: 'feed.ack', ack })
-    // The author learns of durability even when a co-partner relayed the entries to us.
-    if (to !== author) this.deps.transport.send(author, 'feed', { type: 'feed.ack', ack })
+    // The author learns of durability even when a co-partner relayed the entries to us, and every
+    // co-partner compares the head we hold with its own copy: an author that showed different
+    // entries with one seq to different partners is caught within one exchange (DESIGN.md §5).
+    for (const partner of this.deps.partners()) if (partner !== to) this.deps.transport.send(partner, 'feed', { type: 'feed.ack', ack })
   }
 
   private async receiveAck(from: ShopId, raw: unknown): Promise<void> {
     const verified = verifyDocument('feed-ack', raw)
     if (!verified.ok) return this.rejectMessage(from, verified.error.code, verified.error.message)
     const ack = verified.value.body
+    if (ack.author !== this.deps.identity.id) return this.compareHeld(ack)
     const out = this.outbound.get(ack.holder)
-    if (ack.author !== this.deps.identity.id || !out) return
+    if (!out) return
     if (ack.seq <= out.acked) return
     const ours = ack.seq === this.deps.ownHead().seq ? this.deps.ownHead().hash : await this.ownEntryHash(ack.seq)
     if (ours !== ack.head) return this.rejectMessage(from, 'bad-chain', `ack for seq ${ack.seq} names a head we never wrote`)
@@ -329,6 +336,26 @@ export class Replication {
       }
     }
     void this.pump(ack.holder)
+  }
+
+  /**
+   * A co-partner's ack names the entry hash it holds at a seq of a feed we hold too. Where we hold
+   * another entry at that seq, we fetch the holder's: classifying it yields the fork proof.
+   */
+  private async compareHeld(ack: FeedAck): Promise<void> {
+    const head = this.heads.get(ack.author)
+    if (!head || ack.seq > head.seq || ack.holder === this.deps.identity.id || this.quarantined.has(ack.author) || !this.heads.has(ack.holder)) return
+    const ours = this.recentHashes.get(ack.author)?.get(ack.seq) ?? (await this.heldEntry(ack.author, ack.seq, []).then((e) => (e ? entryHash(e) : null)))
+    if (ours === null || ours === ack.head) return
+    this.deps.transport.send(ack.holder, 'feed', { type: 'feed.get', author: ack.author, afterSeq: ack.seq - 1, limit: 1 })
+  }
+
+  /** Hashes of the latest entries we stored per author, so comparing acks rarely reads the store. */
+  private noteHash(head: FeedState): void {
+    let hashes = this.recentHashes.get(head.author)
+    if (!hashes) this.recentHashes.set(head.author, (hashes = new Map()))
+    hashes.set(head.seq, head.hash as string)
+    hashes.delete(head.seq - this.limits.recentEntries)
   }
 
   private async ownEntryHash(seq: number): Promise<string | null> {

@@ -4,6 +4,7 @@
 import {
   type DisputedLine,
   hashOf,
+  type Money,
   type ShopId,
   type Statement,
 } from '../../protocol/index.js'
@@ -68,6 +69,11 @@ export class Settlement {
     const listed = new Set(state.statement.lines.map((l) => l.receipt))
     for (const d of disputes) if (!listed.has(d.receipt)) throw new RefusedError(`receipt ${d.receipt.slice(0, 12)} is not on statement ${state.statement.id}`)
     const disputed = new Set(disputes.map((d) => d.receipt))
+    // A line that does not match our books is never accepted (and paid) by default: altered
+    // amounts, receipts we never booked or booked disputed, lines stated twice must be disputed.
+    const unanswered = state.mismatches.filter((m) => !disputed.has(m.receipt))
+    if (unanswered.length > 0)
+      throw new RefusedError(`${unanswered.length} lines of statement ${state.statement.id} do not match our books: dispute them (${unanswered.map((m) => `${m.receipt.slice(0, 10)} ${m.reason}`).join(', ')})`)
     const books = await this.booksOf(state)
     const acceptedMinorUnits = state.statement.lines.filter((l) => !disputed.has(l.receipt)).reduce((n, l) => n + l.minorUnits, 0)
     const next: StatementState = { ...state, status: 'accepted', disputed: disputes.map((d) => ({ ...d })), acceptedMinorUnits }
@@ -125,8 +131,10 @@ export class Settlement {
     const matched: BookLine[] = []
     for (const line of statement.lines) {
       const book = byReceipt.get(line.receipt)
-      if (!book) mismatches.push({ receipt: line.receipt, reason: 'unknown-receipt' })
+      // The receipt as the line describes it (order, origin, fulfiller) must be the one we booked.
+      if (!book || book.line.order !== line.order || book.line.origin !== line.origin || line.fulfiller !== statement.issuer) mismatches.push({ receipt: line.receipt, reason: 'unknown-receipt' })
       else if (book.line.amount.minorUnits !== line.minorUnits) mismatches.push({ receipt: line.receipt, reason: 'wrong-amount' })
+      else if (book.status === 'disputed' && book.statement === null) mismatches.push({ receipt: line.receipt, reason: book.dispute ?? 'other' }) // refused on booking
       else if (book.status !== 'open') mismatches.push({ receipt: line.receipt, reason: 'duplicate' })
       else matched.push(book)
     }
@@ -153,11 +161,15 @@ export class Settlement {
     return [...this.deps.books.transition(books, 'accepted', statementHash), this.put({ ...state, status: 'accepted', acceptedMinorUnits })]
   }
 
-  async onPaymentRecorded(author: ShopId, statementHash: string, minorUnits: number, reference: string, staged: Map<string, unknown>): Promise<StoreOp[]> {
+  async onPaymentRecorded(author: ShopId, statementHash: string, amount: Money, reference: string, staged: Map<string, unknown>): Promise<StoreOp[]> {
     const state = await this.deps.books.statement(statementHash, staged)
     if (!state || state.role !== 'issued' || state.statement.counterparty !== author || state.status !== 'accepted') return []
-    if (minorUnits !== state.acceptedMinorUnits) this.deps.logger.warn({ statement: state.statement.id, paid: minorUnits, accepted: state.acceptedMinorUnits }, 'payment recorded for a different amount than accepted')
-    return [this.put({ ...state, status: 'paid', payment: { reference, minorUnits } })]
+    // Only a payment of exactly what was accepted can be confirmed: anything else stays unpaid.
+    if (amount.minorUnits !== state.acceptedMinorUnits || amount.currency !== state.statement.currency) {
+      this.deps.logger.warn({ statement: state.statement.id, paid: amount, accepted: state.acceptedMinorUnits }, 'payment recorded for another amount than accepted: refused, the statement stays unpaid')
+      return []
+    }
+    return [this.put({ ...state, status: 'paid', payment: { reference, minorUnits: amount.minorUnits } })]
   }
 
   async onPaymentConfirmed(author: ShopId, statementHash: string, staged: Map<string, unknown>): Promise<StoreOp[]> {

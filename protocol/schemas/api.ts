@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
 import { FeedHead, PlatformHealth } from './control.js'
-import { Hash, Id, Money, Seq, ShopId, Text, TimeMs } from './primitives.js'
+import { Hash, Id, Money, Seq, ShopId, Text, TimeMs, WellFormedString } from './primitives.js'
 import { BuyerContact, CardKey, OrderEscrowed } from './records.js'
 import { DisputedLine, Statement } from './ledger.js'
 
@@ -254,7 +254,7 @@ export const StatementsReply = z.strictObject({ statements: z.array(StatementSum
 export const IssueStatementBody = z.strictObject({ counterparty: ShopId, untilMs: TimeMs.optional() })
 export const IssueStatementReply = z.strictObject({ issued: z.boolean(), statement: StatementStateView.nullable() })
 export const AcceptStatementBody = z.strictObject({ disputes: z.array(DisputedLine).max(LIMITS.maxDisputeLines) })
-export const PayStatementBody = z.strictObject({ reference: z.string().min(1).max(200) })
+export const PayStatementBody = z.strictObject({ reference: WellFormedString.min(1).max(200) })
 export const StatementRef = z.strictObject({ ref: z.string().min(8).max(128).regex(/^[\x21-\x7e]+$/) })
 export const ExportQuery = z.strictObject({
   format: z.enum(['csv', 'json']).default('csv'),

@@ -40,8 +40,16 @@ export const Id = z
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
 export type Id = z.infer<typeof Id>
 
-export const Text = z.string().max(LIMITS.maxTextChars)
-export const Url = z.string().max(LIMITS.maxUrlChars).url()
+// RFC 8785 canonical JSON cannot encode a lone UTF-16 surrogate, though JSON text can ("\ud800"):
+// a document holding one could be neither signed nor verified, and signing it would throw. Free
+// text refuses it here, as a schema error like any other.
+const WELL_FORMED = /^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/
+
+/** A string canonical JSON can encode: well-formed UTF-16, no lone surrogates. */
+export const WellFormedString = z.string().regex(WELL_FORMED, 'must be well-formed Unicode (no lone surrogates)')
+
+export const Text = WellFormedString.max(LIMITS.maxTextChars)
+export const Url = WellFormedString.max(LIMITS.maxUrlChars).url()
 
 /** Milliseconds since the Unix epoch. */
 export const TimeMs = z.number().int().nonnegative().max(8.64e15)
@@ -59,7 +67,7 @@ export const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code
 export const Money = z.strictObject({ minorUnits: MinorUnits, currency: Currency })
 export type Money = z.infer<typeof Money>
 
-export const Multiaddr = z.string().min(1).max(LIMITS.maxUrlChars).startsWith('/')
+export const Multiaddr = WellFormedString.min(1).max(LIMITS.maxUrlChars).startsWith('/')
 
 /** A signature by a named shop, as carried by multi-party documents. */
 export const PartySignature = z.strictObject({ signer: ShopId, sig: Signature })

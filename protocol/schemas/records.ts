@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { LIMITS } from '../limits.js'
 import { SignedClaim, SignedTakeoverRequest } from './control.js'
 import { DisputedLine, Statement } from './ledger.js'
-import { Epoch, Hash, Id, Money, ShopId, Text, TimeMs } from './primitives.js'
+import { Epoch, Hash, Id, Money, ShopId, Text, TimeMs, WellFormedString } from './primitives.js'
 import { SealedBox } from './sealed.js'
 
 const KeyIds = z
@@ -41,7 +41,7 @@ export const OrderDelivered = z.strictObject({ type: z.literal('order.delivered'
 export const OrderCancelled = z.strictObject({ type: z.literal('order.cancelled'), order: Id, reason: Text })
 
 /** Plaintext inside AllotmentConsigned.keys, sealed to the holder only. */
-export const CardKey = z.strictObject({ keyId: Id, key: z.string().min(1).max(LIMITS.maxCardKeyBytes) })
+export const CardKey = z.strictObject({ keyId: Id, key: WellFormedString.min(1).max(LIMITS.maxCardKeyBytes) })
 export type CardKey = z.infer<typeof CardKey>
 export const CardKeyList = z.array(CardKey).min(1).max(LIMITS.maxKeysPerAllotment)
 
@@ -136,14 +136,14 @@ export const PaymentRecorded = z.strictObject({
   payee: ShopId,
   statement: Hash,
   amount: Money,
-  reference: z.string().min(1).max(200),
+  reference: WellFormedString.min(1).max(200),
 })
 
 export const PaymentConfirmed = z.strictObject({
   type: z.literal('payment.confirmed'),
   payer: ShopId,
   statement: Hash,
-  reference: z.string().min(1).max(200),
+  reference: WellFormedString.min(1).max(200),
 })
 
 export const FeedRecord = z.discriminatedUnion('type', [

@@ -1,12 +1,12 @@
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
-import { BoxPublicKey, Multiaddr, ShopId, TimeMs, Url } from './primitives.js'
+import { BoxPublicKey, Multiaddr, ShopId, TimeMs, Url, WellFormedString } from './primitives.js'
 
 /** What a shop tells its partners about itself; rotating the box key publishes a new card. */
 export const ShopCard = z
   .strictObject({
     id: ShopId,
-    name: z.string().min(1).max(100),
+    name: WellFormedString.min(1).max(100),
     boxKey: BoxPublicKey,
     addrs: z.array(Multiaddr).max(LIMITS.maxAddrs),
     claimUrl: Url.nullable(),

@@ -27,6 +27,8 @@ export interface RunSummary {
 const SUMMARY = 'SIM-SUMMARY '
 /** Failing seeds listed in the summary, at most. */
 const MAX_FAILING = 50
+/** Long runs report how far they got on stderr, so a stopped run still tells its exact figures. */
+const PROGRESS_EVERY = 500
 
 async function runRange(prefix: string, from: number, count: number): Promise<RunSummary> {
   const summary: RunSummary = { seeds: 0, steps: 0, violations: 0, failing: [] }
@@ -39,6 +41,7 @@ async function runRange(prefix: string, from: number, count: number): Promise<Ru
       if (summary.failing.length < MAX_FAILING) summary.failing.push(result.seed)
       console.log(describeViolations(result))
     }
+    if (summary.seeds % PROGRESS_EVERY === 0) console.error(`progress ${prefix}-${from}..${prefix}-${i}: seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations}`)
   }
   return summary
 }
