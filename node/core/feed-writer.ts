@@ -118,14 +118,23 @@ export class FeedWriter {
         sealed.push(...next.sealed)
         members.push(next)
       }
-      const entry = appendEntry({
-        identity: this.deps.identity,
-        head,
-        time: this.deps.clock.now(),
-        terms: this.deps.termsHash(),
-        records: clear,
-        sealed: sealed.length > 0 ? { records: sealed, recipients: this.deps.recipients(), sender: this.deps.box, random: (n) => this.deps.rng.bytes(n) } : undefined,
-      })
+      let entry: FeedEntry
+      try {
+        entry = appendEntry({
+          identity: this.deps.identity,
+          head,
+          time: this.deps.clock.now(),
+          terms: this.deps.termsHash(),
+          records: clear,
+          sealed: sealed.length > 0 ? { records: sealed, recipients: this.deps.recipients(), sender: this.deps.box, random: (n) => this.deps.rng.bytes(n) } : undefined,
+        })
+      } catch (error) {
+        // A record that cannot be signed (the schemas should have refused it) fails its own
+        // appenders with the reason; the queue behind it and the node carry on.
+        for (const m of members) m.reject(error as Error)
+        this.releaseCounts(members.map((pending) => ({ pending })))
+        continue
+      }
       head = headAfter(entry)
       entries.push(entry)
       ops.push({ type: 'put', section: 'entries', key: seqKey(head.author, head.seq), value: entry })
