@@ -55,6 +55,10 @@ export function failoverStep(view: FailoverView, event: FailoverEvent): Result<F
       if (view.phase === 'certified') return ok({ phase: 'taken-over', epoch: view.epoch })
       return illegal(view, event)
     case 'handback':
+      // The origin's own signed handback of a later epoch ends a takeover we never joined, or heard
+      // of late: a certificate for it arriving afterwards is stale (found by the simulator,
+      // seed-50410: a late certificate started a takeover nobody would ever hand back).
+      if (event.epoch > view.epoch) return ok({ phase: 'handed-back', epoch: event.epoch })
       if (view.phase !== 'certified' && view.phase !== 'taken-over') return illegal(view, event)
       if (event.epoch !== view.epoch)
         return fail('stale', `handback for epoch ${event.epoch}, the takeover is at epoch ${view.epoch}`)

@@ -84,10 +84,16 @@ describe('failover view of an origin', () => {
 
   it('refuses illegal steps with typed errors', () => {
     expect(failoverStep(INITIAL_VIEW, { type: 'takeover-delay-elapsed' })).toMatchObject({ ok: false, error: { code: 'illegal-transition' } })
-    expect(failoverStep(INITIAL_VIEW, { type: 'handback', epoch: 1 })).toMatchObject({ ok: false, error: { code: 'illegal-transition' } })
+    expect(failoverStep({ phase: 'healthy', epoch: 1 }, { type: 'handback', epoch: 1 })).toMatchObject({ ok: false, error: { code: 'illegal-transition' } })
     expect(failoverStep({ phase: 'taken-over', epoch: 2 }, { type: 'heartbeat-ok' })).toMatchObject({ ok: false, error: { code: 'illegal-transition' } })
     expect(failoverStep({ phase: 'healthy', epoch: 2 }, { type: 'certificate', epoch: 2 })).toMatchObject({ ok: false, error: { code: 'stale' } })
     expect(failoverStep({ phase: 'taken-over', epoch: 2 }, { type: 'handback', epoch: 1 })).toMatchObject({ ok: false, error: { code: 'stale' } })
+  })
+
+  it('a handback of a later epoch ends a takeover we missed, so its certificate is stale afterwards', () => {
+    const after = failoverStep({ phase: 'suspect', epoch: 0 }, { type: 'handback', epoch: 1 })
+    expect(after).toEqual({ ok: true, value: { phase: 'handed-back', epoch: 1 } })
+    if (after.ok) expect(failoverStep(after.value, { type: 'certificate', epoch: 1 })).toMatchObject({ ok: false, error: { code: 'stale' } })
   })
 
   it('epochs never go down and a takeover always comes from authority above the last epoch', () => {
@@ -99,7 +105,8 @@ describe('failover view of an origin', () => {
           if (!next.ok) continue
           expect(next.value.epoch).toBeGreaterThanOrEqual(view.epoch)
           if (next.value.epoch > view.epoch) {
-            expect(e.type === 'certificate' || e.type === 'takeover-request').toBe(true)
+            // Only authority raises the epoch, or the origin's own handback of a later one.
+            expect(e.type === 'certificate' || e.type === 'takeover-request' || (e.type === 'handback' && next.value.phase === 'handed-back')).toBe(true)
           }
           if (next.value.phase === 'taken-over' && view.phase !== 'taken-over') {
             expect(view.phase === 'certified' || e.type === 'takeover-request').toBe(true)

@@ -92,7 +92,10 @@ export class InvariantChecker {
     }
     for (const what of this.headDisagreements()) this.violate(what, ['entries-stored', 'fork'])
     for (const what of this.bookDisagreements()) this.violate(what, ['delivered'])
-    for (const [key] of this.takeovers) this.violate(`takeover ${key} never handed back`, ['taken-over', 'handback'])
+    for (const [key, epoch] of this.takeovers) {
+      const [partner, origin] = key.split('|') as [string, ShopId]
+      this.violate(`${partner}'s takeover of ${this.name(origin)} at epoch ${epoch} never handed back`, ['taken-over', 'handback'])
+    }
     this.checkKeyConservation(true)
   }
 
