@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { runSeed } from './vopr.js'
 
-const REGRESSION_SEEDS = ['try-15', 'try-26', 'try-36', 'try-39', 'seed-3', 'seed-4', 'seed-28', 'seed-36', 'seed-50410']
+const REGRESSION_SEEDS = ['try-15', 'try-26', 'try-36', 'try-39', 'seed-3', 'seed-4', 'seed-28', 'seed-36', 'seed-1276', 'seed-50410']
 const SEEDS = Number(process.env.STANDIN_SIM_SEEDS ?? 1_000)
 const JOBS = 2
 
