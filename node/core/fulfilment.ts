@@ -229,8 +229,21 @@ export class Fulfilment {
       if (row.state === 'reserved' && row.fulfiller === me) reserved.push(row)
     }
     if (reserved.length === 0) return
-    this.deps.logger.warn({ origin, orders: reserved.length }, 'resuming reservations made before a restart')
-    for (let i = 0; i < reserved.length; i += MAX_ORDERS_PER_FULFIL_BATCH) await this.writeReceipts(origin, reserved.slice(i, i + MAX_ORDERS_PER_FULFIL_BATCH))
+    // A reservation whose receipt we already wrote is finished: its row says `reserved` only because
+    // a concurrent write overwrote `delivered` (e.g. the origin's own tombstone, whose apply batch
+    // read the row before our receipt landed). Repair the row; a second receipt (new time, new
+    // hash) would conflict with the booked one and stop the takeover, and the node at every start.
+    const written = await this.deps.store.getMany<ReceiptRow>('receipts', reserved.map((row) => receiptKey(origin, row.record.order, me)))
+    const repairs: StoreOp[] = []
+    reserved.forEach((row, i) => {
+      const done = written[i]
+      if (done) repairs.push({ type: 'put', section: 'orders', key: orderKey(origin, row.record.order), value: { ...row, state: 'delivered', deliveredAt: done.receipt.time } satisfies OrderRow })
+    })
+    if (repairs.length > 0) await this.deps.store.write(repairs, { sync: true })
+    const open = reserved.filter((_, i) => written[i] === undefined)
+    if (open.length === 0) return
+    this.deps.logger.warn({ origin, orders: open.length }, 'resuming reservations made before a restart')
+    for (let i = 0; i < open.length; i += MAX_ORDERS_PER_FULFIL_BATCH) await this.writeReceipts(origin, open.slice(i, i + MAX_ORDERS_PER_FULFIL_BATCH))
   }
 
   private async step(origin: ShopId): Promise<void> {

@@ -104,8 +104,10 @@ async function applyReceipt(deps: RecordDeps, fulfiller: ShopId, receipt: Receip
   if (origin !== me) {
     const watch = deps.failover.watches.get(origin)
     if (watch && receipt.epoch < watch.view.epoch) {
-      deps.logger.warn({ fulfiller, origin, order: receipt.order, epoch: receipt.epoch, current: watch.view.epoch }, 'receipt with a stale epoch refused')
-      return []
+      // An earlier epoch's receipt grants nothing now, but it is a fact: its keys went out. A
+      // partner that was down during that epoch learns it only now and must record the order as
+      // delivered, or a later takeover would deliver it again with other keys.
+      deps.logger.info({ fulfiller, origin, order: receipt.order, epoch: receipt.epoch, current: watch.view.epoch }, 'receipt of an earlier epoch: recorded as delivered')
     }
   }
   let dispute: string | null = null

@@ -1,0 +1,41 @@
+// A reservation whose receipt is already written is finished: after a restart the fulfiller must
+// not receipt it again (a second receipt, with a new time, conflicts with the booked one). The
+// crash loop (test/chaos) met such a row: the origin's own tombstone, applied concurrently with
+// the receipt, wrote the order back as `reserved`; the node then died at every start.
+import { afterEach, describe, expect, it } from 'vitest'
+import type { OrderRow } from '../../node/core/escrow.js'
+import { orderKey } from '../../node/core/keys.js'
+import { SimFederation, simOrder } from '../sim/sim-federation.js'
+
+let sim: SimFederation
+afterEach(async () => {
+  await sim?.close()
+})
+
+describe('resuming reservations after a restart', () => {
+  it('skips (and repairs) a reservation that already has its receipt, and starts', async () => {
+    sim = await SimFederation.create({ seed: 'resume-finished', shops: 3 })
+    const [a, b] = ['A', 'B'].map((n) => sim.shop(n))
+    if (!a || !b) throw new Error('shops expected')
+    await sim.runUntil(600)
+    await a.engine.consign(b.identity.id, 'card-100', 20) // B is the only fulfiller
+    await sim.runUntil(1_200)
+    await a.engine.submitOrders(Array.from({ length: 5 }, (_, i) => simOrder(sim.prng, i)))
+    await sim.runUntil(1_500)
+    a.engine.reportPlatformHealth('down')
+    await sim.runUntil(4_000)
+    expect(b.mailer.sent).toHaveLength(5)
+
+    sim.crash('B')
+    const key = orderKey(a.identity.id, 'O-0')
+    const row = (await b.store.get<OrderRow>('orders', key)) as OrderRow
+    expect(row.state).toBe('delivered')
+    await b.store.write([{ type: 'put', section: 'orders', key, value: { ...row, state: 'reserved', originDelivered: true } satisfies OrderRow }], { sync: true })
+    await sim.restart('B') // still taken over for A: start() resumes reservations
+    await sim.runUntil(6_000)
+    const back = sim.shop('B')
+    expect(back.mailer.sent).toHaveLength(5) // the same five mails as before: nothing delivered twice
+    expect((await back.store.get<OrderRow>('orders', key))?.state).toBe('delivered')
+    expect(back.warnings.filter((w) => w.includes('conflict'))).toEqual([])
+  })
+})
