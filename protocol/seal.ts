@@ -65,7 +65,11 @@ export function openSealed(box: SealedBox, me: ShopId, mine: BoxKeyPair): Result
   const entry = box.keys.find((k) => k.to === me)
   if (!entry) return fail('cannot-open', `sealed box is not addressed to ${me}`)
   try {
-    const key = sharedKey(fromBase64url(box.sender), mine)
+    const sender = fromBase64url(box.sender)
+    // X25519 ignores bit 255, so a sender key with it set is another spelling of a real key: refuse
+    // it (real public keys never set it) rather than open a box whose bytes were altered.
+    if (sender.byteLength !== 32 || ((sender[31] as number) & 0x80) !== 0) return fail('cannot-open', 'sender key is not a canonical X25519 public key')
+    const key = sharedKey(sender, mine)
     const dataKey = nacl.box.open.after(fromBase64url(entry.box), fromBase64url(entry.nonce), key)
     if (!dataKey) return fail('cannot-open', 'data key does not authenticate')
     const plaintext = nacl.secretbox.open(fromBase64url(box.ciphertext), fromBase64url(box.nonce), dataKey)

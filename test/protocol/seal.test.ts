@@ -24,6 +24,13 @@ describe('sealing', () => {
     expect(openSealed(box, alice.identity.id, alice.box).ok).toBe(false)
   })
 
+  it('refuses a sender key with bit 255 set, which X25519 would silently ignore (fast-check found it)', () => {
+    const box = seal(plaintext, [bob.recipient], alice.box, random('bit-255'))
+    const sender = fromBase64url(box.sender)
+    sender[31] = (sender[31] as number) | 0x80
+    expect(openSealed({ ...box, sender: toBase64url(sender) }, bob.identity.id, bob.box)).toMatchObject({ ok: false, error: { code: 'cannot-open' } })
+  })
+
   it('rejects any one-byte tamper of ciphertext, nonces, boxed keys or sender key', () => {
     const box = seal(plaintext, [alice.recipient, bob.recipient], alice.box, random('tamper'))
     const fields = ['ciphertext', 'nonce', 'sender', 'key.box', 'key.nonce'] as const
