@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { OrderRow } from '../../node/core/escrow.js'
 import { orderKey } from '../../node/core/keys.js'
-import { SimFederation, simOrder } from '../sim/sim-federation.js'
+import type { SimFederation, SimShop } from '../sim/sim-federation.js'
+import { escrowedAtA } from './escrowed.js'
 
 let sim: SimFederation
 afterEach(async () => {
@@ -14,14 +15,9 @@ afterEach(async () => {
 
 describe('resuming reservations after a restart', () => {
   it('skips (and repairs) a reservation that already has its receipt, and starts', async () => {
-    sim = await SimFederation.create({ seed: 'resume-finished', shops: 3 })
-    const [a, b] = ['A', 'B'].map((n) => sim.shop(n))
-    if (!a || !b) throw new Error('shops expected')
-    await sim.runUntil(600)
-    await a.engine.consign(b.identity.id, 'card-100', 20) // B is the only fulfiller
-    await sim.runUntil(1_200)
-    await a.engine.submitOrders(Array.from({ length: 5 }, (_, i) => simOrder(sim.prng, i)))
-    await sim.runUntil(1_500)
+    const set = await escrowedAtA('resume-finished', { holders: ['B'], keysEach: 20, orders: 5 })
+    sim = set.sim
+    const [a, b] = set.shops as [SimShop, SimShop, SimShop]
     a.engine.reportPlatformHealth('down')
     await sim.runUntil(4_000)
     expect(b.mailer.sent).toHaveLength(5)

@@ -4,7 +4,8 @@
 // time, with other keys, in a later takeover. Found by the crash loop (test/chaos): two partners
 // delivered one order ~95 s apart.
 import { afterEach, describe, expect, it } from 'vitest'
-import { SimFederation, simOrder } from '../sim/sim-federation.js'
+import type { SimFederation, SimShop } from '../sim/sim-federation.js'
+import { escrowedAtA } from './escrowed.js'
 
 let sim: SimFederation
 afterEach(async () => {
@@ -13,15 +14,9 @@ afterEach(async () => {
 
 describe('receipts of an earlier epoch at a co-partner', () => {
   it('mark the orders delivered, so a later takeover never delivers them again', async () => {
-    sim = await SimFederation.create({ seed: 'stale-receipt', shops: 3 })
-    const [a, b, c] = ['A', 'B', 'C'].map((n) => sim.shop(n))
-    if (!a || !b || !c) throw new Error('three shops expected')
-    await sim.runUntil(600)
-    await a.engine.consign(b.identity.id, 'card-100', 40)
-    await a.engine.consign(c.identity.id, 'card-100', 40)
-    await sim.runUntil(1_200)
-    await a.engine.submitOrders(Array.from({ length: 10 }, (_, i) => simOrder(sim.prng, i)))
-    await sim.runUntil(1_500)
+    const set = await escrowedAtA('stale-receipt', { holders: ['B', 'C'], keysEach: 40, orders: 10 })
+    sim = set.sim
+    const [a, , c] = set.shops as [SimShop, SimShop, SimShop]
     sim.crash('B')
     // Epoch 1: C delivers all ten while B is down; epoch 2 comes and goes.
     a.engine.reportPlatformHealth('down')

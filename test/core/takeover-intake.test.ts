@@ -2,7 +2,8 @@
 // escrow still work) are stranded as much as the ones before: the partners deliver them during
 // the outage, not only after the handback. Found while building the crash loop (test/chaos).
 import { afterEach, describe, expect, it } from 'vitest'
-import { SimFederation, simOrder } from '../sim/sim-federation.js'
+import { type SimFederation, type SimShop, simOrder } from '../sim/sim-federation.js'
+import { escrowedAtA } from './escrowed.js'
 
 let sim: SimFederation
 afterEach(async () => {
@@ -11,15 +12,9 @@ afterEach(async () => {
 
 describe('orders escrowed during a takeover', () => {
   it('are delivered by the partners while the takeover lasts, once each, and written back at handback', async () => {
-    sim = await SimFederation.create({ seed: 'takeover-intake', shops: 3 })
-    const [a, b, c] = ['A', 'B', 'C'].map((n) => sim.shop(n))
-    if (!a || !b || !c) throw new Error('three shops expected')
-    await sim.runUntil(600)
-    await a.engine.consign(b.identity.id, 'card-100', 40)
-    await a.engine.consign(c.identity.id, 'card-100', 40)
-    await sim.runUntil(1_200)
-    await a.engine.submitOrders(Array.from({ length: 10 }, (_, i) => simOrder(sim.prng, i)))
-    await sim.runUntil(1_500)
+    const set = await escrowedAtA('takeover-intake', { holders: ['B', 'C'], keysEach: 40, orders: 10 })
+    sim = set.sim
+    const [a, b, c] = set.shops as [SimShop, SimShop, SimShop]
     a.engine.reportPlatformHealth('down')
     await sim.runUntil(4_000)
     expect(b.mailer.sent.length + c.mailer.sent.length).toBe(10)

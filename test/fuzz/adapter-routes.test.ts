@@ -6,9 +6,9 @@
 // parsing, validation), and "not called" is exactly what a fake can observe. A real engine's
 // intake is exercised in test/core and test/integration.
 import fc from 'fast-check'
-import pino from 'pino'
 import type { z } from 'zod'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { quietHarness } from './quiet-harness.js'
 import {
   ADAPTER_REPLAY_WINDOW_MS,
   ADAPTER_SIGNATURE_HEADER,
@@ -18,7 +18,7 @@ import {
   HealthBody,
   SubmitOrdersBody,
 } from '../../protocol/index.js'
-import { harness, type Harness, NOW, order, sign } from '../http/helpers.js'
+import { harness, NOW, order, sign } from '../http/helpers.js'
 import { expectRefusal } from './http-expect.js'
 import { type BodyPart, bodyAccepted, JSON_TYPE, malformedBody } from './http-inputs.js'
 import { toJsonText } from './mutate.js'
@@ -66,21 +66,13 @@ function cases(route: Route): fc.Arbitrary<Case> {
   )
 }
 
-let h: Harness
-// Refusals log at info; only a failure (a 5xx, a crash) logs at warn or above. Dropping the info
-// lines also keeps tens of thousands of them out of memory.
-const loud: string[] = []
-beforeAll(async () => {
-  h = await harness({ logger: pino({ level: 'warn' }, { write: (line: string) => void loud.push(line) }) })
-})
-afterAll(async () => {
-  await h.app.close()
-})
+const fuzz = quietHarness()
+const loud = fuzz.loud
 
 function request(route: Route, body: BodyPart, fault?: AuthFault) {
   // A fresh second per request: the replay guard never mistakes two cases for one and forgets old ones.
-  h.clock.now += 1_000
-  const timestamp = fault === 'stale' ? h.clock.now - ADAPTER_REPLAY_WINDOW_MS - 1 : fault === 'future' ? h.clock.now + ADAPTER_REPLAY_WINDOW_MS + 1 : h.clock.now
+  fuzz.h.clock.now += 1_000
+  const timestamp = fault === 'stale' ? fuzz.h.clock.now - ADAPTER_REPLAY_WINDOW_MS - 1 : fault === 'future' ? fuzz.h.clock.now + ADAPTER_REPLAY_WINDOW_MS + 1 : fuzz.h.clock.now
   const { payload, headers } = sign({
     path: route.path,
     body: null,
@@ -110,21 +102,21 @@ describe(`adapter routes under malformed requests (${SEED_LABEL})`, () => {
     await fc.assert(
       fc.asyncProperty(cases(route), async (c) => {
         const options = request(route, c.body, c.kind === 'bad-auth' ? c.fault : undefined)
-        const response = await h.app.inject(options)
+        const response = await fuzz.h.app.inject(options)
         requests += 1
         const targets = [c.body.target]
         if (c.kind === 'bad-auth') {
           const allowed = isHeaderFault(c.fault) ? ['unauthorized'] : ['unauthorized', 'too_large', 'unsupported_media_type']
-          tally(expectRefusal({ response, api: h.api, targets, codes: allowed }))
+          tally(expectRefusal({ response, api: fuzz.h.api, targets, codes: allowed }))
           return
         }
-        const first = expectRefusal({ response, api: h.api, targets, codes: BODY_CODES })
+        const first = expectRefusal({ response, api: fuzz.h.api, targets, codes: BODY_CODES })
         tally(first)
         if (c.kind === 'replayed') {
           // Only a request whose signature was checked is remembered; a replay of it is refused as such.
-          const again = await h.app.inject(options)
+          const again = await fuzz.h.app.inject(options)
           requests += 1
-          const second = expectRefusal({ response: again, api: h.api, targets, codes: [...BODY_CODES, 'replayed'] })
+          const second = expectRefusal({ response: again, api: fuzz.h.api, targets, codes: [...BODY_CODES, 'replayed'] })
           expect(second).toBe(first === 'invalid' || first === 'malformed_json' ? 'replayed' : first)
           tally(second)
         }

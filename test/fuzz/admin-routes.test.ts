@@ -2,9 +2,9 @@
 // registers, node/http/settlement-routes.ts) under malformed requests; the property, and why the
 // engine is a fake, are in admin-fuzz.ts.
 import fc from 'fast-check'
-import pino from 'pino'
 import { z } from 'zod'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { quietHarness } from './quiet-harness.js'
 import {
   AcceptStatementBody,
   AcksWaitQuery,
@@ -21,7 +21,7 @@ import {
   utf8,
 } from '../../protocol/index.js'
 import { alice, bob } from '../protocol/fixtures.js'
-import { harness, type Harness, NOW, TOKEN } from '../http/helpers.js'
+import { harness, NOW, TOKEN } from '../http/helpers.js'
 import { type AdminRoute, fuzzAdminRoute, requestFor } from './admin-fuzz.js'
 import { expectRefusal } from './http-expect.js'
 import { fuzzParameters, SEED_LABEL } from './seed.js'
@@ -56,19 +56,12 @@ const ROUTES: readonly AdminRoute[] = [
 /** Routes without input: only their credentials can be wrong. */
 const PLAIN_ROUTES = ['/identity', '/partners', '/escrow', '/feeds', '/incidents', '/balances', '/statements'].map((p) => `/v1/admin${p}`)
 
-let h: Harness
-// Refusals log at info; only a failure (a 5xx, a crash) logs at warn or above.
-const loud: string[] = []
-beforeAll(async () => {
-  h = await harness({ logger: pino({ level: 'warn' }, { write: (line: string) => void loud.push(line) }) })
-})
-afterAll(async () => {
-  await h.app.close()
-})
+const fuzz = quietHarness()
+const loud = fuzz.loud
 
 describe(`admin routes under malformed requests (${SEED_LABEL})`, () => {
   it.each(ROUTES)(`$method $path: ${RUNS_PER_ROUTE} malformed requests, each a 4xx ErrorReply that never reaches the engine`, async (route) => {
-    const { codes } = await fuzzAdminRoute(h, route, RUNS_PER_ROUTE)
+    const { codes } = await fuzzAdminRoute(fuzz.h, route, RUNS_PER_ROUTE)
     expect([...codes]).toEqual(expect.arrayContaining(['invalid', 'unauthorized', 'forbidden']))
     expect(loud).toEqual([])
   }, HANG_GUARD_MS)
@@ -77,8 +70,8 @@ describe(`admin routes under malformed requests (${SEED_LABEL})`, () => {
     const codes: string[] = []
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...PLAIN_ROUTES), fc.constantFrom(null, 'Bearer nope', `Bearer ${TOKEN}x`, `bearer ${TOKEN}`), async (url, authorization) => {
-        const response = await h.app.inject({ method: 'GET', url, headers: authorization === null ? {} : { authorization } })
-        codes.push(expectRefusal({ response, api: h.api, targets: [], codes: ['unauthorized'] }))
+        const response = await fuzz.h.app.inject({ method: 'GET', url, headers: authorization === null ? {} : { authorization } })
+        codes.push(expectRefusal({ response, api: fuzz.h.api, targets: [], codes: ['unauthorized'] }))
       }),
       fuzzParameters(200),
     )
