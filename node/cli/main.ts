@@ -7,6 +7,7 @@ import { allot, incidents, init, recallAllotment, run, status } from './local-co
 import { acceptStatement, balances, confirmStatement, exportStatements, issueStatement, listStatements, payStatement, showStatement } from './settle-commands.js'
 
 const DEFAULT_DIR = process.env.STANDIN_DIR ?? '.standin'
+const STATEMENT_REF = "id (st-…) or hash; a hash beginning with '-' goes after --"
 
 function program(): Command {
   const cli = new Command('standin').description('Standin: mutual-aid failover for card shops').exitOverride()
@@ -63,16 +64,16 @@ function program(): Command {
   const settle = cli.command('settle').description('books and statements with partners (needs the node running)')
   settle.command('balances').option(...dirOption).action(async (o) => console.log(await balances(o.dir)))
   settle.command('statements').option(...dirOption).action(async (o) => console.log(await listStatements(o.dir)))
-  settle.command('show').argument('<statement>', 'id or hash').option(...dirOption).action(async (ref: string, o) => console.log(await showStatement(o.dir, ref)))
+  settle.command('show').argument('<statement>', STATEMENT_REF).option(...dirOption).action(async (ref: string, o) => console.log(await showStatement(o.dir, ref)))
   settle.command('issue').argument('<partner>', 'name or shop id').option(...dirOption).action(async (partner: string, o) => console.log(await issueStatement(o.dir, partner)))
-  settle.command('accept').argument('<statement>', 'id or hash').option(...dirOption)
+  settle.command('accept').argument('<statement>', STATEMENT_REF).option(...dirOption)
     .option('--dispute <receipt:reason:note>', 'dispute a line (repeatable); reasons: already-delivered-by-origin, outside-terms-limits, unknown-order, unknown-receipt, wrong-amount, duplicate, other', (v: string, all: string[]) => [...all, v], [] as string[])
     .action(async (ref: string, o) => console.log(await acceptStatement(o.dir, ref, o.dispute)))
-  settle.command('dispute').argument('<statement>', 'id or hash').argument('<receipt:reason:note...>', 'lines to dispute').option(...dirOption)
+  settle.command('dispute').argument('<statement>', STATEMENT_REF).argument('<receipt:reason:note...>', 'lines to dispute').option(...dirOption)
     .action(async (ref: string, lines: string[], o) => console.log(await acceptStatement(o.dir, ref, lines)))
-  settle.command('pay').argument('<statement>', 'id or hash').requiredOption('--reference <text>', 'the off-network payment reference').option(...dirOption)
+  settle.command('pay').argument('<statement>', STATEMENT_REF).requiredOption('--reference <text>', 'the off-network payment reference').option(...dirOption)
     .action(async (ref: string, o) => console.log(await payStatement(o.dir, ref, o.reference)))
-  settle.command('confirm').argument('<statement>', 'id or hash').option(...dirOption).action(async (ref: string, o) => console.log(await confirmStatement(o.dir, ref)))
+  settle.command('confirm').argument('<statement>', STATEMENT_REF).option(...dirOption).action(async (ref: string, o) => console.log(await confirmStatement(o.dir, ref)))
   settle.command('export').option(...dirOption)
     .option('--format <csv|json>', 'output format', 'csv')
     .option('--statement <statement>', 'one statement (id or hash)')
@@ -88,10 +89,17 @@ function program(): Command {
   return cli
 }
 
+/** A full statement hash (43 base64url characters) may begin with '-', which reads as an option. */
+const DASHED_HASH = /^-[A-Za-z0-9_-]{42}$/
+
 try {
   await program().parseAsync(process.argv)
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2)
+  if (error instanceof CommanderError) {
+    const dashed = error.code === 'commander.unknownOption' ? process.argv.find((arg) => DASHED_HASH.test(arg)) : undefined
+    if (dashed) console.error(`standin: ${dashed} is a statement hash, not an option: put -- before it (standin settle <command> [options] -- ${dashed}), or name the statement by its id (st-…)`)
+    process.exit(error.exitCode === 0 ? 0 : 2)
+  }
   console.error(`standin: ${(error as Error).message}`)
   process.exit(2)
 }
