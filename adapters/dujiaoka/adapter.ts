@@ -15,6 +15,7 @@ import { AdapterError } from '../contract.js'
 import type { ConsignConfig } from './config.js'
 import type { Pool } from './db.js'
 import { unavailableOr } from './db.js'
+import { OpenTransactionsReader } from './open-transactions.js'
 import { ensureStandinTables } from './schema.js'
 import { writeFenced } from './state.js'
 import { recoverSettling, returnStock, type StockOptions, takeStock } from './stock.js'
@@ -43,7 +44,7 @@ async function checkPrivileges(pool: Pool): Promise<void> {
 /** Creates Standin's tables, checks privileges, puts back keys of interrupted consignments. */
 export async function createDujiaokaAdapter(options: DujiaokaAdapterOptions): Promise<Adapter> {
   const now = options.now ?? Date.now
-  const stock: StockOptions = { pool: options.pool, logger: options.logger, consign: options.consign, now }
+  const stock: StockOptions = { pool: options.pool, logger: options.logger, consign: options.consign, openTransactions: new OpenTransactionsReader(options.pool), now }
   await ensureStandinTables(options.pool)
   await checkPrivileges(options.pool)
   await recoverSettling(stock)

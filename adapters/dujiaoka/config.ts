@@ -66,9 +66,9 @@ export type MoneyConfig = z.infer<typeof MoneyConfig>
 
 export const ConsignConfig = z.strictObject({
   /**
-   * After keys are marked, wait this long before reading the list of open transactions:
-   * information_schema.INNODB_TRX is a cache refreshed at most every 100 ms, and the list must be
-   * newer than the marking. See stock.ts.
+   * After keys are marked, wait this long before the first look at the open transactions. Safety
+   * no longer rests on it (each list is checked to be newer than the marking, open-transactions.ts);
+   * it stays as a short pause that lets sales already under way finish before we look.
    */
   settleMs: z.number().int().min(150).max(60_000).default(250),
   /** Give up (and put the keys back) if transactions older than the marking are still open after this. */

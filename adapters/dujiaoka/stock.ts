@@ -13,9 +13,9 @@
 //            UPDATE still matches (the row is not soft-deleted yet): it turns our 3 into 2. So wait
 //            until every transaction open when phase 1 committed has ended. InnoDB lists a
 //            transaction in information_schema.INNODB_TRX from its first read (read-only ones with
-//            trx_id 0, so they are told apart by thread and start time); that view is a cache
-//            refreshed at most every 100 ms, hence first wait `settleMs` (≥ 150 ms) so the list we
-//            read is newer than phase 1. Needs the PROCESS privilege.
+//            trx_id 0, so they are told apart by thread and start time). That view is a cache
+//            others can freeze; open-transactions.ts reads it so that each list is provably newer
+//            than the moment we asked, hence newer than phase 1. Needs the PROCESS privilege.
 //   phase 2  (one transaction) keys still status 3 are consigned: soft-deleted (`deleted_at`), so
 //            dujiaoka's SoftDeletes scope hides them everywhere; keys a sale turned to 2 are sold,
 //            recorded as `raced`, and not handed out.
@@ -31,15 +31,14 @@ import { LIMITS } from '../../protocol/index.js'
 import { AdapterError } from '../contract.js'
 import type { ConsignConfig } from './config.js'
 import { inTransaction, type Pool, selectRows, unavailableOr } from './db.js'
+import type { OpenTransaction, OpenTransactionsReader } from './open-transactions.js'
 import { CARMI_STATUS, CarmiRow, GOODS_AUTOMATIC, RowId } from './schema.js'
-
-/** How often the settle step looks at INNODB_TRX. */
-const SETTLE_POLL_MS = 25
 
 export interface StockOptions {
   readonly pool: Pool
   readonly logger: Logger
   readonly consign: ConsignConfig
+  readonly openTransactions: OpenTransactionsReader
   readonly now: () => number
 }
 
@@ -51,10 +50,7 @@ export function goodsIdOf(sku: string): string {
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 const GoodsRow = z.object({ id: RowId, type: z.coerce.number().int() })
-const TrxRow = z.object({ thread: RowId, started: z.string() })
 const ConsignedRow = z.object({ carmis_id: RowId, goods_id: RowId, state: z.string(), carmi: z.string().nullable(), status: z.coerce.number().int().nullable() })
-
-const TRX_SQL = 'SELECT trx_mysql_thread_id AS thread, trx_started AS started FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id <> CONNECTION_ID()'
 
 /**
  * Waits `settleMs`, then until every transaction open at that moment has ended: a superset of those
@@ -63,16 +59,16 @@ const TRX_SQL = 'SELECT trx_mysql_thread_id AS thread, trx_started AS started FR
  */
 async function waitForOlderTransactions(o: StockOptions): Promise<void> {
   await sleep(o.consign.settleMs)
-  const key = (t: { thread: string; started: string }) => `${t.thread}@${t.started}`
-  let waiting = new Set((await selectRows(o.pool, TrxRow, TRX_SQL)).map(key))
-  const deadline = performance.now() + o.consign.settleTimeoutMs
+  const deadlineMs = performance.now() + o.consign.settleTimeoutMs
+  const key = (t: OpenTransaction) => `${t.thread}@${t.started}`
+  const list = () => o.openTransactions.read(Math.max(1, deadlineMs - performance.now()))
+  let waiting = new Set((await list()).map(key))
   while (waiting.size > 0) {
-    if (performance.now() > deadline) {
+    if (performance.now() > deadlineMs) {
       throw new AdapterError('unavailable', `stock: ${waiting.size} transaction(s) open since before the keys were marked did not finish within ${o.consign.settleTimeoutMs} ms (thread@start ${[...waiting].slice(0, 5).join(', ')}); nothing consigned, try again`)
     }
-    await sleep(SETTLE_POLL_MS)
-    const now = new Set((await selectRows(o.pool, TrxRow, TRX_SQL)).map(key))
-    waiting = new Set([...waiting].filter((t) => now.has(t)))
+    const open = new Set((await list()).map(key))
+    waiting = new Set([...waiting].filter((t) => open.has(t)))
   }
 }
 

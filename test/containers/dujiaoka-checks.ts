@@ -3,6 +3,7 @@
 import type { RowDataPacket } from 'mysql2'
 import { expect } from 'vitest'
 import type { DujiaokaRig } from './dujiaoka-rig.js'
+import type { PayHooks } from './dujiaoka-shop.js'
 
 export async function rows(rig: DujiaokaRig, sql: string, params: unknown[] = []): Promise<RowDataPacket[]> {
   const [result] = await rig.pool.query<RowDataPacket[]>(sql, params)
@@ -33,4 +34,29 @@ export async function checkKeyInvariants(rig: DujiaokaRig, goods: number) {
     expect(places, `key ${key.id} (status ${key.status})`).toBe(1)
   }
   return { delivered, sellable, consigned }
+}
+
+/**
+ * A sale of `qty` keys of goods `goodsId` that stops at `step` of its transaction (after reading its
+ * keys, or after also saving the order) and holds the transaction open until `release()`.
+ */
+export async function heldSale(rig: DujiaokaRig, input: { goodsId: number; qty: number; email: string; step: 'afterRead' | 'afterOrderSaved' }) {
+  const order = await rig.shop.createOrder({ goodsId: input.goodsId, qty: input.qty, email: input.email })
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  let reached = false
+  const hooks: PayHooks = {
+    [input.step]: async () => {
+      reached = true
+      await held
+    },
+  }
+  const done = rig.shop.pay(order, hooks)
+  await until(async () => reached, `the sale to reach ${input.step}`)
+  return { order, release, done }
+}
+
+/** True once phase 1 of a consignment has committed (some key marked 3). */
+export async function phaseOneCommitted(rig: DujiaokaRig): Promise<boolean> {
+  return Number((await rows(rig, 'SELECT COUNT(*) AS n FROM carmis WHERE status = 3')).at(0)?.n) > 0
 }

@@ -3,7 +3,7 @@
 // never consigned, and recovery after a crash between the phases. Run from dujiaoka.test.ts.
 import { describe, expect, it } from 'vitest'
 import { createDujiaokaAdapter } from '../../adapters/dujiaoka/adapter.js'
-import { checkKeyInvariants, rows, until } from './dujiaoka-checks.js'
+import { checkKeyInvariants, heldSale, phaseOneCommitted, rows, until } from './dujiaoka-checks.js'
 import { dujiaokaRig, STOCK_GOODS } from './dujiaoka-rig.js'
 import type { MariaDb } from './mariadb.js'
 
@@ -12,22 +12,12 @@ export function describeConsignCases(database: () => MariaDb): void {
     it('a sale that read keys and saved its order before the keys were marked keeps them; the consignment skips them', async () => {
       const rig = await dujiaokaRig(database())
       try {
-        const order = await rig.shop.createOrder({ goodsId: STOCK_GOODS, qty: 2, email: 'race@example.com' })
-        let release!: () => void
-        const held = new Promise<void>((resolve) => (release = resolve))
-        let saleRead = false
         // The sale reads its 2 keys, saves the order (its first write), then waits for us.
-        const sale = rig.shop.pay(order, {
-          afterOrderSaved: async () => {
-            saleRead = true
-            await held
-          },
-        })
-        await until(async () => saleRead, 'the sale to save its order')
+        const { order, release, done } = await heldSale(rig, { goodsId: STOCK_GOODS, qty: 2, email: 'race@example.com', step: 'afterOrderSaved' })
         const taking = rig.adapter.takeStock(String(STOCK_GOODS), 40)
-        await until(async () => Number((await rows(rig, 'SELECT COUNT(*) AS n FROM carmis WHERE status = 3')).at(0)?.n) > 0, 'phase 1 of the consignment')
+        await until(() => phaseOneCommitted(rig), 'phase 1 of the consignment')
         release() // the sale marks "its" keys sold: they are ours by now, marked 3, and become 2
-        await sale
+        await done
         const taken = await taking
         const sold = (await rig.shop.order(order)).info?.split('\n') ?? []
         expect(sold).toHaveLength(2)
@@ -45,21 +35,11 @@ export function describeConsignCases(database: () => MariaDb): void {
       // consignment waits for this sale as well.
       const rig = await dujiaokaRig(database())
       try {
-        const order = await rig.shop.createOrder({ goodsId: STOCK_GOODS, qty: 3, email: 'race2@example.com' })
-        let release!: () => void
-        const held = new Promise<void>((resolve) => (release = resolve))
-        let saleRead = false
-        const sale = rig.shop.pay(order, {
-          afterRead: async () => {
-            saleRead = true
-            await held
-          },
-        })
-        await until(async () => saleRead, 'the sale to read its keys')
+        const { order, release, done } = await heldSale(rig, { goodsId: STOCK_GOODS, qty: 3, email: 'race2@example.com', step: 'afterRead' })
         const taking = rig.adapter.takeStock(String(STOCK_GOODS), 40)
-        await until(async () => Number((await rows(rig, 'SELECT COUNT(*) AS n FROM carmis WHERE status = 3')).at(0)?.n) > 0, 'phase 1 of the consignment')
+        await until(() => phaseOneCommitted(rig), 'phase 1 of the consignment')
         release()
-        await sale
+        await done
         const taken = await taking
         const sold = (await rig.shop.order(order)).info?.split('\n') ?? []
         expect(sold).toHaveLength(3)

@@ -6,6 +6,7 @@ import { describeAdapterConformance } from '../adapters/conformance.js'
 import { canRun, requireOrSkip } from '../support/requirements.js'
 import { describeBridgeCases } from './dujiaoka-bridge.cases.js'
 import { describeConsignCases } from './dujiaoka-consign.cases.js'
+import { describeFrozenTrxCases } from './dujiaoka-frozen-trx.cases.js'
 import { dujiaokaConformanceRig } from './dujiaoka-rig.js'
 import { describeWriteBackCases } from './dujiaoka-write-back.cases.js'
 import { IMAGE_BUILD_TIMEOUT_MS, type MariaDb, STARTUP_TIMEOUT_MS, startMariaDb } from './mariadb.js'
@@ -29,6 +30,7 @@ describe.skipIf(!docker)('dujiaoka adapter on MariaDB', () => {
   describeAdapterConformance('dujiaoka (stock node → callback API → dujiaoka)', () => dujiaokaConformanceRig(db, true))
 
   describeConsignCases(() => db)
+  describeFrozenTrxCases(() => db)
   describeBridgeCases(() => db)
   describeWriteBackCases(() => db)
 })
