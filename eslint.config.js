@@ -42,4 +42,15 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The engine starts work it does not await (pumps, takeover steps, mail rounds). Each must go
+    // through Background (node/core/background.ts), which catches, logs and waits for it at stop:
+    // a bare floating promise that rejects kills the node (Node 20 throws on unhandled rejections).
+    files: ['node/core/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
 )

@@ -1,6 +1,7 @@
 // The one factory that wires a live node: LevelDB store, libp2p transport, engine, HTTP server.
 // Start order: store → engine → p2p → http; stop in reverse, so nothing is acknowledged by a
 // layer whose lower layers are gone.
+import { setTimeout as delay } from 'node:timers/promises'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import type { FastifyInstance } from 'fastify'
@@ -13,6 +14,9 @@ import { cryptoRng, systemClock } from './system.js'
 import { createNullMailer, createSmtpMailer } from './mail/index.js'
 import { createCallbackAdapter, createNullAdapter } from '../adapters/generic/callback-adapter.js'
 import { assert, signatureSchemeName } from '../protocol/index.js'
+
+/** How long a stop waits for the engine's in-flight work before closing the store. */
+const STOP_SETTLE_MS = 5_000
 
 export interface RunningNode {
   readonly engine: Engine
@@ -96,7 +100,10 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       stopped = true
       await http.close()
       await p2p.stop()
-      engine.stop()
+      // Work in flight (a pump reading the store, a mail round) settles before the store closes;
+      // past the bound we close anyway: everything acknowledged is already synced.
+      const settled = await Promise.race([engine.stop().then(() => true), delay(STOP_SETTLE_MS, false, { ref: false })])
+      if (!settled) logger.warn({ waitedMs: STOP_SETTLE_MS }, 'engine work still in flight at stop; closing the store anyway')
       await mailer.close()
       await store.close()
     },

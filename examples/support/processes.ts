@@ -1,6 +1,7 @@
 // Node processes started through the `standin` CLI on 127.0.0.1, for the demo, integration tests
 // and benchmarks. Every wait is bounded in time.
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
+import { randomInt } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -11,16 +12,31 @@ import type { NodeConfig } from '../../protocol/index.js'
 const ROOT = join(import.meta.dirname, '..', '..')
 const CLI = join(ROOT, 'bin', 'standin.js')
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports for nodes come from below the kernel's ephemeral range (32768–60999 on Linux): a port
+// picked from that range can be taken as the source port of some outgoing connection before its
+// node binds it (seen in a test run: EADDRINUSE). Each vitest worker (VITEST_POOL_ID, 1…) has a
+// block of its own, so test files running side by side never pick the same port either.
+const PORT_BLOCK_SIZE = 1_000
+const PORT_BLOCKS_START = 20_000
+const PORT_BLOCKS = 12
+const portBlock = PORT_BLOCKS_START + (Number(process.env.VITEST_POOL_ID ?? 0) % PORT_BLOCKS) * PORT_BLOCK_SIZE
+let nextPortOffset = randomInt(PORT_BLOCK_SIZE)
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
+}
+
+/** A port on 127.0.0.1 nothing listens on, not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < PORT_BLOCK_SIZE; tries++) {
+    const port = portBlock + (nextPortOffset++ % PORT_BLOCK_SIZE)
+    if (await canListen(port)) return port
+  }
+  throw new Error(`no free port in ${portBlock}…${portBlock + PORT_BLOCK_SIZE - 1}`)
 }
 
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}): string {

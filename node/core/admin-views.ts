@@ -36,6 +36,7 @@ export abstract class AdminViews {
   protected readonly peers: Map<ShopId, PeerView>
   protected readonly books: EngineParts['books']
   protected readonly settlement: EngineParts['settlement']
+  protected readonly background: EngineParts['background']
 
   constructor(parts: EngineParts) {
     this.o = parts.o
@@ -52,6 +53,7 @@ export abstract class AdminViews {
     this.peers = parts.peers
     this.books = parts.books
     this.settlement = parts.settlement
+    this.background = parts.background
   }
 
   // ---- settlement ----

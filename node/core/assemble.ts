@@ -3,6 +3,7 @@
 import type { EngineEvent, EventSink } from './events.js'
 import type { ShopId, PlatformHealth } from '../../protocol/index.js'
 import { Allotments } from './allotments.js'
+import { Background } from './background.js'
 import { Books } from './books.js'
 import { Settlement } from './settlement.js'
 import type { EngineOptions } from './options.js'
@@ -49,12 +50,14 @@ export interface EngineParts {
   readonly books: Books
   readonly settlement: Settlement
   readonly peers: Map<ShopId, PeerView>
+  readonly background: Background
 }
 
 export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
   const me = o.identity.id
   const federation = new Federation(me, o.box.publicKey, o.agreement, o.cards, o.earlierAgreements)
   const incidents = new Incidents(me, o.store)
+  const background = new Background(o.logger)
   const emit: EventSink = (at: number, event: EngineEvent) => {
     incidents.onEvent(at, event)
     o.emit?.(at, event)
@@ -93,9 +96,10 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
     transport: o.transport,
     clock: o.clock,
     logger: o.logger,
+    background,
     emit,
     hooks: {
-      onTakenOver: (origin, epoch) => void parts.fulfilment?.start(origin, epoch),
+      onTakenOver: (origin, epoch) => background.run('fulfilment.start', async () => parts.fulfilment?.start(origin, epoch)),
       onOwnTakeover: () => undefined,
       onFenceChange: (fenced) => ref.engine?.setFence(fenced),
     },
@@ -111,8 +115,9 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
     transport: o.transport,
     clock: o.clock,
     logger: o.logger,
+    background,
     emit,
-    hooks: { isAlive, onDelivered: () => undefined, onOutbox: () => void parts.outbox?.drain() },
+    hooks: { isAlive, onDelivered: () => undefined, onOutbox: () => background.run('outbox.drain', async () => parts.outbox?.drain()) },
   })
   parts.fulfilment = fulfilment
   const replication = new Replication({
@@ -122,6 +127,7 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
     transport: o.transport,
     clock: o.clock,
     logger: o.logger,
+    background,
     emit,
     apply: recordApplier({ me, receiptGuard: new ReceiptGuard({ me, store: o.store, federation }), store: o.store, clock: o.clock, logger: o.logger, emit, escrow: escrowBook, books, settlement, allotments, failover, fulfilment, onHandback: (origin, epoch) => ref.engine?.onHandback(origin, epoch) }),
     partners: () => federation.partners,
@@ -131,7 +137,7 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
   parts.replication = replication
   const handback = new Handback({ me, federation, store: o.store, writer, allotments, adapter: o.adapter, clock: o.clock, logger: o.logger, emit })
   const claimUrl = (origin: ShopId) => (o.publicUrl ? `${o.publicUrl.replace(/\/$/, '')}/claim?shop=${origin}` : null)
-  const outbox = new Outbox({ me, myName: o.name, claimUrl, federation, store: o.store, mailer: o.mailer, clock: o.clock, logger: o.logger })
+  const outbox = new Outbox({ me, myName: o.name, claimUrl, federation, store: o.store, mailer: o.mailer, clock: o.clock, logger: o.logger, background })
   parts.outbox = outbox
-  return { o, federation, writer, escrowBook, replication, allotments, failover, fulfilment, incidents, handback, outbox, books, settlement, peers }
+  return { o, federation, writer, escrowBook, replication, allotments, failover, fulfilment, incidents, handback, outbox, books, settlement, peers, background }
 }

@@ -40,6 +40,7 @@ export class Engine extends AdminViews implements InboundHandler {
     await this.incidentBook.load()
     await this.books.load()
     this.o.transport.setHandler(this)
+    this.background.start()
     this.started = true
     for (const p of this.federation.partners) this.lastStatementAt.set(p, this.o.clock.now())
     this.failover.evaluateFence()
@@ -48,12 +49,14 @@ export class Engine extends AdminViews implements InboundHandler {
     for (const p of this.federation.partners) if (this.o.transport.isConnected(p)) this.onPeerConnected(p)
   }
 
-  stop(): void {
+  /** Stops at once (no new work, no timers); resolves when work already in flight has settled. */
+  stop(): Promise<void> {
     this.started = false
     if (this.timer) this.o.clock.clearTimer(this.timer)
     this.timer = null
     this.failover.stop()
     this.fulfilment.stopAll()
+    return this.background.stop()
   }
 
   private schedule(): void {
@@ -73,11 +76,11 @@ export class Engine extends AdminViews implements InboundHandler {
     this.replication.tick()
     this.failover.tick()
     this.applyFence()
-    void this.maybeHandBack()
+    this.background.run('handback', () => this.maybeHandBack())
     this.retryBlockedTakeovers()
-    if (this.ticks % 8 === 0) void this.maybeIssueStatements()
-    void this.outbox.drain()
-    void this.incidentBook.flush()
+    if (this.ticks % 8 === 0) this.background.run('statements', () => this.maybeIssueStatements())
+    this.background.run('outbox.drain', () => this.outbox.drain())
+    this.background.run('incidents.flush', () => this.incidentBook.flush())
   }
 
   // ---- fencing, takeover requests and handback at the origin ----
@@ -138,7 +141,7 @@ export class Engine extends AdminViews implements InboundHandler {
   /** A takeover refused for the credit limit starts once the origin has settled. */
   private retryBlockedTakeovers(): void {
     for (const [origin, w] of this.failover.watches) {
-      if (w.view.phase === 'taken-over' && this.fulfilment.isBlocked(origin)) void this.fulfilment.start(origin, w.view.epoch)
+      if (w.view.phase === 'taken-over' && this.fulfilment.isBlocked(origin)) this.background.run('fulfilment.start', () => this.fulfilment.start(origin, w.view.epoch))
     }
   }
 

@@ -21,6 +21,7 @@ import {
   verifyAuthority,
   verifyDocument,
 } from '../../protocol/index.js'
+import type { Background } from './background.js'
 import type { EventSink } from './events.js'
 import type { Federation } from './federation.js'
 import type { Clock, Logger, Store, TimerHandle, Transport } from './ports.js'
@@ -80,6 +81,7 @@ export class Failover {
       readonly transport: Transport
       readonly clock: Clock
       readonly logger: Logger
+      readonly background: Background
       readonly emit: EventSink
       readonly hooks: FailoverHooks
     },
@@ -179,7 +181,7 @@ export class Failover {
     w.votes.set(this.deps.identity.id, vote)
     // Re-sent every tick while suspect: votes are small and the network may lose them.
     for (const partner of this.deps.federation.partners) if (partner !== origin) this.deps.transport.send(partner, 'control', { type: 'down-vote', vote })
-    void this.tryCertify(origin, w)
+    this.deps.background.run('failover.certify', () => this.tryCertify(origin, w))
   }
 
   private step(origin: ShopId, w: OriginWatch, event: Parameters<typeof failoverStep>[1]): boolean {
@@ -229,13 +231,13 @@ export class Failover {
     w.takenOverAt = now
     const authority = w.authority as Authority
     const epochTaken = w.view.epoch
-    void this.persistWatch(origin, w).then(() => {
+    this.deps.background.run('failover.take-over', () => this.persistWatch(origin, w).then(() => {
       // A handback may have arrived while the takeover was being written: then it is already over
       // and must not start fulfilment (found by the simulator, seed-4).
       if (w.view.phase !== 'taken-over' || w.view.epoch !== epochTaken) return
       this.deps.emit(now, { kind: 'taken-over', origin, epoch: epochTaken })
       this.deps.hooks.onTakenOver(origin, epochTaken, authority)
-    })
+    }))
   }
 
   // ---- messages from partners ----
@@ -282,7 +284,7 @@ export class Failover {
     this.newestVote.set(newestKey, vote.body.time)
     w.votes.set(from, vote)
     this.deps.emit(this.deps.clock.now(), { kind: 'vote', origin: vote.body.origin, voter: from, epoch: vote.body.epoch })
-    if (w.view.phase === 'suspect') void this.tryCertify(vote.body.origin, w)
+    if (w.view.phase === 'suspect') this.deps.background.run('failover.certify', () => this.tryCertify(vote.body.origin, w))
   }
 
   /** A certificate or takeover request, about one of our partners or about us. */
@@ -305,7 +307,7 @@ export class Failover {
       this.takeOver(origin, w, 'takeover-request', checked.value.epoch)
       return
     }
-    void this.certify(origin, w, authority, checked.value.epoch)
+    this.deps.background.run('failover.certify', () => this.certify(origin, w, authority, checked.value.epoch))
   }
 
   /**
@@ -327,7 +329,7 @@ export class Failover {
       if (checked.error.code !== 'stale') this.reject(from, authority.kind, checked.error.message)
       return
     }
-    void this.adoptEpoch(checked.value.epoch, authority)
+    this.deps.background.run('failover.adopt-epoch', () => this.adoptEpoch(checked.value.epoch, authority))
   }
 
   private async adoptEpoch(epoch: number, authority: Authority): Promise<void> {
@@ -363,7 +365,7 @@ export class Failover {
     w.lastHeartbeatAt = this.deps.clock.now()
     w.votes.clear()
     w.votedAt = null
-    void this.persistWatch(origin, w)
+    this.deps.background.run('failover.handback', () => this.persistWatch(origin, w))
   }
 
   // ---- origin side ----

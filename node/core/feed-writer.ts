@@ -85,7 +85,8 @@ export class FeedWriter {
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ clear, sealed, opsFor, resolve, reject })
       this.queuedRecords += count
-      void this.flush()
+      // Not a Background task: appenders wait on it, so it runs even while the engine stops.
+      this.flush().catch((error: unknown) => this.failQueued(error as Error))
     })
   }
 
@@ -155,6 +156,13 @@ export class FeedWriter {
     this.releaseCounts(settled)
     for (const { pending, seq } of settled) pending.resolve(seq)
     this.deps.onAppended(entries)
+  }
+
+  /** An unexpected failure outside one flush's write: every appender waiting hears it. */
+  private failQueued(error: Error): void {
+    const failed = this.queue.splice(0)
+    for (const pending of failed) pending.reject(error)
+    this.releaseCounts(failed.map((pending) => ({ pending })))
   }
 
   private releaseCounts(settled: readonly { pending: Pending }[]): void {

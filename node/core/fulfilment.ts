@@ -14,6 +14,7 @@ import {
   signDocument,
   verifyDocument,
 } from '../../protocol/index.js'
+import type { Background } from './background.js'
 import type { Allotments, KeyRow } from './allotments.js'
 import type { Books } from './books.js'
 import type { Escrow, OrderRow } from './escrow.js'
@@ -108,6 +109,7 @@ export class Fulfilment {
       readonly transport: Transport
       readonly clock: Clock
       readonly logger: Logger
+      readonly background: Background
       readonly emit: EventSink
       readonly hooks: FulfilmentHooks
     },
@@ -211,7 +213,7 @@ export class Fulfilment {
     if (existing) this.deps.clock.clearTimer(existing)
     this.timers.set(origin, this.deps.clock.setTimer(Math.max(0, delayMs), () => {
       this.timers.delete(origin)
-      void this.step(origin)
+      this.deps.background.run('fulfilment.step', () => this.step(origin))
     }))
   }
 

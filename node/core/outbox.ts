@@ -1,6 +1,7 @@
 // Buyer mails, sent from a durable outbox: the reservation that commits a key to an order also
 // queues its mail, so a crash can delay a mail but never lose it (at-least-once delivery).
 import type { ShopId } from '../../protocol/index.js'
+import type { Background } from './background.js'
 import { deliveryEmail } from './delivery-mail.js'
 import type { Federation } from './federation.js'
 import type { OutboxItem } from './fulfilment.js'
@@ -27,6 +28,7 @@ export class Outbox {
       readonly mailer: Mailer
       readonly clock: Clock
       readonly logger: Logger
+      readonly background: Background
     },
   ) {}
 
@@ -48,7 +50,7 @@ export class Outbox {
         }
       }
       await Promise.all(Array.from({ length: MAILS_IN_FLIGHT }, worker))
-      if (due.length === MAX_MAILS_PER_ROUND) this.deps.clock.setTimer(0, () => void this.drain()) // more are waiting
+      if (due.length === MAX_MAILS_PER_ROUND) this.deps.clock.setTimer(0, () => this.deps.background.run('outbox.drain', () => this.drain())) // more are waiting
     } finally {
       this.busy = false
     }

@@ -20,6 +20,7 @@ import {
   type BoxKeyPair,
 } from '../../protocol/index.js'
 import type { FeedVerification } from './api.js'
+import type { Background } from './background.js'
 import { type ApplyBatch, newBatch, type RecordApplier } from './apply.js'
 import type { EventSink } from './events.js'
 import { seqKey } from './keys.js'
@@ -56,6 +57,7 @@ export interface ReplicationDeps {
   readonly transport: Transport
   readonly clock: Clock
   readonly logger: Logger
+  readonly background: Background
   readonly emit: EventSink
   readonly apply: RecordApplier
   readonly partners: () => readonly ShopId[]
@@ -110,7 +112,7 @@ export class Replication {
       this.recent.set(entry.body.seq, { entry, bytes: JSON.stringify(entry).length })
       this.recent.delete(entry.body.seq - this.limits.recentEntries)
     }
-    for (const partner of this.deps.partners()) void this.pump(partner)
+    for (const partner of this.deps.partners()) this.startPump(partner)
   }
 
   onConnected(partner: ShopId): void {
@@ -118,7 +120,7 @@ export class Replication {
     if (!out) return
     out.sentUpTo = out.acked // whatever was in flight on the old connection may be gone
     out.lastProgressAt = this.deps.clock.now()
-    void this.pump(partner)
+    this.startPump(partner)
     this.requestCatchUp(partner, partner)
   }
 
@@ -130,9 +132,13 @@ export class Replication {
       if (out.acked < head && now - out.lastProgressAt >= this.limits.resendAfterMs) {
         out.sentUpTo = out.acked
         out.lastProgressAt = now
-        void this.pump(partner)
+        this.startPump(partner)
       }
     }
+  }
+
+  private startPump(partner: ShopId): void {
+    this.deps.background.run('feed.pump', () => this.pump(partner))
   }
 
   private async pump(partner: ShopId): Promise<void> {
@@ -224,13 +230,13 @@ export class Replication {
         return
       }
       case 'feed.get':
-        void this.serve(from, message.author, message.afterSeq, message.limit)
+        this.deps.background.run('feed.serve', () => this.serve(from, message.author, message.afterSeq, message.limit))
         return
       case 'feed.ack':
-        void this.receiveAck(from, message.ack)
+        this.deps.background.run('feed.ack', () => this.receiveAck(from, message.ack))
         return
       case 'feed.fork':
-        void this.receiveForkProof(from, message.proof)
+        this.deps.background.run('feed.fork', () => this.receiveForkProof(from, message.proof))
         return
       case 'feed.error':
         this.deps.logger.warn({ from, reason: message.reason }, 'partner reported a feed error')
@@ -335,7 +341,7 @@ export class Replication {
         waiter.resolve(true)
       }
     }
-    void this.pump(ack.holder)
+    this.startPump(ack.holder)
   }
 
   /**

@@ -7,11 +7,11 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mysql from 'mysql2/promise'
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers'
+import { freePort } from '../../examples/support/processes.js'
 
 const CONTEXT = join(dirname(fileURLToPath(import.meta.url)), 'mariadb')
 export const BASE_IMAGE = process.env.STANDIN_TEST_BASE_IMAGE ?? 'standin/base:bookworm'
@@ -74,15 +74,6 @@ function removeOrphans(): void {
     }
     if (!alive) spawnSync('docker', ['rm', '-f', id], { stdio: 'ignore', timeout: 30_000 })
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
 }
 
 export interface MariaDb {

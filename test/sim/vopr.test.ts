@@ -20,6 +20,22 @@ describe('simulator seeds', () => {
     expect(failures).toEqual([])
   }, 600_000)
 
+  it('seed-22561: work in flight when the engines stop and their stores close ends without an unhandled rejection', async () => {
+    // Before the fix a feed pump read the store after the seed closed it: the rejection was
+    // unhandled and killed the process (Node's default), which in a live node means at shutdown.
+    const unhandled: unknown[] = []
+    const record = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', record)
+    try {
+      const result = await runSeed('seed-22561')
+      expect(result.violations).toEqual([])
+      await new Promise((resolve) => setTimeout(resolve, 200)) // rejections left behind surface on later ticks
+    } finally {
+      process.off('unhandledRejection', record)
+    }
+    expect(unhandled.map(String)).toEqual([])
+  }, 60_000)
+
   it(`${SEEDS} seeds (ci-0 …) keep every invariant after every step`, async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--seeds', String(SEEDS), '--prefix', 'ci', '--jobs', String(JOBS)], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
