@@ -30,7 +30,6 @@ export function init(raw: Record<string, unknown>): string {
 export async function run(dir: string): Promise<void> {
   const node = await startNode(dir)
   const shutdown = (signal: string) => {
-    void node.engine.stop() // no new work from now; node.stop() waits for what is in flight
     void node.stop().then(
       () => process.exit(0),
       (error: unknown) => {

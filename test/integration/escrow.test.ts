@@ -96,4 +96,39 @@ describe('escrow across three real nodes', () => {
       await raw.stopAll()
     }
   }, 60_000)
+
+  it('SIGTERM while orders arrive: A exits 0 on its own, and every order it acknowledged reaches B and C after its restart', async () => {
+    // A clean stop lets the engine's work in flight settle before the store closes (a feed pump
+    // reading a closed store used to be an unhandled rejection: exit 1).
+    const a = cluster.node('A')
+    const client = cluster.adapter('A')
+    const acknowledged: string[] = []
+    let stopping = false
+    const submitting = (async () => {
+      for (let batch = 0; batch < 200; batch++) {
+        const sent = orders(10_000 + batch * 25, 25)
+        try {
+          await client.submitOrders(sent)
+          acknowledged.push(...sent.map((o) => o.order))
+        } catch {
+          if (stopping) return // A is going down: refused or cut off, not acknowledged
+          throw new Error(`batch ${batch} failed before the stop`)
+        }
+      }
+    })()
+    await waitFor('A acknowledged some orders', () => acknowledged.length >= 100 || undefined, 30_000, 5)
+    stopping = true
+    await cluster.kill('A', 'SIGTERM')
+    await submitting
+    expect({ exitCode: a.process?.exitCode, signal: a.process?.signalCode, output: a.process?.exitCode === 0 ? '' : a.output }).toEqual({ exitCode: 0, signal: null, output: '' })
+
+    await cluster.start('A')
+    for (const holder of ['B', 'C']) {
+      const held = await waitFor(`${holder} holds every order A acknowledged`, async () => {
+        const found = new Set((await allEscrowed(cluster, holder, a.id)).map((o) => o.order))
+        return acknowledged.every((order) => found.has(order)) ? found : undefined
+      }, 60_000, 250)
+      expect(acknowledged.filter((order) => !held.has(order))).toEqual([])
+    }
+  }, 180_000)
 })
