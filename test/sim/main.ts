@@ -30,10 +30,20 @@ const MAX_FAILING = 50
 /** Long runs report how far they got on stderr, so a stopped run still tells its exact figures. */
 const PROGRESS_EVERY = 500
 
+/** The seed running now. A crash fails the run like a violation, and has to name its seed. */
+let running = 'none yet'
+const crashed = (kind: string) => (error: unknown) => {
+  console.log(`CRASH (${kind}) during seed ${running}, or from work the seed before it left behind: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  process.exit(1)
+}
+process.on('unhandledRejection', crashed('unhandled rejection'))
+process.on('uncaughtException', crashed('uncaught exception'))
+
 async function runRange(prefix: string, from: number, count: number): Promise<RunSummary> {
   const summary: RunSummary = { seeds: 0, steps: 0, violations: 0, failing: [] }
   for (let i = from; i < from + count; i++) {
-    const result = await runSeed(`${prefix}-${i}`)
+    running = `${prefix}-${i}`
+    const result = await runSeed(running)
     summary.seeds++
     summary.steps += result.steps
     if (result.violations.length > 0) {
@@ -93,12 +103,14 @@ if (!parsed.success) {
 const args = parsed.data
 const started = Date.now()
 if (args.seed) {
+  running = args.seed
   const result = await runSeed(args.seed)
   console.log(JSON.stringify({ ...result, violations: result.violations.length }, null, 2))
   if (result.violations.length > 0) console.log(describeViolations(result))
   process.exitCode = result.violations.length === 0 ? 0 : 1
 } else {
   const summary = args.jobs > 1 ? await runJobs(args.prefix, args.from, args.seeds, args.jobs) : await runRange(args.prefix, args.from, args.seeds)
+  await new Promise((resolve) => setTimeout(resolve, 100)) // a rejection the last seed left behind crashes before the summary
   console.log(`${SUMMARY}${JSON.stringify(summary)}`)
   console.log(`sim seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations} seconds=${((Date.now() - started) / 1000).toFixed(1)} jobs=${args.jobs} range=${args.prefix}-${args.from}..${args.prefix}-${args.from + args.seeds - 1}`)
   process.exitCode = summary.violations === 0 && summary.seeds === args.seeds ? 0 : 1
