@@ -54,7 +54,10 @@ export class OpenTransactionsReader {
     if (this.waiters.length >= MAX_WAITERS) return Promise.reject(new AdapterError('unavailable', `stock: ${MAX_WAITERS} consignments already wait for the list of open transactions; try again`))
     return new Promise((resolve, reject) => {
       this.waiters.push({ deadlineMs: performance.now() + timeoutMs, resolve, reject })
-      void this.serve()
+      // serve() catches each read's failure; anything else it throws must not leave callers waiting.
+      this.serve().catch((error: unknown) => {
+        for (const waiter of this.waiters.splice(0, this.waiters.length)) waiter.reject(error)
+      })
     })
   }
 

@@ -231,7 +231,7 @@ export class ShopCore {
     order.note = null
     this.pendingTombstones.set(order.order, { kind: 'delivered', time: order.deliveredAt })
     this.changed()
-    void this.track(this.flushTombstones())
+    this.flushTombstonesLater()
   }
 
   /**
@@ -258,7 +258,7 @@ export class ShopCore {
     order.note = reason
     this.pendingTombstones.set(id, { kind: 'cancelled', reason })
     this.changed()
-    void this.track(this.flushTombstones())
+    this.flushTombstonesLater()
     return order
   }
 
@@ -290,7 +290,7 @@ export class ShopCore {
             this.tombstoneRetryMs = Math.min(delayMs * 2, MAX_TOMBSTONE_RETRY_MS)
             this.tombstoneRetry = setTimeout(() => {
               this.tombstoneRetry = null
-              void this.track(this.flushTombstones())
+              this.flushTombstonesLater()
             }, delayMs)
             this.tombstoneRetry.unref()
           }
@@ -300,7 +300,7 @@ export class ShopCore {
     })().finally(() => {
       this.flushing = null
       // Entries that arrived as the loop ended, with no retry armed, are flushed now.
-      if (this.pendingTombstones.size > 0 && this.tombstoneRetry === null && !this.stopped) void this.track(this.flushTombstones())
+      if (this.pendingTombstones.size > 0 && this.tombstoneRetry === null && !this.stopped) this.flushTombstonesLater()
     })
     return this.flushing
   }
@@ -421,6 +421,13 @@ export class ShopCore {
     for (const timer of this.deliveryTimers.values()) clearTimeout(timer)
     this.deliveryTimers.clear()
     if (this.tombstoneRetry !== null) clearTimeout(this.tombstoneRetry)
+  }
+
+  /** flushTombstones retries its own failures; a rejection here is a bug, logged rather than left unhandled. */
+  private flushTombstonesLater(): void {
+    this.track(this.flushTombstones()).catch((error: unknown) => {
+      this.deps.logger.error({ err: errorText(error) }, 'delivery tombstone flush failed')
+    })
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {

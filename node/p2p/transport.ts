@@ -120,7 +120,7 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
     for (const [key, queue] of queues) {
       if (isPartner(key.slice(key.indexOf(' ') + 1))) continue
       queues.delete(key)
-      void queue.stop()
+      queue.stop().catch((err: unknown) => logger.warn({ key, err: String(err) }, 'p2p: queue to former partner did not stop cleanly'))
     }
   }
   const keepConnected = new KeepConnected({
