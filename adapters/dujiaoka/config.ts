@@ -25,6 +25,12 @@ export const DbConfig = z.strictObject({
   /** Pool size; the bridge holds one connection for its lock, each port call uses one at a time. */
   connections: z.number().int().min(2).max(50).default(5),
   connectTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+  /**
+   * Longest any one statement of the adapter may run or wait for a lock. Without it a lock held
+   * by a stuck dujiaoka worker or a migration would hold a pool connection for 50 s (row locks)
+   * or a year (table metadata locks), and every call queued behind it.
+   */
+  statementTimeoutMs: z.number().int().min(1_000).max(600_000).default(10_000),
 })
 export type DbConfig = z.infer<typeof DbConfig>
 

@@ -11,7 +11,21 @@ export type { Pool, PoolConnection }
 /** A pool or one of its connections: anything that can run a query. */
 export type Queryable = Pool | PoolConnection
 
+/**
+ * The session settings every connection gets before the pool hands it out: UTC, and the statement
+ * timeout. Lock waits are bounded on MySQL and MariaDB alike (whole seconds); MariaDB also aborts
+ * any statement that runs longer (`max_statement_time`, in a comment only MariaDB executes, since
+ * MySQL has no such variable and would refuse the whole SET).
+ */
+export function sessionSettings(statementTimeoutMs: number): string {
+  if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 1_000) throw new RangeError(`statementTimeoutMs: ${statementTimeoutMs} is not a whole number of ms ≥ 1000`)
+  const lockWaitSeconds = Math.ceil(statementTimeoutMs / 1_000)
+  return `SET time_zone = '+00:00', innodb_lock_wait_timeout = ${lockWaitSeconds}, lock_wait_timeout = ${lockWaitSeconds}` +
+    ` /*M!100108 , max_statement_time = ${statementTimeoutMs / 1_000} */`
+}
+
 export function createDujiaokaPool(config: DbConfig & { password: string | null }): Pool {
+  const settings = sessionSettings(config.statementTimeoutMs)
   const pool = mysql.createPool({
     host: config.host,
     port: config.port,
@@ -33,7 +47,7 @@ export function createDujiaokaPool(config: DbConfig & { password: string | null 
   // (dujiaoka's own sessions may use another zone; we only compare its values with each other).
   // Queued before the pool hands the new connection out; a session that cannot be set is dropped.
   pool.pool.on('connection', (connection) => {
-    connection.query("SET time_zone = '+00:00'", (error) => {
+    connection.query(settings, (error) => {
       if (error) connection.destroy()
     })
   })
@@ -70,6 +84,8 @@ export async function selectRows<S extends z.ZodType>(db: Queryable, schema: S, 
 
 /** Database errors that mean "could not reach or use the database", as opposed to a bug. */
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK'])
+/** MariaDB's `max_statement_time exceeded` (mysql2 has no code name for it). */
+const ER_STATEMENT_TIMEOUT = 1969
 
 /**
  * Rethrows connection-level failures as AdapterError('unavailable') so callers answer 503. Use it
@@ -77,7 +93,8 @@ const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNR
  * repairs a commit whose reply was lost (takeStock handles its own ambiguous case, stock.ts).
  */
 export function unavailableOr(error: unknown): unknown {
-  const code = (error as { code?: unknown } | null)?.code
+  const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown }
   if (typeof code === 'string' && UNAVAILABLE.has(code)) return new AdapterError('unavailable', `database: ${code}; retry later`)
+  if (errno === ER_STATEMENT_TIMEOUT) return new AdapterError('unavailable', 'database: a statement ran past db.statementTimeoutMs (ER_STATEMENT_TIMEOUT); retry later')
   return error
 }

@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { NodeIngress } from '../../adapters/contract.js'
+import { DbConfig } from '../../adapters/dujiaoka/config.js'
 import { createDujiaokaPool } from '../../adapters/dujiaoka/db.js'
 import { HealthProbe } from '../../adapters/dujiaoka/health.js'
 import { AdapterClient } from '../../adapters/generic/client.js'
@@ -196,7 +197,7 @@ export function describeBridgeCases(database: () => MariaDb): void {
 
     it('health: a database that does not answer is degraded, then down', async () => {
       const rig = await dujiaokaRig(database())
-      const dead = createDujiaokaPool({ host: '127.0.0.1', port: 1, user: 'nobody', password: null, database: 'none', connections: 2, connectTimeoutMs: 500 })
+      const dead = createDujiaokaPool(DbConfig.parse({ host: '127.0.0.1', port: 1, user: 'nobody', database: 'none', connections: 2, connectTimeoutMs: 500 }))
       try {
         const probe = new HealthProbe({ db: dead, shopUrl: rig.front.url, config: { timeoutMs: 1_000, downAfterFailures: 2 } })
         expect((await probe.check()).platform).toBe('degraded')

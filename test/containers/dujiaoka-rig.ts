@@ -8,7 +8,7 @@ import type { RowDataPacket } from 'mysql2'
 import type { Adapter, NodeIngress } from '../../adapters/contract.js'
 import { createDujiaokaAdapter } from '../../adapters/dujiaoka/adapter.js'
 import { DujiaokaBridge } from '../../adapters/dujiaoka/bridge.js'
-import { BridgeConfig, ConsignConfig, HealthConfig } from '../../adapters/dujiaoka/config.js'
+import { BridgeConfig, ConsignConfig, DbConfig, HealthConfig } from '../../adapters/dujiaoka/config.js'
 import { createDujiaokaPool, type Pool } from '../../adapters/dujiaoka/db.js'
 import { readFenced } from '../../adapters/dujiaoka/state.js'
 import { createCallbackAdapter } from '../../adapters/generic/callback-adapter.js'
@@ -74,6 +74,7 @@ export interface RigOptions {
   goods?: GoodsSpec[]
   consign?: Partial<ConsignConfig>
   bridge?: Partial<BridgeConfig>
+  statementTimeoutMs?: number
 }
 
 export async function dujiaokaRig(db: MariaDb, options: RigOptions = {}): Promise<DujiaokaRig> {
@@ -82,7 +83,7 @@ export async function dujiaokaRig(db: MariaDb, options: RigOptions = {}): Promis
   const shop = await FakeDujiaoka.install(connection, options.goods ?? DEFAULT_GOODS)
   const pools: Pool[] = []
   const newPool = () => {
-    const pool = createDujiaokaPool({ ...connection, connections: 10, connectTimeoutMs: 5_000 })
+    const pool = createDujiaokaPool(DbConfig.parse({ ...connection, connections: 10, statementTimeoutMs: options.statementTimeoutMs }))
     pools.push(pool)
     return pool
   }

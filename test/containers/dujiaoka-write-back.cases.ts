@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { createDujiaokaAdapter } from '../../adapters/dujiaoka/adapter.js'
 import { DujiaokaBridge } from '../../adapters/dujiaoka/bridge.js'
-import { BridgeConfig, HealthConfig } from '../../adapters/dujiaoka/config.js'
+import { BridgeConfig, DbConfig, HealthConfig } from '../../adapters/dujiaoka/config.js'
 import { createDujiaokaPool } from '../../adapters/dujiaoka/db.js'
 import { AdapterClient } from '../../adapters/generic/client.js'
 import { partnerDelivery } from '../adapters/conformance.js'
@@ -65,7 +65,7 @@ export function describeWriteBackCases(database: () => MariaDb): void {
       await rig.shop.pool.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY 'pw'`)
       await rig.shop.pool.query(`GRANT SELECT, INSERT, UPDATE, CREATE ON \`${rig.database}\`.* TO '${user}'@'127.0.0.1'`)
       const connect = () => {
-        const pool = createDujiaokaPool({ host: database().host, port: database().port, user, password: 'pw', database: rig.database, connections: 3, connectTimeoutMs: 5_000 })
+        const pool = createDujiaokaPool(DbConfig.parse({ host: database().host, port: database().port, user, password: 'pw', database: rig.database, connections: 3 }))
         pools.push(pool)
         return pool
       }

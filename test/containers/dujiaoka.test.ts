@@ -8,6 +8,7 @@ import { describeBridgeCases } from './dujiaoka-bridge.cases.js'
 import { describeConsignCases } from './dujiaoka-consign.cases.js'
 import { describeFrozenTrxCases } from './dujiaoka-frozen-trx.cases.js'
 import { dujiaokaConformanceRig } from './dujiaoka-rig.js'
+import { describeStatementTimeoutCases } from './dujiaoka-timeouts.cases.js'
 import { describeWriteBackCases } from './dujiaoka-write-back.cases.js'
 import { IMAGE_BUILD_TIMEOUT_MS, type MariaDb, STARTUP_TIMEOUT_MS, startMariaDb } from './mariadb.js'
 
@@ -33,4 +34,5 @@ describe.skipIf(!docker)('dujiaoka adapter on MariaDB', () => {
   describeFrozenTrxCases(() => db)
   describeBridgeCases(() => db)
   describeWriteBackCases(() => db)
+  describeStatementTimeoutCases(() => db)
 })
