@@ -10,7 +10,8 @@
 // one transaction. A crash between (1) and (3) re-reads the page and resubmits identical orders,
 // which the node counts as duplicates: at-least-once to the node, nothing lost, nothing doubled.
 //
-// One bridge per database: it holds GET_LOCK('standin_bridge') on a dedicated connection.
+// One bridge per database: it holds a GET_LOCK named after its database on a dedicated connection.
+import { createHash } from 'node:crypto'
 import type { RowDataPacket } from 'mysql2'
 import { z } from 'zod'
 import type { Logger } from '../../node/core/ports.js'
@@ -27,7 +28,14 @@ import { readFenced } from './state.js'
 
 /** Pages one poll reads at most; a poll that stops here continues at the next one. */
 export const MAX_PAGES_PER_POLL = 10_000
-const LOCK_NAME = 'standin_bridge'
+/**
+ * GET_LOCK names are server-wide and at most 64 characters, and one MariaDB often serves several
+ * shops (a database each): the lock names the database, by a hash that always fits.
+ */
+export function bridgeLockName(database: string): string {
+  return `standin_bridge:${createHash('sha256').update(database, 'utf8').digest('hex').slice(0, 32)}`
+}
+const CurrentDatabase = z.object({ db: z.string().min(1) })
 const CURSOR_NAME = 'orders'
 
 export interface BridgeOptions {
@@ -82,6 +90,7 @@ export class DujiaokaBridge {
   private constructor(
     private readonly o: BridgeOptions,
     private readonly lock: PoolConnection,
+    private readonly lockName: string,
   ) {
     this.now = o.now ?? Date.now
     this.probe = new HealthProbe({ db: o.pool, shopUrl: o.shopUrl, config: o.health })
@@ -91,14 +100,18 @@ export class DujiaokaBridge {
   static async open(options: BridgeOptions): Promise<DujiaokaBridge> {
     await ensureStandinTables(options.pool)
     const lock = await options.pool.getConnection()
+    let lockName: string
     try {
-      const [rows] = await lock.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [LOCK_NAME])
-      if (rows[0]?.got !== 1) throw new Error(`another Standin bridge holds the lock '${LOCK_NAME}' on this database; run one bridge per shop`)
+      const [current] = await selectRows(lock, CurrentDatabase, 'SELECT DATABASE() AS db')
+      if (current === undefined) throw new Error('bridge: the connection has no database selected (db.database)')
+      lockName = bridgeLockName(current.db)
+      const [rows] = await lock.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [lockName])
+      if (rows[0]?.got !== 1) throw new Error(`another Standin bridge holds the lock '${lockName}' of database '${current.db}'; run one bridge per shop`)
     } catch (error) {
       lock.release()
       throw error
     }
-    return new DujiaokaBridge(options, lock)
+    return new DujiaokaBridge(options, lock, lockName)
   }
 
   // ---- orders ----
@@ -294,7 +307,7 @@ export class DujiaokaBridge {
     this.stopped = true
     for (const timer of this.timers) clearTimeout(timer)
     await Promise.allSettled([...this.inflight])
-    await this.lock.query('SELECT RELEASE_LOCK(?)', [LOCK_NAME]).catch(() => undefined)
+    await this.lock.query('SELECT RELEASE_LOCK(?)', [this.lockName]).catch(() => undefined)
     this.lock.release()
   }
 }

@@ -195,6 +195,24 @@ export function describeBridgeCases(database: () => MariaDb): void {
       }
     })
 
+    it('runs one bridge per database, not per server: two shops on one MariaDB both bridge', async () => {
+      // Shared hosting (one MariaDB, a database per site) is common for dujiaoka; GET_LOCK names
+      // are server-wide, so the lock must name the database.
+      const first = await dujiaokaRig(database())
+      try {
+        const second = await dujiaokaRig(database())
+        try {
+          await expect(second.bridge.pollOnce()).resolves.toMatchObject({ conflicts: 0 })
+          await expect(first.openBridge()).rejects.toThrow(/another Standin bridge/)
+          await expect(second.openBridge()).rejects.toThrow(/another Standin bridge/)
+        } finally {
+          await second.stop()
+        }
+      } finally {
+        await first.stop()
+      }
+    })
+
     it('health: a database that does not answer is degraded, then down', async () => {
       const rig = await dujiaokaRig(database())
       const dead = createDujiaokaPool(DbConfig.parse({ host: '127.0.0.1', port: 1, user: 'nobody', database: 'none', connections: 2, connectTimeoutMs: 500 }))
