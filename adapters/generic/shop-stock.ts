@@ -15,6 +15,8 @@ interface KeyRecord {
   readonly key: string
   status: KeyStatus
   order: string | null
+  /** Consigned once and given back: sold here, never consigned again (the node knows its id). */
+  returned?: boolean
 }
 
 export interface StockSnapshot {
@@ -119,7 +121,16 @@ export class ShopStock {
     const shelf = this.shelves.get(sku)
     if (shelf === undefined) return []
     const n = Math.max(0, Math.min(count, this.available(sku)))
-    return shelf.splice(0, n).map((keyId) => this.move(keyId, 'consigned', null))
+    // The node refuses a key id it has seen (node/core/allotments.ts), so a returned key would
+    // make every later consignment fail; it stays on the shelf for the shop's own sales.
+    const picked: string[] = []
+    for (const keyId of shelf) {
+      if (picked.length >= n) break
+      if (this.keys.get(keyId)?.returned !== true) picked.push(keyId)
+    }
+    const taken = new Set(picked)
+    this.shelves.set(sku, shelf.filter((keyId) => !taken.has(keyId)))
+    return picked.map((keyId) => this.move(keyId, 'consigned', null))
   }
 
   /** Puts consigned keys back. Checks every key before moving any, so a refusal changes nothing. */
@@ -135,7 +146,10 @@ export class ShopStock {
       else if (record.status === 'consigned') toRestock.add(keyId)
       else return { ok: false, status: 409, message: `keys.${i}: key ${keyId} was already delivered (${record.status}); it cannot go back on sale` }
     }
-    for (const keyId of toRestock) this.move(keyId, 'stock', null)
+    for (const keyId of toRestock) {
+      this.move(keyId, 'stock', null)
+      this.keys.get(keyId)!.returned = true
+    }
     this.shelves.get(sku)?.push(...toRestock)
     return { ok: true, restocked: toRestock.size, alreadyInStock }
   }

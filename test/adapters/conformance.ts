@@ -176,6 +176,19 @@ export function describeAdapterConformance(name: string, factory: () => Promise<
       expect((await shop.sellableKeyIds()).size).toBe(after.size)
     }, timeout)
 
+    it('a key given back is sold by the shop but never consigned again (the node refuses a key id it has seen)', async () => {
+      const { shop, adapter } = rig
+      const first = await adapter.takeStock(shop.sku, 3)
+      expect(first).toHaveLength(3)
+      await adapter.returnStock(shop.sku, first)
+      const returned = new Set(first.map((k) => k.keyId))
+      const rest = await adapter.takeStock(shop.sku, shop.initialKeys)
+      expect(rest.length).toBe(shop.initialKeys - 3)
+      expect(rest.filter((k) => returned.has(k.keyId))).toEqual([])
+      expect(await adapter.takeStock(shop.sku, 5)).toEqual([])
+      expect(await shop.sellableKeyIds()).toEqual(returned)
+    }, timeout)
+
     it('writeBack marks the order delivered with the partner keys, idempotently; a shop-delivered order is a counted duplicate', async () => {
       const { shop, adapter, node } = rig
       const keys = await adapter.takeStock(shop.sku, 2)
