@@ -11,8 +11,11 @@ const Host = z.string().min(1).max(255)
 
 /** Most orders read (and at most sent to the node) per page; the node takes up to 1,000 per request. */
 export const MAX_BATCH_ORDERS = 1_000
-/** Longest the consignment waits for sales that may have read its keys (see stock.ts). */
-export const MAX_SETTLE_TIMEOUT_MS = 5 * 60_000
+/**
+ * Longest the consignment waits for sales that may have read its keys (see stock.ts). Below the
+ * node's take-stock timeout (60 s, generic/callback-adapter.ts) with room for both phases.
+ */
+export const MAX_SETTLE_TIMEOUT_MS = 45_000
 
 export const DbConfig = z.strictObject({
   host: Host.default('127.0.0.1'),

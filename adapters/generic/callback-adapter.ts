@@ -30,6 +30,12 @@ import {
 
 /** Per attempt, connect to last reply byte. A take-stock of 5,000 keys is well under this locally. */
 export const DEFAULT_CALLBACK_TIMEOUT_MS = 10_000
+/**
+ * Take-stock may wait for the shop to settle first (dujiaoka waits for sales already running, up
+ * to its consign.settleTimeoutMs ≤ 45 s). A node that gave up sooner would leave keys that left
+ * the shop with nobody; the callback host puts them back, but the consignment is lost.
+ */
+export const DEFAULT_TAKE_STOCK_TIMEOUT_MS = 60_000
 /** Extra attempts after the first, for the idempotent callbacks. */
 export const DEFAULT_CALLBACK_RETRIES = 3
 /** First backoff; doubles each attempt up to MAX_BACKOFF_MS. */
@@ -44,6 +50,7 @@ export interface CallbackAdapterOptions {
   readonly secret: string
   readonly logger: Logger
   readonly timeoutMs?: number
+  readonly takeStockTimeoutMs?: number
   readonly retries?: number
   readonly backoffMs?: number
   readonly now?: () => number
@@ -123,6 +130,7 @@ export function createCallbackAdapter(options: CallbackAdapterOptions): Adapter 
   if (options.secret.length === 0) throw new Error('adapter callback secret must not be empty')
   const base = new URL(options.baseUrl)
   const timeoutMs = options.timeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS
+  const takeStockTimeoutMs = options.takeStockTimeoutMs ?? DEFAULT_TAKE_STOCK_TIMEOUT_MS
   const retries = options.retries ?? DEFAULT_CALLBACK_RETRIES
   const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS
   const now = options.now ?? Date.now
@@ -132,6 +140,7 @@ export function createCallbackAdapter(options: CallbackAdapterOptions): Adapter 
   let lastTimestampMs = 0
 
   async function attempt<S extends z.ZodType>(path: string, raw: string, reply: S): Promise<z.infer<S>> {
+    const attemptTimeoutMs = path === CALLBACK_PATHS.takeStock ? takeStockTimeoutMs : timeoutMs
     // Sign the request target exactly as sent, as the node's ingress does (a base URL may carry a prefix).
     const url = new URL(`${base.pathname.replace(/\/$/, '')}${path}`, base)
     const target = `${url.pathname}${url.search}`
@@ -148,7 +157,7 @@ export function createCallbackAdapter(options: CallbackAdapterOptions): Adapter 
           [ADAPTER_SIGNATURE_HEADER]: adapterSignature(options.secret, timestampMs, 'POST', target, raw),
         },
         body: raw,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(attemptTimeoutMs),
       })
       status = response.status
       const capped = await readCapped(response, MAX_CALLBACK_REPLY_BYTES)

@@ -60,7 +60,17 @@ export async function startCallbackHost(options: CallbackHostOptions): Promise<C
         return sendJson(response, 200, { ok: true })
       case CALLBACK_PATHS.takeStock: {
         const body = parseBody(raw, TakeStockBody)
-        return sendJson(response, 200, { keys: await adapter.takeStock(body.sku, body.count) })
+        let callerLeft = false
+        response.once('close', () => (callerLeft = !response.writableFinished))
+        const keys = await adapter.takeStock(body.sku, body.count)
+        if (callerLeft) {
+          // The node stopped waiting (its take-stock timeout) and can never learn these keys, so
+          // they go back on sale rather than out of the shop to nobody.
+          await adapter.returnStock(body.sku, keys)
+          logger.warn({ sku: body.sku, returned: keys.length }, 'take-stock: the node left before the keys were ready; put them back on sale')
+          return
+        }
+        return sendJson(response, 200, { keys })
       }
       case CALLBACK_PATHS.returnStock: {
         const body = parseBody(raw, ReturnStockBody)

@@ -16,7 +16,7 @@ afterEach(async () => {
 })
 
 const adapterFor = (url: string, logger = recordingLogger(), timeoutMs = 2_000) =>
-  createCallbackAdapter({ baseUrl: url, secret: CALLBACK_SECRET, logger, retries: 3, backoffMs: 1, timeoutMs })
+  createCallbackAdapter({ baseUrl: url, secret: CALLBACK_SECRET, logger, retries: 3, backoffMs: 1, timeoutMs, takeStockTimeoutMs: timeoutMs })
 
 describe('idempotent callbacks retry', () => {
   it('fence: 503 twice, then ok → succeeds on the third attempt, each attempt freshly signed', async () => {

@@ -3,12 +3,36 @@
 // never consigned, and recovery after a crash between the phases. Run from dujiaoka.test.ts.
 import { describe, expect, it } from 'vitest'
 import { createDujiaokaAdapter } from '../../adapters/dujiaoka/adapter.js'
+import { createCallbackAdapter } from '../../adapters/generic/callback-adapter.js'
+import { startCallbackHost } from '../../adapters/generic/callback-host.js'
+import { NODE_SECRET } from '../adapters/helpers.js'
 import { checkKeyInvariants, heldSale, phaseOneCommitted, rows, until } from './dujiaoka-checks.js'
 import { dujiaokaRig, STOCK_GOODS } from './dujiaoka-rig.js'
 import type { MariaDb } from './mariadb.js'
 
 export function describeConsignCases(database: () => MariaDb): void {
   describe('consigning while dujiaoka sells', () => {
+    it('a node that stops waiting while the consignment settles gets nothing, and the keys go back on sale', async () => {
+      const rig = await dujiaokaRig(database())
+      const host = await startCallbackHost({ adapter: rig.adapter, secret: NODE_SECRET, logger: rig.logger })
+      try {
+        // The node's side with a short take-stock timeout; a held sale keeps the settle step waiting past it.
+        const node = createCallbackAdapter({ baseUrl: host.url, secret: NODE_SECRET, logger: rig.logger, retries: 0, takeStockTimeoutMs: 500 })
+        const sale = await heldSale(rig, { goodsId: STOCK_GOODS, qty: 2, email: 'slow@example.com', step: 'afterRead' })
+        await expect(node.takeStock(String(STOCK_GOODS), 10)).rejects.toThrow(/timed out/)
+        sale.release()
+        await sale.done
+        await until(async () => rig.logger.lines.some((l) => /node left before the keys were ready/.test(l.message)), 'the host to put the keys back')
+        const { consigned, sellable } = await checkKeyInvariants(rig, STOCK_GOODS)
+        expect(consigned.size).toBe(0)
+        expect(sellable.size).toBe(38) // 40 keys, 2 sold by the held sale, none gone to nobody
+        expect(Number((await rows(rig, "SELECT COUNT(*) AS n FROM standin_consigned WHERE state = 'returned'"))[0]?.n)).toBe(10)
+      } finally {
+        await host.stop()
+        await rig.stop()
+      }
+    })
+
     it('a sale that read keys and saved its order before the keys were marked keeps them; the consignment skips them', async () => {
       const rig = await dujiaokaRig(database())
       try {
