@@ -3,7 +3,9 @@
 // Cursor. Orders are read in (updated_at, id) order, `batchSize` per page, from a cursor kept in
 // `standin_cursor`. Each poll starts `overlapSeconds` behind the cursor, because an order whose
 // transaction commits late can carry an updated_at older than rows already read; what was already
-// told is recognised in `standin_orders`, so the overlap re-reads but never re-reports.
+// told is recognised in `standin_orders`, so the overlap re-reads but never re-reports. With no
+// cursor yet, the first poll starts `firstStartLookbackSeconds` behind the newest order, not at the
+// beginning of the shop's history.
 //
 // Restart safety. For each page: (1) orders about to be escrowed are recorded as `submitting` with
 // the paidAt we will send, (2) the node is called, (3) the new states and the cursor are written in
@@ -23,7 +25,7 @@ import { inTransaction, type Pool, type PoolConnection, selectRows } from './db.
 import { HealthProbe, type HealthReading } from './health.js'
 import { type Action, decide, type OrderMapping, toAdapterOrder } from './orders.js'
 import { detectConflicts } from './conflicts.js'
-import { dbTimeMs, dbTimeText, ensureStandinTables, ORDER_COLUMNS, OrderRow, type OrderState, RowId } from './schema.js'
+import { dbTimeMs, dbTimeText, ensureStandinTables, ORDER_COLUMNS, OrderRow, type OrderState, PAID_WAITING, RowId } from './schema.js'
 import { readFenced } from './state.js'
 
 /** Pages one poll reads at most; a poll that stops here continues at the next one. */
@@ -65,6 +67,8 @@ export interface PollResult {
 
 const StateRow = z.object({ order_sn: z.string(), state: z.string(), paid_at_ms: z.union([z.number(), z.string()]).nullable() })
 const CursorRow = z.object({ updated_at: z.string(), last_id: RowId })
+const NewestRow = z.object({ latest: z.string().nullable() })
+const CountRow = z.object({ n: z.coerce.number().int().min(0) })
 
 interface Cursor {
   updatedAt: string
@@ -119,9 +123,9 @@ export class DujiaokaBridge {
   /** Reads every order changed since the cursor (page by page) and reports what is due. */
   async pollOnce(): Promise<PollResult> {
     const total = { pages: 0, read: 0, escrowed: 0, delivered: 0, cancelled: 0, invalid: 0, conflicts: 0 }
-    const saved = await this.readCursor()
+    const saved = (await this.readCursor()) ?? (await this.startCursor())
     // Start behind the cursor by the overlap; id 0 takes every row of that second.
-    let position: Cursor = saved === null ? { updatedAt: dbTimeText(0), id: '0' } : { updatedAt: dbTimeText(dbTimeMs(saved.updatedAt) - this.o.bridge.overlapSeconds * 1_000), id: '0' }
+    let position: Cursor = { updatedAt: dbTimeText(dbTimeMs(saved.updatedAt) - this.o.bridge.overlapSeconds * 1_000), id: '0' }
     const fenced = await readFenced(this.o.pool)
     while (total.pages < MAX_PAGES_PER_POLL && !this.stopped) {
       // Raw rows: each is validated on its own, so one malformed order cannot stop the stream.
@@ -135,7 +139,7 @@ export class DujiaokaBridge {
       const last = raw[raw.length - 1] as RowDataPacket
       position = { updatedAt: String(last.updated_at), id: String(last.id) }
       // Never move the saved cursor backwards (the overlap re-reads rows behind it).
-      const page = await this.handlePage(raw, fenced, saved === null || compareCursor(position, saved) > 0 ? position : null)
+      const page = await this.handlePage(raw, fenced, compareCursor(position, saved) > 0 ? position : null)
       total.escrowed += page.escrowed
       total.delivered += page.delivered
       total.cancelled += page.cancelled
@@ -256,6 +260,29 @@ export class DujiaokaBridge {
         )
       }
     })
+  }
+
+  /** The first poll's cursor (see BridgeConfig.firstStartLookbackSeconds), saved at once so it is decided once. */
+  private async startCursor(): Promise<Cursor> {
+    const [newest] = await selectRows(this.o.pool, NewestRow, 'SELECT MAX(updated_at) AS latest FROM orders WHERE updated_at >= ?', [dbTimeText(0)])
+    // Relative to dujiaoka's own newest value, so a server clock or zone off from ours does not matter.
+    const latestMs = newest?.latest == null ? 0 : dbTimeMs(newest.latest)
+    const start: Cursor = { updatedAt: dbTimeText(latestMs - this.o.bridge.firstStartLookbackSeconds * 1_000), id: '0' }
+    const [older] = await selectRows(
+      this.o.pool,
+      CountRow,
+      'SELECT COUNT(*) AS n FROM orders WHERE status IN (?) AND deleted_at IS NULL AND updated_at IS NOT NULL AND updated_at < ?',
+      [[...PAID_WAITING], start.updatedAt],
+    )
+    if ((older?.n ?? 0) > 0) {
+      this.o.logger.warn(
+        { waiting: older?.n, before: start.updatedAt, lookbackSeconds: this.o.bridge.firstStartLookbackSeconds },
+        'first start: paid orders still waiting from before the lookback are not escrowed; deliver or refund them in dujiaoka (or raise bridge.firstStartLookbackSeconds before the first start)',
+      )
+    }
+    await this.o.pool.query('INSERT IGNORE INTO standin_cursor (name, updated_at, last_id, moved_ms) VALUES (?, ?, ?, ?)', [CURSOR_NAME, start.updatedAt, start.id, this.now()])
+    this.o.logger.info({ from: start.updatedAt }, 'first start: reading orders changed since')
+    return (await this.readCursor()) ?? start
   }
 
   private async readCursor(): Promise<Cursor | null> {

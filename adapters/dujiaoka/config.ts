@@ -47,6 +47,13 @@ export const BridgeConfig = z.strictObject({
    * recognised in `standin_orders`, so the overlap never reports anything twice.
    */
   overlapSeconds: z.number().int().min(0).max(3_600).default(60),
+  /**
+   * The first poll (no cursor yet) starts this far behind the newest order, in `updated_at`
+   * seconds. A shop's history holds paid orders left waiting for years (refunded or settled by
+   * hand without a status change); escrowing them would let partners deliver them at the first
+   * takeover, on the shop's account. Older waiting orders are counted in a warning instead.
+   */
+  firstStartLookbackSeconds: z.number().int().min(0).max(3_650 * 86_400).default(86_400),
 })
 export type BridgeConfig = z.infer<typeof BridgeConfig>
 

@@ -41,6 +41,28 @@ export function describeBridgeCases(database: () => MariaDb): void {
       }
     })
 
+    it('first start: only orders changed within the lookback of the newest are escrowed; older waiting ones are counted in a warning', async () => {
+      const rig = await dujiaokaRig(database(), { bridge: { firstStartLookbackSeconds: 3_600 } })
+      try {
+        const stale = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email: 'old@example.com', searchPwd: 'pw-old' })
+        await rig.shop.pay(stale)
+        await rig.shop.pool.query('UPDATE orders SET updated_at = updated_at - INTERVAL 3 DAY WHERE order_sn = ?', [stale])
+        const fresh = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email: 'new@example.com', searchPwd: 'pw-new' })
+        await rig.shop.pay(fresh)
+        expect(await rig.bridge.pollOnce()).toMatchObject({ escrowed: 1 })
+        expect([...rig.node.escrow.keys()]).toEqual([fresh])
+        expect(rig.logger.lines.filter((l) => l.level === 'warn' && /first start/.test(l.message)).map((l) => l.fields.waiting)).toEqual([1])
+        // Decided once: the saved cursor keeps it so, across polls and restarts.
+        await rig.bridge.close()
+        const restarted = await rig.openBridge()
+        expect(await restarted.pollOnce()).toMatchObject({ escrowed: 0 })
+        expect(rig.node.escrow.has(stale)).toBe(false)
+        expect(rig.logger.lines.filter((l) => /first start/.test(l.message))).toHaveLength(2) // the warning and the start line, once
+      } finally {
+        await rig.stop()
+      }
+    })
+
     it('restarts without losing or doubling orders: a crash after the node acknowledged a page resubmits it as duplicates', async () => {
       const rig = await dujiaokaRig(database())
       try {
