@@ -68,6 +68,20 @@ export interface PollResult {
 const StateRow = z.object({ order_sn: z.string(), state: z.string(), paid_at_ms: z.union([z.number(), z.string()]).nullable() })
 const CursorRow = z.object({ updated_at: z.string(), last_id: RowId })
 const NewestRow = z.object({ latest: z.string().nullable() })
+const SkewRow = z.object({ aheadSeconds: z.coerce.number().nullable() })
+/** How far ahead of the server's UTC clock the newest updated_at may be before we say so. */
+const MAX_AHEAD_SECONDS = 600
+
+/** Says so at start when dujiaoka's times run ahead of UTC (its zone and the server's differ). */
+async function warnIfTimesRunAhead(pool: Pool, logger: Logger): Promise<void> {
+  const [skew] = await selectRows(pool, SkewRow, 'SELECT TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), MAX(updated_at)) AS aheadSeconds FROM orders WHERE updated_at >= ?', [dbTimeText(0)])
+  const aheadSeconds = skew?.aheadSeconds ?? 0
+  if (aheadSeconds <= MAX_AHEAD_SECONDS) return
+  logger.warn(
+    { aheadHours: Math.round(aheadSeconds / 360) / 10 },
+    "orders.updated_at runs ahead of UTC: dujiaoka writes China time ('PRC') into a server set to another zone. Times sent to the node are capped at now; a server time_zone of +08:00 makes new values right",
+  )
+}
 const CountRow = z.object({ n: z.coerce.number().int().min(0) })
 
 interface Cursor {
@@ -115,6 +129,7 @@ export class DujiaokaBridge {
       lock.release()
       throw error
     }
+    await warnIfTimesRunAhead(options.pool, options.logger)
     return new DujiaokaBridge(options, lock, lockName)
   }
 
@@ -177,7 +192,7 @@ export class DujiaokaBridge {
       const action: Action = decide(row, before?.state as OrderState | undefined)
       if (action.kind === 'escrow') {
         // paidAt is fixed the first time we see the order paid, so a resubmission is identical.
-        const paidAtMs = before?.paid_at_ms === null || before === undefined ? dbTimeMs(row.updated_at) : Number(before.paid_at_ms)
+        const paidAtMs = before?.paid_at_ms === null || before === undefined ? this.seenAt(row.updated_at) : Number(before.paid_at_ms)
         const mapped = toAdapterOrder(row, paidAtMs, { money: this.o.money, locale: this.o.buyerLocale, claimKey: this.o.claimKey })
         if (!mapped.ok) {
           invalid++
@@ -207,7 +222,7 @@ export class DujiaokaBridge {
     // (2) Tell the node.
     const escrowed = await this.submit(plan)
     if (plan.delivered.length > 0) {
-      await this.o.node.markDelivered(plan.delivered.map((row) => ({ order: row.order_sn, time: dbTimeMs(row.updated_at) })))
+      await this.o.node.markDelivered(plan.delivered.map((row) => ({ order: row.order_sn, time: this.seenAt(row.updated_at) })))
       for (const row of plan.delivered) plan.states.set(row.order_sn, { state: 'delivered', paidAtMs: null, note: null })
     }
     if (plan.cancelled.length > 0) {
@@ -260,6 +275,15 @@ export class DujiaokaBridge {
         )
       }
     })
+  }
+
+  /**
+   * An order's updated_at as an instant, but never later than now. dujiaoka writes China
+   * wall-clock text (Laravel 'PRC') that the server reads in its own zone; on a UTC server every
+   * value runs 8 h ahead, and a paidAt that far ahead would hold partners' takeover back by as much.
+   */
+  private seenAt(updatedAt: string): number {
+    return Math.min(dbTimeMs(updatedAt), this.now())
   }
 
   /** The first poll's cursor (see BridgeConfig.firstStartLookbackSeconds), saved at once so it is decided once. */

@@ -60,7 +60,10 @@ export async function writeBack(o: WriteBackOptions, delivery: PartnerDelivery):
       let result: WriteBackResult
       if (order === undefined) result = 'unknown-order'
       else if (order.deleted_at === null && PAID_WAITING.has(order.status)) {
-        await connection.query('UPDATE orders SET info = ?, status = ?, updated_at = NOW() WHERE id = ?', [delivery.keys.map((k) => k.key).join('\n'), ORDER_STATUS.completed, order.id])
+        // updated_at is left alone: dujiaoka writes it as China wall-clock text, which a server in
+        // another zone keeps hours off real time; our NOW() among those values could move the
+        // bridge's cursor past orders dujiaoka updates next. standin_orders already says written-back.
+        await connection.query('UPDATE orders SET info = ?, status = ? WHERE id = ?', [delivery.keys.map((k) => k.key).join('\n'), ORDER_STATUS.completed, order.id])
         await connection.query(
           `INSERT INTO standin_orders (order_sn, state, paid_at_ms, note, changed_ms) VALUES (?, 'written-back', NULL, ?, ?)
            ON DUPLICATE KEY UPDATE state = 'written-back', note = VALUES(note), changed_ms = VALUES(changed_ms)`,

@@ -9,6 +9,7 @@ import { createDujiaokaPool } from '../../adapters/dujiaoka/db.js'
 import { HealthProbe } from '../../adapters/dujiaoka/health.js'
 import { AdapterClient } from '../../adapters/generic/client.js'
 import type { AdapterOrder } from '../../protocol/index.js'
+import { partnerDelivery } from '../adapters/conformance.js'
 import { NODE_SECRET } from '../adapters/helpers.js'
 import { rows } from './dujiaoka-checks.js'
 import { dujiaokaRig, EMPTY_GOODS, MANUAL_GOODS, STOCK_GOODS } from './dujiaoka-rig.js'
@@ -58,6 +59,52 @@ export function describeBridgeCases(database: () => MariaDb): void {
         expect(await restarted.pollOnce()).toMatchObject({ escrowed: 0 })
         expect(rig.node.escrow.has(stale)).toBe(false)
         expect(rig.logger.lines.filter((l) => /first start/.test(l.message))).toHaveLength(2) // the warning and the start line, once
+      } finally {
+        await rig.stop()
+      }
+    })
+
+    // dujiaoka writes China wall-clock text ('PRC') that the server reads in its own zone: here the
+    // shift a server in another zone would give is applied to updated_at by hand.
+    it('a server behind China time (dujiaoka times run 8 h ahead): paidAt and tombstone times are capped at now, and the start says why', async () => {
+      const rig = await dujiaokaRig(database())
+      try {
+        const paid = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email: 'ahead@example.com', searchPwd: 'pw-a' })
+        await rig.shop.pay(paid)
+        await rig.shop.pool.query('UPDATE orders SET updated_at = updated_at + INTERVAL 8 HOUR WHERE order_sn = ?', [paid])
+        const before = Date.now()
+        await rig.bridge.pollOnce()
+        const paidAt = rig.node.escrow.get(paid)?.order.paidAt ?? Number.NaN
+        expect(paidAt).toBeGreaterThanOrEqual(before)
+        expect(paidAt).toBeLessThanOrEqual(Date.now())
+        await rig.bridge.close()
+        await rig.openBridge()
+        expect(rig.logger.lines.filter((l) => l.level === 'warn' && /runs ahead of UTC/.test(l.message)).map((l) => l.fields.aheadHours)).toEqual([8])
+      } finally {
+        await rig.stop()
+      }
+    })
+
+    it('a server ahead of China time (dujiaoka times lag): a write-back does not move the cursor past orders dujiaoka updates next', async () => {
+      const rig = await dujiaokaRig(database())
+      // Every dujiaoka write (checkout, payment) lands an hour behind real time.
+      const lag = (order: string) => rig.shop.pool.query('UPDATE orders SET updated_at = updated_at - INTERVAL 1 HOUR WHERE order_sn = ?', [order])
+      const laggedPaidOrder = async (email: string) => {
+        const order = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email, searchPwd: `pw-${email}` })
+        await lag(order)
+        await rig.shop.pay(order)
+        await lag(order)
+        return order
+      }
+      try {
+        const first = await laggedPaidOrder('lag1@example.com')
+        await rig.bridge.pollOnce()
+        const keys = await rig.adapter.takeStock(String(STOCK_GOODS), 1)
+        await rig.adapter.writeBack(partnerDelivery(first, String(MANUAL_GOODS), keys))
+        await rig.bridge.pollOnce()
+        const second = await laggedPaidOrder('lag2@example.com')
+        expect(await rig.bridge.pollOnce()).toMatchObject({ escrowed: 1 })
+        expect(rig.node.escrow.has(second)).toBe(true)
       } finally {
         await rig.stop()
       }
