@@ -13,7 +13,10 @@ import { z } from 'zod'
 import { inTransaction, type Pool, type PoolConnection, selectRows, unavailableOr } from './db.js'
 import { CARMI_STATUS, ORDER_STATUS, PAID_WAITING, RowId } from './schema.js'
 
-export type WriteBackResult = 'applied' | 'repeated' | 'duplicate' | 'unknown-order' | 'conflict'
+export type WriteBackResult = 'applied' | 'repeated' | 'duplicate' | 'unknown-order' | 'conflict' | 'too-long'
+
+/** `orders.info` is TEXT. Longer text fails in strict SQL mode (and would block every write-back after it) or is cut short. */
+export const MAX_ORDER_INFO_BYTES = 65_535
 
 export interface WriteBackOptions {
   readonly pool: Pool
@@ -58,18 +61,23 @@ export async function writeBack(o: WriteBackOptions, delivery: PartnerDelivery):
       if (prior !== undefined) return { result: 'repeated' as const, keyConflicts: 0 }
       const at = o.now()
       let result: WriteBackResult
+      const keysText = delivery.keys.map((k) => k.key).join('\n')
+      const fits = Buffer.byteLength(keysText, 'utf8') <= MAX_ORDER_INFO_BYTES
+      // Too long for the column: the order is still completed (so dujiaoka never delivers it
+      // again), with a note; the buyer has every key from the partner's mail and claim page.
+      const info = fits ? keysText : `${delivery.keys.length} keys delivered by ${delivery.fulfillerName} through Standin: too many to show here; the delivery email and the claim page have them all.`
       if (order === undefined) result = 'unknown-order'
       else if (order.deleted_at === null && PAID_WAITING.has(order.status)) {
         // updated_at is left alone: dujiaoka writes it as China wall-clock text, which a server in
         // another zone keeps hours off real time; our NOW() among those values could move the
         // bridge's cursor past orders dujiaoka updates next. standin_orders already says written-back.
-        await connection.query('UPDATE orders SET info = ?, status = ? WHERE id = ?', [delivery.keys.map((k) => k.key).join('\n'), ORDER_STATUS.completed, order.id])
+        await connection.query('UPDATE orders SET info = ?, status = ? WHERE id = ?', [info, ORDER_STATUS.completed, order.id])
         await connection.query(
           `INSERT INTO standin_orders (order_sn, state, paid_at_ms, note, changed_ms) VALUES (?, 'written-back', NULL, ?, ?)
            ON DUPLICATE KEY UPDATE state = 'written-back', note = VALUES(note), changed_ms = VALUES(changed_ms)`,
           [delivery.order, `delivered by ${delivery.fulfillerName}`.slice(0, 500), at],
         )
-        result = 'applied'
+        result = fits ? 'applied' : 'too-long'
       } else result = order.deleted_at === null && order.status === ORDER_STATUS.completed ? 'duplicate' : 'conflict'
       const keyConflicts = await markKeysDelivered(connection, delivery, at)
       await connection.query(
@@ -85,6 +93,7 @@ export async function writeBack(o: WriteBackOptions, delivery: PartnerDelivery):
   if (outcome.keyConflicts > 0) o.logger.error({ ...fields, keyConflicts: outcome.keyConflicts }, 'partner delivered keys that were back in our stock or sold by us: taken off sale, reconcile')
   if (outcome.result === 'applied') o.logger.info(fields, 'partner delivery written back to dujiaoka')
   else if (outcome.result === 'duplicate') o.logger.warn(fields, 'duplicate delivery: dujiaoka had completed this order itself; its own keys are kept')
+  else if (outcome.result === 'too-long') o.logger.warn({ ...fields, maxBytes: MAX_ORDER_INFO_BYTES }, "partner delivery written back with a note: its keys do not fit dujiaoka's orders.info (the buyer has them from the partner)")
   else if (outcome.result === 'unknown-order' || outcome.result === 'conflict') o.logger.error({ ...fields, result: outcome.result }, 'partner delivery for an order dujiaoka does not hold as paid; recorded in standin_writebacks, reconcile by hand')
   return outcome.result
 }

@@ -40,6 +40,29 @@ export function describeWriteBackCases(database: () => MariaDb): void {
       }
     })
 
+    it('keys too long for orders.info (TEXT): the order is completed with a note, and later write-backs still go through', async () => {
+      const rig = await dujiaokaRig(database())
+      try {
+        const big = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 70, email: 'big@example.com' })
+        const next = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email: 'next@example.com' })
+        for (const order of [big, next]) await rig.shop.pay(order)
+        await rig.bridge.pollOnce()
+        // 70 keys of 1,000 characters: 70,069 bytes with the line breaks, over TEXT's 65,535.
+        const longKeys = Array.from({ length: 70 }, (_, i) => ({ keyId: String(900_000 + i), key: `K${i}-`.padEnd(1_000, 'X') }))
+        await rig.adapter.writeBack(partnerDelivery(big, String(MANUAL_GOODS), longKeys))
+        const written = await rig.shop.order(big)
+        expect(written).toMatchObject({ status: 4 })
+        expect(written.info).toMatch(/^70 keys delivered by Shop B through Standin/)
+        const keys = await rig.adapter.takeStock(String(STOCK_GOODS), 1)
+        await rig.adapter.writeBack(partnerDelivery(next, String(MANUAL_GOODS), keys))
+        expect(await rig.shop.order(next)).toMatchObject({ status: 4, info: keys[0]?.key })
+        const results = await rows(rig, 'SELECT order_sn, result FROM standin_writebacks')
+        expect(Object.fromEntries(results.map((r) => [r.order_sn, r.result]))).toEqual({ [big]: 'too-long', [next]: 'applied' })
+      } finally {
+        await rig.stop()
+      }
+    })
+
     it('a key the partner delivered after it was recalled into stock is taken off sale and logged', async () => {
       const rig = await dujiaokaRig(database())
       try {
