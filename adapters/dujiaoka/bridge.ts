@@ -72,6 +72,22 @@ const SkewRow = z.object({ aheadSeconds: z.coerce.number().nullable() })
 /** How far ahead of the server's UTC clock the newest updated_at may be before we say so. */
 const MAX_AHEAD_SECONDS = 600
 
+/** Takes the one-bridge lock on a connection of its own; refuses if another bridge holds it. */
+async function takeBridgeLock(pool: Pool): Promise<{ connection: PoolConnection; name: string }> {
+  const connection = await pool.getConnection()
+  try {
+    const [current] = await selectRows(connection, CurrentDatabase, 'SELECT DATABASE() AS db')
+    if (current === undefined) throw new Error('bridge: the connection has no database selected (db.database)')
+    const name = bridgeLockName(current.db)
+    const [rows] = await connection.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [name])
+    if (rows[0]?.got !== 1) throw new Error(`another Standin bridge holds the lock '${name}' of database '${current.db}'; run one bridge per shop`)
+    return { connection, name }
+  } catch (error) {
+    connection.release()
+    throw error
+  }
+}
+
 /** Says so at start when dujiaoka's times run ahead of UTC (its zone and the server's differ). */
 async function warnIfTimesRunAhead(pool: Pool, logger: Logger): Promise<void> {
   const [skew] = await selectRows(pool, SkewRow, 'SELECT TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), MAX(updated_at)) AS aheadSeconds FROM orders WHERE updated_at >= ?', [dbTimeText(0)])
@@ -107,7 +123,8 @@ export class DujiaokaBridge {
 
   private constructor(
     private readonly o: BridgeOptions,
-    private readonly lock: PoolConnection,
+    /** The connection holding the one-bridge lock; null after it was found lost and not taken back. */
+    private lock: PoolConnection | null,
     private readonly lockName: string,
   ) {
     this.now = o.now ?? Date.now
@@ -117,20 +134,27 @@ export class DujiaokaBridge {
   /** Creates Standin's tables if needed and takes the one-bridge lock (refuses if another bridge holds it). */
   static async open(options: BridgeOptions): Promise<DujiaokaBridge> {
     await ensureStandinTables(options.pool)
-    const lock = await options.pool.getConnection()
-    let lockName: string
-    try {
-      const [current] = await selectRows(lock, CurrentDatabase, 'SELECT DATABASE() AS db')
-      if (current === undefined) throw new Error('bridge: the connection has no database selected (db.database)')
-      lockName = bridgeLockName(current.db)
-      const [rows] = await lock.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [lockName])
-      if (rows[0]?.got !== 1) throw new Error(`another Standin bridge holds the lock '${lockName}' of database '${current.db}'; run one bridge per shop`)
-    } catch (error) {
-      lock.release()
-      throw error
-    }
+    const lock = await takeBridgeLock(options.pool)
     await warnIfTimesRunAhead(options.pool, options.logger)
-    return new DujiaokaBridge(options, lock, lockName)
+    return new DujiaokaBridge(options, lock.connection, lock.name)
+  }
+
+  /**
+   * The lock lives as long as its connection, and a server drops idle ones (wait_timeout, 8 h by
+   * default): a second bridge could then start beside us. Each poll checks it, which also keeps
+   * the connection from idling out, and takes it back if it is free; if another bridge has it,
+   * the poll fails saying so and nothing is read.
+   */
+  private async holdLock(): Promise<void> {
+    const held = this.lock
+    if (held !== null) {
+      const mine = await held.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', [this.lockName]).then(([rows]) => rows[0]?.mine === 1, () => false)
+      if (mine) return
+      this.lock = null
+      held.destroy()
+    }
+    this.lock = (await takeBridgeLock(this.o.pool)).connection
+    this.o.logger.warn({ lock: this.lockName }, 'bridge: the one-bridge lock was lost with its connection (idle timeout or kill); taken again')
   }
 
   // ---- orders ----
@@ -138,6 +162,7 @@ export class DujiaokaBridge {
   /** Reads every order changed since the cursor (page by page) and reports what is due. */
   async pollOnce(): Promise<PollResult> {
     const total = { pages: 0, read: 0, escrowed: 0, delivered: 0, cancelled: 0, invalid: 0, conflicts: 0 }
+    await this.holdLock()
     const saved = (await this.readCursor()) ?? (await this.startCursor())
     // Start behind the cursor by the overlap; id 0 takes every row of that second.
     let position: Cursor = { updatedAt: dbTimeText(dbTimeMs(saved.updatedAt) - this.o.bridge.overlapSeconds * 1_000), id: '0' }
@@ -358,8 +383,10 @@ export class DujiaokaBridge {
     this.stopped = true
     for (const timer of this.timers) clearTimeout(timer)
     await Promise.allSettled([...this.inflight])
+    if (this.lock === null) return
     await this.lock.query('SELECT RELEASE_LOCK(?)', [this.lockName]).catch(() => undefined)
     this.lock.release()
+    this.lock = null
   }
 }
 

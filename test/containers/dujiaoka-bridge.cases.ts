@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { NodeIngress } from '../../adapters/contract.js'
+import { bridgeLockName } from '../../adapters/dujiaoka/bridge.js'
 import { DbConfig } from '../../adapters/dujiaoka/config.js'
 import { createDujiaokaPool } from '../../adapters/dujiaoka/db.js'
 import { HealthProbe } from '../../adapters/dujiaoka/health.js'
@@ -279,6 +280,29 @@ export function describeBridgeCases(database: () => MariaDb): void {
         }
       } finally {
         await first.stop()
+      }
+    })
+
+    it('a lock lost with its connection (idle timeout, kill) is taken back at the next poll, or the poll refuses if another bridge took it', async () => {
+      const rig = await dujiaokaRig(database())
+      // What the server's wait_timeout does to the idle lock connection, done at once.
+      const killHolder = async () => {
+        const [[holder]] = (await rig.shop.pool.query('SELECT IS_USED_LOCK(?) AS id', [bridgeLockName(rig.database)])) as unknown as [[{ id: number | null }]]
+        expect(holder.id).not.toBeNull()
+        await rig.shop.pool.query(`KILL ${Number(holder.id)}`)
+      }
+      try {
+        await killHolder()
+        await expect(rig.bridge.pollOnce()).resolves.toMatchObject({ conflicts: 0 })
+        expect(rig.logger.lines.filter((l) => /one-bridge lock was lost/.test(l.message))).toHaveLength(1)
+        await expect(rig.openBridge()).rejects.toThrow(/another Standin bridge/)
+        // Lost again, and this time a second bridge starts first: the first one stands down.
+        await killHolder()
+        const second = await rig.openBridge()
+        await expect(rig.bridge.pollOnce()).rejects.toThrow(/another Standin bridge/)
+        await expect(second.pollOnce()).resolves.toMatchObject({ conflicts: 0 })
+      } finally {
+        await rig.stop()
       }
     })
 
