@@ -13,6 +13,8 @@ import { ORDER_STATUS, type OrderRow, RowId } from './schema.js'
 const HitRow = z.object({ carmis_id: RowId, carmi_sha256: z.string(), state: z.string(), order_sn: z.string().nullable() })
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
+/** Hashes per query (≈ 67 KB of SQL): a page of wholesale orders must not pass max_allowed_packet. */
+const MAX_HASHES_PER_QUERY = 1_000
 
 /** Records keys of completed orders in `rows` that are also consigned; returns how many were new. */
 export async function detectConflicts(o: { pool: Pool; logger: Logger; now: () => number }, rows: readonly OrderRow[]): Promise<number> {
@@ -25,13 +27,18 @@ export async function detectConflicts(o: { pool: Pool; logger: Logger; now: () =
       lines.set(sha, [...(lines.get(sha) ?? []), row.order_sn])
     }
   }
-  if (lines.size === 0) return 0
-  const hits = await selectRows(
-    o.pool,
-    HitRow,
-    "SELECT carmis_id, carmi_sha256, state, order_sn FROM standin_consigned WHERE carmi_sha256 IN (?) AND state IN ('consigned', 'delivered')",
-    [[...lines.keys()]],
-  )
+  const hashes = [...lines.keys()]
+  const hits: z.infer<typeof HitRow>[] = []
+  for (let start = 0; start < hashes.length; start += MAX_HASHES_PER_QUERY) {
+    hits.push(
+      ...(await selectRows(
+        o.pool,
+        HitRow,
+        "SELECT carmis_id, carmi_sha256, state, order_sn FROM standin_consigned WHERE carmi_sha256 IN (?) AND state IN ('consigned', 'delivered')",
+        [hashes.slice(start, start + MAX_HASHES_PER_QUERY)],
+      )),
+    )
+  }
   let fresh = 0
   for (const hit of hits) {
     for (const order of lines.get(hit.carmi_sha256) ?? []) {
