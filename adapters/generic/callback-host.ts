@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net'
 import type { Adapter, Logger } from '../../node/core/ports.js'
 import { CALLBACK_PATHS, FenceBody, ReturnStockBody, TakeStockBody, WriteBackBody } from '../../protocol/index.js'
 import { AdapterError } from '../contract.js'
-import { CallbackReplayGuard, verifyCallback } from './callback-server.js'
+import { CallbackReplayGuard, checkCallbackHeaders, verifyCallback } from './callback-server.js'
 import { parseBody, readBody, sendError, sendJson, ShopError } from './shop-http.js'
 
 /** Largest callback body: a return of 5,000 keys of up to 1 KiB each, with JSON overhead. */
@@ -50,6 +50,8 @@ export async function startCallbackHost(options: CallbackHostOptions): Promise<C
     const method = request.method ?? 'GET'
     if (!PATHS.has(path)) throw new ShopError(404, 'not_found', `${method} ${path}: no such route`)
     if (method !== 'POST') throw new ShopError(405, 'method_not_allowed', `${method} ${path}: use POST`)
+    const head = checkCallbackHeaders(request.headers, now())
+    if (!head.ok) return sendError(response, new ShopError(head.status, head.error, head.message), true)
     const raw = await readBody(request, MAX_HOSTED_CALLBACK_BYTES)
     if (raw === null) return sendError(response, new ShopError(413, 'too_large', `body: larger than ${MAX_HOSTED_CALLBACK_BYTES} bytes`), true)
     const verdict = verifyCallback(options.secret, { method, path, headers: request.headers, rawBody: raw, nowMs: now(), replayGuard })

@@ -9,38 +9,36 @@ import {
   adapterSignature,
   adapterSignatureMatches,
 } from '../../protocol/index.js'
+import { MAX_SEEN_SIGNATURES, ReplayGuard, type ReplayVerdict } from '../../node/http/replay-guard.js'
 
-/** Signatures a shop remembers at most; callbacks are rare (fences, consignments, write-backs). */
-export const MAX_SEEN_CALLBACK_SIGNATURES = 10_000
+/**
+ * Signatures a shop remembers at most, as many as the node does: the node writes back one partner
+ * delivery per callback, so after an outage thousands come within minutes, and a full guard
+ * refuses every callback (fences too) until its window passes.
+ */
+export const MAX_SEEN_CALLBACK_SIGNATURES = MAX_SEEN_SIGNATURES
 
 const TIMESTAMP_PATTERN = /^\d{1,16}$/
 const SIGNATURE_PATTERN = /^[0-9a-f]{64}$/
 
-export type ReplayVerdict = 'fresh' | 'replayed' | 'full'
+export type { ReplayVerdict }
 
-/** Remembers accepted signatures until their timestamps leave the window (fails closed when full). */
+/** The node's own replay guard (fails closed when full), told the time by each call. */
 export class CallbackReplayGuard {
-  // signature → the time after which its timestamp is stale, so it can no longer pass the clock check
-  private readonly seen = new Map<string, number>()
+  private nowMs = 0
+  private readonly guard: ReplayGuard
 
-  constructor(
-    private readonly capacity = MAX_SEEN_CALLBACK_SIGNATURES,
-    private readonly windowMs = ADAPTER_REPLAY_WINDOW_MS,
-  ) {}
+  constructor(capacity = MAX_SEEN_CALLBACK_SIGNATURES, windowMs = ADAPTER_REPLAY_WINDOW_MS) {
+    this.guard = new ReplayGuard(() => this.nowMs, capacity, windowMs)
+  }
 
   admit(signature: string, timestampMs: number, nowMs: number): ReplayVerdict {
-    for (const [seen, staleAfterMs] of this.seen) {
-      if (staleAfterMs < nowMs) this.seen.delete(seen)
-    }
-    if (this.seen.has(signature)) return 'replayed'
-    // Forgetting a live signature would reopen a replay hole, so refuse instead.
-    if (this.seen.size >= this.capacity) return 'full'
-    this.seen.set(signature, timestampMs + this.windowMs)
-    return 'fresh'
+    this.nowMs = nowMs
+    return this.guard.admit(signature, timestampMs)
   }
 
   get size(): number {
-    return this.seen.size
+    return this.guard.size
   }
 }
 
@@ -67,13 +65,18 @@ function header(headers: HeaderBag, name: string): string | undefined {
   return typeof direct === 'string' ? direct : undefined
 }
 
-const refuse = (status: 401 | 409 | 503, error: string, message: string): CallbackVerdict => ({ ok: false, status, error, message })
+type Refusal = Extract<CallbackVerdict, { ok: false }>
+const refuse = (status: 401 | 409 | 503, error: string, message: string): Refusal => ({ ok: false, status, error, message })
 
-/** Checks a node → shop callback; on `ok: false` answer `status` with `{ error, message }` and change nothing. */
-export function verifyCallback(secret: string, request: CallbackRequest): CallbackVerdict {
-  if (secret.length === 0) throw new Error('callback secret must not be empty')
-  const timestamp = header(request.headers, ADAPTER_TIMESTAMP_HEADER)
-  const signature = header(request.headers, ADAPTER_SIGNATURE_HEADER)
+export type HeaderCheck = { readonly ok: true; readonly timestampMs: number; readonly signature: string } | Refusal
+
+/**
+ * The checks that need no body (both headers present and well formed, timestamp inside the
+ * window): run them before reading a body, so a stranger cannot make the shop buffer one.
+ */
+export function checkCallbackHeaders(headers: HeaderBag, nowMs: number): HeaderCheck {
+  const timestamp = header(headers, ADAPTER_TIMESTAMP_HEADER)
+  const signature = header(headers, ADAPTER_SIGNATURE_HEADER)
   if (timestamp === undefined || !TIMESTAMP_PATTERN.test(timestamp)) {
     return refuse(401, 'unauthorized', `${ADAPTER_TIMESTAMP_HEADER}: missing or not an integer of milliseconds since the epoch`)
   }
@@ -81,10 +84,19 @@ export function verifyCallback(secret: string, request: CallbackRequest): Callba
     return refuse(401, 'unauthorized', `${ADAPTER_SIGNATURE_HEADER}: missing or not 64 lowercase hex characters (HMAC-SHA256)`)
   }
   const timestampMs = Number(timestamp)
-  const skewMs = request.nowMs - timestampMs
+  const skewMs = nowMs - timestampMs
   if (Math.abs(skewMs) > ADAPTER_REPLAY_WINDOW_MS) {
     return refuse(401, 'unauthorized', `stale timestamp: ${ADAPTER_TIMESTAMP_HEADER} is ${skewMs} ms from the shop's clock (allowed ±${ADAPTER_REPLAY_WINDOW_MS} ms)`)
   }
+  return { ok: true, timestampMs, signature }
+}
+
+/** Checks a node → shop callback; on `ok: false` answer `status` with `{ error, message }` and change nothing. */
+export function verifyCallback(secret: string, request: CallbackRequest): CallbackVerdict {
+  if (secret.length === 0) throw new Error('callback secret must not be empty')
+  const head = checkCallbackHeaders(request.headers, request.nowMs)
+  if (!head.ok) return head
+  const { timestampMs, signature } = head
   const expected = adapterSignature(secret, timestampMs, request.method, request.path, request.rawBody)
   if (!adapterSignatureMatches(expected, signature)) {
     return refuse(401, 'unauthorized', `${ADAPTER_SIGNATURE_HEADER}: does not match the method, path, timestamp and body`)

@@ -2,6 +2,7 @@
 // (an in-memory recorder) so the HTTP side is tested alone: HMAC checked before anything runs,
 // refusals mapped to statuses the node's callback adapter understands. Real adapters behind it are
 // run by the conformance suites (test/containers/dujiaoka.test.ts drives dujiaoka through it).
+import { request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AdapterError, type Adapter, type CardKey, type PartnerDelivery } from '../../adapters/contract.js'
 import { createCallbackAdapter } from '../../adapters/generic/callback-adapter.js'
@@ -52,6 +53,21 @@ describe('startCallbackHost', () => {
     await node.returnStock('1', [{ keyId: '1', key: 'KEY-1' }])
     await node.writeBack({ order: 'O-1', sku: '1', keys: [{ keyId: '1', key: 'KEY-1' }], fulfiller: PARTNER_ID, fulfillerName: 'B', epoch: 2, deliveredAt: 1, channel: 'email' })
     expect(adapter.calls).toEqual(['fence true', 'take 1 5', 'return 1 1', 'write-back O-1'])
+  })
+
+  it('refuses an unsigned callback before reading its body (a stranger cannot make it buffer 8 MiB)', async () => {
+    host = await startCallbackHost({ adapter: recorder(), secret: CALLBACK_SECRET, logger: recordingLogger() })
+    const url = new URL(`${host.url}${CALLBACK_PATHS.fence}`)
+    // Announces 8 MB, sends 10 bytes and never finishes: only a refusal without the body answers.
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 8_000_000 } }, (response) => {
+        response.resume()
+        resolve(response.statusCode ?? 0)
+      })
+      request.on('error', reject)
+      request.write('{"fenced":')
+    })
+    expect(status).toBe(401)
   })
 
   it('refuses an unsigned or wrongly signed callback before the adapter sees it', async () => {

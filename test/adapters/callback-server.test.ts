@@ -86,6 +86,13 @@ describe('verifyCallback', () => {
     expect(check({ timestampMs: later }, { guard, nowMs: later }).ok).toBe(true)
   })
 
+  it('remembers as many signatures as the node does: 20,000 write-backs inside one window all pass', () => {
+    // The node writes back one partner delivery per callback; after an outage thousands come at once.
+    const guard = new CallbackReplayGuard()
+    for (let i = 0; i < 20_000; i++) expect(guard.admit(i.toString(16).padStart(64, '0'), NOW, NOW)).toBe('fresh')
+    expect(guard.size).toBe(20_000)
+  })
+
   it('refuses to run with an empty secret', () => {
     expect(() => verifyCallback('', { method: 'POST', path: PATH, headers: {}, rawBody: '', nowMs: NOW, replayGuard: new CallbackReplayGuard() })).toThrow(/secret/)
   })
