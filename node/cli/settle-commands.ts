@@ -57,15 +57,32 @@ export async function issueStatement(dirPath: string, partner: string): Promise<
   return reply.statement ? renderStatement(reply.statement, names(dir)) : `${partner} owes us nothing that is not already on a statement`
 }
 
+/** Shortest receipt prefix a dispute may name (statements print 10 characters). */
+export const MIN_RECEIPT_PREFIX = 8
+
+/**
+ * `--dispute <receipt>:<reason>[:note]` against the statement's lines: the receipt may be a
+ * prefix, but of exactly one line. A prefix matching several (or an empty one) would dispute the
+ * first and let the line meant be accepted and paid.
+ */
+export function resolveDisputes(lines: readonly { receipt: string }[], disputes: readonly string[]): { receipt: string; reason: string; note: string }[] {
+  return disputes.map((d) => {
+    const [receipt = '', reason = 'other', ...note] = d.split(':')
+    if (receipt.length < MIN_RECEIPT_PREFIX) throw new Error(`--dispute ${d}: receipt: give at least ${MIN_RECEIPT_PREFIX} characters of the receipt id`)
+    const matches = lines.filter((l) => l.receipt.startsWith(receipt))
+    if (matches.length !== 1) {
+      const which = matches.length === 0 ? 'no line' : `${matches.length} lines (${matches.map((l) => l.receipt.slice(0, 16)).join(', ')}); give more of it`
+      throw new Error(`--dispute ${d}: receipt: ${receipt} matches ${which} of this statement`)
+    }
+    return { receipt: matches[0]!.receipt, reason, note: note.join(':') }
+  })
+}
+
 /** `--dispute <receipt>:<reason>[:note]`, repeatable. */
 export async function acceptStatement(dirPath: string, ref: string, disputes: string[]): Promise<string> {
   const dir = new DataDir(dirPath)
-  const parsed = disputes.map((d) => {
-    const [receipt, reason, ...note] = d.split(':')
-    return { receipt: receipt ?? '', reason: reason ?? 'other', note: note.join(':') }
-  })
   const full = await admin<StatementStateView>(dir, `/v1/admin/statements/${encodeURIComponent(ref)}`)
-  const resolved = parsed.map((d) => ({ ...d, receipt: full.statement.lines.find((l) => l.receipt.startsWith(d.receipt))?.receipt ?? d.receipt }))
+  const resolved = resolveDisputes(full.statement.lines, disputes)
   return renderStatement(await admin<StatementStateView>(dir, `/v1/admin/statements/${encodeURIComponent(ref)}/accept`, { disputes: resolved }), names(dir))
 }
 

@@ -35,13 +35,23 @@ export interface AdminRoutesOptions {
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
 
+/**
+ * A loopback client, or one on this machine that dialled one of its own addresses (the node
+ * bound to a LAN address; the CLI then connects from that address, not from 127.0.0.1). A remote
+ * host cannot complete a TCP handshake from our own address.
+ */
+export function fromThisMachine(socket: { remoteAddress?: string | undefined; localAddress?: string | undefined }): boolean {
+  const remote = socket.remoteAddress ?? ''
+  return LOOPBACK.test(remote) || (remote !== '' && remote === socket.localAddress)
+}
+
 const TAGS = ['admin']
 const SECURITY = [{ adminBearer: [] }]
 
 export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app, options) => {
   const { api, bodyLimitBytes: bodyLimit } = options
   app.addHook('onRequest', async (request) => {
-    if (!options.allowRemote && !LOOPBACK.test(request.socket.remoteAddress ?? '')) {
+    if (!options.allowRemote && !fromThisMachine(request.socket)) {
       throw new HttpError(403, 'forbidden', 'the admin API answers loopback clients only (config http.adminAllowRemote)')
     }
   })

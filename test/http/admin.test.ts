@@ -1,5 +1,6 @@
 // The admin API: bearer token or nothing, then the engine's data in the reply schemas.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { fromThisMachine } from '../../node/http/admin-routes.js'
 import { bob } from '../protocol/fixtures.js'
 import { FakeApi } from './fake-api.js'
 import { errorOf, harness, type Harness, TOKEN } from './helpers.js'
@@ -30,6 +31,21 @@ describe('admin authentication', () => {
     expect(body.error).toBe('unauthorized')
     expect(body.message).toMatch(message)
     expect(h.api.calls).toEqual([])
+  })
+
+  it('a client on another host → 403 before the token is looked at', async () => {
+    const response = await h.app.inject({ method: 'GET', url: '/v1/admin/identity', headers: { authorization: `Bearer ${TOKEN}` }, remoteAddress: '192.0.2.9' })
+    expect(response.statusCode).toBe(403)
+    expect(errorOf(response).message).toMatch(/loopback clients only/)
+    expect(h.api.calls).toEqual([])
+  })
+
+  it('this machine is loopback, or our own address dialled from itself (a node bound to a LAN address)', () => {
+    expect(fromThisMachine({ remoteAddress: '127.0.0.1', localAddress: '127.0.0.1' })).toBe(true)
+    expect(fromThisMachine({ remoteAddress: '::ffff:127.0.0.2', localAddress: '::ffff:127.0.0.1' })).toBe(true)
+    expect(fromThisMachine({ remoteAddress: '192.0.2.2', localAddress: '192.0.2.2' })).toBe(true)
+    expect(fromThisMachine({ remoteAddress: '192.0.2.9', localAddress: '192.0.2.2' })).toBe(false)
+    expect(fromThisMachine({ remoteAddress: undefined, localAddress: undefined })).toBe(false)
   })
 
   it('the adapter secret is not an admin token, and admin routes ignore HMAC headers', async () => {
