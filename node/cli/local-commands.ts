@@ -1,10 +1,27 @@
 // init, run and status: the commands that act on this node's own data directory.
+import { isIPv4 } from 'node:net'
 import { AllotArgs, formatZodError, type IncidentReport, InitArgs, type PartnerStatus, type EscrowReply } from '../../protocol/index.js'
 import { DataDir } from '../datadir.js'
 import { startNode } from '../node.js'
 
+/**
+ * The host is written into `/ip4/<host>/tcp/<port>` multiaddrs, so it must be an IPv4 address: a
+ * DNS name gave addresses libp2p refuses, which partners skipped with only a debug log.
+ * (To move into protocol/'s InitArgs once the simulator run on its frozen code has ended.)
+ */
+const LocalInitArgs = InitArgs.refine((a) => isIPv4(a.host), { path: ['host'], message: 'must be an IPv4 address to listen on (it becomes /ip4/<host>/tcp/<port>); a DNS name cannot be' })
+
+/** What an operator must still do when the defaults only work on this machine. */
+function initWarnings(host: string, publicUrlGiven: boolean): string[] {
+  const local = host.startsWith('127.') || host === '0.0.0.0'
+  return [
+    ...(local ? [`note: partners dial the announced address /ip4/${host}/…; for partners on other machines set p2p.announce in config.json to the address they can reach before \`standin invite\``] : []),
+    ...(publicUrlGiven ? [] : [`note: buyer mail links to http.publicUrl (here http://${host}:…); pass --public-url with the address buyers reach`]),
+  ]
+}
+
 export function init(raw: Record<string, unknown>): string {
-  const args = InitArgs.safeParse(raw)
+  const args = LocalInitArgs.safeParse(raw)
   if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
   const { dir, name, host, p2pPort, httpPort, smtp } = args.data
   const publicUrl = args.data.publicUrl ?? `http://${host}:${httpPort}`
@@ -24,6 +41,7 @@ export function init(raw: Record<string, unknown>): string {
     `adapter secret: ${keys.secrets.adapterSecret}`,
     `admin token:    ${keys.secrets.adminToken}`,
     'next: `standin invite` and swap tokens with your partners',
+    ...initWarnings(host, args.data.publicUrl !== undefined),
   ].join('\n')
 }
 

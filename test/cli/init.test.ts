@@ -1,0 +1,40 @@
+// `standin init --host`: the host becomes /ip4/<host>/tcp/<port> in the node's listen and announce
+// addresses, so a DNS name must be refused at init (it used to produce an invite whose addresses
+// partners' libp2p rejected, skipped with a debug log). The real binary is run.
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const BIN = fileURLToPath(new URL('../../bin/standin.js', import.meta.url))
+
+function standin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr })
+    })
+  })
+}
+
+describe('standin init --host', () => {
+  it('refuses a DNS name, naming the field, and creates nothing', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'standin-init-')), 'node')
+    const result = await standin(['init', '-d', dir, '-n', 'Shop', '--host', 'shop.example.com'])
+    expect(result.code).not.toBe(0)
+    expect(result.stderr).toMatch(/host: must be an IPv4 address/)
+    expect(existsSync(dir)).toBe(false)
+  })
+
+  it('on loopback without --public-url, says what to set before partners on other machines join', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'standin-init-')), 'node')
+    const result = await standin(['init', '-d', dir, '-n', 'Shop', '--host', '127.0.0.1'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/set p2p\.announce in config\.json/)
+    expect(result.stdout).toMatch(/pass --public-url/)
+    const quiet = await standin(['init', '-d', `${dir}-2`, '-n', 'Shop', '--host', '192.0.2.7', '--public-url', 'https://shop.example.com/standin'])
+    expect(quiet.code).toBe(0)
+    expect(quiet.stdout).not.toMatch(/note:/)
+  })
+})
