@@ -13,10 +13,12 @@ import { LevelStore } from './store/level-store.js'
 import { cryptoRng, systemClock } from './system.js'
 import { createNullMailer, createSmtpMailer } from './mail/index.js'
 import { createCallbackAdapter, createNullAdapter } from '../adapters/generic/callback-adapter.js'
-import { assert, signatureSchemeName } from '../protocol/index.js'
+import { assert, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
 
 /** How long a stop waits for the engine's in-flight work before closing the store. */
 const STOP_SETTLE_MS = 5_000
+/** How long a stop waits for the shop to take the fence. */
+const FENCE_AT_STOP_MS = 5_000
 
 export interface RunningNode {
   readonly engine: Engine
@@ -100,9 +102,19 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       stopped = true
       await http.close()
       await p2p.stop()
+      const engineStopped = engine.stop()
+      // Where partners can certify us down, they take over while we are gone: the shop stops
+      // delivering escrowed orders now (a node starts fenced, and lifts it once it holds leases
+      // again). After engine.stop, so no tick lifts it. A shop that cannot be reached in time is
+      // the killed-node case the README names.
+      if (leaseQuorum(agreement.terms) > 0) {
+        const fenced = await Promise.race([adapter.setFenced(true).then(() => true, () => false), delay(FENCE_AT_STOP_MS, false, { ref: false })])
+        if (fenced) logger.info('stopping: shop fenced until this node is back and holds its leases')
+        else logger.warn({ waitedMs: FENCE_AT_STOP_MS }, 'stopping: the shop did not take the fence; it may deliver escrowed orders partners take over')
+      }
       // Work in flight (a pump reading the store, a mail round) settles before the store closes;
       // past the bound we close anyway: everything acknowledged is already synced.
-      const settled = await Promise.race([engine.stop().then(() => true), delay(STOP_SETTLE_MS, false, { ref: false })])
+      const settled = await Promise.race([engineStopped.then(() => true), delay(STOP_SETTLE_MS, false, { ref: false })])
       if (!settled) logger.warn({ waitedMs: STOP_SETTLE_MS }, 'engine work still in flight at stop; closing the store anyway')
       await mailer.close()
       await store.close()

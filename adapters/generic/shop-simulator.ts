@@ -71,6 +71,12 @@ const OptionsSchema = z.strictObject({
     .max(MAX_SIM_SKUS)
     .refine((skus) => new Set(skus.map((s) => s.sku)).size === skus.length, 'sku ids must be distinct'),
   deliverDelayMs: z.number().int().min(0).max(MAX_DELIVER_DELAY_MS).default(0),
+  /**
+   * Health is reported again this often (adapters/README.md: "a restarted node learns it"). A node
+   * restarted while taken over waits for `up` before it hands back; a shop that reported only on
+   * change left it fenced until the platform changed.
+   */
+  healthRepeatMs: z.number().int().min(100).max(3_600_000).default(60_000),
   /** The simulated shop's database: a JSON file saved after every change and loaded at start. */
   stateFile: z.string().min(1).optional(),
 })
@@ -250,8 +256,12 @@ export async function startShopSimulator(options: ShopSimulatorOptions): Promise
   })
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   logger.info({ shop: config.name, url }, 'shop simulator listening')
-  // A real adapter reports health at start; failure is recorded in the state, not fatal.
+  // A real adapter reports health at start and then on an interval; failure is recorded in the state, not fatal.
   await core.reportHealth()
+  const healthTimer = setInterval(() => {
+    core.reportHealth().catch((error: unknown) => logger.warn({ err: String(error) }, 'health report failed'))
+  }, config.healthRepeatMs)
+  healthTimer.unref()
 
   return {
     name: config.name,
@@ -275,6 +285,7 @@ export async function startShopSimulator(options: ShopSimulatorOptions): Promise
     keyIds: (status) => stock.keyIds(status),
     idle: (timeoutMs = IDLE_TIMEOUT_MS) => core.idle(timeoutMs),
     async stop() {
+      clearInterval(healthTimer)
       core.stop()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -140,4 +140,15 @@ describe('failover with real processes', () => {
     const counted = new Set((await incidents(f, 'C')).flatMap((r) => r.duplicates.map((d) => d.order)))
     expect(counted.size).toBe(duplicates) // every duplicate is detected and counted, never silent
   }, 300_000)
+  it('(f) SIGTERM of the origin fences its shop before the node exits; back, it lifts the fence once it holds its leases', async () => {
+    f = await startFederation()
+    await waitFor('A unfenced (holds its leases)', () => (shop(f as Federation, 'A').state().fenced ? undefined : true), 60_000)
+    const a = f.cluster.node('A')
+    await f.cluster.kill('A', 'SIGTERM')
+    expect({ exitCode: a.process?.exitCode, signal: a.process?.signalCode }).toEqual({ exitCode: 0, signal: null })
+    // Partners will certify A down and take over: its shop must not deliver escrowed orders meanwhile.
+    expect(shop(f, 'A').state().fenced).toBe(true)
+    await f.cluster.start('A')
+    await waitFor('A unfenced again after its restart', () => (shop(f as Federation, 'A').state().fenced ? undefined : true), 60_000)
+  }, 240_000)
 })

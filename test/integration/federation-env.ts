@@ -56,6 +56,8 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       callbackSecret: node.adapterSecret,
       skus: [{ sku: SKU, priceMinorUnits: 5_000, currency: 'CNY', keys: options.keysPerShop ?? 1_000 }],
       deliverDelayMs: options.deliverDelayMs ?? 3_600_000,
+      // As a real adapter does, at the local preset's pace: a restarted node learns the platform is up.
+      healthRepeatMs: 1_000,
     }))
   }
   await Promise.all(names.map((n) => cluster.start(n)))
