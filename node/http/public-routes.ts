@@ -10,6 +10,7 @@ import { type Locale, ShopId, ShopStatusView } from '../../protocol/index.js'
 import { HttpError, toErrorReply } from './errors.js'
 import { claimFormPage, claimResultPage, MAX_PREFILL_CHARS } from './public/claim-views.js'
 import { parseUrlencoded, readClaimForm } from './public/claim-form.js'
+import { ClaimGuard } from './public/claim-guard.js'
 import { type PublicRefusal, refusalPage } from './public/error-views.js'
 import { CONTENT_SECURITY_POLICY } from './public/html.js'
 import { chooseLocale } from './public/locale.js'
@@ -37,6 +38,8 @@ const MAX_ECHOED_PARAM_CHARS = 100
 export interface PublicRoutesOptions {
   api: PublicApi
   rateLimits?: Partial<PublicRateLimits>
+  /** Milliseconds since the epoch; the per-order window of wrong secrets is measured with it. */
+  clock: () => number
 }
 
 const TAGS = ['public']
@@ -77,6 +80,7 @@ function refusalOf(status: number): PublicRefusal {
 export const publicRoutes: FastifyPluginAsyncZod<PublicRoutesOptions> = async (app, options) => {
   const { api } = options
   const limits = { ...PUBLIC_RATE_LIMITS, ...options.rateLimits }
+  const claimGuard = new ClaimGuard(options.clock)
 
   // Registered here, not on the root: only the unauthenticated routes are limited per address.
   await app.register(rateLimit, {
@@ -133,7 +137,14 @@ export const publicRoutes: FastifyPluginAsyncZod<PublicRoutesOptions> = async (a
     const locale = localeOf(request)
     const reading = readClaimForm(request.body)
     if (!reading.ok) return sendPage(reply, 400, claimFormPage(locale, reading.values, reading.problems))
+    const closedForSeconds = claimGuard.closedForSeconds(reading.form.shop, reading.form.order)
+    if (closedForSeconds > 0) {
+      request.log.info({ shop: reading.form.shop, outcome: 'order-closed' }, 'claim refused: too many wrong secrets for this order')
+      reply.header('retry-after', String(closedForSeconds))
+      return sendPage(reply, 429, refusalPage(locale, 'order-closed', closedForSeconds))
+    }
     const result = await api.claim(reading.form)
+    if (result.status === 'not-found') claimGuard.recordFailure(reading.form.shop, reading.form.order)
     // The outcome only: the order's keys and the buyer's secret never reach the logs.
     request.log.info({ shop: reading.form.shop, outcome: result.status }, 'claim answered')
     const values = { shop: reading.form.shop, order: reading.form.order }

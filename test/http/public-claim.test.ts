@@ -2,6 +2,7 @@
 // neutral answer otherwise, field-naming 400s, refusals as pages, and no secrets in logs or caches.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { UnavailableError } from '../../node/core/api.js'
+import { ClaimGuard, FAILED_CLAIM_WINDOW_MS, MAX_FAILED_CLAIMS_PER_ORDER } from '../../node/http/public/claim-guard.js'
 import { CLAIM_BODY_LIMIT_BYTES } from '../../node/http/public-routes.js'
 import { harness, type Harness } from './helpers.js'
 import { deliveredOrder, htmlLang, KEYS, keysBlock, ORDER, postClaim, SECRET_OK, SHOP, status } from './public-helpers.js'
@@ -226,6 +227,38 @@ describe('POST /claim', () => {
 })
 
 describe('rate limits', () => {
+  it(`an order that drew ${MAX_FAILED_CLAIMS_PER_ORDER} wrong secrets takes no claims from any address until the window ends; other orders are unaffected`, async () => {
+    for (let i = 0; i < MAX_FAILED_CLAIMS_PER_ORDER; i++) {
+      // Spread over addresses, as a guesser would to get round the per-address limit.
+      const guess = await h.app.inject({ method: 'POST', url: '/claim', remoteAddress: `203.0.113.${i + 1}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `shop=${SHOP}&order=${ORDER}&secret=guess-${i}` })
+      expect(guess.statusCode).toBe(200)
+    }
+    const closed = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: SECRET_OK }, { url: '/claim?lang=en' })
+    expect(closed.statusCode).toBe(429)
+    expect(Number(closed.headers['retry-after'])).toBe(FAILED_CLAIM_WINDOW_MS / 1_000)
+    expect(closed.body).toContain('Too many wrong secrets for this order')
+    expect(closed.body).not.toContain(KEYS[0])
+    expect(claimCalls()).toHaveLength(MAX_FAILED_CLAIMS_PER_ORDER) // the right secret never reached the engine
+    expect((await postClaim(h.app, { shop: SHOP, order: 'order-8', secret: 'claim-secret-8' })).statusCode).toBe(200)
+    h.clock.now += FAILED_CLAIM_WINDOW_MS
+    const reopened = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: SECRET_OK })
+    expect(reopened.statusCode).toBe(200)
+    expect(reopened.body).toContain(KEYS[0])
+  })
+
+  it('the per-order guard forgets the least recently failed order first, and stays within its capacity', () => {
+    let now = 0
+    const guard = new ClaimGuard(() => now, 2, 60_000, 3)
+    for (const order of ['o1', 'o2', 'o3', 'o1', 'o4']) guard.recordFailure('shop', order)
+    expect(guard.size).toBe(3)
+    expect(guard.closedForSeconds('shop', 'o1')).toBe(60) // two failures: closed
+    expect(guard.closedForSeconds('shop', 'o2')).toBe(0) // forgotten
+    now = 59_500
+    expect(guard.closedForSeconds('shop', 'o1')).toBe(1)
+    now = 60_000
+    expect(guard.closedForSeconds('shop', 'o1')).toBe(0)
+  })
+
   it('POST /claim → 429 page with Retry-After once the per-minute limit is used up; GETs count apart', async () => {
     await h.app.close()
     h = await harness({ publicRateLimits: { claimPostsPerMinute: 3, pageGetsPerMinute: 5 } })

@@ -5,12 +5,13 @@ import { claimHref } from './claim-views.js'
 import { html, renderPage } from './html.js'
 import { fill, PAGE_TEXTS } from './texts.js'
 
-export type PublicRefusal = 'too-many' | 'unavailable' | 'bad-request' | 'failed'
+export type PublicRefusal = 'too-many' | 'order-closed' | 'unavailable' | 'bad-request' | 'failed'
 
 export function refusalPage(locale: Locale, refusal: PublicRefusal, retryAfterSeconds: number): string {
   const t = PAGE_TEXTS[locale]
   const texts: Record<PublicRefusal, readonly [title: string, text: string]> = {
     'too-many': [t.tooManyTitle, fill(t.tooManyBody, { seconds: retryAfterSeconds })],
+    'order-closed': [t.orderClosedTitle, fill(t.orderClosedBody, { seconds: retryAfterSeconds })],
     unavailable: [t.unavailableTitle, t.unavailableBody],
     'bad-request': [t.badRequestTitle, t.badRequestBody],
     failed: [t.failedTitle, t.failedBody],

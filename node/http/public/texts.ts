@@ -55,6 +55,8 @@ export interface PageTexts {
 
   readonly tooManyTitle: string
   readonly tooManyBody: string
+  readonly orderClosedTitle: string
+  readonly orderClosedBody: string
   readonly unavailableTitle: string
   readonly unavailableBody: string
   readonly badRequestTitle: string
@@ -114,6 +116,8 @@ const ZH_CN: PageTexts = {
 
   tooManyTitle: '请求过于频繁',
   tooManyBody: '请在 {seconds} 秒后重试。',
+  orderClosedTitle: '此订单查询错误次数过多',
+  orderClosedBody: '为保护买家，此订单暂停查询，请在 {seconds} 秒后重试。卡密也已发送到下单时填写的邮箱。',
   unavailableTitle: '暂时无法处理',
   unavailableBody: '本节点暂时无法处理您的请求，请稍后重试。',
   badRequestTitle: '无法处理该请求',
@@ -176,6 +180,8 @@ const EN: PageTexts = {
 
   tooManyTitle: 'Too many requests',
   tooManyBody: 'Please try again in {seconds} seconds.',
+  orderClosedTitle: 'Too many wrong secrets for this order',
+  orderClosedBody: 'To protect the buyer, this order takes no claims for now. Please try again in {seconds} seconds. The keys were also sent to the email given at checkout.',
   unavailableTitle: 'Temporarily unavailable',
   unavailableBody: 'This node cannot handle your request right now. Please try again shortly.',
   badRequestTitle: 'The request could not be read',
