@@ -14,6 +14,9 @@ const IO_PACKAGES = [
   'fastify-*', '@fastify/*', 'pino', 'nodemailer', 'commander', 'mysql2', 'mysql2/*',
 ]
 
+/** Sections whose rows node/core/state/ owns (the lint rule below keeps them there). */
+const OWNED_SECTIONS = '/^(orders|keys|peer-keys|allotments|receipts|ledger|outbox|authority|held|refusals)$/'
+
 export default tseslint.config(
   { ignores: ['.dependency-cruiser.cjs', 'node_modules/**', 'dist/**', 'coverage/**', 'protocol/vectors/**'] },
   js.configs.recommended,
@@ -39,6 +42,27 @@ export default tseslint.config(
       'no-restricted-properties': ['error',
         { object: 'Date', property: 'now', message: 'protocol/ takes time as input' },
         { object: 'Math', property: 'random', message: 'protocol/ takes randomness as input' },
+      ],
+    },
+  },
+  {
+    // One owner for stored state: only node/core/state/ names the sections that hold orders, keys,
+    // allotment counts, receipts, the ledger, the outbox, adopted authority, held receipts and
+    // refusals (as a `section` of a write, or the section argument of a read). Everything else in
+    // the engine changes them through the owners' transitions, which check the protocol's state
+    // machines and the authority each change needs.
+    files: ['node/**/*.ts'],
+    ignores: ['node/core/state/**', 'node/store/**'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        {
+          selector: `Property[key.name='section'] > Literal[value=${OWNED_SECTIONS}]`,
+          message: 'rows of this section belong to node/core/state/: change them through its owner',
+        },
+        {
+          selector: `CallExpression[callee.property.name=/^(get|getMany|range|write|put|del|seen|note|hasSeen)$/] > Literal.arguments[value=${OWNED_SECTIONS}]`,
+          message: 'rows of this section belong to node/core/state/: read and change them through its owner',
+        },
       ],
     },
   },

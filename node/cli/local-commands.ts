@@ -75,7 +75,7 @@ export async function admin<T>(dir: DataDir, path: string, body?: unknown): Prom
   return (type.includes('json') ? await response.json() : await response.text()) as T
 }
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
 }
@@ -123,7 +123,7 @@ export async function allot(raw: Record<string, unknown>): Promise<string> {
 export async function recallAllotment(dirPath: string, from: string, allotment: string): Promise<string> {
   const dir = new DataDir(dirPath)
   const reply = await admin<{ seq: number }>(dir, '/v1/admin/allotments/recall', { holder: partnerId(dir, from), allotment })
-  return `recall of ${allotment} from ${from} written (feed seq ${reply.seq}); released keys return to the shop`
+  return `recall of ${allotment} from ${from} written (feed seq ${reply.seq}); released keys come back exposed: see \`standin keys exposed\``
 }
 
 function renderIncident(report: IncidentReport, names: Map<string, string>): string {

@@ -4,6 +4,7 @@ import '../polyfills.js'
 import { Command, CommanderError } from 'commander'
 import { accept, invite, join, listTerms, showTerms } from './federation-commands.js'
 import { allot, incidents, init, recallAllotment, run, status } from './local-commands.js'
+import { decideKeys, exposedKeys, refused } from './partner-commands.js'
 import { acceptStatement, balances, confirmStatement, exportStatements, issueStatement, listStatements, payStatement, showStatement } from './settle-commands.js'
 
 const DEFAULT_DIR = process.env.STANDIN_DIR ?? '.standin'
@@ -60,6 +61,16 @@ function program(): Command {
     .option(...dirOption)
     .option('--json', 'machine-readable output')
     .action(async (o) => console.log(await incidents(o.dir, Boolean(o.json))))
+
+  cli.command('refused').description('what partners sent that this node refused, and receipts it holds (needs the node running)')
+    .option(...dirOption)
+    .option('--json', 'machine-readable output')
+    .action(async (o) => console.log(await refused(o.dir, Boolean(o.json))))
+
+  const keys = cli.command('keys').description('keys partners released back: exposed, not on sale (needs the node running)')
+  keys.command('exposed').option(...dirOption).action(async (o) => console.log(await exposedKeys(o.dir)))
+  keys.command('decide').argument('<decision>', 'write-off | bill | reconsign').argument('<keyIds...>', 'key ids, as `keys exposed` lists them').option(...dirOption)
+    .action(async (decision: string, ids: string[], o) => console.log(await decideKeys(o.dir, decision, ids)))
 
   const settle = cli.command('settle').description('books and statements with partners (needs the node running)')
   settle.command('balances').option(...dirOption).action(async (o) => console.log(await balances(o.dir)))

@@ -9,21 +9,21 @@ import {
   type IdentityReply,
   type IncidentReport,
   type PartnerStatus,
+  type RefusalView,
   type ShopId,
   type ShopStatusView,
   toBase64url,
 } from '../../protocol/index.js'
-import type { KeyRow } from './allotments.js'
 import type { EngineParts, PeerView } from './assemble.js'
-import type { OrderRow } from './escrow.js'
-import { orderKey, prefixRange } from './keys.js'
 import { RefusedError } from './api.js'
-import type { StatementState } from './books.js'
+import type { KeyRow } from './state/keys.js'
+import type { StatementState } from './state/ledger.js'
 import { lineStatusOf, statementRows, toCsv, toJson } from './statement-export.js'
 
 export abstract class AdminViews {
   protected readonly o: EngineParts['o']
   readonly federation: EngineParts['federation']
+  protected readonly state: EngineParts['state']
   protected readonly writer: EngineParts['writer']
   protected readonly escrowBook: EngineParts['escrowBook']
   protected readonly replication: EngineParts['replication']
@@ -34,13 +34,14 @@ export abstract class AdminViews {
   protected readonly handback: EngineParts['handback']
   protected readonly outbox: EngineParts['outbox']
   protected readonly peers: Map<ShopId, PeerView>
-  protected readonly books: EngineParts['books']
   protected readonly settlement: EngineParts['settlement']
   protected readonly background: EngineParts['background']
+  protected readonly work: EngineParts['work']
 
   constructor(parts: EngineParts) {
     this.o = parts.o
     this.federation = parts.federation
+    this.state = parts.state
     this.writer = parts.writer
     this.escrowBook = parts.escrowBook
     this.replication = parts.replication
@@ -51,24 +52,24 @@ export abstract class AdminViews {
     this.handback = parts.handback
     this.outbox = parts.outbox
     this.peers = parts.peers
-    this.books = parts.books
     this.settlement = parts.settlement
     this.background = parts.background
+    this.work = parts.work
   }
 
   // ---- settlement ----
 
   balances() {
-    return this.books.allBalances().map((b) => ({ ...b, creditBlocked: this.fulfilment.isBlocked(b.counterparty) }))
+    return this.state.books.allBalances().map((b) => ({ ...b, creditBlocked: this.fulfilment.isBlocked(b.counterparty) }))
   }
 
   statements() {
-    return this.books.statements()
+    return this.state.books.statements()
   }
 
   /** A statement by its hash, a prefix of it, or its id. */
   async findStatement(ref: string): Promise<StatementState> {
-    const all = await this.books.statements()
+    const all = await this.state.books.statements()
     const found = all.filter((s) => s.hash === ref || s.statement.id === ref || (ref.length >= 8 && s.hash.startsWith(ref)))
     if (found.length !== 1) throw new RefusedError(`${found.length} statements match ${ref}`)
     return found[0] as StatementState
@@ -92,12 +93,12 @@ export abstract class AdminViews {
 
   /** CSV or JSON of one statement, or of every statement issued or received in a time range. */
   async exportStatements(format: 'csv' | 'json', ref?: string, fromMs = 0, toMs = Number.MAX_SAFE_INTEGER): Promise<string> {
-    const states = ref ? [await this.findStatement(ref)] : (await this.books.statements()).filter((s) => s.statement.time >= fromMs && s.statement.time < toMs)
+    const states = ref ? [await this.findStatement(ref)] : (await this.state.books.statements()).filter((s) => s.statement.time >= fromMs && s.statement.time < toMs)
     const rows = []
     for (const state of states) {
       const s = state.statement
       const lines = s.lines.map((l) => ({ receipt: l.receipt, kind: 'fee' as const, origin: l.origin, order: l.order, debtor: s.counterparty, creditor: s.issuer, amount: { minorUnits: l.minorUnits, currency: s.currency }, time: l.time, terms: s.terms }))
-      rows.push(...statementRows(state, lineStatusOf(await this.books.linesFor(this.o.identity.id, lines))))
+      rows.push(...statementRows(state, lineStatusOf(await this.state.books.linesFor(this.o.identity.id, lines))))
     }
     return format === 'csv' ? toCsv(rows) : toJson(rows)
   }
@@ -125,13 +126,12 @@ export abstract class AdminViews {
 
   async escrow() {
     const origins = [this.o.identity.id, ...this.federation.partners]
-    return { ownSeq: this.writer.state.seq, escrow: origins.map((origin) => ({ origin, ...this.escrowBook.countsOf(origin) })) }
+    return { ownSeq: this.writer.state.seq, escrow: origins.map((origin) => ({ origin, ...this.state.orders.countsOf(origin) })) }
   }
 
   async listEscrow(origin: ShopId, after: string | undefined, limit: number) {
-    const range = prefixRange(origin)
     const orders = []
-    for await (const [, row] of this.o.store.range<OrderRow>('orders', { ...range, gt: after ? orderKey(origin, after) : range.gt, limit })) {
+    for await (const row of this.state.orders.range(origin, { ...(after ? { gt: `${origin}!${after}` } : {}), limit })) {
       const r = row.record
       orders.push({ origin: row.origin, order: r.order, sku: r.sku, qty: r.qty, amount: r.amount, paidAt: r.paidAt, buyer: r.buyer, state: row.state, seq: row.seq })
     }
@@ -161,6 +161,19 @@ export abstract class AdminViews {
     return this.incidentBook.list()
   }
 
+  /**
+   * What partners sent that we refused (kept per partner up to a limit), and the receipts we hold
+   * until their epoch's authority is known: evidence for the operator, oldest first.
+   */
+  async refusals(): Promise<RefusalView[]> {
+    const refused = (await this.state.refusals.list()).map((r) => ({ ...r, held: false }))
+    const held = (await this.state.receipts.allHeld(1_000)).map((h) => ({
+      from: h.fulfiller, kind: 'receipt' as const, origin: h.receipt.origin, order: h.receipt.order, epoch: h.receipt.epoch, seq: h.seq,
+      reason: `held: ${h.reason}`, at: h.heldAt, held: true,
+    }))
+    return [...refused, ...held].sort((a, b) => a.at - b.at)
+  }
+
   consign(holder: ShopId, sku: string, count: number) {
     return this.allotments.consign(holder, sku, count)
   }
@@ -169,16 +182,24 @@ export abstract class AdminViews {
     return this.allotments.recall(holder, allotment)
   }
 
+  async exposedKeys() {
+    return (await this.allotments.exposed()).map((k) => ({ keyId: k.keyId, holder: k.holder, sku: k.sku, allotment: k.allotment, unitValue: k.unitValue }))
+  }
+
+  decideKeys(keyIds: readonly string[], decision: 'write-off' | 'bill' | 'reconsign') {
+    return this.allotments.decide(keyIds, decision)
+  }
+
   claimUrl(origin: ShopId): string | null {
     return this.o.publicUrl ? `${this.o.publicUrl.replace(/\/$/, '')}/claim?shop=${origin}` : null
   }
 
   async claim(form: ClaimForm): Promise<ClaimResult> {
-    const row = await this.o.store.get<OrderRow>('orders', orderKey(form.shop, form.order))
-    if (!row || claimVerifier(form.shop, form.order, form.secret) !== row.record.claimVerifier) return { status: 'not-found' }
+    const row = await this.state.orders.get(form.shop, form.order)
+    if (!row || (await claimVerifier(form.shop, form.order, form.secret)) !== row.record.claimVerifier) return { status: 'not-found' }
     const me = this.o.identity.id
     if (row.fulfiller === me && (row.state === 'reserved' || row.state === 'delivered')) {
-      const keys = await this.o.store.getMany<KeyRow>('keys', (row.keyIds ?? []).map((id) => `${form.shop}!${id}`))
+      const keys = await this.state.keys.getMany(form.shop, row.keyIds ?? [])
       return {
         status: 'delivered',
         order: form.order,
@@ -187,7 +208,7 @@ export abstract class AdminViews {
         fulfillerName: this.o.name,
       }
     }
-    if ((row.state === 'escrowed' || row.state === 'claimed') && this.fulfilment.isActive(form.shop)) return { status: 'pending', order: form.order }
+    if (row.state === 'escrowed' && this.fulfilment.isActive(form.shop)) return { status: 'pending', order: form.order }
     return { status: 'not-found' }
   }
 
@@ -195,7 +216,7 @@ export abstract class AdminViews {
     const me = this.o.identity.id
     const name = shop === me ? this.o.name : this.federation.cardOf(shop)?.name
     if (name === undefined) return undefined
-    const counts = this.escrowBook.countsOf(shop)
+    const counts = this.state.orders.countsOf(shop)
     let state: ShopStatusView['state'] = 'operating'
     let since: number | null = null
     if (shop === me) {
@@ -214,7 +235,7 @@ export abstract class AdminViews {
     let deliveredByPartners = 0
     for (const partner of [...this.federation.partners, me]) {
       if (partner === shop) continue
-      for (const sku of this.federation.terms.skus.filter((s) => s.shop === shop)) deliveredByPartners += this.allotments.holding(shop, sku.sku, partner).delivered
+      for (const sku of this.federation.terms.skus.filter((s) => s.shop === shop)) deliveredByPartners += this.state.keys.holding(shop, sku.sku, partner).delivered
     }
     return { shop, name, state, since, deliveredByPartners, pending: counts.pending, claimUrl: this.claimUrl(shop) }
   }

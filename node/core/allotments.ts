@@ -1,114 +1,52 @@
-// Consigned keys (DESIGN.md §2 invariant 1, §5). The origin takes keys out of its shop's stock and
-// seals them to one holder in its feed; from then on only that holder may deliver or return them.
-// Key rows live in `keys` under origin!keyId: at the origin with every key it consigned, at a
-// holder with every key consigned to it. A holder's free keys are also kept in memory, FIFO.
+// Consigned keys (DESIGN.md invariant 1): the origin takes keys out of its shop's stock and seals
+// them to one holder in its feed; from then on only that holder may deliver or release them. The
+// rows and counts belong to state/keys.ts; this module decides what to write and when.
+// A released key comes back exposed (its holder has seen it): it is never put back on sale as if
+// unknown. The operator decides: write it off, bill the holder for it, or consign it again to the
+// same holder (keys.ts in the CLI, README "Returned keys").
 import {
+  type AllotmentBilled,
   type AllotmentConsigned,
   type BoxKeyPair,
   CardKeyList,
   type CardKey,
   type Identity,
-  keyStep,
-  type KeyState,
+  hashOf,
   type Money,
   openJson,
   sealJson,
   type ShopId,
+  totalsByCurrency,
 } from '../../protocol/index.js'
 import { RefusedError } from './api.js'
-import type { ApplyBatch } from './apply.js'
+import type { Background } from './background.js'
 import type { FeedWriter } from './feed-writer.js'
 import type { Federation } from './federation.js'
-import type { Adapter, Logger, Rng, Store, StoreOp } from './ports.js'
-
-export interface KeyRow {
-  readonly origin: ShopId
-  readonly holder: ShopId
-  readonly allotment: string
-  readonly sku: string
-  readonly keyId: string
-  readonly key: string
-  readonly unitValue: Money
-  readonly state: KeyState
-  readonly order: string | null
-  readonly epoch: number | null
-}
-
-/** Per (origin, sku, holder): how many keys were consigned, delivered and returned. */
-export interface Holding {
-  consigned: number
-  delivered: number
-  returned: number
-}
-
-
-const keyRowKey = (origin: ShopId, keyId: string) => `${origin}!${keyId}`
-const holdingKey = (origin: ShopId, sku: string, holder: ShopId) => `${origin}!${sku}!${holder}`
+import type { Adapter, Clock, Logger, Rng } from './ports.js'
+import type { State } from './state/index.js'
+import type { KeyRow } from './state/keys.js'
+import { Tx } from './state/tx.js'
 
 export class Allotments {
-  /** Free keys we hold, per origin!sku, oldest first. */
-  private readonly free = new Map<string, KeyRow[]>()
-  private readonly holdings = new Map<string, Holding>()
-
   constructor(
     private readonly deps: {
       readonly identity: Identity
       readonly box: BoxKeyPair
-      readonly store: Store
+      readonly state: State
       readonly rng: Rng
       readonly writer: FeedWriter
       readonly federation: Federation
       readonly adapter: Adapter
       readonly logger: Logger
-      readonly canary?: 'reuse-keys'
+      readonly background: Background
+      readonly clock: Clock
+      /** A co-partner's keys became known: receipts held for want of them are judged again. */
+      readonly onPeerKeys: (origin: ShopId) => void
     },
   ) {}
 
-  async load(): Promise<void> {
-    const me = this.deps.identity.id
-    for await (const [, row] of this.deps.store.range<KeyRow>('keys', {})) {
-      if (row.holder === me && row.state === 'consigned') this.freeList(row.origin, row.sku).push(row)
-    }
-    for await (const [key, holding] of this.deps.store.range<Holding>('allotments', {})) this.holdings.set(key, holding)
-  }
-
-  private freeList(origin: ShopId, sku: string): KeyRow[] {
-    const key = `${origin}!${sku}`
-    let list = this.free.get(key)
-    if (!list) {
-      list = []
-      this.free.set(key, list)
-    }
-    return list
-  }
-
-  freeCount(origin: ShopId, sku: string): number {
-    return this.free.get(`${origin}!${sku}`)?.length ?? 0
-  }
-
-  /** Partners of `origin` that were ever consigned keys of `sku`: the fulfilment candidates. */
-  holdersOf(origin: ShopId, sku: string): ShopId[] {
-    const out: ShopId[] = []
-    for (const partner of this.deps.federation.partners.concat(this.deps.identity.id)) {
-      if (partner !== origin && this.holdings.has(holdingKey(origin, sku, partner))) out.push(partner)
-    }
-    return out.sort()
-  }
-
-  holding(origin: ShopId, sku: string, holder: ShopId): Holding {
-    return this.holdings.get(holdingKey(origin, sku, holder)) ?? { consigned: 0, delivered: 0, returned: 0 }
-  }
-
-  bumpOp(origin: ShopId, sku: string, holder: ShopId, field: keyof Holding, by: number): StoreOp {
-    return this.bump(origin, sku, holder, field, by)
-  }
-
-  private bump(origin: ShopId, sku: string, holder: ShopId, field: keyof Holding, by: number): StoreOp {
-    const key = holdingKey(origin, sku, holder)
-    const next = { ...this.holding(origin, sku, holder) }
-    next[field] += by
-    this.holdings.set(key, next)
-    return { type: 'put', section: 'allotments', key, value: next }
+  private get keys() {
+    return this.deps.state.keys
   }
 
   // ---- origin side ----
@@ -120,8 +58,7 @@ export class Allotments {
     if (!fed.isPartner(holder)) throw new RefusedError(`${holder} is not a partner under the terms in force`)
     const skuTerms = fed.terms.skus.find((s) => s.shop === me && s.sku === sku)
     if (!skuTerms) throw new RefusedError(`the terms do not cover sku ${sku} of this shop`)
-    const h = this.holding(me, sku, holder)
-    const outstanding = h.consigned - h.delivered - h.returned
+    const outstanding = this.keys.outstanding(me, sku, holder)
     if (outstanding + count > skuTerms.allotmentCap)
       throw new RefusedError(`${holder} holds ${outstanding} keys of ${sku}; the cap in the terms is ${skuTerms.allotmentCap}`)
     const keys = await this.deps.adapter.takeStock(sku, count)
@@ -139,145 +76,186 @@ export class Allotments {
     const me = this.deps.identity.id
     const ids = keys.map((k) => k.keyId)
     if (new Set(ids).size !== ids.length) throw new RefusedError('the shop handed out duplicate key ids')
-    const known = await this.deps.store.getMany('keys', ids.map((id) => keyRowKey(me, id)))
+    const known = await this.keys.getMany(me, ids)
     if (known.some((k) => k !== undefined)) throw new RefusedError('the shop handed out a key id that was consigned before')
+    const allotment = this.newAllotmentId()
+    const tx = new Tx()
+    this.keys.consignOwn(tx, holder, allotment, sku, unitValue, keys)
+    const seq = await this.deps.writer.append([this.consignedRecord(holder, allotment, sku, unitValue, keys)], [], tx)
+    return { allotment, keys: keys.length, seq }
+  }
+
+  private newAllotmentId(): string {
+    return `al-${Buffer.from(this.deps.rng.bytes(8)).toString('hex')}`
+  }
+
+  private consignedRecord(holder: ShopId, allotment: string, sku: string, unitValue: Money, keys: readonly CardKey[]): AllotmentConsigned {
     const holderBox = this.deps.federation.recipients().find((r) => r.id === holder)
     if (!holderBox) throw new RefusedError(`no box key for ${holder}`)
-    const allotment = `al-${Buffer.from(this.deps.rng.bytes(8)).toString('hex')}`
-    const record: AllotmentConsigned = {
+    return {
       type: 'allotment.consigned',
       allotment,
       holder,
       sku,
       unitValue,
-      keyIds: ids,
+      keyIds: keys.map((k) => k.keyId),
       keys: sealJson(keys, [holderBox], this.deps.box, (n) => this.deps.rng.bytes(n)),
     }
-    const seq = await this.deps.writer.append([record], [], () => [
-      ...keys.map((k): StoreOp => ({
-        type: 'put',
-        section: 'keys',
-        key: keyRowKey(me, k.keyId),
-        value: { origin: me, holder, allotment, sku, keyId: k.keyId, key: k.key, unitValue, state: 'consigned', order: null, epoch: null } satisfies KeyRow,
-      })),
-      this.bump(me, sku, holder, 'consigned', keys.length),
-    ])
-    return { allotment, keys: keys.length, seq }
   }
 
-  /** Asks `holder` to release every unused key of `sku` (or of one allotment). */
+  /** Asks `holder` to release every unused key of one allotment. */
   async recall(holder: ShopId, allotment: string): Promise<number> {
     if (!this.deps.federation.isPartner(holder)) throw new RefusedError(`${holder} is not a partner`)
     return this.deps.writer.append([{ type: 'allotment.recall', allotment, holder, keyIds: null }], [])
   }
 
+  // ---- returned (exposed) keys: the operator decides ----
+
+  /** Keys partners released back to us: their text is known to the holder, so they are not on sale. */
+  exposed(): Promise<KeyRow[]> {
+    return this.keys.exposed()
+  }
+
+  /**
+   * The operator's decision on exposed keys: written off (never sold), billed to their holder (it
+   * owes their unit value; a proceeds line in both books), or consigned to the same holder again.
+   */
+  async decide(keyIds: readonly string[], decision: 'write-off' | 'bill' | 'reconsign'): Promise<{ keys: number; seq: number }> {
+    const me = this.deps.identity.id
+    const rows = await this.keys.getMany(me, keyIds)
+    const missing = keyIds.filter((_, i) => rows[i]?.state !== 'returned' || rows[i]?.holder === me)
+    if (missing.length > 0) throw new RefusedError(`not keys returned to us by a partner: ${missing.slice(0, 5).join(', ')}`)
+    const returned = rows as KeyRow[]
+    const tx = new Tx()
+    if (decision === 'write-off') {
+      this.keys.decide(tx, returned, 'write-off')
+      await this.deps.state.commit(tx)
+      return { keys: returned.length, seq: 0 }
+    }
+    const holders = new Set(returned.map((r) => r.holder))
+    const skus = new Set(returned.map((r) => r.sku))
+    if (holders.size !== 1 || skus.size !== 1) throw new RefusedError('decide on the keys of one holder and one sku at a time')
+    const holder = returned[0]?.holder as ShopId
+    const sku = returned[0]?.sku as string
+    if (decision === 'reconsign') {
+      const skuTerms = this.deps.federation.terms.skus.find((s) => s.shop === me && s.sku === sku)
+      if (!skuTerms) throw new RefusedError(`the terms do not cover sku ${sku} of this shop`)
+      if (this.keys.outstanding(me, sku, holder) + returned.length > skuTerms.allotmentCap) throw new RefusedError(`${holder} would hold more keys of ${sku} than the cap in the terms (${skuTerms.allotmentCap})`)
+      const allotment = this.newAllotmentId()
+      this.keys.decide(tx, returned, 'reconsign', allotment)
+      this.keys.count(tx, me, sku, holder, 'returned', -returned.length)
+      const seq = await this.deps.writer.append([this.consignedRecord(holder, allotment, sku, skuTerms.unitValue, returned.map((r) => ({ keyId: r.keyId, key: r.key })))], [], tx)
+      return { keys: returned.length, seq }
+    }
+    const totals = totalsByCurrency(returned.map((r) => r.unitValue))
+    if (!totals.ok || totals.value.size !== 1) throw new RefusedError('the keys are valued in more than one currency')
+    const [currency, minorUnits] = [...totals.value][0] as [string, number]
+    const record: AllotmentBilled = { type: 'allotment.billed', holder, keyIds: returned.map((r) => r.keyId), amount: { minorUnits, currency }, time: this.deps.clock.now() }
+    this.keys.decide(tx, returned, 'bill')
+    await this.deps.state.books.bookBilled(tx, this.billedLine(me, record))
+    const seq = await this.deps.writer.append([record], [], tx)
+    return { keys: returned.length, seq }
+  }
+
+  /** The proceeds line a bill makes, the same in the origin's and the holder's books. */
+  private billedLine(origin: ShopId, record: AllotmentBilled) {
+    const hash = hashOf(record)
+    return { receipt: hash, kind: 'proceeds' as const, origin, order: `billed-${hash.slice(0, 24)}`, debtor: record.holder, creditor: origin, amount: record.amount, time: record.time, terms: this.deps.federation.termsHash }
+  }
+
+  /**
+   * The origin billed us for keys: only keys it consigned to us and we released, for their unit
+   * value; then they are ours. Anything else is refused and listed for the operator.
+   */
+  async applyBilled(tx: Tx, origin: ShopId, record: AllotmentBilled, seq: number): Promise<void> {
+    const me = this.deps.identity.id
+    if (record.holder !== me) return
+    const rows = await this.keys.getMany(origin, record.keyIds, tx)
+    const ours = rows.every((r) => r?.holder === me && r.state === 'returned')
+    const totals = ours ? totalsByCurrency((rows as KeyRow[]).map((r) => r.unitValue)) : null
+    const matches = totals?.ok === true && totals.value.size === 1 && totals.value.get(record.amount.currency) === record.amount.minorUnits
+    if (!ours || !matches) {
+      const reason = !ours ? 'bills keys we were not consigned or did not release' : 'bills another amount than the unit values of the keys'
+      this.deps.state.refusals.add(tx, { from: origin, kind: 'release', origin, order: null, epoch: null, seq, reason, at: this.deps.clock.now() })
+      tx.afterCommit(() => this.deps.logger.warn({ origin, keys: record.keyIds.length, reason }, 'bill for keys refused'))
+      return
+    }
+    this.keys.billedToUs(tx, rows as KeyRow[])
+    await this.deps.state.books.bookBilled(tx, { ...this.billedLine(origin, record), terms: this.deps.federation.termsHash })
+  }
+
   // ---- applying records from feeds we hold ----
 
   /** The origin consigned keys (to us, or to a co-partner: then we only note who holds some). */
-  async applyConsigned(origin: ShopId, record: AllotmentConsigned): Promise<StoreOp[]> {
+  async applyConsigned(tx: Tx, origin: ShopId, record: AllotmentConsigned): Promise<void> {
     const me = this.deps.identity.id
-    const ops: StoreOp[] = [this.bump(origin, record.sku, record.holder, 'consigned', record.keyIds.length)]
-    if (record.holder !== me) return ops
+    if (record.holder !== me) {
+      // A co-partner's allotment: we keep its key ids (never their text) to judge its receipts.
+      const known = await this.keys.peerKeys(origin, record.keyIds, tx)
+      const again = known.filter((k) => k?.state === 'returned' && k.holder === record.holder).length
+      this.keys.peerConsigned(tx, origin, record.holder, record.sku, record.keyIds)
+      this.keys.count(tx, origin, record.sku, record.holder, 'consigned', record.keyIds.length - again)
+      this.keys.count(tx, origin, record.sku, record.holder, 'returned', -again)
+      tx.afterCommit(() => this.deps.onPeerKeys(origin))
+      return
+    }
     const opened = openJson(record.keys, me, this.deps.box, CardKeyList)
     if (!opened.ok) {
       this.deps.logger.error({ origin, allotment: record.allotment, reason: opened.error.message }, 'cannot open consigned keys')
-      return ops
+      this.keys.count(tx, origin, record.sku, record.holder, 'consigned', record.keyIds.length)
+      return
     }
-    const byId = new Map(opened.value.map((k) => [k.keyId, k.key]))
-    for (const keyId of record.keyIds) {
-      const key = byId.get(keyId)
-      if (key === undefined) continue // a key id without a key: nothing we could ever deliver
-      const row: KeyRow = { origin, holder: me, allotment: record.allotment, sku: record.sku, keyId, key, unitValue: record.unitValue, state: 'consigned', order: null, epoch: null }
-      ops.push({ type: 'put', section: 'keys', key: keyRowKey(origin, keyId), value: row })
-      this.freeList(origin, record.sku).push(row)
-    }
-    return ops
+    // Only keys the record names and the box holds (a key id without a key is nothing we could deliver).
+    const named = new Set(record.keyIds)
+    const keys = opened.value.filter((k) => named.has(k.keyId))
+    const known = await this.keys.getMany(origin, keys.map((k) => k.keyId), tx)
+    const { fresh, again } = this.keys.received(tx, origin, record.allotment, record.sku, record.unitValue, keys, known)
+    this.keys.count(tx, origin, record.sku, me, 'consigned', fresh)
+    // A key consigned again after its release is held once more: it is no longer returned.
+    this.keys.count(tx, origin, record.sku, me, 'returned', -again)
   }
 
   /** The origin recalls an allotment from us: release every key still free, in our feed. */
-  applyRecall(origin: ShopId, allotment: string, holder: ShopId, batch: ApplyBatch): void {
+  applyRecall(tx: Tx, origin: ShopId, allotment: string, holder: ShopId): void {
     if (holder !== this.deps.identity.id) return
-    const released: KeyRow[] = []
-    for (const list of this.free.values()) {
-      for (let i = list.length - 1; i >= 0; i--) {
-        const row = list[i] as KeyRow
-        if (row.origin === origin && row.allotment === allotment) {
-          released.push(row)
-          list.splice(i, 1)
-        }
-      }
-    }
-    if (released.length === 0) return
-    batch.afterCommit.push(() => {
-      void this.deps.writer
-        .append([{ type: 'allotment.released', origin, allotment, keyIds: released.map((r) => r.keyId) }], [], () =>
-          released.map((row) => ({ type: 'put', section: 'keys', key: keyRowKey(origin, row.keyId), value: { ...row, state: 'returned' } satisfies KeyRow })),
-        )
-        .catch((error: unknown) => this.deps.logger.error({ origin, allotment, err: String(error) }, 'could not release recalled keys'))
-    })
+    const free = this.keys.freeOfAllotment(origin, allotment)
+    if (free.length === 0) return
+    tx.afterCommit(() => this.deps.background.run('allotment.release', () => this.release(origin, allotment)))
   }
 
-  /** A holder released keys (seen in its feed). At the origin they go back into the shop. */
-  async applyReleased(holder: ShopId, origin: ShopId, keyIds: readonly string[], batch: ApplyBatch): Promise<StoreOp[]> {
+  /** Releases our free keys of one allotment: they leave the free list, and a record says so. */
+  private async release(origin: ShopId, allotment: string): Promise<void> {
+    const free = this.keys.freeOfAllotment(origin, allotment)
+    if (free.length === 0) return
+    const tx = new Tx()
+    this.keys.release(tx, free)
+    const sku = (free[0] as KeyRow).sku
+    this.keys.count(tx, origin, sku, this.deps.identity.id, 'returned', free.length)
+    await this.deps.writer.append([{ type: 'allotment.released', origin, allotment, keyIds: free.map((r) => r.keyId) }], [], tx)
+  }
+
+  /**
+   * A holder released keys (seen in its feed). At the origin they come back exposed: counted as
+   * returned, never on sale again until the operator decides. Elsewhere only the counts move.
+   */
+  async applyReleased(tx: Tx, holder: ShopId, origin: ShopId, keyIds: readonly string[]): Promise<void> {
     const me = this.deps.identity.id
-    const rows = (await this.deps.store.getMany<KeyRow>('keys', keyIds.map((id) => keyRowKey(origin, id)))).filter((r): r is KeyRow => r !== undefined)
-    const sku = rows[0]?.sku
     if (origin !== me) {
-      // A co-partner's release of another origin's keys: only the counts matter to us.
-      return sku === undefined ? [] : [this.bump(origin, sku, holder, 'returned', keyIds.length)]
+      // A co-partner released another origin's keys: only its own consigned ones come back.
+      const rows = await this.keys.peerKeys(origin, keyIds, tx)
+      const back = keyIds.flatMap((keyId, i) => (rows[i]?.holder === holder && rows[i]?.state === 'consigned' ? [{ keyId, row: rows[i] as NonNullable<(typeof rows)[number]> }] : []))
+      this.keys.peerMoved(tx, origin, back, 'returned')
+      const bySku = new Map<string, number>()
+      for (const b of back) bySku.set(b.row.sku, (bySku.get(b.row.sku) ?? 0) + 1)
+      for (const [sku, n] of bySku) this.keys.count(tx, origin, sku, holder, 'returned', n)
+      return
     }
-    const back = rows.filter((r) => r.holder === holder && keyStep(r.state, 'return').ok)
-    if (back.length === 0) return []
-    const ops: StoreOp[] = back.map((row) => ({ type: 'put', section: 'keys', key: keyRowKey(me, row.keyId), value: { ...row, state: 'returned' } satisfies KeyRow }))
-    ops.push(this.bump(me, back[0]?.sku as string, holder, 'returned', back.length))
-    batch.afterCommit.push(() => {
-      const skus = new Map<string, CardKey[]>()
-      for (const row of back) skus.set(row.sku, [...(skus.get(row.sku) ?? []), { keyId: row.keyId, key: row.key }])
-      for (const [s, keys] of skus) {
-        this.deps.adapter.returnStock(s, keys).catch((error: unknown) => this.deps.logger.error({ sku: s, keys: keys.length, err: String(error) }, 'returning released keys to the shop failed'))
-      }
-    })
-    return ops
-  }
-
-  // ---- fulfilment at a holder ----
-
-  /** Takes `qty` free keys of origin's sku for an order (in memory; the caller persists). */
-  take(origin: ShopId, sku: string, qty: number): KeyRow[] | null {
-    const list = this.freeList(origin, sku)
-    if (list.length < qty) return null
-    if (this.deps.canary === 'reuse-keys') return list.slice(0, qty) // the planted bug
-    return list.splice(0, qty)
-  }
-
-  /** Puts keys taken by `take` back when the reservation was not written after all. */
-  untake(rows: readonly KeyRow[]): void {
-    for (const row of [...rows].reverse()) this.freeList(row.origin, row.sku).unshift(row)
-  }
-
-  reservedRow(row: KeyRow, order: string, epoch: number): StoreOp {
-    return { type: 'put', section: 'keys', key: keyRowKey(row.origin, row.keyId), value: { ...row, state: 'reserved', order, epoch } satisfies KeyRow }
-  }
-
-  deliveredRow(row: KeyRow): StoreOp {
-    return { type: 'put', section: 'keys', key: keyRowKey(row.origin, row.keyId), value: { ...row, state: 'delivered' } satisfies KeyRow }
-  }
-
-  /** A receipt by `fulfiller` for origin's keys: counts, and at the origin the key rows. */
-  async applyDelivered(origin: ShopId, fulfiller: ShopId, sku: string, keyIds: readonly string[]): Promise<StoreOp[]> {
-    const ops: StoreOp[] = [this.bump(origin, sku, fulfiller, 'delivered', keyIds.length)]
-    if (origin !== this.deps.identity.id) return ops
-    const rows = await this.deps.store.getMany<KeyRow>('keys', keyIds.map((id) => keyRowKey(origin, id)))
-    for (const row of rows) {
-      if (row && row.holder === fulfiller && row.state === 'consigned') ops.push({ type: 'put', section: 'keys', key: keyRowKey(origin, row.keyId), value: { ...row, state: 'delivered' } satisfies KeyRow })
-    }
-    return ops
-  }
-
-  /** Plaintext of keys we consigned (the origin needs them to write deliveries back). */
-  async ownKeys(keyIds: readonly string[]): Promise<CardKey[]> {
-    const me = this.deps.identity.id
-    const rows = await this.deps.store.getMany<KeyRow>('keys', keyIds.map((id) => keyRowKey(me, id)))
-    return rows.filter((r): r is KeyRow => r !== undefined).map((r) => ({ keyId: r.keyId, key: r.key }))
+    const rows = (await this.keys.getMany(me, keyIds, tx)).filter((r): r is KeyRow => r !== undefined && r.holder === holder && r.state === 'consigned')
+    if (rows.length === 0) return
+    this.keys.returned(tx, rows)
+    const bySku = new Map<string, number>()
+    for (const r of rows) bySku.set(r.sku, (bySku.get(r.sku) ?? 0) + 1)
+    for (const [sku, n] of bySku) this.keys.count(tx, me, sku, holder, 'returned', n)
+    tx.afterCommit(() => this.deps.logger.warn({ holder, keys: rows.length }, 'keys released by a partner came back exposed: decide on them (standin keys)'))
   }
 }

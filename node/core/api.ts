@@ -13,7 +13,10 @@ import type {
   IncidentReport,
   BalanceView,
   DisputedLine,
+  ExposedKeyView,
+  KeyDecision,
   PartnerStatus,
+  RefusalView,
   PlatformHealth,
   ShopId,
   ShopStatusView,
@@ -21,7 +24,7 @@ import type {
   TombstoneReply,
 } from '../../protocol/index.js'
 import type { z } from 'zod'
-import type { StatementState } from './books.js'
+import type { StatementState } from './state/ledger.js'
 
 export interface EscrowApi {
   /** Resolves once the orders are durable (synced) in our own feed; rejects on conflicting ids. */
@@ -47,6 +50,12 @@ export interface AdminApi {
   consign(holder: ShopId, sku: string, count: number): Promise<{ allotment: string; keys: number; seq: number }>
   /** Asks a partner to release the unused keys of an allotment. */
   recall(holder: ShopId, allotment: string): Promise<number>
+  /** Keys partners released back to us (exposed: not on sale until the operator decides). */
+  exposedKeys(): Promise<z.infer<typeof ExposedKeyView>[]>
+  /** The operator's decision on exposed keys: write off, bill their holder, or consign them to it again. */
+  decideKeys(keyIds: readonly string[], decision: z.infer<typeof KeyDecision>): Promise<{ keys: number; seq: number }>
+  /** What partners sent that we refused, and receipts we hold until their epoch's authority is known. */
+  refusals(): Promise<RefusalView[]>
   balances(): z.infer<typeof BalanceView>[]
   statements(): Promise<StatementState[]>
   findStatement(ref: string): Promise<StatementState>

@@ -4,7 +4,7 @@ import type { EngineEvent, EventSink } from './events.js'
 import type { ShopId, PlatformHealth } from '../../protocol/index.js'
 import { Allotments } from './allotments.js'
 import { Background } from './background.js'
-import { Books } from './books.js'
+import { ClaimBook } from './claims.js'
 import { Settlement } from './settlement.js'
 import type { EngineOptions } from './options.js'
 import { Escrow } from './escrow.js'
@@ -15,9 +15,12 @@ import { Fulfilment } from './fulfilment.js'
 import { Handback } from './handback.js'
 import { Incidents } from './incidents.js'
 import { Outbox } from './outbox.js'
+import { PeerWork } from './peer-work.js'
+import { PartnerReceipts } from './partner-receipts.js'
 import { ReceiptGuard } from './receipt-guard.js'
 import { recordApplier } from './records.js'
 import { Replication } from './replication.js'
+import { State } from './state/index.js'
 
 export interface PeerView {
   lastHeartbeatAt: number | null
@@ -38,6 +41,7 @@ export interface EngineRef {
 export interface EngineParts {
   readonly o: EngineOptions
   readonly federation: Federation
+  readonly state: State
   readonly writer: FeedWriter
   readonly escrowBook: Escrow
   readonly replication: Replication
@@ -47,22 +51,24 @@ export interface EngineParts {
   readonly incidents: Incidents
   readonly handback: Handback
   readonly outbox: Outbox
-  readonly books: Books
   readonly settlement: Settlement
   readonly peers: Map<ShopId, PeerView>
   readonly background: Background
+  readonly work: PeerWork
 }
 
 export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
   const me = o.identity.id
   const federation = new Federation(me, o.box.publicKey, o.agreement, o.cards, o.earlierAgreements)
+  const state = new State({ me, store: o.store, federation, logger: o.logger, canary: o.canary })
   const incidents = new Incidents(me, o.store)
   const background = new Background(o.logger)
+  const work = new PeerWork({ clock: o.clock, logger: o.logger, background })
   const emit: EventSink = (at: number, event: EngineEvent) => {
     incidents.onEvent(at, event)
     o.emit?.(at, event)
   }
-  const parts: Partial<{ replication: Replication; fulfilment: Fulfilment; outbox: Outbox }> = {}
+  const parts: Partial<{ replication: Replication; fulfilment: Fulfilment; outbox: Outbox; receipts: PartnerReceipts }> = {}
   const writer = new FeedWriter({
     identity: o.identity,
     box: o.box,
@@ -77,13 +83,12 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
       parts.replication?.onOwnAppended(entries)
     },
   })
-  const escrowBook = new Escrow(me, o.store, writer, (origin, order, fulfillers) => {
+  const escrowBook = new Escrow(me, state, writer, (origin, order, fulfillers) => {
     o.logger.warn({ origin, order, fulfillers }, 'duplicate delivery detected')
     emit(o.clock.now(), { kind: 'duplicate', origin, order, fulfillers })
   })
-  const books = new Books({ me, store: o.store, federation, logger: o.logger })
-  const settlement = new Settlement({ me, books, writer, federation, store: o.store, clock: o.clock, rng: o.rng, logger: o.logger })
-  const allotments = new Allotments({ identity: o.identity, box: o.box, store: o.store, rng: o.rng, writer, federation, adapter: o.adapter, logger: o.logger, canary: o.canary })
+  const settlement = new Settlement({ me, books: state.books, writer, federation, clock: o.clock, rng: o.rng, logger: o.logger, commit: (tx) => state.commit(tx) })
+  const allotments = new Allotments({ identity: o.identity, box: o.box, state, rng: o.rng, writer, federation, adapter: o.adapter, logger: o.logger, background, clock: o.clock, onPeerKeys: (origin) => parts.receipts?.keysKnown(origin) })
   const peers = new Map<ShopId, PeerView>(federation.partners.map((p) => [p, { lastHeartbeatAt: null, platform: 'unknown', advertisedSeq: 0 }]))
   const isAlive = (p: ShopId) => {
     const seen = peers.get(p)?.lastHeartbeatAt
@@ -93,6 +98,7 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
     identity: o.identity,
     federation,
     store: o.store,
+    state,
     transport: o.transport,
     clock: o.clock,
     logger: o.logger,
@@ -104,22 +110,26 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
       onFenceChange: (fenced) => ref.engine?.setFence(fenced),
     },
   })
+  const claims = new ClaimBook({ me, federation, state, clock: o.clock, logger: o.logger, emit, isAlive, takeoverEpoch: (origin) => failover.takeoverEpoch(origin) })
   const fulfilment = new Fulfilment({
     identity: o.identity,
     federation,
-    store: o.store,
+    state,
     writer,
-    escrow: escrowBook,
-    books,
-    allotments,
+    claims,
     transport: o.transport,
     clock: o.clock,
     logger: o.logger,
     background,
+    work,
     emit,
-    hooks: { isAlive, onDelivered: () => undefined, onOutbox: () => background.run('outbox.drain', async () => parts.outbox?.drain()) },
+    onOutbox: () => background.run('outbox.drain', async () => parts.outbox?.drain()),
   })
   parts.fulfilment = fulfilment
+  const receipts = (parts.receipts = new PartnerReceipts({ me, state, guard: new ReceiptGuard({ me, state, federation, clock: o.clock }), clock: o.clock, logger: o.logger, emit, background, onLateBooking: () => settlement.rematch() }))
+  // An epoch adopted late (a certificate or request that reached us after the receipts): judge
+  // again what was held for it.
+  state.authorities.onAdopted = (row) => receipts.adopted(row.origin, row.epoch)
   const replication = new Replication({
     identity: o.identity,
     box: o.box,
@@ -128,16 +138,17 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
     clock: o.clock,
     logger: o.logger,
     background,
+    work,
     emit,
-    apply: recordApplier({ me, receiptGuard: new ReceiptGuard({ me, store: o.store, federation }), store: o.store, clock: o.clock, logger: o.logger, emit, escrow: escrowBook, books, settlement, allotments, failover, fulfilment, onHandback: (origin, epoch) => ref.engine?.onHandback(origin, epoch) }),
+    apply: recordApplier({ state, settlement, logger: o.logger, escrow: escrowBook, allotments, failover, fulfilment, receipts, onHandback: (origin, epoch) => ref.engine?.onHandback(origin, epoch) }),
     partners: () => federation.partners,
     knownTerms: (hash) => federation.knowsTerms(hash),
     ownHead: () => writer.state,
   })
   parts.replication = replication
-  const handback = new Handback({ me, federation, store: o.store, writer, allotments, adapter: o.adapter, clock: o.clock, logger: o.logger, emit })
+  const handback = new Handback({ me, federation, state, writer, adapter: o.adapter, clock: o.clock, logger: o.logger, emit })
   const claimUrl = (origin: ShopId) => (o.publicUrl ? `${o.publicUrl.replace(/\/$/, '')}/claim?shop=${origin}` : null)
-  const outbox = new Outbox({ me, myName: o.name, claimUrl, federation, store: o.store, mailer: o.mailer, clock: o.clock, logger: o.logger, background })
+  const outbox = new Outbox({ me, myName: o.name, claimUrl, federation, rows: state.outbox, mailer: o.mailer, clock: o.clock, logger: o.logger, background })
   parts.outbox = outbox
-  return { o, federation, writer, escrowBook, replication, allotments, failover, fulfilment, incidents, handback, outbox, books, settlement, peers, background }
+  return { o, federation, state, writer, escrowBook, replication, allotments, failover, fulfilment, incidents, handback, outbox, settlement, peers, background, work }
 }

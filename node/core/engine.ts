@@ -33,12 +33,10 @@ export class Engine extends AdminViews implements InboundHandler {
 
   async start(): Promise<void> {
     await this.writer.load()
-    await this.escrowBook.load([this.o.identity.id, ...this.federation.partners])
+    await this.state.load()
     await this.replication.load()
-    await this.allotments.load()
     await this.failover.load()
     await this.incidentBook.load()
-    await this.books.load()
     this.o.transport.setHandler(this)
     this.background.start()
     this.started = true
@@ -153,7 +151,7 @@ export class Engine extends AdminViews implements InboundHandler {
     const now = this.o.clock.now()
     for (const partner of this.federation.partners) {
       const last = this.lastStatementAt.get(partner) ?? 0
-      if (now - last < periodMs && this.books.owedToUsBy(partner) < settleThreshold.minorUnits) continue
+      if (now - last < periodMs && this.state.books.owedToUsBy(partner) < settleThreshold.minorUnits) continue
       try {
         if (await this.settlement.issue(partner)) this.lastStatementAt.set(partner, now)
         else if (!this.lastStatementAt.has(partner)) this.lastStatementAt.set(partner, now)
@@ -165,27 +163,43 @@ export class Engine extends AdminViews implements InboundHandler {
 
   // ---- InboundHandler ----
 
-  onFeedMessage(from: ShopId, message: FeedMessage): void {
-    if (!this.started || !this.federation.isPartner(from)) return
-    this.replication.onMessage(from, message)
+  onFeedMessage(from: ShopId, message: FeedMessage): Promise<void> {
+    if (!this.started || !this.federation.isPartner(from)) return Promise.resolve()
+    return this.replication.onMessage(from, message)
   }
 
-  onControlMessage(from: ShopId, message: ControlMessage): void {
-    if (!this.started || !this.federation.isPartner(from)) return
+  /** Control messages are small and taken at once (their work is bounded in peer-work.ts). */
+  onControlMessage(from: ShopId, message: ControlMessage): Promise<void> {
+    if (!this.started || !this.federation.isPartner(from)) return Promise.resolve()
     switch (message.type) {
       case 'heartbeat':
-        return this.onHeartbeat(from, message.heartbeat)
+        this.onHeartbeat(from, message.heartbeat)
+        break
       case 'lease':
-        return this.failover.onLease(from, message.lease)
+        this.failover.onLease(from, message.lease)
+        break
       case 'down-vote':
-        return this.failover.onVote(from, message.vote)
+        this.failover.onVote(from, message.vote)
+        break
       case 'certificate':
-        return this.failover.onAuthority(from, { kind: 'certificate', certificate: message.certificate } satisfies Authority)
+        this.failover.onAuthority(from, { kind: 'certificate', certificate: message.certificate } satisfies Authority)
+        break
       case 'takeover.request':
-        return this.failover.onAuthority(from, { kind: 'request', request: message.request } satisfies Authority)
+        this.failover.onAuthority(from, { kind: 'request', request: message.request } satisfies Authority)
+        break
       case 'claim':
-        return this.fulfilment.onClaim(from, message.claim, (origin) => this.failover.watches.get(origin)?.view.epoch ?? -1)
+        this.work.task(from, 'claims.take', () => this.fulfilment.takeClaim(from, message.claim, null))
+        break
     }
+    return Promise.resolve()
+  }
+
+  /**
+   * What the engine holds in memory for its partners, each with its named bound (the simulator
+   * checks them after every step, whatever partners send).
+   */
+  footprint(): { name: string; size: number; limit: number }[] {
+    return [...this.work.footprint(), ...this.fulfilment.footprint(), ...this.state.footprint(this.federation.partners.length)]
   }
 
   private onHeartbeat(from: ShopId, raw: unknown): void {

@@ -13,7 +13,7 @@ export type EngineEvent =
   | { kind: 'message-rejected'; from: ShopId; code: string; reason: string }
   | { kind: 'suspect'; origin: ShopId; epoch: number; reason: string; lastHeartbeatAt: number | null }
   | { kind: 'vote'; origin: ShopId; voter: ShopId; epoch: number }
-  | { kind: 'certified'; origin: ShopId; epoch: number }
+  | { kind: 'certified'; origin: ShopId; epoch: number; voters: { voter: ShopId; time: number }[] }
   | { kind: 'taken-over'; origin: ShopId; epoch: number }
   | { kind: 'own-takeover'; epoch: number; how: 'certificate' | 'request'; voters: { voter: ShopId; time: number }[] }
   | { kind: 'fence'; fenced: boolean }
@@ -21,5 +21,6 @@ export type EngineEvent =
   | { kind: 'delivered'; origin: ShopId; order: string; fulfiller: ShopId; keyIds: string[]; epoch: number; paidAt?: number }
   | { kind: 'duplicate'; origin: ShopId; order: string; fulfillers: ShopId[] }
   | { kind: 'handback'; origin: ShopId; epoch: number; receipts: number }
+  | { kind: 'refused'; from: ShopId; what: string; origin: ShopId | null; order: string | null; epoch: number | null; reason: string }
 
 export type EventSink = (at: number, event: EngineEvent) => void

@@ -1,9 +1,11 @@
-// Failure detection and authority (DESIGN.md §6, invariants 4 and 5), from both sides.
+// Failure detection and authority (DESIGN.md §6, invariants 4, 5 and 8), from both sides.
 // As a partner: watch each origin's heartbeats, vote it down when it goes quiet or reports its
 // platform down, certify with a quorum, take over after the takeover delay (or at once on the
 // origin's own request), and grant leases only while we have not voted.
 // As an origin: keep leases from enough partners or fence ourselves; ask partners to take over
 // when our platform is down; learn our new epoch from the authority partners show us.
+// Every authority acted on is adopted in state/authorities.ts in the same synced write that
+// records the failover step: receipts, claims and fees for that epoch are judged against it.
 import {
   type Authority,
   buildCertificate,
@@ -18,6 +20,7 @@ import {
   type ShopId,
   type Signed,
   signDocument,
+  type TakeoverRequest,
   verifyAuthority,
   verifyDocument,
 } from '../../protocol/index.js'
@@ -25,6 +28,9 @@ import type { Background } from './background.js'
 import type { EventSink } from './events.js'
 import type { Federation } from './federation.js'
 import type { Clock, Logger, Store, TimerHandle, Transport } from './ports.js'
+import { authorityEpoch, authorityOrigin, authorityStart } from './state/authorities.js'
+import type { State } from './state/index.js'
+import { Tx } from './state/tx.js'
 
 export interface OriginWatch {
   view: FailoverView
@@ -78,6 +84,7 @@ export class Failover {
       readonly identity: Identity
       readonly federation: Federation
       readonly store: Store
+      readonly state: State
       readonly transport: Transport
       readonly clock: Clock
       readonly logger: Logger
@@ -128,10 +135,19 @@ export class Failover {
     return this.fenced !== false
   }
 
-  private async persistWatch(origin: ShopId, w: OriginWatch): Promise<void> {
+  /** The epoch of `origin` we hold authority for and act in now, or null (claims are judged by it). */
+  takeoverEpoch(origin: ShopId): number | null {
+    const view = this.watches.get(origin)?.view
+    return view && (view.phase === 'certified' || view.phase === 'taken-over') ? view.epoch : null
+  }
+
+  private async persistWatch(origin: ShopId, w: OriginWatch, adopt: Authority | null = null): Promise<void> {
     const value: StoredWatch = { view: w.view, authority: w.authority, certifiedAt: w.certifiedAt, takenOverAt: w.takenOverAt }
     // Authority must be durable before we act on it (a restart must not forget a takeover).
-    await this.deps.store.write([{ type: 'put', section: 'meta', key: watchKey(origin), value }], { sync: true })
+    const tx = new Tx()
+    tx.put('meta', watchKey(origin), value)
+    if (adopt) this.deps.state.authorities.adopt(tx, adopt, this.deps.clock.now())
+    await this.deps.state.commit(tx)
   }
 
   // ---- the periodic step ----
@@ -216,8 +232,8 @@ export class Failover {
     w.authority = authority
     w.certifiedAt = now
     w.votes.clear()
-    await this.persistWatch(origin, w)
-    this.deps.emit(now, { kind: 'certified', origin, epoch })
+    await this.persistWatch(origin, w, authority)
+    this.deps.emit(now, { kind: 'certified', origin, epoch, voters: authority.kind === 'certificate' ? authority.certificate.votes.map((v) => ({ voter: v.body.voter, time: v.body.time })) : [] })
     // Act the moment the delay has passed, not at the next heartbeat tick.
     this.deps.clock.setTimer(this.timing.takeoverDelayMs, () => {
       if (w.view.phase === 'certified' && w.view.epoch === epoch) this.takeOver(origin, w, 'takeover-delay-elapsed')
@@ -231,7 +247,7 @@ export class Failover {
     w.takenOverAt = now
     const authority = w.authority as Authority
     const epochTaken = w.view.epoch
-    this.deps.background.run('failover.take-over', () => this.persistWatch(origin, w).then(() => {
+    this.deps.background.run('failover.take-over', () => this.persistWatch(origin, w, authority).then(() => {
       // A handback may have arrived while the takeover was being written: then it is already over
       // and must not start fulfilment (found by the simulator, seed-4).
       if (w.view.phase !== 'taken-over' || w.view.epoch !== epochTaken) return
@@ -296,6 +312,9 @@ export class Failover {
     const checked = verifyAuthority(authority, this.deps.federation.terms, w.view.epoch)
     if (!checked.ok) {
       if (checked.error.code !== 'stale') this.reject(from, authority.kind, checked.error.message)
+      // An epoch we are past may still have had this authority, earlier than the one we adopted:
+      // receipts dated between the two are then authorised (registry only, nothing to act on).
+      else if (authority.kind === 'request' || this.freshEnough(authority.certificate.votes)) this.evidence(authority)
       return
     }
     if (authority.kind === 'certificate' && !this.freshEnough(authority.certificate.votes)) {
@@ -320,28 +339,85 @@ export class Failover {
   private freshEnough(votes: readonly Signed<DownVote>[]): boolean {
     const now = this.deps.clock.now()
     const maxAge = this.voteTtlMs + this.timing.maxClockSkewMs + this.timing.maxMessageDelayMs
-    return votes.filter((v) => now - v.body.time <= maxAge).length >= this.deps.federation.terms.quorum
+    return votes.filter((v) => now - v.body.time <= maxAge).length >= this.deps.federation.terms.quorum && !this.fromTheFuture(votes)
   }
 
+  /** A vote dated further ahead than clocks and the network allow is a lie (and would skew the epoch's start). */
+  private fromTheFuture(votes: readonly Signed<DownVote>[]): boolean {
+    const limit = this.deps.clock.now() + this.timing.maxClockSkewMs + this.timing.maxMessageDelayMs
+    return votes.some((v) => v.body.time > limit)
+  }
+
+  /**
+   * A certificate about us, from a partner. We adopt any valid one: a partner may have acted on it
+   * (delivered our orders with our keys) while we could not hear it, and those deliveries must be
+   * taken here, the epoch handed back, the books kept in step. But if a quorum of partners still
+   * grant us leases and its votes are stale, we were demonstrably reachable: colluders may have
+   * completed it with an honest partner's old vote. Then the epoch is adopted as `contested`: the
+   * deliveries under it are facts, their fees are booked disputed ('contested-takeover'), and we
+   * hand back as soon as we are caught up.
+   */
   private onAuthorityAboutUs(from: ShopId, authority: Authority): void {
     const checked = verifyAuthority(authority, this.deps.federation.terms, this.ownEpoch)
+    if (authority.kind === 'certificate' && this.fromTheFuture(authority.certificate.votes)) return this.reject(from, 'certificate', 'a vote is dated ahead of now: not adopted')
     if (!checked.ok) {
       if (checked.error.code !== 'stale') this.reject(from, authority.kind, checked.error.message)
+      else this.evidence(authority)
       return
     }
-    this.deps.background.run('failover.adopt-epoch', () => this.adoptEpoch(checked.value.epoch, authority))
+    const contested = authority.kind === 'certificate' && !this.freshEnough(authority.certificate.votes) && this.leaseCount() >= this.deps.federation.terms.quorum && this.ownTakeover === null
+    if (contested) this.deps.logger.warn({ from, epoch: checked.value.epoch }, 'a stale certificate about us while a quorum of partners grant us leases: adopted as contested (fees under it disputed)')
+    this.deps.background.run('failover.adopt-epoch', () => this.adoptEpoch(checked.value.epoch, authority, contested))
   }
 
-  private async adoptEpoch(epoch: number, authority: Authority): Promise<void> {
+  /** Valid leases we hold now. */
+  private leaseCount(): number {
+    const now = this.deps.clock.now()
+    return [...this.leases.values()].filter((until) => until > now).length
+  }
+
+  /**
+   * Another valid authority for an epoch we adopted already: the registry keeps the earliest start
+   * (it never learns a new epoch this way: adopting one is the failover's decision).
+   */
+  private evidence(authority: Authority): void {
+    if (!verifyAuthority(authority, this.deps.federation.terms, 0).ok) return
+    const known = this.deps.state.authorities.get(authorityOrigin(authority), authorityEpoch(authority))
+    if (!known || known.startsAt <= authorityStart(authority)) return
+    const tx = new Tx()
+    this.deps.state.authorities.adopt(tx, authority, this.deps.clock.now())
+    this.deps.background.run('failover.evidence', () => this.deps.state.commit(tx))
+  }
+
+  private async adoptEpoch(epoch: number, authority: Authority, contested = false): Promise<void> {
     if (epoch <= this.ownEpoch) return
     this.ownEpoch = epoch
     this.ownTakeover = authority
-    await this.deps.store.write([{ type: 'put', section: 'meta', key: OWN_EPOCH, value: { epoch, takeover: authority } }], { sync: true })
+    const tx = new Tx()
+    tx.put('meta', OWN_EPOCH, { epoch, takeover: authority })
+    this.deps.state.authorities.adopt(tx, authority, this.deps.clock.now(), contested)
+    await this.deps.state.commit(tx)
     this.deps.logger.warn({ epoch, kind: authority.kind }, 'partners took over our orders; fenced until handback')
     const voters = authority.kind === 'certificate' ? authority.certificate.votes.map((v) => ({ voter: v.body.voter, time: v.body.time })) : []
     this.deps.emit(this.deps.clock.now(), { kind: 'own-takeover', epoch, how: authority.kind, voters })
     this.evaluateFence()
     this.deps.hooks.onOwnTakeover(epoch, authority)
+  }
+
+  /**
+   * A takeover request in its origin's own feed: the origin's signed word, so the epoch is adopted
+   * with the entry (receipts of that epoch are judged by it, also long after); acting on it is
+   * the same as for the control message.
+   */
+  requestInFeed(tx: Tx, author: ShopId, raw: Signed<TakeoverRequest>): void {
+    const checked = verifyAuthority({ kind: 'request', request: raw }, this.deps.federation.terms, 0)
+    if (!checked.ok || checked.value.origin !== author) {
+      this.deps.logger.warn({ author, reason: checked.ok ? 'a request for another origin' : checked.error.message }, 'takeover request in a feed refused')
+      return
+    }
+    const authority: Authority = { kind: 'request', request: raw }
+    this.deps.state.authorities.adopt(tx, authority, this.deps.clock.now())
+    tx.afterCommit(() => this.onAuthority(author, authority))
   }
 
   onLease(from: ShopId, raw: unknown): void {
@@ -406,7 +482,10 @@ export class Failover {
   /** After a handback our takeover is over: deliver again once leases allow. */
   async handedBack(): Promise<void> {
     this.ownTakeover = null
-    await this.deps.store.write([{ type: 'put', section: 'meta', key: OWN_EPOCH, value: { epoch: this.ownEpoch, takeover: null } }], { sync: true })
+    const tx = new Tx()
+    tx.put('meta', OWN_EPOCH, { epoch: this.ownEpoch, takeover: null })
+    this.deps.state.authorities.ended(tx, this.deps.identity.id, this.ownEpoch, this.deps.clock.now())
+    await this.deps.state.commit(tx)
     this.leases.clear()
     this.evaluateFence()
   }

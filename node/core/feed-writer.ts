@@ -1,6 +1,6 @@
-// Our own feed with group commit: callers queue records (and store ops that must commit with
-// them); whenever no append is in flight, everything queued becomes one or more signed entries
-// written in ONE synced batch. One signature and one fsync per batch is how escrow gets fast.
+// Our own feed with group commit: callers queue records (and the unit of state changes that must
+// commit with them); whenever no append is in flight, everything queued becomes one or more signed
+// entries written in ONE synced batch. One signature and one fsync per batch is how escrow gets fast.
 import {
   appendEntry,
   assert,
@@ -14,8 +14,9 @@ import {
   type Recipient,
 } from '../../protocol/index.js'
 import { UnavailableError } from './api.js'
-import { META, seqKey } from './keys.js'
 import type { Clock, Rng, Store, StoreOp } from './ports.js'
+import { META, seqKey } from './state/codec.js'
+import type { Tx } from './state/tx.js'
 
 export interface FeedWriterDeps {
   readonly identity: Identity
@@ -44,7 +45,8 @@ export const DEFAULT_FEED_WRITER_LIMITS: FeedWriterLimits = {
 interface Pending {
   readonly clear: readonly FeedRecord[]
   readonly sealed: readonly FeedRecord[]
-  readonly opsFor: (seq: number) => readonly StoreOp[]
+  readonly tx: Tx | undefined
+  readonly build: ((seq: number) => void) | undefined
   readonly resolve: (seq: number) => void
   readonly reject: (error: Error) => void
 }
@@ -73,17 +75,19 @@ export class FeedWriter {
   }
 
   /**
-   * Resolves with the seq of the entry that holds the records, once it is durable. `opsFor` gives
-   * the store ops that must commit atomically with the entry, once its seq is known.
+   * Resolves with the seq of the entry that holds the records, once it is durable. `tx` holds the
+   * state changes that commit atomically with the entry; `build`, called once the entry's seq is
+   * known (synchronously, at the write), adds the ones that name it. `tx` is committed before this
+   * resolves, or aborted if the write fails.
    */
-  append(clear: readonly FeedRecord[], sealed: readonly FeedRecord[], opsFor: (seq: number) => readonly StoreOp[] = () => []): Promise<number> {
+  append(clear: readonly FeedRecord[], sealed: readonly FeedRecord[], tx?: Tx, build?: (seq: number) => void): Promise<number> {
     const count = clear.length + sealed.length
     assert(count > 0, 'append needs at least one record')
     assert(clear.length <= this.limits.maxRecordsPerEntry && sealed.length <= this.limits.maxRecordsPerEntry, 'one append must fit one entry')
     if (this.queuedRecords + count > this.limits.maxQueuedRecords)
       return Promise.reject(new UnavailableError(`feed queue full (${this.queuedRecords} records waiting); retry shortly`))
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ clear, sealed, opsFor, resolve, reject })
+      this.queue.push({ clear, sealed, tx, build, resolve, reject })
       this.queuedRecords += count
       // Not a Background task: appenders wait on it, so it runs even while the engine stops.
       this.flush().catch((error: unknown) => this.failQueued(error as Error))
@@ -132,7 +136,10 @@ export class FeedWriter {
       } catch (error) {
         // A record that cannot be signed (the schemas should have refused it) fails its own
         // appenders with the reason; the queue behind it and the node carry on.
-        for (const m of members) m.reject(error as Error)
+        for (const m of members) {
+          m.tx?.aborted()
+          m.reject(error as Error)
+        }
         this.releaseCounts(members.map((pending) => ({ pending })))
         continue
       }
@@ -140,7 +147,8 @@ export class FeedWriter {
       entries.push(entry)
       ops.push({ type: 'put', section: 'entries', key: seqKey(head.author, head.seq), value: entry })
       for (const m of members) {
-        ops.push(...m.opsFor(head.seq))
+        m.build?.(head.seq)
+        if (m.tx) ops.push(...m.tx.ops)
         settled.push({ pending: m, seq: head.seq })
       }
     }
@@ -148,12 +156,16 @@ export class FeedWriter {
     try {
       await this.deps.store.write(ops, { sync: true })
     } catch (error) {
-      for (const { pending } of settled) pending.reject(error as Error)
+      for (const { pending } of settled) {
+        pending.tx?.aborted()
+        pending.reject(error as Error)
+      }
       this.releaseCounts(settled)
       return
     }
     this.head = head
     this.releaseCounts(settled)
+    for (const { pending } of settled) pending.tx?.committed()
     for (const { pending, seq } of settled) pending.resolve(seq)
     this.deps.onAppended(entries)
   }
@@ -161,7 +173,10 @@ export class FeedWriter {
   /** An unexpected failure outside one flush's write: every appender waiting hears it. */
   private failQueued(error: Error): void {
     const failed = this.queue.splice(0)
-    for (const pending of failed) pending.reject(error)
+    for (const pending of failed) {
+      pending.tx?.aborted()
+      pending.reject(error)
+    }
     this.releaseCounts(failed.map((pending) => ({ pending })))
   }
 

@@ -1,46 +1,46 @@
-// Partner fulfilment during a takeover (DESIGN.md §6): rendezvous-ranked claims, then
+// Partner fulfilment during a takeover (DESIGN.md §6): rendezvous-ranked claims (claims.ts), then
 // reserve (synced) → receipt, in batches. A reserved key only ever ends delivered, to that order:
-// after a crash we resume from the reservation and never pick a second key (invariant 1).
+// after a crash we resume from the reservation and never pick a second key (invariant 1). Every
+// step runs under the authority we adopted for the origin's epoch; the rows it changes belong to
+// state/ and assert that authority themselves.
 import {
   type Claim,
   MAX_ORDERS_PER_CLAIM,
   type FeedRecord,
   hashOf,
   type Identity,
-  rankPartners,
   type Receipt,
   type ShopId,
   type Signed,
   signDocument,
-  verifyDocument,
 } from '../../protocol/index.js'
 import type { Background } from './background.js'
-import type { Allotments, KeyRow } from './allotments.js'
-import type { Books } from './books.js'
-import type { Escrow, OrderRow } from './escrow.js'
+import type { ClaimBook } from './claims.js'
 import type { EventSink } from './events.js'
 import type { Federation } from './federation.js'
 import type { FeedWriter } from './feed-writer.js'
-import { orderKey, prefixRange } from './keys.js'
-import type { Clock, Logger, Store, StoreOp, TimerHandle, Transport } from './ports.js'
+import type { PeerWork } from './peer-work.js'
+import type { Clock, Logger, TimerHandle, Transport } from './ports.js'
+import type { State } from './state/index.js'
+import type { KeyRow } from './state/keys.js'
+import type { OrderRow } from './state/orders.js'
+import { Tx } from './state/tx.js'
 
 /** Orders reserved and receipted per batch: one claim entry and one receipt entry each. */
 export const MAX_ORDERS_PER_FULFIL_BATCH = 500
+/**
+ * Orders we hold claimed but not yet reserved, at most: a claim holds orders against other
+ * partners only for claimTtlMs, so we claim no more than we reserve within a few steps.
+ */
+export const MAX_ORDERS_CLAIMED_AHEAD = 4 * MAX_ORDERS_PER_FULFIL_BATCH
 const HOUR_MS = 3_600_000
-
-export interface ReceiptRow {
-  readonly receipt: Receipt
-  readonly hash: string
-  readonly fulfiller: ShopId
-  /** When the origin wrote it back and acknowledged it (origin side only). */
-  readonly ackedAt: number | null
-}
 
 interface Planned {
   readonly row: OrderRow
   readonly ranked: readonly ShopId[]
   readonly myRank: number
-  readonly turnAt: number
+  /** When we may claim it: our rank's turn, or when the claim we yielded to expires. */
+  turnAt: number
 }
 
 interface Takeover {
@@ -61,36 +61,8 @@ interface Takeover {
   stopped: boolean
 }
 
-interface SeenClaim {
-  readonly claimant: ShopId
-  /** When we first saw it (our clock): a dead claimant's claim stops blocking suspectAfterMs later. */
-  readonly time: number
-  /** The claim's own signed time: a copy that is not newer is a replay and refreshes nothing. */
-  readonly signedAt: number
-}
-
-export interface OutboxItem {
-  readonly origin: ShopId
-  readonly order: string
-  readonly to: string
-  readonly locale: 'zh-CN' | 'en'
-  readonly keys: readonly string[]
-  readonly attempts: number
-  readonly nextAt: number
-}
-
-export interface FulfilmentHooks {
-  /** Is `partner` alive (heartbeat recently)? A dead claimant's claim does not block others. */
-  isAlive(partner: ShopId): boolean
-  onDelivered(origin: ShopId, epoch: number, rows: readonly OrderRow[]): void
-  onOutbox(): void
-}
-
-export const receiptKey = (origin: ShopId, order: string, fulfiller: ShopId) => `${origin}!${order}!${fulfiller}`
-
 export class Fulfilment {
   private readonly takeovers = new Map<ShopId, Takeover>()
-  private readonly claims = new Map<string, SeenClaim>()
   private readonly timers = new Map<ShopId, TimerHandle>()
   private readonly running = new Set<ShopId>()
   /** Origins woken while their step was running: they step again once it ends. */
@@ -101,17 +73,16 @@ export class Fulfilment {
     private readonly deps: {
       readonly identity: Identity
       readonly federation: Federation
-      readonly store: Store
+      readonly state: State
       readonly writer: FeedWriter
-      readonly escrow: Escrow
-      readonly books: Books
-      readonly allotments: Allotments
+      readonly claims: ClaimBook
       readonly transport: Transport
       readonly clock: Clock
       readonly logger: Logger
       readonly background: Background
+      readonly work: PeerWork
       readonly emit: EventSink
-      readonly hooks: FulfilmentHooks
+      readonly onOutbox: () => void
     },
   ) {}
 
@@ -122,9 +93,14 @@ export class Fulfilment {
 
   /** We hold authority for `origin` at `epoch`: plan its pending orders, claim our share, start. */
   async start(origin: ShopId, epoch: number): Promise<boolean> {
+    const { state } = this.deps
     const existing = this.takeovers.get(origin)
     if (existing && existing.epoch === epoch && !existing.stopped) return true
-    const owed = this.deps.books.owedToUsBy(origin)
+    if (!state.authorities.get(origin, epoch)) {
+      this.deps.logger.error({ origin, epoch }, 'no adopted authority for this takeover: not starting it')
+      return false
+    }
+    const owed = state.books.owedToUsBy(origin)
     const limit = this.deps.federation.terms.settlement.creditLimit.minorUnits
     if (owed >= limit) {
       if (!this.blocked.has(origin)) this.deps.logger.warn({ origin, owed, limit }, 'credit limit reached: no new takeover for this origin until it settles')
@@ -132,29 +108,21 @@ export class Fulfilment {
       return false
     }
     this.blocked.delete(origin)
+    this.deps.claims.reset(origin, epoch)
     const me = this.deps.identity.id
-    const timing = this.deps.federation.terms.timing
     const now = this.deps.clock.now()
     const plan = new Map<string, Planned>()
-    const holders = new Map<string, ShopId[]>()
     // What we already reserved or delivered in this outage counts against its limits, also when
     // we restarted mid-outage: a crash must not hand us a fresh allowance.
     const done = { count: 0, value: 0, hourly: [] as { at: number; value: number }[] }
-    for await (const [, row] of this.deps.store.range<OrderRow>('orders', prefixRange(origin))) {
+    for await (const row of state.orders.range(origin)) {
       if (row.fulfiller === me && row.epoch === epoch && (row.state === 'reserved' || row.state === 'delivered')) {
         const value = this.valueOf(row)
         done.count++
         done.value += value
         done.hourly.push({ at: row.deliveredAt ?? now, value })
       }
-      if (row.state !== 'escrowed' && row.state !== 'claimed') continue
-      const r = row.record
-      let candidates = holders.get(r.sku)
-      if (!candidates) holders.set(r.sku, (candidates = this.deps.allotments.holdersOf(origin, r.sku)))
-      const ranked = rankPartners(origin, r.order, candidates)
-      const myRank = ranked.indexOf(me)
-      if (myRank < 0) continue // we hold no keys of this sku: not ours to fulfil
-      plan.set(r.order, { row, ranked, myRank, turnAt: Math.max(r.paidAt + timing.graceMs, now + myRank * timing.claimTimeoutMs) })
+      if (row.state === 'escrowed') this.addToPlan(plan, row, now)
     }
     const waiting = [...plan.values()].sort((a, b) => a.turnAt - b.turnAt || a.row.record.paidAt - b.row.record.paidAt).map((p) => p.row.record.order)
     done.hourly.sort((x, y) => x.at - y.at)
@@ -165,26 +133,35 @@ export class Fulfilment {
     return true
   }
 
+  /** Plans a pending order if we are among its candidates. */
+  private addToPlan(plan: Map<string, Planned>, row: OrderRow, now: number): boolean {
+    const r = row.record
+    const ranked = this.deps.claims.ranking(row.origin, r.order, r.sku)
+    const myRank = ranked.indexOf(this.deps.identity.id)
+    if (myRank < 0) return false // we hold no keys of this sku: not ours to fulfil
+    const timing = this.deps.federation.terms.timing
+    plan.set(r.order, { row, ranked, myRank, turnAt: Math.max(r.paidAt + timing.graceMs, now + myRank * timing.claimTimeoutMs) })
+    return true
+  }
+
   /**
    * Orders the origin escrowed after our takeover began (its shop still sells while its platform
-   * is down) are as stranded as the others: plan them the same way. Called once they are stored.
+   * is down) are as stranded as the others: plan them the same way, once they are stored.
    */
-  async planEscrowed(origin: ShopId, orders: readonly string[]): Promise<void> {
+  planEscrowedLater(origin: ShopId, orders: readonly string[]): void {
+    this.deps.background.run('fulfilment.plan', () => this.planEscrowed(origin, orders))
+  }
+
+  private async planEscrowed(origin: ShopId, orders: readonly string[]): Promise<void> {
     const t = this.takeovers.get(origin)
     if (!t || t.stopped) return
-    const me = this.deps.identity.id
-    const timing = this.deps.federation.terms.timing
     const now = this.deps.clock.now()
-    const rows = await this.deps.store.getMany<OrderRow>('orders', orders.map((o) => orderKey(origin, o)))
+    const rows = await this.deps.state.orders.getMany(origin, orders)
     let added = 0
     for (const row of rows) {
-      if (!row || (row.state !== 'escrowed' && row.state !== 'claimed') || t.plan.has(row.record.order)) continue
-      const r = row.record
-      const ranked = rankPartners(origin, r.order, this.deps.allotments.holdersOf(origin, r.sku))
-      const myRank = ranked.indexOf(me)
-      if (myRank < 0) continue // we hold no keys of this sku: not ours to fulfil
-      t.plan.set(r.order, { row, ranked, myRank, turnAt: Math.max(r.paidAt + timing.graceMs, now + myRank * timing.claimTimeoutMs) })
-      t.waiting.push(r.order)
+      if (!row || row.state !== 'escrowed' || t.plan.has(row.record.order)) continue
+      if (!this.addToPlan(t.plan, row, now)) continue
+      t.waiting.push(row.record.order)
       added++
     }
     if (added > 0 && !t.stopped) this.wake(origin, 0)
@@ -202,6 +179,7 @@ export class Fulfilment {
     const timer = this.timers.get(origin)
     if (timer) this.deps.clock.clearTimer(timer)
     this.timers.delete(origin)
+    this.deps.claims.forget(origin)
   }
 
   stopAll(): void {
@@ -225,23 +203,22 @@ export class Fulfilment {
 
   /** After a crash: orders we reserved but did not receipt are finished with the same keys. */
   private async resume(origin: ShopId): Promise<void> {
+    const { state } = this.deps
     const me = this.deps.identity.id
     const reserved: OrderRow[] = []
-    for await (const [, row] of this.deps.store.range<OrderRow>('orders', prefixRange(origin))) {
-      if (row.state === 'reserved' && row.fulfiller === me) reserved.push(row)
-    }
+    for await (const row of state.orders.range(origin)) if (row.state === 'reserved' && row.fulfiller === me) reserved.push(row)
     if (reserved.length === 0) return
     // A reservation whose receipt we already wrote is finished: its row says `reserved` only because
     // a concurrent write overwrote `delivered` (e.g. the origin's own tombstone, whose apply batch
     // read the row before our receipt landed). Repair the row; a second receipt (new time, new
     // hash) would conflict with the booked one and stop the takeover, and the node at every start.
-    const written = await this.deps.store.getMany<ReceiptRow>('receipts', reserved.map((row) => receiptKey(origin, row.record.order, me)))
-    const repairs: StoreOp[] = []
+    const written = await state.receipts.getMany(origin, reserved.map((row) => row.record.order), me)
+    const repair = new Tx()
     reserved.forEach((row, i) => {
       const done = written[i]
-      if (done) repairs.push({ type: 'put', section: 'orders', key: orderKey(origin, row.record.order), value: { ...row, state: 'delivered', deliveredAt: done.receipt.time } satisfies OrderRow })
+      if (done) state.orders.delivered(repair, row, done.receipt.time)
     })
-    if (repairs.length > 0) await this.deps.store.write(repairs, { sync: true })
+    await state.commit(repair)
     const open = reserved.filter((_, i) => written[i] === undefined)
     if (open.length === 0) return
     this.deps.logger.warn({ origin, orders: open.length }, 'resuming reservations made before a restart')
@@ -272,7 +249,7 @@ export class Fulfilment {
     }
   }
 
-  /** Claims every waiting order whose turn has come and that no live partner claimed first. */
+  /** Claims every waiting order whose turn has come and that no better-ranked live claim holds. */
   private async claimDue(t: Takeover): Promise<number | null> {
     const now = this.deps.clock.now()
     const terms = this.deps.federation.terms
@@ -292,9 +269,15 @@ export class Fulfilment {
         keep.push(order)
         continue
       }
-      const seen = this.claims.get(orderKey(t.origin, order))
-      if (seen && seen.claimant !== this.deps.identity.id && (this.deps.hooks.isAlive(seen.claimant) || now - seen.time < terms.timing.suspectAfterMs)) {
-        due(now + terms.timing.suspectAfterMs) // someone is on it; we step in only if they die
+      const held = this.deps.claims.holding(t.origin, order, p.ranked, p.myRank, now)
+      if (held) {
+        // Someone ranked before us is on it: we step in if it dies or its claim lapses.
+        due(Math.min(held.expiresAt, now + terms.timing.suspectAfterMs))
+        keep.push(order)
+        continue
+      }
+      if (t.mine.length + claiming.length >= MAX_ORDERS_CLAIMED_AHEAD) {
+        due(now)
         keep.push(order)
         continue
       }
@@ -310,7 +293,7 @@ export class Fulfilment {
         keep.push(order)
         continue
       }
-      if (this.deps.allotments.freeCount(t.origin, r.sku) - promised < r.qty) {
+      if (this.deps.state.keys.freeCount(t.origin, r.sku) - promised < r.qty) {
         keep.push(order) // out of keys: a lower-ranked partner will step in
         continue
       }
@@ -335,54 +318,51 @@ export class Fulfilment {
     // Sent first, written alongside: co-partners must hear of a claim before its claimant's turn ends.
     for (const claim of claims) for (const partner of fed.partners) if (partner !== t.origin) this.deps.transport.send(partner, 'control', { type: 'claim', claim })
     await this.deps.writer.append(claims.map((claim): FeedRecord => ({ type: 'claim', claim })), [])
-    for (const order of orders) this.claims.set(orderKey(t.origin, order), { claimant: me, time: now, signedAt: now })
+    this.deps.claims.ours(t.origin, orders, now)
     t.mine.push(...orders)
     this.deps.emit(now, { kind: 'claim', origin: t.origin, orders: orders.length, claimant: me })
   }
 
   private async fulfil(t: Takeover, orders: readonly string[]): Promise<void> {
-    const me = this.deps.identity.id
+    const { state } = this.deps
     const now = this.deps.clock.now()
-    const current = await this.deps.store.getMany<OrderRow>('orders', orders.map((o) => orderKey(t.origin, o)))
+    const current = await state.orders.getMany(t.origin, orders)
     const ready: { row: OrderRow; keys: KeyRow[] }[] = []
     current.forEach((row, i) => {
       const planned = t.plan.get(orders[i] as string)
       const sku = planned?.row.record.sku
       if (sku !== undefined) t.promised.set(sku, Math.max(0, (t.promised.get(sku) ?? 0) - (planned?.row.record.qty ?? 0)))
-      if (!row || (row.state !== 'escrowed' && row.state !== 'claimed')) return // delivered or cancelled meanwhile
-      const keys = this.deps.allotments.take(t.origin, row.record.sku, row.record.qty)
+      if (!row || row.state !== 'escrowed') return // delivered or cancelled meanwhile
+      const keys = state.keys.take(t.origin, row.record.sku, row.record.qty)
       if (!keys) {
         this.deps.logger.warn({ origin: t.origin, order: row.record.order }, 'claimed an order but no keys are left for it')
         return
       }
       ready.push({ row, keys })
     })
+    this.deps.claims.settled(t.origin, orders)
     if (ready.length === 0) return
-    const reserved = ready.map(({ row, keys }): OrderRow => ({ ...row, state: 'reserved', fulfiller: me, keyIds: keys.map((k) => k.keyId), epoch: t.epoch }))
-    try {
-      // The reservation commits keys to orders before anything leaves this node: synced.
-      const ops: StoreOp[] = []
-      ready.forEach(({ row, keys }, i) => {
-        ops.push({ type: 'put', section: 'orders', key: orderKey(t.origin, row.record.order), value: reserved[i] })
-        for (const key of keys) ops.push(this.deps.allotments.reservedRow(key, row.record.order, t.epoch))
-        const email = row.record.buyer.email
-        if (email) {
-          const item: OutboxItem = { origin: t.origin, order: row.record.order, to: email, locale: row.record.buyer.locale, keys: keys.map((k) => k.key), attempts: 0, nextAt: now }
-          ops.push({ type: 'put', section: 'outbox', key: orderKey(t.origin, row.record.order), value: item })
-        }
-      })
-      await this.deps.store.write(ops, { sync: true })
-    } catch (error) {
-      for (const { keys } of ready) this.deps.allotments.untake(keys)
-      throw error
-    }
+    // The reservation commits keys to orders before anything leaves this node: synced.
+    const tx = new Tx()
+    tx.ifAborted(() => {
+      for (const { keys } of ready) state.keys.untake(keys)
+    })
+    const reserved = ready.map(({ row, keys }) => {
+      const next = state.orders.reserve(tx, row, keys.map((k) => k.keyId), { by: 'takeover', epoch: t.epoch })
+      for (const key of keys) state.keys.reserve(tx, key, row.record.order, t.epoch)
+      const email = row.record.buyer.email
+      if (email) state.outbox.queue(tx, { origin: t.origin, order: row.record.order, to: email, locale: row.record.buyer.locale, keys: keys.map((k) => k.key), attempts: 0, nextAt: now })
+      return next
+    })
+    await state.commit(tx)
     t.count += ready.length
     for (const { row } of ready) t.hourly.push({ at: now, value: this.valueOf(row) })
     await this.writeReceipts(t.origin, reserved)
   }
 
-  /** Receipts for reserved orders: the order and its keys end delivered, in one synced batch. */
+  /** Receipts for reserved orders: the order and its keys end delivered, in one synced unit. */
   private async writeReceipts(origin: ShopId, reserved: readonly OrderRow[]): Promise<void> {
+    const { state } = this.deps
     const me = this.deps.identity.id
     const now = this.deps.clock.now()
     const fed = this.deps.federation
@@ -404,78 +384,74 @@ export class Fulfilment {
         terms: fed.termsHash,
       }
     })
-    const delivered = reserved.map((row): OrderRow => ({ ...row, state: 'delivered', deliveredAt: now }))
     const hashes = receipts.map((r) => hashOf(r))
-    const bookOps = await this.deps.books.bookReceipts(receipts, me, new Map(), hashes)
-    await this.deps.writer.append(receipts, [], () => {
-      const ops: StoreOp[] = []
-      const counts = this.deps.escrow.countsOf(origin)
-      receipts.forEach((receipt, i) => {
-        ops.push({ type: 'put', section: 'orders', key: orderKey(origin, receipt.order), value: delivered[i] })
-        for (const key of keyRows[i] as KeyRow[]) ops.push(this.deps.allotments.deliveredRow(key))
-        ops.push({ type: 'put', section: 'receipts', key: receiptKey(origin, receipt.order, me), value: { receipt, hash: hashes[i] as string, fulfiller: me, ackedAt: null } satisfies ReceiptRow })
-        ops.push(this.deps.allotments.bumpOp(origin, receipt.sku, me, 'delivered', receipt.keyIds.length))
-        counts.pending--
-        counts.delivered++
-      })
-      ops.push(this.deps.escrow.countsOp(origin))
-      ops.push(...bookOps)
-      return ops
+    const tx = new Tx()
+    await state.books.bookReceipts(tx, receipts, me, hashes)
+    receipts.forEach((receipt, i) => {
+      state.orders.delivered(tx, reserved[i] as OrderRow, now)
+      for (const key of keyRows[i] as KeyRow[]) state.keys.deliver(tx, key)
+      state.receipts.record(tx, { receipt, hash: hashes[i] as string, fulfiller: me, ackedAt: null })
+      state.keys.count(tx, origin, receipt.sku, me, 'delivered', receipt.keyIds.length)
     })
-    for (const row of delivered) this.deps.emit(now, { kind: 'delivered', origin, order: row.record.order, fulfiller: me, keyIds: [...(row.keyIds ?? [])], epoch: row.epoch ?? 0 })
-    this.deps.hooks.onDelivered(origin, reserved[0]?.epoch ?? 0, delivered)
-    this.deps.hooks.onOutbox()
+    await this.deps.writer.append(receipts, [], tx)
+    for (const row of reserved) this.deps.emit(now, { kind: 'delivered', origin, order: row.record.order, fulfiller: me, keyIds: [...(row.keyIds ?? [])], epoch: row.epoch ?? 0 })
+    this.deps.onOutbox()
   }
 
   private async keyRowsFor(origin: ShopId, rows: readonly OrderRow[]): Promise<KeyRow[][]> {
     const ids = rows.flatMap((r) => r.keyIds ?? [])
-    const found = await this.deps.store.getMany<KeyRow>('keys', ids.map((id) => `${origin}!${id}`))
+    const found = await this.deps.state.keys.getMany(origin, ids)
     const byId = new Map(found.filter((k): k is KeyRow => k !== undefined).map((k) => [k.keyId, k]))
     return rows.map((r) => (r.keyIds ?? []).map((id) => byId.get(id)).filter((k): k is KeyRow => k !== undefined))
   }
 
-  // ---- claims and receipts from co-partners ----
+  // ---- claims from co-partners ----
 
-  onClaim(from: ShopId, raw: unknown, currentEpoch: (origin: ShopId) => number): void {
-    const verified = verifyDocument('claim', raw)
-    if (!verified.ok || verified.value.body.claimant !== from) {
-      this.deps.logger.warn({ from, reason: verified.ok ? 'claimant is not the sender' : verified.error.message }, 'rejected claim')
-      return
-    }
-    const claim = verified.value.body
-    if (claim.terms !== this.deps.federation.termsHash || claim.epoch !== currentEpoch(claim.origin)) return // stale epoch: refused
-    this.noteClaim(claim)
+  /** A claim record in `from`'s feed entry `seq`: checked once that entry is stored. */
+  claimInFeed(tx: Tx, from: ShopId, claim: Signed<Claim>, seq: number): void {
+    tx.afterCommit(() => this.deps.work.task(from, 'claims.take', () => this.takeClaim(from, claim, seq)))
   }
 
-  /**
-   * A co-partner's claim. Orders we have not claimed are left to it; where we claimed too, the
-   * better-ranked claimant keeps the order and the other backs off (if it has not reserved yet).
-   */
-  noteClaim(claim: Claim): void {
-    const me = this.deps.identity.id
-    const t = this.takeovers.get(claim.origin)
-    const now = this.deps.clock.now()
+  /** What our takeovers hold in memory, against what they may (every order they plan, once). */
+  footprint(): { name: string; size: number; limit: number }[] {
+    let planned = 0
+    let queued = 0
+    for (const t of this.takeovers.values()) {
+      planned += t.plan.size
+      queued += t.mine.length + t.waiting.length
+    }
+    return [{ name: 'takeover queue entries', size: queued, limit: planned }, ...this.deps.claims.footprint()]
+  }
+
+  /** A claim from `from` (a message, or a record of its feed entry `seq`): checked, then the better-ranked claimant keeps contested orders. */
+  async takeClaim(from: ShopId, raw: unknown, seq: number | null): Promise<void> {
+    const taken = await this.deps.claims.take(from, raw, seq)
+    if (!taken) return
+    const t = this.takeovers.get(taken.origin)
+    if (!t || t.stopped) return
+    // Where we claimed too and have not reserved, a better-ranked claimant keeps the order; we
+    // wait for it, and step in again if its claim lapses without a delivery.
     const backOff = new Set<string>()
-    for (const order of claim.orders) {
-      const key = orderKey(claim.origin, order)
-      const seen = this.claims.get(key)
-      if (seen?.claimant === claim.claimant && seen.signedAt >= claim.time) continue // a replay
-      if (seen?.claimant === me && t) {
-        const planned = t.plan.get(order)
-        const theirs = planned?.ranked.indexOf(claim.claimant) ?? -1
-        if (planned && theirs >= 0 && theirs < planned.myRank) backOff.add(order)
-        else continue // we rank better: we keep it
+    const mine = new Set(t.mine)
+    for (const [order, seen] of taken.orders) {
+      const planned = t.plan.get(order)
+      if (!planned || !mine.has(order)) continue
+      const theirs = planned.ranked.indexOf(from)
+      if (theirs >= 0 && theirs < planned.myRank) {
+        backOff.add(order)
+        planned.turnAt = seen.expiresAt
       }
-      this.claims.set(key, { claimant: claim.claimant, time: now, signedAt: claim.time })
     }
-    if (t && backOff.size > 0) {
-      const before = t.mine.length
-      t.mine = t.mine.filter((o) => !backOff.has(o))
-      for (const order of backOff) {
-        const r = t.plan.get(order)?.row.record
-        if (r) t.promised.set(r.sku, Math.max(0, (t.promised.get(r.sku) ?? 0) - r.qty))
-      }
-      if (before !== t.mine.length) this.deps.logger.info({ origin: claim.origin, orders: before - t.mine.length, to: claim.claimant }, 'backed off: a better-ranked partner claimed the same orders')
+    if (backOff.size === 0) return
+    t.mine = t.mine.filter((o) => !backOff.has(o))
+    for (const order of backOff) {
+      const row = t.plan.get(order)?.row
+      if (!row) continue
+      t.promised.set(row.record.sku, Math.max(0, (t.promised.get(row.record.sku) ?? 0) - row.record.qty))
+      t.valueMinorUnits -= this.valueOf(row)
+      t.waiting.push(order)
     }
+    this.deps.logger.info({ origin: taken.origin, orders: backOff.size, to: from }, 'backed off: a better-ranked partner claimed the same orders')
+    this.wake(taken.origin, 0)
   }
 }

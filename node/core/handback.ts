@@ -1,16 +1,15 @@
-// The origin's return (DESIGN.md §6): once its platform is up and it has caught up with its
+// The origin's return: once its platform is up and it has caught up with its
 // partners' feeds, it writes every partner delivery back into the shop through the adapter,
 // signs `handback` with the receipts it acknowledges, and lifts its fence. Receipts that arrive
 // later are written back and acknowledged with `receipt.ack`.
 import { LIMITS, type ReceiptRef, type ShopId } from '../../protocol/index.js'
-import type { Allotments } from './allotments.js'
-import type { OrderRow } from './escrow.js'
 import type { EventSink } from './events.js'
 import type { Federation } from './federation.js'
 import type { FeedWriter } from './feed-writer.js'
-import type { ReceiptRow } from './fulfilment.js'
-import { orderKey, prefixRange } from './keys.js'
-import type { Adapter, Clock, Logger, Store, StoreOp } from './ports.js'
+import type { Adapter, Clock, Logger } from './ports.js'
+import type { State } from './state/index.js'
+import type { ReceiptRow } from './state/receipts.js'
+import { Tx } from './state/tx.js'
 
 /** Deliveries written back to the shop per adapter call. */
 export const MAX_WRITE_BACKS_PER_CALL = 500
@@ -22,9 +21,8 @@ export class Handback {
     private readonly deps: {
       readonly me: ShopId
       readonly federation: Federation
-      readonly store: Store
+      readonly state: State
       readonly writer: FeedWriter
-      readonly allotments: Allotments
       readonly adapter: Adapter
       readonly clock: Clock
       readonly logger: Logger
@@ -35,7 +33,7 @@ export class Handback {
   /** Receipts for our orders not yet written back, with an epoch we hold authority for. */
   private async pending(maxEpoch: number): Promise<ReceiptRow[]> {
     const out: ReceiptRow[] = []
-    for await (const [, row] of this.deps.store.range<ReceiptRow>('receipts', prefixRange(this.deps.me))) {
+    for await (const row of this.deps.state.receipts.of(this.deps.me)) {
       if (row.ackedAt === null && row.receipt.epoch <= maxEpoch) out.push(row)
       if (out.length >= LIMITS.maxAcksPerRecord) break
     }
@@ -55,7 +53,7 @@ export class Handback {
       for (let i = 0; i < receipts.length; i += MAX_WRITE_BACKS_PER_CALL) {
         const chunk = receipts.slice(i, i + MAX_WRITE_BACKS_PER_CALL)
         for (const row of chunk) {
-          const keys = await this.deps.allotments.ownKeys(row.receipt.keyIds)
+          const keys = await this.deps.state.keys.ownKeys(row.receipt.keyIds)
           await this.deps.adapter.writeBack({
             order: row.receipt.order,
             sku: row.receipt.sku,
@@ -68,20 +66,13 @@ export class Handback {
           })
         }
       }
-      const refs: ReceiptRef[] = receipts.map((r) => ({ fulfiller: r.fulfiller, order: r.receipt.order, receipt: r.hash }))
+      const refs: ReceiptRef[] = receipts.map((r) => ({ fulfiller: r.fulfiller, order: r.receipt.order, receipt: r.hash, ...(r.dispute ? { dispute: r.dispute } : {}) }))
       const now = this.deps.clock.now()
       const record = epoch !== null ? { type: 'handback' as const, epoch, receipts: refs, time: now } : { type: 'receipt.ack' as const, receipts: refs }
-      const orders = await this.deps.store.getMany<OrderRow>('orders', receipts.map((r) => orderKey(this.deps.me, r.receipt.order)))
-      await this.deps.writer.append([record], [], () => {
-        const ops: StoreOp[] = receipts.map((r) => ({ type: 'put', section: 'receipts', key: `${this.deps.me}!${r.receipt.order}!${r.fulfiller}`, value: { ...r, ackedAt: now } satisfies ReceiptRow }))
-        orders.forEach((row, i) => {
-          const receipt = receipts[i]?.receipt
-          if (row && receipt && row.state === 'escrowed') {
-            ops.push({ type: 'put', section: 'orders', key: orderKey(this.deps.me, row.record.order), value: { ...row, state: 'delivered', fulfiller: receipts[i]?.fulfiller, keyIds: receipt.keyIds, epoch: receipt.epoch, deliveredAt: receipt.time } satisfies OrderRow })
-          }
-        })
-        return ops
-      })
+      // Receipts we took are already applied to their orders; the acknowledgement is all that is left.
+      const tx = new Tx()
+      this.deps.state.receipts.acked(tx, receipts, now)
+      await this.deps.writer.append([record], [], tx)
       if (epoch !== null) this.deps.emit(now, { kind: 'handback', origin: this.deps.me, epoch, receipts: refs.length })
       this.deps.logger.info({ epoch, receipts: refs.length }, epoch !== null ? 'handed back: partner deliveries written to the shop' : 'acknowledged late receipts')
       return true

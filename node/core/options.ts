@@ -23,8 +23,9 @@ export interface EngineOptions {
   readonly mailer: Mailer
   readonly emit?: EventSink
   /**
-   * A deliberately planted bug, for the simulator's canary test only (never set in a real node):
-   * 'reuse-keys' hands out free keys without taking them off the free list.
+   * A deliberately planted bug, for the simulator's canary tests only (never set in a real node):
+   * 'reuse-keys' hands out free keys without taking them off the free list; 'lone-receipts'
+   * treats every epoch as adopted, so a partner's receipts need no takeover (issue 16's attack 1).
    */
-  readonly canary?: 'reuse-keys'
+  readonly canary?: 'reuse-keys' | 'lone-receipts'
 }

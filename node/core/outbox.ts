@@ -4,8 +4,8 @@ import type { ShopId } from '../../protocol/index.js'
 import type { Background } from './background.js'
 import { deliveryEmail } from './delivery-mail.js'
 import type { Federation } from './federation.js'
-import type { OutboxItem } from './fulfilment.js'
-import type { Clock, Logger, Mailer, Store } from './ports.js'
+import type { Clock, Logger, Mailer } from './ports.js'
+import type { OutboxItem, OutboxRows } from './state/outbox.js'
 
 export const MAX_MAILS_PER_ROUND = 500
 /** Mails handed to the mailer at once (its pool bounds the SMTP connections). */
@@ -24,7 +24,7 @@ export class Outbox {
       readonly myName: string
       readonly claimUrl: (origin: ShopId) => string | null
       readonly federation: Federation
-      readonly store: Store
+      readonly rows: OutboxRows
       readonly mailer: Mailer
       readonly clock: Clock
       readonly logger: Logger
@@ -37,11 +37,7 @@ export class Outbox {
     this.busy = true
     try {
       const now = this.deps.clock.now()
-      const due: [string, OutboxItem][] = []
-      for await (const [key, item] of this.deps.store.range<OutboxItem>('outbox', {})) {
-        if (item.nextAt <= now && item.attempts < MAX_MAIL_ATTEMPTS) due.push([key, item])
-        if (due.length >= MAX_MAILS_PER_ROUND) break
-      }
+      const due = await this.deps.rows.due(now, MAX_MAIL_ATTEMPTS, MAX_MAILS_PER_ROUND)
       let next = 0
       const worker = async () => {
         while (next < due.length) {
@@ -61,14 +57,14 @@ export class Outbox {
     const mail = deliveryEmail({ locale: item.locale, to: item.to, originName, fulfillerName: this.deps.myName, order: item.order, keys: item.keys, claimUrl: this.deps.claimUrl(item.origin) })
     try {
       await this.deps.mailer.send(mail)
-      await this.deps.store.write([{ type: 'del', section: 'outbox', key }], { sync: false })
+      await this.deps.rows.sent(key)
       this.sent++
     } catch (error) {
       const attempts = item.attempts + 1
       const backoffMs = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** attempts)
       if (attempts >= MAX_MAIL_ATTEMPTS) this.failed++
       this.deps.logger.warn({ order: item.order, attempts, err: String(error) }, attempts >= MAX_MAIL_ATTEMPTS ? 'giving up mailing the buyer; the claim page still shows the key' : 'mail failed; will retry')
-      await this.deps.store.write([{ type: 'put', section: 'outbox', key, value: { ...item, attempts, nextAt: now + backoffMs } }], { sync: false })
+      await this.deps.rows.retryLater(key, { ...item, attempts, nextAt: now + backoffMs })
     }
   }
 }

@@ -1,4 +1,4 @@
-// The engine's only windows on the world (DESIGN.md §3). Live nodes pass real implementations
+// The engine's only windows on the world. Live nodes pass real implementations
 // (node/store, node/p2p, node/http, system clock and crypto randomness); the simulator passes
 // deterministic ones, so many engines run in one process from one seed.
 import type { CardKey, ControlMessage, FeedMessage, PartnerDelivery, PlatformHealth, ShopId } from '../../protocol/index.js'
@@ -39,9 +39,13 @@ export type Section =
   | 'incidents'
   | 'allotments'
   | 'keys'
+  | 'peer-keys' // keys other origins consigned to co-partners, by id only: origin!keyId
   | 'ledger'
   | 'receipts' // receipts for orders, key origin!order!fulfiller
   | 'outbox' // buyer mails to send, key origin!order
+  | 'authority' // takeover authority adopted per origin!epoch
+  | 'held' // partners' receipts held until their epoch's authority is known, key origin!order!fulfiller
+  | 'refusals' // what partners sent that we refused, per partner (evidence index for the operator)
 
 export type StoreOp =
   | { readonly type: 'put'; readonly section: Section; readonly key: string; readonly value: unknown }
@@ -71,9 +75,13 @@ export type Protocol = 'feed' | 'control'
 export type WireMessage<P extends Protocol> = P extends 'feed' ? FeedMessage : ControlMessage
 
 export interface InboundHandler {
-  /** `from` is the authenticated remote shop; the message already passed its wire schema. */
-  onFeedMessage(from: ShopId, message: FeedMessage): void
-  onControlMessage(from: ShopId, message: ControlMessage): void
+  /**
+   * `from` is the authenticated remote shop; the message already passed its wire schema. The
+   * promise resolves once the engine has taken the message: a transport reads the partner's next
+   * frame only then (backpressure), so a partner that sends faster than we apply waits for us.
+   */
+  onFeedMessage(from: ShopId, message: FeedMessage): Promise<void> | void
+  onControlMessage(from: ShopId, message: ControlMessage): Promise<void> | void
   onPeerConnected(peer: ShopId): void
   onPeerDisconnected(peer: ShopId): void
 }

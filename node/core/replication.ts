@@ -21,10 +21,12 @@ import {
 } from '../../protocol/index.js'
 import type { FeedVerification } from './api.js'
 import type { Background } from './background.js'
-import { type ApplyBatch, newBatch, type RecordApplier } from './apply.js'
 import type { EventSink } from './events.js'
-import { seqKey } from './keys.js'
-import type { Clock, Logger, Store, StoreOp, Transport } from './ports.js'
+import type { PeerWork } from './peer-work.js'
+import type { Clock, Logger, Store, Transport } from './ports.js'
+import type { RecordApplier } from './records.js'
+import { seqKey } from './state/codec.js'
+import { Tx } from './state/tx.js'
 
 export interface ReplicationLimits {
   /** Entries sent to one partner and not yet acknowledged. */
@@ -58,6 +60,7 @@ export interface ReplicationDeps {
   readonly clock: Clock
   readonly logger: Logger
   readonly background: Background
+  readonly work: PeerWork
   readonly emit: EventSink
   readonly apply: RecordApplier
   readonly partners: () => readonly ShopId[]
@@ -218,30 +221,39 @@ export class Replication {
 
   // ---- inbound ----
 
-  onMessage(from: ShopId, message: FeedMessage): void {
+  /**
+   * A frame from `from`. Resolves once it is taken (peer-work.ts bounds how many of one partner's
+   * frames are in flight): the transport reads that partner's next frame only then.
+   */
+  onMessage(from: ShopId, message: FeedMessage): Promise<void> {
+    const work = this.deps.work
     switch (message.type) {
       case 'feed.entries': {
         const author = message.author
-        const previous = this.inboundChains.get(author) ?? Promise.resolve()
-        const next = previous.then(() => this.receiveEntries(from, author, message.entries)).catch((error: unknown) => {
-          this.deps.logger.error({ from, author, err: String(error) }, 'storing entries failed')
+        // Entries of one author are applied in arrival order, whoever relays them.
+        return work.admit(from, 'feed.entries', () => {
+          const previous = this.inboundChains.get(author) ?? Promise.resolve()
+          const next = previous.then(() => this.receiveEntries(from, author, message.entries)).catch((error: unknown) => {
+            this.deps.logger.error({ from, author, err: String(error) }, 'storing entries failed')
+          })
+          this.inboundChains.set(author, next)
+          return next
         })
-        this.inboundChains.set(author, next)
-        return
       }
       case 'feed.get':
-        this.deps.background.run('feed.serve', () => this.serve(from, message.author, message.afterSeq, message.limit))
-        return
+        work.read(from, () => this.serve(from, message.author, message.afterSeq, message.limit))
+        break
       case 'feed.ack':
-        this.deps.background.run('feed.ack', () => this.receiveAck(from, message.ack))
-        return
+        work.task(from, 'feed.ack', () => this.receiveAck(from, message.ack))
+        break
       case 'feed.fork':
-        this.deps.background.run('feed.fork', () => this.receiveForkProof(from, message.proof))
-        return
+        work.task(from, 'feed.fork', () => this.receiveForkProof(from, message.proof))
+        break
       case 'feed.error':
         this.deps.logger.warn({ from, reason: message.reason }, 'partner reported a feed error')
-        return
+        break
     }
+    return Promise.resolve()
   }
 
   private reject(from: ShopId, author: ShopId, code: string, reason: string): void {
@@ -255,57 +267,62 @@ export class Replication {
     if (this.quarantined.has(author)) return
     let head = this.headOf(author)
     const start = head.seq
-    const ops: StoreOp[] = []
-    const batch = newBatch()
+    const tx = new Tx()
     let records = 0
     for (const [i, item] of raw.entries()) {
       const verified = verifyEntry(item)
-      if (!verified.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, verified.error.code, `entries.${i}: ${verified.error.message}`), batch)
+      if (!verified.ok) return this.finish(from, author, head, start, tx, records, () => this.reject(from, author, verified.error.code, `entries.${i}: ${verified.error.message}`))
       const entry = verified.value
-      if (entry.body.author !== author) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, 'bad-chain', `entries.${i}: authored by ${entry.body.author}`), batch)
-      const held = entry.body.seq <= head.seq ? await this.heldEntry(author, entry.body.seq, ops) : undefined
+      if (entry.body.author !== author) return this.finish(from, author, head, start, tx, records, () => this.reject(from, author, 'bad-chain', `entries.${i}: authored by ${entry.body.author}`))
+      const held = entry.body.seq <= head.seq ? await this.heldEntry(author, entry.body.seq, tx) : undefined
       const placed = classifyEntry(head, entry, held)
-      if (!placed.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, placed.error.code, `entries.${i}: ${placed.error.message}`), batch)
+      if (!placed.ok) return this.finish(from, author, head, start, tx, records, () => this.reject(from, author, placed.error.code, `entries.${i}: ${placed.error.message}`))
       const kind = placed.value.kind
       if (kind === 'duplicate') continue
       if (kind === 'gap') {
-        return this.finish(from, author, head, start, ops, records, () => {
+        return this.finish(from, author, head, start, tx, records, () => {
           this.deps.emit(this.deps.clock.now(), { kind: 'gap', author, afterSeq: head.seq, askedFrom: from })
           this.requestCatchUp(from, author)
-        }, batch)
+        })
       }
       if (kind === 'fork') {
-        await this.finish(from, author, head, start, ops, records, () => undefined, batch)
+        await this.finish(from, author, head, start, tx, records, () => undefined)
         return this.quarantine(author, placed.value.proof)
       }
       if (!this.deps.knownTerms(entry.body.terms))
-        return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, 'terms', `entries.${i}: refers to terms we never signed`), batch)
+        return this.finish(from, author, head, start, tx, records, () => this.reject(from, author, 'terms', `entries.${i}: refers to terms we never signed`))
       const opened = readRecords(entry, me, this.deps.box)
-      if (!opened.ok) return this.finish(from, author, head, start, ops, records, () => this.reject(from, author, opened.error.code, `entries.${i}: ${opened.error.message}`), batch)
-      ops.push({ type: 'put', section: 'entries', key: seqKey(author, entry.body.seq), value: entry })
-      ops.push(...(await this.deps.apply(author, entry, opened.value, batch)))
+      if (!opened.ok) return this.finish(from, author, head, start, tx, records, () => this.reject(from, author, opened.error.code, `entries.${i}: ${opened.error.message}`))
+      tx.put('entries', seqKey(author, entry.body.seq), entry)
+      await this.deps.apply(author, entry, opened.value, tx)
       records += opened.value.length
       head = headAfter(entry)
       this.noteHash(head)
     }
-    await this.finish(from, author, head, start, ops, records, () => undefined, batch)
+    await this.finish(from, author, head, start, tx, records, () => undefined)
   }
 
-  /** An entry we hold at `seq`: stored, or staged earlier in this same batch. */
-  private async heldEntry(author: ShopId, seq: number, staged: readonly StoreOp[]): Promise<FeedEntry | undefined> {
+  /** An entry we hold at `seq`: stored, or staged earlier in this same unit. */
+  private async heldEntry(author: ShopId, seq: number, tx?: Tx): Promise<FeedEntry | undefined> {
     const key = seqKey(author, seq)
-    for (const op of staged) if (op.type === 'put' && op.section === 'entries' && op.key === key) return op.value as FeedEntry
+    const staged = tx?.seen('entries', key)
+    if (staged) return staged as FeedEntry
     return this.deps.store.get<FeedEntry>('entries', key)
   }
 
   /** Commits what verified so far (synced, before the ack), acks, then runs `after`. */
-  private async finish(from: ShopId, author: ShopId, head: FeedState, start: number, ops: StoreOp[], records: number, after: () => void, batch: ApplyBatch): Promise<void> {
+  private async finish(from: ShopId, author: ShopId, head: FeedState, start: number, tx: Tx, records: number, after: () => void): Promise<void> {
     if (head.seq > start) {
-      ops.push({ type: 'put', section: 'heads', key: author, value: { seq: head.seq, hash: head.hash } })
-      await this.deps.store.write(ops, { sync: true })
+      tx.put('heads', author, { seq: head.seq, hash: head.hash })
+      try {
+        await this.deps.store.write(tx.ops, { sync: true })
+      } catch (error) {
+        tx.aborted()
+        throw error
+      }
       this.heads.set(author, head)
       this.deps.emit(this.deps.clock.now(), { kind: 'entries-stored', author, fromSeq: start + 1, toSeq: head.seq, records })
-      for (const effect of batch?.afterCommit ?? []) effect()
+      tx.committed()
     }
     if (head.seq > 0 && head.hash !== null) this.sendAck(from, author, head)
     after()
@@ -351,7 +368,7 @@ export class Replication {
   private async compareHeld(ack: FeedAck): Promise<void> {
     const head = this.heads.get(ack.author)
     if (!head || ack.seq > head.seq || ack.holder === this.deps.identity.id || this.quarantined.has(ack.author) || !this.heads.has(ack.holder)) return
-    const ours = this.recentHashes.get(ack.author)?.get(ack.seq) ?? (await this.heldEntry(ack.author, ack.seq, []).then((e) => (e ? entryHash(e) : null)))
+    const ours = this.recentHashes.get(ack.author)?.get(ack.seq) ?? (await this.heldEntry(ack.author, ack.seq).then((e) => (e ? entryHash(e) : null)))
     if (ours === null || ours === ack.head) return
     this.deps.transport.send(ack.holder, 'feed', { type: 'feed.get', author: ack.author, afterSeq: ack.seq - 1, limit: 1 })
   }

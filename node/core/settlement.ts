@@ -9,10 +9,11 @@ import {
   type Statement,
 } from '../../protocol/index.js'
 import { RefusedError } from './api.js'
-import { type BookLine, type Books, statementKey, type StatementState } from './books.js'
 import type { Federation } from './federation.js'
 import type { FeedWriter } from './feed-writer.js'
-import type { Clock, Logger, Rng, Store, StoreOp } from './ports.js'
+import type { Clock, Logger, Rng } from './ports.js'
+import type { BookLine, Books, StatementState } from './state/ledger.js'
+import { Tx } from './state/tx.js'
 
 export class Settlement {
   constructor(
@@ -21,16 +22,13 @@ export class Settlement {
       readonly books: Books
       readonly writer: FeedWriter
       readonly federation: Federation
-      readonly store: Store
       readonly clock: Clock
       readonly rng: Rng
       readonly logger: Logger
+      /** Writes a unit that goes with no feed entry. */
+      readonly commit: (tx: Tx) => Promise<void>
     },
   ) {}
-
-  private put(state: StatementState): StoreOp {
-    return { type: 'put', section: 'ledger', key: statementKey(state.hash), value: state }
-  }
 
   private async mustGet(hash: string, role: 'issued' | 'received'): Promise<StatementState> {
     const state = await this.deps.books.statement(hash)
@@ -58,7 +56,10 @@ export class Settlement {
     }
     const hash = hashOf(statement)
     const state: StatementState = { hash, statement, role: 'issued', status: 'issued', disputed: [], mismatches: [], acceptedMinorUnits: null, payment: null, settledAt: null }
-    await this.deps.writer.append([{ type: 'statement', statement }], [], () => [...this.deps.books.transition(open, 'stated', hash), this.put(state)])
+    const tx = new Tx()
+    this.deps.books.transition(tx, open, 'state', hash)
+    this.deps.books.putStatement(tx, state)
+    await this.deps.writer.append([{ type: 'statement', statement }], [], tx)
     return state
   }
 
@@ -81,11 +82,11 @@ export class Settlement {
       ...(disputes.length > 0 ? [{ type: 'dispute' as const, issuer: state.statement.issuer, statement: hash, lines: [...disputes] }] : []),
       { type: 'statement.accepted' as const, issuer: state.statement.issuer, statement: hash },
     ]
-    await this.deps.writer.append(records, [], () => [
-      ...this.deps.books.transition(books.filter((b) => disputed.has(b.line.receipt)), 'disputed', hash, hash),
-      ...this.deps.books.transition(books.filter((b) => !disputed.has(b.line.receipt)), 'accepted', hash),
-      this.put(next),
-    ])
+    const tx = new Tx()
+    this.deps.books.transition(tx, books.filter((b) => disputed.has(b.line.receipt) && b.status !== 'settled' && b.status !== 'accepted'), 'dispute', hash, hash)
+    this.deps.books.transition(tx, books.filter((b) => !disputed.has(b.line.receipt) && b.status === 'stated' && b.statement === hash), 'accept', hash)
+    this.deps.books.putStatement(tx, next)
+    await this.deps.writer.append(records, [], tx)
     return next
   }
 
@@ -95,7 +96,9 @@ export class Settlement {
     if (state.status !== 'accepted') throw new RefusedError(`statement ${state.statement.id} must be accepted before it is paid (it is ${state.status})`)
     const minorUnits = state.acceptedMinorUnits ?? 0
     const next: StatementState = { ...state, status: 'paid', payment: { reference, minorUnits } }
-    await this.deps.writer.append([{ type: 'payment.recorded', payee: state.statement.issuer, statement: hash, amount: { minorUnits, currency: state.statement.currency }, reference }], [], () => [this.put(next)])
+    const tx = new Tx()
+    this.deps.books.putStatement(tx, next)
+    await this.deps.writer.append([{ type: 'payment.recorded', payee: state.statement.issuer, statement: hash, amount: { minorUnits, currency: state.statement.currency }, reference }], [], tx)
     return next
   }
 
@@ -105,31 +108,41 @@ export class Settlement {
     if (state.status !== 'paid' || !state.payment) throw new RefusedError(`statement ${state.statement.id} has no recorded payment to confirm (it is ${state.status})`)
     const books = (await this.booksOf(state)).filter((b) => b.status === 'accepted')
     const next: StatementState = { ...state, status: 'settled', settledAt: this.deps.clock.now() }
-    await this.deps.writer.append([{ type: 'payment.confirmed', payer: state.statement.counterparty, statement: hash, reference: state.payment.reference }], [], () => [
-      ...this.deps.books.transition(books, 'settled', hash),
-      this.put(next),
-    ])
+    const tx = new Tx()
+    this.deps.books.transition(tx, books, 'settle', hash)
+    this.deps.books.putStatement(tx, next)
+    await this.deps.writer.append([{ type: 'payment.confirmed', payer: state.statement.counterparty, statement: hash, reference: state.payment.reference }], [], tx)
     return next
   }
 
-  private async booksOf(state: StatementState, staged?: ReadonlyMap<string, unknown>): Promise<BookLine[]> {
+  private async booksOf(state: StatementState, tx?: Tx): Promise<BookLine[]> {
     const s = state.statement
     const lines = s.lines.map((l) => ({ receipt: l.receipt, kind: 'fee' as const, origin: l.origin, order: l.order, debtor: s.counterparty, creditor: s.issuer, amount: { minorUnits: l.minorUnits, currency: s.currency }, time: l.time, terms: s.terms }))
-    return (await this.deps.books.linesFor(this.deps.me, lines, staged)).filter((b): b is BookLine => b !== undefined && b.line.receipt !== undefined)
+    return (await this.deps.books.linesFor(this.deps.me, lines, tx)).filter((b): b is BookLine => b !== undefined && b.line.receipt !== undefined)
   }
 
   // ---- applying the other side's records ----
 
   /** A statement addressed to us: match every line against our own books. */
-  async onStatement(author: ShopId, statement: Statement, staged: Map<string, unknown>): Promise<StoreOp[]> {
-    if (statement.issuer !== author || statement.counterparty !== this.deps.me) return []
+  async onStatement(tx: Tx, author: ShopId, statement: Statement): Promise<void> {
+    if (statement.issuer !== author || statement.counterparty !== this.deps.me) return
     const hash = hashOf(statement)
-    if (await this.deps.books.statement(hash, staged)) return []
-    const books = await this.booksOf({ hash, statement } as StatementState, staged)
+    if (await this.deps.books.statement(hash, tx)) return
+    const { matched, mismatches } = await this.match(tx, hash, statement, new Set(statement.lines.map((l) => l.receipt)))
+    const state: StatementState = { hash, statement, role: 'received', status: 'issued', disputed: [], mismatches, acceptedMinorUnits: null, payment: null, settledAt: null }
+    if (mismatches.length > 0) this.deps.logger.warn({ statement: statement.id, mismatches: mismatches.length }, 'statement lines that do not match our books: dispute them')
+    this.deps.books.transition(tx, matched, 'state', hash)
+    this.deps.books.putStatement(tx, state)
+  }
+
+  /** Matches the statement's lines named in `which` against our books: the ones we booked open, and the rest with why. */
+  private async match(tx: Tx, hash: string, statement: Statement, which: ReadonlySet<string>): Promise<{ matched: BookLine[]; mismatches: { receipt: string; reason: string }[] }> {
+    const books = await this.booksOf({ hash, statement } as StatementState, tx)
     const byReceipt = new Map(books.map((b) => [b.line.receipt, b]))
     const mismatches: { receipt: string; reason: string }[] = []
     const matched: BookLine[] = []
     for (const line of statement.lines) {
+      if (!which.has(line.receipt)) continue
       const book = byReceipt.get(line.receipt)
       // The receipt as the line describes it (order, origin, fulfiller) must be the one we booked.
       if (!book || book.line.order !== line.order || book.line.origin !== line.origin || line.fulfiller !== statement.issuer) mismatches.push({ receipt: line.receipt, reason: 'unknown-receipt' })
@@ -138,50 +151,63 @@ export class Settlement {
       else if (book.status !== 'open') mismatches.push({ receipt: line.receipt, reason: 'duplicate' })
       else matched.push(book)
     }
-    const state: StatementState = { hash, statement, role: 'received', status: 'issued', disputed: [], mismatches, acceptedMinorUnits: null, payment: null, settledAt: null }
-    if (mismatches.length > 0) this.deps.logger.warn({ statement: statement.id, mismatches: mismatches.length }, 'statement lines that do not match our books: dispute them')
-    return [...this.deps.books.transition(matched, 'stated', hash), this.put(state)]
+    return { matched, mismatches }
   }
 
-  async onDispute(author: ShopId, statementHash: string, lines: readonly DisputedLine[], staged: Map<string, unknown>): Promise<StoreOp[]> {
-    const state = await this.deps.books.statement(statementHash, staged)
-    if (!state || state.role !== 'issued' || state.statement.counterparty !== author) return []
+  /**
+   * Receipts we held (their epoch's authority reached us after them) may be booked only after a
+   * statement naming them arrived: unanswered statements match their unknown lines again.
+   */
+  async rematch(): Promise<void> {
+    const tx = new Tx()
+    for (const state of await this.deps.books.statements()) {
+      if (state.role !== 'received' || state.status !== 'issued') continue
+      const unknown = new Set(state.mismatches.filter((m) => m.reason === 'unknown-receipt').map((m) => m.receipt))
+      if (unknown.size === 0) continue
+      const { matched, mismatches } = await this.match(tx, state.hash, state.statement, unknown)
+      if (matched.length === 0 && mismatches.length === unknown.size) continue
+      this.deps.books.transition(tx, matched, 'state', state.hash)
+      this.deps.books.putStatement(tx, { ...state, mismatches: [...state.mismatches.filter((m) => !unknown.has(m.receipt)), ...mismatches] })
+    }
+    await this.deps.commit(tx)
+  }
+
+  async onDispute(tx: Tx, author: ShopId, statementHash: string, lines: readonly DisputedLine[]): Promise<void> {
+    const state = await this.deps.books.statement(statementHash, tx)
+    if (!state || state.role !== 'issued' || state.statement.counterparty !== author) return
     const disputed = new Set(lines.map((l) => l.receipt))
-    const books = (await this.booksOf(state, staged)).filter((b) => disputed.has(b.line.receipt) && b.status === 'stated')
+    const books = (await this.booksOf(state, tx)).filter((b) => disputed.has(b.line.receipt) && b.status === 'stated')
     this.deps.logger.warn({ statement: state.statement.id, lines: lines.length }, 'counterparty disputed statement lines')
-    return [...this.deps.books.transition(books, 'disputed', statementHash, statementHash), this.put({ ...state, disputed: lines.map((l) => ({ ...l })) })]
+    this.deps.books.transition(tx, books, 'dispute', statementHash, statementHash)
+    this.deps.books.putStatement(tx, { ...state, disputed: lines.map((l) => ({ ...l })) })
   }
 
-  async onAccepted(author: ShopId, statementHash: string, staged: Map<string, unknown>): Promise<StoreOp[]> {
-    const state = await this.deps.books.statement(statementHash, staged)
-    if (!state || state.role !== 'issued' || state.statement.counterparty !== author || state.status !== 'issued') return []
+  async onAccepted(tx: Tx, author: ShopId, statementHash: string): Promise<void> {
+    const state = await this.deps.books.statement(statementHash, tx)
+    if (!state || state.role !== 'issued' || state.statement.counterparty !== author || state.status !== 'issued') return
     const disputed = new Set(state.disputed.map((d) => d.receipt))
-    const books = (await this.booksOf(state, staged)).filter((b) => b.status === 'stated' && !disputed.has(b.line.receipt))
+    const books = (await this.booksOf(state, tx)).filter((b) => b.status === 'stated' && !disputed.has(b.line.receipt))
     const acceptedMinorUnits = state.statement.lines.filter((l) => !disputed.has(l.receipt)).reduce((n, l) => n + l.minorUnits, 0)
-    return [...this.deps.books.transition(books, 'accepted', statementHash), this.put({ ...state, status: 'accepted', acceptedMinorUnits })]
+    this.deps.books.transition(tx, books, 'accept', statementHash)
+    this.deps.books.putStatement(tx, { ...state, status: 'accepted', acceptedMinorUnits })
   }
 
-  async onPaymentRecorded(author: ShopId, statementHash: string, amount: Money, reference: string, staged: Map<string, unknown>): Promise<StoreOp[]> {
-    const state = await this.deps.books.statement(statementHash, staged)
-    if (!state || state.role !== 'issued' || state.statement.counterparty !== author || state.status !== 'accepted') return []
+  async onPaymentRecorded(tx: Tx, author: ShopId, statementHash: string, amount: Money, reference: string): Promise<void> {
+    const state = await this.deps.books.statement(statementHash, tx)
+    if (!state || state.role !== 'issued' || state.statement.counterparty !== author || state.status !== 'accepted') return
     // Only a payment of exactly what was accepted can be confirmed: anything else stays unpaid.
     if (amount.minorUnits !== state.acceptedMinorUnits || amount.currency !== state.statement.currency) {
       this.deps.logger.warn({ statement: state.statement.id, paid: amount, accepted: state.acceptedMinorUnits }, 'payment recorded for another amount than accepted: refused, the statement stays unpaid')
-      return []
+      return
     }
-    return [this.put({ ...state, status: 'paid', payment: { reference, minorUnits: amount.minorUnits } })]
+    this.deps.books.putStatement(tx, { ...state, status: 'paid', payment: { reference, minorUnits: amount.minorUnits } })
   }
 
-  async onPaymentConfirmed(author: ShopId, statementHash: string, staged: Map<string, unknown>): Promise<StoreOp[]> {
-    const state = await this.deps.books.statement(statementHash, staged)
-    if (!state || state.role !== 'received' || state.statement.issuer !== author || state.status !== 'paid') return []
-    const books = (await this.booksOf(state, staged)).filter((b) => b.status === 'accepted')
-    return [...this.deps.books.transition(books, 'settled', statementHash), this.put({ ...state, status: 'settled', settledAt: this.deps.clock.now() })]
+  async onPaymentConfirmed(tx: Tx, author: ShopId, statementHash: string): Promise<void> {
+    const state = await this.deps.books.statement(statementHash, tx)
+    if (!state || state.role !== 'received' || state.statement.issuer !== author || state.status !== 'paid') return
+    const books = (await this.booksOf(state, tx)).filter((b) => b.status === 'accepted')
+    this.deps.books.transition(tx, books, 'settle', statementHash)
+    this.deps.books.putStatement(tx, { ...state, status: 'settled', settledAt: this.deps.clock.now() })
   }
-}
-
-/** Remembers ledger writes of a batch so the batch's later records read them. */
-export function stage(ops: StoreOp[], staged: Map<string, unknown>): StoreOp[] {
-  for (const op of ops) if (op.type === 'put' && op.section === 'ledger') staged.set(op.key, op.value)
-  return ops
 }

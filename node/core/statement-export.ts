@@ -2,7 +2,7 @@
 // decimal column, receipt and order ids, times in ISO 8601 UTC. The totals row equals the
 // statement's total by construction (it is summed from the same lines).
 import { formatMinorUnits } from '../../protocol/index.js'
-import type { BookLine, StatementState } from './books.js'
+import type { BookLine, StatementState } from './state/ledger.js'
 
 export const EXPORT_COLUMNS = [
   'statement_id', 'statement_hash', 'status', 'issuer', 'counterparty', 'receipt', 'origin', 'order', 'fulfiller',

@@ -6,6 +6,10 @@ import type { NodeApi } from '../core/api.js'
 import {
   ConsignBody,
   ConsignReply,
+  DecideKeysBody,
+  DecideKeysReply,
+  ExposedKeysReply,
+  RefusalsReply,
   IncidentsReply,
   RecallBody,
   RecallReply,
@@ -117,6 +121,21 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
     bodyLimit,
     schema: { ...doc("Take keys out of the shop's stock and consign them to a partner"), body: ConsignBody, response: { 200: ConsignReply, ...ERROR_REPLIES } },
   }, async (request) => refusedAs422(() => api.consign(request.body.holder, request.body.sku, request.body.count)))
+
+  app.get('/refusals', {
+    bodyLimit,
+    schema: { ...doc('What partners sent that this node refused, and receipts held until their authority is known'), response: { 200: RefusalsReply, ...ERROR_REPLIES } },
+  }, async () => ({ refusals: await api.refusals() }))
+
+  app.get('/keys/exposed', {
+    bodyLimit,
+    schema: { ...doc('Keys partners released back: exposed (their text is known to the partner), waiting for a decision'), response: { 200: ExposedKeysReply, ...ERROR_REPLIES } },
+  }, async () => ({ keys: await api.exposedKeys() }))
+
+  app.post('/keys/decide', {
+    bodyLimit,
+    schema: { ...doc('Decide on exposed keys: write them off, bill their holder, or consign them to it again'), body: DecideKeysBody, response: { 200: DecideKeysReply, ...ERROR_REPLIES } },
+  }, async (request) => refusedAs422(() => api.decideKeys(request.body.keyIds, request.body.decision)))
 
   app.post('/allotments/recall', {
     bodyLimit,

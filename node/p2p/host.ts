@@ -21,6 +21,11 @@ export interface HostOptions {
   readonly gater: ConnectionGater
   /** Per-stream yamux receive window ceiling in bytes. */
   readonly maxStreamWindowBytes: number
+  /**
+   * Bytes a stream may buffer unread (a paused stream keeps what is already in flight: up to one
+   * window). Default: yamux's 4 MiB.
+   */
+  readonly maxReadBufferBytes?: number
 }
 
 export function privateKeyOf(identity: Identity): PrivateKey {
@@ -37,7 +42,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     addresses: { listen: [...options.listen] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: options.maxStreamWindowBytes } })],
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: options.maxStreamWindowBytes, ...(options.maxReadBufferBytes ? { maxReadBufferLength: options.maxReadBufferBytes } : {}) } })],
     connectionGater: options.gater,
     services: { identify: identify(), ping: ping() },
   })

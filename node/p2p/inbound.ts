@@ -2,11 +2,11 @@
 // reaches the engine. A bad frame is dropped and the stream carries on (the sender's next frames
 // may be fine); a bad length aborts the stream, since nothing after it can be framed again.
 import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
 import type { z } from 'zod'
 import type { ShopId } from '../../protocol/index.js'
 import type { Logger, Protocol } from '../core/ports.js'
-import { boundedLengthDecoder, decodeFrame } from './framing.js'
+import { frameReader } from './frame-reader.js'
+import { decodeFrame } from './framing.js'
 import type { P2pLimits } from './options.js'
 
 export interface InboundSpec<S extends z.ZodType> {
@@ -17,7 +17,8 @@ export interface InboundSpec<S extends z.ZodType> {
   isPartner(id: ShopId): boolean
   /** False once the transport is stopping: frames read after that are not delivered. */
   isRunning(): boolean
-  deliver(from: ShopId, message: z.infer<S>): void
+  /** Resolves once the node took the frame: the next one is read only then (backpressure). */
+  deliver(from: ShopId, message: z.infer<S>): Promise<void> | void
   reject(from: ShopId, protocol: Protocol, reason: string): void
 }
 
@@ -39,17 +40,12 @@ export function inboundHandler<S extends z.ZodType>(spec: InboundSpec<S>): Strea
       stream.abort(new Error('not a partner'))
       return
     }
-    const lp = lpStream(stream, {
-      maxDataLength: spec.limits.maxFrameBytes,
-      maxLengthLength: spec.limits.maxLengthPrefixBytes,
-      lengthDecoder: boundedLengthDecoder(spec.limits.maxLengthPrefixBytes),
-      maxBufferSize: spec.limits.maxReadBufferBytes,
-    })
+    const frames = frameReader(stream, spec.limits)
     spec.logger.debug(fields, 'p2p: inbound stream opened')
     for (;;) {
       let frame: Uint8Array
       try {
-        frame = (await lp.read()).subarray()
+        frame = await frames.read()
       } catch (err) {
         const error = asError(err)
         if (BAD_LENGTH_ERRORS.has(error.name)) {
@@ -78,7 +74,9 @@ export function inboundHandler<S extends z.ZodType>(spec: InboundSpec<S>): Strea
         continue
       }
       try {
-        spec.deliver(from, decoded.value)
+        // Not read further until the node has taken this frame: a partner sending faster than we
+        // apply is held back by the muxer's flow control, not by our memory.
+        await spec.deliver(from, decoded.value)
       } catch (err) {
         // The engine's bug, not the partner's: keep the stream, the next frame may be fine.
         spec.logger.error({ ...fields, err }, 'p2p: inbound handler threw')

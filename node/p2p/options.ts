@@ -38,8 +38,13 @@ export interface P2pLimits {
   readonly maxBatchBytes: number
   /** Bytes of one varint length prefix that can express maxFrameBytes. */
   readonly maxLengthPrefixBytes: number
-  /** Inbound bytes buffered per stream: one partial frame plus one muxer window of new data. */
+  /**
+   * Inbound bytes buffered per stream: one partial frame, plus what arrived with it (a window),
+   * plus what the muxer held while the stream was paused for the engine (another window).
+   */
   readonly maxReadBufferBytes: number
+  /** What the muxer may hold for a paused stream: what the partner had in flight (one window). */
+  readonly maxPausedBufferBytes: number
   /** Per-stream yamux receive window ceiling: how much a partner may have in flight to us. */
   readonly maxStreamWindowBytes: number
   /** Inbound streams per protocol per connection: one writer per partner, plus a few closing. */
@@ -74,7 +79,8 @@ export function resolveLimits(options: P2pTransportOptions): P2pLimits {
     reconnectIntervalMs: positive(options.reconnectIntervalMs ?? DEFAULT_RECONNECT_INTERVAL_MS, 'reconnectIntervalMs'),
     maxBatchBytes: MAX_BATCH_BYTES,
     maxLengthPrefixBytes,
-    maxReadBufferBytes: maxFrameBytes + maxLengthPrefixBytes + maxStreamWindowBytes,
+    maxReadBufferBytes: maxFrameBytes + maxLengthPrefixBytes + 2 * maxStreamWindowBytes,
+    maxPausedBufferBytes: maxStreamWindowBytes + maxFrameBytes,
     maxStreamWindowBytes,
     maxInboundStreamsPerProtocol: MAX_INBOUND_STREAMS_PER_PROTOCOL,
     closeTimeoutMs: CLOSE_TIMEOUT_MS,

@@ -39,6 +39,7 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
     listen: options.listen,
     gater: partnerGater(isPartner),
     maxStreamWindowBytes: limits.maxStreamWindowBytes,
+    maxReadBufferBytes: limits.maxPausedBufferBytes,
   })
   const dialer = new Dialer({ libp2p, limits, logger, addressesOf: options.addressesOf })
   const queues = new Map<string, PeerQueue>()

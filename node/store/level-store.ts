@@ -16,7 +16,7 @@ export const MAX_RANGE_LIMIT = 100_000
 
 const SECTIONS: readonly Section[] = [
   'meta', 'entries', 'heads', 'orders', 'acks', 'agreements', 'cards', 'forks', 'incidents', 'allotments', 'keys', 'ledger',
-  'receipts', 'outbox',
+  'receipts', 'outbox', 'authority', 'held', 'refusals', 'peer-keys',
 ]
 
 export class LevelStore implements Store {

@@ -1,23 +1,22 @@
 import type { Result } from '../errors.js'
 import { step, type TransitionTable } from './machine.js'
 
-/** An escrowed order as a partner holds it. */
-export type OrderState = 'escrowed' | 'claimed' | 'reserved' | 'delivered' | 'cancelled'
+/** An escrowed order, at its origin and at every partner holding the origin's feed. */
+export type OrderState = 'escrowed' | 'reserved' | 'delivered' | 'cancelled'
 export type OrderEvent =
-  | 'claim' // we (or a co-partner) claimed it
-  | 'yield' // a better-ranked claim won; back to waiting
-  | 'reserve' // a key is reserved for it with a synced write
-  | 'deliver' // the key went out, receipt written
+  | 'reserve' // a fulfiller, under its takeover at an adopted epoch, reserves keys for it (synced)
+  | 'deliver' // that fulfiller's receipt is written
+  | 'partner-delivered' // a partner's receipt, under an authority adopted for its epoch (or acknowledged by the origin)
   | 'origin-delivered' // tombstone: the origin delivered it itself
   | 'cancel' // tombstone: the origin cancelled it
 
 /**
  * Once a key is reserved the order can only end delivered: the key may already be on its way, so a
- * reservation is never undone and never swapped for another key (resume after a crash).
+ * reservation is never undone and never swapped for another key (resume after a crash). Who may
+ * claim an order is decided by signed claims, not by the order's state.
  */
 export const ORDER_TRANSITIONS: TransitionTable<OrderState, OrderEvent> = {
-  escrowed: { claim: 'claimed', 'origin-delivered': 'delivered', cancel: 'cancelled' },
-  claimed: { yield: 'escrowed', reserve: 'reserved', 'origin-delivered': 'delivered', cancel: 'cancelled' },
+  escrowed: { reserve: 'reserved', 'partner-delivered': 'delivered', 'origin-delivered': 'delivered', cancel: 'cancelled' },
   reserved: { deliver: 'delivered' },
   delivered: {},
   cancelled: {},

@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
 import { FeedHead, PlatformHealth } from './control.js'
-import { Hash, Id, Money, Seq, ShopId, Text, TimeMs, WellFormedString } from './primitives.js'
+import { Epoch, Hash, Id, Money, Seq, ShopId, Text, TimeMs, WellFormedString } from './primitives.js'
 import { BuyerContact, CardKey, OrderEscrowed } from './records.js'
 import { DisputedLine, Statement } from './ledger.js'
 
@@ -210,6 +210,30 @@ export type ShopStatusView = z.infer<typeof ShopStatusView>
 export const ConsignBody = z.strictObject({ holder: ShopId, sku: Id, count: z.number().int().min(1).max(LIMITS.maxKeysPerAllotment) })
 export const ConsignReply = z.strictObject({ allotment: Id, keys: z.number().int().nonnegative(), seq: z.number().int().nonnegative() })
 export const RecallBody = z.strictObject({ holder: ShopId, allotment: Id })
+
+/** What a partner sent that we refused or hold (its signed entry or message is the evidence). */
+export const RefusalView = z.strictObject({
+  from: ShopId,
+  kind: z.enum(['receipt', 'claim', 'release', 'statement', 'certificate', 'request', 'vote']),
+  origin: ShopId.nullable(),
+  order: Id.nullable(),
+  epoch: Epoch.nullable(),
+  /** Seq of the sender's feed entry that carried it; null for a control message. */
+  seq: z.number().int().nonnegative().nullable(),
+  reason: z.string(),
+  at: TimeMs,
+  /** A receipt held until its epoch's authority is known (it may still be taken). */
+  held: z.boolean(),
+})
+export type RefusalView = z.infer<typeof RefusalView>
+export const RefusalsReply = z.strictObject({ refusals: z.array(RefusalView) })
+
+/** A key a partner released back: its text is known to that partner, so it is not on sale. */
+export const ExposedKeyView = z.strictObject({ keyId: Id, holder: ShopId, sku: Id, allotment: Id, unitValue: Money })
+export const ExposedKeysReply = z.strictObject({ keys: z.array(ExposedKeyView) })
+export const KeyDecision = z.enum(['write-off', 'bill', 'reconsign'])
+export const DecideKeysBody = z.strictObject({ keyIds: z.array(Id).min(1).max(LIMITS.maxKeysPerAllotment), decision: KeyDecision })
+export const DecideKeysReply = z.strictObject({ keys: z.number().int().nonnegative(), seq: z.number().int().nonnegative() })
 export const RecallReply = z.strictObject({ seq: z.number().int().nonnegative() })
 
 // ---- admin: settlement ----

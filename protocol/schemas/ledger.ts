@@ -70,6 +70,8 @@ export const DisputeReason = z.enum([
   'unknown-receipt',
   'wrong-amount',
   'duplicate',
+  /** The origin held a quorum of leases when a certificate with stale votes reached it (see README). */
+  'contested-takeover',
   'other',
 ])
 export type DisputeReason = z.infer<typeof DisputeReason>

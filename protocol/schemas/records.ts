@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
 import { SignedClaim, SignedTakeoverRequest } from './control.js'
-import { DisputedLine, Statement } from './ledger.js'
+import { DisputedLine, DisputeReason, Statement } from './ledger.js'
 import { Epoch, Hash, Id, Money, ShopId, Text, TimeMs, WellFormedString } from './primitives.js'
 import { SealedBox } from './sealed.js'
 
@@ -65,13 +65,31 @@ export const AllotmentRecall = z.strictObject({
   keyIds: KeyIds.nullable(),
 })
 
+/**
+ * The origin bills `holder` for keys it released back (returned keys are exposed: the holder has
+ * seen them, so they are not sold again). `amount` is the sum of their unit values; both books
+ * take one proceeds line owed by the holder, named by this record's hash.
+ */
+export const AllotmentBilled = z.strictObject({
+  type: z.literal('allotment.billed'),
+  holder: ShopId,
+  keyIds: KeyIds,
+  amount: Money,
+  time: TimeMs,
+})
+export type AllotmentBilled = z.infer<typeof AllotmentBilled>
+
 export const TakeoverRequestRecord = z.strictObject({
   type: z.literal('takeover.request'),
   request: SignedTakeoverRequest,
 })
 
-/** Names one receipt exactly: the hash of the receipt record in the fulfiller's feed. */
-export const ReceiptRef = z.strictObject({ fulfiller: ShopId, order: Id, receipt: Hash })
+/**
+ * Names one receipt exactly: the hash of the receipt record in the fulfiller's feed. `dispute`: the
+ * origin took the delivery but not its fee (beyond the terms' limits, an order it had delivered or
+ * cancelled itself, or one another partner delivered first): the fulfiller books it disputed too.
+ */
+export const ReceiptRef = z.strictObject({ fulfiller: ShopId, order: Id, receipt: Hash, dispute: DisputeReason.optional() })
 export type ReceiptRef = z.infer<typeof ReceiptRef>
 const ReceiptRefs = z.array(ReceiptRef).max(LIMITS.maxAcksPerRecord)
 
@@ -152,6 +170,7 @@ export const FeedRecord = z.discriminatedUnion('type', [
   OrderCancelled,
   AllotmentConsigned,
   AllotmentRecall,
+  AllotmentBilled,
   TakeoverRequestRecord,
   Handback,
   ReceiptAck,

@@ -17,7 +17,7 @@ function batch(start: number, count: number): AdapterOrder[] {
     amount: { minorUnits: 5_000, currency: 'CNY' },
     paidAt,
     buyer: { email: `buyer${start + i}@example.com`, locale: 'zh-CN' },
-    claimSecret: `secret-${start + i}`,
+    claimSecret: `claim-token-bench-${String(start + i).padStart(8, '0')}`, // a generated token (hashed, not scrypt: protocol/claims.ts)
   }))
 }
 

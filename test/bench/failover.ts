@@ -40,7 +40,7 @@ async function one({ preset, orders }: Run): Promise<void> {
         amount: { minorUnits: 5_000, currency: 'CNY' },
         paidAt,
         buyer: { email: `buyer${start + i}@example.com`, locale: 'zh-CN' },
-        claimSecret: `s-${start + i}`,
+        claimSecret: `claim-token-bench-${String(start + i).padStart(8, '0')}`, // a generated token: hashed, not scrypt
       }))
       lastSeq = (await client.submitOrders(batch)).seq
     }

@@ -5,10 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Books } from '../../node/core/books.js'
+import { Books } from '../../node/core/state/ledger.js'
 import { Federation } from '../../node/core/federation.js'
 import { FeedWriter } from '../../node/core/feed-writer.js'
-import type { Logger, StoreOp } from '../../node/core/ports.js'
+import type { Logger } from '../../node/core/ports.js'
+import { commit, Tx } from '../../node/core/state/tx.js'
 import { Settlement } from '../../node/core/settlement.js'
 import { LevelStore } from '../../node/store/level-store.js'
 import { cryptoRng } from '../../node/system.js'
@@ -33,7 +34,7 @@ export async function run(args: string[]): Promise<void> {
       const federation = new Federation(who.identity.id, who.box.publicKey, agreement, cards)
       const books = new Books({ me: who.identity.id, store, federation, logger: silent })
       const writer = new FeedWriter({ identity: who.identity, box: who.box, store, clock, rng: cryptoRng, termsHash: () => federation.termsHash, recipients: () => federation.recipients(), onAppended: () => undefined })
-      const settlement = new Settlement({ me: who.identity.id, books, writer, federation, store, clock, rng: cryptoRng, logger: silent })
+      const settlement = new Settlement({ me: who.identity.id, books, writer, federation, clock, rng: cryptoRng, logger: silent, commit: (tx) => commit(store, tx) })
       return { store, books, settlement }
     }
     const a = await side(alice)
@@ -46,9 +47,9 @@ export async function run(args: string[]): Promise<void> {
         channel: 'email+claim-page', epoch: 1, time: T0 + start + i, amount: { minorUnits: 5_000, currency: 'CNY' }, unitValue: { minorUnits: 5_000, currency: 'CNY' }, terms: hash,
       }))
       for (const s of [a, b]) {
-        const staged = new Map<string, string>()
-        const ops: StoreOp[] = await s.books.bookReceipts(receipts, bob.identity.id, staged)
-        await s.store.write(ops, { sync: false })
+        const tx = new Tx()
+        await s.books.bookReceipts(tx, receipts, bob.identity.id)
+        await commit(s.store, tx, { sync: false })
       }
     }
     const booked = performance.now()
@@ -60,9 +61,9 @@ export async function run(args: string[]): Promise<void> {
       if (!st) break
       statements++
       lines += st.statement.lines.length
-      const staged = new Map<string, unknown>()
-      const ops = await a.settlement.onStatement(bob.identity.id, st.statement, staged)
-      await a.store.write(ops, { sync: false })
+      const tx = new Tx()
+      await a.settlement.onStatement(tx, bob.identity.id, st.statement)
+      await commit(a.store, tx, { sync: false })
       mismatches += (await a.books.statement(st.hash))?.mismatches.length ?? 0
     }
     const done = performance.now()

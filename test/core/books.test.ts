@@ -1,7 +1,8 @@
 // Books at the unit level: idempotent booking, typed conflicts, and terms changes (a receipt is
 // judged by the terms it names, not by today's).
 import { describe, expect, it } from 'vitest'
-import { Books, ConflictingReceiptError } from '../../node/core/books.js'
+import { Books, ConflictingReceiptError } from '../../node/core/state/ledger.js'
+import { Tx } from '../../node/core/state/tx.js'
 import { Federation } from '../../node/core/federation.js'
 import type { Logger } from '../../node/core/ports.js'
 import { LevelStore } from '../../node/store/level-store.js'
@@ -26,23 +27,26 @@ describe('books', () => {
 
   it('judges each receipt by the terms it names (terms changes apply from their position on)', async () => {
     const b = await books()
-    const ops = await b.bookReceipts([receipt('old', termsHash(v1)), receipt('new', termsHash(v2))], bob.identity.id, new Map())
-    const lines = ops.filter((o) => o.type === 'put' && o.key.startsWith('l!')).map((o) => (o as { value: { line: { order: string; amount: { minorUnits: number } } } }).value.line)
+    const tx = new Tx()
+    await b.bookReceipts(tx, [receipt('old', termsHash(v1)), receipt('new', termsHash(v2))], bob.identity.id)
+    const lines = tx.ops.filter((o) => o.type === 'put' && o.key.startsWith('l!')).map((o) => (o as { value: { line: { order: string; amount: { minorUnits: number } } } }).value.line)
     expect(lines.find((l) => l.order === 'old')?.amount.minorUnits).toBe(100) // 1 % of 100.00
     expect(lines.find((l) => l.order === 'new')?.amount.minorUnits).toBe(305) // 3 % + 0.05
   })
 
   it('books a receipt once, and refuses another body for the same order and fulfiller', async () => {
     const b = await books()
-    const staged = new Map<string, string>()
-    const first = await b.bookReceipt(receipt('o-1', termsHash(v2)), bob.identity.id, staged)
-    expect(first.length).toBeGreaterThan(0)
-    expect(await b.bookReceipt(receipt('o-1', termsHash(v2)), bob.identity.id, staged)).toEqual([])
-    await expect(b.bookReceipt(receipt('o-1', termsHash(v2), 20_000), bob.identity.id, staged)).rejects.toBeInstanceOf(ConflictingReceiptError)
+    const tx = new Tx()
+    await b.bookReceipts(tx, [receipt('o-1', termsHash(v2))], bob.identity.id)
+    const first = tx.ops.length
+    expect(first).toBeGreaterThan(0)
+    await b.bookReceipts(tx, [receipt('o-1', termsHash(v2))], bob.identity.id)
+    expect(tx.ops.length).toBe(first)
+    await expect(b.bookReceipts(tx, [receipt('o-1', termsHash(v2), 20_000)], bob.identity.id)).rejects.toBeInstanceOf(ConflictingReceiptError)
   })
 
   it('refuses receipts under terms nobody signed', async () => {
     const b = await books()
-    await expect(b.bookReceipt(receipt('o-2', 'x'.repeat(43)), bob.identity.id, new Map())).rejects.toThrow(/terms we never signed/)
+    await expect(b.bookReceipts(new Tx(), [receipt('o-2', 'x'.repeat(43))], bob.identity.id)).rejects.toThrow(/terms we never signed/)
   })
 })

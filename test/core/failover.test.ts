@@ -1,7 +1,7 @@
 // Failover in the deterministic simulator: crash of an origin, a partner that alone loses
 // contact, an explicit takeover request, a crashed fulfiller, and handback.
 import { afterEach, describe, expect, it } from 'vitest'
-import { SimFederation, simOrder, type SimShop } from '../sim/sim-federation.js'
+import { SimFederation, simClaimSecret, simOrder, type SimShop } from '../sim/sim-federation.js'
 
 let sim: SimFederation
 afterEach(async () => {
@@ -51,8 +51,8 @@ describe('failover in the simulator', () => {
     expect(orderCount.size).toBe(30)
     expect([...orderCount.values()].every((n) => n === 1)).toBe(true)
     expect(b.mailer.sent.length + c.mailer.sent.length).toBe(30)
-    const claim = await b.engine.claim({ shop: a.identity.id, order: 'O-3', secret: 'secret-3' })
-    const claimC = await c.engine.claim({ shop: a.identity.id, order: 'O-3', secret: 'secret-3' })
+    const claim = await b.engine.claim({ shop: a.identity.id, order: 'O-3', secret: simClaimSecret(3) })
+    const claimC = await c.engine.claim({ shop: a.identity.id, order: 'O-3', secret: simClaimSecret(3) })
     expect([claim.status, claimC.status].sort()).toEqual(['delivered', 'not-found'])
     expect((await b.engine.claim({ shop: a.identity.id, order: 'O-3', secret: 'wrong' })).status).toBe('not-found')
 

@@ -11,7 +11,7 @@ import {
   utf8,
 } from '../../protocol/index.js'
 import type { Section } from '../../node/core/ports.js'
-import { seqKey } from '../../node/core/keys.js'
+import { seqKey } from '../../node/core/state/codec.js'
 import { SimFederation, simOrder, type SimShop } from '../sim/sim-federation.js'
 
 const SECTIONS: Section[] = ['meta', 'entries', 'heads', 'orders', 'acks', 'forks']

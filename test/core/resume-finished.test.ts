@@ -3,8 +3,8 @@
 // crash loop (test/chaos) met such a row: the origin's own tombstone, applied concurrently with
 // the receipt, wrote the order back as `reserved`; the node then died at every start.
 import { afterEach, describe, expect, it } from 'vitest'
-import type { OrderRow } from '../../node/core/escrow.js'
-import { orderKey } from '../../node/core/keys.js'
+import type { OrderRow } from '../../node/core/state/orders.js'
+import { orderKey } from '../../node/core/state/codec.js'
 import type { SimFederation, SimShop } from '../sim/sim-federation.js'
 import { escrowedAtA } from './escrowed.js'
 

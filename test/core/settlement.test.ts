@@ -2,7 +2,7 @@
 // survive restarts of either side mid-exchange, disputes never settle silently, the credit limit
 // stops new takeovers until settled, and exports add up to the statement.
 import { afterEach, describe, expect, it } from 'vitest'
-import type { BookLine } from '../../node/core/books.js'
+import type { BookLine } from '../../node/core/state/ledger.js'
 import { SimFederation, simOrder, type SimShop } from '../sim/sim-federation.js'
 
 let sim: SimFederation

@@ -9,6 +9,7 @@ import {
   AcceptStatementBody,
   AcksWaitQuery,
   ConsignBody,
+  DecideKeysBody,
   EscrowListQuery,
   ExportQuery,
   IssueStatementBody,
@@ -44,6 +45,7 @@ const ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: '/v1/admin/feeds/:author/verify', param: { name: 'author', schema: z.strictObject({ author: ShopId }), valid: alice.identity.id } },
   { method: 'POST', path: '/v1/admin/allotments', body: { schema: ConsignBody, valid: { holder: bob.identity.id, sku: 'steam-50', count: 10 } } },
   { method: 'POST', path: '/v1/admin/allotments/recall', body: { schema: RecallBody, valid: { holder: bob.identity.id, allotment: 'al-1' } } },
+  { method: 'POST', path: '/v1/admin/keys/decide', body: { schema: DecideKeysBody, valid: { keyIds: ['k-1', 'k-2'], decision: 'write-off' } } },
   // settlement
   { method: 'POST', path: '/v1/admin/statements', body: { schema: IssueStatementBody, valid: { counterparty: bob.identity.id, untilMs: NOW } } },
   { method: 'GET', path: '/v1/admin/statements/:ref', param: ref },
@@ -54,7 +56,7 @@ const ROUTES: readonly AdminRoute[] = [
 ]
 
 /** Routes without input: only their credentials can be wrong. */
-const PLAIN_ROUTES = ['/identity', '/partners', '/escrow', '/feeds', '/incidents', '/balances', '/statements'].map((p) => `/v1/admin${p}`)
+const PLAIN_ROUTES = ['/identity', '/partners', '/escrow', '/feeds', '/incidents', '/balances', '/statements', '/refusals', '/keys/exposed'].map((p) => `/v1/admin${p}`)
 
 const fuzz = quietHarness()
 const loud = fuzz.loud
@@ -87,7 +89,7 @@ describe(`admin routes under malformed requests (${SEED_LABEL})`, () => {
         expect([200, 422], `${route.path}: ${response.body}`).toContain(response.statusCode)
       }
       expect(own.api.calls.map((c) => c.method)).toEqual([
-        'listEscrow', 'waitForAcks', 'verifyFeed', 'consign', 'recall',
+        'listEscrow', 'waitForAcks', 'verifyFeed', 'consign', 'recall', 'decideKeys',
         'issueStatement', 'findStatement', 'findStatement', 'findStatement', 'findStatement', 'exportStatements',
       ])
     } finally {

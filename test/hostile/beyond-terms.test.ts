@@ -5,9 +5,9 @@
 // fees disputed ('outside-terms-limits') and lists them as mismatches when they are stated.
 import { afterEach, describe, expect, it } from 'vitest'
 import { type OutageLimits, signBytes, signingBytes, type Statement, type Terms } from '../../protocol/index.js'
-import type { KeyRow } from '../../node/core/allotments.js'
-import type { OrderRow } from '../../node/core/escrow.js'
-import { orderKey } from '../../node/core/keys.js'
+import type { KeyRow } from '../../node/core/state/keys.js'
+import type { OrderRow } from '../../node/core/state/orders.js'
+import { orderKey } from '../../node/core/state/codec.js'
 import { SimFederation, type SimShop } from '../sim/sim-federation.js'
 import { eventsOf, feedEntries, hostileAppend, inject, runFor } from './helpers.js'
 import { heldKeys, ledgerLines, order, type Outage, outage, receiptFor } from './scenario.js'

@@ -4,8 +4,8 @@
 // the author is quarantined everywhere, and the other branch's records are never applied.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { appendEntry, entryHash, type FeedEntry, type FeedRecord, ForkProof, verifyForkProof } from '../../protocol/index.js'
-import type { OrderRow } from '../../node/core/escrow.js'
-import { orderKey } from '../../node/core/keys.js'
+import type { OrderRow } from '../../node/core/state/orders.js'
+import { orderKey } from '../../node/core/state/codec.js'
 import { SimFederation, simOrder, type SimShop } from '../sim/sim-federation.js'
 import { at, eventsOf, feedEntries, inject, runFor, snapshot } from './helpers.js'
 

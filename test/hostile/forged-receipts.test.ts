@@ -7,14 +7,15 @@
 // (C takes no part: it is down, and only its key ids, from its store, are used.)
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Receipt } from '../../protocol/index.js'
-import type { KeyRow } from '../../node/core/allotments.js'
-import type { OrderRow } from '../../node/core/escrow.js'
-import { orderKey } from '../../node/core/keys.js'
+import type { KeyRow } from '../../node/core/state/keys.js'
+import type { OrderRow } from '../../node/core/state/orders.js'
+import { orderKey } from '../../node/core/state/codec.js'
 import { ALL_SECTIONS, breakSignature, eventsOf, feedEntries, hostileAppend, inject, runFor, snapshot } from './helpers.js'
 import { heldKeys, ledgerLines, order, type Outage, outage, ownReceipts, receiptFor } from './scenario.js'
 
 let o: Outage
-const OUTSIDE_FEED = ALL_SECTIONS.filter((s) => s !== 'entries' && s !== 'heads')
+// The feed itself (the entry is B's to sign) and the refusals index (the evidence) may change.
+const OUTSIDE_FEED = ALL_SECTIONS.filter((s) => s !== 'entries' && s !== 'heads' && s !== 'refusals')
 
 beforeEach(async () => {
   o = await outage({ seed: 'forged-receipts', orders: 6, keys: { B: 10, C: 10 } })
@@ -65,7 +66,11 @@ describe('forged receipts at the origin', () => {
     await inject(o.a, o.b.identity.id, 'feed', feedEntries(o.b.identity.id, [entry]))
     expect(o.a.engine.feeds().find((f) => f.author === o.b.identity.id)?.seq).toBe(entry.body.seq) // the entry itself is B's to sign
     expect(await originState()).toEqual(before)
-    expect(o.a.warnings.filter((w) => w.startsWith('forged receipt refused'))).toHaveLength(forged.length)
+    expect(o.a.warnings.filter((w) => w.startsWith('receipt refused'))).toHaveLength(forged.length)
+    // Each is listed for the operator, with the reason.
+    const refused = (await o.a.engine.refusals()).filter((r) => r.kind === 'receipt' && r.from === o.b.identity.id)
+    expect(refused).toHaveLength(forged.length)
+    expect(refused.map((r) => r.reason)).toContain('names an order we never escrowed')
 
     // The same bytes with a broken signature are refused with their entry.
     const next = await hostileAppend(o.sim, 'B', [receiptFor(o, k0, o100)])

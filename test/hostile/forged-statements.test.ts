@@ -4,7 +4,7 @@
 // dispute or left without effect, and the books (ledger lines and balances) do not move.
 import { afterEach, describe, expect, it } from 'vitest'
 import { hashOf, type Statement } from '../../protocol/index.js'
-import type { BookLine, StatementState } from '../../node/core/books.js'
+import type { BookLine, StatementState } from '../../node/core/state/ledger.js'
 import type { SimShop } from '../sim/sim-federation.js'
 import { breakSignature, feedEntries, hostileAppend, inject, runFor } from './helpers.js'
 import { ledgerLines, type Outage, outage } from './scenario.js'

@@ -12,11 +12,12 @@ import {
   type ShopId,
 } from '../../protocol/index.js'
 import type { Section } from '../../node/core/ports.js'
-import { seqKey } from '../../node/core/keys.js'
+import { seqKey } from '../../node/core/state/codec.js'
 import { SIM_START_MS, type SimFederation, type SimShop } from '../sim/sim-federation.js'
 
 export const ALL_SECTIONS: readonly Section[] = [
   'meta', 'entries', 'heads', 'orders', 'acks', 'agreements', 'cards', 'forks', 'incidents', 'allotments', 'keys', 'ledger', 'receipts', 'outbox',
+  'authority', 'held', 'refusals', 'peer-keys',
 ]
 
 /** Virtual ms since the federation started. */
@@ -51,11 +52,11 @@ export function tap(sim: SimFederation, name: string, into: Captured[] = []): Ca
   const copy = <T>(m: T): T => JSON.parse(JSON.stringify(m)) as T
   engine.onFeedMessage = (from, message) => {
     if (!injecting) into.push({ from, protocol: 'feed', message: copy(message), at: at(sim) })
-    onFeed(from, message)
+    return onFeed(from, message)
   }
   engine.onControlMessage = (from, message) => {
     if (!injecting) into.push({ from, protocol: 'control', message: copy(message), at: at(sim) })
-    onControl(from, message)
+    return onControl(from, message)
   }
   return into
 }
@@ -69,8 +70,8 @@ export async function inject(to: SimShop, from: ShopId, protocol: 'feed' | 'cont
   const wire: unknown = JSON.parse(JSON.stringify(message))
   injecting = true
   try {
-    if (protocol === 'feed') to.engine.onFeedMessage(from, FeedMessage.parse(wire))
-    else to.engine.onControlMessage(from, ControlMessage.parse(wire))
+    if (protocol === 'feed') await to.engine.onFeedMessage(from, FeedMessage.parse(wire))
+    else await to.engine.onControlMessage(from, ControlMessage.parse(wire))
   } finally {
     injecting = false
   }
@@ -150,4 +151,13 @@ export async function runUntilTrue(sim: SimFederation, done: () => boolean | Pro
     await sim.runUntil(Math.min(end, at(sim) + stepMs))
   }
   return true
+}
+
+/**
+ * The hostile operator of a running shop appends `records` to its feed through the node's own feed
+ * writer (no fork: the engine keeps writing after them), as a modified node would.
+ */
+export function liveAppend(shop: SimShop, records: readonly FeedRecord[]): Promise<number> {
+  const writer = (shop.engine as unknown as { writer: { append(clear: readonly FeedRecord[], sealed: readonly FeedRecord[]): Promise<number> } }).writer
+  return writer.append(records, [])
 }

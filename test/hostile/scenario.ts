@@ -2,9 +2,9 @@
 // orders, reports its platform down (its own signed takeover request, epoch 1), and the partners
 // deliver. Plus readers for what a partner's hostile operator would find in its own store.
 import type { AdapterOrder, Money, Receipt, Terms } from '../../protocol/index.js'
-import type { KeyRow } from '../../node/core/allotments.js'
-import type { BookLine } from '../../node/core/books.js'
-import type { ReceiptRow } from '../../node/core/fulfilment.js'
+import type { KeyRow } from '../../node/core/state/keys.js'
+import type { BookLine } from '../../node/core/state/ledger.js'
+import type { ReceiptRow } from '../../node/core/state/receipts.js'
 import { SimFederation, simOrder, type SimShop } from '../sim/sim-federation.js'
 import { runFor } from './helpers.js'
 

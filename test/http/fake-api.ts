@@ -150,6 +150,18 @@ export class FakeApi implements NodeApi {
     this.record('recall', holder, allotment)
     return 10
   }
+  async exposedKeys() {
+    this.record('exposedKeys')
+    return []
+  }
+  async decideKeys(keyIds: readonly string[], decision: 'write-off' | 'bill' | 'reconsign') {
+    this.record('decideKeys', keyIds, decision)
+    return { keys: keyIds.length, seq: 11 }
+  }
+  async refusals() {
+    this.record('refusals')
+    return []
+  }
   async claim(form: ClaimForm): Promise<ClaimResult> {
     this.record('claim', form)
     return this.onClaim(form)

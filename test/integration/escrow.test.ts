@@ -16,7 +16,7 @@ function orders(from: number, count: number): AdapterOrder[] {
     amount: { minorUnits: 5_000 + i, currency: 'CNY' },
     paidAt: 1_790_000_000_000 + i,
     buyer: { email: `buyer${from + i}@example.com`, locale: i % 2 === 0 ? 'zh-CN' : 'en' },
-    claimSecret: `secret-${from + i}`,
+    claimSecret: `claim-token-test-${String(from + i).padStart(6, '0')}`,
   }))
 }
 

@@ -2,6 +2,7 @@
 // simulator per shop, a real SMTP sink. Each scenario is one of the failover issue's "done when".
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ShopStatusView } from '../../protocol/index.js'
+import { cliAsync } from '../../examples/support/processes.js'
 import { TcpProxy } from '../support/tcp-proxy.js'
 import { waitFor } from './cluster.js'
 import { allot, type Federation, incidents, keysToOrders, mails, paidOrders, shop, SKU, startFederation, stopFederation } from './federation-env.js'
@@ -57,6 +58,9 @@ describe('failover with real processes', () => {
     expect(shop(f, 'A').state().duplicates.count).toBe(0)
     const report = (await incidents(f, 'A')).find((r) => r.role === 'origin')
     expect(report?.closedAt).not.toBeNull()
+    // The operator's views of what partners sent and released, through the CLI (README verbatim).
+    expect(await cliAsync(['refused', '-d', f.cluster.node('A').dir])).toMatch(/^(nothing refused|WHEN \(UTC\))/)
+    expect(await cliAsync(['keys', 'exposed', '-d', f.cluster.node('A').dir])).toBe('no exposed keys')
     expect(Object.values(report?.fulfillers ?? {}).reduce((n, s) => n + s.orders, 0)).toBe(30)
     const after = await buy(f, 'A', 1)
     expect(after).toHaveLength(1) // the origin takes and escrows orders again

@@ -6,7 +6,7 @@ import { buildVectors, vectorFileText } from './vectors.js'
 
 const dir = join(import.meta.dirname, '..', '..', 'protocol', 'vectors')
 mkdirSync(dir, { recursive: true })
-for (const [name, value] of Object.entries(buildVectors())) {
+for (const [name, value] of Object.entries(await buildVectors())) {
   writeFileSync(join(dir, name), vectorFileText(value))
   console.log(`wrote protocol/vectors/${name}`)
 }

@@ -7,6 +7,8 @@ import {
   INITIAL_VIEW,
   KEY_TRANSITIONS,
   keyStep,
+  LINE_TRANSITIONS,
+  lineStep,
   ORDER_TRANSITIONS,
   orderStep,
   type TransitionTable,
@@ -27,16 +29,16 @@ function exhaustive<S extends string, E extends string>(
   }
 }
 
-describe('order at a partner', () => {
-  const events = ['claim', 'yield', 'reserve', 'deliver', 'origin-delivered', 'cancel'] as const
+describe('order at its origin and partners', () => {
+  const events = ['reserve', 'deliver', 'partner-delivered', 'origin-delivered', 'cancel'] as const
   it('allows exactly the table and refuses every other transition', () => exhaustive(ORDER_TRANSITIONS, events, orderStep))
   it('never leaves reserved except to delivered, whatever happens', () => {
     for (const e of events) expect(orderStep('reserved', e).ok).toBe(e === 'deliver')
   })
 })
 
-describe('allotment key at its holder', () => {
-  const events = ['reserve', 'deliver', 'return'] as const
+describe('allotment key at its origin and holder', () => {
+  const events = ['reserve', 'deliver', 'receipted', 'return', 'write-off', 'bill', 'reconsign'] as const
   it('allows exactly the table and refuses every other transition', () => exhaustive(KEY_TRANSITIONS, events, keyStep))
   it('a key can be delivered at most once along any path', () => {
     fc.assert(
@@ -46,11 +48,31 @@ describe('allotment key at its holder', () => {
         for (const e of path) {
           const next = keyStep(state, e)
           if (!next.ok) continue
-          if (e === 'deliver') deliveries++
+          if (e === 'deliver' || e === 'receipted') deliveries++
           state = next.value
         }
         expect(deliveries).toBeLessThanOrEqual(1)
         if (state === 'returned') expect(deliveries).toBe(0)
+      }),
+    )
+  })
+})
+
+describe('ledger line in a pair\'s books', () => {
+  const events = ['state', 'accept', 'dispute', 'settle'] as const
+  it('allows exactly the table and refuses every other transition', () => exhaustive(LINE_TRANSITIONS, events, lineStep))
+  it('a disputed line is never settled, whatever happens after', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...events), { maxLength: 12 }), (path) => {
+        let state: keyof typeof LINE_TRANSITIONS = 'open'
+        let disputed = false
+        for (const e of path) {
+          const next = lineStep(state, e)
+          if (!next.ok) continue
+          state = next.value
+          if (state === 'disputed') disputed = true
+        }
+        if (disputed) expect(state).toBe('disputed')
       }),
     )
   })

@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest'
 import {
   canonicalJson,
   claimVerifier,
+  sha256,
+  STRONG_CLAIM_SECRET_CHARS,
+  toBase64url,
+  utf8,
   ControlMessage,
   FeedMessage,
   FeedRecord,
@@ -64,7 +68,7 @@ describe('documents and messages', () => {
     amount: cny(5_000),
     paidAt: T0,
     buyer: { email: 'buyer@example.com', locale: 'en' },
-    claimVerifier: claimVerifier(alice.identity.id, 'A-1', 'secret'),
+    claimVerifier: 'c'.repeat(43),
   }
 
   it('round-trips records through canonical JSON unchanged', () => {
@@ -111,11 +115,22 @@ describe('documents and messages', () => {
 })
 
 describe('fulfilment helpers', () => {
-  it('claim verifiers bind origin, order and secret', () => {
-    const v = claimVerifier(alice.identity.id, 'A-1', 's3cret')
-    expect(v).toHaveLength(43)
-    expect(claimVerifier(alice.identity.id, 'A-1', 's3cret!')).not.toBe(v)
-    expect(claimVerifier(bob.identity.id, 'A-1', 's3cret')).not.toBe(v)
+  it('claim verifiers bind origin, order and secret, for short (scrypt) and long (hash) secrets', async () => {
+    for (const secret of ['s3cret', 'a-generated-token-0123456789']) {
+      const v = await claimVerifier(alice.identity.id, 'A-1', secret)
+      expect(v).toHaveLength(43)
+      expect(await claimVerifier(alice.identity.id, 'A-1', `${secret}!`)).not.toBe(v)
+      expect(await claimVerifier(bob.identity.id, 'A-1', secret)).not.toBe(v)
+      expect(await claimVerifier(alice.identity.id, 'A-2', secret)).not.toBe(v)
+      expect(await claimVerifier(alice.identity.id, 'A-1', secret)).toBe(v)
+    }
+  })
+
+  it('a short secret is verified with scrypt (a guess is costly offline), a generated token with SHA-256', async () => {
+    const fast = sha256(utf8(`standin/1/claim\n${alice.identity.id}\nA-1\n123456`))
+    expect(await claimVerifier(alice.identity.id, 'A-1', '123456')).not.toBe(toBase64url(fast))
+    const token = 'x'.repeat(STRONG_CLAIM_SECRET_CHARS)
+    expect(await claimVerifier(alice.identity.id, 'A-1', token)).toBe(toBase64url(sha256(utf8(`standin/1/claim\n${alice.identity.id}\nA-1\n${token}`))))
   })
 
   it('rendezvous ranking is a permutation, independent of input order', () => {

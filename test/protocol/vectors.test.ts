@@ -6,7 +6,7 @@ import { bob } from './fixtures.js'
 import { buildVectors, vectorFileText } from './vectors.js'
 
 const DIR = join(import.meta.dirname, '..', '..', 'protocol', 'vectors')
-const built = buildVectors()
+const built = await buildVectors()
 
 describe('test vectors', () => {
   it('the published files are exactly what the code produces today', () => {

@@ -66,7 +66,7 @@ function signatureVectors(hash: string) {
   ]
 }
 
-function feedVectors(hash: string) {
+function feedVectors(hash: string, verifiers: readonly string[]) {
   const random = deterministicRandom('vectors/feed')
   const entries: FeedEntry[] = []
   let head: FeedState = emptyHead(alice.identity.id)
@@ -89,7 +89,7 @@ function feedVectors(hash: string) {
             amount: cny(5_000),
             paidAt: T0 + i * 1_000 - 10,
             buyer: { email: `buyer${i}@example.com`, locale: 'zh-CN' },
-            claimVerifier: claimVerifier(alice.identity.id, order, `secret-${i}`),
+            claimVerifier: verifiers[i] as string,
           },
         ],
         recipients: [alice.recipient, bob.recipient, carol.recipient],
@@ -121,7 +121,10 @@ function certificateVector() {
   return { terms, termsHash: hash, certificate: cert.value }
 }
 
-export function buildVectors(): Record<string, unknown> {
+/** A generated claim token (≥ STRONG_CLAIM_SECRET_CHARS): its verifier is a SHA-256. */
+const token = (i: number) => `claim-token-vector-${String(i).padStart(4, '0')}`
+
+export async function buildVectors(): Promise<Record<string, unknown>> {
   const terms = sampleTerms()
   const hash = termsHash(terms)
   const order = 'A-1001'
@@ -131,10 +134,14 @@ export function buildVectors(): Record<string, unknown> {
     'signatures.json': { note: 'signature = Ed25519(seed, utf8(signingText)); signingText = "standin/1/" + type + "\\n" + canonical(body)', cases: signatureVectors(hash) },
     'agreement.json': { terms, termsHash: hash, agreement: signedAgreement(terms, [alice, bob, carol]) },
     'sealed.json': sealedVector(),
-    'feed.json': feedVectors(hash),
+    'feed.json': feedVectors(hash, await Promise.all(Array.from({ length: 8 }, (_, i) => claimVerifier(alice.identity.id, `A-${1000 + i}`, token(i))))),
     'certificate.json': certificateVector(),
     'helpers.json': {
-      claimVerifier: { origin: alice.identity.id, order, secret: 'secret-1', verifier: claimVerifier(alice.identity.id, order, 'secret-1') },
+      claimVerifier: {
+        rule: 'secret of ≥ 20 characters: sha256(utf8("standin/1/claim\\n" + origin + "\\n" + order + "\\n" + secret)); shorter: scrypt(same input, salt = utf8("standin/1/claim-kdf\\n" + origin + "\\n" + order), N = 2^14, r = 8, p = 1, 32 bytes); base64url',
+        token: { origin: alice.identity.id, order, secret: token(1), verifier: await claimVerifier(alice.identity.id, order, token(1)) },
+        password: { origin: alice.identity.id, order, secret: '123456', verifier: await claimVerifier(alice.identity.id, order, '123456') },
+      },
       rank: { origin: alice.identity.id, order, candidates: [bob.identity.id, carol.identity.id, dave.identity.id], ranked: rankPartners(alice.identity.id, order, [bob.identity.id, carol.identity.id, dave.identity.id]) },
       drbg: { seed: 'vectors/drbg', first64: toBase64url(deterministicRandom('vectors/drbg')(64)), rule: 'block_i = sha256(utf8("standin/1/drbg\\n" + seed + "\\n" + i)), i = 0, 1, …' },
       fee: { amount: cny(10_000), fee: { bps: 250, fixed: cny(10) }, result: (() => { const f = feeFor(cny(10_000), { bps: 250, fixed: cny(10) }); return f.ok ? f.value : null })() },

@@ -1,10 +1,16 @@
 // DESIGN.md §2 checked after every simulator step, from the engines' events and what their stores
 // durably hold (StoreShadow). A violation names the step, the virtual time and a short trace of the
-// events that touched it, so `npm run sim -- --seed S` shows where to look.
+// events that touched it, so `npm run sim -- --seed S` shows where to look. With Byzantine shops
+// in the seed (adversary.ts) every invariant is about the honest shops: what they store, deliver,
+// book and agree on; the Byzantine ones may hold or do anything.
 import type { ShopId } from '../../protocol/index.js'
-import type { KeyRow } from '../../node/core/allotments.js'
-import type { BookLine } from '../../node/core/books.js'
+import type { KeyRow } from '../../node/core/state/keys.js'
+import type { BookLine } from '../../node/core/state/ledger.js'
+import type { OrderRow } from '../../node/core/state/orders.js'
+import type { ReceiptRow } from '../../node/core/state/receipts.js'
+import type { StoreOp } from '../../node/core/ports.js'
 import { type SimEvent, type SimFederation, SIM_START_MS } from './sim-federation.js'
+import type { StoreShadow } from './store-shadow.js'
 
 export interface Violation {
   readonly step: number
@@ -19,7 +25,7 @@ export interface AckedOrder {
 }
 
 const SKU = 'card-100'
-const STATES: readonly KeyRow['state'][] = ['consigned', 'reserved', 'delivered', 'returned']
+const STATES: readonly KeyRow['state'][] = ['consigned', 'reserved', 'delivered', 'returned', 'written-off', 'billed']
 const TRACE_EVENTS = 12
 /** Stop collecting after this many: one seed's first violations are what matter. */
 const MAX_VIOLATIONS = 20
@@ -45,15 +51,29 @@ export class InvariantChecker {
   private readonly mayRequest = new Set<string>()
   private step = 0
   private readonly reported = new Set<string>()
+  /** `H|O|order` → when honest origin O's order was stranded (its platform down) with honest holders. */
+  private readonly stranded = new Map<string, number>()
 
   constructor(
     private readonly sim: SimFederation,
     private readonly acked: ReadonlyMap<string, AckedOrder>,
+    /** Names of the Byzantine shops of this seed (none in an honest seed). */
+    private readonly byzantine: ReadonlySet<string> = new Set(),
   ) {
     for (const s of sim.shops) {
       this.idOf.set(s.name, s.identity.id)
       this.nameOf.set(s.identity.id, s.name)
     }
+    for (const name of byzantine) this.mayRequest.add(name) // a Byzantine origin may hand its orders over whenever it likes
+    for (const [name, shadow] of sim.shadows) if (this.honest(name)) shadow.checks.push((op, sh) => this.checkWrite(name, op, sh))
+  }
+
+  private honest(name: string): boolean {
+    return !this.byzantine.has(name)
+  }
+
+  private honestId(id: ShopId): boolean {
+    return this.honest(this.name(id))
   }
 
   private get quorum(): number {
@@ -70,49 +90,108 @@ export class InvariantChecker {
     for (; this.processed < this.sim.events.length; this.processed++) this.onEvent(this.sim.events[this.processed] as SimEvent)
     for (const [name, shadow] of this.sim.shadows) {
       const seen = this.shadowSeen.get(name) ?? 0
-      for (const what of shadow.violations.slice(seen)) this.violate(what, [name])
+      if (this.honest(name)) for (const what of shadow.violations.slice(seen)) this.violate(what, [name])
       this.shadowSeen.set(name, shadow.violations.length)
     }
     this.checkAckedOrdersDurable()
     this.checkKeyConservation(false)
+    this.checkReturnedKeys()
+    this.checkFootprints()
   }
 
   /** Liveness is over when every order is delivered, no takeover lasts and every pair agrees. */
   converged(ownDelivered: ReadonlySet<string>): boolean {
-    return this.undelivered(ownDelivered).length === 0 && this.takeovers.size === 0 && this.sim.shops.every((s) => !s.shop.fenced) && this.headDisagreements().length === 0 && this.bookDisagreements().length === 0
+    return this.undelivered(ownDelivered).length === 0 && this.honestTakeovers().length === 0 && this.sim.shops.every((s) => !this.honest(s.name) || !s.shop.fenced) && this.headDisagreements().length === 0 && this.bookDisagreements().length === 0
+  }
+
+  /** Takeovers by honest partners of honest origins that still last. */
+  private honestTakeovers(): [string, number][] {
+    return [...this.takeovers].filter(([key]) => {
+      const [partner, origin] = key.split('|') as [string, ShopId]
+      return this.honest(partner) && this.honestId(origin)
+    })
   }
 
   /** After the liveness phase: everything must have converged, and every duplicate been counted. */
   final(step: number, ownDelivered: ReadonlySet<string>): void {
     this.afterStep(step)
     for (const order of this.undelivered(ownDelivered)) this.violate(`order ${order} never delivered`, [order])
-    for (const { order } of this.acked.values()) {
-      const by = (this.partnerDeliveries.get(order)?.size ?? 0) + (ownDelivered.has(order) ? 1 : 0)
+    for (const { origin, order } of this.acked.values()) {
+      if (!this.honest(origin)) continue
+      const by = [...(this.partnerDeliveries.get(order) ?? [])].filter((p) => this.honest(p)).length + (ownDelivered.has(order) ? 1 : 0)
       if (by > 1 && !this.duplicatesCounted.has(order)) this.violate(`order ${order} delivered ${by} times without a duplicate being counted`, [order])
     }
     for (const what of this.headDisagreements()) this.violate(what, ['entries-stored', 'fork'])
     for (const what of this.bookDisagreements()) this.violate(what, ['delivered'])
-    for (const [key, epoch] of this.takeovers) {
+    for (const [key, epoch] of this.honestTakeovers()) {
       const [partner, origin] = key.split('|') as [string, ShopId]
       this.violate(`${partner}'s takeover of ${this.name(origin)} at epoch ${epoch} never handed back`, ['taken-over', 'handback'])
     }
     this.checkKeyConservation(true)
   }
 
+  /**
+   * Acknowledged orders of honest origins nobody delivered: not the shop itself, no partner's
+   * mail, and no partner delivery the origin took and wrote back to its shop (a holder that
+   * receipts an order without mailing the key keeps that key; the buyer finds it in the shop).
+   */
   private undelivered(ownDelivered: ReadonlySet<string>): string[] {
-    return [...this.acked.values()].filter((o) => !ownDelivered.has(o.order) && !this.partnerDeliveries.has(o.order)).map((o) => o.order)
+    const writtenBack = new Set(this.sim.shops.flatMap((s) => s.shop.writeBacks.map((w) => w.order)))
+    return [...this.acked.values()].filter((o) => this.honest(o.origin) && !ownDelivered.has(o.order) && !this.partnerDeliveries.has(o.order) && !writtenBack.has(o.order)).map((o) => o.order)
+  }
+
+  /**
+   * An honest origin's platform went down at `at` while honest partners hold its keys: each of
+   * `orders` must be delivered by a partner within `boundMs`, whatever the adversaries claim.
+   */
+  strandedAt(origin: string, orders: readonly string[], at: number): void {
+    for (const order of orders) this.stranded.set(`${origin}|${order}`, at)
+  }
+
+  /**
+   * Violations for stranded orders still undelivered `boundMs` after they were stranded. An order
+   * counts as delivered once a partner mailed its key, or once the origin took a partner's receipt
+   * for it: a holder that receipts without sending the key keeps one key it was consigned (which
+   * the threat model allows), and the buyer gets it from the origin's own shop at write-back.
+   */
+  checkStranded(now: number, boundMs: number): number {
+    let open = 0
+    for (const [key, since] of this.stranded) {
+      const [origin, order] = key.split('|') as [string, string]
+      const atOrigin = this.sim.shadows.get(origin)?.section('orders').get(`${this.idOf.get(origin)}!${order}`) as OrderRow | undefined
+      if (this.partnerDeliveries.has(order) || (atOrigin?.state === 'delivered' && atOrigin.fulfiller !== undefined)) {
+        this.stranded.delete(key)
+        continue
+      }
+      open++
+      if (now - since > boundMs) {
+        this.violate(`order ${order} of honest origin ${origin} stranded over ${boundMs} ms with honest key holders`, [order, 'claim'])
+        this.stranded.delete(key)
+      }
+    }
+    return open
   }
 
   private onEvent(e: SimEvent): void {
     const ev = e.event
     const me = this.idOf.get(e.node) as ShopId
+    if (!this.honest(e.node)) {
+      // A Byzantine shop's own engine is honest code: its votes are real, and so are the keys it
+      // mails (they count as deliveries; nothing else it says is checked).
+      if (ev.kind === 'vote' && ev.voter === me) this.add(this.voters, `${ev.origin}|${ev.epoch}`, e.node)
+      if (ev.kind === 'delivered' && ev.fulfiller === me && ev.origin !== me) this.add(this.partnerDeliveries, ev.order, e.node)
+      return
+    }
     switch (ev.kind) {
       case 'vote':
         if (ev.voter === me) this.add(this.voters, `${ev.origin}|${ev.epoch}`, e.node)
         return
       case 'certified':
-        if ((this.voters.get(`${ev.origin}|${ev.epoch}`)?.size ?? 0) < this.quorum) this.violate(`${e.node} certified ${this.name(ev.origin)} down at epoch ${ev.epoch} without ${this.quorum} down-votes`, ['vote', 'certified'])
+        this.checkCertificate(e.node, ev.origin, ev.epoch, ev.voters)
         this.certified.add(`${e.node}|${ev.origin}|${ev.epoch}`)
+        return
+      case 'own-takeover':
+        if (ev.how === 'certificate') this.checkCertificate(e.node, me, ev.epoch, ev.voters)
         return
       case 'taken-over':
         if (!this.certified.has(`${e.node}|${ev.origin}|${ev.epoch}`) && !this.mayRequest.has(this.name(ev.origin))) this.violate(`${e.node} took over ${this.name(ev.origin)} at epoch ${ev.epoch} without a certificate or request`, ['certified', 'taken-over'])
@@ -143,9 +222,71 @@ export class InvariantChecker {
     this.add(this.partnerDeliveries, ev.order, node)
   }
 
+  /**
+   * A certificate an honest node acted on: at least a quorum of voters, and every honest voter in
+   * it really voted the origin down for that epoch (colluders can sign anything, but an honest
+   * partner's vote is only in a certificate if that partner suspected the origin).
+   */
+  private checkCertificate(node: string, origin: ShopId, epoch: number, voters: readonly { voter: ShopId; time: number }[]): void {
+    if (voters.length < this.quorum) this.violate(`${node} acted on a certificate for ${this.name(origin)} at epoch ${epoch} with ${voters.length} votes`, ['certified'])
+    const real = this.voters.get(`${origin}|${epoch}`) ?? new Set<string>()
+    const honestVotes = voters.filter((v) => this.honestId(v.voter))
+    for (const v of honestVotes) if (!real.has(this.name(v.voter))) this.violate(`${node} acted on a certificate for ${this.name(origin)} at epoch ${epoch} naming ${this.name(v.voter)}, which never voted`, ['vote', 'certified'])
+    if (this.byzantine.size > 0 && honestVotes.length === 0) this.violate(`${node} acted on a certificate for ${this.name(origin)} at epoch ${epoch} with colluders' votes only`, ['certified'])
+  }
+
+  /**
+   * Every write at an honest shop, before it lands (the shadow still holds what was there):
+   *  - a partner's receipt for our own order is taken only under an authority we adopted for its epoch;
+   *  - at a co-partner, an honest origin's order is marked delivered by a partner only under an
+   *    adopted authority, or because the origin itself took that partner's receipt;
+   *  - a fee we owe is never booked open for an order we had delivered or cancelled ourselves.
+   */
+  private checkWrite(name: string, op: StoreOp, shadow: StoreShadow): void {
+    if (op.type !== 'put') return
+    const me = this.idOf.get(name) as ShopId
+    const authority = (origin: ShopId, epoch: number) => shadow.section('authority').has(`${origin}!${String(epoch).padStart(16, '0')}`)
+    if (op.section === 'receipts') {
+      const row = op.value as ReceiptRow
+      if (row.receipt.origin === me && row.fulfiller !== me && !authority(me, row.receipt.epoch)) this.violate(`${name} took ${this.name(row.fulfiller)}'s receipt for its order ${row.receipt.order} at epoch ${row.receipt.epoch} without an adopted authority`, [row.receipt.order])
+    } else if (op.section === 'orders') {
+      const row = op.value as OrderRow
+      const before = shadow.section('orders').get(op.key) as OrderRow | undefined
+      const newlyDelivered = row.state === 'delivered' && before?.state === 'escrowed'
+      if (newlyDelivered && row.origin !== me && row.fulfiller !== undefined && row.fulfiller !== me && this.honestId(row.origin)) {
+        const tookIt = this.sim.shadows.get(this.name(row.origin))?.section('receipts').has(`${row.origin}!${row.record.order}!${row.fulfiller}`)
+        if (!authority(row.origin, row.epoch ?? 0) && !tookIt) this.violate(`${name} marked ${this.name(row.origin)}'s order ${row.record.order} delivered by ${this.name(row.fulfiller)} without an authority for epoch ${row.epoch ?? '-'}`, [row.record.order])
+      }
+    } else if (op.section === 'ledger' && op.key.startsWith('l!')) {
+      const book = op.value as BookLine
+      if (book.status !== 'open' || book.line.debtor !== me || book.line.origin !== me || shadow.section('ledger').has(op.key)) return
+      const order = shadow.section('orders').get(`${me}!${book.line.order}`) as OrderRow | undefined
+      if (order && (order.state === 'cancelled' || (order.state === 'delivered' && order.fulfiller === undefined))) this.violate(`${name} owes ${this.name(book.line.creditor)} a fee for order ${book.line.order}, which it had ${order.state === 'cancelled' ? 'cancelled' : 'delivered'} itself`, [book.line.order])
+    }
+  }
+
+  /** A key an honest origin consigned (a partner has seen it) never goes back into its shop's stock. */
+  private checkReturnedKeys(): void {
+    for (const s of this.sim.shops) {
+      if (!this.honest(s.name)) continue
+      const keys = this.sim.shadows.get(s.name)?.section('keys')
+      for (const k of s.shop.returned) if (keys?.has(`${s.identity.id}!${k.keyId}`)) this.violate(`${s.name} put key ${k.keyId} back on sale after a partner held it`, [k.keyId])
+    }
+  }
+
+  /** Honest engines' memory stays within its named bounds, whatever partners send. */
+  private checkFootprints(): void {
+    for (const s of this.sim.shops) {
+      if (!this.honest(s.name)) continue
+      const footprint = (s.engine as { footprint?: () => { name: string; size: number; limit: number }[] }).footprint?.() ?? []
+      for (const f of footprint) if (f.size > f.limit) this.violate(`${s.name} holds ${f.size} ${f.name}, over its bound ${f.limit}`, [s.name])
+    }
+  }
+
   /** Invariant 2: an order the engine acknowledged is in its origin's durable store from then on. */
   private checkAckedOrdersDurable(): void {
     for (const { origin, order } of this.acked.values()) {
+      if (!this.honest(origin)) continue
       const shadow = this.sim.shadows.get(origin)
       if (!shadow?.section('orders').has(`${this.idOf.get(origin)}!${order}`)) this.violate(`acknowledged order ${order} is not in ${origin}'s store`, [order])
     }
@@ -155,7 +296,7 @@ export class InvariantChecker {
   private checkKeyConservation(healed: boolean): void {
     for (const o of this.sim.shops) {
       for (const h of this.sim.shops) {
-        if (o === h) continue
+        if (o === h || !this.honest(o.name) || !this.honest(h.name)) continue
         const O = o.identity.id
         const H = h.identity.id
         const atOrigin = this.sim.shadows.get(o.name)
@@ -180,9 +321,10 @@ export class InvariantChecker {
   private headDisagreements(): string[] {
     const out: string[] = []
     for (const author of this.sim.shops) {
+      if (!this.honest(author.name)) continue
       const own = this.sim.shadows.get(author.name)?.section('meta').get('own-head') as { seq: number; hash: string | null } | undefined
       for (const other of this.sim.shops) {
-        if (other === author) continue
+        if (other === author || !this.honest(other.name)) continue
         const held = this.sim.shadows.get(other.name)?.section('heads').get(author.identity.id) as { seq: number; hash: string | null } | undefined
         if ((held?.seq ?? 0) !== (own?.seq ?? 0) || (held?.hash ?? null) !== (own?.hash ?? null)) out.push(`${other.name} holds ${author.name}'s feed at ${held?.seq ?? 0}, ${author.name} is at ${own?.seq ?? 0}`)
       }
@@ -206,7 +348,7 @@ export class InvariantChecker {
     }
     for (const x of this.sim.shops) {
       for (const y of this.sim.shops) {
-        if (x === y) continue
+        if (x === y || !this.honest(x.name) || !this.honest(y.name)) continue
         const owedToX = linesOf(x.name, y.identity.id, 'in')
         const owedByY = linesOf(y.name, x.identity.id, 'out')
         const missing = [...owedToX].filter((l) => !owedByY.has(l)).length + [...owedByY].filter((l) => !owedToX.has(l)).length

@@ -1,7 +1,8 @@
-// npm run sim -- --seeds N [--from K] [--prefix P] [--jobs J] | --seed S
+// npm run sim -- --seeds N [--from K] [--prefix P] [--jobs J] [--byzantine] | --seed S [--byzantine]
 // Runs seeds P-K … P-(K+N-1), printing every violation with its seed, step and trace, then one
 // summary line. --jobs splits the range over J child processes (one per core). --seed S replays one
-// seed exactly and prints its result.
+// seed exactly and prints its result. --byzantine makes up to quorum − 1 partners of every seed
+// hostile (test/sim/adversary.ts); a seed replays the same with the same flag.
 import '../../node/polyfills.js'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +16,7 @@ const Args = z.strictObject({
   prefix: z.string().regex(/^[a-z0-9-]{1,20}$/).default('seed'),
   jobs: z.coerce.number().int().min(1).max(16).default(1),
   seed: z.string().min(1).max(100).optional(),
+  byzantine: z.boolean().default(false),
 })
 
 export interface RunSummary {
@@ -39,11 +41,11 @@ const crashed = (kind: string) => (error: unknown) => {
 process.on('unhandledRejection', crashed('unhandled rejection'))
 process.on('uncaughtException', crashed('uncaught exception'))
 
-async function runRange(prefix: string, from: number, count: number): Promise<RunSummary> {
+async function runRange(prefix: string, from: number, count: number, byzantine: boolean): Promise<RunSummary> {
   const summary: RunSummary = { seeds: 0, steps: 0, violations: 0, failing: [] }
   for (let i = from; i < from + count; i++) {
     running = `${prefix}-${i}`
-    const result = await runSeed(running)
+    const result = await runSeed(running, { byzantine })
     summary.seeds++
     summary.steps += result.steps
     if (result.violations.length > 0) {
@@ -57,14 +59,14 @@ async function runRange(prefix: string, from: number, count: number): Promise<Ru
 }
 
 /** One child per job, each a contiguous part of the range; violations stream through as they come. */
-async function runJobs(prefix: string, from: number, count: number, jobs: number): Promise<RunSummary> {
+async function runJobs(prefix: string, from: number, count: number, jobs: number, byzantine: boolean): Promise<RunSummary> {
   const total: RunSummary = { seeds: 0, steps: 0, violations: 0, failing: [] }
   const share = Math.ceil(count / jobs)
   const children = Array.from({ length: jobs }, (_, j) => {
     const start = from + j * share
     const n = Math.min(share, from + count - start)
     if (n <= 0) return Promise.resolve()
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--seeds', String(n), '--from', String(start), '--prefix', prefix], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--seeds', String(n), '--from', String(start), '--prefix', prefix, ...(byzantine ? ['--byzantine'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
     let buffered = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk
@@ -94,6 +96,7 @@ const cli = new Command('sim')
   .option('--prefix <p>', 'seed name prefix')
   .option('--jobs <j>', 'child processes to spread the seeds over')
   .option('--seed <seed>', 'replay one seed')
+  .option('--byzantine', 'make up to quorum − 1 partners of each seed hostile')
 cli.parse(process.argv)
 const parsed = Args.safeParse(cli.opts())
 if (!parsed.success) {
@@ -104,14 +107,14 @@ const args = parsed.data
 const started = Date.now()
 if (args.seed) {
   running = args.seed
-  const result = await runSeed(args.seed)
+  const result = await runSeed(args.seed, { byzantine: args.byzantine })
   console.log(JSON.stringify({ ...result, violations: result.violations.length }, null, 2))
   if (result.violations.length > 0) console.log(describeViolations(result))
   process.exitCode = result.violations.length === 0 ? 0 : 1
 } else {
-  const summary = args.jobs > 1 ? await runJobs(args.prefix, args.from, args.seeds, args.jobs) : await runRange(args.prefix, args.from, args.seeds)
+  const summary = args.jobs > 1 ? await runJobs(args.prefix, args.from, args.seeds, args.jobs, args.byzantine) : await runRange(args.prefix, args.from, args.seeds, args.byzantine)
   await new Promise((resolve) => setTimeout(resolve, 100)) // a rejection the last seed left behind crashes before the summary
   console.log(`${SUMMARY}${JSON.stringify(summary)}`)
-  console.log(`sim seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations} seconds=${((Date.now() - started) / 1000).toFixed(1)} jobs=${args.jobs} range=${args.prefix}-${args.from}..${args.prefix}-${args.from + args.seeds - 1}`)
+  console.log(`sim seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations} seconds=${((Date.now() - started) / 1000).toFixed(1)} jobs=${args.jobs}${args.byzantine ? ' byzantine' : ''} range=${args.prefix}-${args.from}..${args.prefix}-${args.from + args.seeds - 1}`)
   process.exitCode = summary.violations === 0 && summary.seeds === args.seeds ? 0 : 1
 }

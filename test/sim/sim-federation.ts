@@ -17,7 +17,7 @@ import {
   utf8,
 } from '../../protocol/index.js'
 import { simulatedSignatures, useSignatureScheme } from '../../protocol/simulation-hooks.js'
-import { Engine } from '../../node/core/engine.js'
+import { Engine, type EngineOptions } from '../../node/core/engine.js'
 import type { EngineEvent } from '../../node/core/events.js'
 import type { Clock, Logger, RangeOptions, Section, Store, StoreOp } from '../../node/core/ports.js'
 import { LevelStore } from '../../node/store/level-store.js'
@@ -28,6 +28,9 @@ import { SimMailer, SimShopAdapter } from './sim-shop.js'
 import { StoreShadow } from './store-shadow.js'
 
 export const SIM_START_MS = 1_800_000_000_000
+
+/** Bugs the simulator must catch (node/core/options.ts): they are planted for its canary tests only. */
+export type Canary = NonNullable<EngineOptions['canary']>
 
 export interface SimEvent {
   /** Virtual ms since the simulation started. */
@@ -61,7 +64,7 @@ export interface SimOptions {
   /** Changes to the simulator's default terms. */
   readonly terms?: (terms: Terms) => Terms
   /** Plant a known bug in every engine (canary test). */
-  readonly canary?: 'reuse-keys'
+  readonly canary?: Canary
   /**
    * 'simulated' swaps Ed25519 for a keyed MAC (protocol/simulation-hooks.ts) until close(): the
    * simulator's seeds are ≈3× faster. Tests about signatures keep the default, real Ed25519.
@@ -114,7 +117,7 @@ export class SimFederation {
 
   agreement!: Agreement
   private restoreSignatures: () => void = () => undefined
-  canary: 'reuse-keys' | undefined
+  canary: Canary | undefined
   private skewMs: (name: string) => number = () => 0
   cards!: Signed<ShopCard>[]
   private readonly crashed = new Set<string>()
@@ -249,6 +252,14 @@ export function simTerms(parties: string[]): Terms {
   }
 }
 
+/**
+ * A generated claim token, as the generic shop makes them (≥ STRONG_CLAIM_SECRET_CHARS): its
+ * verifier is a hash. Short, buyer-chosen secrets cost an scrypt each (protocol/claims.ts).
+ */
+export function simClaimSecret(n: number): string {
+  return `claim-token-sim-${String(n).padStart(6, '0')}`
+}
+
 export function simOrder(prng: Prng, n: number): AdapterOrder {
   return {
     order: `O-${n}`,
@@ -257,7 +268,7 @@ export function simOrder(prng: Prng, n: number): AdapterOrder {
     amount: { minorUnits: prng.int(100, 100_000), currency: 'CNY' },
     paidAt: SIM_START_MS + n,
     buyer: { email: `buyer${n}@example.com`, locale: prng.chance(0.5) ? 'zh-CN' : 'en' },
-    claimSecret: `secret-${n}`,
+    claimSecret: simClaimSecret(n),
   }
 }
 

@@ -23,6 +23,10 @@ export class SimNetwork {
     this.incarnation.set(me, (this.incarnation.get(me) ?? 0) + 1)
   }
   private readonly down = new Set<string>()
+  /** When set, a message it answers false for is lost (one-directional faults, hostile senders). */
+  intercept: ((from: ShopId, to: ShopId, protocol: 'feed' | 'control', message: unknown) => boolean) | null = null
+  /** When set, sees every message as it is delivered (the simulator's adversary records what it hears). */
+  observe: ((from: ShopId, to: ShopId, protocol: 'feed' | 'control', message: FeedMessage | ControlMessage) => void) | null = null
   delivered = 0
   dropped = 0
 
@@ -62,8 +66,17 @@ export class SimNetwork {
     } as Transport
   }
 
+  /**
+   * Sends as `from` whatever its engine is doing (a hostile operator beside its node, or a
+   * modified node): the link must be up; loss, delay and replay apply as to any message.
+   */
+  sendAs(from: ShopId, to: ShopId, protocol: 'feed' | 'control', message: unknown): boolean {
+    return this.deliver(from, to, protocol, message)
+  }
+
   private deliver(from: ShopId, to: ShopId, protocol: 'feed' | 'control', message: unknown): boolean {
     if (!this.connected(from, to)) return false
+    if (this.intercept && !this.intercept(from, to, protocol, message)) return true
     const wire = JSON.stringify(message)
     if (this.prng.chance(this.faults.lossRate)) {
       this.dropped++
@@ -81,8 +94,15 @@ export class SimNetwork {
       if (!handler || !this.connected(from, to)) return
       const json: unknown = JSON.parse(wire)
       this.delivered++
-      if (protocol === 'feed') handler.onFeedMessage(from, FeedMessage.parse(json))
-      else handler.onControlMessage(from, ControlMessage.parse(json))
+      if (protocol === 'feed') {
+        const message = FeedMessage.parse(json)
+        this.observe?.(from, to, protocol, message)
+        handler.onFeedMessage(from, message)
+      } else {
+        const message = ControlMessage.parse(json)
+        this.observe?.(from, to, protocol, message)
+        handler.onControlMessage(from, message)
+      }
     })
   }
 }

@@ -8,6 +8,8 @@ export class SimShopAdapter implements Adapter {
   readonly stock = new Map<string, CardKey[]>()
   readonly writeBacks: PartnerDelivery[] = []
   readonly taken: CardKey[] = []
+  /** Keys given back to the stock, in order (a key a partner has seen must never be among them). */
+  readonly returned: CardKey[] = []
 
   constructor(name: string, skus: Record<string, number>) {
     for (const [sku, count] of Object.entries(skus)) {
@@ -26,6 +28,7 @@ export class SimShopAdapter implements Adapter {
   }
 
   async returnStock(sku: string, keys: readonly CardKey[]): Promise<void> {
+    this.returned.push(...keys)
     this.stock.set(sku, [...(this.stock.get(sku) ?? []), ...keys])
   }
 

@@ -2,10 +2,13 @@
 // can look after every simulator step without reading memory-level (which would cost more than the
 // step). Key rows are checked as they are written: a key never moves backwards or to a second order.
 import { KEY_TRANSITIONS, type ShopId } from '../../protocol/index.js'
-import type { KeyRow, Holding } from '../../node/core/allotments.js'
+import type { KeyRow, Holding } from '../../node/core/state/keys.js'
 import type { Section, StoreOp } from '../../node/core/ports.js'
 
-const WATCHED: ReadonlySet<Section> = new Set<Section>(['keys', 'orders', 'ledger', 'heads', 'meta', 'allotments'])
+const WATCHED: ReadonlySet<Section> = new Set<Section>(['keys', 'orders', 'ledger', 'heads', 'meta', 'allotments', 'receipts', 'authority'])
+
+/** Looks at each write before it lands (the shadow still holds what was there). */
+export type WriteCheck = (op: StoreOp, shadow: StoreShadow) => void
 
 export class StoreShadow {
   readonly sections = new Map<Section, Map<string, unknown>>([...WATCHED].map((s) => [s, new Map()]))
@@ -13,6 +16,8 @@ export class StoreShadow {
   readonly keyCounts = new Map<string, number>()
   /** Transitions that broke the key state machine, with the virtual time they landed at. */
   readonly violations: string[] = []
+  /** Extra checks of every write (the invariant checker's). */
+  readonly checks: WriteCheck[] = []
 
   constructor(
     readonly me: ShopId,
@@ -28,6 +33,7 @@ export class StoreShadow {
     for (const op of ops) {
       const section = this.sections.get(op.section)
       if (!section) continue
+      for (const check of this.checks) check(op, this)
       if (op.section === 'keys') this.checkKeyRow(section.get(op.key) as KeyRow | undefined, op.type === 'put' ? (op.value as KeyRow) : undefined)
       if (op.type === 'put') section.set(op.key, op.value)
       else section.delete(op.key)
@@ -56,11 +62,8 @@ export class StoreShadow {
     if (before) this.count(before, -1)
     this.count(after, 1)
     if (!before || (before.state === after.state && before.order === after.order)) return
-    // The origin never sees a reservation: its rows go straight from consigned to delivered or returned.
-    const atOrigin = after.origin === this.me && after.holder !== this.me
-    const allowed = atOrigin
-      ? before.state === 'consigned' && (after.state === 'delivered' || after.state === 'returned')
-      : Object.values(KEY_TRANSITIONS[before.state]).includes(after.state) && (before.order === null || before.order === after.order)
+    // The origin never sees a reservation: its rows go from consigned to delivered ('receipted').
+    const allowed = Object.values(KEY_TRANSITIONS[before.state]).includes(after.state) && (before.order === null || before.order === after.order)
     if (!allowed) {
       this.violations.push(`${at} ${this.nameOf(this.me)} key ${after.keyId} of ${this.nameOf(after.origin)} went ${before.state}(${before.order ?? '-'}) → ${after.state}(${after.order ?? '-'})`)
     }

@@ -1,13 +1,28 @@
 // Simulator seeds in every test run (CI included): 0 violations expected. The regression seeds are
-// those that found bugs (see README "Simulator"); the broad run spreads 1,000 further seeds over two
-// child processes (`npm run sim -- --jobs 2`), so CI checks them in about half the time.
+// those that found bugs (see README "Simulator"); the broad runs spread 1,000 honest seeds and 500
+// seeds with Byzantine partners (`--byzantine`) over two child processes each (`--jobs 2`). Two
+// canaries plant known bugs that the simulator must catch within 50 seeds.
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { runSeed } from './vopr.js'
 
-const REGRESSION_SEEDS = ['try-15', 'try-26', 'try-36', 'try-39', 'seed-3', 'seed-4', 'seed-28', 'seed-36', 'seed-1276', 'seed-50410']
+const REGRESSION_SEEDS = ['try-15', 'try-26', 'try-36', 'try-39', 'seed-3', 'seed-4', 'seed-28', 'seed-36', 'seed-1276', 'seed-50410', 'ci-478']
 const SEEDS = Number(process.env.STANDIN_SIM_SEEDS ?? 1_000)
+const BYZANTINE_SEEDS = Number(process.env.STANDIN_SIM_BYZANTINE_SEEDS ?? 500)
 const JOBS = 2
+/** Seeds with Byzantine partners that found bugs while the adversary was built (issue 16). */
+const BYZANTINE_REGRESSION_SEEDS = ['seed-73', 'seed-128', 'seed-287', 'seed-388', 'byz-219', 'byz-479']
+
+/** Runs `npm run sim` over `seeds` seeds in child processes; resolves with its summary. */
+async function simRun(prefix: string, seeds: number, extra: readonly string[] = []) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--seeds', String(seeds), '--prefix', prefix, '--jobs', String(JOBS), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const summary = JSON.parse(out.split('\n').find((l) => l.startsWith('SIM-SUMMARY '))?.slice('SIM-SUMMARY '.length) ?? '{}') as { seeds?: number; violations?: number; failing?: string[] }
+  // Violations print their seed, step and trace above the summary: show them when this fails.
+  return { code, seeds: summary.seeds, violations: summary.violations, failing: summary.failing, out: summary.violations ? out.slice(0, 20_000) : '' }
+}
 
 describe('simulator seeds', () => {
   it(`regression seeds ${REGRESSION_SEEDS.join(', ')} keep every invariant`, async () => {
@@ -37,13 +52,21 @@ describe('simulator seeds', () => {
   }, 60_000)
 
   it(`${SEEDS} seeds (ci-0 …) keep every invariant after every step`, async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--seeds', String(SEEDS), '--prefix', 'ci', '--jobs', String(JOBS)], { stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
-    const summary = JSON.parse(out.split('\n').find((l) => l.startsWith('SIM-SUMMARY '))?.slice('SIM-SUMMARY '.length) ?? '{}') as { seeds?: number; violations?: number; failing?: string[] }
-    // Violations print their seed, step and trace above the summary: show them when this fails.
-    expect({ code, seeds: summary.seeds, violations: summary.violations, failing: summary.failing, out: summary.violations ? out.slice(0, 20_000) : '' }).toEqual({ code: 0, seeds: SEEDS, violations: 0, failing: [], out: '' })
+    expect(await simRun('ci', SEEDS)).toEqual({ code: 0, seeds: SEEDS, violations: 0, failing: [], out: '' })
+  }, 1_800_000)
+
+  it(`Byzantine regression seeds ${BYZANTINE_REGRESSION_SEEDS.join(', ')} keep every invariant of the honest shops`, async () => {
+    const failures: string[] = []
+    for (const seed of BYZANTINE_REGRESSION_SEEDS) {
+      const result = await runSeed(seed, { byzantine: true })
+      expect(result.attacks).toBeGreaterThan(0)
+      if (result.violations.length > 0) failures.push(`seed ${result.seed}: ${result.violations.slice(0, 3).map((v) => v.what).join('; ')}`)
+    }
+    expect(failures).toEqual([])
+  }, 600_000)
+
+  it(`${BYZANTINE_SEEDS} seeds with up to quorum − 1 Byzantine partners (byz-0 …) keep every invariant of the honest shops`, async () => {
+    expect(await simRun('byz', BYZANTINE_SEEDS, ['--byzantine'])).toEqual({ code: 0, seeds: BYZANTINE_SEEDS, violations: 0, failing: [], out: '' })
   }, 1_800_000)
 })
 
@@ -51,8 +74,17 @@ describe('simulator canary', () => {
   it('catches a planted bug (keys handed out without leaving the free list) within 50 seeds', async () => {
     let caughtAt = -1
     for (let i = 0; i < 50 && caughtAt < 0; i++) {
-      const result = await runSeed(`canary-${i}`, 'reuse-keys')
+      const result = await runSeed(`canary-${i}`, { canary: 'reuse-keys' })
       if (result.violations.some((v) => v.what.startsWith('key '))) caughtAt = i
+    }
+    expect(caughtAt).toBeGreaterThanOrEqual(0)
+  }, 600_000)
+
+  it('catches a re-planted attack 1 (receipts taken without an adopted authority) within 50 Byzantine seeds', async () => {
+    let caughtAt = -1
+    for (let i = 0; i < 50 && caughtAt < 0; i++) {
+      const result = await runSeed(`canary-${i}`, { canary: 'lone-receipts', byzantine: true })
+      if (result.violations.some((v) => /without an adopted authority|without an authority|owes .* a fee/.test(v.what))) caughtAt = i
     }
     expect(caughtAt).toBeGreaterThanOrEqual(0)
   }, 600_000)

@@ -1,9 +1,16 @@
 // A seeded fault-mix run of whole federations in one process (TigerBeetle's VOPR style): each seed
 // draws its shops, network faults, crashes, partitions and platform outages; a safety phase with
 // faults is followed by a liveness phase without. The invariant checker runs after every step.
+// A Byzantine seed also makes up to quorum − 1 partners hostile (adversary.ts); they attack through
+// both phases, and the liveness phase takes one honest origin's platform down once more: its
+// stranded orders must reach their buyers through honest partners within a bound, whatever the
+// adversaries claim.
+import { claimTtlMs } from '../../protocol/index.js'
+import type { KeyRow } from '../../node/core/state/keys.js'
+import { Adversary } from './adversary.js'
 import { type AckedOrder, InvariantChecker, type Violation } from './invariants.js'
 import { Prng } from './prng.js'
-import { SimFederation, simOrder, type SimShop, SIM_START_MS, simTerms } from './sim-federation.js'
+import { type Canary, SimFederation, simOrder, type SimShop, SIM_START_MS, simTerms } from './sim-federation.js'
 
 export interface SeedResult {
   readonly seed: string
@@ -16,6 +23,16 @@ export interface SeedResult {
   readonly steps: number
   /** Virtual ms the liveness phase took to converge (its budget when it did not). */
   readonly livenessMs: number
+  /** Byzantine shops of the seed, and how many attacks they made. */
+  readonly byzantine: readonly string[]
+  readonly attacks: number
+}
+
+export interface SeedOptions {
+  /** Plant a known bug in every engine; the simulator must catch it. */
+  readonly canary?: Canary
+  /** Make up to quorum − 1 partners Byzantine. */
+  readonly byzantine?: boolean
 }
 
 const SHOP_COUNTS = [3, 3, 3, 4, 4, 4, 5, 5, 6, 7]
@@ -24,6 +41,10 @@ const SAFETY_MS = 10_000
 const LIVENESS_MS = 25_000
 const STEP_MS = 100
 const LIVENESS_STEP_MS = 250
+/** Fresh keys an honest origin consigns to each honest partner before its stranding outage. */
+const STRANDING_KEYS = 30
+/** Orders it takes just before its platform goes down. */
+const STRANDING_ORDERS = 6
 
 /** What one seed draws before it starts: the federation's shape and its network's faults. */
 interface FaultMix {
@@ -50,22 +71,32 @@ function drawFaultMix(seed: string, maxSkewMs: number): FaultMix {
   }
 }
 
-export async function runSeed(seed: string, canary?: 'reuse-keys'): Promise<SeedResult> {
+/** Which shops of the seed are Byzantine: between 1 and quorum − 1 of them, drawn from the seed. */
+function drawByzantine(seed: string, sim: SimFederation): string[] {
+  const prng = new Prng(`${seed}/byzantine`)
+  const names = sim.shops.map((s) => s.name)
+  const count = prng.int(1, sim.agreement.terms.quorum - 1)
+  const out: string[] = []
+  while (out.length < count) out.push(names.splice(prng.int(0, names.length - 1), 1)[0] as string)
+  return out.sort()
+}
+
+export async function runSeed(seed: string, options: SeedOptions = {}): Promise<SeedResult> {
   // Skews are halved so two clocks never differ by more than the terms' maxClockSkewMs.
   const mix = drawFaultMix(seed, simTerms([]).timing.maxClockSkewMs)
-  const sim = await SimFederation.create({ seed, shops: mix.shops, stockPerShop: 600, canary, signatures: 'simulated', skewMs: (name) => mix.skewMs[name.charCodeAt(0) - 65] ?? 0 })
+  const sim = await SimFederation.create({ seed, shops: mix.shops, stockPerShop: 600, canary: options.canary, signatures: 'simulated', skewMs: (name) => mix.skewMs[name.charCodeAt(0) - 65] ?? 0 })
   try {
-    return await drive(sim, seed, mix)
+    return await drive(sim, seed, mix, options.byzantine ? drawByzantine(seed, sim) : [])
   } finally {
     await sim.close()
   }
 }
 
-async function drive(sim: SimFederation, seed: string, mix: FaultMix): Promise<SeedResult> {
+async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine: readonly string[]): Promise<SeedResult> {
   const prng = sim.prng
   sim.network.faults = { minDelayMs: 1, maxDelayMs: mix.maxDelayMs, lossRate: mix.lossRate, duplicateRate: mix.duplicateRate }
   const acked = new Map<string, AckedOrder>()
-  const checker = new InvariantChecker(sim, acked)
+  const checker = new InvariantChecker(sim, acked, new Set(byzantine))
   const ownDelivered = new Set<string>()
   const crashed = new Set<string>()
   const platformDown = new Set<string>()
@@ -74,6 +105,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix): Promise<S
   let steps = 0
   const at = () => sim.clock.now() - SIM_START_MS
   const any = <T>(list: readonly T[]): T => list[prng.int(0, list.length - 1)] as T
+  const adversary = byzantine.length > 0 ? new Adversary(sim, prng, byzantine, (name) => crashed.has(name)) : null
   await sim.runUntil(600)
   for (const a of sim.shops) for (const b of sim.shops) if (a !== b) await a.engine.consign(b.identity.id, 'card-100', 40)
   await sim.runUntil(1_500)
@@ -103,6 +135,20 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix): Promise<S
       // More keys consigned while everything else goes on.
       const holder = any(sim.shops.filter((s) => s !== origin))
       await origin.engine.consign(holder.identity.id, 'card-100', prng.int(1, 10)).catch(() => null)
+    }
+    if (prng.chance(0.01)) {
+      // An allotment recalled: its unused keys come back exposed, never on sale again as unknown.
+      const holder = any(sim.shops.filter((s) => s !== origin))
+      const rows = [...(sim.shadows.get(origin.name)?.section('keys').values() ?? [])] as KeyRow[]
+      const allotments = [...new Set(rows.filter((k) => k.origin === origin.identity.id && k.holder === holder.identity.id && k.state === 'consigned').map((k) => k.allotment))]
+      if (allotments.length > 0) await origin.engine.recall(holder.identity.id, any(allotments)).catch(() => null)
+    }
+    if (prng.chance(0.02)) {
+      // The operator decides on exposed keys of one holder: written off, billed, or consigned again.
+      const exposed = await origin.engine.exposedKeys().catch(() => [])
+      const holder = exposed[0]?.holder
+      const ids = exposed.filter((k) => k.holder === holder).map((k) => k.keyId).slice(0, prng.int(1, 5))
+      if (ids.length > 0) await origin.engine.decideKeys(ids, any(['write-off', 'bill', 'reconsign'] as const)).catch(() => null)
     }
     if (prng.chance(0.02) && crashed.size < mix.shops - 2) {
       const victim = any(live)
@@ -141,6 +187,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix): Promise<S
         sim.shop(back).engine.reportPlatformHealth('up')
       }
     }
+    await adversary?.step()
     await sim.runUntil(at() + STEP_MS)
     checker.afterStep(steps)
   }
@@ -153,13 +200,40 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix): Promise<S
   for (const s of sim.shops) s.engine.reportPlatformHealth('up')
   platformDown.clear()
   const livenessStart = at()
-  const end = livenessStart + LIVENESS_MS
-  while (at() < end && !checker.converged(ownDelivered)) {
+  let end = livenessStart + LIVENESS_MS
+  let strandedOrigin: SimShop | null = null
+  if (adversary) {
+    // One honest origin goes down again, with fresh keys at every honest partner: its orders must
+    // reach their buyers through partners within the bound while the adversaries attack.
+    const honest = sim.shops.filter((s) => !adversary.isByzantine(s.name))
+    strandedOrigin = honest[prng.int(0, honest.length - 1)] as SimShop
+    for (const p of honest) if (p !== strandedOrigin) await strandedOrigin.engine.consign(p.identity.id, 'card-100', STRANDING_KEYS).catch(() => null)
+    const orders = Array.from({ length: STRANDING_ORDERS }, () => ({ ...simOrder(prng, next), order: `${(strandedOrigin as SimShop).name}-${next++}` }))
+    const reply = await strandedOrigin.engine.submitOrders(orders).catch(() => null)
+    if (reply) for (const o of orders) acked.set(o.order, { origin: strandedOrigin.name, order: o.order })
+    await sim.runUntil(at() + 1_000)
+    platformDown.add(strandedOrigin.name)
+    checker.platformDown(strandedOrigin.name)
+    strandedOrigin.engine.reportPlatformHealth('down')
+    const pending = [...acked.values()].filter((o) => o.origin === (strandedOrigin as SimShop).name && !ownDelivered.has(o.order)).map((o) => o.order)
+    checker.strandedAt(strandedOrigin.name, pending, at())
+    end += strandingBoundMs()
+  }
+  while (at() < end) {
     steps++
     for (const s of sim.shops) await shopDelivers(s)
+    await adversary?.step()
     await sim.runUntil(at() + LIVENESS_STEP_MS)
     checker.afterStep(steps)
+    if (strandedOrigin && checker.checkStranded(at(), strandingBoundMs()) === 0) {
+      // Every stranded order reached its buyer: the platform comes back, and the run converges.
+      platformDown.delete(strandedOrigin.name)
+      strandedOrigin.engine.reportPlatformHealth('up')
+      strandedOrigin = null
+    }
+    if (!strandedOrigin && checker.converged(ownDelivered)) break
   }
+  if (strandedOrigin) checker.checkStranded(at(), strandingBoundMs())
   const livenessMs = at() - livenessStart
   checker.final(steps, ownDelivered)
   return {
@@ -172,7 +246,20 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix): Promise<S
     violations: checker.violations,
     steps,
     livenessMs,
+    byzantine,
+    attacks: adversary?.actions ?? 0,
   }
+}
+
+/**
+ * How long a stranded order may wait for a partner, from its origin's platform going down: the
+ * takeover (at once on the origin's own request, or the certificate path's suspicion, votes and
+ * takeover delay), a claim by a colluder ranked first that it never honours (claimTtlMs), ranks'
+ * turns and heartbeats on top.
+ */
+function strandingBoundMs(): number {
+  const t = simTerms([]).timing
+  return t.suspectAfterMs + t.takeoverDelayMs + claimTtlMs(t) + 4 * t.claimTimeoutMs + 8 * t.heartbeatMs
 }
 
 /** One line per violation, then the trace of the first: what `npm run sim` prints. */
@@ -180,5 +267,6 @@ export function describeViolations(result: SeedResult): string {
   const lines = result.violations.map((v) => `  step ${v.step} at ${v.at} ms: ${v.what}`)
   const first = result.violations[0]
   if (first) lines.push(`  trace of the first (last ${first.trace.length} related events, "<ms> <shop> <event>"):`, ...first.trace.map((t) => `    ${t}`))
-  return [`VIOLATION seed=${result.seed} (replay: npm run sim -- --seed ${result.seed})`, ...lines].join('\n')
+  const flag = result.byzantine.length > 0 ? ' --byzantine' : ''
+  return [`VIOLATION seed=${result.seed}${flag} (replay: npm run sim -- --seed ${result.seed}${flag}; Byzantine: ${result.byzantine.join(', ') || 'none'})`, ...lines].join('\n')
 }

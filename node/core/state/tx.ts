@@ -1,0 +1,76 @@
+// One unit of work on the stored state. The state owners (this folder) add the ops that must
+// commit together and say what changes in memory once they are durable; whoever writes the ops
+// (the feed writer with an entry, replication with the entries it stores, or `commit` below)
+// calls `committed()` after the synced write. Rows written earlier in the same unit are visible
+// to later reads in it (`staged`), so a batch of records applies in feed order before it commits.
+import { assert } from '../../../protocol/index.js'
+import type { Section, Store, StoreOp } from '../ports.js'
+
+export class Tx {
+  readonly ops: StoreOp[] = []
+  private readonly effects: (() => void)[] = []
+  private readonly undo: (() => void)[] = []
+  private readonly staged = new Map<string, unknown>()
+  private done = false
+
+  /** A row written by this unit, or `undefined` when it wrote none (null: it knows the row is absent). */
+  seen(section: Section, key: string): unknown {
+    return this.staged.get(`${section}\0${key}`)
+  }
+
+  hasSeen(section: Section, key: string): boolean {
+    return this.staged.has(`${section}\0${key}`)
+  }
+
+  /** Remembers what a read found, so later steps of this unit agree with earlier ones. */
+  note(section: Section, key: string, value: unknown): void {
+    if (!this.staged.has(`${section}\0${key}`)) this.staged.set(`${section}\0${key}`, value ?? null)
+  }
+
+  put(section: Section, key: string, value: unknown): void {
+    assert(!this.done, 'a committed unit takes no more writes')
+    this.ops.push({ type: 'put', section, key, value })
+    this.staged.set(`${section}\0${key}`, value)
+  }
+
+  del(section: Section, key: string): void {
+    assert(!this.done, 'a committed unit takes no more writes')
+    this.ops.push({ type: 'del', section, key })
+    this.staged.set(`${section}\0${key}`, null)
+  }
+
+  /** Runs once the ops are durable, in the order added. */
+  afterCommit(effect: () => void): void {
+    this.effects.push(effect)
+  }
+
+  /** Runs if the ops were not written after all (what was reserved in memory is given back). */
+  ifAborted(effect: () => void): void {
+    this.undo.push(effect)
+  }
+
+  /** The writer of `ops` reports them durable: in-memory state follows. */
+  committed(): void {
+    assert(!this.done, 'a unit commits once')
+    this.done = true
+    for (const effect of this.effects) effect()
+  }
+
+  /** The write failed: nothing of this unit is stored; undo what it reserved in memory. */
+  aborted(): void {
+    if (this.done) return
+    this.done = true
+    for (const effect of [...this.undo].reverse()) effect()
+  }
+}
+
+/** Writes the unit synced (it precedes an external effect) and applies its in-memory changes. */
+export async function commit(store: Store, tx: Tx, options: { readonly sync: boolean } = { sync: true }): Promise<void> {
+  try {
+    if (tx.ops.length > 0) await store.write(tx.ops, options)
+  } catch (error) {
+    tx.aborted()
+    throw error
+  }
+  tx.committed()
+}
