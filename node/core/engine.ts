@@ -78,6 +78,7 @@ export class Engine extends AdminViews implements InboundHandler {
     this.retryBlockedTakeovers()
     if (this.ticks % 8 === 0) this.background.run('statements', () => this.maybeIssueStatements())
     this.background.run('outbox.drain', () => this.outbox.drain())
+    this.incidentBook.sweep(this.o.clock.now(), this.failover.watches, this.failover.voteTtlMs)
     this.background.run('incidents.flush', () => this.incidentBook.flush())
   }
 

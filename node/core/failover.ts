@@ -78,6 +78,14 @@ export class Failover {
   private fenced: boolean | null = null
   private fenceTimer: TimerHandle | null = null
   private startedAt = 0
+  /** When our previous tick ran. */
+  private lastTickAt: number | null = null
+  /**
+   * When we last came back from not running (a gap between ticks over the suspect window:
+   * SIGSTOP, a suspended VM, a starved event loop). Partners' silence before it says nothing: their
+   * heartbeats may still be queued in our sockets, and our timers ran before our reads did.
+   */
+  private resumedAt = Number.NEGATIVE_INFINITY
 
   constructor(
     private readonly deps: {
@@ -154,6 +162,11 @@ export class Failover {
 
   tick(): void {
     const now = this.deps.clock.now()
+    if (this.lastTickAt !== null && now - this.lastTickAt > this.timing.suspectAfterMs) {
+      this.resumedAt = now
+      this.deps.logger.warn({ stalledMs: now - this.lastTickAt }, 'this node did not run for longer than the suspect window (paused, suspended or starved): partners are judged afresh from now, not by the silence it missed')
+    }
+    this.lastTickAt = now
     for (const [origin, w] of this.watches) this.watchTick(origin, w, now)
     this.evaluateFence()
   }
@@ -168,9 +181,12 @@ export class Failover {
     // A partner we have not heard from since we started gets a longer grace: it may simply be
     // starting more slowly than we did, and suspecting it would only make noise (or, if all of
     // its partners started early, a needless takeover).
-    const quiet = w.lastHeartbeatAt === null
+    // Back from a pause, we wait a whole suspect window before we call anyone quiet: what they sent
+    // meanwhile is read after this tick (re-baselining what we heard; issue 17).
+    const rested = now - this.resumedAt > this.timing.suspectAfterMs
+    const quiet = rested && (w.lastHeartbeatAt === null
       ? now - this.startedAt > this.timing.suspectAfterMs * NEVER_HEARD_GRACE_FACTOR
-      : now - w.lastHeartbeatAt > this.timing.suspectAfterMs
+      : now - w.lastHeartbeatAt > this.timing.suspectAfterMs)
     const down = w.platform === 'down'
     if (!quiet && !down) {
       if (phase === 'suspect') this.step(origin, w, { type: 'heartbeat-ok' })
@@ -211,7 +227,7 @@ export class Failover {
   }
 
   /** Votes older than this no longer count: an origin that recovered must not be certified later. */
-  private get voteTtlMs(): number {
+  get voteTtlMs(): number {
     return this.timing.suspectAfterMs + this.timing.takeoverDelayMs
   }
 

@@ -59,6 +59,10 @@ interface Takeover {
   /** Our reservations in this outage: when, and the order's value (per-hour limits). */
   readonly hourly: { at: number; value: number }[]
   stopped: boolean
+  /** True while start() scans the stored orders; steps wait for it. */
+  loading: boolean
+  /** Settles when that scan ends (also when it failed). */
+  readonly loaded: Promise<void>
 }
 
 export class Fulfilment {
@@ -111,24 +115,41 @@ export class Fulfilment {
     this.deps.claims.reset(origin, epoch)
     const me = this.deps.identity.id
     const now = this.deps.clock.now()
-    const plan = new Map<string, Planned>()
-    // What we already reserved or delivered in this outage counts against its limits, also when
-    // we restarted mid-outage: a crash must not hand us a fresh allowance.
-    const done = { count: 0, value: 0, hourly: [] as { at: number; value: number }[] }
-    for await (const row of state.orders.range(origin)) {
-      if (row.fulfiller === me && row.epoch === epoch && (row.state === 'reserved' || row.state === 'delivered')) {
-        const value = this.valueOf(row)
-        done.count++
-        done.value += value
-        done.hourly.push({ at: row.deliveredAt ?? now, value })
+    // The takeover is registered before the scan, synchronously: an escrow record that commits
+    // after this point finds it (planEscrowedLater), one that committed before is in the scan.
+    // Registered after the scan (as before issue 17), an order escrowed during the scan was in
+    // neither, and waited for the origin's handback.
+    let scanned = () => {}
+    const loaded = new Promise<void>((resolve) => (scanned = resolve))
+    const t: Takeover = { origin, epoch, startedAt: now, plan: new Map(), mine: [], waiting: [], promised: new Map(), count: 0, valueMinorUnits: 0, hourly: [], stopped: false, loading: true, loaded }
+    this.takeovers.set(origin, t)
+    try {
+      // What we already reserved or delivered in this outage counts against its limits, also when
+      // we restarted mid-outage: a crash must not hand us a fresh allowance.
+      for await (const row of state.orders.range(origin)) {
+        if (row.fulfiller === me && row.epoch === epoch && (row.state === 'reserved' || row.state === 'delivered')) {
+          const value = this.valueOf(row)
+          t.count++
+          t.valueMinorUnits += value
+          t.hourly.push({ at: row.deliveredAt ?? now, value })
+        }
+        if (row.state === 'escrowed') this.addToPlan(t.plan, row, now)
       }
-      if (row.state === 'escrowed') this.addToPlan(plan, row, now)
+      t.waiting = [...t.plan.values()].sort((a, b) => a.turnAt - b.turnAt || a.row.record.paidAt - b.row.record.paidAt).map((p) => p.row.record.order)
+      t.hourly.sort((x, y) => x.at - y.at)
+      this.deps.logger.info({ origin, epoch, pending: t.plan.size }, 'taking over: fulfilling stranded orders')
+      // Reservations left by a crash are finished before any step runs: a step's own receipt for
+      // a reservation it makes meanwhile would otherwise be written twice, by both (seed byz-82).
+      await this.resume(origin)
+    } catch (error) {
+      t.stopped = true
+      if (this.takeovers.get(origin) === t) this.takeovers.delete(origin)
+      throw error
+    } finally {
+      t.loading = false
+      scanned()
     }
-    const waiting = [...plan.values()].sort((a, b) => a.turnAt - b.turnAt || a.row.record.paidAt - b.row.record.paidAt).map((p) => p.row.record.order)
-    done.hourly.sort((x, y) => x.at - y.at)
-    this.takeovers.set(origin, { origin, epoch, startedAt: now, plan, mine: [], waiting, promised: new Map(), count: done.count, valueMinorUnits: done.value, hourly: done.hourly, stopped: false })
-    this.deps.logger.info({ origin, epoch, pending: plan.size }, 'taking over: fulfilling stranded orders')
-    await this.resume(origin)
+    if (t.stopped) return false
     this.wake(origin, 0)
     return true
   }
@@ -149,12 +170,15 @@ export class Fulfilment {
    * is down) are as stranded as the others: plan them the same way, once they are stored.
    */
   planEscrowedLater(origin: ShopId, orders: readonly string[]): void {
-    this.deps.background.run('fulfilment.plan', () => this.planEscrowed(origin, orders))
+    const t = this.takeovers.get(origin)
+    if (!t || t.stopped) return // no takeover yet: a later start() scans these rows
+    this.deps.background.run('fulfilment.plan', () => this.planEscrowed(t, orders))
   }
 
-  private async planEscrowed(origin: ShopId, orders: readonly string[]): Promise<void> {
-    const t = this.takeovers.get(origin)
-    if (!t || t.stopped) return
+  private async planEscrowed(t: Takeover, orders: readonly string[]): Promise<void> {
+    await t.loaded
+    if (t.stopped) return
+    const origin = t.origin
     const now = this.deps.clock.now()
     const rows = await this.deps.state.orders.getMany(origin, orders)
     let added = 0
@@ -227,7 +251,7 @@ export class Fulfilment {
 
   private async step(origin: ShopId): Promise<void> {
     const t = this.takeovers.get(origin)
-    if (!t || t.stopped) return
+    if (!t || t.stopped || t.loading) return // start() wakes it once its scan ends
     if (this.running.has(origin)) {
       this.again.add(origin) // woken while a step runs (orders were planned): step again after it
       return

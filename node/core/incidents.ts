@@ -10,9 +10,17 @@ export const MAX_DUPLICATES_LISTED = 1_000
 
 const incidentKey = (origin: ShopId, epoch: number) => `${origin}!${String(epoch).padStart(12, '0')}`
 
+/** What the sweep needs of our failover view of one origin. */
+export interface OriginPhase {
+  readonly phase: 'healthy' | 'suspect' | 'certified' | 'taken-over' | 'handed-back'
+  readonly epoch: number
+}
+
 export class Incidents {
   private readonly reports = new Map<string, IncidentReport>()
   private readonly dirty = new Set<string>()
+  /** Keys of partner-side reports still open: the sweep looks at these only. */
+  private readonly openPartner = new Set<string>()
 
   constructor(
     private readonly me: ShopId,
@@ -20,7 +28,10 @@ export class Incidents {
   ) {}
 
   async load(): Promise<void> {
-    for await (const [key, report] of this.store.range<IncidentReport>('incidents', {})) this.reports.set(key, report)
+    for await (const [key, report] of this.store.range<IncidentReport>('incidents', {})) {
+      this.reports.set(key, report)
+      if (report.role === 'partner' && report.closedAt === null) this.openPartner.add(key)
+    }
   }
 
   list(): IncidentReport[] {
@@ -28,12 +39,19 @@ export class Incidents {
     return [...this.reports.values()].map((r) => ({ ...r, timeline: [...r.timeline].sort(byTime) })).sort((a, b) => a.openedAt - b.openedAt)
   }
 
-  private open(origin: ShopId, epoch: number, at: number): IncidentReport {
+  /** The report of (origin, epoch), opened if new; news of the outage reopens one we had closed. */
+  private open(origin: ShopId, epoch: number, at: number, reopen = true): IncidentReport {
     const key = incidentKey(origin, epoch)
     let report = this.reports.get(key)
+    if (report && report.closedAt !== null && reopen && report.role === 'partner') {
+      // Closed as a false alarm, then the takeover turned out to have happened (we heard late).
+      report.closedAt = null
+      this.openPartner.add(key)
+    }
     if (!report) {
       report = { id: key, origin, epoch, role: origin === this.me ? 'origin' : 'partner', openedAt: at, closedAt: null, timeline: [], fulfillers: {}, duplicates: [], keysUsed: 0 }
       this.reports.set(key, report)
+      if (report.role === 'partner') this.openPartner.add(key)
     }
     this.dirty.add(key)
     return report
@@ -81,19 +99,47 @@ export class Incidents {
         return
       }
       case 'duplicate': {
-        const report = this.open(event.origin, this.latestEpoch(event.origin), at)
+        const report = this.open(event.origin, this.latestEpoch(event.origin), at, false)
         if (report.duplicates.length < MAX_DUPLICATES_LISTED) report.duplicates.push({ order: event.order, fulfillers: event.fulfillers })
         this.note(report, at, `duplicate delivery of order ${event.order}`, null)
         return
       }
       case 'handback': {
-        const report = this.open(event.origin, event.epoch, at)
-        report.closedAt = at
+        const report = this.open(event.origin, event.epoch, at, false)
+        this.close(report, at)
         this.note(report, at, `handback: ${event.receipts} partner deliveries acknowledged`, event.origin)
         return
       }
       default:
         return
+    }
+  }
+
+  private close(report: IncidentReport, at: number): void {
+    report.closedAt ??= at
+    this.openPartner.delete(report.id)
+    this.dirty.add(report.id)
+  }
+
+  /**
+   * Closes partner-side reports whose outage is over by our own view of the origin (every tick).
+   * A handback closes its report as it arrives; this closes the rest: a takeover that ended by a
+   * later epoch's handback, and a false alarm (votes, no takeover) once the origin is up and every
+   * vote is too old to count in a certificate (`voteTtlMs`).
+   */
+  sweep(now: number, views: ReadonlyMap<ShopId, { readonly view: OriginPhase }>, voteTtlMs: number): void {
+    for (const key of this.openPartner) {
+      const report = this.reports.get(key)
+      const view = report ? views.get(report.origin)?.view : undefined
+      if (!report || !view || (view.phase !== 'healthy' && view.phase !== 'handed-back')) continue
+      const lastAt = report.timeline.reduce((latest, t) => Math.max(latest, t.at), report.openedAt)
+      if (report.epoch <= view.epoch) {
+        this.close(report, now)
+        this.note(report, now, `closed: the origin is back and its takeovers up to epoch ${view.epoch} are over`, null)
+      } else if (now - lastAt > voteTtlMs) {
+        this.close(report, now)
+        this.note(report, now, 'closed: no takeover; the origin stayed up and every down-vote expired', null)
+      }
     }
   }
 

@@ -36,7 +36,8 @@ export function recordApplier(deps: RecordDeps): RecordApplier {
     const flushRun = async () => {
       if (run.length > 0) await deps.escrow.applyRecords(tx, author, seq, run)
       // Orders escrowed while we deliver for their origin are stranded too: plan them once stored.
-      const escrowed = deps.fulfilment.isActive(author) ? run.flatMap((r) => (r.type === 'order.escrowed' ? [r.order] : [])) : []
+      // Whether a takeover runs is decided after the commit, not now: one may start in between.
+      const escrowed = run.flatMap((r) => (r.type === 'order.escrowed' ? [r.order] : []))
       if (escrowed.length > 0) tx.afterCommit(() => deps.fulfilment.planEscrowedLater(author, escrowed))
       run = []
     }

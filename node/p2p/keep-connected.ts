@@ -2,8 +2,17 @@
 // leases flow and peer:connect reaches the engine. One round per interval (never overlapping):
 // dial each partner that is down and has addresses, and let the host prune what is no longer a
 // partner. Dial failures are routine while a partner is down: logged once per outage.
-import type { ShopId } from '../../protocol/index.js'
+import { setMaxListeners } from 'node:events'
+import { LIMITS, type ShopId } from '../../protocol/index.js'
 import type { Logger } from '../core/ports.js'
+
+/**
+ * Abort listeners one dial hangs on the shared stop signal while it runs: the peer store's write
+ * lock queue, the attempt's AbortSignal.any and libp2p's dial queue. All partners dial at once
+ * after a start, so Node's default of 10 (a leak warning at the 11th) is reached with 4 partners
+ * although nothing leaks (issue 17, item 7).
+ */
+const ABORT_LISTENERS_PER_DIAL = 4
 
 export interface KeepConnectedDeps {
   readonly intervalMs: number
@@ -25,6 +34,7 @@ export class KeepConnected {
 
   constructor(deps: KeepConnectedDeps) {
     this.#deps = deps
+    setMaxListeners(LIMITS.maxParties * ABORT_LISTENERS_PER_DIAL, this.#stopping.signal)
   }
 
   start(): void {

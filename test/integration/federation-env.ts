@@ -78,6 +78,8 @@ export async function stopFederation(f: Federation | undefined): Promise<void> {
   await f.sink.close()
 }
 
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
 export function shop(f: Federation, name: string): ShopSimulator {
   const s = f.shops.get(name)
   if (!s) throw new Error(`no shop ${name}`)

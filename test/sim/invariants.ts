@@ -9,7 +9,7 @@ import type { BookLine } from '../../node/core/state/ledger.js'
 import type { OrderRow } from '../../node/core/state/orders.js'
 import type { ReceiptRow } from '../../node/core/state/receipts.js'
 import type { StoreOp } from '../../node/core/ports.js'
-import { type SimEvent, type SimFederation, SIM_START_MS } from './sim-federation.js'
+import { type SimEvent, type SimFederation, SIM_SPARE_SKU, SIM_START_MS } from './sim-federation.js'
 import type { StoreShadow } from './store-shadow.js'
 
 export interface Violation {
@@ -24,7 +24,7 @@ export interface AckedOrder {
   readonly order: string
 }
 
-const SKU = 'card-100'
+const SKUS = ['card-100', SIM_SPARE_SKU]
 const STATES: readonly KeyRow['state'][] = ['consigned', 'reserved', 'delivered', 'returned', 'written-off', 'billed']
 const TRACE_EVENTS = 12
 /** Stop collecting after this many: one seed's first violations are what matter. */
@@ -305,8 +305,10 @@ export class InvariantChecker {
         const originRows = STATES.reduce((n, s) => n + atOrigin.keyCount(O, H, s), 0)
         const holderRows = STATES.reduce((n, s) => n + atHolder.keyCount(O, H, s), 0)
         const pair = `${o.name}→${h.name}`
-        if ((atOrigin.holding(O, SKU, H)?.consigned ?? 0) !== originRows) this.violate(`${pair}: origin counts ${atOrigin.holding(O, SKU, H)?.consigned ?? 0} consigned but holds ${originRows} key rows`, ['delivered'])
-        if ((atHolder.holding(O, SKU, H)?.consigned ?? 0) !== holderRows) this.violate(`${pair}: holder counts ${atHolder.holding(O, SKU, H)?.consigned ?? 0} consigned but free + reserved + delivered + returned = ${holderRows}`, ['delivered'])
+        const originCount = SKUS.reduce((n, sku) => n + (atOrigin.holding(O, sku, H)?.consigned ?? 0), 0)
+        const holderCount = SKUS.reduce((n, sku) => n + (atHolder.holding(O, sku, H)?.consigned ?? 0), 0)
+        if (originCount !== originRows) this.violate(`${pair}: origin counts ${originCount} consigned but holds ${originRows} key rows`, ['delivered'])
+        if (holderCount !== holderRows) this.violate(`${pair}: holder counts ${holderCount} consigned but free + reserved + delivered + returned = ${holderRows}`, ['delivered'])
         if (holderRows > originRows) this.violate(`${pair}: holder has ${holderRows} keys, origin consigned ${originRows}`, ['delivered'])
         const used = atHolder.keyCount(O, H, 'reserved') + atHolder.keyCount(O, H, 'delivered')
         const delivered = this.deliveredKeys.get(`${O}|${H}`) ?? 0

@@ -106,7 +106,7 @@ export class SimFederation {
     sim.cards = cards
     for (const k of keys) {
       const store = await LevelStore.openInMemory()
-      const shop = new SimShopAdapter(k.name, { 'card-100': options.stockPerShop ?? 200 })
+      const shop = new SimShopAdapter(k.name, { 'card-100': options.stockPerShop ?? 200, [SIM_SPARE_SKU]: SIM_SPARE_STOCK })
       const base = { name: k.name, store, identity: k.identity, box: k.box, warnings: [] as string[], shop, mailer: new SimMailer() }
       sim.shops.push({ ...base, engine: sim.makeEngine(base) })
     }
@@ -123,6 +123,28 @@ export class SimFederation {
   private readonly crashed = new Set<string>()
 
   private readonly views = new Map<string, CrashableStore>()
+  /**
+   * When set, every store call first waits this many virtual ms, like a disk: work that reads
+   * across several calls (a scan, a read then a write) spans other events (messages arriving,
+   * timers), so races between stored rows and in-memory state show. Off by default: seeds
+   * recorded before issue 17 replay as they did.
+   */
+  storeLatencyMs: (() => number) | null = null
+
+  /** True while runUntil moves the clock: only then can a wait on it end. */
+  private running = false
+
+  /**
+   * A store call's wait, on the virtual clock; null when store latency is off. Calls the driver
+   * makes between runUntil()s (an order, a consignment) and awaits itself do not wait: nothing
+   * would move the clock for them.
+   */
+  private storeWait(): Promise<void> | null {
+    if (!this.storeLatencyMs) return null
+    if (!this.running) return Promise.resolve()
+    const ms = this.storeLatencyMs()
+    return ms <= 0 ? Promise.resolve() : new Promise<void>((resolve) => this.clock.setTimer(ms, resolve))
+  }
   /** Per shop: what its store durably holds (survives crashes, like the store itself). */
   readonly shadows = new Map<string, StoreShadow>()
   /** Every engine event in order, structured (the `log` lines are the same, for reading). */
@@ -134,7 +156,7 @@ export class SimFederation {
       shadow = new StoreShadow(s.identity.id, (id) => this.nameOf(id), () => this.clock.now() - SIM_START_MS)
       this.shadows.set(s.name, shadow)
     }
-    const view = new CrashableStore(s.store, (ops) => (shadow as StoreShadow).apply(ops))
+    const view = new CrashableStore(s.store, (ops) => (shadow as StoreShadow).apply(ops), () => this.storeWait())
     this.views.set(s.name, view)
     return new Engine({
       identity: s.identity,
@@ -204,12 +226,41 @@ export class SimFederation {
   /** Runs timers and message deliveries until virtual time `untilMs` (relative to start). */
   async runUntil(untilMs: number): Promise<void> {
     const limit = SIM_START_MS + untilMs
-    for (;;) {
+    this.running = true
+    try {
+      for (;;) {
+        await settle()
+        if (!this.clock.runNext(limit)) break
+      }
+      this.clock.advanceTo(limit)
       await settle()
-      if (!this.clock.runNext(limit)) break
+    } finally {
+      this.running = false
     }
-    this.clock.advanceTo(limit)
-    await settle()
+  }
+
+  /**
+   * Awaits work the driver started (an order, a consignment), moving the clock while it waits:
+   * with store latency on, it may wait on the clock itself, or on work that does.
+   */
+  async await<T>(work: Promise<T>): Promise<T> {
+    let done = false
+    const settled = work.then(
+      () => void (done = true),
+      () => void (done = true),
+    )
+    this.running = true
+    try {
+      for (;;) {
+        await settle()
+        if (done) break
+        if (!this.clock.runNext(Number.MAX_SAFE_INTEGER)) break
+      }
+    } finally {
+      this.running = false
+    }
+    await settled
+    return work
   }
 
   async close(): Promise<void> {
@@ -233,6 +284,14 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < SETTLE_TURNS; i++) await new Promise<void>((resolve) => setImmediate(resolve))
 }
 
+/**
+ * A second sku nobody consigns until a phase needs keys at a few chosen holders only (vopr.ts's
+ * boundary phase): with card-100 at every partner, another holder would hide an order one holder
+ * left out.
+ */
+export const SIM_SPARE_SKU = 'card-200'
+const SIM_SPARE_STOCK = 100
+
 export function simTerms(parties: string[]): Terms {
   const cny = (minorUnits: number) => ({ minorUnits, currency: 'CNY' })
   return {
@@ -241,7 +300,7 @@ export function simTerms(parties: string[]): Terms {
     revision: 1,
     supersedes: null,
     parties,
-    skus: parties.map((shop) => ({ shop, sku: 'card-100', allotmentCap: 10_000, unitValue: { minorUnits: 1_000, currency: 'CNY' } })),
+    skus: parties.flatMap((shop) => ['card-100', SIM_SPARE_SKU].map((sku) => ({ shop, sku, allotmentCap: 10_000, unitValue: { minorUnits: 1_000, currency: 'CNY' } }))),
     quorum: Math.max(2, Math.floor((parties.length - 1) / 2) + 1),
     timing: { heartbeatMs: 250, suspectAfterMs: 1_000, leaseTtlMs: 1_500, maxClockSkewMs: 250, maxMessageDelayMs: 250, takeoverDelayMs: 2_000, graceMs: 0, claimTimeoutMs: 200 },
     limits: { maxOrdersPerOutage: 100_000, maxValuePerOutage: cny(1e12), maxOrdersPerHour: 100_000, maxValuePerHour: cny(1e12) },
@@ -276,12 +335,17 @@ export function simOrder(prng: Prng, n: number): AdapterOrder {
  * One engine incarnation's view of a shop's store. After kill() every call hangs forever: like a
  * killed process, the old engine's pending work never continues (no write lands, nothing after it).
  */
+/** Rows a range scan yields between two waits, when store latency is on. */
+const RANGE_ROWS_PER_READ = 16
+
 export class CrashableStore implements Store {
   private dead = false
 
   constructor(
     private readonly store: Store,
     private readonly onWritten: (ops: readonly StoreOp[]) => void = () => undefined,
+    /** What each call waits for first; null: store latency is off. */
+    private readonly latency: () => Promise<void> | null = () => null,
   ) {}
 
   kill(): void {
@@ -289,6 +353,9 @@ export class CrashableStore implements Store {
   }
 
   private async alive(): Promise<void> {
+    if (this.dead) await new Promise<never>(() => undefined)
+    const wait = this.latency()
+    if (wait) await wait
     if (this.dead) await new Promise<never>(() => undefined)
   }
 
@@ -310,8 +377,20 @@ export class CrashableStore implements Store {
   }
 
   async *range<T = unknown>(section: Section, options: RangeOptions): AsyncIterable<[string, T]> {
-    await this.alive()
-    yield* this.store.range<T>(section, options)
+    const wait = this.latency()
+    if (wait === null) {
+      await this.alive()
+      yield* this.store.range<T>(section, options)
+      return
+    }
+    await wait
+    if (this.dead) await new Promise<never>(() => undefined)
+    let rows = 0
+    for await (const row of this.store.range<T>(section, options)) {
+      // A long scan reads from disk in pieces: other events run between them.
+      if (++rows % RANGE_ROWS_PER_READ === 0) await this.alive()
+      yield row
+    }
   }
 
   async close(): Promise<void> {

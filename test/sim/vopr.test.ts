@@ -4,14 +4,23 @@
 // canaries plant known bugs that the simulator must catch within 50 seeds.
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { runSeed } from './vopr.js'
+import { runSeed, type SeedOptions, type SeedResult } from './vopr.js'
 
 const REGRESSION_SEEDS = ['try-15', 'try-26', 'try-36', 'try-39', 'seed-3', 'seed-4', 'seed-28', 'seed-36', 'seed-1276', 'seed-50410', 'ci-478']
 const SEEDS = Number(process.env.STANDIN_SIM_SEEDS ?? 1_000)
 const BYZANTINE_SEEDS = Number(process.env.STANDIN_SIM_BYZANTINE_SEEDS ?? 500)
 const JOBS = 2
-/** Seeds with Byzantine partners that found bugs while the adversary was built (issue 16). */
-const BYZANTINE_REGRESSION_SEEDS = ['seed-73', 'seed-128', 'seed-287', 'seed-388', 'byz-219', 'byz-479']
+/**
+ * Seeds with Byzantine partners that found bugs while the adversary was built (issue 16), and
+ * byz-82: the boundary phase's slow stores let a restart's resume and the first claim step both
+ * receipt one reservation (issue 17).
+ */
+const BYZANTINE_REGRESSION_SEEDS = ['seed-73', 'seed-128', 'seed-287', 'seed-388', 'byz-219', 'byz-479', 'byz-82']
+/**
+ * Seeds whose takeover boundary phase (issue 17) left an order out of every holder's plan before
+ * the fix: it was escrowed while the holders' takeover start scanned the stored orders.
+ */
+const BOUNDARY_SEEDS = ['ci-9', 'ci-58', 'ci-74']
 
 /** Runs `npm run sim` over `seeds` seeds in child processes; resolves with its summary. */
 async function simRun(prefix: string, seeds: number, extra: readonly string[] = []) {
@@ -24,15 +33,24 @@ async function simRun(prefix: string, seeds: number, extra: readonly string[] = 
   return { code, seeds: summary.seeds, violations: summary.violations, failing: summary.failing, out: summary.violations ? out.slice(0, 20_000) : '' }
 }
 
+/** Runs `seeds` one by one; each must pass `ran` (it ran what it should); returns violations found. */
+async function failuresOf(seeds: readonly string[], options: SeedOptions, ran: (result: SeedResult) => void): Promise<string[]> {
+  const failures: string[] = []
+  for (const seed of seeds) {
+    const result = await runSeed(seed, options)
+    ran(result)
+    if (result.violations.length > 0) failures.push(`seed ${result.seed}: ${result.violations.slice(0, 3).map((v) => v.what).join('; ')}`)
+  }
+  return failures
+}
+
 describe('simulator seeds', () => {
   it(`regression seeds ${REGRESSION_SEEDS.join(', ')} keep every invariant`, async () => {
-    const failures: string[] = []
-    for (const seed of REGRESSION_SEEDS) {
-      const result = await runSeed(seed)
-      expect(result.orders).toBeGreaterThan(0)
-      if (result.violations.length > 0) failures.push(`seed ${result.seed}: ${result.violations.slice(0, 3).map((v) => v.what).join('; ')}`)
-    }
-    expect(failures).toEqual([])
+    expect(await failuresOf(REGRESSION_SEEDS, {}, (result) => expect(result.orders).toBeGreaterThan(0))).toEqual([])
+  }, 600_000)
+
+  it(`takeover boundary seeds ${BOUNDARY_SEEDS.join(', ')}: every order acknowledged as the takeover starts is delivered by a partner within the bound`, async () => {
+    expect(await failuresOf(BOUNDARY_SEEDS, {}, (result) => expect(result.boundaryOrders).toBeGreaterThan(0))).toEqual([])
   }, 600_000)
 
   it('seed-22561: work in flight when the engines stop and their stores close ends without an unhandled rejection', async () => {
@@ -56,13 +74,7 @@ describe('simulator seeds', () => {
   }, 1_800_000)
 
   it(`Byzantine regression seeds ${BYZANTINE_REGRESSION_SEEDS.join(', ')} keep every invariant of the honest shops`, async () => {
-    const failures: string[] = []
-    for (const seed of BYZANTINE_REGRESSION_SEEDS) {
-      const result = await runSeed(seed, { byzantine: true })
-      expect(result.attacks).toBeGreaterThan(0)
-      if (result.violations.length > 0) failures.push(`seed ${result.seed}: ${result.violations.slice(0, 3).map((v) => v.what).join('; ')}`)
-    }
-    expect(failures).toEqual([])
+    expect(await failuresOf(BYZANTINE_REGRESSION_SEEDS, { byzantine: true }, (result) => expect(result.attacks).toBeGreaterThan(0))).toEqual([])
   }, 600_000)
 
   it(`${BYZANTINE_SEEDS} seeds with up to quorum − 1 Byzantine partners (byz-0 …) keep every invariant of the honest shops`, async () => {

@@ -10,7 +10,7 @@ import type { KeyRow } from '../../node/core/state/keys.js'
 import { Adversary } from './adversary.js'
 import { type AckedOrder, InvariantChecker, type Violation } from './invariants.js'
 import { Prng } from './prng.js'
-import { type Canary, SimFederation, simOrder, type SimShop, SIM_START_MS, simTerms } from './sim-federation.js'
+import { type Canary, SimFederation, simOrder, type SimShop, SIM_SPARE_SKU, SIM_START_MS, simTerms } from './sim-federation.js'
 
 export interface SeedResult {
   readonly seed: string
@@ -23,6 +23,8 @@ export interface SeedResult {
   readonly steps: number
   /** Virtual ms the liveness phase took to converge (its budget when it did not). */
   readonly livenessMs: number
+  /** Orders the boundary phase had acknowledged as the origin's takeover began (0: it did not run). */
+  readonly boundaryOrders: number
   /** Byzantine shops of the seed, and how many attacks they made. */
   readonly byzantine: readonly string[]
   readonly attacks: number
@@ -45,6 +47,13 @@ const LIVENESS_STEP_MS = 250
 const STRANDING_KEYS = 30
 /** Orders it takes just before its platform goes down. */
 const STRANDING_ORDERS = 6
+/** The boundary phase: orders an origin takes as its takeover begins, one every 1–GAP ms. */
+const BOUNDARY_ORDERS = 12
+const BOUNDARY_GAP_MS = 30
+/** Fresh keys it consigns to each honest partner first: enough for every one of those orders. */
+const BOUNDARY_KEYS = BOUNDARY_ORDERS + 6
+/** Virtual ms a store call waits in that phase, at most (drawn per call, like a disk). */
+const MAX_STORE_MS = 3
 
 /** What one seed draws before it starts: the federation's shape and its network's faults. */
 interface FaultMix {
@@ -235,6 +244,8 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
   }
   if (strandedOrigin) checker.checkStranded(at(), strandingBoundMs())
   const livenessMs = at() - livenessStart
+  let boundaryOrders = 0
+  if (checker.converged(ownDelivered)) ({ steps, orders: boundaryOrders } = await boundaryPhase(sim, seed, checker, adversary, acked, ownDelivered, steps, () => next++, shopDelivers))
   checker.final(steps, ownDelivered)
   return {
     seed,
@@ -246,9 +257,78 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     violations: checker.violations,
     steps,
     livenessMs,
+    boundaryOrders,
     byzantine,
     attacks: adversary?.actions ?? 0,
   }
+}
+
+/**
+ * The takeover boundary (issue 17): an honest origin's shop keeps selling while its platform goes
+ * down and its partners take over, so orders are acknowledged just before, during and after the
+ * moment it is fenced. Every one must reach its buyer through a partner within the stranding
+ * bound, not wait for the origin's handback. Stores answer slowly in this phase, so a partner's
+ * takeover start spans the arrival of escrow records (so what the driver calls, it awaits through
+ * sim.await, which moves the clock). Its own Prng stream: the phases before it
+ * replay exactly as they did before it existed.
+ */
+async function boundaryPhase(
+  sim: SimFederation,
+  seed: string,
+  checker: InvariantChecker,
+  adversary: Adversary | null,
+  acked: Map<string, AckedOrder>,
+  ownDelivered: ReadonlySet<string>,
+  stepsSoFar: number,
+  nextOrder: () => number,
+  shopDelivers: (s: SimShop) => Promise<void>,
+): Promise<{ steps: number; orders: number }> {
+  const prng = new Prng(`${seed}/boundary`)
+  const at = () => sim.clock.now() - SIM_START_MS
+  let steps = stepsSoFar
+  sim.storeLatencyMs = () => prng.int(0, MAX_STORE_MS)
+  const honest = sim.shops.filter((s) => !adversary?.isByzantine(s.name))
+  const origin = honest.splice(prng.int(0, honest.length - 1), 1)[0] as SimShop
+  // One or two holders of a sku nobody else holds: with many, another holder would hide an order
+  // one of them left out of its plan.
+  const holders = honest.filter(() => prng.chance(0.5)).slice(0, 2)
+  if (holders.length === 0) holders.push(honest[prng.int(0, honest.length - 1)] as SimShop)
+  for (const p of holders) await sim.await(origin.engine.consign(p.identity.id, SIM_SPARE_SKU, BOUNDARY_KEYS).catch(() => null))
+  await sim.runUntil(at() + 1_000)
+  checker.platformDown(origin.name)
+  origin.engine.reportPlatformHealth('down')
+  let orders = 0
+  for (let i = 0; i < BOUNDARY_ORDERS; i++) {
+    const order = { ...simOrder(prng, nextOrder()), order: `${origin.name}-b${i}`, sku: SIM_SPARE_SKU }
+    const reply = await sim.await(origin.engine.submitOrders([order]).catch(() => null))
+    if (reply) {
+      acked.set(order.order, { origin: origin.name, order: order.order })
+      checker.strandedAt(origin.name, [order.order], at())
+      orders++
+    }
+    await sim.runUntil(at() + prng.int(1, BOUNDARY_GAP_MS))
+  }
+  let down = true
+  const end = at() + strandingBoundMs() + LIVENESS_MS
+  while (at() < end) {
+    steps++
+    // The origin's shop stays down (it delivers nothing itself) until every stranded order is out.
+    for (const s of sim.shops) if (s !== origin || !down) await sim.await(shopDelivers(s))
+    if (adversary) await sim.await(adversary.step())
+    await sim.runUntil(at() + LIVENESS_STEP_MS)
+    checker.afterStep(steps)
+    if (down && checker.checkStranded(at(), strandingBoundMs()) === 0) {
+      down = false
+      origin.engine.reportPlatformHealth('up')
+    }
+    if (!down && checker.converged(ownDelivered)) break
+  }
+  if (down) {
+    checker.checkStranded(at(), strandingBoundMs())
+    origin.engine.reportPlatformHealth('up')
+  }
+  sim.storeLatencyMs = null
+  return { steps, orders }
 }
 
 /**
