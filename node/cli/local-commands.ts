@@ -1,6 +1,6 @@
 // init, run and status: the commands that act on this node's own data directory.
 import { isIPv4 } from 'node:net'
-import { AllotArgs, formatZodError, type IncidentReport, InitArgs, type PartnerStatus, type EscrowReply } from '../../protocol/index.js'
+import { AllotArgs, formatZodError, type IncidentReport, InitArgs } from '../../protocol/index.js'
 import { DataDir } from '../datadir.js'
 import { startNode } from '../node.js'
 
@@ -78,30 +78,6 @@ export async function admin<T>(dir: DataDir, path: string, body?: unknown): Prom
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
-}
-
-export async function status(dirPath: string, asJson: boolean): Promise<string> {
-  const dir = new DataDir(dirPath)
-  const { partners } = await admin<{ partners: PartnerStatus[] }>(dir, '/v1/admin/partners')
-  const escrow = await admin<EscrowReply>(dir, '/v1/admin/escrow')
-  if (asJson) return JSON.stringify({ partners, escrow }, null, 2)
-  const now = Date.now()
-  const names = new Map(partners.map((p) => [p.id, p.name]))
-  const partnerRows = [['PARTNER', 'CONNECTED', 'LAST HEARTBEAT', 'PLATFORM', 'ACKED OUR SEQ', 'THEIR FEED', 'STATE']]
-  for (const p of partners) {
-    partnerRows.push([
-      p.name,
-      p.connected ? 'yes' : 'no',
-      p.lastHeartbeatAt === null ? 'never' : `${((now - p.lastHeartbeatAt) / 1000).toFixed(1)} s ago`,
-      p.platform,
-      `${p.ackedSeq} / ${escrow.ownSeq}`,
-      `seq ${p.theirHead.seq}`,
-      p.quarantined ? 'QUARANTINED (fork)' : 'ok',
-    ])
-  }
-  const escrowRows = [['ESCROW OF', 'PENDING', 'DELIVERED', 'CANCELLED']]
-  for (const e of escrow.escrow) escrowRows.push([names.get(e.origin) ?? `${dir.config().name} (us)`, String(e.pending), String(e.delivered), String(e.cancelled)])
-  return `${table(partnerRows)}\n\n${table(escrowRows)}`
 }
 
 /** Resolves a partner given by shop id or by the name on its card. */

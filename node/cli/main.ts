@@ -3,7 +3,8 @@
 import '../polyfills.js'
 import { Command, CommanderError } from 'commander'
 import { accept, invite, join, listTerms, showTerms } from './federation-commands.js'
-import { allot, incidents, init, recallAllotment, run, status } from './local-commands.js'
+import { allot, incidents, init, recallAllotment, run } from './local-commands.js'
+import { status } from './status-command.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
 import { acceptStatement, balances, confirmStatement, exportStatements, issueStatement, listStatements, payStatement, showStatement } from './settle-commands.js'
 
@@ -93,7 +94,7 @@ function program(): Command {
 
   cli.command('run').description('run the node until SIGTERM').option(...dirOption).action(async (o) => run(o.dir))
 
-  cli.command('status').description('partners and escrow of the running node')
+  cli.command('status').description('this shop (fence, takeover, terms, stuck orders), its partners and escrow, with what each column means')
     .option(...dirOption)
     .option('--json', 'machine-readable output')
     .action(async (o) => console.log(await status(o.dir, Boolean(o.json))))

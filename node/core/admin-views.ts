@@ -10,15 +10,23 @@ import {
   type IncidentReport,
   type PartnerStatus,
   type RefusalView,
+  type SelfStatus,
   type ShopId,
   type ShopStatusView,
   toBase64url,
 } from '../../protocol/index.js'
 import type { EngineParts, PeerView } from './assemble.js'
 import { RefusedError } from './api.js'
+import { authorityStart } from './state/authorities.js'
 import type { KeyRow } from './state/keys.js'
 import type { StatementState } from './state/ledger.js'
 import { lineStatusOf, statementRows, toCsv, toJson } from './statement-export.js'
+
+/** An own order pending longer than this is stuck: an auto-delivery shop delivers in seconds. */
+export const STUCK_AFTER_MS = 10 * 60_000
+/** Stuck orders counted at most, and own order rows read at most to count them (one status call). */
+const MAX_STUCK_COUNTED = 10_000
+const MAX_ROWS_READ_FOR_STUCK = 200_000
 
 export abstract class AdminViews {
   protected readonly o: EngineParts['o']
@@ -120,8 +128,48 @@ export abstract class AdminViews {
         ackedSeq: this.replication.ackedBy(id),
         theirHead: { seq: head.seq, hash: head.hash },
         quarantined: this.replication.isQuarantined(id),
+        phase: this.failover.watches.get(id)?.view.phase ?? 'healthy',
+        epoch: this.failover.watches.get(id)?.view.epoch ?? 0,
       }
     })
+  }
+
+  /** This shop as its node sees it: fence, takeover, terms and orders that wait too long. */
+  async selfStatus(): Promise<SelfStatus> {
+    const me = this.o.identity.id
+    const now = this.o.clock.now()
+    const { pending } = this.state.orders.countsOf(me)
+    let stuck = 0
+    let read = 0
+    if (pending > 0) {
+      for await (const row of this.state.orders.range(me)) {
+        if (++read > MAX_ROWS_READ_FOR_STUCK || stuck >= MAX_STUCK_COUNTED) break
+        if (row.state === 'escrowed' && row.record.paidAt < now - STUCK_AFTER_MS) stuck++
+      }
+    }
+    const epoch = this.failover.epoch()
+    const authority = this.failover.takenOverAuthority()
+    const report = authority ? this.incidentBook.list().find((r) => r.role === 'origin' && r.epoch === epoch) : undefined
+    const terms = this.federation.terms
+    return {
+      id: me,
+      name: this.o.name,
+      platform: this.failover.platformHealth(),
+      fenced: this.failover.isFenced(),
+      epoch,
+      takenOver: authority
+        ? {
+            how: authority.kind,
+            certifiedBy: authority.kind === 'certificate' ? authority.certificate.votes.map((v) => v.body.voter) : [],
+            since: authorityStart(authority),
+            fulfillers: Object.keys(report?.fulfillers ?? {}),
+          }
+        : null,
+      terms: { id: terms.id, revision: terms.revision, hash: this.federation.termsHash },
+      pending,
+      stuck,
+      stuckAfterMs: STUCK_AFTER_MS,
+    }
   }
 
   async escrow() {

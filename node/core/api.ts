@@ -16,6 +16,7 @@ import type {
   ExposedKeyView,
   KeyDecision,
   PartnerStatus,
+  SelfStatus,
   RefusalView,
   PlatformHealth,
   ShopId,
@@ -37,6 +38,7 @@ export interface EscrowApi {
 export interface AdminApi {
   identity(): IdentityReply
   partners(): PartnerStatus[]
+  selfStatus(): Promise<SelfStatus>
   escrow(): Promise<EscrowReply>
   listEscrow(origin: ShopId, after: string | undefined, limit: number): Promise<z.infer<typeof EscrowListReply>>
   feeds(): FeedHeadView[]

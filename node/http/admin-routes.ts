@@ -22,6 +22,7 @@ import {
   FeedVerificationReply,
   IdentityReply,
   PartnersReply,
+  SelfStatus,
   ShopId,
 } from '../../protocol/index.js'
 import { bearerAuth } from './bearer-auth.js'
@@ -71,6 +72,11 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
     bodyLimit,
     schema: { ...doc('Partners, their connection, platform health and acknowledged seq'), response: { 200: PartnersReply, ...ERROR_REPLIES } },
   }, async () => ({ partners: api.partners() }))
+
+  app.get('/self', {
+    bodyLimit,
+    schema: { ...doc('This shop: platform, fence, takeover, terms in force, pending and stuck orders'), response: { 200: SelfStatus, ...ERROR_REPLIES } },
+  }, async () => api.selfStatus())
 
   app.get('/escrow', {
     bodyLimit,

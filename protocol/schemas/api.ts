@@ -79,8 +79,38 @@ export const PartnerStatus = z.strictObject({
   /** What we hold of this partner's feed. */
   theirHead: FeedHead,
   quarantined: z.boolean(),
+  /** Our failover view of it (DESIGN.md §6), and the epoch of that view. */
+  phase: z.enum(['healthy', 'suspect', 'certified', 'taken-over', 'handed-back']),
+  epoch: Epoch,
 })
 export type PartnerStatus = z.infer<typeof PartnerStatus>
+
+/** This shop as its own node sees it: what `standin status` shows first. */
+export const SelfStatus = z.strictObject({
+  id: ShopId,
+  name: z.string(),
+  /** The platform's health as the adapter last reported it. */
+  platform: PlatformHealth,
+  /** True while the shop must not deliver escrowed orders itself. */
+  fenced: z.boolean(),
+  epoch: Epoch,
+  /** Partners took over our orders at `epoch` and we have not handed back. */
+  takenOver: z.strictObject({
+    how: z.enum(['certificate', 'request']),
+    /** The partners whose down-votes formed the certificate (empty for our own request). */
+    certifiedBy: z.array(ShopId),
+    since: TimeMs,
+    /** Partners whose receipts we took in this takeover so far. */
+    fulfillers: z.array(ShopId),
+  }).nullable(),
+  terms: z.strictObject({ id: z.string(), revision: z.number().int().nonnegative(), hash: Hash }),
+  /** Our orders escrowed and not yet delivered or cancelled. */
+  pending: z.number().int().nonnegative(),
+  /** Of those, paid more than `stuckAfterMs` ago (the node counts at most 10,000). */
+  stuck: z.number().int().nonnegative(),
+  stuckAfterMs: z.number().int().positive(),
+})
+export type SelfStatus = z.infer<typeof SelfStatus>
 
 export const PartnersReply = z.strictObject({ partners: z.array(PartnerStatus) })
 

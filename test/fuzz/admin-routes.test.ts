@@ -56,7 +56,7 @@ const ROUTES: readonly AdminRoute[] = [
 ]
 
 /** Routes without input: only their credentials can be wrong. */
-const PLAIN_ROUTES = ['/identity', '/partners', '/escrow', '/feeds', '/incidents', '/balances', '/statements', '/refusals', '/keys/exposed'].map((p) => `/v1/admin${p}`)
+const PLAIN_ROUTES = ['/identity', '/self', '/partners', '/escrow', '/feeds', '/incidents', '/balances', '/statements', '/refusals', '/keys/exposed'].map((p) => `/v1/admin${p}`)
 
 const fuzz = quietHarness()
 const loud = fuzz.loud

@@ -61,6 +61,10 @@ describe('admin data', () => {
     expect(response.json()).toEqual(FakeApi.identityReply)
   })
 
+  it('GET /v1/admin/self', async () => {
+    expect((await get('/v1/admin/self')).json()).toEqual(FakeApi.self)
+  })
+
   it('GET /v1/admin/partners', async () => {
     expect((await get('/v1/admin/partners')).json()).toEqual({ partners: [FakeApi.partner] })
   })

@@ -12,6 +12,7 @@ import type {
   FeedHeadView,
   IdentityReply,
   PartnerStatus,
+  SelfStatus,
   PlatformHealth,
   ShopStatusView,
   SubmitOrdersReply,
@@ -54,6 +55,20 @@ export class FakeApi implements NodeApi {
     ackedSeq: 3,
     theirHead: { seq: 0, hash: null },
     quarantined: false,
+    phase: 'taken-over',
+    epoch: 2,
+  }
+  static readonly self: SelfStatus = {
+    id: alice.identity.id,
+    name: 'alice',
+    platform: 'down',
+    fenced: true,
+    epoch: 1,
+    takenOver: { how: 'certificate', certifiedBy: [bob.identity.id], since: 1_790_000_000_000, fulfillers: [bob.identity.id] },
+    terms: { id: 'test', revision: 1, hash: 'A'.repeat(43) },
+    pending: 2,
+    stuck: 1,
+    stuckAfterMs: 600_000,
   }
   static readonly escrowReply: EscrowReply = {
     ownSeq: 3,
@@ -87,6 +102,10 @@ export class FakeApi implements NodeApi {
   partners(): PartnerStatus[] {
     this.record('partners')
     return [FakeApi.partner]
+  }
+  async selfStatus(): Promise<SelfStatus> {
+    this.record('selfStatus')
+    return FakeApi.self
   }
   async escrow(): Promise<EscrowReply> {
     this.record('escrow')

@@ -65,6 +65,7 @@ describe('docs', () => {
       '/v1/adapter/health',
       '/v1/admin/identity',
       '/v1/admin/partners',
+      '/v1/admin/self',
       '/v1/admin/escrow',
       '/v1/admin/escrow/{origin}/orders',
       '/v1/admin/feeds',

@@ -3,8 +3,9 @@
 // acknowledged by the origin's node, so a partner must deliver it during the outage; before the
 // fix, one that was escrowed while a holder's takeover scanned its stored orders waited for the
 // handback instead. Several outages in a row, each with its own burst of orders around the fence.
+// During the first, `standin status` at the origin and at a partner says what is going on.
 import { afterEach, describe, expect, it } from 'vitest'
-import { waitFor } from './cluster.js'
+import { cliAsync, waitFor } from './cluster.js'
 import { allot, type Federation, incidents, keysToOrders, mails, shop, startFederation, sleep, stopFederation } from './federation-env.js'
 
 /** Outages in the run; each takes its own burst of orders around its start. */
@@ -21,6 +22,23 @@ afterEach(async () => {
 })
 
 const jitter = (maxMs: number) => Math.floor(Math.random() * (maxMs + 1))
+
+/** Issue 17, item 6: `standin status` tells a taken-over origin, and its partners, what is going on. */
+async function expectStatusDuringOutage(f: Federation): Promise<void> {
+  const atA = await cliAsync(['status', '-d', f.cluster.node('A').dir])
+  expect(atA).toMatch(/platform +down/)
+  expect(atA).toMatch(/fence +FENCED: the shop must not deliver escrowed orders itself/)
+  expect(atA).toMatch(/takeover +TAKEN OVER at epoch \d+ since .* \(we asked, platform down\); delivering: (Shop B|Shop C)/)
+  expect(atA).toMatch(/terms +\S+ revision \d+/)
+  expect(atA).toMatch(/orders +\d+ pending, 0 stuck/)
+  expect(atA).toMatch(/Columns: CONNECTED: /)
+  const atB = await cliAsync(['status', '-d', f.cluster.node('B').dir])
+  expect(atB).toMatch(/Shop A .*TAKEN OVER \(partners deliver its orders\), epoch \d+/)
+  expect(atB).toMatch(/Shop C .* ok, epoch \d+/)
+  const json = JSON.parse(await cliAsync(['status', '--json', '-d', f.cluster.node('B').dir])) as { self: { fenced: boolean }; partners: { name: string; phase: string }[] }
+  expect(json.partners.find((p) => p.name === 'Shop A')?.phase).toBe('taken-over')
+  expect(json.self.fenced).toBe(false)
+}
 
 describe('orders paid as the takeover begins', () => {
   it(`${OUTAGES} outages, ${BURST_ORDERS} orders each paid within ms of the platform going down: every one delivered by a partner before the platform returns`, async () => {
@@ -49,12 +67,16 @@ describe('orders paid as the takeover begins', () => {
       }, 60_000)
       expect(burst.filter((o) => !delivered.has(o))).toEqual([])
       expect(a.state().fenced).toBe(true) // still A's outage: none of them came from A's own shop
+      if (outage === 0) await expectStatusDuringOutage(f)
       await a.setPlatform('up')
       await waitFor(`outage ${outage}: handback`, () => {
         const state = a.state()
         return !state.fenced && state.orders['delivered-by-partner'] === all.length ? true : undefined
       }, 60_000)
     }
+    const after = await cliAsync(['status', '-d', f.cluster.node('A').dir])
+    expect(after).toMatch(/fence +open: the shop delivers its orders/)
+    expect(after).toMatch(/takeover +not taken over \(epoch \d+\)/)
     // No key went to two orders. Two holders may both serve an order when one's claim reaches the
     // other later than its claim timeout (DESIGN.md §6); such a duplicate is never silent.
     const received = mails(f, all)

@@ -68,8 +68,19 @@ export type TombstoneOutcome = 'applied' | 'duplicate' | 'noted' | 'already-fina
 
 const COUNTED: Record<OrderState, keyof EscrowCounts | null> = { escrowed: 'pending', reserved: 'pending', delivered: 'delivered', cancelled: 'cancelled' }
 
+/**
+ * Rows whose last committed state we remember (the most recently written). Two units may read
+ * the same row before either commits; the second's `before` is then stale, and counting from it
+ * would count one transition twice (a negative pending count, seen in the crash loop). Counts
+ * move from the state the row last committed with instead; a unit stays open for milliseconds,
+ * far less than it takes to write this many other rows.
+ */
+const MAX_COMMITTED_STATES_KEPT = 100_000
+
 export class Orders {
   private readonly counts = new Map<ShopId, EscrowCounts>()
+  /** Row key → its last committed state, oldest written first (evicted beyond the bound). */
+  private readonly committedStates = new Map<string, OrderState>()
 
   constructor(
     private readonly me: ShopId,
@@ -113,14 +124,21 @@ export class Orders {
   // ---- transitions ----
 
   private write(tx: Tx, before: OrderRow | undefined, after: OrderRow): void {
-    tx.put('orders', orderKey(after.origin, after.record.order), after)
-    const from = before ? COUNTED[before.state] : null
-    const to = COUNTED[after.state]
-    if (from === to) return
+    const key = orderKey(after.origin, after.record.order)
+    tx.put('orders', key, after)
     tx.afterCommit(() => {
+      const last = this.committedStates.get(key)
+      const fromState = last ?? before?.state
+      const from = fromState === undefined ? null : COUNTED[fromState]
+      const to = COUNTED[after.state]
+      this.committedStates.delete(key)
+      this.committedStates.set(key, after.state)
+      if (this.committedStates.size > MAX_COMMITTED_STATES_KEPT) this.committedStates.delete(this.committedStates.keys().next().value as string)
+      if (from === to) return
       const counts = this.countsOf(after.origin)
       if (from) counts[from]--
       if (to) counts[to]++
+      assert(counts.pending >= 0 && counts.delivered >= 0 && counts.cancelled >= 0, `escrow counts of ${after.origin} went negative`)
     })
   }
 

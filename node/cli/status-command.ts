@@ -1,0 +1,65 @@
+// `standin status`: this shop first (fence, takeover, terms, orders that wait too long), then its
+// partners as our failover view sees them, then escrow per origin, then what each column means.
+import type { EscrowReply, PartnerStatus, SelfStatus } from '../../protocol/index.js'
+import { DataDir } from '../datadir.js'
+import { admin, table } from './local-commands.js'
+
+/** Our failover view of a partner, in the STATE column. */
+const PHASE_TEXT: Record<PartnerStatus['phase'], string> = {
+  healthy: 'ok',
+  suspect: 'SUSPECTED DOWN',
+  certified: 'CERTIFIED DOWN (takeover delay)',
+  'taken-over': 'TAKEN OVER (partners deliver its orders)',
+  'handed-back': 'handed back',
+}
+
+const LEGEND = [
+  'Columns: CONNECTED: a p2p connection is open now. LAST HEARTBEAT: when its last signed heartbeat',
+  'arrived. PLATFORM: its shop platform\'s health as it reports it. ACKED OUR SEQ: how much of our feed',
+  'it stored durably / our feed\'s head. THEIR FEED: how much of its feed we hold. STATE: our failover',
+  'view of it at its epoch (ok, SUSPECTED DOWN, CERTIFIED DOWN, TAKEN OVER, handed back; QUARANTINED:',
+  'it forked its feed and we take nothing more from it). ESCROW: orders per origin that are pending',
+  '(paid, not delivered), delivered (by the shop or a partner) or cancelled.',
+].join('\n')
+
+export async function status(dirPath: string, asJson: boolean): Promise<string> {
+  const dir = new DataDir(dirPath)
+  const self = await admin<SelfStatus>(dir, '/v1/admin/self')
+  const { partners } = await admin<{ partners: PartnerStatus[] }>(dir, '/v1/admin/partners')
+  const escrow = await admin<EscrowReply>(dir, '/v1/admin/escrow')
+  if (asJson) return JSON.stringify({ self, partners, escrow }, null, 2)
+  const now = Date.now()
+  const names = new Map(partners.map((p) => [p.id, p.name]))
+  const nameOf = (id: string) => names.get(id) ?? id
+  const partnerRows = [['PARTNER', 'CONNECTED', 'LAST HEARTBEAT', 'PLATFORM', 'ACKED OUR SEQ', 'THEIR FEED', 'STATE']]
+  for (const p of partners) {
+    partnerRows.push([
+      p.name,
+      p.connected ? 'yes' : 'no',
+      p.lastHeartbeatAt === null ? 'never' : `${((now - p.lastHeartbeatAt) / 1000).toFixed(1)} s ago`,
+      p.platform,
+      `${p.ackedSeq} / ${escrow.ownSeq}`,
+      `seq ${p.theirHead.seq}`,
+      p.quarantined ? 'QUARANTINED (fork)' : `${PHASE_TEXT[p.phase]}, epoch ${p.epoch}`,
+    ])
+  }
+  const escrowRows = [['ESCROW OF', 'PENDING', 'DELIVERED', 'CANCELLED']]
+  for (const e of escrow.escrow) escrowRows.push([names.get(e.origin) ?? `${self.name} (us)`, String(e.pending), String(e.delivered), String(e.cancelled)])
+  return [selfLines(self, nameOf), table(partnerRows), table(escrowRows), LEGEND].join('\n\n')
+}
+
+function selfLines(self: SelfStatus, nameOf: (id: string) => string): string {
+  const t = self.takenOver
+  const takeover = t
+    ? `TAKEN OVER at epoch ${self.epoch} since ${new Date(t.since).toISOString()} (${t.how === 'request' ? 'we asked, platform down' : `certified by ${t.certifiedBy.map(nameOf).join(', ')}`}); delivering: ${t.fulfillers.map(nameOf).join(', ') || 'nobody yet'}. Hands back once the platform reports up and the node caught up.`
+    : `not taken over (epoch ${self.epoch})`
+  const stuckMinutes = Math.round(self.stuckAfterMs / 60_000)
+  return table([
+    ['THIS SHOP', `${self.name} (${self.id})`],
+    ['platform', self.platform],
+    ['fence', self.fenced ? 'FENCED: the shop must not deliver escrowed orders itself' : 'open: the shop delivers its orders'],
+    ['takeover', takeover],
+    ['terms', `${self.terms.id} revision ${self.terms.revision} (${self.terms.hash.slice(0, 12)}…)`],
+    ['orders', `${self.pending} pending, ${self.stuck} stuck (paid over ${stuckMinutes} min ago, not delivered)`],
+  ])
+}
