@@ -141,6 +141,7 @@ export function assemble(o: EngineOptions, ref: EngineRef): EngineParts {
     work,
     emit,
     apply: recordApplier({ state, settlement, logger: o.logger, escrow: escrowBook, allotments, failover, fulfilment, receipts, onHandback: (origin, epoch) => ref.engine?.onHandback(origin, epoch) }),
+    serially: (unit) => state.serially(unit),
     partners: () => federation.partners,
     knownTerms: (hash) => federation.knowsTerms(hash),
     ownHead: () => writer.state,

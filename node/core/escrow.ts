@@ -75,7 +75,12 @@ export class Escrow {
   }
 
   /** Origin side: the shop delivered or cancelled orders itself; partners drop them from pending. */
-  async tombstone(items: readonly Tombstone[]): Promise<TombstoneReply> {
+  tombstone(items: readonly Tombstone[]): Promise<TombstoneReply> {
+    // In a turn: a partner's receipt for the same order may be applying right now (state/tx.ts).
+    return this.state.serially(() => this.tombstoneNow(items))
+  }
+
+  private async tombstoneNow(items: readonly Tombstone[]): Promise<TombstoneReply> {
     const rows = await this.orders.getMany(this.me, items.map((i) => i.order))
     const unknown: string[] = []
     const changes: { item: Tombstone; row: OrderRow }[] = []

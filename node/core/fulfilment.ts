@@ -226,16 +226,21 @@ export class Fulfilment {
   }
 
   /** After a crash: orders we reserved but did not receipt are finished with the same keys. */
-  private async resume(origin: ShopId): Promise<void> {
+  private resume(origin: ShopId): Promise<void> {
+    return this.deps.state.serially(() => this.resumeNow(origin))
+  }
+
+  private async resumeNow(origin: ShopId): Promise<void> {
     const { state } = this.deps
     const me = this.deps.identity.id
     const reserved: OrderRow[] = []
     for await (const row of state.orders.range(origin)) if (row.state === 'reserved' && row.fulfiller === me) reserved.push(row)
     if (reserved.length === 0) return
-    // A reservation whose receipt we already wrote is finished: its row says `reserved` only because
-    // a concurrent write overwrote `delivered` (e.g. the origin's own tombstone, whose apply batch
-    // read the row before our receipt landed). Repair the row; a second receipt (new time, new
-    // hash) would conflict with the booked one and stop the takeover, and the node at every start.
+    // A reservation whose receipt we already wrote is finished: its row can say `reserved` only in a
+    // store written before units took turns (state/tx.ts), when a concurrent write (the origin's
+    // tombstone, applied from a read made before our receipt landed) overwrote `delivered`. Repair
+    // the row; a second receipt (new time, new hash) would conflict with the booked one and stop
+    // the takeover, and the node at every start.
     const written = await state.receipts.getMany(origin, reserved.map((row) => row.record.order), me)
     const repair = new Tx()
     reserved.forEach((row, i) => {
@@ -347,7 +352,12 @@ export class Fulfilment {
     this.deps.emit(now, { kind: 'claim', origin: t.origin, orders: orders.length, claimant: me })
   }
 
-  private async fulfil(t: Takeover, orders: readonly string[]): Promise<void> {
+  /** Reserves keys for the orders and writes their receipts, in one turn (state/tx.ts). */
+  private fulfil(t: Takeover, orders: readonly string[]): Promise<void> {
+    return this.deps.state.serially(() => this.fulfilNow(t, orders))
+  }
+
+  private async fulfilNow(t: Takeover, orders: readonly string[]): Promise<void> {
     const { state } = this.deps
     const now = this.deps.clock.now()
     const current = await state.orders.getMany(t.origin, orders)
@@ -384,7 +394,7 @@ export class Fulfilment {
     await this.writeReceipts(t.origin, reserved)
   }
 
-  /** Receipts for reserved orders: the order and its keys end delivered, in one synced unit. */
+  /** Receipts for reserved orders: the order and its keys end delivered, in one synced unit (in the caller's turn). */
   private async writeReceipts(origin: ShopId, reserved: readonly OrderRow[]): Promise<void> {
     const { state } = this.deps
     const me = this.deps.identity.id

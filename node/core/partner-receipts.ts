@@ -136,8 +136,14 @@ export class PartnerReceipts {
   }
 
   private async rejudgeNow(origin: ShopId, which: (held: HeldReceipt) => boolean): Promise<void> {
+    const taken = await this.deps.state.serially(() => this.takeHeld(origin, which))
+    if (taken > 0) await this.deps.onLateBooking()
+  }
+
+  /** Judges the held receipts again in a turn (they change order rows); how many were taken. */
+  private async takeHeld(origin: ShopId, which: (held: HeldReceipt) => boolean): Promise<number> {
     const held = (await this.deps.state.receipts.held(origin)).filter(which)
-    if (held.length === 0) return
+    if (held.length === 0) return 0
     const tx = new Tx()
     let taken = 0
     for (const h of held) {
@@ -150,6 +156,6 @@ export class PartnerReceipts {
       } else this.refuse(tx, h.fulfiller, h.receipt, h.seq, verdict.reason)
     }
     await this.deps.state.commit(tx)
-    if (taken > 0) await this.deps.onLateBooking()
+    return taken
   }
 }

@@ -63,6 +63,8 @@ export interface ReplicationDeps {
   readonly work: PeerWork
   readonly emit: EventSink
   readonly apply: RecordApplier
+  /** Runs a unit that may change order rows in its turn (State.serially): reads through commit. */
+  readonly serially: <T>(unit: () => Promise<T>) => Promise<T>
   readonly partners: () => readonly ShopId[]
   readonly knownTerms: (hash: string) => boolean
   readonly ownHead: () => FeedState
@@ -233,7 +235,7 @@ export class Replication {
         // Entries of one author are applied in arrival order, whoever relays them.
         return work.admit(from, 'feed.entries', () => {
           const previous = this.inboundChains.get(author) ?? Promise.resolve()
-          const next = previous.then(() => this.receiveEntries(from, author, message.entries)).catch((error: unknown) => {
+          const next = previous.then(() => this.deps.serially(() => this.receiveEntries(from, author, message.entries))).catch((error: unknown) => {
             this.deps.logger.error({ from, author, err: String(error) }, 'storing entries failed')
           })
           this.inboundChains.set(author, next)

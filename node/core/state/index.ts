@@ -10,7 +10,7 @@ import { Orders } from './orders.js'
 import { OutboxRows } from './outbox.js'
 import { MAX_HELD_RECEIPTS_PER_PEER, Receipts } from './receipts.js'
 import { Refusals } from './refusals.js'
-import { commit, type Tx } from './tx.js'
+import { commit, type Tx, Turns } from './tx.js'
 
 export class State {
   readonly authorities: Authorities
@@ -22,16 +22,22 @@ export class State {
   readonly refusals: Refusals
 
   private readonly store: Store
+  private readonly turns = new Turns()
 
   constructor(deps: { readonly me: ShopId; readonly store: Store; readonly federation: Federation; readonly logger: Logger; readonly canary?: 'reuse-keys' | 'lone-receipts' | undefined }) {
     this.store = deps.store
     this.authorities = new Authorities(deps.store, deps.canary === 'lone-receipts')
-    this.orders = new Orders(deps.me, deps.store, this.authorities)
+    this.orders = new Orders(deps.me, deps.store, this.authorities, this.turns)
     this.keys = new Keys(deps.me, deps.store, this.authorities, deps.canary === 'reuse-keys')
     this.receipts = new Receipts(deps.store)
     this.books = new Books(deps)
     this.outbox = new OutboxRows(deps.store)
     this.refusals = new Refusals(deps.store)
+  }
+
+  /** Runs a unit that changes existing order rows in its turn (see Turns in tx.ts). */
+  serially<T>(unit: () => Promise<T>): Promise<T> {
+    return this.turns.run(unit)
   }
 
   /** Writes a unit that goes with no feed entry (synced unless it precedes nothing outside). */

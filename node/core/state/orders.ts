@@ -8,7 +8,8 @@
 //                     origin itself acknowledged (handback, receipt.ack)
 // A tombstone or a receipt that meets an order already final is a fact, not a transition: it is
 // noted on the row (originDelivered) and reported as a duplicate. Counts per origin are derived
-// from the rows at load and move only once a change is durable.
+// from the rows at load and move only once a change is durable. A change to an existing row is
+// made in a turn (State.serially), so the row it read is the row it replaces.
 import { z } from 'zod'
 import {
   assert,
@@ -27,7 +28,7 @@ import type { RangeOptions, Store } from '../ports.js'
 import type { Authorities } from './authorities.js'
 import { orderKey, prefixRange } from './codec.js'
 import { parseRow, readRows } from './rows.js'
-import type { Tx } from './tx.js'
+import type { Turns, Tx } from './tx.js'
 
 export const OrderRow = z.object({
   origin: ShopIdSchema,
@@ -68,24 +69,14 @@ export type TombstoneOutcome = 'applied' | 'duplicate' | 'noted' | 'already-fina
 
 const COUNTED: Record<OrderState, keyof EscrowCounts | null> = { escrowed: 'pending', reserved: 'pending', delivered: 'delivered', cancelled: 'cancelled' }
 
-/**
- * Rows whose last committed state we remember (the most recently written). Two units may read
- * the same row before either commits; the second's `before` is then stale, and counting from it
- * would count one transition twice (a negative pending count, seen in the crash loop). Counts
- * move from the state the row last committed with instead; a unit stays open for milliseconds,
- * far less than it takes to write this many other rows.
- */
-const MAX_COMMITTED_STATES_KEPT = 100_000
-
 export class Orders {
   private readonly counts = new Map<ShopId, EscrowCounts>()
-  /** Row key → its last committed state, oldest written first (evicted beyond the bound). */
-  private readonly committedStates = new Map<string, OrderState>()
 
   constructor(
     private readonly me: ShopId,
     private readonly store: Store,
     private readonly authorities: Authorities,
+    private readonly turns: Turns,
   ) {}
 
   /** Counts are derived from the rows, so they can never drift from what is stored. */
@@ -124,17 +115,13 @@ export class Orders {
   // ---- transitions ----
 
   private write(tx: Tx, before: OrderRow | undefined, after: OrderRow): void {
-    const key = orderKey(after.origin, after.record.order)
-    tx.put('orders', key, after)
+    // A unit that changes a row it read must hold the turn, or `before` may be stale (tx.ts).
+    assert(before === undefined || this.turns.held, `order ${after.record.order}: changed outside a turn`)
+    tx.put('orders', orderKey(after.origin, after.record.order), after)
+    const from = before === undefined ? null : COUNTED[before.state]
+    const to = COUNTED[after.state]
+    if (from === to) return
     tx.afterCommit(() => {
-      const last = this.committedStates.get(key)
-      const fromState = last ?? before?.state
-      const from = fromState === undefined ? null : COUNTED[fromState]
-      const to = COUNTED[after.state]
-      this.committedStates.delete(key)
-      this.committedStates.set(key, after.state)
-      if (this.committedStates.size > MAX_COMMITTED_STATES_KEPT) this.committedStates.delete(this.committedStates.keys().next().value as string)
-      if (from === to) return
       const counts = this.countsOf(after.origin)
       if (from) counts[from]--
       if (to) counts[to]++

@@ -74,3 +74,37 @@ export async function commit(store: Store, tx: Tx, options: { readonly sync: boo
   }
   tx.committed()
 }
+
+/**
+ * Units that change existing order rows take turns, each from its first read to its commit. Two
+ * units that read one row before either committed both decided from the same state, and the later
+ * write undid the earlier: two partners' receipts for one order, arriving through two feeds, left
+ * one fulfiller on the row and the duplicate delivery uncounted; a tombstone applied beside our
+ * reservation lost one of the two. Rows created by the origin's own escrow need no turn (nothing
+ * else writes a row that does not exist yet; concurrent submits of one order meet in
+ * Escrow.inflight), so escrow keeps its group commit. A unit must not wait for another turn
+ * inside its own (turns do not nest: it would wait for itself).
+ */
+export class Turns {
+  private tail: Promise<unknown> = Promise.resolve()
+  private busy = false
+
+  /** Whether a unit holds the turn now (the owners assert it before changing an existing row). */
+  get held(): boolean {
+    return this.busy
+  }
+
+  run<T>(unit: () => Promise<T>): Promise<T> {
+    const mine = this.tail.then(async () => {
+      assert(!this.busy, 'two units hold the turn at once')
+      this.busy = true
+      try {
+        return await unit()
+      } finally {
+        this.busy = false
+      }
+    })
+    this.tail = mine.catch(() => undefined) // the failure is the caller's; the next unit still runs
+    return mine
+  }
+}
