@@ -256,7 +256,14 @@ export abstract class AdminViews {
         fulfillerName: this.o.name,
       }
     }
-    if (row.state === 'escrowed' && this.fulfilment.isActive(form.shop)) return { status: 'pending', order: form.order }
+    if (row.state === 'delivered' && row.fulfiller !== undefined && row.fulfiller !== me) {
+      // A co-partner (or, at the origin, a partner) delivered it: its receipt named it. We never
+      // held those keys (they were sealed to the fulfiller); its claim page shows them.
+      const card = this.federation.cardOf(row.fulfiller)
+      return { status: 'elsewhere', order: form.order, fulfillerName: card?.name ?? row.fulfiller, claimUrl: card?.claimUrl ?? null }
+    }
+    const beingDelivered = form.shop === me ? this.failover.takenOverAuthority() !== null : this.fulfilment.isActive(form.shop)
+    if (row.state === 'escrowed' && beingDelivered) return { status: 'pending', order: form.order }
     return { status: 'not-found' }
   }
 

@@ -219,6 +219,12 @@ export type ClaimForm = z.infer<typeof ClaimForm>
 export const ClaimResult = z.discriminatedUnion('status', [
   z.strictObject({ status: z.literal('delivered'), order: Id, keys: z.array(z.string()), deliveredAt: TimeMs, fulfillerName: z.string() }),
   z.strictObject({ status: z.literal('pending'), order: Id }),
+  /**
+   * Another partner delivered it (its receipt is in its feed, which we hold): the buyer is sent to
+   * that partner's claim page, the only one that can show the keys (they were sealed to it).
+   * Given only for the right secret, like `delivered`.
+   */
+  z.strictObject({ status: z.literal('elsewhere'), order: Id, fulfillerName: z.string(), claimUrl: z.string().nullable() }),
   /** Unknown order, wrong secret, or an order this node did not deliver: deliberately one answer. */
   z.strictObject({ status: z.literal('not-found') }),
 ])

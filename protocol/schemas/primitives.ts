@@ -50,6 +50,8 @@ export const WellFormedString = z.string().regex(WELL_FORMED, 'must be well-form
 
 export const Text = WellFormedString.max(LIMITS.maxTextChars)
 export const Url = WellFormedString.max(LIMITS.maxUrlChars).url()
+/** A page a browser may be sent to: http or https only (never javascript:, data: or file:). */
+export const WebUrl = Url.refine((url) => /^https?:\/\//i.test(url), { message: 'must be an http or https URL' })
 
 /** Milliseconds since the Unix epoch. */
 export const TimeMs = z.number().int().nonnegative().max(8.64e15)

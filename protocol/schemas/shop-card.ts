@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
-import { BoxPublicKey, Multiaddr, ShopId, TimeMs, Url, WellFormedString } from './primitives.js'
+import { BoxPublicKey, Multiaddr, ShopId, TimeMs, WebUrl, WellFormedString } from './primitives.js'
 
 /** What a shop tells its partners about itself; rotating the box key publishes a new card. */
 export const ShopCard = z
@@ -9,7 +9,8 @@ export const ShopCard = z
     name: WellFormedString.min(1).max(100),
     boxKey: BoxPublicKey,
     addrs: z.array(Multiaddr).max(LIMITS.maxAddrs),
-    claimUrl: Url.nullable(),
+    /** The shop's public claim page; buyers are sent there for orders it delivered. */
+    claimUrl: WebUrl.nullable(),
     issuedAt: TimeMs,
     validUntil: TimeMs,
   })

@@ -137,6 +137,39 @@ describe('POST /claim', () => {
     expect(keysBlock(response.body)).toBeUndefined()
   })
 
+  describe('delivered by another partner (issue 17, item 3)', () => {
+    const elsewhere = (claimUrl: string | null, fulfillerName = 'Moon Shop') => {
+      h.api.onClaim = (f) => (f.secret === SECRET_OK ? { status: 'elsewhere', order: f.order, fulfillerName, claimUrl } : { status: 'not-found' })
+    }
+
+    it('sends the buyer to the fulfiller\'s claim page, shop and order filled in, never the secret', async () => {
+      elsewhere('https://moon.example/claim')
+      const response = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: SECRET_OK }, { url: '/claim?lang=en' })
+      expect(response.statusCode).toBe(200)
+      expect(response.body).toContain('Partner shop Moon Shop delivered order order-7.')
+      expect(response.body).toContain(`<a href="https://moon.example/claim?shop=${SHOP}&amp;order=order-7&amp;lang=en" rel="noreferrer">Open Moon Shop&#39;s claim page</a>`)
+      expect(response.body).not.toContain(SECRET_OK)
+      expect(keysBlock(response.body)).toBeUndefined()
+      const zh = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: SECRET_OK })
+      expect(zh.body).toContain('前往「Moon Shop」的领取页面')
+    })
+
+    it('a wrong secret still gets the neutral answer', async () => {
+      elsewhere('https://moon.example/claim')
+      const response = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: 'wrong' }, { url: '/claim?lang=en' })
+      expect(response.body).toContain('This node has no delivery for this order number and secret.')
+      expect(response.body).not.toContain('moon.example')
+    })
+
+    it.each([['javascript:alert(1)'], ['data:text/html,hi'], ['not a url'], [null]])('no link from claim URL %s, and a hostile name is escaped', async (url) => {
+      elsewhere(url, '<b>Moon</b>')
+      const response = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: SECRET_OK }, { url: '/claim?lang=en' })
+      expect(response.body).toContain('That shop has no public claim page')
+      expect(response.body).toContain('&lt;b&gt;Moon&lt;/b&gt;')
+      expect(response.body).not.toMatch(/javascript:|data:text/)
+    })
+  })
+
   it.each([
     ['zh-CN', { order: ORDER, secret: 'x' }, ['店铺编号：必填']],
     ['en', { shop: SHOP, secret: 'x' }, ['Order number: required']],

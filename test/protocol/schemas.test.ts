@@ -111,6 +111,13 @@ describe('documents and messages', () => {
     expect(ShopCard.safeParse(card).success).toBe(true)
     expect(ShopCard.safeParse({ ...card, validUntil: T0 }).success).toBe(false)
     expect(ShopCard.safeParse({ ...card, id: 'QmNotEd25519' }).success).toBe(false)
+    // Buyers are sent to a partner's claim page: only a web address may be one.
+    for (const claimUrl of ['javascript:alert(1)', 'data:text/html,x', 'file:///etc/passwd']) {
+      const parsed = ShopCard.safeParse({ ...card, claimUrl })
+      expect(parsed.success).toBe(false)
+      expect(parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toContain('claimUrl: must be an http or https URL')
+    }
+    expect(ShopCard.safeParse({ ...card, claimUrl: 'HTTPS://moon.example/claim' }).success).toBe(true)
   })
 })
 

@@ -21,6 +21,26 @@ export function claimHref(locale: Locale, values: Partial<ClaimFormValues> = {})
   return `/claim?${query}`
 }
 
+/**
+ * Another node's claim page (from its signed card) with the shop, order and language filled in;
+ * null unless it is an http(s) URL, so a hostile or broken card never becomes a link. The secret
+ * is never put in a URL: the buyer types it again there.
+ */
+export function claimHrefAt(claimUrl: string | null, locale: Locale, values: Partial<ClaimFormValues>): string | null {
+  if (claimUrl === null) return null
+  let url: URL
+  try {
+    url = new URL(claimUrl)
+  } catch {
+    return null
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null
+  if (values.shop !== undefined && values.shop !== '' && !url.searchParams.has('shop')) url.searchParams.set('shop', values.shop)
+  if (values.order !== undefined && values.order !== '') url.searchParams.set('order', values.order)
+  url.searchParams.set('lang', locale)
+  return url.toString()
+}
+
 function page(locale: Locale, title: string, body: SafeHtml, values: Partial<ClaimFormValues>): string {
   const t = PAGE_TEXTS[locale]
   const alternates = LOCALES.filter((l) => l !== locale).map((l) => ({ label: PAGE_TEXTS[l].languageName, lang: l, href: claimHref(l, values) }))
@@ -103,6 +123,16 @@ ${another}`
 <p>${fill(t.pendingBody, { order: result.order })}</p>
 ${another}`
       return page(locale, t.pendingTitle, body, { shop: values.shop })
+    }
+    case 'elsewhere': {
+      const vars = { fulfillerName: result.fulfillerName, order: result.order }
+      const href = claimHrefAt(result.claimUrl, locale, { shop: values.shop, order: result.order })
+      const next = href === null ? html`<p>${t.elsewhereNoLink}</p>` : html`<p><a href="${href}" rel="noreferrer">${fill(t.elsewhereLink, vars)}</a></p>`
+      const body = html`<h1>${t.elsewhereTitle}</h1>
+<p>${fill(t.elsewhereBody, vars)}</p>
+${next}
+${another}`
+      return page(locale, t.elsewhereTitle, body, { shop: values.shop })
     }
     case 'not-found': {
       const body = html`<h1>${t.notFoundTitle}</h1>

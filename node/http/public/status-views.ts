@@ -1,7 +1,7 @@
 // The outage notice: what state a shop is in, in plain words, since when, how many of its orders
 // partners delivered, and where buyers claim their keys.
 import type { Locale, ShopStatusView } from '../../../protocol/index.js'
-import { claimHref } from './claim-views.js'
+import { claimHref, claimHrefAt } from './claim-views.js'
 import { html, renderPage, type SafeHtml } from './html.js'
 import { fill, formatTime, PAGE_TEXTS, type PageTexts } from './texts.js'
 
@@ -31,22 +31,10 @@ export function stateText(t: PageTexts, state: ShopStatusView['state']): string 
 
 /**
  * Where buyers claim: the shop's published claim page when it is a web URL (with the shop and
- * language filled in), else this node's own claim page.
+ * language filled in), else this node's own claim page (which finds the partner that delivered).
  */
 export function claimLink(view: ShopStatusView, locale: Locale): string {
-  if (view.claimUrl !== null) {
-    try {
-      const url = new URL(view.claimUrl)
-      if (url.protocol === 'https:' || url.protocol === 'http:') {
-        if (!url.searchParams.has('shop')) url.searchParams.set('shop', view.shop)
-        url.searchParams.set('lang', locale)
-        return url.toString()
-      }
-    } catch {
-      // Not a URL: fall back to our own page rather than print a broken or hostile link.
-    }
-  }
-  return claimHref(locale, { shop: view.shop })
+  return claimHrefAt(view.claimUrl, locale, { shop: view.shop }) ?? claimHref(locale, { shop: view.shop })
 }
 
 export function statusPage(locale: Locale, view: ShopStatusView): string {

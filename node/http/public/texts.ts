@@ -37,6 +37,10 @@ export interface PageTexts {
   readonly keysHint: string
   readonly pendingTitle: string
   readonly pendingBody: string
+  readonly elsewhereTitle: string
+  readonly elsewhereBody: string
+  readonly elsewhereLink: string
+  readonly elsewhereNoLink: string
   readonly notFoundTitle: string
   readonly notFoundBody: string
   readonly anotherOrder: string
@@ -98,6 +102,10 @@ const ZH_CN: PageTexts = {
   keysHint: '点击上方文字即可全选复制。请妥善保管，不要分享给他人。',
   pendingTitle: '您的订单正在处理中',
   pendingBody: '店铺的合作伙伴正在处理订单 {order}，请几分钟后再来查询。',
+  elsewhereTitle: '您的订单已由另一家合作店铺发货',
+  elsewhereBody: '订单 {order} 由合作店铺「{fulfillerName}」代为发货，卡密只保存在该店铺，请到它的领取页面查看（需要再次输入查询密码）。',
+  elsewhereLink: '前往「{fulfillerName}」的领取页面',
+  elsewhereNoLink: '该店铺没有公开领取页面，请查看它发给您的邮件，或联系原店铺。',
   notFoundTitle: '未找到发货记录',
   notFoundBody: '本节点没有与该订单号和查询密码对应的发货记录。请核对后重试；如果是其他合作店铺代为发货，请查看其发给您的邮件中的领取地址。',
   anotherOrder: '查询其他订单',
@@ -161,6 +169,10 @@ const EN: PageTexts = {
   keysHint: 'Click the text above to select it all for copying. Keep it private.',
   pendingTitle: 'Your order is being handled',
   pendingBody: "The shop's partners are working on order {order}. Please check again in a few minutes.",
+  elsewhereTitle: 'Another partner shop delivered your order',
+  elsewhereBody: 'Partner shop {fulfillerName} delivered order {order}. Only that shop holds its keys: see them on its claim page (you will type the query secret again there).',
+  elsewhereLink: "Open {fulfillerName}'s claim page",
+  elsewhereNoLink: 'That shop has no public claim page: see the email it sent you, or ask the shop you bought from.',
   notFoundTitle: 'No delivery found',
   notFoundBody:
     'This node has no delivery for this order number and secret. Check both and try again; if another partner shop delivered your order, its email tells you where to claim it.',
