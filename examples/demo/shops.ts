@@ -21,6 +21,8 @@ export interface ShopProcessOptions {
   readonly stateFile: string
   readonly keys: number
   readonly deliverDelayMs: number
+  /** How often the shop repeats its health report (the simulator's default when absent). */
+  readonly healthRepeatMs?: number
 }
 
 export async function startShopProcess(o: ShopProcessOptions): Promise<ShopProcess> {
@@ -32,6 +34,7 @@ export async function startShopProcess(o: ShopProcessOptions): Promise<ShopProce
     skus: [{ sku: 'steam-50', priceMinorUnits: 5_000, currency: 'CNY', keys: o.keys }],
     deliverDelayMs: o.deliverDelayMs,
     stateFile: o.stateFile,
+    ...(o.healthRepeatMs === undefined ? {} : { healthRepeatMs: o.healthRepeatMs }),
   }
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, JSON.stringify(options)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, STANDIN_LOG_LEVEL: 'warn' } })
   let out = ''

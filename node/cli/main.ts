@@ -4,7 +4,7 @@ import '../polyfills.js'
 import { Command, CommanderError } from 'commander'
 import { accept, invite, join, listTerms, showTerms } from './federation-commands.js'
 import { allot, incidents, init, recallAllotment, run } from './local-commands.js'
-import { status } from './status-command.js'
+import { platform, status } from './status-command.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
 import { acceptStatement, balances, confirmStatement, exportStatements, issueStatement, listStatements, payStatement, showStatement } from './settle-commands.js'
 
@@ -98,6 +98,11 @@ function program(): Command {
     .option(...dirOption)
     .option('--json', 'machine-readable output')
     .action(async (o) => console.log(await status(o.dir, Boolean(o.json))))
+
+  cli.command('platform').description("say the shop platform is down (partners deliver its paid orders) or up again, when its adapter cannot (needs the node running)")
+    .argument('<state>', 'down | up')
+    .option(...dirOption)
+    .action(async (state: string, o) => console.log(await platform(o.dir, state)))
   return cli
 }
 

@@ -1,6 +1,7 @@
 // `standin status`: this shop first (fence, takeover, terms, orders that wait too long), then its
 // partners as our failover view sees them, then escrow per origin, then what each column means.
-import type { EscrowReply, PartnerStatus, SelfStatus } from '../../protocol/index.js'
+import { type EscrowReply, formatZodError, type PartnerStatus, PlatformBody, type PlatformReply, type SelfStatus } from '../../protocol/index.js'
+import type { z } from 'zod'
 import { DataDir } from '../datadir.js'
 import { admin, table } from './local-commands.js'
 
@@ -48,6 +49,24 @@ export async function status(dirPath: string, asJson: boolean): Promise<string> 
   return [selfLines(self, nameOf), table(partnerRows), table(escrowRows), LEGEND].join('\n\n')
 }
 
+/** `standin platform down|up`: the operator's word when the adapter cannot report (it went silent). */
+export async function platform(dirPath: string, state: string): Promise<string> {
+  const body = PlatformBody.safeParse({ platform: state })
+  if (!body.success) throw new Error(`arguments: ${formatZodError(body.error)}`)
+  const reply = await admin<z.infer<typeof PlatformReply>>(new DataDir(dirPath), '/v1/admin/platform', body.data)
+  if (body.data.platform === 'down')
+    return `platform down (your word). ${reply.takenOver ? 'Partners took over: they deliver the paid orders now; the shop is fenced and must not deliver them itself.' : 'Not taken over yet: see standin status.'} When the shop runs again its adapter reports up (or run: standin platform up), and partners hand back.`
+  return `platform up (your word). ${reply.takenOver ? 'Partners hand back once this node has caught up with their feeds; the fence lifts then.' : 'Not taken over: the shop delivers its own orders.'}`
+}
+
+function healthText(self: SelfStatus): string {
+  const h = self.health
+  const seconds = (ms: number) => `${Math.round(ms / 1000)} s`
+  const last = h.lastReportAt === null ? 'no report since the node started' : `last report ${seconds(Date.now() - h.lastReportAt)} ago, by the ${h.source ?? 'adapter'}`
+  if (h.silent) return `${self.platform}: ADAPTER SILENT (${last}; silent after ${seconds(h.silentAfterMs)}). Partners do not take over on silence; if the shop is stopped, run: standin platform down`
+  return `${self.platform} (${last})`
+}
+
 function selfLines(self: SelfStatus, nameOf: (id: string) => string): string {
   const t = self.takenOver
   const takeover = t
@@ -56,7 +75,7 @@ function selfLines(self: SelfStatus, nameOf: (id: string) => string): string {
   const stuckMinutes = Math.round(self.stuckAfterMs / 60_000)
   return table([
     ['THIS SHOP', `${self.name} (${self.id})`],
-    ['platform', self.platform],
+    ['platform', healthText(self)],
     ['fence', self.fenced ? 'FENCED: the shop must not deliver escrowed orders itself' : 'open: the shop delivers its orders'],
     ['takeover', takeover],
     ['terms', `${self.terms.id} revision ${self.terms.revision} (${self.terms.hash.slice(0, 12)}…)`],

@@ -6,6 +6,7 @@ import {
   type ClaimResult,
   type DisputedLine,
   type FeedHeadView,
+  healthSilenceMs,
   type IdentityReply,
   type IncidentReport,
   type PartnerStatus,
@@ -151,10 +152,12 @@ export abstract class AdminViews {
     const authority = this.failover.takenOverAuthority()
     const report = authority ? this.incidentBook.list().find((r) => r.role === 'origin' && r.epoch === epoch) : undefined
     const terms = this.federation.terms
+    const reporting = this.failover.healthReporting()
     return {
       id: me,
       name: this.o.name,
       platform: this.failover.platformHealth(),
+      health: { lastReportAt: reporting.lastReport?.at ?? null, source: reporting.lastReport?.source ?? null, silent: reporting.silent, silentAfterMs: healthSilenceMs(terms.timing) },
       fenced: this.failover.isFenced(),
       epoch,
       takenOver: authority

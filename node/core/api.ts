@@ -39,6 +39,8 @@ export interface AdminApi {
   identity(): IdentityReply
   partners(): PartnerStatus[]
   selfStatus(): Promise<SelfStatus>
+  /** The operator reports the platform (the adapter is silent or wrong); resolves once a takeover request is durable. */
+  operatorReportsPlatform(platform: 'up' | 'down'): Promise<void>
   escrow(): Promise<EscrowReply>
   listEscrow(origin: ShopId, after: string | undefined, limit: number): Promise<z.infer<typeof EscrowListReply>>
   feeds(): FeedHeadView[]

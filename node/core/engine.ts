@@ -12,6 +12,7 @@ import {
 } from '../../protocol/index.js'
 import { AdminViews } from './admin-views.js'
 import { assemble, type EngineRef, type PeerView } from './assemble.js'
+import type { HealthSource } from './health-silence.js'
 import type { EngineOptions } from './options.js'
 import type { InboundHandler, TimerHandle } from './ports.js'
 
@@ -250,12 +251,21 @@ export class Engine extends AdminViews implements InboundHandler {
     return this.escrowBook.tombstone(items.map((i) => ({ kind: 'cancelled' as const, order: i.order, reason: i.reason })))
   }
 
+  /** The adapter's report (`detail` is for its own logs; the node keeps only the platform). */
   reportPlatformHealth(platform: PlatformHealth): void {
-    void this.failover
-      .setPlatform(platform, async (authority) => {
-        if (authority.kind === 'request') await this.writer.append([{ type: 'takeover.request', request: authority.request }], [])
-      })
-      .catch((error: unknown) => this.o.logger.error({ err: String(error) }, 'could not request a takeover'))
+    void this.setPlatform(platform, 'adapter').catch((error: unknown) => this.o.logger.error({ err: String(error) }, 'could not request a takeover'))
+  }
+
+  /** The operator's word on the platform (`standin platform`); resolves once a takeover request is durable. */
+  async operatorReportsPlatform(platform: 'up' | 'down'): Promise<void> {
+    this.o.logger.warn({ platform }, 'the operator reported the shop platform')
+    await this.setPlatform(platform, 'operator')
+  }
+
+  private setPlatform(platform: PlatformHealth, source: HealthSource): Promise<void> {
+    return this.failover.setPlatform(platform, async (authority) => {
+      if (authority.kind === 'request') await this.writer.append([{ type: 'takeover.request', request: authority.request }], [])
+    }, source)
   }
 
   ready(): boolean {

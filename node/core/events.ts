@@ -17,6 +17,8 @@ export type EngineEvent =
   | { kind: 'taken-over'; origin: ShopId; epoch: number }
   | { kind: 'own-takeover'; epoch: number; how: 'certificate' | 'request'; voters: { voter: ShopId; time: number }[] }
   | { kind: 'fence'; fenced: boolean }
+  /** The shop's adapter sent no health report for `silentMs`: our platform is now `unknown`. */
+  | { kind: 'platform-silent'; silentMs: number }
   | { kind: 'claim'; origin: ShopId; orders: number; claimant: ShopId }
   | { kind: 'delivered'; origin: ShopId; order: string; fulfiller: ShopId; keyIds: string[]; epoch: number; paidAt?: number }
   | { kind: 'duplicate'; origin: ShopId; order: string; fulfillers: ShopId[] }

@@ -13,6 +13,7 @@ import {
   type FailoverView,
   failoverStep,
   type Heartbeat,
+  healthSilenceMs,
   type Identity,
   INITIAL_VIEW,
   leaseQuorum,
@@ -27,6 +28,7 @@ import {
 import type { Background } from './background.js'
 import type { EventSink } from './events.js'
 import type { Federation } from './federation.js'
+import { type HealthReport, type HealthSource, HealthSilence } from './health-silence.js'
 import type { Clock, Logger, Store, TimerHandle, Transport } from './ports.js'
 import { authorityEpoch, authorityOrigin, authorityStart } from './state/authorities.js'
 import type { State } from './state/index.js'
@@ -86,6 +88,8 @@ export class Failover {
    * heartbeats may still be queued in our sockets, and our timers ran before our reads did.
    */
   private resumedAt = Number.NEGATIVE_INFINITY
+  /** The adapter's health reports, and what their end means (health-silence.ts). */
+  private health = new HealthSilence(0)
 
   constructor(
     private readonly deps: {
@@ -108,6 +112,7 @@ export class Failover {
 
   async load(): Promise<void> {
     this.startedAt = this.deps.clock.now()
+    this.health = new HealthSilence(this.startedAt)
     const own = await this.deps.store.get<{ epoch: number; takeover: Authority | null }>('meta', OWN_EPOCH)
     this.ownEpoch = own?.epoch ?? 0
     this.ownTakeover = own?.takeover ?? null
@@ -164,9 +169,19 @@ export class Failover {
     const now = this.deps.clock.now()
     if (this.lastTickAt !== null && now - this.lastTickAt > this.timing.suspectAfterMs) {
       this.resumedAt = now
+      this.health.resumed(now)
       this.deps.logger.warn({ stalledMs: now - this.lastTickAt }, 'this node did not run for longer than the suspect window (paused, suspended or starved): partners are judged afresh from now, not by the silence it missed')
     }
     this.lastTickAt = now
+    if (this.health.check(now, this.timing)) {
+      this.platform = 'unknown'
+      const silentMs = healthSilenceMs(this.timing)
+      this.deps.logger.warn(
+        { silentMs, lastReport: this.health.lastReport },
+        'no health report from the shop for longer than the terms allow: platform unknown. Partners do not take over on silence alone (adapters/README.md, "Silence"). If the shop is stopped, run `standin platform down` and partners deliver its paid orders; if it runs, check its adapter',
+      )
+      this.deps.emit(now, { kind: 'platform-silent', silentMs })
+    }
     for (const [origin, w] of this.watches) this.watchTick(origin, w, now)
     this.evaluateFence()
   }
@@ -474,8 +489,14 @@ export class Failover {
     }, this.deps.identity)
   }
 
-  /** The adapter reports the shop platform's health; down → ask partners to take over. */
-  async setPlatform(platform: PlatformHealth, onRequest: (authority: Authority) => Promise<void>): Promise<void> {
+  /** What the adapter (or the operator) last reported, and whether the adapter has gone silent. */
+  healthReporting(): { lastReport: HealthReport | null; silent: boolean } {
+    return { lastReport: this.health.lastReport, silent: this.health.isSilent }
+  }
+
+  /** The adapter (or the operator) reports the shop platform's health; down → ask partners to take over. */
+  async setPlatform(platform: PlatformHealth, onRequest: (authority: Authority) => Promise<void>, source: HealthSource = 'adapter'): Promise<void> {
+    if (this.health.reported({ platform, source, at: this.deps.clock.now() })) this.deps.logger.info({ platform, source }, 'health reports resumed')
     if (platform !== 'down' || this.ownTakeover) {
       this.platform = platform
       return

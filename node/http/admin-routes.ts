@@ -8,6 +8,8 @@ import {
   ConsignReply,
   DecideKeysBody,
   DecideKeysReply,
+  PlatformBody,
+  PlatformReply,
   ExposedKeysReply,
   RefusalsReply,
   IncidentsReply,
@@ -137,6 +139,15 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
     bodyLimit,
     schema: { ...doc('Keys partners released back: exposed (their text is known to the partner), waiting for a decision'), response: { 200: ExposedKeysReply, ...ERROR_REPLIES } },
   }, async () => ({ keys: await api.exposedKeys() }))
+
+  app.post('/platform', {
+    bodyLimit,
+    schema: { ...doc("The operator's word on the shop platform: down hands its paid orders to partners, up lets it hand back"), body: PlatformBody, response: { 200: PlatformReply, ...ERROR_REPLIES } },
+  }, async (request) => {
+    await api.operatorReportsPlatform(request.body.platform)
+    const self = await api.selfStatus()
+    return { platform: self.platform, fenced: self.fenced, takenOver: self.takenOver !== null }
+  })
 
   app.post('/keys/decide', {
     bodyLimit,

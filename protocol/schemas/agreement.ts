@@ -28,8 +28,25 @@ export const Timing = z.strictObject({
   graceMs: DurationMs,
   /** How long each lower-ranked partner waits per rank before claiming. */
   claimTimeoutMs: DurationMs.min(1),
+  /** How often a shop's adapter repeats its health report (absent: DEFAULT_HEALTH_REPORT_MS). */
+  healthReportMs: DurationMs.min(100).optional(),
+  /**
+   * Reports missed in a row before the origin's node calls its platform `unknown` and warns the
+   * operator (absent: DEFAULT_MISSED_HEALTH_REPORTS). Silence alone never starts a takeover
+   * (adapters/README.md, "Silence").
+   */
+  missedHealthReports: z.number().int().min(1).max(1_000).optional(),
 })
 export type Timing = z.infer<typeof Timing>
+
+/** adapters/README.md asks for a health report "every minute or so". */
+export const DEFAULT_HEALTH_REPORT_MS = 60_000
+export const DEFAULT_MISSED_HEALTH_REPORTS = 3
+
+/** How long the shop may send no health report before its platform counts as `unknown`. */
+export function healthSilenceMs(t: Timing): number {
+  return (t.healthReportMs ?? DEFAULT_HEALTH_REPORT_MS) * (t.missedHealthReports ?? DEFAULT_MISSED_HEALTH_REPORTS)
+}
 
 export const OutageLimits = z.strictObject({
   maxOrdersPerOutage: z.number().int().nonnegative().max(10_000_000),

@@ -89,8 +89,16 @@ export type PartnerStatus = z.infer<typeof PartnerStatus>
 export const SelfStatus = z.strictObject({
   id: ShopId,
   name: z.string(),
-  /** The platform's health as the adapter last reported it. */
+  /** The platform's health as the adapter (or the operator) last reported it; `unknown` once the adapter went silent. */
   platform: PlatformHealth,
+  /** The newest health report since this node started, and whether the adapter has since gone silent. */
+  health: z.strictObject({
+    lastReportAt: TimeMs.nullable(),
+    source: z.enum(['adapter', 'operator']).nullable(),
+    silent: z.boolean(),
+    /** No report for this long makes the adapter silent (the terms' healthReportMs × missedHealthReports). */
+    silentAfterMs: z.number().int().positive(),
+  }),
   /** True while the shop must not deliver escrowed orders itself. */
   fenced: z.boolean(),
   epoch: Epoch,
@@ -111,6 +119,13 @@ export const SelfStatus = z.strictObject({
   stuckAfterMs: z.number().int().positive(),
 })
 export type SelfStatus = z.infer<typeof SelfStatus>
+
+/**
+ * The operator's word on the shop platform (`standin platform down|up`), for when the adapter
+ * cannot say it: `down` hands the paid orders to partners exactly as an adapter's `down` does.
+ */
+export const PlatformBody = z.strictObject({ platform: z.enum(['up', 'down']) })
+export const PlatformReply = z.strictObject({ platform: PlatformHealth, fenced: z.boolean(), takenOver: z.boolean() })
 
 export const PartnersReply = z.strictObject({ partners: z.array(PartnerStatus) })
 

@@ -65,6 +65,21 @@ describe('admin data', () => {
     expect((await get('/v1/admin/self')).json()).toEqual(FakeApi.self)
   })
 
+  it("POST /v1/admin/platform: the operator's word reaches the engine; anything but up/down is a 400 naming the field", async () => {
+    const post = (body: unknown, authorization = `Bearer ${TOKEN}`) => h.app.inject({ method: 'POST', url: '/v1/admin/platform', headers: { authorization }, payload: body as object })
+    const ok = await post({ platform: 'down' })
+    expect(ok.statusCode).toBe(200)
+    expect(ok.json()).toEqual({ platform: FakeApi.self.platform, fenced: FakeApi.self.fenced, takenOver: true })
+    expect(h.api.calls.filter((c) => c.method === 'operatorReportsPlatform').map((c) => c.args)).toEqual([['down']])
+    for (const body of [{ platform: 'unknown' }, { platform: 'down', extra: 1 }, {}]) {
+      const refused = await post(body)
+      expect(refused.statusCode).toBe(400)
+      expect(errorOf(refused).message).toMatch(/platform|extra|unrecognized/i)
+    }
+    expect((await post({ platform: 'up' }, 'Bearer wrong-token-wrong-token')).statusCode).toBe(401)
+    expect(h.api.calls.filter((c) => c.method === 'operatorReportsPlatform')).toHaveLength(1)
+  })
+
   it('GET /v1/admin/partners', async () => {
     expect((await get('/v1/admin/partners')).json()).toEqual({ partners: [FakeApi.partner] })
   })

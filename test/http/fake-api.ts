@@ -62,6 +62,7 @@ export class FakeApi implements NodeApi {
     id: alice.identity.id,
     name: 'alice',
     platform: 'down',
+    health: { lastReportAt: 1_790_000_000_000, source: 'adapter', silent: false, silentAfterMs: 180_000 },
     fenced: true,
     epoch: 1,
     takenOver: { how: 'certificate', certifiedBy: [bob.identity.id], since: 1_790_000_000_000, fulfillers: [bob.identity.id] },
@@ -173,6 +174,10 @@ export class FakeApi implements NodeApi {
     this.record('exposedKeys')
     return []
   }
+  async operatorReportsPlatform(platform: 'up' | 'down') {
+    this.record('operatorReportsPlatform', platform)
+  }
+
   async decideKeys(keyIds: readonly string[], decision: 'write-off' | 'bill' | 'reconsign') {
     this.record('decideKeys', keyIds, decision)
     return { keys: keyIds.length, seq: 11 }

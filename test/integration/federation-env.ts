@@ -3,6 +3,8 @@
 // sink that records buyer mail.
 import { type ShopSimulator, startShopSimulator } from '../../adapters/generic/shop-simulator.js'
 import type { IncidentReport, PartnerStatus } from '../../protocol/index.js'
+import { join } from 'node:path'
+import { killShop, type ShopProcess, startShopProcess } from '../../examples/demo/shops.js'
 import { readMessage } from '../mail/mime.js'
 import { type Sink, startSink } from '../mail/sink.js'
 import { Cluster, type ClusterOptions, cliAsync, freePort, waitFor } from './cluster.js'
@@ -14,6 +16,7 @@ export interface Federation {
   readonly cluster: Cluster
   readonly sink: Sink
   readonly shops: Map<string, ShopSimulator>
+  readonly shopProcesses: Map<string, ShopProcess>
   readonly shopPorts: Record<string, number>
 }
 
@@ -25,6 +28,8 @@ export interface FederationOptions extends Pick<ClusterOptions, 'preset'> {
   /** Per-node config edits before the first start (e.g. dial overrides through a proxy). */
   readonly beforeStart?: (cluster: Cluster) => Promise<void> | void
   readonly terms?: (ids: Record<string, string>) => Record<string, unknown>
+  /** Shops run as their own processes (so a test can SIGKILL one), reached over HTTP; the rest in this process. */
+  readonly shopProcesses?: readonly string[]
 }
 
 /** Terms for tests: every shop's steam-50 covered, limits high enough for benchmarks. */
@@ -47,8 +52,22 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   })
   await options.beforeStart?.(cluster)
   const shops = new Map<string, ShopSimulator>()
+  const shopProcesses = new Map<string, ShopProcess>()
   for (const name of names) {
     const node = cluster.node(name)
+    if (options.shopProcesses?.includes(name)) {
+      shopProcesses.set(name, await startShopProcess({
+        name: `Shop ${name}`,
+        port: shopPorts[name] as number,
+        nodeUrl: node.baseUrl,
+        secret: node.adapterSecret,
+        stateFile: join(cluster.root, `shop-${name}.json`),
+        keys: options.keysPerShop ?? 1_000,
+        deliverDelayMs: options.deliverDelayMs ?? 3_600_000,
+        healthRepeatMs: 1_000,
+      }))
+      continue
+    }
     shops.set(name, await startShopSimulator({
       name: `Shop ${name}`,
       port: shopPorts[name],
@@ -68,13 +87,14 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     }
     return true
   })
-  return { cluster, sink, shops, shopPorts }
+  return { cluster, sink, shops, shopProcesses, shopPorts }
 }
 
 export async function stopFederation(f: Federation | undefined): Promise<void> {
   if (!f) return
   await f.cluster.stop()
   for (const shop of f.shops.values()) await shop.stop()
+  for (const shop of f.shopProcesses.values()) await killShop(shop, 'SIGTERM')
   await f.sink.close()
 }
 
