@@ -1,8 +1,9 @@
-// npm run sim -- --seeds N [--from K] [--prefix P] [--jobs J] [--byzantine] | --seed S [--byzantine]
+// npm run sim -- --seeds N [--from K] [--prefix P] [--jobs J] [--byzantine] [--boundary-every B] | --seed S [--byzantine]
 // Runs seeds P-K … P-(K+N-1), printing every violation with its seed, step and trace, then one
 // summary line. --jobs splits the range over J child processes (one per core). --seed S replays one
 // seed exactly and prints its result. --byzantine makes up to quorum − 1 partners of every seed
-// hostile (test/sim/adversary.ts); a seed replays the same with the same flag.
+// hostile (test/sim/adversary.ts); a seed replays the same with the same flag. --boundary-every B
+// runs the takeover boundary phase only on seeds whose number is a multiple of B (default 1: all).
 import '../../node/polyfills.js'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +18,7 @@ const Args = z.strictObject({
   jobs: z.coerce.number().int().min(1).max(16).default(1),
   seed: z.string().min(1).max(100).optional(),
   byzantine: z.boolean().default(false),
+  boundaryEvery: z.coerce.number().int().min(1).max(1_000).default(1),
 })
 
 export interface RunSummary {
@@ -41,11 +43,11 @@ const crashed = (kind: string) => (error: unknown) => {
 process.on('unhandledRejection', crashed('unhandled rejection'))
 process.on('uncaughtException', crashed('uncaught exception'))
 
-async function runRange(prefix: string, from: number, count: number, byzantine: boolean): Promise<RunSummary> {
+async function runRange(prefix: string, from: number, count: number, byzantine: boolean, boundaryEvery: number): Promise<RunSummary> {
   const summary: RunSummary = { seeds: 0, steps: 0, violations: 0, failing: [] }
   for (let i = from; i < from + count; i++) {
     running = `${prefix}-${i}`
-    const result = await runSeed(running, { byzantine })
+    const result = await runSeed(running, { byzantine, boundary: i % boundaryEvery === 0 })
     summary.seeds++
     summary.steps += result.steps
     if (result.violations.length > 0) {
@@ -59,14 +61,14 @@ async function runRange(prefix: string, from: number, count: number, byzantine: 
 }
 
 /** One child per job, each a contiguous part of the range; violations stream through as they come. */
-async function runJobs(prefix: string, from: number, count: number, jobs: number, byzantine: boolean): Promise<RunSummary> {
+async function runJobs(prefix: string, from: number, count: number, jobs: number, byzantine: boolean, boundaryEvery: number): Promise<RunSummary> {
   const total: RunSummary = { seeds: 0, steps: 0, violations: 0, failing: [] }
   const share = Math.ceil(count / jobs)
   const children = Array.from({ length: jobs }, (_, j) => {
     const start = from + j * share
     const n = Math.min(share, from + count - start)
     if (n <= 0) return Promise.resolve()
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--seeds', String(n), '--from', String(start), '--prefix', prefix, ...(byzantine ? ['--byzantine'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--seeds', String(n), '--from', String(start), '--prefix', prefix, '--boundary-every', String(boundaryEvery), ...(byzantine ? ['--byzantine'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
     let buffered = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk
@@ -97,6 +99,7 @@ const cli = new Command('sim')
   .option('--jobs <j>', 'child processes to spread the seeds over')
   .option('--seed <seed>', 'replay one seed')
   .option('--byzantine', 'make up to quorum − 1 partners of each seed hostile')
+  .option('--boundary-every <b>', 'run the takeover boundary phase on every b-th seed only')
 cli.parse(process.argv)
 const parsed = Args.safeParse(cli.opts())
 if (!parsed.success) {
@@ -112,9 +115,9 @@ if (args.seed) {
   if (result.violations.length > 0) console.log(describeViolations(result))
   process.exitCode = result.violations.length === 0 ? 0 : 1
 } else {
-  const summary = args.jobs > 1 ? await runJobs(args.prefix, args.from, args.seeds, args.jobs, args.byzantine) : await runRange(args.prefix, args.from, args.seeds, args.byzantine)
+  const summary = args.jobs > 1 ? await runJobs(args.prefix, args.from, args.seeds, args.jobs, args.byzantine, args.boundaryEvery) : await runRange(args.prefix, args.from, args.seeds, args.byzantine, args.boundaryEvery)
   await new Promise((resolve) => setTimeout(resolve, 100)) // a rejection the last seed left behind crashes before the summary
   console.log(`${SUMMARY}${JSON.stringify(summary)}`)
-  console.log(`sim seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations} seconds=${((Date.now() - started) / 1000).toFixed(1)} jobs=${args.jobs}${args.byzantine ? ' byzantine' : ''} range=${args.prefix}-${args.from}..${args.prefix}-${args.from + args.seeds - 1}`)
+  console.log(`sim seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations} seconds=${((Date.now() - started) / 1000).toFixed(1)} jobs=${args.jobs}${args.byzantine ? ' byzantine' : ''}${args.boundaryEvery > 1 ? ` boundary-every=${args.boundaryEvery}` : ''} range=${args.prefix}-${args.from}..${args.prefix}-${args.from + args.seeds - 1}`)
   process.exitCode = summary.violations === 0 && summary.seeds === args.seeds ? 0 : 1
 }

@@ -1,6 +1,7 @@
 // Simulator seeds in every test run (CI included): 0 violations expected. The regression seeds are
 // those that found bugs (see README "Simulator"); the broad runs spread 1,000 honest seeds and 500
-// seeds with Byzantine partners (`--byzantine`) over two child processes each (`--jobs 2`). Two
+// seeds with Byzantine partners (`--byzantine`) over two child processes each (`--jobs 2`), the
+// takeover boundary phase on every other one (`--boundary-every 2`). Two
 // canaries plant known bugs that the simulator must catch within 50 seeds.
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
@@ -10,6 +11,8 @@ const REGRESSION_SEEDS = ['try-15', 'try-26', 'try-36', 'try-39', 'seed-3', 'see
 const SEEDS = Number(process.env.STANDIN_SIM_SEEDS ?? 1_000)
 const BYZANTINE_SEEDS = Number(process.env.STANDIN_SIM_BYZANTINE_SEEDS ?? 500)
 const JOBS = 2
+/** The takeover boundary phase costs ~40 % of a seed: the broad runs take it on every other seed (CI's time). */
+const BOUNDARY_EVERY = 2
 /**
  * Seeds with Byzantine partners that found bugs while the adversary was built (issue 16), and
  * byz-82: the boundary phase's slow stores let a restart's resume and the first claim step both
@@ -24,7 +27,7 @@ const BOUNDARY_SEEDS = ['ci-9', 'ci-58', 'ci-74']
 
 /** Runs `npm run sim` over `seeds` seeds in child processes; resolves with its summary. */
 async function simRun(prefix: string, seeds: number, extra: readonly string[] = []) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--seeds', String(seeds), '--prefix', prefix, '--jobs', String(JOBS), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--seeds', String(seeds), '--prefix', prefix, '--jobs', String(JOBS), '--boundary-every', String(BOUNDARY_EVERY), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
