@@ -4,7 +4,6 @@
 // takeover boundary phase on every other one (`--boundary-every 2`). Two
 // canaries plant known bugs that the simulator must catch within 50 seeds.
 import { spawn } from 'node:child_process'
-import { constants, setPriority } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import { runSeed, type SeedOptions, type SeedResult } from './vopr.js'
 
@@ -29,9 +28,6 @@ const BOUNDARY_SEEDS = ['ci-9', 'ci-58', 'ci-74']
 /** Runs `npm run sim` over `seeds` seeds in child processes; resolves with its summary. */
 async function simRun(prefix: string, seeds: number, extra: readonly string[] = []) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--seeds', String(seeds), '--prefix', prefix, '--jobs', String(JOBS), '--boundary-every', String(BOUNDARY_EVERY), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
-  // Lowest priority: the seeds run beside the tests of real processes (vitest.config.ts), whose
-  // timers must not wait for them; a seed's outcome does not depend on how fast it runs.
-  if (child.pid !== undefined) setPriority(child.pid, constants.priority.PRIORITY_LOW)
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
