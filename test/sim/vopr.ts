@@ -37,7 +37,7 @@ export interface SeedOptions {
   readonly byzantine?: boolean
   /**
    * Run the takeover boundary phase after liveness (default true). It costs about 40 % of a seed;
-   * CI's broad runs take it on every other seed (`--boundary-every 2`), `npm run sim` on all.
+   * CI's broad runs take it on every fourth seed (`--boundary-every 4`), `npm run sim` on all.
    */
   readonly boundary?: boolean
 }
