@@ -1,65 +1,81 @@
-// The shop node's engine: wires our feed, escrow, replication, allotments, failover, fulfilment,
-// handback and incidents together behind the ports, and answers the NodeApi. Deterministic given
-// its ports: no clock, randomness, network or disk but through them.
+// The shop node's engine: starts and stops the parts the factory (assemble.ts) built, drives the
+// heartbeat tick, routes partners' control messages, and answers the NodeApi: commands go to the
+// part that owns them, reads to the views (admin-views.ts). Deterministic given its ports: no
+// clock, randomness, network or disk but through them.
 import {
   type AdapterOrder,
   type Authority,
+  type ClaimForm,
   type ControlMessage,
+  type DisputedLine,
   type FeedMessage,
   type PlatformHealth,
   type ShopId,
-  verifyDocument,
 } from '../../protocol/index.js'
-import { AdminViews } from './admin-views.js'
-import { assemble, type EngineRef, type PeerView } from './assemble.js'
+import * as views from './admin-views.js'
+import { assemble, type EngineParts } from './assemble.js'
 import type { HealthSource } from './health-silence.js'
 import type { EngineOptions } from './options.js'
 import type { InboundHandler, TimerHandle } from './ports.js'
+import type { NodeApi } from './api.js'
 
 export type { EngineOptions }
 
-export class Engine extends AdminViews implements InboundHandler {
+/** Ticks between checks whether a statement is due (a statement period is hours; a tick a second). */
+const STATEMENT_CHECK_EVERY_TICKS = 8
+/** Ticks between retries of a handback that found nothing to do (receipts may arrive late). */
+const HANDBACK_RETRY_EVERY_TICKS = 8
+/** Entries asked for at once when a partner's heartbeat shows its feed ahead of our copy. */
+const CATCH_UP_ENTRIES = 256
+
+export class Engine implements InboundHandler, NodeApi {
+  private readonly parts: EngineParts
   private timer: TimerHandle | null = null
   private started = false
-  private wantFenced: boolean | null = null
-  private appliedFenced: boolean | null = null
   private ticks = 0
-  /** Signed time of the newest heartbeat taken from each partner (replays are not newer). */
-  private readonly newestHeartbeat = new Map<ShopId, number>()
+  private readonly lastStatementAt = new Map<ShopId, number>()
 
-  constructor(o: EngineOptions, ref: EngineRef = { engine: null }) {
-    super(assemble(o, ref))
-    ref.engine = this
+  constructor(private readonly o: EngineOptions) {
+    this.parts = assemble(o)
+  }
+
+  get federation() {
+    return this.parts.federation
   }
 
   async start(): Promise<void> {
-    await this.writer.load()
-    await this.state.load()
-    await this.replication.load()
-    await this.failover.load()
-    await this.incidentBook.load()
+    const { parts } = this
+    for (const part of parts.lifecycle) await part.start?.()
     this.o.transport.setHandler(this)
-    this.background.start()
     this.started = true
-    for (const p of this.federation.partners) this.lastStatementAt.set(p, this.o.clock.now())
-    this.failover.evaluateFence()
-    for (const [origin, w] of this.failover.watches) if (w.view.phase === 'taken-over') await this.fulfilment.start(origin, w.view.epoch)
+    for (const p of parts.federation.partners) this.lastStatementAt.set(p, this.o.clock.now())
+    parts.failover.evaluateFence()
+    for (const { origin, epoch } of parts.failover.takeovers()) await parts.fulfilment.begin(origin, epoch)
     this.schedule()
-    for (const p of this.federation.partners) if (this.o.transport.isConnected(p)) this.onPeerConnected(p)
+    for (const p of parts.federation.partners) if (this.o.transport.isConnected(p)) this.onPeerConnected(p)
   }
 
-  /** Stops at once (no new work, no timers); resolves when work already in flight has settled. */
-  stop(): Promise<void> {
+  /**
+   * Stops at once (no new work, no timers); resolves when work already in flight has settled and
+   * every part has stopped, in reverse start order. No timer of the engine is left after it.
+   */
+  async stop(): Promise<void> {
     this.started = false
-    if (this.timer) this.o.clock.clearTimer(this.timer)
+    this.parts.timers.cancel(this.timer)
     this.timer = null
-    this.failover.stop()
-    this.fulfilment.stopAll()
-    return this.background.stop()
+    this.parts.timers.clear()
+    for (const part of [...this.parts.lifecycle].reverse()) await part.stop?.()
+    // Work that settled during the wait may have set timers of its own.
+    this.parts.timers.clear()
+  }
+
+  /** Timers set and not yet fired (0 after stop). */
+  pendingTimers(): number {
+    return this.parts.timers.size
   }
 
   private schedule(): void {
-    this.timer = this.o.clock.setTimer(this.federation.terms.timing.heartbeatMs, () => {
+    this.timer = this.parts.timers.set(this.parts.federation.terms.timing.heartbeatMs, () => {
       if (!this.started) return
       this.tick()
       this.schedule()
@@ -67,95 +83,67 @@ export class Engine extends AdminViews implements InboundHandler {
   }
 
   private tick(): void {
+    const { writer, federation, failover, replication, background, incidents, outbox } = this.parts
     this.ticks++
-    const head = this.writer.state
-    for (const partner of this.federation.partners) {
-      this.o.transport.send(partner, 'control', { type: 'heartbeat', heartbeat: this.failover.heartbeatFor(partner, { seq: head.seq, hash: head.hash }) })
+    const head = writer.state
+    for (const partner of federation.partners) {
+      this.o.transport.send(partner, 'control', { type: 'heartbeat', heartbeat: failover.heartbeatFor(partner, { seq: head.seq, hash: head.hash }) })
     }
-    this.replication.tick()
-    this.failover.tick()
-    this.applyFence()
-    this.background.run('handback', () => this.maybeHandBack())
+    replication.tick()
+    failover.tick()
+    failover.applyFence()
+    background.run('handback', () => this.maybeHandBack())
     this.retryBlockedTakeovers()
-    if (this.ticks % 8 === 0) this.background.run('statements', () => this.maybeIssueStatements())
-    this.background.run('outbox.drain', () => this.outbox.drain())
-    this.incidentBook.sweep(this.o.clock.now(), this.failover.watches, this.failover.voteTtlMs)
-    this.background.run('incidents.flush', () => this.incidentBook.flush())
+    if (this.ticks % STATEMENT_CHECK_EVERY_TICKS === 0) background.run('statements', () => this.maybeIssueStatements())
+    background.run('outbox.drain', () => outbox.drain())
+    incidents.sweep(this.o.clock.now(), failover.views(), failover.voteTtlMs)
+    background.run('incidents.flush', () => incidents.flush())
   }
 
-  // ---- fencing, takeover requests and handback at the origin ----
-
-  setFence(fenced: boolean): void {
-    this.wantFenced = fenced
-    this.applyFence()
-  }
-
-  /** Tells the shop; retried every tick until the adapter confirms. */
-  private applyFence(): void {
-    const want = this.wantFenced
-    if (want === null || want === this.appliedFenced) return
-    this.o.adapter.setFenced(want).then(
-      () => {
-        this.appliedFenced = want
-        this.o.logger.info({ fenced: want }, want ? 'fenced: the shop stops delivering escrowed orders' : 'fence lifted: the shop delivers again')
-      },
-      (error: unknown) => this.o.logger.warn({ fenced: want, err: String(error) }, 'could not reach the shop adapter to change the fence; retrying'),
-    )
-  }
+  // ---- handback at the origin ----
 
   /** Caught up: every partner heard from recently has no entries we lack. */
   private caughtUp(): boolean {
+    const { liveness, replication, federation } = this.parts
     let fresh = 0
-    for (const [partner, view] of this.peers) {
-      if (view.lastHeartbeatAt === null || this.o.clock.now() - view.lastHeartbeatAt > this.federation.terms.timing.suspectAfterMs) continue
-      if (this.replication.isQuarantined(partner)) continue // a forked feed can never catch up
+    for (const [partner, view] of liveness.all()) {
+      if (view.lastHeartbeatAt === null || this.o.clock.now() - view.lastHeartbeatAt > federation.terms.timing.suspectAfterMs) continue
+      if (replication.isQuarantined(partner)) continue // a forked feed can never catch up
       fresh++
-      if (this.replication.headOf(partner).seq < view.advertisedSeq) return false
+      if (replication.headOf(partner).seq < view.advertisedSeq) return false
     }
     return fresh > 0
   }
 
   private async maybeHandBack(): Promise<void> {
-    const authority = this.failover.takenOverAuthority()
+    const { failover, handback } = this.parts
+    const authority = failover.takenOverAuthority()
     if (authority) {
-      if (this.failover.platformHealth() !== 'up' || !this.caughtUp()) return
-      if (await this.handback.run(this.failover.epoch(), this.failover.epoch())) await this.failover.handedBack()
-    } else if (this.ticks % 8 === 0) {
-      await this.handback.run(null, this.failover.epoch())
-    }
-  }
-
-  /** A partner saw our handback (or we saw an origin's): its takeover is over. */
-  onHandback(origin: ShopId, epoch: number): void {
-    if (origin === this.o.identity.id) return
-    const w = this.failover.watches.get(origin)
-    if (!w) return
-    const before = w.view
-    this.failover.applyHandback(origin, epoch)
-    if (before !== w.view) {
-      this.fulfilment.stop(origin)
-      this.o.emit?.(this.o.clock.now(), { kind: 'handback', origin, epoch, receipts: 0 })
+      if (failover.platformHealth() !== 'up' || !this.caughtUp()) return
+      if (await handback.run(failover.epoch(), failover.epoch())) await failover.handedBack()
+    } else if (this.ticks % HANDBACK_RETRY_EVERY_TICKS === 0) {
+      await handback.run(null, failover.epoch())
     }
   }
 
   /** A takeover refused for the credit limit starts once the origin has settled. */
   private retryBlockedTakeovers(): void {
-    for (const [origin, w] of this.failover.watches) {
-      if (w.view.phase === 'taken-over' && this.fulfilment.isBlocked(origin)) this.background.run('fulfilment.start', () => this.fulfilment.start(origin, w.view.epoch))
+    const { failover, fulfilment, background } = this.parts
+    for (const { origin, epoch } of failover.takeovers()) {
+      if (fulfilment.isBlocked(origin)) background.run('fulfilment.start', () => fulfilment.begin(origin, epoch))
     }
   }
 
-  private lastStatementAt = new Map<ShopId, number>()
-
   /** States what each partner owes us once a period has passed, or sooner above the threshold. */
   private async maybeIssueStatements(): Promise<void> {
-    const { periodMs, settleThreshold } = this.federation.terms.settlement
+    const { federation, state, settlement } = this.parts
+    const { periodMs, settleThreshold } = federation.terms.settlement
     const now = this.o.clock.now()
-    for (const partner of this.federation.partners) {
+    for (const partner of federation.partners) {
       const last = this.lastStatementAt.get(partner) ?? 0
-      if (now - last < periodMs && this.state.books.owedToUsBy(partner) < settleThreshold.minorUnits) continue
+      if (now - last < periodMs && state.books.owedToUsBy(partner) < settleThreshold.minorUnits) continue
       try {
-        if (await this.settlement.issue(partner)) this.lastStatementAt.set(partner, now)
+        if (await settlement.issue(partner)) this.lastStatementAt.set(partner, now)
         else if (!this.lastStatementAt.has(partner)) this.lastStatementAt.set(partner, now)
       } catch (error) {
         this.o.logger.warn({ partner, err: String(error) }, 'could not issue a statement')
@@ -166,89 +154,73 @@ export class Engine extends AdminViews implements InboundHandler {
   // ---- InboundHandler ----
 
   onFeedMessage(from: ShopId, message: FeedMessage): Promise<void> {
-    if (!this.started || !this.federation.isPartner(from)) return Promise.resolve()
-    return this.replication.onMessage(from, message)
+    if (!this.started || !this.parts.federation.isPartner(from)) return Promise.resolve()
+    return this.parts.replication.onMessage(from, message)
   }
 
   /** Control messages are small and taken at once (their work is bounded in peer-work.ts). */
   onControlMessage(from: ShopId, message: ControlMessage): Promise<void> {
-    if (!this.started || !this.federation.isPartner(from)) return Promise.resolve()
+    if (!this.started || !this.parts.federation.isPartner(from)) return Promise.resolve()
+    const { failover, work, fulfilment } = this.parts
     switch (message.type) {
       case 'heartbeat':
         this.onHeartbeat(from, message.heartbeat)
         break
       case 'lease':
-        this.failover.onLease(from, message.lease)
+        failover.onLease(from, message.lease)
         break
       case 'down-vote':
-        this.failover.onVote(from, message.vote)
+        failover.onVote(from, message.vote)
         break
       case 'certificate':
-        this.failover.onAuthority(from, { kind: 'certificate', certificate: message.certificate } satisfies Authority)
+        failover.onAuthority(from, { kind: 'certificate', certificate: message.certificate } satisfies Authority)
         break
       case 'takeover.request':
-        this.failover.onAuthority(from, { kind: 'request', request: message.request } satisfies Authority)
+        failover.onAuthority(from, { kind: 'request', request: message.request } satisfies Authority)
         break
       case 'claim':
-        this.work.task(from, 'claims.take', () => this.fulfilment.takeClaim(from, message.claim, null))
+        work.task(from, 'claims.take', () => fulfilment.takeClaim(from, message.claim, null))
         break
     }
     return Promise.resolve()
   }
+
+  private onHeartbeat(from: ShopId, raw: unknown): void {
+    const { liveness, failover, replication } = this.parts
+    const hb = liveness.onHeartbeat(from, raw)
+    if (!hb) return
+    failover.onHeartbeat(from, hb)
+    const ours = replication.headOf(from).seq
+    if (hb.head.seq > ours) this.o.transport.send(from, 'feed', { type: 'feed.get', author: from, afterSeq: ours, limit: CATCH_UP_ENTRIES })
+  }
+
+  onPeerConnected(peer: ShopId): void {
+    if (this.started && this.parts.federation.isPartner(peer)) this.parts.replication.onConnected(peer)
+  }
+
+  onPeerDisconnected(_peer: ShopId): void {}
 
   /**
    * What the engine holds in memory for its partners, each with its named bound (the simulator
    * checks them after every step, whatever partners send).
    */
   footprint(): { name: string; size: number; limit: number }[] {
-    return [...this.work.footprint(), ...this.fulfilment.footprint(), ...this.state.footprint(this.federation.partners.length)]
+    const { work, fulfilment, state, federation } = this.parts
+    return [...work.footprint(), ...fulfilment.footprint(), ...state.footprint(federation.partners.length)]
   }
-
-  private onHeartbeat(from: ShopId, raw: unknown): void {
-    const verified = verifyDocument('heartbeat', raw)
-    const hb = verified.ok ? verified.value.body : null
-    if (!hb || hb.from !== from || hb.to !== this.o.identity.id || !this.federation.knowsTerms(hb.terms)) {
-      this.o.logger.warn({ from, reason: verified.ok ? 'heartbeat not from this peer, not for us, or other terms' : verified.error.message }, 'rejected heartbeat')
-      return
-    }
-    // Only a new heartbeat is a sign of life. A replayed or long-delayed copy (not newer than the
-    // last one we took, or older than a partner would wait before suspecting, give or take the
-    // clock skew the terms allow) changes nothing: it must not keep a dead origin alive, undo a
-    // down-vote or be answered with a lease.
-    const newest = this.newestHeartbeat.get(from)
-    const { suspectAfterMs, maxClockSkewMs } = this.federation.terms.timing
-    if ((newest !== undefined && hb.time <= newest) || this.o.clock.now() - hb.time > suspectAfterMs + maxClockSkewMs) {
-      this.o.logger.debug({ from, time: hb.time, newest }, 'ignored a replayed or stale heartbeat')
-      return
-    }
-    this.newestHeartbeat.set(from, hb.time)
-    const view = this.peers.get(from) as PeerView
-    view.lastHeartbeatAt = this.o.clock.now()
-    view.platform = hb.platform
-    view.advertisedSeq = hb.head.seq
-    this.o.emit?.(this.o.clock.now(), { kind: 'heartbeat', from, platform: hb.platform })
-    this.failover.onHeartbeat(from, hb)
-    if (hb.head.seq > this.replication.headOf(from).seq) this.o.transport.send(from, 'feed', { type: 'feed.get', author: from, afterSeq: this.replication.headOf(from).seq, limit: 256 })
-  }
-
-  onPeerConnected(peer: ShopId): void {
-    if (this.started && this.federation.isPartner(peer)) this.replication.onConnected(peer)
-  }
-
-  onPeerDisconnected(_peer: ShopId): void {}
 
   // ---- EscrowApi ----
 
   submitOrders(orders: readonly AdapterOrder[]) {
-    return this.escrowBook.submit(orders)
+    return this.parts.escrowBook.submit(orders)
   }
 
   markDelivered(items: readonly { order: string; time: number }[]) {
-    return this.escrowBook.tombstone(items.map((i) => ({ kind: 'delivered' as const, order: i.order, time: i.time })))
+    return this.parts.escrowBook.tombstone(items.map((i) => ({ kind: 'delivered' as const, order: i.order, time: i.time })))
   }
 
   markCancelled(items: readonly { order: string; reason: string }[]) {
-    return this.escrowBook.tombstone(items.map((i) => ({ kind: 'cancelled' as const, order: i.order, reason: i.reason })))
+    return this.parts.escrowBook.tombstone(items.map((i) => ({ kind: 'cancelled' as const, order: i.order, reason: i.reason })))
   }
 
   /** The adapter's report (`detail` is for its own logs; the node keeps only the platform). */
@@ -263,12 +235,68 @@ export class Engine extends AdminViews implements InboundHandler {
   }
 
   private setPlatform(platform: PlatformHealth, source: HealthSource): Promise<void> {
-    return this.failover.setPlatform(platform, async (authority) => {
-      if (authority.kind === 'request') await this.writer.append([{ type: 'takeover.request', request: authority.request }], [])
+    return this.parts.failover.setPlatform(platform, async (authority) => {
+      if (authority.kind === 'request') await this.parts.writer.append([{ type: 'takeover.request', request: authority.request }], [])
     }, source)
   }
 
   ready(): boolean {
     return this.started
   }
+
+  // ---- AdminApi: commands ----
+
+  issueStatement(counterparty: ShopId, untilMs?: number) {
+    return this.parts.settlement.issue(counterparty, untilMs)
+  }
+
+  async acceptStatement(ref: string, disputes: readonly DisputedLine[]) {
+    return this.parts.settlement.accept((await views.findStatement(this.parts, ref)).hash, disputes)
+  }
+
+  async payStatement(ref: string, reference: string) {
+    return this.parts.settlement.pay((await views.findStatement(this.parts, ref)).hash, reference)
+  }
+
+  async confirmStatement(ref: string) {
+    return this.parts.settlement.confirm((await views.findStatement(this.parts, ref)).hash)
+  }
+
+  waitForAcks(seq: number, timeoutMs: number): Promise<boolean> {
+    return this.parts.replication.waitForAcks(seq, timeoutMs)
+  }
+
+  verifyFeed(author: ShopId) {
+    return this.parts.replication.verifyHeld(author)
+  }
+
+  consign(holder: ShopId, sku: string, count: number) {
+    return this.parts.allotments.consign(holder, sku, count)
+  }
+
+  recall(holder: ShopId, allotment: string) {
+    return this.parts.allotments.recall(holder, allotment)
+  }
+
+  decideKeys(keyIds: readonly string[], decision: 'write-off' | 'bill' | 'reconsign') {
+    return this.parts.allotments.decide(keyIds, decision)
+  }
+
+  // ---- AdminApi and PublicApi: reads ----
+
+  balances = () => views.balances(this.parts)
+  statements = () => views.statements(this.parts)
+  findStatement = (ref: string) => views.findStatement(this.parts, ref)
+  exportStatements = (format: 'csv' | 'json', ref?: string, fromMs?: number, toMs?: number) => views.exportStatements(this.parts, format, ref, fromMs, toMs)
+  identity = () => views.identity(this.parts)
+  partners = () => views.partners(this.parts)
+  selfStatus = () => views.selfStatus(this.parts)
+  escrow = () => views.escrow(this.parts)
+  listEscrow = (origin: ShopId, after: string | undefined, limit: number) => views.listEscrow(this.parts, origin, after, limit)
+  feeds = () => views.feeds(this.parts)
+  incidents = () => views.incidents(this.parts)
+  refusals = () => views.refusals(this.parts)
+  exposedKeys = () => views.exposedKeys(this.parts)
+  claim = (form: ClaimForm) => views.claim(this.parts, form)
+  shopStatus = (shop: ShopId) => views.shopStatus(this.parts, shop)
 }

@@ -16,7 +16,6 @@ import {
   healthSilenceMs,
   type Identity,
   INITIAL_VIEW,
-  leaseQuorum,
   type PlatformHealth,
   type ShopId,
   type Signed,
@@ -28,16 +27,18 @@ import {
 import type { Background } from './background.js'
 import type { EventSink } from './events.js'
 import type { Federation } from './federation.js'
+import { Fence } from './fence.js'
 import { type HealthReport, type HealthSource, HealthSilence } from './health-silence.js'
-import type { Clock, Logger, Store, TimerHandle, Transport } from './ports.js'
+import { Signal, type Startable, type Timers } from './lifecycle.js'
+import type { Liveness } from './liveness.js'
+import type { Adapter, Clock, Logger, Store, Transport } from './ports.js'
 import { authorityEpoch, authorityOrigin, authorityStart } from './state/authorities.js'
 import type { State } from './state/index.js'
 import { Tx } from './state/tx.js'
 
+/** Our failover view of one origin. What we hear from it is Liveness's (liveness.ts). */
 export interface OriginWatch {
   view: FailoverView
-  lastHeartbeatAt: number | null
-  platform: PlatformHealth
   suspectSince: number | null
   /** Down-votes for epoch view.epoch + 1, ours included. */
   votes: Map<ShopId, Signed<DownVote>>
@@ -54,31 +55,23 @@ interface StoredWatch {
   takenOverAt: number | null
 }
 
-export interface FailoverHooks {
-  /** We became responsible for fulfilling `origin`'s orders at `epoch`. */
-  onTakenOver(origin: ShopId, epoch: number, authority: Authority): void
-  /** Our own epoch rose: partners took over (or we asked them to). */
-  onOwnTakeover(epoch: number, authority: Authority): void
-  /** The shop must stop (true) or may resume (false) delivering escrowed orders. */
-  onFenceChange(fenced: boolean): void
-}
-
 const watchKey = (origin: ShopId) => `failover!${origin}`
 /** Multiple of suspectAfterMs before a partner never heard from since our start is suspected. */
 export const NEVER_HEARD_GRACE_FACTOR = 10
 const OWN_EPOCH = 'own-epoch'
 
-export class Failover {
-  readonly watches = new Map<ShopId, OriginWatch>()
+export class Failover implements Startable {
+  private readonly watches = new Map<ShopId, OriginWatch>()
+  /** We became responsible for fulfilling `origin`'s orders at `epoch` (durably). */
+  readonly takenOver = new Signal<[origin: ShopId, epoch: number, authority: Authority]>()
+  /** Whether our shop may deliver: decided by leases and our own takeover. */
+  private readonly fence: Fence
   private ownEpoch = 0
   /** Our authority for the current epoch when we were taken over and have not handed back. */
   private ownTakeover: Authority | null = null
   private platform: PlatformHealth = 'unknown'
-  private readonly leases = new Map<ShopId, number>()
   /** Signed time of the newest down-vote taken per origin!voter, kept when votes are cleared. */
   private readonly newestVote = new Map<string, number>()
-  private fenced: boolean | null = null
-  private fenceTimer: TimerHandle | null = null
   private startedAt = 0
   /** When our previous tick ran. */
   private lastTickAt: number | null = null
@@ -99,18 +92,23 @@ export class Failover {
       readonly state: State
       readonly transport: Transport
       readonly clock: Clock
+      readonly timers: Timers
       readonly logger: Logger
       readonly background: Background
       readonly emit: EventSink
-      readonly hooks: FailoverHooks
+      readonly liveness: Liveness
+      readonly adapter: Adapter
     },
-  ) {}
+  ) {
+    const { identity, federation, clock, timers, logger, adapter, emit } = deps
+    this.fence = new Fence({ identity, federation, clock, timers, logger, adapter, emit, epoch: () => this.ownEpoch, takenOver: () => this.ownTakeover !== null })
+  }
 
   private get timing() {
     return this.deps.federation.terms.timing
   }
 
-  async load(): Promise<void> {
+  async start(): Promise<void> {
     this.startedAt = this.deps.clock.now()
     this.health = new HealthSilence(this.startedAt)
     const own = await this.deps.store.get<{ epoch: number; takeover: Authority | null }>('meta', OWN_EPOCH)
@@ -120,8 +118,6 @@ export class Failover {
       const stored = await this.deps.store.get<StoredWatch>('meta', watchKey(origin))
       this.watches.set(origin, {
         view: stored?.view ?? INITIAL_VIEW,
-        lastHeartbeatAt: null,
-        platform: 'unknown',
         suspectSince: null,
         votes: new Map(),
         votedAt: null,
@@ -145,7 +141,22 @@ export class Failover {
   }
 
   isFenced(): boolean {
-    return this.fenced !== false
+    return this.fence.isFenced()
+  }
+
+  /** Tells the shop the fence we decided, until its adapter confirms (every tick). */
+  applyFence(): void {
+    this.fence.apply()
+  }
+
+  /** Our view of each origin, read-only: the failover alone steps it. */
+  views(): ReadonlyMap<ShopId, Readonly<OriginWatch>> {
+    return this.watches
+  }
+
+  /** Origins we hold a takeover of now, with its epoch. */
+  takeovers(): { origin: ShopId; epoch: number }[] {
+    return [...this.watches].filter(([, w]) => w.view.phase === 'taken-over').map(([origin, w]) => ({ origin, epoch: w.view.epoch }))
   }
 
   /** The epoch of `origin` we hold authority for and act in now, or null (claims are judged by it). */
@@ -199,10 +210,11 @@ export class Failover {
     // Back from a pause, we wait a whole suspect window before we call anyone quiet: what they sent
     // meanwhile is read after this tick (re-baselining what we heard; issue 17).
     const rested = now - this.resumedAt > this.timing.suspectAfterMs
-    const quiet = rested && (w.lastHeartbeatAt === null
+    const quietSince = this.deps.liveness.quietSince(origin)
+    const quiet = rested && (quietSince === null
       ? now - this.startedAt > this.timing.suspectAfterMs * NEVER_HEARD_GRACE_FACTOR
-      : now - w.lastHeartbeatAt > this.timing.suspectAfterMs)
-    const down = w.platform === 'down'
+      : now - quietSince > this.timing.suspectAfterMs)
+    const down = this.deps.liveness.view(origin).platform === 'down'
     if (!quiet && !down) {
       if (phase === 'suspect') this.step(origin, w, { type: 'heartbeat-ok' })
       w.suspectSince = null
@@ -213,7 +225,7 @@ export class Failover {
     if (phase !== 'suspect') {
       this.step(origin, w, { type: 'suspect' })
       w.suspectSince = now
-      this.deps.emit(now, { kind: 'suspect', origin, epoch: w.view.epoch + 1, reason: down ? 'platform-down' : 'heartbeat-timeout', lastHeartbeatAt: w.lastHeartbeatAt })
+      this.deps.emit(now, { kind: 'suspect', origin, epoch: w.view.epoch + 1, reason: down ? 'platform-down' : 'heartbeat-timeout', lastHeartbeatAt: quietSince })
     }
     const vote = signDocument('down-vote', {
       voter: this.deps.identity.id,
@@ -266,7 +278,7 @@ export class Failover {
     await this.persistWatch(origin, w, authority)
     this.deps.emit(now, { kind: 'certified', origin, epoch, voters: authority.kind === 'certificate' ? authority.certificate.votes.map((v) => ({ voter: v.body.voter, time: v.body.time })) : [] })
     // Act the moment the delay has passed, not at the next heartbeat tick.
-    this.deps.clock.setTimer(this.timing.takeoverDelayMs, () => {
+    this.deps.timers.set(this.timing.takeoverDelayMs, () => {
       if (w.view.phase === 'certified' && w.view.epoch === epoch) this.takeOver(origin, w, 'takeover-delay-elapsed')
     })
   }
@@ -283,18 +295,17 @@ export class Failover {
       // and must not start fulfilment (found by the simulator, seed-4).
       if (w.view.phase !== 'taken-over' || w.view.epoch !== epochTaken) return
       this.deps.emit(now, { kind: 'taken-over', origin, epoch: epochTaken })
-      this.deps.hooks.onTakenOver(origin, epochTaken, authority)
+      this.takenOver.emit(origin, epochTaken, authority)
     }))
   }
 
   // ---- messages from partners ----
 
+  /** A new heartbeat from `from` (Liveness took it): answer with a lease or show it its epoch. */
   onHeartbeat(from: ShopId, hb: Heartbeat): void {
     const w = this.watches.get(from)
     if (!w) return
     const now = this.deps.clock.now()
-    w.lastHeartbeatAt = now
-    w.platform = hb.platform
     if (w.view.epoch > hb.epoch && w.authority) {
       // The origin is behind: show it the authority for its new epoch instead of a lease.
       this.sendAuthority(from, w.authority)
@@ -396,15 +407,9 @@ export class Failover {
       else this.evidence(authority)
       return
     }
-    const contested = authority.kind === 'certificate' && !this.freshEnough(authority.certificate.votes) && this.leaseCount() >= this.deps.federation.terms.quorum && this.ownTakeover === null
+    const contested = authority.kind === 'certificate' && !this.freshEnough(authority.certificate.votes) && this.fence.leaseCount() >= this.deps.federation.terms.quorum && this.ownTakeover === null
     if (contested) this.deps.logger.warn({ from, epoch: checked.value.epoch }, 'a stale certificate about us while a quorum of partners grant us leases: adopted as contested (fees under it disputed)')
     this.deps.background.run('failover.adopt-epoch', () => this.adoptEpoch(checked.value.epoch, authority, contested))
-  }
-
-  /** Valid leases we hold now. */
-  private leaseCount(): number {
-    const now = this.deps.clock.now()
-    return [...this.leases.values()].filter((until) => until > now).length
   }
 
   /**
@@ -432,7 +437,6 @@ export class Failover {
     const voters = authority.kind === 'certificate' ? authority.certificate.votes.map((v) => ({ voter: v.body.voter, time: v.body.time })) : []
     this.deps.emit(this.deps.clock.now(), { kind: 'own-takeover', epoch, how: authority.kind, voters })
     this.evaluateFence()
-    this.deps.hooks.onOwnTakeover(epoch, authority)
   }
 
   /**
@@ -452,12 +456,8 @@ export class Failover {
   }
 
   onLease(from: ShopId, raw: unknown): void {
-    const verified = verifyDocument('lease', raw)
-    if (!verified.ok || verified.value.body.grantor !== from) return this.reject(from, 'lease', verified.ok ? 'grantor is not the sender' : verified.error.message)
-    const lease = verified.value.body
-    if (lease.origin !== this.deps.identity.id || lease.epoch !== this.ownEpoch || lease.terms !== this.deps.federation.termsHash) return
-    this.leases.set(from, Math.max(this.leases.get(from) ?? 0, lease.untilMs))
-    this.evaluateFence()
+    const refused = this.fence.onLease(from, raw)
+    if (refused !== null) this.reject(from, 'lease', refused)
   }
 
   private reject(from: ShopId, what: string, reason: string): void {
@@ -465,14 +465,15 @@ export class Failover {
     this.deps.emit(this.deps.clock.now(), { kind: 'message-rejected', from, code: what, reason })
   }
 
-  /** The origin's handback for `epoch` appeared in its feed: our takeover of it is over. */
-  applyHandback(origin: ShopId, epoch: number): void {
+  /** The origin's handback for `epoch` appeared in its feed: our takeover of it is over. Returns whether it ended one. */
+  applyHandback(origin: ShopId, epoch: number): boolean {
     const w = this.watches.get(origin)
-    if (!w || !this.step(origin, w, { type: 'handback', epoch })) return
-    w.lastHeartbeatAt = this.deps.clock.now()
+    if (!w || !this.step(origin, w, { type: 'handback', epoch })) return false
+    this.deps.liveness.handedBack(origin, this.deps.clock.now())
     w.votes.clear()
     w.votedAt = null
     this.deps.background.run('failover.handback', () => this.persistWatch(origin, w))
+    return true
   }
 
   // ---- origin side ----
@@ -523,33 +524,16 @@ export class Failover {
     tx.put('meta', OWN_EPOCH, { epoch: this.ownEpoch, takeover: null })
     this.deps.state.authorities.ended(tx, this.deps.identity.id, this.ownEpoch, this.deps.clock.now())
     await this.deps.state.commit(tx)
-    this.leases.clear()
+    this.fence.clearLeases()
     this.evaluateFence()
   }
 
   /** Fence when we are taken over, or when too few partners still grant us a lease. */
   evaluateFence(): void {
-    const now = this.deps.clock.now()
-    const needed = leaseQuorum(this.deps.federation.terms)
-    const valid = [...this.leases.values()].filter((until) => until > now).sort((a, b) => b - a)
-    const leased = needed === 0 || valid.length >= needed
-    const fenced = this.ownTakeover !== null || !leased
-    if (this.fenceTimer) this.deps.clock.clearTimer(this.fenceTimer)
-    this.fenceTimer = null
-    if (!fenced && needed > 0) {
-      // Re-check exactly when the needed-th lease lapses, not a tick later.
-      const lapseAt = valid[needed - 1] as number
-      this.fenceTimer = this.deps.clock.setTimer(lapseAt - now + 1, () => this.evaluateFence())
-    }
-    if (fenced !== this.fenced) {
-      this.fenced = fenced
-      this.deps.emit(now, { kind: 'fence', fenced })
-      this.deps.hooks.onFenceChange(fenced)
-    }
+    this.fence.evaluate()
   }
 
   stop(): void {
-    if (this.fenceTimer) this.deps.clock.clearTimer(this.fenceTimer)
-    this.fenceTimer = null
+    this.fence.stop()
   }
 }

@@ -16,6 +16,7 @@ import {
 import { UnavailableError } from './api.js'
 import type { Clock, Rng, Store, StoreOp } from './ports.js'
 import { META, seqKey } from './state/codec.js'
+import { Signal, type Startable } from './lifecycle.js'
 import type { Tx } from './state/tx.js'
 
 export interface FeedWriterDeps {
@@ -27,7 +28,6 @@ export interface FeedWriterDeps {
   readonly termsHash: () => string
   /** Who can open the sealed part of our entries: us and every partner with a known box key. */
   readonly recipients: () => readonly Recipient[]
-  readonly onAppended: (entries: readonly FeedEntry[]) => void
 }
 
 export interface FeedWriterLimits {
@@ -51,7 +51,9 @@ interface Pending {
   readonly reject: (error: Error) => void
 }
 
-export class FeedWriter {
+export class FeedWriter implements Startable {
+  /** Entries of our own feed, durable (replication sends them on). */
+  readonly appended = new Signal<[entries: readonly FeedEntry[]]>()
   private head: FeedState
   private readonly queue: Pending[] = []
   private queuedRecords = 0
@@ -65,7 +67,7 @@ export class FeedWriter {
     this.head = { author: deps.identity.id, seq: 0, hash: null }
   }
 
-  async load(): Promise<void> {
+  async start(): Promise<void> {
     const stored = await this.deps.store.get<{ seq: number; hash: string | null }>('meta', META.ownHead)
     if (stored) this.head = { author: this.deps.identity.id, seq: stored.seq, hash: stored.hash }
   }
@@ -167,7 +169,7 @@ export class FeedWriter {
     this.releaseCounts(settled)
     for (const { pending } of settled) pending.tx?.committed()
     for (const { pending, seq } of settled) pending.resolve(seq)
-    this.deps.onAppended(entries)
+    this.appended.emit(entries)
   }
 
   /** An unexpected failure outside one flush's write: every appender waiting hears it. */

@@ -20,6 +20,7 @@ import type { EventSink } from './events.js'
 import type { Federation } from './federation.js'
 import type { FeedWriter } from './feed-writer.js'
 import type { PeerWork } from './peer-work.js'
+import type { Startable, Timers } from './lifecycle.js'
 import type { Clock, Logger, TimerHandle, Transport } from './ports.js'
 import type { State } from './state/index.js'
 import type { KeyRow } from './state/keys.js'
@@ -65,7 +66,7 @@ interface Takeover {
   readonly loaded: Promise<void>
 }
 
-export class Fulfilment {
+export class Fulfilment implements Startable {
   private readonly takeovers = new Map<ShopId, Takeover>()
   private readonly timers = new Map<ShopId, TimerHandle>()
   private readonly running = new Set<ShopId>()
@@ -82,10 +83,12 @@ export class Fulfilment {
       readonly claims: ClaimBook
       readonly transport: Transport
       readonly clock: Clock
+      readonly timers: Timers
       readonly logger: Logger
       readonly background: Background
       readonly work: PeerWork
       readonly emit: EventSink
+      /** Mail for buyers was queued: send it. */
       readonly onOutbox: () => void
     },
   ) {}
@@ -96,7 +99,7 @@ export class Fulfilment {
   }
 
   /** We hold authority for `origin` at `epoch`: plan its pending orders, claim our share, start. */
-  async start(origin: ShopId, epoch: number): Promise<boolean> {
+  async begin(origin: ShopId, epoch: number): Promise<boolean> {
     const { state } = this.deps
     const existing = this.takeovers.get(origin)
     if (existing && existing.epoch === epoch && !existing.stopped) return true
@@ -197,23 +200,22 @@ export class Fulfilment {
   }
 
   /** The origin handed back (or a newer epoch superseded ours): claim nothing more. */
-  stop(origin: ShopId): void {
+  end(origin: ShopId): void {
     const t = this.takeovers.get(origin)
     if (t) t.stopped = true
-    const timer = this.timers.get(origin)
-    if (timer) this.deps.clock.clearTimer(timer)
+    this.deps.timers.cancel(this.timers.get(origin) ?? null)
     this.timers.delete(origin)
     this.deps.claims.forget(origin)
   }
 
-  stopAll(): void {
-    for (const origin of [...this.takeovers.keys()]) this.stop(origin)
+  /** The node stops: every takeover pauses here and resumes from the store at the next start. */
+  stop(): void {
+    for (const origin of [...this.takeovers.keys()]) this.end(origin)
   }
 
   private wake(origin: ShopId, delayMs: number): void {
-    const existing = this.timers.get(origin)
-    if (existing) this.deps.clock.clearTimer(existing)
-    this.timers.set(origin, this.deps.clock.setTimer(Math.max(0, delayMs), () => {
+    this.deps.timers.cancel(this.timers.get(origin) ?? null)
+    this.timers.set(origin, this.deps.timers.set(Math.max(0, delayMs), () => {
       this.timers.delete(origin)
       this.deps.background.run('fulfilment.step', () => this.step(origin))
     }))

@@ -3,6 +3,7 @@
 // per-delivery detail is folded into per-fulfiller statistics.
 import type { FulfillerStats, IncidentReport, ShopId } from '../../protocol/index.js'
 import type { EngineEvent } from './events.js'
+import type { Startable } from './lifecycle.js'
 import type { Store } from './ports.js'
 
 export const MAX_TIMELINE_ENTRIES = 500
@@ -16,7 +17,7 @@ export interface OriginPhase {
   readonly epoch: number
 }
 
-export class Incidents {
+export class Incidents implements Startable {
   private readonly reports = new Map<string, IncidentReport>()
   private readonly dirty = new Set<string>()
   /** Keys of partner-side reports still open: the sweep looks at these only. */
@@ -27,7 +28,7 @@ export class Incidents {
     private readonly store: Store,
   ) {}
 
-  async load(): Promise<void> {
+  async start(): Promise<void> {
     for await (const [key, report] of this.store.range<IncidentReport>('incidents', {})) {
       this.reports.set(key, report)
       if (report.role === 'partner' && report.closedAt === null) this.openPartner.add(key)

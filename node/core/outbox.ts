@@ -4,6 +4,7 @@ import type { ShopId } from '../../protocol/index.js'
 import type { Background } from './background.js'
 import { deliveryEmail } from './delivery-mail.js'
 import type { Federation } from './federation.js'
+import type { Timers } from './lifecycle.js'
 import type { Clock, Logger, Mailer } from './ports.js'
 import type { OutboxItem, OutboxRows } from './state/outbox.js'
 
@@ -27,6 +28,7 @@ export class Outbox {
       readonly rows: OutboxRows
       readonly mailer: Mailer
       readonly clock: Clock
+      readonly timers: Timers
       readonly logger: Logger
       readonly background: Background
     },
@@ -46,7 +48,7 @@ export class Outbox {
         }
       }
       await Promise.all(Array.from({ length: MAILS_IN_FLIGHT }, worker))
-      if (due.length === MAX_MAILS_PER_ROUND) this.deps.clock.setTimer(0, () => this.deps.background.run('outbox.drain', () => this.drain())) // more are waiting
+      if (due.length === MAX_MAILS_PER_ROUND) this.deps.timers.set(0, () => this.deps.background.run('outbox.drain', () => this.drain())) // more are waiting
     } finally {
       this.busy = false
     }

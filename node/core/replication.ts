@@ -23,6 +23,7 @@ import type { FeedVerification } from './api.js'
 import type { Background } from './background.js'
 import type { EventSink } from './events.js'
 import type { PeerWork } from './peer-work.js'
+import type { Startable, Timers } from './lifecycle.js'
 import type { Clock, Logger, Store, Transport } from './ports.js'
 import type { RecordApplier } from './records.js'
 import { seqKey } from './state/codec.js'
@@ -58,6 +59,7 @@ export interface ReplicationDeps {
   readonly store: Store
   readonly transport: Transport
   readonly clock: Clock
+  readonly timers: Timers
   readonly logger: Logger
   readonly background: Background
   readonly work: PeerWork
@@ -72,7 +74,7 @@ export interface ReplicationDeps {
 
 type Sized = { entry: FeedEntry; bytes: number }
 
-export class Replication {
+export class Replication implements Startable {
   private readonly outbound = new Map<ShopId, Outbound>()
   private readonly heads = new Map<ShopId, FeedState>()
   private readonly quarantined = new Set<ShopId>()
@@ -87,7 +89,7 @@ export class Replication {
     private readonly limits: ReplicationLimits = DEFAULT_REPLICATION_LIMITS,
   ) {}
 
-  async load(): Promise<void> {
+  async start(): Promise<void> {
     const now = this.deps.clock.now()
     for (const partner of this.deps.partners()) {
       const acked = (await this.deps.store.get<number>('acks', partner)) ?? 0
@@ -190,7 +192,7 @@ export class Replication {
     return new Promise((resolve) => {
       const waiter = { seq, resolve }
       this.ackWaiters.push(waiter)
-      this.deps.clock.setTimer(timeoutMs, () => {
+      this.deps.timers.set(timeoutMs, () => {
         const i = this.ackWaiters.indexOf(waiter)
         if (i >= 0) {
           this.ackWaiters.splice(i, 1)
@@ -198,6 +200,11 @@ export class Replication {
         }
       })
     })
+  }
+
+  /** Nobody waits for acks past stop: a waiting admin request hears false at once. */
+  stop(): void {
+    for (const waiter of this.ackWaiters.splice(0)) waiter.resolve(false)
   }
 
   private allAcked(seq: number): boolean {

@@ -33,7 +33,7 @@ export async function run(args: string[]): Promise<void> {
       const store = await LevelStore.openOnDisk(join(dir, who.name))
       const federation = new Federation(who.identity.id, who.box.publicKey, agreement, cards)
       const books = new Books({ me: who.identity.id, store, federation, logger: silent })
-      const writer = new FeedWriter({ identity: who.identity, box: who.box, store, clock, rng: cryptoRng, termsHash: () => federation.termsHash, recipients: () => federation.recipients(), onAppended: () => undefined })
+      const writer = new FeedWriter({ identity: who.identity, box: who.box, store, clock, rng: cryptoRng, termsHash: () => federation.termsHash, recipients: () => federation.recipients() })
       const settlement = new Settlement({ me: who.identity.id, books, writer, federation, clock, rng: cryptoRng, logger: silent, commit: (tx) => commit(store, tx) })
       return { store, books, settlement }
     }

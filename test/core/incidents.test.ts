@@ -11,7 +11,7 @@ const VOTE_TTL_MS = 3_000
 
 async function book(): Promise<Incidents> {
   const incidents = new Incidents(ME, await LevelStore.openInMemory())
-  await incidents.load()
+  await incidents.start()
   return incidents
 }
 
@@ -64,15 +64,15 @@ describe('partner-side incident reports', () => {
   it('closed reports survive a restart closed; open ones are swept after it', async () => {
     const store = await LevelStore.openInMemory()
     const before = new Incidents(ME, store)
-    await before.load()
+    await before.start()
     before.onEvent(1_000, { kind: 'vote', origin: O, voter: VOTER, epoch: 1 })
     await before.flush()
     const after = new Incidents(ME, store)
-    await after.load()
+    await after.start()
     after.sweep(10_000, views({ phase: 'healthy', epoch: 0 }), VOTE_TTL_MS)
     await after.flush()
     const again = new Incidents(ME, store)
-    await again.load()
+    await again.start()
     expect(report(again, 1)?.closedAt).toBe(10_000)
   })
 })

@@ -158,6 +158,6 @@ export async function runUntilTrue(sim: SimFederation, done: () => boolean | Pro
  * writer (no fork: the engine keeps writing after them), as a modified node would.
  */
 export function liveAppend(shop: SimShop, records: readonly FeedRecord[]): Promise<number> {
-  const writer = (shop.engine as unknown as { writer: { append(clear: readonly FeedRecord[], sealed: readonly FeedRecord[]): Promise<number> } }).writer
+  const writer = (shop.engine as unknown as { parts: { writer: { append(clear: readonly FeedRecord[], sealed: readonly FeedRecord[]): Promise<number> } } }).parts.writer
   return writer.append(records, [])
 }

@@ -37,7 +37,7 @@ interface Internals {
 }
 
 function internals(shop: SimShop): Internals {
-  return shop.engine as unknown as Internals
+  return (shop.engine as unknown as { parts: Internals }).parts
 }
 
 /** Messages a Byzantine shop heard, kept for replays (bounded). */
@@ -133,7 +133,7 @@ export class Adversary {
 
   /** A made-up, stale, current or next epoch of `origin`, as this shop sees it. */
   private epochFor(self: SimShop, origin: SimShop): number {
-    const known = internals(self).failover.watches.get(origin.identity.id)?.view.epoch ?? 0
+    const known = internals(self).failover.views().get(origin.identity.id)?.view.epoch ?? 0
     const choices = [known, known + 1, known + 2, Math.max(1, known - 1), this.prng.int(1, 50)]
     return Math.max(1, this.any(choices) as number)
   }

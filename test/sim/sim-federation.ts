@@ -72,6 +72,8 @@ export interface SimOptions {
   readonly signatures?: 'ed25519' | 'simulated'
   /** Each shop's clock offset in ms (within the terms' maxClockSkewMs for a fair simulation). */
   readonly skewMs?: (name: string) => number
+  /** Wraps each shop's clock (tests that watch what an engine does with its timers). */
+  readonly clockFor?: (name: string, clock: Clock) => Clock
 }
 
 export class SimFederation {
@@ -103,6 +105,7 @@ export class SimFederation {
     sim.agreement = agreement
     sim.canary = options.canary
     sim.skewMs = options.skewMs ?? (() => 0)
+    sim.clockFor = options.clockFor ?? ((_name, clock) => clock)
     sim.cards = cards
     for (const k of keys) {
       const store = await LevelStore.openInMemory()
@@ -119,6 +122,7 @@ export class SimFederation {
   private restoreSignatures: () => void = () => undefined
   canary: Canary | undefined
   private skewMs: (name: string) => number = () => 0
+  private clockFor: (name: string, clock: Clock) => Clock = (_name, clock) => clock
   cards!: Signed<ShopCard>[]
   private readonly crashed = new Set<string>()
 
@@ -165,7 +169,7 @@ export class SimFederation {
       addrs: () => [],
       agreement: this.agreement,
       cards: this.cards,
-      clock: skewed(this.clock, this.skewMs(s.name)),
+      clock: this.clockFor(s.name, skewed(this.clock, this.skewMs(s.name))),
       rng: this.prng,
       store: view,
       transport: this.network.transportFor(s.identity.id),

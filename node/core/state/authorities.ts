@@ -7,6 +7,7 @@
 // failover state that acts on them.
 import { z } from 'zod'
 import { Authority, Epoch, type ShopId, ShopId as ShopIdSchema, TimeMs } from '../../../protocol/index.js'
+import { Signal } from '../lifecycle.js'
 import type { Store } from '../ports.js'
 import { authorityKey, prefixRange } from './codec.js'
 import { parseRow } from './rows.js'
@@ -56,8 +57,8 @@ export const MAX_EPOCHS_IN_MEMORY_PER_ORIGIN = 256
 
 export class Authorities {
   private readonly rows = new Map<string, AuthorityRow>()
-  /** Called once an adoption is durable: held receipts of that epoch can be judged again. */
-  onAdopted: (row: AuthorityRow) => void = () => undefined
+  /** An adoption is durable: held receipts of that epoch can be judged again. */
+  readonly adopted = new Signal<[row: AuthorityRow]>()
 
   constructor(
     private readonly store: Store,
@@ -111,7 +112,7 @@ export class Authorities {
       if (current && current.startsAt <= row.startsAt) return
       this.rows.set(key, row)
       this.forgetOld(origin)
-      this.onAdopted(row)
+      this.adopted.emit(row)
     })
     return row
   }

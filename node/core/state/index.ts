@@ -2,6 +2,7 @@
 // fulfilment, handback, settlement) read and change rows only through these, inside a Tx.
 import type { ShopId } from '../../../protocol/index.js'
 import type { Federation } from '../federation.js'
+import type { Startable } from '../lifecycle.js'
 import type { Logger, Store } from '../ports.js'
 import { Authorities, MAX_EPOCHS_IN_MEMORY_PER_ORIGIN } from './authorities.js'
 import { Keys } from './keys.js'
@@ -12,7 +13,7 @@ import { MAX_HELD_RECEIPTS_PER_PEER, Receipts } from './receipts.js'
 import { Refusals } from './refusals.js'
 import { commit, type Tx, Turns } from './tx.js'
 
-export class State {
+export class State implements Startable {
   readonly authorities: Authorities
   readonly orders: Orders
   readonly keys: Keys
@@ -53,7 +54,7 @@ export class State {
     ]
   }
 
-  async load(): Promise<void> {
+  async start(): Promise<void> {
     await this.authorities.load()
     await this.orders.load()
     await this.keys.load()
