@@ -20,11 +20,23 @@ const STOP_SETTLE_MS = 5_000
 /** How long a stop waits for the shop to take the fence. */
 const FENCE_AT_STOP_MS = 5_000
 
+/** `work`'s result, or false once `ms` have passed; the timer goes when the work ends first. */
+async function within(ms: number, work: Promise<boolean>): Promise<boolean> {
+  const timer = new AbortController()
+  try {
+    return await Promise.race([work, delay(ms, false, { signal: timer.signal }).catch(() => false)])
+  } finally {
+    timer.abort()
+  }
+}
+
 export interface RunningNode {
   readonly engine: Engine
   readonly http: FastifyInstance
   readonly p2p: P2pTransport
   readonly httpUrl: string
+  /** Engine timers set and not yet fired or cleared, counted at the clock (0 once stopped). */
+  pendingTimers(): number
   stop(): Promise<void>
 }
 
@@ -58,6 +70,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     ? createCallbackAdapter({ baseUrl: config.adapter.callbackUrl, secret: secrets.adapterSecret, logger })
     : createNullAdapter(logger)
   const mailer = config.smtp ? createSmtpMailer(config.smtp, logger) : createNullMailer(logger)
+  const clock = systemClock()
   const engine = new Engine({
     identity,
     box,
@@ -66,7 +79,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     agreement,
     earlierAgreements: dir.agreements().filter((a) => a.missing.length === 0).map((a) => a.agreement),
     cards,
-    clock: systemClock(),
+    clock,
     rng: cryptoRng,
     store,
     transport: p2p.transport,
@@ -97,6 +110,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     http,
     p2p,
     httpUrl: address,
+    pendingTimers: () => clock.pending(),
     async stop() {
       if (stopped) return
       stopped = true
@@ -108,13 +122,13 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       // again). After engine.stop, so no tick lifts it. A shop that cannot be reached in time is
       // the killed-node case the README names.
       if (leaseQuorum(agreement.terms) > 0) {
-        const fenced = await Promise.race([adapter.setFenced(true).then(() => true, () => false), delay(FENCE_AT_STOP_MS, false, { ref: false })])
+        const fenced = await within(FENCE_AT_STOP_MS, adapter.setFenced(true).then(() => true, () => false))
         if (fenced) logger.info('stopping: shop fenced until this node is back and holds its leases')
         else logger.warn({ waitedMs: FENCE_AT_STOP_MS }, 'stopping: the shop did not take the fence; it may deliver escrowed orders partners take over')
       }
       // Work in flight (a pump reading the store, a mail round) settles before the store closes;
       // past the bound we close anyway: everything acknowledged is already synced.
-      const settled = await Promise.race([engineStopped.then(() => true), delay(STOP_SETTLE_MS, false, { ref: false })])
+      const settled = await within(STOP_SETTLE_MS, engineStopped.then(() => true))
       if (!settled) logger.warn({ waitedMs: STOP_SETTLE_MS }, 'engine work still in flight at stop; closing the store anyway')
       await mailer.close()
       await store.close()

@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Clock, Rng, TimerHandle } from './core/ports.js'
 
-export function systemClock(): Clock {
+/** The wall clock; `pending` counts timers set and neither fired nor cleared (0 after a clean stop). */
+export function systemClock(): Clock & { pending(): number } {
   const timers = new Map<number, NodeJS.Timeout>()
   let nextId = 1
   return {
@@ -21,6 +22,7 @@ export function systemClock(): Clock {
       clearTimeout(timers.get(handle.id))
       timers.delete(handle.id)
     },
+    pending: () => timers.size,
   }
 }
 

@@ -21,12 +21,7 @@ import { authorityStart } from './state/authorities.js'
 import type { KeyRow } from './state/keys.js'
 import type { StatementState } from './state/ledger.js'
 import { lineStatusOf, statementRows, toCsv, toJson } from './statement-export.js'
-
-/** An own order pending longer than this is stuck: an auto-delivery shop delivers in seconds. */
-export const STUCK_AFTER_MS = 10 * 60_000
-/** Stuck orders counted at most, and own order rows read at most to count them (one status call). */
-const MAX_STUCK_COUNTED = 10_000
-const MAX_ROWS_READ_FOR_STUCK = 200_000
+import { MAX_HELD_SHOWN, MAX_ROWS_READ_FOR_STUCK, MAX_STUCK_COUNTED, STUCK_AFTER_MS } from './limits.js'
 
 /** What a view reads: the engine's parts, never to change them. */
 type Parts = Readonly<EngineParts>
@@ -159,7 +154,7 @@ export function incidents(p: Parts): IncidentReport[] {
  */
 export async function refusals(p: Parts): Promise<RefusalView[]> {
   const refused = (await p.state.refusals.list()).map((r) => ({ ...r, held: false }))
-  const held = (await p.state.receipts.allHeld(1_000)).map((h) => ({
+  const held = (await p.state.receipts.allHeld(MAX_HELD_SHOWN)).map((h) => ({
     from: h.fulfiller, kind: 'receipt' as const, origin: h.receipt.origin, order: h.receipt.order, epoch: h.receipt.epoch, seq: h.seq,
     reason: `held: ${h.reason}`, at: h.heldAt, held: true,
   }))

@@ -16,17 +16,12 @@ import * as views from './admin-views.js'
 import { assemble, type EngineParts } from './assemble.js'
 import type { HealthSource } from './health-silence.js'
 import type { EngineOptions } from './options.js'
+import { CATCH_UP_ENTRIES, HANDBACK_RETRY_EVERY_TICKS, STATEMENT_CHECK_EVERY_TICKS } from './limits.js'
 import type { InboundHandler, TimerHandle } from './ports.js'
 import type { NodeApi } from './api.js'
 
 export type { EngineOptions }
 
-/** Ticks between checks whether a statement is due (a statement period is hours; a tick a second). */
-const STATEMENT_CHECK_EVERY_TICKS = 8
-/** Ticks between retries of a handback that found nothing to do (receipts may arrive late). */
-const HANDBACK_RETRY_EVERY_TICKS = 8
-/** Entries asked for at once when a partner's heartbeat shows its feed ahead of our copy. */
-const CATCH_UP_ENTRIES = 256
 
 export class Engine implements InboundHandler, NodeApi {
   private readonly parts: EngineParts

@@ -7,6 +7,7 @@
 // Every authority acted on is adopted in state/authorities.ts in the same synced write that
 // records the failover step: receipts, claims and fees for that epoch are judged against it.
 import {
+  assert,
   type Authority,
   buildCertificate,
   type DownVote,
@@ -35,6 +36,7 @@ import type { Adapter, Clock, Logger, Store, Transport } from './ports.js'
 import { authorityEpoch, authorityOrigin, authorityStart } from './state/authorities.js'
 import type { State } from './state/index.js'
 import { Tx } from './state/tx.js'
+import { NEVER_HEARD_GRACE_FACTOR } from './limits.js'
 
 /** Our failover view of one origin. What we hear from it is Liveness's (liveness.ts). */
 export interface OriginWatch {
@@ -56,8 +58,6 @@ interface StoredWatch {
 }
 
 const watchKey = (origin: ShopId) => `failover!${origin}`
-/** Multiple of suspectAfterMs before a partner never heard from since our start is suspected. */
-export const NEVER_HEARD_GRACE_FACTOR = 10
 const OWN_EPOCH = 'own-epoch'
 
 export class Failover implements Startable {
@@ -249,6 +249,8 @@ export class Failover implements Startable {
       this.deps.logger.debug({ origin, event: event.type, reason: next.error.message }, 'failover step refused')
       return false
     }
+    // Epochs only rise: an authority once adopted is never undone by a later step.
+    assert(next.value.epoch >= w.view.epoch, `failover of ${origin}: epoch ${w.view.epoch} → ${next.value.epoch}`)
     w.view = next.value
     return true
   }
@@ -427,6 +429,7 @@ export class Failover implements Startable {
 
   private async adoptEpoch(epoch: number, authority: Authority, contested = false): Promise<void> {
     if (epoch <= this.ownEpoch) return
+    assert(authorityOrigin(authority) === this.deps.identity.id && authorityEpoch(authority) === epoch, `adopting epoch ${epoch} on an authority for another origin or epoch`)
     this.ownEpoch = epoch
     this.ownTakeover = authority
     const tx = new Tx()

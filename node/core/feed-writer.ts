@@ -17,6 +17,7 @@ import { UnavailableError } from './api.js'
 import type { Clock, Rng, Store, StoreOp } from './ports.js'
 import { META, seqKey } from './state/codec.js'
 import { Signal, type Startable } from './lifecycle.js'
+import { FEED_WRITER_LIMITS } from './limits.js'
 import type { Tx } from './state/tx.js'
 
 export interface FeedWriterDeps {
@@ -36,11 +37,7 @@ export interface FeedWriterLimits {
   readonly maxQueuedRecords: number
 }
 
-export const DEFAULT_FEED_WRITER_LIMITS: FeedWriterLimits = {
-  maxRecordsPerEntry: 1_000,
-  maxEntriesPerFlush: 16,
-  maxQueuedRecords: 100_000,
-}
+export const DEFAULT_FEED_WRITER_LIMITS: FeedWriterLimits = FEED_WRITER_LIMITS
 
 interface Pending {
   readonly clear: readonly FeedRecord[]
@@ -91,6 +88,7 @@ export class FeedWriter implements Startable {
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ clear, sealed, tx, build, resolve, reject })
       this.queuedRecords += count
+      assert(this.queuedRecords <= this.limits.maxQueuedRecords, `${this.queuedRecords} records queued`)
       // Not a Background task: appenders wait on it, so it runs even while the engine stops.
       this.flush().catch((error: unknown) => this.failQueued(error as Error))
     })

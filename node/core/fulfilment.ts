@@ -26,15 +26,7 @@ import type { State } from './state/index.js'
 import type { KeyRow } from './state/keys.js'
 import type { OrderRow } from './state/orders.js'
 import { Tx } from './state/tx.js'
-
-/** Orders reserved and receipted per batch: one claim entry and one receipt entry each. */
-export const MAX_ORDERS_PER_FULFIL_BATCH = 500
-/**
- * Orders we hold claimed but not yet reserved, at most: a claim holds orders against other
- * partners only for claimTtlMs, so we claim no more than we reserve within a few steps.
- */
-export const MAX_ORDERS_CLAIMED_AHEAD = 4 * MAX_ORDERS_PER_FULFIL_BATCH
-const HOUR_MS = 3_600_000
+import { HOUR_MS, LIMITED_RECHECK_HEARTBEATS, MAX_ORDERS_CLAIMED_AHEAD, MAX_ORDERS_PER_FULFIL_BATCH } from './limits.js'
 
 interface Planned {
   readonly row: OrderRow
@@ -317,10 +309,12 @@ export class Fulfilment implements Startable {
       const value = this.valueOf(p.row)
       const claimedSoFar = t.count + claiming.length
       const limits = terms.limits
-      if (claimedSoFar + 1 > limits.maxOrdersPerOutage || t.valueMinorUnits + value > limits.maxValuePerOutage.minorUnits || t.hourly.length + claiming.length + 1 > limits.maxOrdersPerHour || hourValue + claimingValue + value > limits.maxValuePerHour.minorUnits) {
+      const overOutage = claimedSoFar + 1 > limits.maxOrdersPerOutage || t.valueMinorUnits + value > limits.maxValuePerOutage.minorUnits
+      const overHour = t.hourly.length + claiming.length + 1 > limits.maxOrdersPerHour || hourValue + claimingValue + value > limits.maxValuePerHour.minorUnits
+      if (overOutage || overHour) {
         if (!limited) this.deps.logger.warn({ origin: t.origin, claimed: t.count + claiming.length }, 'terms limit reached: not claiming further orders this outage/hour')
         limited = true
-        due(now + terms.timing.heartbeatMs * 4)
+        due(now + terms.timing.heartbeatMs * LIMITED_RECHECK_HEARTBEATS)
         keep.push(order)
         continue
       }

@@ -10,9 +10,7 @@ import type { Adapter, Clock, Logger } from './ports.js'
 import type { State } from './state/index.js'
 import type { ReceiptRow } from './state/receipts.js'
 import { Tx } from './state/tx.js'
-
-/** Deliveries written back to the shop per adapter call. */
-export const MAX_WRITE_BACKS_PER_CALL = 500
+import { MAX_WRITE_BACKS_PER_CALL } from './limits.js'
 
 export class Handback {
   private busy = false

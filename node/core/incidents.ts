@@ -1,13 +1,11 @@
 // Incident reports, built from the engine's own events: every node that took part in an outage
 // keeps one per (origin, epoch). Bounded: the timeline keeps its first entries and the
 // per-delivery detail is folded into per-fulfiller statistics.
-import type { FulfillerStats, IncidentReport, ShopId } from '../../protocol/index.js'
+import { assert, type FulfillerStats, type IncidentReport, type ShopId } from '../../protocol/index.js'
 import type { EngineEvent } from './events.js'
 import type { Startable } from './lifecycle.js'
 import type { Store } from './ports.js'
-
-export const MAX_TIMELINE_ENTRIES = 500
-export const MAX_DUPLICATES_LISTED = 1_000
+import { MAX_DUPLICATES_LISTED, MAX_TIMELINE_ENTRIES } from './limits.js'
 
 const incidentKey = (origin: ShopId, epoch: number) => `${origin}!${String(epoch).padStart(12, '0')}`
 
@@ -60,6 +58,7 @@ export class Incidents implements Startable {
 
   private note(report: IncidentReport, at: number, what: string, by: ShopId | null): void {
     if (report.timeline.length < MAX_TIMELINE_ENTRIES) report.timeline.push({ at, what, by })
+    assert(report.timeline.length <= MAX_TIMELINE_ENTRIES, `incident ${report.origin}/${report.epoch}: timeline past its limit`)
   }
 
   onEvent(at: number, event: EngineEvent): void {

@@ -1,18 +1,13 @@
 // Buyer mails, sent from a durable outbox: the reservation that commits a key to an order also
 // queues its mail, so a crash can delay a mail but never lose it (at-least-once delivery).
-import type { ShopId } from '../../protocol/index.js'
+import { assert, type ShopId } from '../../protocol/index.js'
 import type { Background } from './background.js'
 import { deliveryEmail } from './delivery-mail.js'
 import type { Federation } from './federation.js'
 import type { Timers } from './lifecycle.js'
 import type { Clock, Logger, Mailer } from './ports.js'
 import type { OutboxItem, OutboxRows } from './state/outbox.js'
-
-export const MAX_MAILS_PER_ROUND = 500
-/** Mails handed to the mailer at once (its pool bounds the SMTP connections). */
-export const MAILS_IN_FLIGHT = 8
-export const MAX_MAIL_ATTEMPTS = 10
-const MAX_BACKOFF_MS = 10 * 60_000
+import { MAILS_IN_FLIGHT, MAIL_BACKOFF_BASE_MS, MAX_MAILS_PER_ROUND, MAX_MAIL_ATTEMPTS, MAX_MAIL_BACKOFF_MS } from './limits.js'
 
 export class Outbox {
   private busy = false
@@ -40,6 +35,7 @@ export class Outbox {
     try {
       const now = this.deps.clock.now()
       const due = await this.deps.rows.due(now, MAX_MAIL_ATTEMPTS, MAX_MAILS_PER_ROUND)
+      assert(due.length <= MAX_MAILS_PER_ROUND, `${due.length} mails in one round`)
       let next = 0
       const worker = async () => {
         while (next < due.length) {
@@ -63,7 +59,7 @@ export class Outbox {
       this.sent++
     } catch (error) {
       const attempts = item.attempts + 1
-      const backoffMs = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** attempts)
+      const backoffMs = Math.min(MAX_MAIL_BACKOFF_MS, MAIL_BACKOFF_BASE_MS * 2 ** attempts)
       if (attempts >= MAX_MAIL_ATTEMPTS) this.failed++
       this.deps.logger.warn({ order: item.order, attempts, err: String(error) }, attempts >= MAX_MAIL_ATTEMPTS ? 'giving up mailing the buyer; the claim page still shows the key' : 'mail failed; will retry')
       await this.deps.rows.retryLater(key, { ...item, attempts, nextAt: now + backoffMs })

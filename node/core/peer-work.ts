@@ -10,15 +10,10 @@
 //  - tasks: other work a partner's message starts (acks, claims, fork proofs) runs at most
 //    TASKS_PER_PEER at once; beyond that the message is dropped.
 // Dropped work is counted per partner (footprint and metrics), never queued without bound.
-import type { ShopId } from '../../protocol/index.js'
+import { assert, type ShopId } from '../../protocol/index.js'
 import type { Background } from './background.js'
 import type { Clock, Logger } from './ports.js'
-
-export const INBOUND_FRAMES_PER_PEER = 2
-export const WAITING_FRAMES_PER_PEER = 16
-export const READS_PER_SECOND = 20
-export const READ_BURST = 40
-export const TASKS_PER_PEER = 32
+import { DROPS_PER_LOG_LINE, INBOUND_FRAMES_PER_PEER, READS_PER_SECOND, READ_BURST, TASKS_PER_PEER, WAITING_FRAMES_PER_PEER } from './limits.js'
 
 interface PeerState {
   frames: number
@@ -43,7 +38,7 @@ export class PeerWork {
 
   private drop(peer: ShopId, s: PeerState, what: string): void {
     s.dropped++
-    if (s.dropped === 1 || s.dropped % 1_000 === 0) this.deps.logger.warn({ peer, what, dropped: s.dropped }, 'partner sends more than we take: dropped')
+    if (s.dropped === 1 || s.dropped % DROPS_PER_LOG_LINE === 0) this.deps.logger.warn({ peer, what, dropped: s.dropped }, 'partner sends more than we take: dropped')
   }
 
   /**
@@ -54,8 +49,10 @@ export class PeerWork {
     const s = this.of(peer)
     const start = () => {
       s.frames++
+      assert(s.frames <= INBOUND_FRAMES_PER_PEER, `${s.frames} frames of one partner in flight`)
       this.deps.background.run(task, () => work().finally(() => {
         s.frames--
+        assert(s.frames >= 0, 'a frame finished twice')
         s.waiting.shift()?.()
       }))
     }
@@ -90,6 +87,7 @@ export class PeerWork {
     const s = this.of(peer)
     if (s.tasks >= TASKS_PER_PEER) return this.drop(peer, s, task)
     s.tasks++
+    assert(s.tasks <= TASKS_PER_PEER, `${s.tasks} tasks of one partner at once`)
     this.deps.background.run(task, () => work().finally(() => s.tasks--))
   }
 

@@ -23,6 +23,7 @@ import type { KeyRow, PeerKeyRow } from './state/keys.js'
 import type { OrderRow } from './state/orders.js'
 import type { ReceiptRow } from './state/receipts.js'
 import type { Tx } from './state/tx.js'
+import { HOUR_MS } from './limits.js'
 
 /** The reason a co-partner holds a receipt whose keys' consignment has not reached it yet. */
 export const KEYS_NOT_SEEN = 'names keys we have not seen consigned'
@@ -40,8 +41,6 @@ export type ReceiptVerdict =
     }
   | { readonly kind: 'hold'; readonly reason: string }
   | { readonly kind: 'refuse'; readonly reason: string }
-
-const HOUR_MS = 3_600_000
 
 /** One fulfiller's deliveries in one outage (epoch): for the per-outage and per-hour limits. */
 interface Tally {

@@ -2,6 +2,7 @@
 // bounded window of unacknowledged entries, resend from the last ack after silence or reconnect.
 // Inbound: verify signature → chain → open → schema, store in one synced batch, then ack.
 import {
+  assert,
   classifyEntry,
   entryHash,
   type FeedAck,
@@ -24,6 +25,7 @@ import type { Background } from './background.js'
 import type { EventSink } from './events.js'
 import type { PeerWork } from './peer-work.js'
 import type { Startable, Timers } from './lifecycle.js'
+import { REPLICATION_LIMITS } from './limits.js'
 import type { Clock, Logger, Store, Transport } from './ports.js'
 import type { RecordApplier } from './records.js'
 import { seqKey } from './state/codec.js'
@@ -40,12 +42,7 @@ export interface ReplicationLimits {
   readonly recentEntries: number
 }
 
-export const DEFAULT_REPLICATION_LIMITS: ReplicationLimits = {
-  maxUnackedEntries: 64,
-  maxFrameEntryBytes: 1024 * 1024,
-  resendAfterMs: 1_000,
-  recentEntries: 256,
-}
+export const DEFAULT_REPLICATION_LIMITS: ReplicationLimits = REPLICATION_LIMITS
 
 interface Outbound {
   acked: number
@@ -73,6 +70,17 @@ export interface ReplicationDeps {
 }
 
 type Sized = { entry: FeedEntry; bytes: number }
+
+/** One feed.entries message being applied: the entries verified so far commit together. */
+interface Incoming {
+  readonly from: ShopId
+  readonly author: ShopId
+  /** Our head of the author's feed before this message. */
+  readonly start: number
+  head: FeedState
+  readonly tx: Tx
+  records: number
+}
 
 export class Replication implements Startable {
   private readonly outbound = new Map<ShopId, Outbound>()
@@ -161,6 +169,7 @@ export class Replication implements Startable {
       const sent = this.deps.transport.send(partner, 'feed', { type: 'feed.entries', author: this.deps.identity.id, entries: batch })
       if (!sent) return
       out.sentUpTo = from - 1 + batch.length
+      assert(out.sentUpTo - out.acked <= this.limits.maxUnackedEntries && out.sentUpTo <= head, `sent ${out.sentUpTo}, acked ${out.acked}, head ${head}: past the window`)
     }
   }
 
@@ -274,41 +283,40 @@ export class Replication implements Startable {
     const me = this.deps.identity.id
     if (author === me || !this.heads.has(author)) return this.reject(from, author, 'not-a-party', 'entries of a feed we do not hold')
     if (this.quarantined.has(author)) return
-    let head = this.headOf(author)
-    const start = head.seq
-    const tx = new Tx()
-    let records = 0
+    const head = this.headOf(author)
+    const unit: Incoming = { from, author, start: head.seq, head, tx: new Tx(), records: 0 }
+    const refuse = (code: string, reason: string) => this.finish(unit, () => this.reject(from, author, code, reason))
     for (const [i, item] of raw.entries()) {
       const verified = verifyEntry(item)
-      if (!verified.ok) return this.finish(from, author, head, start, tx, records, () => this.reject(from, author, verified.error.code, `entries.${i}: ${verified.error.message}`))
+      if (!verified.ok) return refuse(verified.error.code, `entries.${i}: ${verified.error.message}`)
       const entry = verified.value
-      if (entry.body.author !== author) return this.finish(from, author, head, start, tx, records, () => this.reject(from, author, 'bad-chain', `entries.${i}: authored by ${entry.body.author}`))
-      const held = entry.body.seq <= head.seq ? await this.heldEntry(author, entry.body.seq, tx) : undefined
-      const placed = classifyEntry(head, entry, held)
-      if (!placed.ok) return this.finish(from, author, head, start, tx, records, () => this.reject(from, author, placed.error.code, `entries.${i}: ${placed.error.message}`))
+      if (entry.body.author !== author) return refuse('bad-chain', `entries.${i}: authored by ${entry.body.author}`)
+      const held = entry.body.seq <= unit.head.seq ? await this.heldEntry(author, entry.body.seq, unit.tx) : undefined
+      const placed = classifyEntry(unit.head, entry, held)
+      if (!placed.ok) return refuse(placed.error.code, `entries.${i}: ${placed.error.message}`)
       const kind = placed.value.kind
       if (kind === 'duplicate') continue
       if (kind === 'gap') {
-        return this.finish(from, author, head, start, tx, records, () => {
-          this.deps.emit(this.deps.clock.now(), { kind: 'gap', author, afterSeq: head.seq, askedFrom: from })
+        const afterSeq = unit.head.seq
+        return this.finish(unit, () => {
+          this.deps.emit(this.deps.clock.now(), { kind: 'gap', author, afterSeq, askedFrom: from })
           this.requestCatchUp(from, author)
         })
       }
       if (kind === 'fork') {
-        await this.finish(from, author, head, start, tx, records, () => undefined)
+        await this.finish(unit, () => undefined)
         return this.quarantine(author, placed.value.proof)
       }
-      if (!this.deps.knownTerms(entry.body.terms))
-        return this.finish(from, author, head, start, tx, records, () => this.reject(from, author, 'terms', `entries.${i}: refers to terms we never signed`))
+      if (!this.deps.knownTerms(entry.body.terms)) return refuse('terms', `entries.${i}: refers to terms we never signed`)
       const opened = readRecords(entry, me, this.deps.box)
-      if (!opened.ok) return this.finish(from, author, head, start, tx, records, () => this.reject(from, author, opened.error.code, `entries.${i}: ${opened.error.message}`))
-      tx.put('entries', seqKey(author, entry.body.seq), entry)
-      await this.deps.apply(author, entry, opened.value, tx)
-      records += opened.value.length
-      head = headAfter(entry)
-      this.noteHash(head)
+      if (!opened.ok) return refuse(opened.error.code, `entries.${i}: ${opened.error.message}`)
+      unit.tx.put('entries', seqKey(author, entry.body.seq), entry)
+      await this.deps.apply(author, entry, opened.value, unit.tx)
+      unit.records += opened.value.length
+      unit.head = headAfter(entry)
+      this.noteHash(unit.head)
     }
-    await this.finish(from, author, head, start, tx, records, () => undefined)
+    await this.finish(unit, () => undefined)
   }
 
   /** An entry we hold at `seq`: stored, or staged earlier in this same unit. */
@@ -320,7 +328,8 @@ export class Replication implements Startable {
   }
 
   /** Commits what verified so far (synced, before the ack), acks, then runs `after`. */
-  private async finish(from: ShopId, author: ShopId, head: FeedState, start: number, tx: Tx, records: number, after: () => void): Promise<void> {
+  private async finish(unit: Incoming, after: () => void): Promise<void> {
+    const { from, author, head, start, tx, records } = unit
     if (head.seq > start) {
       tx.put('heads', author, { seq: head.seq, hash: head.hash })
       try {

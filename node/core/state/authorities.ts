@@ -12,6 +12,7 @@ import type { Store } from '../ports.js'
 import { authorityKey, prefixRange } from './codec.js'
 import { parseRow } from './rows.js'
 import type { Tx } from './tx.js'
+import { MAX_EPOCHS_IN_MEMORY_PER_ORIGIN } from '../limits.js'
 
 export const AuthorityRow = z.object({
   origin: ShopIdSchema,
@@ -51,9 +52,6 @@ export function authorityEpoch(authority: Authority): number {
 export function authorityOrigin(authority: Authority): ShopId {
   return authority.kind === 'request' ? authority.request.body.origin : authority.certificate.origin
 }
-
-/** Epochs per origin kept in memory; older ones stay on disk (a partner can sign takeovers of itself without end). */
-export const MAX_EPOCHS_IN_MEMORY_PER_ORIGIN = 256
 
 export class Authorities {
   private readonly rows = new Map<string, AuthorityRow>()

@@ -9,8 +9,7 @@ import type { Store } from '../ports.js'
 import { prefixRange, receiptKey } from './codec.js'
 import { parseOptionalRow, parseRow } from './rows.js'
 import type { Tx } from './tx.js'
-
-export const MAX_HELD_RECEIPTS_PER_PEER = 10_000
+import { MAX_HELD_RECEIPTS_PER_PEER } from '../limits.js'
 
 export const ReceiptRow = z.object({
   receipt: Receipt,

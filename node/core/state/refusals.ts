@@ -8,8 +8,7 @@ import type { Store } from '../ports.js'
 import { prefixRange } from './codec.js'
 import { parseRow } from './rows.js'
 import type { Tx } from './tx.js'
-
-export const MAX_REFUSALS_KEPT_PER_PEER = 1_000
+import { MAX_REFUSALS_KEPT_PER_PEER } from '../limits.js'
 
 export const RefusalKind = z.enum(['receipt', 'claim', 'release', 'statement', 'certificate', 'request', 'vote'])
 export type RefusalKind = z.infer<typeof RefusalKind>
