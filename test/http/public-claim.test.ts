@@ -44,6 +44,10 @@ describe('GET /claim', () => {
     ['', { 'accept-language': 'en;q=0.1, zh-CN' }, 'zh-CN'],
     ['', { 'accept-language': 'de, fr' }, 'zh-CN'],
     ['?lang=fr', { 'accept-language': 'en' }, 'en'],
+    ['?lang=en-GB', {}, 'en'],
+    ['?lang=zh-cn', { 'accept-language': 'en' }, 'zh-CN'],
+    ['', { 'accept-language': 'zh-HK, en;q=0.5' }, 'zh-CN'],
+    ['', { 'accept-language': 'en-GB;q=0, zh;q=0.2' }, 'zh-CN'],
   ])('language: %s %j → %s', async (query, headers, lang) => {
     const response = await h.app.inject({ url: `/claim${query}`, headers })
     expect(htmlLang(response.body)).toBe(lang)
