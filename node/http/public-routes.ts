@@ -119,6 +119,9 @@ export const publicRoutes: FastifyPluginAsyncZod<PublicRoutesOptions> = async (a
     },
     referrerPolicy: { policy: 'no-referrer' },
     xFrameOptions: { action: 'deny' },
+    // HSTS belongs to whoever terminates TLS for the operator's domain: sent from here it would
+    // pin every subdomain of a shop's domain to HTTPS for a year.
+    strictTransportSecurity: false,
   })
 
   app.addHook('onSend', async (_request, reply) => {
