@@ -8,7 +8,9 @@ declare const rendered: unique symbol
 /** Markup a template produced: the only kind of value a template may write unescaped. */
 export type Html = string & { readonly [rendered]: true }
 
-const eta = new Eta({ autoEscape: true, autoTrim: false, cache: true })
+// Escaping is Eta's default; it is spelt out because everything here relies on it. No trimming:
+// the markup comes out as the template writes it.
+const eta = new Eta({ autoEscape: true, autoTrim: false })
 
 /** Compiles `source` once; the result renders it with `data` as `it`. `name` appears in errors. */
 export function htmlTemplate<T extends object>(name: string, source: string): (data: T) => Html {
