@@ -1,18 +1,22 @@
 // The public pages buyers of a failed shop reach (DESIGN.md §1, §8): the claim page, which shows a
 // delivered order's keys to whoever knows its order number and query secret, and the outage notice.
 // No authentication, so every route is rate limited per client address, every response is
-// uncacheable and sends no Referer, and nothing a buyer submits is logged.
+// uncacheable, sends no Referer and carries helmet's security headers, and nothing a buyer
+// submits is logged.
+import formbody from '@fastify/formbody'
+import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { type PublicApi, UnavailableError } from '../core/api.js'
-import { type Locale, ShopId, ShopStatusView } from '../../protocol/index.js'
+import { ShopId, ShopStatusView } from '../../protocol/index.js'
+import type { Locale } from '../core/i18n/index.js'
 import { HttpError, toErrorReply } from './errors.js'
 import { claimFormPage, claimResultPage, MAX_PREFILL_CHARS } from './public/claim-views.js'
-import { parseUrlencoded, readClaimForm } from './public/claim-form.js'
+import { readClaimForm } from './public/claim-form.js'
 import { ClaimGuard } from './public/claim-guard.js'
 import { type PublicRefusal, refusalPage } from './public/error-views.js'
-import { CONTENT_SECURITY_POLICY } from './public/html.js'
+import { STYLE_SOURCE } from './public/html.js'
 import { chooseLocale } from './public/locale.js'
 import { statusPage, unknownShopPage } from './public/status-views.js'
 import { ERROR_REPLIES } from './schemas.js'
@@ -43,7 +47,6 @@ export interface PublicRoutesOptions {
 }
 
 const TAGS = ['public']
-const FORM_TYPE = 'application/x-www-form-urlencoded'
 const HTML_TYPE = 'text/html; charset=utf-8'
 
 function firstString(value: unknown): string | undefined {
@@ -95,19 +98,35 @@ export const publicRoutes: FastifyPluginAsyncZod<PublicRoutesOptions> = async (a
   })
   const perMinute = (max: number) => ({ rateLimit: { max, timeWindow: RATE_WINDOW_MS, cache: RATE_LIMIT_TRACKED_CLIENTS } })
 
-  // Browsers post forms urlencoded; nothing else is accepted here (415). Parsed by hand with
-  // URLSearchParams into a null-prototype object, under a body limit sized for the three fields.
+  // Browsers post forms urlencoded; nothing else is accepted here (415). formbody parses it into
+  // an object without a prototype, under a body limit sized for the three fields.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser(FORM_TYPE, { parseAs: 'string', bodyLimit: CLAIM_BODY_LIMIT_BYTES }, (_request, body, done) => {
-    done(null, parseUrlencoded(body as string))
+  await app.register(formbody, { bodyLimit: CLAIM_BODY_LIMIT_BYTES })
+
+  // The pages load nothing but their own inline stylesheet and post forms only to this node; no
+  // site may frame them, and the claim URL (it carries the order number) is never sent as a Referer.
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        styleSrc: [STYLE_SOURCE],
+        formAction: ["'self'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
+    // HSTS belongs to whoever terminates TLS for the operator's domain: sent from here it would
+    // pin every subdomain of a shop's domain to HTTPS for a year.
+    strictTransportSecurity: false,
   })
 
   app.addHook('onSend', async (_request, reply) => {
-    // Keys and secrets must not stay in any cache, and the claim URL must not leak to other sites.
+    // Keys and secrets must not stay in any cache.
     reply.header('cache-control', 'no-store')
-    reply.header('referrer-policy', 'no-referrer')
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('content-security-policy', CONTENT_SECURITY_POLICY)
   })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

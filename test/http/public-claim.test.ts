@@ -1,5 +1,6 @@
 // The claim page: form in both languages, the keys for the right order and secret only, one
 // neutral answer otherwise, field-naming 400s, refusals as pages, and no secrets in logs or caches.
+import { createHash } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { UnavailableError } from '../../node/core/api.js'
 import { ClaimGuard, FAILED_CLAIM_WINDOW_MS, MAX_FAILED_CLAIMS_PER_ORDER } from '../../node/http/public/claim-guard.js'
@@ -43,6 +44,10 @@ describe('GET /claim', () => {
     ['', { 'accept-language': 'en;q=0.1, zh-CN' }, 'zh-CN'],
     ['', { 'accept-language': 'de, fr' }, 'zh-CN'],
     ['?lang=fr', { 'accept-language': 'en' }, 'en'],
+    ['?lang=en-GB', {}, 'en'],
+    ['?lang=zh-cn', { 'accept-language': 'en' }, 'zh-CN'],
+    ['', { 'accept-language': 'zh-HK, en;q=0.5' }, 'zh-CN'],
+    ['', { 'accept-language': 'en-GB;q=0, zh;q=0.2' }, 'zh-CN'],
   ])('language: %s %j → %s', async (query, headers, lang) => {
     const response = await h.app.inject({ url: `/claim${query}`, headers })
     expect(htmlLang(response.body)).toBe(lang)
@@ -63,12 +68,21 @@ describe('GET /claim', () => {
     expect(response.body).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"')
   })
 
-  it('sends no-store, no-referrer, nosniff and a CSP that allows nothing but its own style', async () => {
-    const response = await h.app.inject({ url: '/claim' })
-    expect(response.headers['cache-control']).toBe('no-store')
-    expect(response.headers['referrer-policy']).toBe('no-referrer')
-    expect(response.headers['x-content-type-options']).toBe('nosniff')
-    expect(response.headers['content-security-policy']).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; form-action 'self'/)
+  it('sends no-store, no-referrer, nosniff, no framing and a CSP that allows nothing but its own style, on pages and refusals alike', async () => {
+    const form = await h.app.inject({ url: '/claim' })
+    const refused = await h.app.inject({ method: 'POST', url: '/claim', headers: { 'content-type': 'application/json' }, payload: '{}' })
+    expect(refused.statusCode).toBe(415)
+    for (const response of [form, refused]) {
+      expect(response.headers['cache-control']).toBe('no-store')
+      expect(response.headers['referrer-policy']).toBe('no-referrer')
+      expect(response.headers['x-content-type-options']).toBe('nosniff')
+      expect(response.headers['x-frame-options']).toBe('DENY')
+      const csp = String(response.headers['content-security-policy']).split(';').map((directive) => directive.trim())
+      expect(csp).toEqual(["default-src 'none'", expect.stringMatching(/^style-src 'sha256-[A-Za-z0-9+/=]+'$/), "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'"])
+    }
+    // The hash is of the page's one stylesheet, so the browser applies it and nothing else.
+    const style = /<style>([\s\S]*?)<\/style>/.exec(form.body)?.[1] ?? ''
+    expect(String(form.headers['content-security-policy'])).toContain(`'sha256-${createHash('sha256').update(style).digest('base64')}'`)
   })
 })
 
@@ -302,6 +316,7 @@ describe('rate limits', () => {
     expect(limited.headers['content-type']).toBe('text/html; charset=utf-8')
     expect(limited.body).toContain('Too many requests')
     expect(limited.body).toMatch(/Please try again in \d+ seconds\./)
+    expect(limited.headers['content-security-policy']).toMatch(/^default-src 'none'/)
     expect(claimCalls()).toHaveLength(3)
 
     // Another address has its own allowance, and page views are counted separately.

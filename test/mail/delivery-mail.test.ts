@@ -1,7 +1,8 @@
 // The buyer's delivery email: honest about who delivered and why, in the buyer's language, with
 // every key, and safe to render as HTML whatever the names and keys contain.
 import { describe, expect, it } from 'vitest'
-import { DELIVERY_TEMPLATES, deliveryEmail, type DeliveryEmailInput } from '../../node/core/delivery-mail.js'
+import { deliveryEmail, type DeliveryEmailInput } from '../../node/core/delivery-mail.js'
+import { t } from '../../node/core/i18n/index.js'
 
 const base: DeliveryEmailInput = {
   locale: 'zh-CN',
@@ -48,7 +49,7 @@ describe('deliveryEmail', () => {
   it('without a claim page there is no claim sentence', () => {
     for (const locale of ['zh-CN', 'en'] as const) {
       const mail = deliveryEmail({ ...base, locale, claimUrl: null })
-      const claimSentence = DELIVERY_TEMPLATES[locale].claimPage.split('{claimUrl}')[0] ?? ''
+      const claimSentence = t(locale, 'mail.claimPage', { claimUrl: '\u0000' }).split('\u0000')[0] ?? ''
       expect(mail.text).not.toContain(claimSentence)
       expect(mail.html).not.toContain('<a ')
     }

@@ -1,24 +1,6 @@
-// Reading the claim form: the urlencoded body a browser posts, then ClaimForm validation turned
-// into per-field problems the page can name in the buyer's language.
+// Reading the claim form: the urlencoded body @fastify/formbody parsed, validated by ClaimForm,
+// its problems turned into per-field problems the page can name in the buyer's language.
 import { ClaimForm } from '../../../protocol/index.js'
-
-/** A parsed application/x-www-form-urlencoded body. */
-export interface UrlencodedBody {
-  /** Field → value; a null-prototype object, so a "__proto__" field is just an unexpected field. */
-  readonly fields: Readonly<Record<string, string>>
-  /** Fields that appeared more than once (ambiguous: refused rather than guessing which counts). */
-  readonly repeated: readonly string[]
-}
-
-export function parseUrlencoded(body: string): UrlencodedBody {
-  const fields = Object.create(null) as Record<string, string>
-  const repeated = new Set<string>()
-  for (const [name, value] of new URLSearchParams(body)) {
-    if (Object.hasOwn(fields, name)) repeated.add(name)
-    else fields[name] = value
-  }
-  return { fields, repeated: [...repeated] }
-}
 
 export type ClaimField = 'shop' | 'order' | 'secret'
 export const CLAIM_FIELDS: readonly ClaimField[] = ['shop', 'order', 'secret']
@@ -39,19 +21,29 @@ export type ClaimFormReading =
 
 const isClaimField = (name: unknown): name is ClaimField => CLAIM_FIELDS.includes(name as ClaimField)
 
-function isUrlencodedBody(body: unknown): body is UrlencodedBody {
-  return typeof body === 'object' && body !== null && 'fields' in body && 'repeated' in body
-}
+/**
+ * What @fastify/formbody hands over: field → value, or all the values of a field sent more than
+ * once. It has no prototype, so a "__proto__" field is just an unexpected field.
+ */
+type FormBody = Readonly<Record<string, unknown>>
+
+const isFormBody = (body: unknown): body is FormBody => typeof body === 'object' && body !== null
 
 export function readClaimForm(body: unknown): ClaimFormReading {
-  const { fields, repeated } = isUrlencodedBody(body) ? body : { fields: {} as Record<string, string>, repeated: [] }
   // Ids are copied from emails and order pages; surrounding spaces are never part of them. The
-  // secret is taken exactly as typed: it is checked against what the shop issued.
+  // secret is taken exactly as typed: it is checked against what the shop issued. A field sent
+  // twice is ambiguous: refused rather than guessing which counts (the first is typed back).
   const candidate = Object.create(null) as Record<string, string>
-  for (const [name, value] of Object.entries(fields)) candidate[name] = name === 'shop' || name === 'order' ? value.trim() : value
+  const repeated: ClaimField[] = []
+  for (const [name, value] of Object.entries(isFormBody(body) ? body : {})) {
+    const first: unknown = Array.isArray(value) ? value[0] : value
+    if (typeof first !== 'string') continue
+    if (Array.isArray(value) && isClaimField(name)) repeated.push(name)
+    candidate[name] = name === 'shop' || name === 'order' ? first.trim() : first
+  }
   const values = { shop: candidate.shop ?? '', order: candidate.order ?? '' }
 
-  const problems: FieldProblem[] = repeated.filter(isClaimField).map((field) => ({ field, problem: 'repeated' as const }))
+  const problems: FieldProblem[] = repeated.map((field) => ({ field, problem: 'repeated' as const }))
   const parsed = ClaimForm.safeParse(candidate)
   if (parsed.success && problems.length === 0) return { ok: true, form: parsed.data }
 

@@ -1,17 +1,16 @@
 // The claim page: the form, and what a buyer sees after submitting it. The "not found" answer is
 // one fixed text whatever the reason (unknown order, wrong secret, delivered elsewhere), so the
 // page never tells a guesser whether an order exists.
-import { LIMITS, type ClaimResult, type Locale } from '../../../protocol/index.js'
+import { LIMITS, type ClaimResult } from '../../../protocol/index.js'
+import { type Html, htmlTemplate } from '../../core/html-templates.js'
+import { type Locale, type MessageId, type Translate, translator } from '../../core/i18n/index.js'
 import type { ClaimField, ClaimFormValues, FieldProblem } from './claim-form.js'
-import { html, renderPage, type SafeHtml } from './html.js'
-import { fill, formatTime, PAGE_TEXTS, type PageTexts } from './texts.js'
+import { renderPage } from './html.js'
 
 /** Longest prefilled value taken from a link's query string (a shop id is 52 characters). */
 export const MAX_PREFILL_CHARS = LIMITS.maxIdChars
 const SHOP_ID_CHARS = 52
 const SECRET_MAX_CHARS = 128
-
-const LOCALES: readonly Locale[] = ['zh-CN', 'en']
 
 export function claimHref(locale: Locale, values: Partial<ClaimFormValues> = {}): string {
   const query = new URLSearchParams()
@@ -41,60 +40,115 @@ export function claimHrefAt(claimUrl: string | null, locale: Locale, values: Par
   return url.toString()
 }
 
-function page(locale: Locale, title: string, body: SafeHtml, values: Partial<ClaimFormValues>): string {
-  const t = PAGE_TEXTS[locale]
-  const alternates = LOCALES.filter((l) => l !== locale).map((l) => ({ label: PAGE_TEXTS[l].languageName, lang: l, href: claimHref(l, values) }))
-  return renderPage({ locale, title, body, alternates, footer: t.footer })
+interface Link {
+  readonly href: string
+  readonly text: string
 }
 
-function fieldLabel(t: PageTexts, field: ClaimField): string {
-  return { shop: t.fieldShop, order: t.fieldOrder, secret: t.fieldSecret }[field]
+const formTemplate = htmlTemplate<{ locale: Locale; values: ClaimFormValues; text: Record<ClaimField | 'shopHint' | 'secretHint' | 'submit', string> }>(
+  'claim-form',
+  `<form method="post" action="/claim?lang=<%= it.locale %>" accept-charset="utf-8" autocomplete="off">
+<label for="shop"><%= it.text.shop %></label>
+<input id="shop" name="shop" value="<%= it.values.shop %>" required maxlength="${SHOP_ID_CHARS}" spellcheck="false" autocapitalize="off" aria-describedby="shop-hint">
+<small id="shop-hint"><%= it.text.shopHint %></small>
+<label for="order"><%= it.text.order %></label>
+<input id="order" name="order" value="<%= it.values.order %>" required maxlength="${LIMITS.maxIdChars}" spellcheck="false" autocapitalize="off">
+<label for="secret"><%= it.text.secret %></label>
+<input id="secret" name="secret" required maxlength="${SECRET_MAX_CHARS}" spellcheck="false" autocapitalize="off" aria-describedby="secret-hint">
+<small id="secret-hint"><%= it.text.secretHint %></small>
+<button type="submit"><%= it.text.submit %></button>
+</form>`,
+)
+
+const formPageTemplate = htmlTemplate<{ title: string; intro: string; invalid: string; problems: readonly string[]; form: Html }>(
+  'claim-form-page',
+  `<h1><%= it.title %></h1>
+<p><%= it.intro %></p>
+<% if (it.problems.length > 0) { %><div class="errors" role="alert"><p><%= it.invalid %></p><ul><% for (const problem of it.problems) { %><li><%= problem %></li><% } %></ul></div>
+<% } %><%~ it.form %>`,
+)
+
+const deliveredTemplate = htmlTemplate<{ title: string; by: string; label: string; keys: string; hint: string; another: Link }>(
+  'claim-delivered',
+  `<h1><%= it.title %></h1>
+<p><%= it.by %></p>
+<p><%= it.label %></p>
+<pre class="keys" id="keys"><%= it.keys %></pre>
+<p><small><%= it.hint %></small></p>
+<p><a href="<%= it.another.href %>"><%= it.another.text %></a></p>`,
+)
+
+const pendingTemplate = htmlTemplate<{ title: string; body: string; another: Link }>(
+  'claim-pending',
+  `<h1><%= it.title %></h1>
+<p><%= it.body %></p>
+<p><a href="<%= it.another.href %>"><%= it.another.text %></a></p>`,
+)
+
+// The link leaves this site without a Referer: the claim URL carries the order number.
+const elsewhereTemplate = htmlTemplate<{ title: string; body: string; link: Link | null; noLink: string; another: Link }>(
+  'claim-elsewhere',
+  `<h1><%= it.title %></h1>
+<p><%= it.body %></p>
+<% if (it.link) { %><p><a href="<%= it.link.href %>" rel="noreferrer"><%= it.link.text %></a></p><% } else { %><p><%= it.noLink %></p><% } %>
+<p><a href="<%= it.another.href %>"><%= it.another.text %></a></p>`,
+)
+
+const notFoundTemplate = htmlTemplate<{ title: string; body: string; form: Html }>(
+  'claim-not-found',
+  `<h1><%= it.title %></h1>
+<p><%= it.body %></p>
+<%~ it.form %>`,
+)
+
+function page(locale: Locale, title: string, body: Html, values: Partial<ClaimFormValues>): string {
+  return renderPage({ locale, title, body, hrefIn: (other) => claimHref(other, values) })
 }
 
-export function problemText(t: PageTexts, problem: FieldProblem): string {
-  if (problem.problem === 'unexpected') return fill(t.errUnexpected, { field: problem.field })
-  const field = fieldLabel(t, problem.field)
+const FIELD_LABELS: Readonly<Record<ClaimField, MessageId>> = { shop: 'claim.field.shop', order: 'claim.field.order', secret: 'claim.field.secret' }
+const FORMAT_ERRORS: Readonly<Record<ClaimField, MessageId>> = { shop: 'claim.error.shopFormat', order: 'claim.error.orderFormat', secret: 'claim.error.invalid' }
+
+function problemText(tr: Translate, problem: FieldProblem): string {
+  if (problem.problem === 'unexpected') return tr('claim.error.unexpected', { field: problem.field })
+  const field = tr(FIELD_LABELS[problem.field])
   switch (problem.problem) {
     case 'required':
-      return fill(t.errRequired, { field })
+      return tr('claim.error.required', { field })
     case 'too-long':
-      return fill(t.errTooLong, { field })
+      return tr('claim.error.tooLong', { field })
     case 'format':
-      return fill(problem.field === 'shop' ? t.errShopFormat : problem.field === 'order' ? t.errOrderFormat : t.errInvalid, { field })
+      return tr(FORMAT_ERRORS[problem.field], { field })
     case 'repeated':
-      return fill(t.errRepeated, { field })
+      return tr('claim.error.repeated', { field })
     case 'invalid':
-      return fill(t.errInvalid, { field })
+      return tr('claim.error.invalid', { field })
   }
 }
 
-function form(locale: Locale, values: ClaimFormValues): SafeHtml {
-  const t = PAGE_TEXTS[locale]
-  return html`<form method="post" action="/claim?lang=${locale}" accept-charset="utf-8" autocomplete="off">
-<label for="shop">${t.fieldShop}</label>
-<input id="shop" name="shop" value="${values.shop}" required maxlength="${SHOP_ID_CHARS}" spellcheck="false" autocapitalize="off" aria-describedby="shop-hint">
-<small id="shop-hint">${t.fieldShopHint}</small>
-<label for="order">${t.fieldOrder}</label>
-<input id="order" name="order" value="${values.order}" required maxlength="${LIMITS.maxIdChars}" spellcheck="false" autocapitalize="off">
-<label for="secret">${t.fieldSecret}</label>
-<input id="secret" name="secret" required maxlength="${SECRET_MAX_CHARS}" spellcheck="false" autocapitalize="off" aria-describedby="secret-hint">
-<small id="secret-hint">${t.fieldSecretHint}</small>
-<button type="submit">${t.submit}</button>
-</form>`
+function form(locale: Locale, values: ClaimFormValues): Html {
+  const tr = translator(locale)
+  const text = {
+    shop: tr('claim.field.shop'),
+    shopHint: tr('claim.field.shopHint'),
+    order: tr('claim.field.order'),
+    secret: tr('claim.field.secret'),
+    secretHint: tr('claim.field.secretHint'),
+    submit: tr('claim.submit'),
+  }
+  return formTemplate({ locale, values, text })
 }
 
 /** The form, optionally with what was wrong with the last submission. */
 export function claimFormPage(locale: Locale, values: ClaimFormValues, problems: readonly FieldProblem[] = []): string {
-  const t = PAGE_TEXTS[locale]
-  const errors =
-    problems.length === 0
-      ? null
-      : html`<div class="errors" role="alert"><p>${t.formInvalid}</p><ul>${problems.map((p) => html`<li>${problemText(t, p)}</li>`)}</ul></div>`
-  const body = html`<h1>${t.claimTitle}</h1>
-<p>${t.claimIntro}</p>
-${errors}
-${form(locale, values)}`
-  return page(locale, t.claimTitle, body, values)
+  const tr = translator(locale)
+  const body = formPageTemplate({
+    title: tr('claim.title'),
+    intro: tr('claim.intro'),
+    invalid: tr('claim.formInvalid'),
+    problems: problems.map((problem) => problemText(tr, problem)),
+    form: form(locale, values),
+  })
+  return page(locale, tr('claim.title'), body, values)
 }
 
 export interface ClaimResultContext {
@@ -103,42 +157,48 @@ export interface ClaimResultContext {
 }
 
 export function claimResultPage(locale: Locale, result: ClaimResult, values: ClaimFormValues, context: ClaimResultContext): string {
-  const t = PAGE_TEXTS[locale]
-  const another = html`<p><a href="${claimHref(locale, { shop: values.shop })}">${t.anotherOrder}</a></p>`
+  const tr = translator(locale)
+  const another = { href: claimHref(locale, { shop: values.shop }), text: tr('claim.anotherOrder') }
   switch (result.status) {
     case 'delivered': {
-      const vars = { fulfillerName: result.fulfillerName, time: formatTime(result.deliveredAt, t), originName: context.originName ?? '' }
-      const by = fill(context.originName === undefined ? t.deliveredBy : t.deliveredByFor, vars)
-      const label = fill(result.keys.length === 1 ? t.keysLabelOne : t.keysLabelMany, { order: result.order })
-      const body = html`<h1>${t.deliveredTitle}</h1>
-<p>${by}</p>
-<p>${label}</p>
-<pre class="keys" id="keys">${result.keys.join('\n')}</pre>
-<p><small>${t.keysHint}</small></p>
-${another}`
-      return page(locale, t.deliveredTitle, body, { shop: values.shop })
+      const time = tr('time.zoned', { time: result.deliveredAt })
+      const by =
+        context.originName === undefined
+          ? tr('claim.delivered.by', { fulfillerName: result.fulfillerName, time })
+          : tr('claim.delivered.byFor', { fulfillerName: result.fulfillerName, time, originName: context.originName })
+      const title = tr('claim.delivered.title')
+      const body = deliveredTemplate({
+        title,
+        by,
+        label: tr('claim.delivered.keysLabel', { order: result.order, count: result.keys.length }),
+        keys: result.keys.join('\n'),
+        hint: tr('claim.delivered.keysHint'),
+        another,
+      })
+      return page(locale, title, body, { shop: values.shop })
     }
     case 'pending': {
-      const body = html`<h1>${t.pendingTitle}</h1>
-<p>${fill(t.pendingBody, { order: result.order })}</p>
-${another}`
-      return page(locale, t.pendingTitle, body, { shop: values.shop })
+      const title = tr('claim.pending.title')
+      const body = pendingTemplate({ title, body: tr('claim.pending.body', { order: result.order }), another })
+      return page(locale, title, body, { shop: values.shop })
     }
     case 'elsewhere': {
-      const vars = { fulfillerName: result.fulfillerName, order: result.order }
+      const names = { fulfillerName: result.fulfillerName, order: result.order }
       const href = claimHrefAt(result.claimUrl, locale, { shop: values.shop, order: result.order })
-      const next = href === null ? html`<p>${t.elsewhereNoLink}</p>` : html`<p><a href="${href}" rel="noreferrer">${fill(t.elsewhereLink, vars)}</a></p>`
-      const body = html`<h1>${t.elsewhereTitle}</h1>
-<p>${fill(t.elsewhereBody, vars)}</p>
-${next}
-${another}`
-      return page(locale, t.elsewhereTitle, body, { shop: values.shop })
+      const title = tr('claim.elsewhere.title')
+      const body = elsewhereTemplate({
+        title,
+        body: tr('claim.elsewhere.body', names),
+        link: href === null ? null : { href, text: tr('claim.elsewhere.link', names) },
+        noLink: tr('claim.elsewhere.noLink'),
+        another,
+      })
+      return page(locale, title, body, { shop: values.shop })
     }
     case 'not-found': {
-      const body = html`<h1>${t.notFoundTitle}</h1>
-<p>${t.notFoundBody}</p>
-${form(locale, values)}`
-      return page(locale, t.notFoundTitle, body, values)
+      const title = tr('claim.notFound.title')
+      const body = notFoundTemplate({ title, body: tr('claim.notFound.body'), form: form(locale, values) })
+      return page(locale, title, body, values)
     }
   }
 }

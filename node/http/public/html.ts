@@ -1,38 +1,11 @@
-// Server-rendered HTML for the public pages. Dynamic values only enter markup through the `html`
-// tag, which escapes every interpolated string; markup is built from SafeHtml fragments only.
+// The frame of every public page: language links, the one inline stylesheet and the footer. Views
+// render their bodies with `htmlTemplate` (node/core/html-templates.ts), which escapes every value.
 import { createHash } from 'node:crypto'
-import type { Locale } from '../../../protocol/index.js'
-
-/** Markup that is already safe (built by `html`); anything else interpolated is escaped. */
-export class SafeHtml {
-  constructor(readonly markup: string) {}
-}
-
-export type HtmlValue = SafeHtml | string | number | null | undefined | false | readonly HtmlValue[]
-
-const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char)
-}
-
-function render(value: HtmlValue): string {
-  if (value instanceof SafeHtml) return value.markup
-  if (Array.isArray(value)) return value.map(render).join('')
-  if (value === null || value === undefined || value === false) return ''
-  return escapeHtml(String(value))
-}
-
-export function html(strings: TemplateStringsArray, ...values: readonly HtmlValue[]): SafeHtml {
-  let out = strings[0] ?? ''
-  values.forEach((value, i) => {
-    out += render(value) + (strings[i + 1] ?? '')
-  })
-  return new SafeHtml(out)
-}
+import { type Html, htmlTemplate } from '../../core/html-templates.js'
+import { type Locale, LOCALES, t } from '../../core/i18n/index.js'
 
 // No external assets and no JavaScript: the pages must work on any phone browser, and the strict
-// Content-Security-Policy below can then forbid everything but this one stylesheet.
+// Content-Security-Policy (public-routes.ts) can then forbid everything but this one stylesheet.
 const CSS = [
   'body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f6f7f9;color:#111;line-height:1.6}',
   'main{max-width:36rem;margin:0 auto;padding:1.5rem 1rem}',
@@ -48,42 +21,50 @@ const CSS = [
   'footer{color:#666;font-size:.8rem;margin-top:2rem}',
 ].join('')
 
-/** Everything the page may load: its own inline stylesheet (by hash) and form posts to itself. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  `style-src 'sha256-${createHash('sha256').update(CSS, 'utf8').digest('base64')}'`,
-  "form-action 'self'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ')
+/** The stylesheet as a CSP source: the only thing besides the page itself a browser may apply. */
+export const STYLE_SOURCE = `'sha256-${createHash('sha256').update(CSS, 'utf8').digest('base64')}'`
 
-export interface PageOptions {
-  readonly locale: Locale
-  readonly title: string
-  readonly body: SafeHtml
-  /** The same page in the other language(s), shown as links. */
-  readonly alternates: readonly { readonly label: string; readonly lang: Locale; readonly href: string }[]
-  readonly footer: string
+interface Alternate {
+  readonly label: string
+  readonly lang: Locale
+  readonly href: string
 }
 
-export function renderPage(page: PageOptions): string {
-  const nav = page.alternates.map((alt) => html` <a href="${alt.href}" hreflang="${alt.lang}" lang="${alt.lang}">${alt.label}</a>`)
-  return html`<!doctype html>
-<html lang="${page.locale}">
+// The stylesheet is part of the template's source, so the page carries exactly the hashed bytes.
+const page = htmlTemplate<{ locale: Locale; title: string; body: Html; alternates: readonly Alternate[]; footer: string }>(
+  'page',
+  `<!doctype html>
+<html lang="<%= it.locale %>">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${page.title}</title>
-<style>${new SafeHtml(CSS)}</style>
+<title><%= it.title %></title>
+<style>${CSS}</style>
 </head>
 <body>
 <main>
-<nav>${nav}</nav>
-${page.body}
-<footer>${page.footer}</footer>
+<nav><% for (const alt of it.alternates) { %> <a href="<%= alt.href %>" hreflang="<%= alt.lang %>" lang="<%= alt.lang %>"><%= alt.label %></a><% } %></nav>
+<%~ it.body %>
+<footer><%= it.footer %></footer>
 </main>
 </body>
 </html>
-`.markup
+`,
+)
+
+export interface PageOptions {
+  readonly locale: Locale
+  readonly title: string
+  readonly body: Html
+  /** Where this page is in another language; without it the page has no language links. */
+  readonly hrefIn?: (locale: Locale) => string
+}
+
+export function renderPage({ locale, title, body, hrefIn }: PageOptions): string {
+  const alternates =
+    hrefIn === undefined
+      ? []
+      : LOCALES.filter((other) => other !== locale).map((other) => ({ label: t(other, 'language.name'), lang: other, href: hrefIn(other) }))
+  return page({ locale, title, body, alternates, footer: t(locale, 'page.footer') })
 }

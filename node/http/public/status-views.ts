@@ -1,32 +1,45 @@
 // The outage notice: what state a shop is in, in plain words, since when, how many of its orders
 // partners delivered, and where buyers claim their keys.
-import type { Locale, ShopStatusView } from '../../../protocol/index.js'
+import type { ShopStatusView } from '../../../protocol/index.js'
+import { type Html, htmlTemplate } from '../../core/html-templates.js'
+import { type Locale, type MessageId, translator } from '../../core/i18n/index.js'
 import { claimHref, claimHrefAt } from './claim-views.js'
-import { html, renderPage, type SafeHtml } from './html.js'
-import { fill, formatTime, PAGE_TEXTS, type PageTexts } from './texts.js'
-
-const LOCALES: readonly Locale[] = ['zh-CN', 'en']
+import { renderPage } from './html.js'
 
 export function statusHref(shop: string, locale: Locale): string {
   return `/status/${encodeURIComponent(shop)}?lang=${locale}`
 }
 
-function page(locale: Locale, title: string, body: SafeHtml, shop: string): string {
-  const alternates = LOCALES.filter((l) => l !== locale).map((l) => ({ label: PAGE_TEXTS[l].languageName, lang: l, href: statusHref(shop, l) }))
-  return renderPage({ locale, title, body, alternates, footer: PAGE_TEXTS[locale].footer })
+const STATE_TEXTS: Readonly<Record<ShopStatusView['state'], MessageId>> = {
+  operating: 'status.state.operating',
+  'suspected-outage': 'status.state.suspected',
+  'partners-delivering': 'status.state.delivering',
+  recovered: 'status.state.recovered',
 }
 
-export function stateText(t: PageTexts, state: ShopStatusView['state']): string {
-  switch (state) {
-    case 'operating':
-      return t.stateOperating
-    case 'suspected-outage':
-      return t.stateSuspected
-    case 'partners-delivering':
-      return t.stateDelivering
-    case 'recovered':
-      return t.stateRecovered
-  }
+// Counts and the claim link are shown only once partners have been (or may be) involved.
+const statusTemplate = htmlTemplate<{
+  title: string
+  state: string
+  since: string | null
+  involved: { delivered: string; pending: string | null; claim: { href: string; text: string } } | null
+}>(
+  'status',
+  `<h1><%= it.title %></h1>
+<p class="state"><%= it.state %></p>
+<% if (it.since !== null) { %><p><%= it.since %></p>
+<% } %><% if (it.involved !== null) { %><ul><li><%= it.involved.delivered %></li><% if (it.involved.pending !== null) { %><li><%= it.involved.pending %></li><% } %></ul>
+<p><a href="<%= it.involved.claim.href %>"><%= it.involved.claim.text %></a></p><% } %>`,
+)
+
+const unknownShopTemplate = htmlTemplate<{ title: string; body: string }>(
+  'status-unknown-shop',
+  `<h1><%= it.title %></h1>
+<p><%= it.body %></p>`,
+)
+
+function page(locale: Locale, title: string, body: Html, shop: string): string {
+  return renderPage({ locale, title, body, hrefIn: (other) => statusHref(shop, other) })
 }
 
 /**
@@ -38,22 +51,26 @@ export function claimLink(view: ShopStatusView, locale: Locale): string {
 }
 
 export function statusPage(locale: Locale, view: ShopStatusView): string {
-  const t = PAGE_TEXTS[locale]
-  const title = fill(t.statusTitle, { name: view.name })
-  const since = view.since === null ? null : html`<p>${fill(t.since, { time: formatTime(view.since, t) })}</p>`
-  // Counts and the claim link matter only once partners have been (or may be) involved.
-  const involved = view.state !== 'operating'
-  const body = html`<h1>${title}</h1>
-<p class="state">${stateText(t, view.state)}</p>
-${since}
-${involved ? html`<ul><li>${fill(t.deliveredCount, { count: view.deliveredByPartners })}</li>${view.pending > 0 ? html`<li>${fill(t.pendingCount, { count: view.pending })}</li>` : null}</ul>` : null}
-${involved ? html`<p><a href="${claimLink(view, locale)}">${t.claimLink}</a></p>` : null}`
+  const tr = translator(locale)
+  const title = tr('status.title', { name: view.name })
+  const body = statusTemplate({
+    title,
+    state: tr(STATE_TEXTS[view.state]),
+    since: view.since === null ? null : tr('status.since', { time: tr('time.zoned', { time: view.since }) }),
+    involved:
+      view.state === 'operating'
+        ? null
+        : {
+            delivered: tr('status.deliveredCount', { count: view.deliveredByPartners }),
+            pending: view.pending > 0 ? tr('status.pendingCount', { count: view.pending }) : null,
+            claim: { href: claimLink(view, locale), text: tr('status.claimLink') },
+          },
+  })
   return page(locale, title, body, view.shop)
 }
 
 export function unknownShopPage(locale: Locale, shop: string): string {
-  const t = PAGE_TEXTS[locale]
-  const body = html`<h1>${t.unknownShopTitle}</h1>
-<p>${t.unknownShopBody}</p>`
-  return page(locale, t.unknownShopTitle, body, shop)
+  const tr = translator(locale)
+  const title = tr('status.unknownShop.title')
+  return page(locale, title, unknownShopTemplate({ title, body: tr('status.unknownShop.body') }), shop)
 }
