@@ -57,10 +57,10 @@ export const EN = {
   'status.unknownShop.body': 'This node has no status for this shop.',
 
   'refusal.tooMany.title': 'Too many requests',
-  'refusal.tooMany.body': 'Please try again in {seconds} seconds.',
+  'refusal.tooMany.body': 'Please try again in {seconds, plural, one {# second} other {# seconds}}.',
   'refusal.orderClosed.title': 'Too many wrong secrets for this order',
   'refusal.orderClosed.body':
-    'To protect the buyer, this order takes no claims for now. Please try again in {seconds} seconds. The keys were also sent to the email given at checkout.',
+    'To protect the buyer, this order takes no claims for now. Please try again in {seconds, plural, one {# second} other {# seconds}}. The keys were also sent to the email given at checkout.',
   'refusal.unavailable.title': 'Temporarily unavailable',
   'refusal.unavailable.body': 'This node cannot handle your request right now. Please try again shortly.',
   'refusal.badRequest.title': 'The request could not be read',
