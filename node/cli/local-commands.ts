@@ -2,7 +2,9 @@
 import { isIPv4 } from 'node:net'
 import Table from 'cli-table3'
 import { AllotArgs, formatZodError, type IncidentReport, InitArgs } from '../../protocol/index.js'
+import { z } from 'zod'
 import { DataDir } from '../datadir.js'
+import { LogFormat } from '../logger.js'
 import { startNode } from '../node.js'
 
 /**
@@ -46,8 +48,13 @@ export function init(raw: Record<string, unknown>): string {
   ].join('\n')
 }
 
-export async function run(dir: string): Promise<void> {
-  const node = await startNode(dir)
+const RunArgs = z.strictObject({ logFormat: LogFormat.optional() })
+
+export async function run(dir: string, logFormat?: string): Promise<void> {
+  const args = RunArgs.safeParse({ logFormat })
+  if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
+  const format = args.data.logFormat
+  const node = await startNode(dir, format === undefined ? process.env : { ...process.env, STANDIN_LOG_FORMAT: format })
   const shutdown = (signal: string) => {
     void node.stop().then(
       () => process.exit(0),
