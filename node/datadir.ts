@@ -1,8 +1,9 @@
 // The node's data directory: config.json, secrets.json (0600), cards/, agreements/, db/.
 // Every file is parsed with its protocol schema; errors name the file, field and reason.
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import writeFileAtomic from 'write-file-atomic'
 import type { z } from 'zod'
 import {
   type Agreement,
@@ -44,12 +45,20 @@ function readJson<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
   return parsed.data
 }
 
-/** Atomic and durable enough for config: write a temp file, then rename over the old one. */
+/**
+ * Atomic and durable: write-file-atomic writes a temp file created with `mode` (so secrets are
+ * never readable by others, even briefly), fsyncs it and renames it over the old one. The CLI
+ * prints tokens and partners act on cards right after these writes, so the rename is synced too.
+ */
 function writeJson(path: string, value: unknown, mode = 0o644): void {
-  const tmp = `${path}.tmp`
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode })
-  renameSync(tmp, path)
-  chmodSync(path, mode)
+  writeFileAtomic.sync(path, `${JSON.stringify(value, null, 2)}\n`, { mode, fsync: true })
+  // write-file-atomic syncs the file, not the directory entry the rename changed.
+  const dir = openSync(dirname(path), 'r')
+  try {
+    fsyncSync(dir)
+  } finally {
+    closeSync(dir)
+  }
 }
 
 export class DataDir {

@@ -2,11 +2,11 @@
 // Start order: store → engine → p2p → http; stop in reverse, so nothing is acknowledged by a
 // layer whose lower layers are gone.
 import { setTimeout as delay } from 'node:timers/promises'
-import pino from 'pino'
 import { Registry } from 'prom-client'
 import type { FastifyInstance } from 'fastify'
 import { Engine } from './core/engine.js'
 import { DataDir, DataDirError } from './datadir.js'
+import { createNodeLogger } from './logger.js'
 import { createP2pTransport, type P2pTransport } from './p2p/index.js'
 import { buildHttpServer } from './http/index.js'
 import { LevelStore } from './store/level-store.js'
@@ -49,7 +49,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const agreement = dir.agreementInForce(Date.now())
   if (!agreement) throw new DataDirError('no agreement in force: every party must sign the terms first (standin join / standin terms accept)')
   const cards = dir.cards()
-  const logger = pino({ level: config.logLevel, base: { shop: config.name } })
+  const logger = createNodeLogger({ level: config.logLevel, shop: config.name, env })
   const store = await LevelStore.openOnDisk(dir.dbPath)
   const partnerIds = agreement.terms.parties.filter((p) => p !== identity.id)
   const cardOf = new Map(cards.map((c) => [c.body.id, c.body]))

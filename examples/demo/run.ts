@@ -8,7 +8,6 @@ import '../../node/polyfills.js'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ShopStatusView } from '../../protocol/index.js'
-import { readMessage } from '../support/mime.js'
 import { Cluster, cliAsync, freePort, waitFor } from '../support/processes.js'
 import { startSink } from '../support/smtp-sink.js'
 import { killShop, type ShopProcess, shopPost, shopState, startShopProcess } from './shops.js'
@@ -84,9 +83,9 @@ async function main(): Promise<number> {
     say(`first key reached a buyer ${firstMailAt - crashAt} ms after the crash; all ${delivered} stranded orders delivered by mail`)
 
     const mails = sink.received.map((r) => {
-      const message = readMessage(r.raw)
-      const tokens = message.text.match(/[0-9a-f]{6}-\d+/g) ?? []
-      return { from: r.from, order: tokens.find((t) => stranded.includes(t)) ?? '?', keys: [...new Set(message.text.match(KEY) ?? [])] }
+      const text = r.mail.text ?? ''
+      const tokens = text.match(/[0-9a-f]{6}-\d+/g) ?? []
+      return { from: r.from, order: tokens.find((t) => stranded.includes(t)) ?? '?', keys: [...new Set(text.match(KEY) ?? [])] }
     })
     const perOrder = new Map<string, number>()
     const keyOrders = new Map<string, Set<string>>()

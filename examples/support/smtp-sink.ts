@@ -1,5 +1,8 @@
 // A real SMTP server on 127.0.0.1 (ephemeral port) that records what it is sent, or refuses it.
+// Each message is decoded once, on arrival, by mailparser: readers then look at plain text and
+// subject synchronously, however often they poll the mailbox.
 import type { AddressInfo } from 'node:net'
+import { type ParsedMail, simpleParser } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
 
 export interface Received {
@@ -8,6 +11,8 @@ export interface Received {
   from: string
   to: string[]
   raw: string
+  /** The message decoded: headers, subject, text and html parts. */
+  mail: ParsedMail
   user: string | undefined
 }
 
@@ -48,14 +53,23 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       stream.on('data', (chunk: Buffer) => chunks.push(chunk))
       stream.on('end', () => {
         if (options.reject === 'data') return callback(refusal('message refused', 554))
-        received.push({
-          at: Date.now(),
-          from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-          user: typeof session.user === 'string' ? session.user : undefined,
-        })
-        callback(null)
+        const at = Date.now()
+        const raw = Buffer.concat(chunks)
+        simpleParser(raw).then(
+          (mail) => {
+            received.push({
+              at,
+              from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
+              to: session.envelope.rcptTo.map((r) => r.address),
+              raw: raw.toString('utf8'),
+              mail,
+              user: typeof session.user === 'string' ? session.user : undefined,
+            })
+            callback(null)
+          },
+          // A message the sink cannot read is refused, so the sender sees it rather than a test later.
+          (error: unknown) => callback(refusal(`message unreadable: ${(error as Error).message}`, 554)),
+        )
       })
     },
   })

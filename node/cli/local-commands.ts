@@ -1,7 +1,10 @@
 // init, run and status: the commands that act on this node's own data directory.
 import { isIPv4 } from 'node:net'
+import Table from 'cli-table3'
 import { AllotArgs, formatZodError, type IncidentReport, InitArgs } from '../../protocol/index.js'
+import { z } from 'zod'
 import { DataDir } from '../datadir.js'
+import { LogFormat } from '../logger.js'
 import { startNode } from '../node.js'
 
 /**
@@ -45,8 +48,13 @@ export function init(raw: Record<string, unknown>): string {
   ].join('\n')
 }
 
-export async function run(dir: string): Promise<void> {
-  const node = await startNode(dir)
+const RunArgs = z.strictObject({ logFormat: LogFormat.optional() })
+
+export async function run(dir: string, logFormat?: string): Promise<void> {
+  const args = RunArgs.safeParse({ logFormat })
+  if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
+  const format = args.data.logFormat
+  const node = await startNode(dir, format === undefined ? process.env : { ...process.env, STANDIN_LOG_FORMAT: format })
   const shutdown = (signal: string) => {
     void node.stop().then(
       () => process.exit(0),
@@ -75,9 +83,21 @@ export async function admin<T>(dir: DataDir, path: string, body?: unknown): Prom
   return (type.includes('json') ? await response.json() : await response.text()) as T
 }
 
-export function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
+// No borders and two spaces between columns: operators grep these lines ("platform +down"), and a
+// terminal log or a pasted message keeps them readable. No colours either, so the text is plain.
+const NO_BORDER = {
+  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '',
+  middle: '  ',
+}
+
+/** Aligned columns; the first row is the heading. */
+export function table([head = [], ...body]: string[][]): string {
+  const out = new Table({ head, chars: NO_BORDER, style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [] } })
+  out.push(...body)
+  // The last column is padded to its width; trailing blanks only get in the way of a copy.
+  return out.toString().split('\n').map((line) => line.trimEnd()).join('\n')
 }
 
 /** Resolves a partner given by shop id or by the name on its card. */

@@ -92,7 +92,9 @@ function program(): Command {
     .option('--from <iso date>', 'statements issued from').option('--to <iso date>', 'statements issued before')
     .action(async (o) => console.log(await exportStatements(o.dir, o)))
 
-  cli.command('run').description('run the node until SIGTERM').option(...dirOption).action(async (o) => run(o.dir))
+  cli.command('run').description('run the node until SIGTERM').option(...dirOption)
+    .option('--log-format <auto|json|pretty>', 'log lines: pretty on a terminal and JSON otherwise (auto), or always one; overrides STANDIN_LOG_FORMAT')
+    .action(async (o) => run(o.dir, o.logFormat))
 
   cli.command('status').description('this shop (fence, takeover, terms, stuck orders), its partners and escrow, with what each column means')
     .option(...dirOption)

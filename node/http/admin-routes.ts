@@ -27,7 +27,7 @@ import {
   SelfStatus,
   ShopId,
 } from '../../protocol/index.js'
-import { bearerAuth } from './bearer-auth.js'
+import { addBearerAuth } from './bearer-auth.js'
 import { HttpError, refusedAs422 } from './errors.js'
 import { settlementRoutes } from './settlement-routes.js'
 import { ERROR_REPLIES } from './schemas.js'
@@ -62,7 +62,7 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
       throw new HttpError(403, 'forbidden', 'the admin API answers loopback clients only (config http.adminAllowRemote)')
     }
   })
-  app.addHook('onRequest', bearerAuth(options.token))
+  await addBearerAuth(app, options.token)
   const doc = (summary: string) => ({ tags: TAGS, security: SECURITY, summary })
 
   app.get('/identity', {

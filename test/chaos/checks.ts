@@ -6,7 +6,6 @@
 //   invariant 3  every order delivered by two parties is counted as a duplicate somewhere
 //   invariant 6  every pair's balances are equal and opposite and they hold the same statements
 import type { IncidentReport } from '../../protocol/index.js'
-import { readMessage } from '../mail/mime.js'
 import { type Federation, shop } from '../integration/federation-env.js'
 import type { Placed } from './buyers.js'
 
@@ -62,7 +61,7 @@ export class Mailbox {
 
   all(known: ReadonlySet<string>): ParsedMail[] {
     for (const r of this.f.sink.received.slice(this.parsed.length)) {
-      const text = readMessage(r.raw).text
+      const text = r.mail.text ?? ''
       this.parsed.push({
         at: r.at,
         from: r.from,

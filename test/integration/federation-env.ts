@@ -5,7 +5,6 @@ import { type ShopSimulator, startShopSimulator } from '../../adapters/generic/s
 import type { IncidentReport, PartnerStatus } from '../../protocol/index.js'
 import { join } from 'node:path'
 import { killShop, type ShopProcess, startShopProcess } from '../../examples/demo/shops.js'
-import { readMessage } from '../mail/mime.js'
 import { type Sink, startSink } from '../mail/sink.js'
 import { Cluster, type ClusterOptions, cliAsync, freePort, waitFor } from './cluster.js'
 
@@ -122,14 +121,14 @@ export interface Mail {
 export function mails(f: Federation, orders: readonly string[]): Mail[] {
   const known = new Set(orders)
   return f.sink.received.map((r) => {
-    const message = readMessage(r.raw)
+    const text = r.mail.text ?? ''
     // Whole tokens only: order "x-1" must not match inside "x-10".
-    const tokens = message.text.match(/[A-Za-z0-9]+-\d+/g) ?? []
+    const tokens = text.match(/[A-Za-z0-9]+-\d+/g) ?? []
     return {
       to: r.to[0] ?? '',
       order: tokens.find((t) => known.has(t)) ?? null,
-      keys: [...new Set(message.text.match(KEY_PATTERN) ?? [])],
-      subject: message.subject,
+      keys: [...new Set(text.match(KEY_PATTERN) ?? [])],
+      subject: r.mail.subject ?? '',
     }
   })
 }

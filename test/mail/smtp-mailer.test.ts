@@ -6,7 +6,6 @@ import { deliveryEmail } from '../../node/core/delivery-mail.js'
 import type { Logger } from '../../node/core/ports.js'
 import { createNullMailer, createSmtpMailer, SMTP_LIMITS } from '../../node/mail/index.js'
 import type { SmtpConfig } from '../../protocol/index.js'
-import { readMessage } from './mime.js'
 import { type Sink, startSink } from './sink.js'
 
 const KEY = 'CARD-KEY-7F3A-99QX'
@@ -80,9 +79,9 @@ describe('createSmtpMailer', () => {
     const got = s.received[0]!
     expect(got.to).toEqual(['buyer@example.com'])
     expect(got.from).toBe('noreply@moon.example')
-    const read = readMessage(got.raw)
+    const read = got.mail
     expect(read.subject).toBe(sent.subject)
-    expect(read.headers.get('to')).toBe('buyer@example.com')
+    expect(read.to).toMatchObject({ text: 'buyer@example.com' })
     expect(read.headers.get('auto-submitted')).toBe('auto-generated')
     expect(read.text).toContain(KEY)
     expect(read.text).toContain('order-42')
