@@ -10,8 +10,7 @@
 // counts the duplicate; and (2) the operator's rule in adapters/dujiaoka/README.md: while fenced,
 // do not hand-deliver abnormal/pending orders. Consigning is not refused while fenced: it only
 // removes keys from the shop, which can never cause a second delivery.
-import type { Adapter, CardKey, Logger, PartnerDelivery } from '../../node/core/ports.js'
-import { AdapterError } from '../contract.js'
+import { type Adapter, AdapterError, type CardKey, type Logger, type PartnerDelivery } from '../contract.js'
 import type { ConsignConfig } from './config.js'
 import type { Pool } from './db.js'
 import { unavailableOr } from './db.js'

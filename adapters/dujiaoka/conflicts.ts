@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import type { ResultSetHeader } from 'mysql2'
 import { z } from 'zod'
-import type { Logger } from '../../node/core/ports.js'
+import type { Logger } from '../contract.js'
 import { type Pool, selectRows } from './db.js'
 import { ORDER_STATUS, type OrderRow, RowId } from './schema.js'
 

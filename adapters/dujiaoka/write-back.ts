@@ -8,7 +8,7 @@
 //   unknown, unpaid, failed, deleted → recorded and logged for the operator; nothing else changes
 // In every case the delivered keys that were ours are marked delivered, so a recall can never put
 // them back on sale.
-import type { Logger, PartnerDelivery } from '../../node/core/ports.js'
+import type { Logger, PartnerDelivery } from '../contract.js'
 import { z } from 'zod'
 import { inTransaction, type Pool, type PoolConnection, selectRows, unavailableOr } from './db.js'
 import { CARMI_STATUS, ORDER_STATUS, PAID_WAITING, RowId } from './schema.js'

@@ -12,7 +12,7 @@
 // reported as "outcome unknown" for the operator to reconcile.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { z } from 'zod'
-import type { Adapter, CardKey, Logger, PartnerDelivery } from '../../node/core/ports.js'
+import type { Adapter, CardKey, Logger, PartnerDelivery } from '../contract.js'
 import {
   ADAPTER_SIGNATURE_HEADER,
   ADAPTER_TIMESTAMP_HEADER,

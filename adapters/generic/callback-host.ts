@@ -9,9 +9,8 @@
 //   POST /standin/deliveries      WriteBackBody    → { ok: true }
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Adapter, Logger } from '../../node/core/ports.js'
 import { CALLBACK_PATHS, FenceBody, ReturnStockBody, TakeStockBody, WriteBackBody } from '../../protocol/index.js'
-import { AdapterError } from '../contract.js'
+import { type Adapter, AdapterError, type Logger } from '../contract.js'
 import { CallbackReplayGuard, checkCallbackHeaders, verifyCallback } from './callback-server.js'
 import { parseBody, readBody, sendError, sendJson, ShopError } from './shop-http.js'
 

@@ -3,7 +3,7 @@
 // (acknowledged, durable there) → delivered from own stock → tombstone to the node. The shop never
 // loses a paid order: if the node refuses or is unreachable the order stays, with the error noted.
 import { randomBytes } from 'node:crypto'
-import type { Logger } from '../../node/core/ports.js'
+import type { Logger } from '../contract.js'
 import {
   type AdapterOrder,
   type BuyerContact,

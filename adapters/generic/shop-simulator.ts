@@ -19,7 +19,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, w
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
-import type { Logger } from '../../node/core/ports.js'
+import type { Logger } from '../contract.js'
 import {
   CALLBACK_PATHS,
   Currency,

@@ -1,7 +1,12 @@
 // The engine's only windows on the world. Live nodes pass real implementations
 // (node/store, node/p2p, node/http, system clock and crypto randomness); the simulator passes
 // deterministic ones, so many engines run in one process from one seed.
-import type { CardKey, ControlMessage, FeedMessage, PartnerDelivery, PlatformHealth, ShopId } from '../../protocol/index.js'
+import type { Adapter, CardKey, Logger, PartnerDelivery } from '../../adapters/contract.js'
+import type { ControlMessage, FeedMessage, PlatformHealth, ShopId } from '../../protocol/index.js'
+
+// The adapter contract (Adapter, Logger and the records they carry) is owned by adapters/contract.ts,
+// the one file adapters and the node share; re-exported so the engine names all its ports here.
+export type { Adapter, CardKey, Logger, PartnerDelivery }
 
 export interface TimerHandle {
   readonly id: number
@@ -16,13 +21,6 @@ export interface Clock {
 
 export interface Rng {
   bytes(byteLength: number): Uint8Array
-}
-
-export interface Logger {
-  debug(fields: Record<string, unknown>, message: string): void
-  info(fields: Record<string, unknown>, message: string): void
-  warn(fields: Record<string, unknown>, message: string): void
-  error(fields: Record<string, unknown>, message: string): void
 }
 
 // ---- Store: a key-value store of JSON values in named sections, with atomic batches ----
@@ -93,24 +91,6 @@ export interface Transport {
   isConnected(peer: ShopId): boolean
   setHandler(handler: InboundHandler): void
 }
-
-// ---- Adapter: what the engine asks of the shop software ----
-
-export interface Adapter {
-  /** Stop (true) or resume (false) delivering escrowed orders in the shop itself (fencing). */
-  setFenced(fenced: boolean): Promise<void>
-  /**
-   * Removes up to `count` unsold keys of `sku` from the shop's own stock, for good, and returns
-   * them. They must never be sold by the shop afterwards (invariant 1).
-   */
-  takeStock(sku: string, count: number): Promise<CardKey[]>
-  /** Puts keys back into the shop's stock (a recall, or a consignment that could not be written). */
-  returnStock(sku: string, keys: readonly CardKey[]): Promise<void>
-  /** Records in the shop that a partner delivered `keys` for `order` (handback write-back). */
-  writeBack(delivery: PartnerDelivery): Promise<void>
-}
-
-export type { CardKey, PartnerDelivery }
 
 export interface MailMessage {
   readonly to: string
