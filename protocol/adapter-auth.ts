@@ -5,7 +5,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 
 export const ADAPTER_TIMESTAMP_HEADER = 'x-standin-timestamp'
 export const ADAPTER_SIGNATURE_HEADER = 'x-standin-signature'
-/** Requests older or newer than this (by the node's clock) are refused. */
+/**
+ * The replay rule, the same in both directions (adapter → node, node → shop callbacks): the
+ * receiver refuses a request whose timestamp is more than this off its own clock, and refuses a
+ * signature it already accepted until that timestamp leaves the window (from then on the clock
+ * check refuses it, so it may be forgotten). A receiver that cannot remember one more signature
+ * refuses the request rather than forget a live one.
+ */
 export const ADAPTER_REPLAY_WINDOW_MS = 5 * 60 * 1000
 
 export function adapterSignature(secret: string, timestampMs: number, method: string, path: string, rawBody: Uint8Array | string): string {
