@@ -13,9 +13,9 @@ import {
 
 /**
  * Signatures a shop remembers at most, as many as the node does (MAX_SEEN_SIGNATURES in
- * node/http/replay-guard.ts): the node writes back one partner
- * delivery per callback, so after an outage thousands come within minutes, and a full guard
- * refuses every callback (fences too) until its window passes.
+ * node/http/replay-guard.ts): the node writes back one partner delivery per callback, so after an
+ * outage thousands come within minutes, and a full guard refuses every callback (fences too) until
+ * its window passes.
  */
 export const MAX_SEEN_CALLBACK_SIGNATURES = 100_000
 
