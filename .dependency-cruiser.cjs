@@ -35,6 +35,20 @@ module.exports = {
       to: { path: '^(node/(http|cli)|adapters)/' },
     },
     {
+      name: 'adapters-not-node',
+      comment: 'an adapter is shop-side code: it knows its node only through adapters/contract.ts and the protocol',
+      severity: 'error',
+      from: { path: '^adapters/' },
+      to: { path: '^node/' },
+    },
+    {
+      name: 'node-uses-adapter-contract',
+      comment: 'the node reaches every shop through the Adapter contract, never through one adapter',
+      severity: 'error',
+      from: { path: '^node/' },
+      to: { path: '^adapters/', pathNot: '^adapters/contract\\.ts$' },
+    },
+    {
       name: 'http-not-cli',
       severity: 'error',
       from: { path: '^node/http/' },

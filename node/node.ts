@@ -12,7 +12,7 @@ import { buildHttpServer } from './http/index.js'
 import { LevelStore } from './store/level-store.js'
 import { cryptoRng, systemClock } from './system.js'
 import { createNullMailer, createSmtpMailer } from './mail/index.js'
-import { createCallbackAdapter, createNullAdapter } from '../adapters/generic/callback-adapter.js'
+import { createCallbackAdapter, createNullAdapter } from './shop/callback-adapter.js'
 import { assert, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
 
 /** How long a stop waits for the engine's in-flight work before closing the store. */

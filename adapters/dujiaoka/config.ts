@@ -13,7 +13,7 @@ const Host = z.string().min(1).max(255)
 export const MAX_BATCH_ORDERS = 1_000
 /**
  * Longest the consignment waits for sales that may have read its keys (see stock.ts). Below the
- * node's take-stock timeout (60 s, generic/callback-adapter.ts) with room for both phases.
+ * node's take-stock timeout (60 s, node/shop/callback-adapter.ts) with room for both phases.
  */
 export const MAX_SETTLE_TIMEOUT_MS = 45_000
 

@@ -1,5 +1,5 @@
 // Serves any implementation of the engine's Adapter port over the generic callback API, so a stock
-// Standin node configured with `--callback-url` drives it (the node side is callback-adapter.ts).
+// Standin node configured with `--callback-url` drives it (the node side is node/shop/callback-adapter.ts).
 // Every request is verified with verifyCallback before its body is parsed; refusals from the port
 // (AdapterError) become their HTTP status, anything else a 500 that changes nothing we know of.
 //

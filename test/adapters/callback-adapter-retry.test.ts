@@ -2,7 +2,7 @@
 // with errors, bad replies or nothing at all. Idempotent callbacks retry; take-stock does not,
 // unless the request provably never reached the shop.
 import { afterEach, describe, expect, it } from 'vitest'
-import { CallbackError, createCallbackAdapter, createNullAdapter } from '../../adapters/generic/callback-adapter.js'
+import { CallbackError, createCallbackAdapter, createNullAdapter } from '../../node/shop/callback-adapter.js'
 import { CALLBACK_PATHS } from '../../protocol/index.js'
 import { bob } from '../protocol/fixtures.js'
 import { CALLBACK_SECRET, closedPort, recordingLogger, type Stub, stubShop } from './helpers.js'

@@ -2,7 +2,7 @@
 // simulator's own node is a FAKE (test/adapters/fake-node.ts): the real node is tested in test/http
 // and test/integration; here the subject is the node → shop webhook and the shop's bookkeeping.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createCallbackAdapter } from '../../adapters/generic/callback-adapter.js'
+import { createCallbackAdapter } from '../../node/shop/callback-adapter.js'
 import type { Adapter, CardKey, PartnerDelivery } from '../../node/core/ports.js'
 import { CALLBACK_PATHS } from '../../protocol/index.js'
 import { bob, carol } from '../protocol/fixtures.js'

@@ -5,7 +5,7 @@
 import { request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AdapterError, type Adapter, type CardKey, type PartnerDelivery } from '../../adapters/contract.js'
-import { createCallbackAdapter } from '../../adapters/generic/callback-adapter.js'
+import { createCallbackAdapter } from '../../node/shop/callback-adapter.js'
 import { type CallbackHost, startCallbackHost } from '../../adapters/generic/callback-host.js'
 import { CALLBACK_PATHS } from '../../protocol/index.js'
 import { PARTNER_ID } from './conformance.js'

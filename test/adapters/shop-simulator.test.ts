@@ -2,7 +2,7 @@
 // test/http and test/integration): escrow before delivery, platform outages, an unreachable node,
 // and invariant 1 under concurrent buys while the node takes stock for consignments.
 import { afterEach, describe, expect, it } from 'vitest'
-import { createCallbackAdapter } from '../../adapters/generic/callback-adapter.js'
+import { createCallbackAdapter } from '../../node/shop/callback-adapter.js'
 import type { CardKey } from '../../node/core/ports.js'
 import { CALLBACK_SECRET, closedPort, recordingLogger, rig, type Rig } from './helpers.js'
 

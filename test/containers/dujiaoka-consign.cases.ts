@@ -3,7 +3,7 @@
 // never consigned, and recovery after a crash between the phases. Run from dujiaoka.test.ts.
 import { describe, expect, it } from 'vitest'
 import { createDujiaokaAdapter } from '../../adapters/dujiaoka/adapter.js'
-import { createCallbackAdapter } from '../../adapters/generic/callback-adapter.js'
+import { createCallbackAdapter } from '../../node/shop/callback-adapter.js'
 import { startCallbackHost } from '../../adapters/generic/callback-host.js'
 import { NODE_SECRET } from '../adapters/helpers.js'
 import { checkKeyInvariants, heldSale, phaseOneCommitted, rows, until } from './dujiaoka-checks.js'

@@ -1,6 +1,8 @@
 // Node side of the generic adapter's webhook: the engine's Adapter port, implemented by POSTing
 // HMAC-signed JSON to the shop's callback URL (protocol/schemas/api.ts, "node → shop callbacks").
-// Replies are parsed with the protocol schemas before the engine sees them.
+// Replies are parsed with the protocol schemas before the engine sees them. It lives in the node,
+// not in adapters/, because it is how a node reaches any shop: every shop-side adapter (the
+// generic callback host, dujiaoka, one in another language) is at the other end of it.
 //
 // Retries. Fence, return-stock and write-back are idempotent at the shop (setting a flag, putting
 // back keys it already holds is a no-op, a write-back is keyed by order), so a lost reply is
@@ -12,7 +14,7 @@
 // reported as "outcome unknown" for the operator to reconcile.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { z } from 'zod'
-import type { Adapter, CardKey, Logger, PartnerDelivery } from '../contract.js'
+import type { Adapter, CardKey, Logger, PartnerDelivery } from '../../adapters/contract.js'
 import {
   ADAPTER_SIGNATURE_HEADER,
   ADAPTER_TIMESTAMP_HEADER,
