@@ -62,10 +62,11 @@ module.exports = {
       to: { path: '^protocol/simulation-hooks' },
     },
     {
-      name: 'library-not-tests',
+      name: 'library-not-tests-or-examples',
+      comment: 'tests and examples (the shop simulator among them) use the library, never the other way',
       severity: 'error',
       from: { path: '^(protocol|node|adapters)/' },
-      to: { path: '^test/' },
+      to: { path: '^(test|examples)/' },
     },
   ],
   options: {

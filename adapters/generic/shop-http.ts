@@ -1,5 +1,6 @@
-// Minimal node:http plumbing for the simulated shop: bounded body reads, JSON replies in the
-// protocol's error shape, and a parser that refuses prototype keys as the node's does.
+// Minimal node:http plumbing for shop-side servers (the callback host here, and the example shop
+// simulator): bounded body reads, JSON replies in the protocol's error shape, and a parser that
+// refuses prototype keys as the node's does.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { z } from 'zod'
 import { formatZodError } from '../../protocol/index.js'

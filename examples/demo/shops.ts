@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { waitFor } from '../support/processes.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
-const MAIN = join(ROOT, 'adapters', 'generic', 'shop-simulator-main.ts')
+const MAIN = join(ROOT, 'examples', 'shop-simulator', 'main.ts')
 
 export interface ShopProcess {
   readonly name: string

@@ -1,9 +1,9 @@
 // The generic adapter passes the conformance suite: the node side is the real callback adapter
-// (HMAC-signed HTTP), the shop is the shop simulator (a FAKE card shop, adapters/generic/shop-simulator.ts,
+// (HMAC-signed HTTP), the shop is the shop simulator (a FAKE card shop, examples/shop-simulator/simulator.ts,
 // standing in for shop software that implements the generic webhook API), the node is the FAKE
 // node of fake-node.ts. Deliveries are delayed by an hour so paid orders wait until the test acts.
 import { createCallbackAdapter } from '../../node/shop/callback-adapter.js'
-import { MAX_DELIVER_DELAY_MS, startShopSimulator } from '../../adapters/generic/shop-simulator.js'
+import { MAX_DELIVER_DELAY_MS, startShopSimulator } from '../../examples/shop-simulator/simulator.js'
 import type { CardKey } from '../../adapters/contract.js'
 import { type ConformanceRig, describeAdapterConformance } from './conformance.js'
 import { startFakeNode } from './fake-node.js'

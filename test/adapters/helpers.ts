@@ -2,7 +2,7 @@
 // shop for the callback adapter's retry and reply checks, and a simulator wired to a fake node.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { startShopSimulator, type ShopSimulator, type ShopSimulatorOptions } from '../../adapters/generic/shop-simulator.js'
+import { startShopSimulator, type ShopSimulator, type ShopSimulatorOptions } from '../../examples/shop-simulator/simulator.js'
 import type { Logger } from '../../node/core/ports.js'
 import { ADAPTER_SIGNATURE_HEADER, ADAPTER_TIMESTAMP_HEADER, adapterSignature } from '../../protocol/index.js'
 import { type FakeNode, startFakeNode } from './fake-node.js'

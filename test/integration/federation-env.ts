@@ -1,7 +1,7 @@
 // A whole local federation for integration tests and benchmarks: real node processes started
 // through the CLI, a generic-adapter shop simulator per shop (in this process) and a real SMTP
 // sink that records buyer mail.
-import { type ShopSimulator, startShopSimulator } from '../../adapters/generic/shop-simulator.js'
+import { type ShopSimulator, startShopSimulator } from '../../examples/shop-simulator/simulator.js'
 import type { IncidentReport, PartnerStatus } from '../../protocol/index.js'
 import { join } from 'node:path'
 import { killShop, type ShopProcess, startShopProcess } from '../../examples/demo/shops.js'

@@ -19,7 +19,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, w
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
-import type { Logger } from '../contract.js'
+import type { Logger } from '../../adapters/contract.js'
 import {
   CALLBACK_PATHS,
   Currency,
@@ -31,11 +31,11 @@ import {
   TakeStockBody,
   WriteBackBody,
 } from '../../protocol/index.js'
-import { CallbackReplayGuard, verifyCallback } from './callback-server.js'
-import { AdapterClient } from './client.js'
-import { type BuyInput, type CoreSnapshot, ShopCore, type SimOrder } from './shop-core.js'
-import { parseBody, parseInput, readBody, sendError, sendJson, ShopError } from './shop-http.js'
-import { type KeyStatus, MAX_KEYS_PER_SKU, ShopStock, type SkuCounts } from './shop-stock.js'
+import { CallbackReplayGuard, verifyCallback } from '../../adapters/generic/callback-server.js'
+import { AdapterClient } from '../../adapters/generic/client.js'
+import { type BuyInput, type CoreSnapshot, ShopCore, type SimOrder } from './core.js'
+import { parseBody, parseInput, readBody, sendError, sendJson, ShopError } from '../../adapters/generic/shop-http.js'
+import { type KeyStatus, MAX_KEYS_PER_SKU, ShopStock, type SkuCounts } from './stock.js'
 
 /** Largest /buy or /platform body. */
 export const MAX_CONTROL_BODY_BYTES = 16 * 1024

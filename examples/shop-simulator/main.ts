@@ -1,14 +1,14 @@
 // Runs one simulated shop as its own process, for the demo and the integration tests:
-//   node --import tsx adapters/generic/shop-simulator-main.ts '<ShopSimulatorOptions as JSON>'
+//   node --import tsx examples/shop-simulator/main.ts '<ShopSimulatorOptions as JSON>'
 // (or the JSON in STANDIN_SHOP_SIMULATOR). Prints one line to stdout once listening,
 //   {"event":"listening","name":"Shop A","url":"http://127.0.0.1:<port>"}
 // logs JSON lines to stderr, and stops cleanly on SIGTERM or SIGINT.
 import pino from 'pino'
-import { startShopSimulator } from './shop-simulator.js'
+import { startShopSimulator } from './simulator.js'
 
 const raw = process.argv[2] ?? process.env.STANDIN_SHOP_SIMULATOR
 if (raw === undefined) {
-  console.error('usage: shop-simulator-main.ts <options JSON> (or STANDIN_SHOP_SIMULATOR=<options JSON>)')
+  console.error('usage: examples/shop-simulator/main.ts <options JSON> (or STANDIN_SHOP_SIMULATOR=<options JSON>)')
   process.exit(2)
 }
 

@@ -3,7 +3,7 @@
 // (acknowledged, durable there) → delivered from own stock → tombstone to the node. The shop never
 // loses a paid order: if the node refuses or is unreachable the order stays, with the error noted.
 import { randomBytes } from 'node:crypto'
-import type { Logger } from '../contract.js'
+import type { Logger } from '../../adapters/contract.js'
 import {
   type AdapterOrder,
   type BuyerContact,
@@ -12,9 +12,9 @@ import {
   type Money,
   type PartnerDelivery,
 } from '../../protocol/index.js'
-import type { AdapterClient } from './client.js'
-import { ShopError } from './shop-http.js'
-import type { ShopStock, SkuCounts, StockSnapshot } from './shop-stock.js'
+import type { AdapterClient } from '../../adapters/generic/client.js'
+import { ShopError } from '../../adapters/generic/shop-http.js'
+import type { ShopStock, SkuCounts, StockSnapshot } from './stock.js'
 
 /** Orders the simulator keeps at most (a refusal after that, never an eviction: orders are not lost). */
 export const MAX_SIM_ORDERS = 100_000
