@@ -42,6 +42,13 @@ module.exports = {
       to: { path: '^node/' },
     },
     {
+      name: 'adapters-see-protocol-and-contract',
+      comment: 'an adapter is built from the protocol, the contract and other shop-side adapter code (generic/ is a library for the others); nothing else of ours',
+      severity: 'error',
+      from: { path: '^adapters/' },
+      to: { pathNot: ['^adapters/', '^protocol/', '^node_modules/'], dependencyTypesNot: ['core'] },
+    },
+    {
       name: 'node-uses-adapter-contract',
       comment: 'the node reaches every shop through the Adapter contract, never through one adapter',
       severity: 'error',

@@ -14,8 +14,6 @@ import {
   fromBase64url,
   type Identity,
   identityFromSeed,
-  NodeConfig,
-  NodeSecrets,
   type ShopCard,
   SignedShopCard,
   type Signed,
@@ -24,6 +22,7 @@ import {
   verifyAgreement,
   verifyDocument,
 } from '../protocol/index.js'
+import { NodeConfig, NodeSecrets } from './config/schema.js'
 
 export class DataDirError extends Error {}
 

@@ -1,7 +1,7 @@
 // Tokens operators copy between shops: "standin1." + base64url(canonical JSON), parsed strictly.
 import { canonicalBytes, fromBase64url, fromUtf8, toBase64url } from './encoding.js'
 import { fail, ok, type Result } from './errors.js'
-import { Token, TOKEN_PREFIX } from './schemas/config.js'
+import { Token, TOKEN_PREFIX } from './schemas/tokens.js'
 import { formatZodError } from './validate.js'
 
 export function encodeToken(token: Token): string {

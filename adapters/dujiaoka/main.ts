@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import pino from 'pino'
-import { formatZodError, NodeSecrets } from '../../protocol/index.js'
+import { z } from 'zod'
+import { formatZodError } from '../../protocol/index.js'
 import { startCallbackHost } from '../generic/callback-host.js'
 import { AdapterClient } from '../generic/client.js'
 import { createDujiaokaAdapter } from './adapter.js'
@@ -22,12 +23,18 @@ function loadConfig(path: string): DujiaokaConfig {
   return parsed.data
 }
 
+/**
+ * The one field of the node's secrets.json this adapter needs. The file's full schema is the
+ * node's own (node/config/schema.ts) and adapters do not import the node, so the rest is ignored.
+ */
+const NodeSecretsFile = z.object({ adapterSecret: z.string().min(32).max(256) })
+
 function adapterSecret(config: DujiaokaConfig, configPath: string): string {
   const fromEnv = process.env.STANDIN_ADAPTER_SECRET
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv
   const file = config.node?.secretsFile
   if (file === null || file === undefined) throw new Error('no adapter secret: set STANDIN_ADAPTER_SECRET or node.secretsFile (the node\'s secrets.json)')
-  const secrets = NodeSecrets.safeParse(JSON.parse(readFileSync(resolve(dirname(configPath), file), 'utf8')))
+  const secrets = NodeSecretsFile.safeParse(JSON.parse(readFileSync(resolve(dirname(configPath), file), 'utf8')))
   if (!secrets.success) throw new Error(`${file}: ${formatZodError(secrets.error)}`)
   return secrets.data.adapterSecret
 }

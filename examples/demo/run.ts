@@ -7,7 +7,7 @@
 import '../../node/polyfills.js'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { ShopStatusView } from '../../protocol/index.js'
+import type { ShopStatusView } from '../../node/core/api-schemas.js'
 import { Cluster, cliAsync, freePort, waitFor } from '../support/processes.js'
 import { startSink } from '../support/smtp-sink.js'
 import { killShop, type ShopProcess, shopPost, shopState, startShopProcess } from './shops.js'

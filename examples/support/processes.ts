@@ -7,7 +7,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AdapterClient } from '../../adapters/generic/client.js'
-import type { NodeConfig } from '../../protocol/index.js'
+import type { NodeConfig } from '../../node/config/schema.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const CLI = join(ROOT, 'bin', 'standin.js')

@@ -4,7 +4,6 @@ import {
   decodeToken,
   encodeToken,
   formatZodError,
-  JoinArgs,
   type ShopCard,
   type Signed,
   signDocument,
@@ -13,6 +12,7 @@ import {
   toBase64url,
   verifyAgreement,
 } from '../../protocol/index.js'
+import { JoinArgs } from './schemas.js'
 import { DataDir } from '../datadir.js'
 import { draftTerms } from './terms-draft.js'
 

@@ -1,7 +1,9 @@
 // init, run and status: the commands that act on this node's own data directory.
 import { isIPv4 } from 'node:net'
 import Table from 'cli-table3'
-import { AllotArgs, formatZodError, type IncidentReport, InitArgs } from '../../protocol/index.js'
+import { formatZodError } from '../../protocol/index.js'
+import { AllotArgs, InitArgs } from './schemas.js'
+import type { IncidentReport } from '../core/api-schemas.js'
 import { z } from 'zod'
 import { DataDir } from '../datadir.js'
 import { LogFormat } from '../logger.js'

@@ -1,6 +1,7 @@
 // refused and keys: what partners sent that the node refused (the evidence), and the keys they
 // released back, which are exposed and wait for the operator's decision.
-import { DecideKeysBody, type ExposedKeyView, formatZodError, type RefusalView } from '../../protocol/index.js'
+import { formatZodError } from '../../protocol/index.js'
+import { DecideKeysBody, type ExposedKeyView, type RefusalView } from '../core/api-schemas.js'
 import type { z } from 'zod'
 import { DataDir } from '../datadir.js'
 import { admin, table } from './local-commands.js'

@@ -1,5 +1,6 @@
 // `standin settle …`: statements between partners, from the operator's side.
-import { formatMinorUnits, type StatementStateView } from '../../protocol/index.js'
+import { formatMinorUnits } from '../../protocol/index.js'
+import type { StatementStateView } from '../core/api-schemas.js'
 import { DataDir } from '../datadir.js'
 import { admin, partnerId } from './local-commands.js'
 

@@ -1,6 +1,7 @@
 // `standin status`: this shop first (fence, takeover, terms, orders that wait too long), then its
 // partners as our failover view sees them, then escrow per origin, then what each column means.
-import { type EscrowReply, formatZodError, type PartnerStatus, PlatformBody, type PlatformReply, type SelfStatus } from '../../protocol/index.js'
+import { formatZodError } from '../../protocol/index.js'
+import { type EscrowReply, type PartnerStatus, PlatformBody, type PlatformReply, type SelfStatus } from '../core/api-schemas.js'
 import type { z } from 'zod'
 import { DataDir } from '../datadir.js'
 import { admin, table } from './local-commands.js'

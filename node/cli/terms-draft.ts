@@ -1,7 +1,8 @@
 // Drafting the mutual-aid terms when a shop joins: a preset for the timings, the parties from the
 // invites, and optional overrides from a JSON file. The result must parse as Terms or nothing is signed.
 import { readFileSync } from 'node:fs'
-import { formatZodError, type ShopId, Terms, type TermsPreset, type Timing } from '../../protocol/index.js'
+import { formatZodError, type ShopId, Terms, type Timing } from '../../protocol/index.js'
+import type { TermsPreset } from './schemas.js'
 
 const DAY_MS = 86_400_000
 

@@ -2,19 +2,21 @@
 // functions over the parts, read only: a view never changes state (commands live in engine.ts).
 import {
   claimVerifier,
-  type ClaimForm,
-  type ClaimResult,
-  type FeedHeadView,
   healthSilenceMs,
-  type IdentityReply,
-  type IncidentReport,
-  type PartnerStatus,
-  type RefusalView,
-  type SelfStatus,
   type ShopId,
-  type ShopStatusView,
   toBase64url,
 } from '../../protocol/index.js'
+import type {
+  ClaimForm,
+  ClaimResult,
+  FeedHeadView,
+  IdentityReply,
+  IncidentReport,
+  PartnerStatus,
+  RefusalView,
+  SelfStatus,
+  ShopStatusView,
+} from './api-schemas.js'
 import { claimUrlOf, type EngineParts } from './assemble.js'
 import { RefusedError } from './api.js'
 import { authorityStart } from './state/authorities.js'

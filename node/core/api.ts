@@ -3,27 +3,29 @@
 import type {
   AdapterOrder,
   CancelledBody,
+  DeliveredBody,
+  DisputedLine,
+  PlatformHealth,
+  ShopId,
+  SubmitOrdersReply,
+  TombstoneReply,
+} from '../../protocol/index.js'
+import type {
   ClaimForm,
   ClaimResult,
-  DeliveredBody,
   EscrowListReply,
   EscrowReply,
   FeedHeadView,
   IdentityReply,
   IncidentReport,
   BalanceView,
-  DisputedLine,
   ExposedKeyView,
   KeyDecision,
   PartnerStatus,
   SelfStatus,
   RefusalView,
-  PlatformHealth,
-  ShopId,
   ShopStatusView,
-  SubmitOrdersReply,
-  TombstoneReply,
-} from '../../protocol/index.js'
+} from './api-schemas.js'
 import type { z } from 'zod'
 import type { StatementState } from './state/ledger.js'
 

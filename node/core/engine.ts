@@ -5,13 +5,13 @@
 import {
   type AdapterOrder,
   type Authority,
-  type ClaimForm,
   type ControlMessage,
   type DisputedLine,
   type FeedMessage,
   type PlatformHealth,
   type ShopId,
 } from '../../protocol/index.js'
+import type { ClaimForm } from './api-schemas.js'
 import * as views from './admin-views.js'
 import { assemble, type EngineParts } from './assemble.js'
 import type { HealthSource } from './health-silence.js'

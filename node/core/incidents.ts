@@ -1,7 +1,8 @@
 // Incident reports, built from the engine's own events: every node that took part in an outage
 // keeps one per (origin, epoch). Bounded: the timeline keeps its first entries and the
 // per-delivery detail is folded into per-fulfiller statistics.
-import { assert, type FulfillerStats, type IncidentReport, type ShopId } from '../../protocol/index.js'
+import { assert, type ShopId } from '../../protocol/index.js'
+import type { FulfillerStats, IncidentReport } from './api-schemas.js'
 import type { EngineEvent } from './events.js'
 import type { Startable } from './lifecycle.js'
 import type { Store } from './ports.js'

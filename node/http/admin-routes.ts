@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { NodeApi } from '../core/api.js'
+import { ShopId } from '../../protocol/index.js'
 import {
   ConsignBody,
   ConsignReply,
@@ -25,8 +26,7 @@ import {
   IdentityReply,
   PartnersReply,
   SelfStatus,
-  ShopId,
-} from '../../protocol/index.js'
+} from '../core/api-schemas.js'
 import { addBearerAuth } from './bearer-auth.js'
 import { HttpError, refusedAs422 } from './errors.js'
 import { settlementRoutes } from './settlement-routes.js'

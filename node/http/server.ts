@@ -13,7 +13,7 @@ import { frameworkErrorHandler, installErrorHandling } from './errors.js'
 import { healthRoutes } from './health-routes.js'
 import { installMetrics } from './metrics.js'
 import { publicRoutes, type PublicRateLimits } from './public-routes.js'
-import { MAX_ACK_WAIT_MS } from '../../protocol/index.js'
+import { MAX_ACK_WAIT_MS } from '../core/api-schemas.js'
 
 export interface HttpServerOptions {
   api: NodeApi

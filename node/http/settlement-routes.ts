@@ -11,7 +11,7 @@ import {
   StatementRef,
   StatementStateView,
   StatementsReply,
-} from '../../protocol/index.js'
+} from '../core/api-schemas.js'
 import type { NodeApi } from '../core/api.js'
 import { refusedAs422 } from './errors.js'
 import { ERROR_REPLIES } from './schemas.js'

@@ -2,7 +2,7 @@
 // failed delivery email, so `send` rejects on any failure instead of swallowing it, and every
 // network step is bounded so a dead relay cannot hold a fulfilment open.
 import nodemailer from 'nodemailer'
-import type { SmtpConfig } from '../../protocol/index.js'
+import type { SmtpConfig } from '../config/schema.js'
 import type { Logger, Mailer, MailMessage } from '../core/ports.js'
 
 /** A Mailer that holds connections and must be closed on shutdown. */

@@ -3,7 +3,7 @@
 // three partners have acknowledged the feed entry holding it as durable (synced to their disk).
 import type { AdapterOrder } from '../../protocol/index.js'
 import { Cluster, waitFor } from '../integration/cluster.js'
-import type { PartnerStatus } from '../../protocol/index.js'
+import type { PartnerStatus } from '../../node/core/api-schemas.js'
 
 const ORDERS_PER_REQUEST = 1_000
 const REQUESTS_IN_FLIGHT = 4

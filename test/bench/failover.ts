@@ -3,7 +3,8 @@
 // Measures crash → first stranded key delivered, crash → all delivered, and takeover → all
 // delivered. "Delivered" = the partner reserved the key for the order and wrote its receipt (the
 // claim page shows it); buyer mail follows from the durable outbox and is reported separately.
-import type { AdapterOrder, IncidentReport } from '../../protocol/index.js'
+import type { AdapterOrder } from '../../protocol/index.js'
+import type { IncidentReport } from '../../node/core/api-schemas.js'
 import { waitFor } from '../integration/cluster.js'
 import { allot, startFederation, stopFederation, testTerms } from '../integration/federation-env.js'
 

@@ -5,7 +5,7 @@
 //   invariant 2  every acknowledged order ends delivered (by its shop, or a partner's write-back)
 //   invariant 3  every order delivered by two parties is counted as a duplicate somewhere
 //   invariant 6  every pair's balances are equal and opposite and they hold the same statements
-import type { IncidentReport } from '../../protocol/index.js'
+import type { IncidentReport } from '../../node/core/api-schemas.js'
 import { type Federation, shop } from '../integration/federation-env.js'
 import type { Placed } from './buyers.js'
 

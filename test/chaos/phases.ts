@@ -1,7 +1,7 @@
 // The crash loop's four phases, run in turn. Each phase does its work while the runner SIGKILLs a
 // node at a random moment of the phase's kill window; a phase waits for what it started (bounded)
 // but never fails: progress that a crash prevents is checked at the end, after healing.
-import type { ShopStatusView } from '../../protocol/index.js'
+import type { ShopStatusView } from '../../node/core/api-schemas.js'
 import type { Prng } from '../sim/prng.js'
 import { type Federation, shop } from '../integration/federation-env.js'
 import type { Buyers } from './buyers.js'

@@ -6,6 +6,12 @@ import { z } from 'zod'
 import { describe, expect, it } from 'vitest'
 import { quietHarness } from './quiet-harness.js'
 import {
+  sha256,
+  ShopId,
+  toBase64url,
+  utf8,
+} from '../../protocol/index.js'
+import {
   AcceptStatementBody,
   AcksWaitQuery,
   ConsignBody,
@@ -15,12 +21,8 @@ import {
   IssueStatementBody,
   PayStatementBody,
   RecallBody,
-  sha256,
-  ShopId,
   StatementRef,
-  toBase64url,
-  utf8,
-} from '../../protocol/index.js'
+} from '../../node/core/api-schemas.js'
 import { alice, bob } from '../protocol/fixtures.js'
 import { harness, NOW, TOKEN } from '../http/helpers.js'
 import { type AdminRoute, fuzzAdminRoute, requestFor } from './admin-fuzz.js'

@@ -5,19 +5,21 @@ import { type NodeApi, RefusedError } from '../../node/core/api.js'
 import type {
   AdapterOrder,
   CancelledBody,
+  DeliveredBody,
+  PlatformHealth,
+  SubmitOrdersReply,
+  TombstoneReply,
+} from '../../protocol/index.js'
+import type {
   ClaimForm,
   ClaimResult,
-  DeliveredBody,
   EscrowReply,
   FeedHeadView,
   IdentityReply,
   PartnerStatus,
   SelfStatus,
-  PlatformHealth,
   ShopStatusView,
-  SubmitOrdersReply,
-  TombstoneReply,
-} from '../../protocol/index.js'
+} from '../../node/core/api-schemas.js'
 import { toBase64url } from '../../protocol/index.js'
 import { alice, bob } from '../protocol/fixtures.js'
 

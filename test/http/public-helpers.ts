@@ -1,6 +1,6 @@
 // Helpers for the public pages: posting the claim form as a browser does, and canned engine data.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import type { ClaimForm, ClaimResult, ShopStatusView } from '../../protocol/index.js'
+import type { ClaimForm, ClaimResult, ShopStatusView } from '../../node/core/api-schemas.js'
 import { bob, T0 } from '../protocol/fixtures.js'
 
 export const SHOP = bob.identity.id

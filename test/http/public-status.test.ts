@@ -1,7 +1,8 @@
 // The outage notice: each state in plain words in both languages, counts, the claim link, 404 for
 // shops this node does not know, the JSON view, and escaping of whatever a shop calls itself.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ErrorReply, ShopStatusView } from '../../protocol/index.js'
+import { ErrorReply } from '../../protocol/index.js'
+import { ShopStatusView } from '../../node/core/api-schemas.js'
 import { carol } from '../protocol/fixtures.js'
 import { harness, type Harness } from './helpers.js'
 import { htmlLang, SHOP, status } from './public-helpers.js'

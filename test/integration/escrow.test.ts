@@ -1,8 +1,10 @@
 // Three real node processes started through the CLI: escrow replication, durability across a
 // SIGKILL of a partner, and decryption through the partners' admin APIs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { AdapterOrder, EscrowOrderView, FeedHeadView, PartnerStatus } from '../../protocol/index.js'
-import { FEED_PROTOCOL, fromBase64url, identityFromSeed, type IdentityReply } from '../../protocol/index.js'
+import type { AdapterOrder } from '../../protocol/index.js'
+import type { EscrowOrderView, FeedHeadView, PartnerStatus } from '../../node/core/api-schemas.js'
+import { FEED_PROTOCOL, fromBase64url, identityFromSeed } from '../../protocol/index.js'
+import type { IdentityReply } from '../../node/core/api-schemas.js'
 import { RawPeer } from '../p2p/raw-peer.js'
 import { Cluster, cli, waitFor } from './cluster.js'
 import { readFileSync } from 'node:fs'

@@ -1,7 +1,7 @@
 // Failover with real processes: node processes started through the CLI, a generic-adapter shop
 // simulator per shop, a real SMTP sink. Each scenario is one of the failover issue's "done when".
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ShopStatusView } from '../../protocol/index.js'
+import type { ShopStatusView } from '../../node/core/api-schemas.js'
 import { cliAsync } from '../../examples/support/processes.js'
 import { TcpProxy } from '../support/tcp-proxy.js'
 import { waitFor } from './cluster.js'

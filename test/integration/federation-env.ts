@@ -2,7 +2,7 @@
 // through the CLI, a generic-adapter shop simulator per shop (in this process) and a real SMTP
 // sink that records buyer mail.
 import { type ShopSimulator, startShopSimulator } from '../../examples/shop-simulator/simulator.js'
-import type { IncidentReport, PartnerStatus } from '../../protocol/index.js'
+import type { IncidentReport, PartnerStatus } from '../../node/core/api-schemas.js'
 import { join } from 'node:path'
 import { killShop, type ShopProcess, startShopProcess } from '../../examples/demo/shops.js'
 import { type Sink, startSink } from '../mail/sink.js'

@@ -6,7 +6,8 @@
 // Timings come from the terms in force; the margins below are for scheduling on a small shared
 // machine (six processes on two cores here), not performance thresholds.
 import { afterEach, describe, expect, it } from 'vitest'
-import type { IncidentReport, ShopStatusView, Timing } from '../../protocol/index.js'
+import type { Timing } from '../../protocol/index.js'
+import type { IncidentReport, ShopStatusView } from '../../node/core/api-schemas.js'
 import { DataDir } from '../../node/datadir.js'
 import { TcpProxy } from '../support/tcp-proxy.js'
 import { waitFor } from './cluster.js'

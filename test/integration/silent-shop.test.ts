@@ -5,7 +5,7 @@
 // "Silence": a silent shop may still be delivering). The operator, who knows the shop is
 // stopped, runs `standin platform down`: partners then deliver every waiting order, once.
 import { afterEach, describe, expect, it } from 'vitest'
-import type { PartnerStatus, SelfStatus } from '../../protocol/index.js'
+import type { PartnerStatus, SelfStatus } from '../../node/core/api-schemas.js'
 import { killShop, shopPost } from '../../examples/demo/shops.js'
 import { cliAsync, waitFor } from './cluster.js'
 import { allot, type Federation, keysToOrders, mails, sleep, startFederation, stopFederation, testTerms } from './federation-env.js'

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { deliveryEmail } from '../../node/core/delivery-mail.js'
 import type { Logger } from '../../node/core/ports.js'
 import { createNullMailer, createSmtpMailer, SMTP_LIMITS } from '../../node/mail/index.js'
-import type { SmtpConfig } from '../../protocol/index.js'
+import type { SmtpConfig } from '../../node/config/schema.js'
 import { type Sink, startSink } from './sink.js'
 
 const KEY = 'CARD-KEY-7F3A-99QX'

@@ -19,8 +19,8 @@ import {
   lineStep,
   type Receipt,
   type ShopId,
-  StatementStateView,
 } from '../../../protocol/index.js'
+import { StatementStateView } from '../api-schemas.js'
 import type { Federation } from '../federation.js'
 import type { Logger, Store } from '../ports.js'
 import { parseOptionalRow, parseRow } from './rows.js'

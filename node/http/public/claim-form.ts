@@ -1,6 +1,6 @@
 // Reading the claim form: the urlencoded body @fastify/formbody parsed, validated by ClaimForm,
 // its problems turned into per-field problems the page can name in the buyer's language.
-import { ClaimForm } from '../../../protocol/index.js'
+import { ClaimForm } from '../../core/api-schemas.js'
 
 export type ClaimField = 'shop' | 'order' | 'secret'
 export const CLAIM_FIELDS: readonly ClaimField[] = ['shop', 'order', 'secret']

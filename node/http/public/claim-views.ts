@@ -1,7 +1,8 @@
 // The claim page: the form, and what a buyer sees after submitting it. The "not found" answer is
 // one fixed text whatever the reason (unknown order, wrong secret, delivered elsewhere), so the
 // page never tells a guesser whether an order exists.
-import { LIMITS, type ClaimResult } from '../../../protocol/index.js'
+import { LIMITS } from '../../../protocol/index.js'
+import type { ClaimResult } from '../../core/api-schemas.js'
 import { type Html, htmlTemplate } from '../../core/html-templates.js'
 import { type Locale, type MessageId, type Translate, translator } from '../../core/i18n/index.js'
 import type { ClaimField, ClaimFormValues, FieldProblem } from './claim-form.js'

@@ -1,6 +1,6 @@
 // The outage notice: what state a shop is in, in plain words, since when, how many of its orders
 // partners delivered, and where buyers claim their keys.
-import type { ShopStatusView } from '../../../protocol/index.js'
+import type { ShopStatusView } from '../../core/api-schemas.js'
 import { type Html, htmlTemplate } from '../../core/html-templates.js'
 import { type Locale, type MessageId, translator } from '../../core/i18n/index.js'
 import { claimHref, claimHrefAt } from './claim-views.js'

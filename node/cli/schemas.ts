@@ -1,4 +1,5 @@
-// Arguments of the `standin` command, validated like any other input.
+// Arguments of the `standin` command, validated like any other input. This node's own command
+// line, so it lives with the node, not in protocol/.
 import { z } from 'zod'
 
 const Port = z.coerce.number().int().min(0).max(65_535)

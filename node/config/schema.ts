@@ -1,10 +1,8 @@
-// Files a node keeps in its data directory and the tokens operators pass to each other.
+// The files a node keeps in its data directory (config.json, secrets.json). They are this node's
+// own business, not the protocol's: another implementation keeps its settings however it likes.
+// The tokens operators pass to each other are protocol (protocol/schemas/tokens.ts).
 import { z } from 'zod'
-import { LIMITS } from '../limits.js'
-import { Agreement } from './agreement.js'
-import { Multiaddr, ShopId } from './primitives.js'
-import { ShopCard } from './shop-card.js'
-import { signedSchema } from './signed.js'
+import { LIMITS, Multiaddr, ShopId } from '../../protocol/index.js'
 
 const Port = z.number().int().min(0).max(65_535)
 const Host = z.string().min(1).max(255)
@@ -58,23 +56,3 @@ export const NodeSecrets = z.strictObject({
   adapterSecret: z.string().min(32).max(256),
 })
 export type NodeSecrets = z.infer<typeof NodeSecrets>
-
-export const SignedShopCard = signedSchema(ShopCard)
-
-/** What `standin invite` prints: our signed card. */
-export const InviteToken = z.strictObject({ kind: z.literal('invite'), card: SignedShopCard })
-export type InviteToken = z.infer<typeof InviteToken>
-
-/** What `standin join` and `standin terms accept` print: the terms with signatures so far. */
-export const TermsToken = z.strictObject({
-  kind: z.literal('terms'),
-  agreement: Agreement,
-  cards: z.array(SignedShopCard).max(LIMITS.maxParties),
-})
-export type TermsToken = z.infer<typeof TermsToken>
-
-export const Token = z.discriminatedUnion('kind', [InviteToken, TermsToken])
-export type Token = z.infer<typeof Token>
-export const TOKEN_PREFIX = 'standin1.'
-
-export const PartyList = z.array(ShopId)
