@@ -1,4 +1,4 @@
-/** Architecture rules (DESIGN.md §3): data flows adapter → http → core → store/p2p, never back up. */
+/** Architecture rules (docs/design.md §3): data flows adapter → http → core → store/p2p, never back up. */
 const IO = '^(node:)?(fs|net|http|https|http2|dgram|child_process|worker_threads|cluster|dns|tls|readline)(/|$)'
 module.exports = {
   forbidden: [

@@ -32,7 +32,7 @@ export interface Adapter {
   setFenced(fenced: boolean): Promise<void>
   /**
    * Removes up to `count` unsold keys of `sku` from the shop's own stock, for good, and returns
-   * them. They must never be sold by the shop afterwards (invariant 1).
+   * them. They must never be sold by the shop afterwards (docs/design.md §2, invariant 1).
    */
   takeStock(sku: string, count: number): Promise<CardKey[]>
   /** Puts keys back into the shop's stock (a recall, or a consignment that could not be written). */

@@ -1,4 +1,4 @@
-// Authority to take over an origin (invariant 4): a quorum of its partners' signed down-votes for
+// Authority to take over an origin (docs/design.md §2, invariant 4): a quorum of its partners' signed down-votes for
 // one epoch under one terms hash, or the origin's own signed takeover request.
 import { fail, ok, type Result } from './errors.js'
 import { Authority, Certificate, type DownVote } from './schemas/control.js'
@@ -60,7 +60,7 @@ export function verifyCertificate(raw: unknown, terms: Terms): Result<Certificat
 
 /**
  * Checks authority for taking `origin` over at a new epoch. `currentEpoch` is the highest epoch we
- * know for the origin: authority for it or anything older is stale (fencing, invariant 5).
+ * know for the origin: authority for it or anything older is stale (fencing, docs/design.md §2, invariant 5).
  */
 export function verifyAuthority(raw: unknown, terms: Terms, currentEpoch: number): Result<{ origin: ShopId; epoch: number }> {
   const parsed = Authority.safeParse(raw)

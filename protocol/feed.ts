@@ -1,4 +1,4 @@
-// The hash-chained, append-only feed each shop writes (DESIGN.md §5), in the spirit of hypercore:
+// The hash-chained, append-only feed each shop writes (docs/design.md §5), in the spirit of hypercore:
 // a small structure that verifies itself. An entry is valid against its predecessor alone, so a
 // holder needs only the head (seq, hash) to extend it, and two signed entries with one seq are a
 // portable proof of equivocation.

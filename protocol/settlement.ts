@@ -1,4 +1,4 @@
-// Settlement arithmetic (DESIGN.md §7): integer minor units only, bigint in between so no
+// Settlement arithmetic (docs/design.md §7): integer minor units only, bigint in between so no
 // intermediate product can round, and every result checked back into the safe-integer range.
 import { fail, ok, type Result } from './errors.js'
 import type { Fee } from './schemas/agreement.js'

@@ -1,6 +1,6 @@
 // The simulated shop's card-key stock. Every key has one status at a time and moves only along
 // stock → sold, stock → consigned → (stock | partner-delivered), so a key that left the stock for
-// a partner is never sold by the shop (invariant 1). All methods are synchronous: on one event loop
+// a partner is never sold by the shop (adapters/README.md §5, invariant 1). All methods are synchronous: on one event loop
 // each call is one transaction, which is what "removed atomically" means here.
 import { randomBytes } from 'node:crypto'
 import type { CardKey } from '../../protocol/index.js'

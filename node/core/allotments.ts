@@ -1,4 +1,4 @@
-// Consigned keys (DESIGN.md invariant 1): the origin takes keys out of its shop's stock and seals
+// Consigned keys (docs/design.md §2, invariant 1): the origin takes keys out of its shop's stock and seals
 // them to one holder in its feed; from then on only that holder may deliver or release them. The
 // rows and counts belong to state/keys.ts; this module decides what to write and when.
 // A released key comes back exposed (its holder has seen it): it is never put back on sale as if

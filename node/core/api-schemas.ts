@@ -42,7 +42,7 @@ export const PartnerStatus = z.strictObject({
   /** What we hold of this partner's feed. */
   theirHead: FeedHead,
   quarantined: z.boolean(),
-  /** Our failover view of it (DESIGN.md §6), and the epoch of that view. */
+  /** Our failover view of it (docs/design.md §6), and the epoch of that view. */
   phase: z.enum(['healthy', 'suspect', 'certified', 'taken-over', 'handed-back']),
   epoch: Epoch,
 })

@@ -1,4 +1,4 @@
-// Claims by co-partners during a takeover (DESIGN.md §6 "Which partner fulfils"), from control
+// Claims by co-partners during a takeover (docs/design.md §6 "Which partner fulfils"), from control
 // messages and from their feeds alike. A claim is a partner's signed word that it will fulfil some
 // orders; it counts here only if:
 //  - it is for the takeover we are in: the origin's epoch we adopted authority for, our terms;

@@ -1,5 +1,5 @@
 // The email a partner node sends a buyer when it delivers an order on behalf of a shop whose
-// platform is down (DESIGN.md §6: deliver = email + claim page). Pure: it only builds the message;
+// platform is down (docs/design.md §6: deliver = email + claim page). Pure: it only builds the message;
 // the Mailer port sends it. Its sentences are in the shared catalogue (node/core/i18n, ids
 // 'mail.*'), in the buyer's language, and say plainly who delivered and why, so the mail is not
 // mistaken for phishing. The HTML part is an Eta template, which escapes every value.

@@ -1,4 +1,4 @@
-// Failure detection and authority (DESIGN.md §6, invariants 4, 5 and 8), from both sides.
+// Failure detection and authority (docs/design.md §6, invariants 4, 5 and 8), from both sides.
 // As a partner: watch each origin's heartbeats, vote it down when it goes quiet or reports its
 // platform down, certify with a quorum, take over after the takeover delay (or at once on the
 // origin's own request), and grant leases only while we have not voted.

@@ -1,6 +1,6 @@
-// Partner fulfilment during a takeover (DESIGN.md §6): rendezvous-ranked claims (claims.ts), then
+// Partner fulfilment during a takeover (docs/design.md §6): rendezvous-ranked claims (claims.ts), then
 // reserve (synced) → receipt, in batches. A reserved key only ever ends delivered, to that order:
-// after a crash we resume from the reservation and never pick a second key (invariant 1). Every
+// after a crash we resume from the reservation and never pick a second key (docs/design.md §2, invariant 1). Every
 // step runs under the authority we adopted for the origin's epoch; the rows it changes belong to
 // state/ and assert that authority themselves.
 import {

@@ -61,7 +61,7 @@ export interface RangeOptions {
 export interface Store {
   get<T = unknown>(section: Section, key: string): Promise<T | undefined>
   getMany<T = unknown>(section: Section, keys: readonly string[]): Promise<(T | undefined)[]>
-  /** Atomic. `sync: true` before anything is acknowledged to anyone (invariant 2). */
+  /** Atomic. `sync: true` before anything is acknowledged to anyone (docs/design.md §2, invariant 2). */
   write(ops: readonly StoreOp[], options: { readonly sync: boolean }): Promise<void>
   range<T = unknown>(section: Section, options: RangeOptions): AsyncIterable<[string, T]>
   close(): Promise<void>

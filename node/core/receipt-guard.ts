@@ -1,5 +1,5 @@
 // Judging a partner's receipt for an origin's order, at the origin and at every co-partner
-// (DESIGN.md invariants 1, 3, 6 and 8). A receipt is only its fulfiller's signed word; it is taken
+// (docs/design.md §2, invariants 1, 3, 6 and 8). A receipt is only its fulfiller's signed word; it is taken
 // only under an authority this node adopted for the receipt's epoch (state/authorities.ts):
 //  - hold: no authority for its epoch yet, or it is dated before the authority we know began
 //    (written before any takeover: "fees for nothing"). Nothing changes; it is judged again when

@@ -351,7 +351,7 @@ export class Replication implements Startable {
     this.deps.transport.send(to, 'feed', { type: 'feed.ack', ack })
     // The author learns of durability even when a co-partner relayed the entries to us, and every
     // co-partner compares the head we hold with its own copy: an author that showed different
-    // entries with one seq to different partners is caught within one exchange (DESIGN.md §5).
+    // entries with one seq to different partners is caught within one exchange (docs/design.md §5).
     for (const partner of this.deps.partners()) if (partner !== to) this.deps.transport.send(partner, 'feed', { type: 'feed.ack', ack })
   }
 

@@ -1,4 +1,4 @@
-// Statements between a pair (DESIGN.md §7): the creditor issues, the debtor accepts or disputes
+// Statements between a pair (docs/design.md §7): the creditor issues, the debtor accepts or disputes
 // lines, the debtor records an off-network payment, the creditor confirms. Every step is a record
 // in the actor's feed, applied by the other side when it replicates; both books move in step.
 import {

@@ -1,4 +1,4 @@
-// The public pages buyers of a failed shop reach (DESIGN.md §1, §8): the claim page, which shows a
+// The public pages buyers of a failed shop reach (docs/design.md §1, §8): the claim page, which shows a
 // delivered order's keys to whoever knows its order number and query secret, and the outage notice.
 // No authentication, so every route is rate limited per client address, every response is
 // uncacheable, sends no Referer and carries helmet's security headers, and nothing a buyer

@@ -1,5 +1,5 @@
 // The Mailer of a node without SMTP config: buyers still get their keys on the claim page
-// (DESIGN.md §8), so a missing relay is logged, not treated as a failed delivery to retry.
+// (docs/design.md §8), so a missing relay is logged, not treated as a failed delivery to retry.
 import type { Logger } from '../core/ports.js'
 import type { ClosableMailer } from './smtp-mailer.js'
 

@@ -1,4 +1,4 @@
-// node/p2p: the libp2p host behind the engine's Transport port (DESIGN.md §3).
+// node/p2p: the libp2p host behind the engine's Transport port (docs/design.md §3).
 import '../polyfills.js'
 
 export { createP2pTransport, type P2pTransport } from './transport.js'

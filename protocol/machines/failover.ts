@@ -1,5 +1,5 @@
-// A partner's view of one origin (DESIGN.md §6). Unlike the table machines, events carry epochs:
-// authority for an epoch at or below the one we know is stale and refused (fencing, invariant 5).
+// A partner's view of one origin (docs/design.md §6). Unlike the table machines, events carry epochs:
+// authority for an epoch at or below the one we know is stale and refused (fencing, docs/design.md §2, invariant 5).
 import { fail, ok, type Result } from '../errors.js'
 
 export type FailoverView =

@@ -70,7 +70,7 @@ export const SettlementTerms = z.strictObject({
 })
 export type SettlementTerms = z.infer<typeof SettlementTerms>
 
-/** Smallest quorum that keeps invariant 4: never one partner alone, always a majority of partners. */
+/** Smallest quorum that keeps invariant 4 (docs/design.md §2): never one partner alone, always a majority of partners. */
 export function minimumQuorum(partyCount: number): number {
   const partnersOfAnOrigin = partyCount - 1
   return Math.max(2, Math.floor(partnersOfAnOrigin / 2) + 1)

@@ -1,4 +1,4 @@
-// Settlement documents (DESIGN.md §7). Amounts are integer minor units; totals are per currency.
+// Settlement documents (docs/design.md §7). Amounts are integer minor units; totals are per currency.
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
 import { Currency, Hash, Id, MinorUnits, Money, ShopId, Text, TimeMs } from './primitives.js'

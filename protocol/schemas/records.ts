@@ -1,4 +1,4 @@
-// Records carried in feed entries (DESIGN.md §5). Origin records describe the origin's own orders
+// Records carried in feed entries (docs/design.md §5). Origin records describe the origin's own orders
 // and keys; partner records live in the partner's feed and refer to origin ids.
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'

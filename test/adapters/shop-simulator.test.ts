@@ -1,6 +1,6 @@
 // The simulated shop against a FAKE node (test/adapters/fake-node.ts; the real node is tested in
 // test/http and test/integration): escrow before delivery, platform outages, an unreachable node,
-// and invariant 1 under concurrent buys while the node takes stock for consignments.
+// and invariant 1 (adapters/README.md §5) under concurrent buys while the node takes stock for consignments.
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCallbackAdapter } from '../../node/shop/callback-adapter.js'
 import type { CardKey } from '../../node/core/ports.js'

@@ -1,6 +1,6 @@
 // Buyers paying the three shops throughout the crash loop. Each purchase goes through a shop
 // simulator, which escrows it at its node through the generic adapter before delivering it; the
-// order counts as *acknowledged* when the adapter got a 2xx for it (the promise of invariant 2).
+// order counts as *acknowledged* when the adapter got a 2xx for it (the promise of docs/design.md §2, invariant 2).
 import type { Prng } from '../sim/prng.js'
 import { type Federation, shop, SKU } from '../integration/federation-env.js'
 import { sleep } from './faults.js'

@@ -1,6 +1,7 @@
 // What the crash loop checks, from the outside only: the shops' own records, the buyers' mailbox
 // (the SMTP sink) and each node's admin API. One observation is taken repeatedly while the
-// federation heals (liveness) and once more at the end (the verdict).
+// federation heals (liveness) and once more at the end (the verdict). Invariants as numbered in
+// docs/design.md §2:
 //   invariant 1  no card key reaches two orders (mails, shop deliveries, write-backs)
 //   invariant 2  every acknowledged order ends delivered (by its shop, or a partner's write-back)
 //   invariant 3  every order delivered by two parties is counted as a duplicate somewhere
@@ -154,7 +155,7 @@ export async function observe(f: Federation, names: readonly string[], placed: r
 interface Balance { counterparty: string; owedToUs: number; owedByUs: number; disputed: number }
 interface Summary { hash: string; status: string; issuer: string; counterparty: string; role: string }
 
-/** Invariant 6 for every pair, read from both nodes' admin APIs. */
+/** Invariant 6 (docs/design.md §2) for every pair, read from both nodes' admin APIs. */
 async function books(f: Federation, names: readonly string[], detail: boolean): Promise<Books> {
   const problems: string[] = []
   const balances = new Map<string, Balance[]>()

@@ -1,6 +1,6 @@
 // A partner receiving bad feed entries: tampered, replayed, forked, from outsiders or under
 // unknown terms. Each is rejected and logged, and none changes what the partner has stored
-// (a fork keeps only its proof and quarantines the author, as DESIGN.md §5 requires).
+// (a fork keeps only its proof and quarantines the author, as docs/design.md §5 requires).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   appendEntry,

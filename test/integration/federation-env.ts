@@ -142,7 +142,7 @@ export async function incidents(f: Federation, name: string): Promise<IncidentRe
   return (await f.cluster.admin<{ incidents: IncidentReport[] }>(name, '/v1/admin/incidents')).incidents
 }
 
-/** Invariant 1 over the mails: every key went to exactly one order. Returns key → orders. */
+/** Invariant 1 (docs/design.md §2) over the mails: every key went to exactly one order. Returns key → orders. */
 export function keysToOrders(all: readonly Mail[]): Map<string, Set<string>> {
   const byKey = new Map<string, Set<string>>()
   for (const m of all) for (const k of m.keys) byKey.set(k, (byKey.get(k) ?? new Set()).add(m.order ?? '?'))

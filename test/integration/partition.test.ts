@@ -150,7 +150,7 @@ describe('real partitions', () => {
       }
       expect(takeoverAt as number).toBeLessThanOrEqual(cutAt + t.suspectAfterMs + t.heartbeatMs + t.maxMessageDelayMs + t.takeoverDelayMs + MARGIN_MS)
 
-      // Invariant 5: A lost its lease quorum (B alone grants one of the two it needs) and fenced
+      // Invariant 5 (docs/design.md §2): A lost its lease quorum (B alone grants one of the two it needs) and fenced
       // itself within the lease TTL, before any partner could act.
       const fencedAt = fence.fencedAt()
       expect(fencedAt).not.toBeNull()

@@ -78,7 +78,7 @@ describe('orders paid as the takeover begins', () => {
     expect(after).toMatch(/fence +open: the shop delivers its orders/)
     expect(after).toMatch(/takeover +not taken over \(epoch \d+\)/)
     // No key went to two orders. Two holders may both serve an order when one's claim reaches the
-    // other later than its claim timeout (DESIGN.md §6); such a duplicate is never silent.
+    // other later than its claim timeout (docs/design.md §6); such a duplicate is never silent.
     const received = mails(f, all)
     for (const [key, to] of keysToOrders(received)) expect(to.size, `key ${key} went to ${[...to].join(', ')}`).toBe(1)
     const perOrder = new Map<string, number>()

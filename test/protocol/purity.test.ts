@@ -1,4 +1,4 @@
-// protocol/ must do no I/O (DESIGN.md §3). The lint (eslint no-restricted-imports and
+// protocol/ must do no I/O (docs/design.md §3). The lint (eslint no-restricted-imports and
 // dependency-cruiser) enforces this too; this test keeps the rule visible in `vitest run`.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'

@@ -1,4 +1,4 @@
-// DESIGN.md §2 checked after every simulator step, from the engines' events and what their stores
+// docs/design.md §2 checked after every simulator step, from the engines' events and what their stores
 // durably hold (StoreShadow). A violation names the step, the virtual time and a short trace of the
 // events that touched it, so `npm run sim -- --seed S` shows where to look. With Byzantine shops
 // in the seed (adversary.ts) every invariant is about the honest shops: what they store, deliver,
@@ -283,7 +283,7 @@ export class InvariantChecker {
     }
   }
 
-  /** Invariant 2: an order the engine acknowledged is in its origin's durable store from then on. */
+  /** Invariant 2 (docs/design.md §2): an order the engine acknowledged is in its origin's durable store from then on. */
   private checkAckedOrdersDurable(): void {
     for (const { origin, order } of this.acked.values()) {
       if (!this.honest(origin)) continue
@@ -334,7 +334,7 @@ export class InvariantChecker {
     return out
   }
 
-  /** Invariant 6: what X books as owed by Y, Y books as owed to X, line for line. */
+  /** Invariant 6 (docs/design.md §2): what X books as owed by Y, Y books as owed to X, line for line. */
   private bookDisagreements(): string[] {
     const out: string[] = []
     const linesOf = (name: string, counterparty: ShopId, direction: 'in' | 'out'): Set<string> => {

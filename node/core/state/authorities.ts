@@ -1,4 +1,4 @@
-// Which takeovers this node holds authority for, per origin and epoch (DESIGN.md invariants 4, 5,
+// Which takeovers this node holds authority for, per origin and epoch (docs/design.md §2, invariants 4, 5,
 // 8). An epoch is adopted only from a verified document: a quorum certificate the failover module
 // accepted (fresh votes), or the origin's own signed takeover request (a control message, or a
 // record in its feed). Every receipt, claim, reservation and fee about another shop's order is

@@ -1,4 +1,4 @@
-// Consigned card keys (DESIGN.md invariant 1): the one module that reads and writes `keys` rows
+// Consigned card keys (docs/design.md §2, invariant 1): the one module that reads and writes `keys` rows
 // (origin!keyId) and `allotments` counts (origin!sku!holder). At the origin a row exists for every
 // key it consigned; at a holder for every key consigned to it. Every change is a step of the
 // protocol's key machine:

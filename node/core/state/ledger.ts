@@ -1,4 +1,4 @@
-// Double-entry books per pair (DESIGN.md §7): the one module that reads and writes the `ledger`
+// Double-entry books per pair (docs/design.md §7): the one module that reads and writes the `ledger`
 // section. Each receipt between us and a partner books one fee line, computed from the receipt and
 // the terms it names so both sides book the identical line. Lines move open → stated → accepted →
 // settled, or → disputed (never settled silently); a line is in at most one statement. Keys:
