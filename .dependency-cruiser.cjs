@@ -25,7 +25,16 @@ module.exports = {
         "eta's fs-free build (eta/core) renders HTML with auto-escaping for the delivery email and the pages",
       severity: 'error',
       from: { path: '^node/core/' },
-      to: { pathNot: ['^node/core/', '^protocol/', '^adapters/contract\\.ts$', '^node_modules/zod/', '^node_modules/intl-messageformat/', '^node_modules/eta/dist/core\\.js$'] },
+      to: {
+        pathNot: [
+          '^node/core/',
+          '^protocol/',
+          '^adapters/contract\\.ts$',
+          '^node_modules/zod/',
+          '^node_modules/intl-messageformat/',
+          '^node_modules/eta/dist/core\\.js$',
+        ],
+      },
     },
     {
       name: 'no-upward-flow',
@@ -43,7 +52,8 @@ module.exports = {
     },
     {
       name: 'adapters-see-protocol-and-contract',
-      comment: 'an adapter is built from the protocol, the contract and other shop-side adapter code (generic/ is a library for the others); nothing else of ours',
+      comment:
+        'an adapter is built from the protocol, the contract and other shop-side adapter code (generic/ is a library for the others); nothing else of ours',
       severity: 'error',
       from: { path: '^adapters/' },
       to: { pathNot: ['^adapters/', '^protocol/', '^node_modules/'], dependencyTypesNot: ['core'] },

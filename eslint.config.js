@@ -4,14 +4,50 @@ import tseslint from 'typescript-eslint'
 // protocol/ must stay pure (no I/O) and node/core must only see its interfaces; these rules fail
 // the lint at the import, dependency-cruiser (.dependency-cruiser.cjs) also checks the whole graph.
 const IO_MODULES = [
-  'fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'net', 'node:net', 'http', 'node:http',
-  'https', 'node:https', 'http2', 'node:http2', 'dgram', 'node:dgram', 'child_process',
-  'node:child_process', 'worker_threads', 'node:worker_threads', 'cluster', 'node:cluster',
-  'dns', 'node:dns', 'tls', 'node:tls', 'readline', 'node:readline', 'process', 'node:process',
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'net',
+  'node:net',
+  'http',
+  'node:http',
+  'https',
+  'node:https',
+  'http2',
+  'node:http2',
+  'dgram',
+  'node:dgram',
+  'child_process',
+  'node:child_process',
+  'worker_threads',
+  'node:worker_threads',
+  'cluster',
+  'node:cluster',
+  'dns',
+  'node:dns',
+  'tls',
+  'node:tls',
+  'readline',
+  'node:readline',
+  'process',
+  'node:process',
 ]
 const IO_PACKAGES = [
-  'level', 'classic-level', 'memory-level', 'libp2p', '@libp2p/tcp', '@chainsafe/*', 'fastify',
-  'fastify-*', '@fastify/*', 'pino', 'nodemailer', 'commander', 'mysql2', 'mysql2/*',
+  'level',
+  'classic-level',
+  'memory-level',
+  'libp2p',
+  '@libp2p/tcp',
+  '@chainsafe/*',
+  'fastify',
+  'fastify-*',
+  '@fastify/*',
+  'pino',
+  'nodemailer',
+  'commander',
+  'mysql2',
+  'mysql2/*',
 ]
 
 /** Sections whose rows node/core/state/ owns (the lint rule below keeps them there). */
@@ -30,16 +66,21 @@ export default tseslint.config(
   {
     files: ['protocol/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: IO_MODULES.map((name) => ({ name, message: 'protocol/ is pure: no I/O' })),
-        patterns: [{ group: IO_PACKAGES, message: 'protocol/ is pure: no I/O' }],
-      }],
-      'no-restricted-globals': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: IO_MODULES.map((name) => ({ name, message: 'protocol/ is pure: no I/O' })),
+          patterns: [{ group: IO_PACKAGES, message: 'protocol/ is pure: no I/O' }],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
         { name: 'fetch', message: 'protocol/ is pure: no I/O' },
         { name: 'setTimeout', message: 'protocol/ takes time as input' },
         { name: 'setInterval', message: 'protocol/ takes time as input' },
       ],
-      'no-restricted-properties': ['error',
+      'no-restricted-properties': [
+        'error',
         { object: 'Date', property: 'now', message: 'protocol/ takes time as input' },
         { object: 'Math', property: 'random', message: 'protocol/ takes randomness as input' },
       ],
@@ -54,7 +95,8 @@ export default tseslint.config(
     files: ['node/**/*.ts'],
     ignores: ['node/core/state/**', 'node/store/**'],
     rules: {
-      'no-restricted-syntax': ['error',
+      'no-restricted-syntax': [
+        'error',
         {
           selector: `Property[key.name='section'] > Literal[value=${OWNED_SECTIONS}]`,
           message: 'rows of this section belong to node/core/state/: change them through its owner',

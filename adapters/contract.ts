@@ -13,16 +13,7 @@
 //
 // Port implementations throw `AdapterError` for refusals the caller must see as such (unknown sku,
 // unknown key, a key that can no longer go back); callback-host.ts turns them into HTTP statuses.
-import type {
-  AdapterOrder,
-  CancelledBody,
-  CardKey,
-  DeliveredBody,
-  HealthBody,
-  PartnerDelivery,
-  SubmitOrdersReply,
-  TombstoneReply,
-} from '../protocol/index.js'
+import type { AdapterOrder, CancelledBody, CardKey, DeliveredBody, HealthBody, PartnerDelivery, SubmitOrdersReply, TombstoneReply } from '../protocol/index.js'
 
 export type { CardKey, PartnerDelivery }
 

@@ -124,7 +124,9 @@ export class DataDir {
   cards(): Signed<ShopCard>[] {
     const dir = join(this.path, 'cards')
     if (!existsSync(dir)) return []
-    return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => readJson(join(dir, f), SignedShopCard))
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => readJson(join(dir, f), SignedShopCard))
   }
 
   /** Stores an agreement, merging signatures with any copy we already hold. */

@@ -77,7 +77,10 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     name: config.name,
     addrs: () => p2p.listenAddrs(),
     agreement,
-    earlierAgreements: dir.agreements().filter((a) => a.missing.length === 0).map((a) => a.agreement),
+    earlierAgreements: dir
+      .agreements()
+      .filter((a) => a.missing.length === 0)
+      .map((a) => a.agreement),
     cards,
     clock,
     rng: cryptoRng,
@@ -92,7 +95,13 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   await engine.start()
   await p2p.start()
   const registry = new Registry()
-  const http = await buildHttpServer({ api: engine, adapterSecret: secrets.adapterSecret, adminToken: secrets.adminToken, adminAllowRemote: config.http.adminAllowRemote, logger, metrics: {
+  const http = await buildHttpServer({
+    api: engine,
+    adapterSecret: secrets.adapterSecret,
+    adminToken: secrets.adminToken,
+    adminAllowRemote: config.http.adminAllowRemote,
+    logger,
+    metrics: {
       registry,
       collect: () => ({
         p2p_rejected_frames: rejectedFrames,
@@ -122,13 +131,22 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       // again). After engine.stop, so no tick lifts it. A shop that cannot be reached in time is
       // the killed-node case the README names.
       if (leaseQuorum(agreement.terms) > 0) {
-        const fenced = await within(FENCE_AT_STOP_MS, adapter.setFenced(true).then(() => true, () => false))
+        const fenced = await within(
+          FENCE_AT_STOP_MS,
+          adapter.setFenced(true).then(
+            () => true,
+            () => false,
+          ),
+        )
         if (fenced) logger.info('stopping: shop fenced until this node is back and holds its leases')
         else logger.warn({ waitedMs: FENCE_AT_STOP_MS }, 'stopping: the shop did not take the fence; it may deliver escrowed orders partners take over')
       }
       // Work in flight (a pump reading the store, a mail round) settles before the store closes;
       // past the bound we close anyway: everything acknowledged is already synced.
-      const settled = await within(STOP_SETTLE_MS, engineStopped.then(() => true))
+      const settled = await within(
+        STOP_SETTLE_MS,
+        engineStopped.then(() => true),
+      )
       if (!settled) logger.warn({ waitedMs: STOP_SETTLE_MS }, 'engine work still in flight at stop; closing the store anyway')
       await mailer.close()
       await store.close()

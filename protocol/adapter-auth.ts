@@ -15,10 +15,7 @@ export const ADAPTER_SIGNATURE_HEADER = 'x-standin-signature'
 export const ADAPTER_REPLAY_WINDOW_MS = 5 * 60 * 1000
 
 export function adapterSignature(secret: string, timestampMs: number, method: string, path: string, rawBody: Uint8Array | string): string {
-  return createHmac('sha256', secret)
-    .update(`standin/1/adapter\n${timestampMs}\n${method.toUpperCase()} ${path}\n`)
-    .update(rawBody)
-    .digest('hex')
+  return createHmac('sha256', secret).update(`standin/1/adapter\n${timestampMs}\n${method.toUpperCase()} ${path}\n`).update(rawBody).digest('hex')
 }
 
 /** Constant-time comparison of a presented hex MAC with the expected one. */

@@ -18,12 +18,7 @@ function checkVote(vote: DownVote, origin: ShopId, epoch: number, hash: string, 
 }
 
 /** Collects the valid, distinct votes for (origin, epoch) and certifies once they reach quorum. */
-export function buildCertificate(
-  terms: Terms,
-  origin: ShopId,
-  epoch: number,
-  votes: readonly Signed<DownVote>[],
-): Result<Certificate> {
+export function buildCertificate(terms: Terms, origin: ShopId, epoch: number, votes: readonly Signed<DownVote>[]): Result<Certificate> {
   const hash = termsHash(terms)
   const byVoter = new Map<ShopId, Signed<DownVote>>()
   for (const vote of votes) {
@@ -32,8 +27,7 @@ export function buildCertificate(
     if (checkVote(verified.value.body, origin, epoch, hash, terms) !== null) continue
     if (!byVoter.has(verified.value.body.voter)) byVoter.set(verified.value.body.voter, verified.value)
   }
-  if (byVoter.size < terms.quorum)
-    return fail('below-quorum', `${byVoter.size} valid votes for ${origin} at epoch ${epoch}; quorum is ${terms.quorum}`)
+  if (byVoter.size < terms.quorum) return fail('below-quorum', `${byVoter.size} valid votes for ${origin} at epoch ${epoch}; quorum is ${terms.quorum}`)
   const chosen = [...byVoter.values()].sort((a, b) => (a.body.voter < b.body.voter ? -1 : 1)).slice(0, terms.quorum)
   return ok({ origin, terms: hash, epoch, votes: chosen })
 }

@@ -21,9 +21,7 @@ export interface ProtocolError {
   readonly message: string
 }
 
-export type Result<T, E extends ProtocolError = ProtocolError> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: E }
+export type Result<T, E extends ProtocolError = ProtocolError> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E }
 
 export function ok<T>(value: T): { readonly ok: true; readonly value: T } {
   return { ok: true, value }

@@ -64,10 +64,7 @@ export function appendEntry(input: AppendInput): FeedEntry {
     time: input.time,
     terms: input.terms,
     records: [...clear],
-    sealed:
-      input.sealed && hidden.length > 0
-        ? sealJson(hidden, input.sealed.recipients, input.sealed.sender, input.sealed.random)
-        : null,
+    sealed: input.sealed && hidden.length > 0 ? sealJson(hidden, input.sealed.recipients, input.sealed.sender, input.sealed.random) : null,
   }
   return signDocument('feed-entry', body, identity)
 }

@@ -32,12 +32,7 @@ function sharedKey(theirPublic: Uint8Array, ours: BoxKeyPair): Uint8Array {
   return key
 }
 
-export function seal(
-  plaintext: Uint8Array,
-  recipients: readonly Recipient[],
-  sender: BoxKeyPair,
-  random: RandomBytes,
-): SealedBox {
+export function seal(plaintext: Uint8Array, recipients: readonly Recipient[], sender: BoxKeyPair, random: RandomBytes): SealedBox {
   assert(recipients.length >= 1 && recipients.length <= LIMITS.maxRecipients, 'recipient count out of range')
   assert(new Set(recipients.map((r) => r.id)).size === recipients.length, 'recipients must be distinct')
   const dataKey = random(nacl.secretbox.keyLength)
@@ -86,22 +81,12 @@ export function openSealed(box: SealedBox, me: ShopId, mine: BoxKeyPair): Result
  * ciphertext, and openers parse it with a strict schema. Plain JSON.stringify is several times
  * faster than canonicalisation on the escrow hot path.
  */
-export function sealJson(
-  value: unknown,
-  recipients: readonly Recipient[],
-  sender: BoxKeyPair,
-  random: RandomBytes,
-): SealedBox {
+export function sealJson(value: unknown, recipients: readonly Recipient[], sender: BoxKeyPair, random: RandomBytes): SealedBox {
   return seal(utf8(JSON.stringify(value)), recipients, sender, random)
 }
 
 /** Opens a box and parses its JSON with `schema`. */
-export function openJson<S extends z.ZodType>(
-  box: SealedBox,
-  me: ShopId,
-  mine: BoxKeyPair,
-  schema: S,
-): Result<z.infer<S>> {
+export function openJson<S extends z.ZodType>(box: SealedBox, me: ShopId, mine: BoxKeyPair, schema: S): Result<z.infer<S>> {
   const opened = openSealed(box, me, mine)
   if (!opened.ok) return opened
   let json: unknown

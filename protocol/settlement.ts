@@ -22,8 +22,7 @@ export function addMoney(a: Money, b: Money): Result<Money> {
 
 /** bps of `amount`, rounded half up to a minor unit, plus the fixed fee. */
 export function feeFor(amount: Money, fee: Fee): Result<Money> {
-  if (fee.fixed.currency !== amount.currency)
-    return fail('terms', `fee is in ${fee.fixed.currency}, the order in ${amount.currency}`)
+  if (fee.fixed.currency !== amount.currency) return fail('terms', `fee is in ${fee.fixed.currency}, the order in ${amount.currency}`)
   const proportional = (BigInt(amount.minorUnits) * BigInt(fee.bps) + 5_000n) / 10_000n
   const total = toSafe(proportional + BigInt(fee.fixed.minorUnits), 'fee')
   if (!total.ok) return total
@@ -87,7 +86,9 @@ export function totalsByCurrency(amounts: readonly Money[]): Result<Map<string, 
 /** Minor units as a decimal string for exports ("12345" CNY, 2 digits → "123.45"). */
 export function formatMinorUnits(minorUnits: number, digits = 2): string {
   const negative = minorUnits < 0
-  const text = Math.abs(minorUnits).toString().padStart(digits + 1, '0')
+  const text = Math.abs(minorUnits)
+    .toString()
+    .padStart(digits + 1, '0')
   const body = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`
   return negative ? `-${body}` : body
 }
@@ -99,5 +100,15 @@ export function formatMinorUnits(minorUnits: number, digits = 2): string {
 export function feeLineFor(receipt: Receipt, receiptHash: string, fulfiller: ShopId, fee: Fee): Result<LedgerLine> {
   const amount = feeFor(receipt.amount, fee)
   if (!amount.ok) return amount
-  return ok({ receipt: receiptHash, kind: 'fee', origin: receipt.origin, order: receipt.order, debtor: receipt.origin, creditor: fulfiller, amount: amount.value, time: receipt.time, terms: receipt.terms })
+  return ok({
+    receipt: receiptHash,
+    kind: 'fee',
+    origin: receipt.origin,
+    order: receipt.order,
+    debtor: receipt.origin,
+    creditor: fulfiller,
+    amount: amount.value,
+    time: receipt.time,
+    terms: receipt.terms,
+  })
 }

@@ -6,14 +6,7 @@ import { assert, fail, ok, type Result } from './errors.js'
 import type { Identity } from './identity.js'
 import { PROTOCOL_VERSION } from './limits.js'
 import { Agreement, Terms } from './schemas/agreement.js'
-import {
-  FeedAck,
-  Claim,
-  DownVote,
-  Heartbeat,
-  LeaseGrant,
-  TakeoverRequest,
-} from './schemas/control.js'
+import { FeedAck, Claim, DownVote, Heartbeat, LeaseGrant, TakeoverRequest } from './schemas/control.js'
 import { FeedEntryBody } from './schemas/feed.js'
 import type { PartySignature, ShopId } from './schemas/primitives.js'
 import { signatureSchemeInUse } from './signature-scheme.js'
@@ -56,11 +49,7 @@ export function verifyBytes(signer: ShopId, message: Uint8Array, sig: string): b
 }
 
 /** Signs our own document. The body is validated first: signing something invalid is our bug. */
-export function signDocument<T extends keyof typeof DOCUMENTS>(
-  type: T,
-  body: BodyOf<T>,
-  identity: Identity,
-): Signed<BodyOf<T>> {
+export function signDocument<T extends keyof typeof DOCUMENTS>(type: T, body: BodyOf<T>, identity: Identity): Signed<BodyOf<T>> {
   const doc = DOCUMENTS[type]
   const parsed = doc.schema.safeParse(body)
   assert(parsed.success, `signing an invalid ${type}: ${parsed.success ? '' : formatZodError(parsed.error)}`)
@@ -70,22 +59,17 @@ export function signDocument<T extends keyof typeof DOCUMENTS>(
 }
 
 /** Parses and verifies a signed document received from anyone. Nothing is trusted before this. */
-export function verifyDocument<T extends keyof typeof DOCUMENTS>(
-  type: T,
-  raw: unknown,
-): Result<Signed<BodyOf<T>>> {
+export function verifyDocument<T extends keyof typeof DOCUMENTS>(type: T, raw: unknown): Result<Signed<BodyOf<T>>> {
   if (typeof raw !== 'object' || raw === null) return fail('invalid', `${type}: must be an object`)
   const { body, sig } = raw as { body?: unknown; sig?: unknown }
   if (typeof sig !== 'string') return fail('invalid', `${type}.sig: must be a string`)
   const keys = Object.keys(raw)
-  if (keys.length !== 2 || !keys.includes('body') || !keys.includes('sig'))
-    return fail('invalid', `${type}: must have exactly the fields body and sig`)
+  if (keys.length !== 2 || !keys.includes('body') || !keys.includes('sig')) return fail('invalid', `${type}: must have exactly the fields body and sig`)
   const doc = DOCUMENTS[type]
   const parsed = doc.schema.safeParse(body)
   if (!parsed.success) return fail('invalid', `${type}.body: ${formatZodError(parsed.error)}`)
   const signer = (doc.signer as (b: unknown) => string)(parsed.data)
-  if (!verifyBytes(signer, signingBytes(type, parsed.data), sig))
-    return fail('bad-signature', `${type}: signature does not verify for ${signer}`)
+  if (!verifyBytes(signer, signingBytes(type, parsed.data), sig)) return fail('bad-signature', `${type}: signature does not verify for ${signer}`)
   return ok({ body: parsed.data as BodyOf<T>, sig })
 }
 
@@ -118,8 +102,7 @@ export function verifyAgreement(raw: unknown): Result<VerifiedAgreement> {
   for (const [i, s] of signatures.entries()) {
     if (!terms.parties.includes(s.signer)) return fail('not-a-party', `agreement.signatures.${i}: ${s.signer} is not a party`)
     if (signed.has(s.signer)) return fail('invalid', `agreement.signatures.${i}: ${s.signer} signed twice`)
-    if (!verifyBytes(s.signer, message, s.sig))
-      return fail('bad-signature', `agreement.signatures.${i}: signature of ${s.signer} does not verify`)
+    if (!verifyBytes(s.signer, message, s.sig)) return fail('bad-signature', `agreement.signatures.${i}: signature of ${s.signer} does not verify`)
     signed.add(s.signer)
   }
   return ok({

@@ -34,7 +34,9 @@ async function checkPrivileges(pool: Pool): Promise<void> {
   } catch (error) {
     const code = (error as { code?: unknown }).code
     if (code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_ERROR') {
-      throw new Error("database user lacks the PROCESS privilege (GRANT PROCESS ON *.* TO '<user>'@'<host>'): the adapter needs it to see open transactions before consigning keys")
+      throw new Error(
+        "database user lacks the PROCESS privilege (GRANT PROCESS ON *.* TO '<user>'@'<host>'): the adapter needs it to see open transactions before consigning keys",
+      )
     }
     throw error
   }
@@ -43,7 +45,13 @@ async function checkPrivileges(pool: Pool): Promise<void> {
 /** Creates Standin's tables, checks privileges, puts back keys of interrupted consignments. */
 export async function createDujiaokaAdapter(options: DujiaokaAdapterOptions): Promise<Adapter> {
   const now = options.now ?? Date.now
-  const stock: StockOptions = { pool: options.pool, logger: options.logger, consign: options.consign, openTransactions: new OpenTransactionsReader(options.pool), now }
+  const stock: StockOptions = {
+    pool: options.pool,
+    logger: options.logger,
+    consign: options.consign,
+    openTransactions: new OpenTransactionsReader(options.pool),
+    now,
+  }
   await ensureStandinTables(options.pool)
   await checkPrivileges(options.pool)
   await recoverSettling(stock)

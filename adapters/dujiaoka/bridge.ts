@@ -89,7 +89,12 @@ async function takeBridgeLock(pool: Pool): Promise<{ connection: PoolConnection;
 
 /** Says so at start when dujiaoka's times run ahead of UTC (its zone and the server's differ). */
 async function warnIfTimesRunAhead(pool: Pool, logger: Logger): Promise<void> {
-  const [skew] = await selectRows(pool, SkewRow, 'SELECT TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), MAX(updated_at)) AS aheadSeconds FROM orders WHERE updated_at >= ?', [dbTimeText(0)])
+  const [skew] = await selectRows(
+    pool,
+    SkewRow,
+    'SELECT TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), MAX(updated_at)) AS aheadSeconds FROM orders WHERE updated_at >= ?',
+    [dbTimeText(0)],
+  )
   const aheadSeconds = skew?.aheadSeconds ?? 0
   if (aheadSeconds <= MAX_AHEAD_SECONDS) return
   logger.warn(
@@ -147,7 +152,10 @@ export class DujiaokaBridge {
   private async holdLock(): Promise<void> {
     const held = this.lock
     if (held !== null) {
-      const mine = await held.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', [this.lockName]).then(([rows]) => rows[0]?.mine === 1, () => false)
+      const mine = await held.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) = CONNECTION_ID() AS mine', [this.lockName]).then(
+        ([rows]) => rows[0]?.mine === 1,
+        () => false,
+      )
       if (mine) return
       this.lock = null
       held.destroy()
@@ -192,7 +200,11 @@ export class DujiaokaBridge {
   /** Tells the node about one page, then records the new states and `cursor` (if any) in one transaction. */
   private async handlePage(raw: RowDataPacket[], fenced: boolean, cursor: Cursor | null) {
     const known = new Map(
-      (await selectRows(this.o.pool, StateRow, 'SELECT order_sn, state, paid_at_ms FROM standin_orders WHERE order_sn IN (?)', [raw.map((r) => String(r.order_sn))])).map((s) => [s.order_sn, s]),
+      (
+        await selectRows(this.o.pool, StateRow, 'SELECT order_sn, state, paid_at_ms FROM standin_orders WHERE order_sn IN (?)', [
+          raw.map((r) => String(r.order_sn)),
+        ])
+      ).map((s) => [s.order_sn, s]),
     )
     const plan: Plan = { escrow: [], delivered: [], cancelled: [], states: new Map() }
     let invalid = 0
@@ -207,7 +219,10 @@ export class DujiaokaBridge {
       if (orderSn === null || known.get(orderSn)?.state === 'invalid') continue
       invalid++
       const reason = formatZodError(parsed.error)
-      this.o.logger.error({ order: orderSn, id: String(candidate.id), reason }, 'dujiaoka order row is malformed; recorded as invalid in standin_orders and skipped')
+      this.o.logger.error(
+        { order: orderSn, id: String(candidate.id), reason },
+        'dujiaoka order row is malformed; recorded as invalid in standin_orders and skipped',
+      )
       plan.states.set(orderSn, { state: 'invalid', paidAtMs: null, note: reason.slice(0, 500) })
     }
     const conflicts = await detectConflicts({ pool: this.o.pool, logger: this.o.logger, now: this.now }, rows)
@@ -228,7 +243,10 @@ export class DujiaokaBridge {
         plan.escrow.push({ row, order: mapped.order })
       } else if (action.kind === 'delivered') {
         if (fenced) {
-          this.o.logger.error({ order: row.order_sn }, 'dujiaoka delivered an escrowed order while the node had it fenced: a partner may deliver it too; reported as delivered so duplicates are counted')
+          this.o.logger.error(
+            { order: row.order_sn },
+            'dujiaoka delivered an escrowed order while the node had it fenced: a partner may deliver it too; reported as delivered so duplicates are counted',
+          )
         }
         plan.delivered.push(row)
       } else if (action.kind === 'cancelled') {
@@ -273,7 +291,10 @@ export class DujiaokaBridge {
           return
         }
         const [{ order }] = items as [Plan['escrow'][number]]
-        this.o.logger.error({ order: order.order, err: body.slice(0, 300) }, 'the node holds this order with other content (changed in dujiaoka after escrow); recorded as conflict')
+        this.o.logger.error(
+          { order: order.order, err: body.slice(0, 300) },
+          'the node holds this order with other content (changed in dujiaoka after escrow); recorded as conflict',
+        )
         plan.states.set(order.order, { state: 'conflict', paidAtMs: order.paidAt, note: body.slice(0, 500) })
       }
     }
@@ -328,7 +349,12 @@ export class DujiaokaBridge {
         'first start: paid orders still waiting from before the lookback are not escrowed; deliver or refund them in dujiaoka (or raise bridge.firstStartLookbackSeconds before the first start)',
       )
     }
-    await this.o.pool.query('INSERT IGNORE INTO standin_cursor (name, updated_at, last_id, moved_ms) VALUES (?, ?, ?, ?)', [CURSOR_NAME, start.updatedAt, start.id, this.now()])
+    await this.o.pool.query('INSERT IGNORE INTO standin_cursor (name, updated_at, last_id, moved_ms) VALUES (?, ?, ?, ?)', [
+      CURSOR_NAME,
+      start.updatedAt,
+      start.id,
+      this.now(),
+    ])
     this.o.logger.info({ from: start.updatedAt }, 'first start: reading orders changed since')
     return (await this.readCursor()) ?? start
   }

@@ -24,7 +24,11 @@ export const DbConfig = z.strictObject({
   /** Prefer DUJIAOKA_DB_PASSWORD; null means "from the environment". */
   password: z.string().max(255).nullable().default(null),
   /** dujiaoka's database (its .env DB_DATABASE). */
-  database: z.string().min(1).max(64).regex(/^[A-Za-z0-9_$]+$/, 'must be a plain database name'),
+  database: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_$]+$/, 'must be a plain database name'),
   /** Pool size; the bridge holds one connection for its lock, each port call uses one at a time. */
   connections: z.number().int().min(2).max(50).default(5),
   connectTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
@@ -53,7 +57,12 @@ export const BridgeConfig = z.strictObject({
    * hand without a status change); escrowing them would let partners deliver them at the first
    * takeover, on the shop's account. Older waiting orders are counted in a warning instead.
    */
-  firstStartLookbackSeconds: z.number().int().min(0).max(3_650 * 86_400).default(86_400),
+  firstStartLookbackSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3_650 * 86_400)
+    .default(86_400),
 })
 export type BridgeConfig = z.infer<typeof BridgeConfig>
 

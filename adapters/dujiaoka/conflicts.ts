@@ -43,10 +43,17 @@ export async function detectConflicts(o: { pool: Pool; logger: Logger; now: () =
   for (const hit of hits) {
     for (const order of lines.get(hit.carmi_sha256) ?? []) {
       if (hit.state === 'delivered' && hit.order_sn === order) continue // the partner's own delivery, written back
-      const [result] = await o.pool.query<ResultSetHeader>('INSERT IGNORE INTO standin_conflicts (order_sn, carmis_id, detected_ms) VALUES (?, ?, ?)', [order, hit.carmis_id, o.now()])
+      const [result] = await o.pool.query<ResultSetHeader>('INSERT IGNORE INTO standin_conflicts (order_sn, carmis_id, detected_ms) VALUES (?, ?, ?)', [
+        order,
+        hit.carmis_id,
+        o.now(),
+      ])
       if (result.affectedRows === 1) {
         fresh++
-        o.logger.error({ order, carmisId: hit.carmis_id, consignState: hit.state }, 'key delivered by dujiaoka is also consigned to a partner: duplicate key, reconcile with the holder')
+        o.logger.error(
+          { order, carmisId: hit.carmis_id, consignState: hit.state },
+          'key delivered by dujiaoka is also consigned to a partner: duplicate key, reconcile with the holder',
+        )
       }
     }
   }

@@ -18,10 +18,13 @@ export type Queryable = Pool | PoolConnection
  * MySQL has no such variable and would refuse the whole SET).
  */
 export function sessionSettings(statementTimeoutMs: number): string {
-  if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 1_000) throw new RangeError(`statementTimeoutMs: ${statementTimeoutMs} is not a whole number of ms ≥ 1000`)
+  if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 1_000)
+    throw new RangeError(`statementTimeoutMs: ${statementTimeoutMs} is not a whole number of ms ≥ 1000`)
   const lockWaitSeconds = Math.ceil(statementTimeoutMs / 1_000)
-  return `SET time_zone = '+00:00', innodb_lock_wait_timeout = ${lockWaitSeconds}, lock_wait_timeout = ${lockWaitSeconds}` +
+  return (
+    `SET time_zone = '+00:00', innodb_lock_wait_timeout = ${lockWaitSeconds}, lock_wait_timeout = ${lockWaitSeconds}` +
     ` /*M!100108 , max_statement_time = ${statementTimeoutMs / 1_000} */`
+  )
 }
 
 export function createDujiaokaPool(config: DbConfig & { password: string | null }): Pool {
@@ -83,7 +86,17 @@ export async function selectRows<S extends z.ZodType>(db: Queryable, schema: S, 
 }
 
 /** Database errors that mean "could not reach or use the database", as opposed to a bug. */
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK'])
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_LOCK_DEADLOCK',
+])
 /** MariaDB's `max_statement_time exceeded` (mysql2 has no code name for it). */
 const ER_STATEMENT_TIMEOUT = 1969
 
@@ -95,6 +108,7 @@ const ER_STATEMENT_TIMEOUT = 1969
 export function unavailableOr(error: unknown): unknown {
   const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown }
   if (typeof code === 'string' && UNAVAILABLE.has(code)) return new AdapterError('unavailable', `database: ${code}; retry later`)
-  if (errno === ER_STATEMENT_TIMEOUT) return new AdapterError('unavailable', 'database: a statement ran past db.statementTimeoutMs (ER_STATEMENT_TIMEOUT); retry later')
+  if (errno === ER_STATEMENT_TIMEOUT)
+    return new AdapterError('unavailable', 'database: a statement ran past db.statementTimeoutMs (ER_STATEMENT_TIMEOUT); retry later')
   return error
 }

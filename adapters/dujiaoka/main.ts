@@ -33,7 +33,7 @@ function adapterSecret(config: DujiaokaConfig, configPath: string): string {
   const fromEnv = process.env.STANDIN_ADAPTER_SECRET
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv
   const file = config.node?.secretsFile
-  if (file === null || file === undefined) throw new Error('no adapter secret: set STANDIN_ADAPTER_SECRET or node.secretsFile (the node\'s secrets.json)')
+  if (file === null || file === undefined) throw new Error("no adapter secret: set STANDIN_ADAPTER_SECRET or node.secretsFile (the node's secrets.json)")
   const secrets = NodeSecretsFile.safeParse(JSON.parse(readFileSync(resolve(dirname(configPath), file), 'utf8')))
   if (!secrets.success) throw new Error(`${file}: ${formatZodError(secrets.error)}`)
   return secrets.data.adapterSecret
@@ -59,7 +59,17 @@ try {
   }
   if (config.node !== null) {
     const node = new AdapterClient({ baseUrl: config.node.url, secret })
-    const bridge = await DujiaokaBridge.open({ pool, node, shopUrl: config.shopUrl, bridge: config.bridge, health: config.health, money: config.money, buyerLocale: config.buyerLocale, claimKey: secret, logger })
+    const bridge = await DujiaokaBridge.open({
+      pool,
+      node,
+      shopUrl: config.shopUrl,
+      bridge: config.bridge,
+      health: config.health,
+      money: config.money,
+      buyerLocale: config.buyerLocale,
+      claimKey: secret,
+      logger,
+    })
     bridge.run()
     stops.push(() => bridge.close())
   }

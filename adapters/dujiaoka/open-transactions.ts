@@ -51,7 +51,8 @@ export class OpenTransactionsReader {
    */
   read(timeoutMs: number): Promise<OpenTransaction[]> {
     if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs: ${timeoutMs} is not positive`)
-    if (this.waiters.length >= MAX_WAITERS) return Promise.reject(new AdapterError('unavailable', `stock: ${MAX_WAITERS} consignments already wait for the list of open transactions; try again`))
+    if (this.waiters.length >= MAX_WAITERS)
+      return Promise.reject(new AdapterError('unavailable', `stock: ${MAX_WAITERS} consignments already wait for the list of open transactions; try again`))
     return new Promise((resolve, reject) => {
       this.waiters.push({ deadlineMs: performance.now() + timeoutMs, resolve, reject })
       // serve() catches each read's failure; anything else it throws must not leave callers waiting.
@@ -86,7 +87,13 @@ export class OpenTransactionsReader {
         const nowMs = performance.now()
         for (const waiter of served) {
           if (nowMs < waiter.deadlineMs) this.waiters.push(waiter)
-          else waiter.reject(new AdapterError('unavailable', `stock: information_schema.INNODB_TRX did not refresh in time: something reads it more often than every ${CACHE_IDLE_MS} ms (InnoDB refreshes it only after ${CACHE_IDLE_MS} ms without reads); nothing consigned, try again`))
+          else
+            waiter.reject(
+              new AdapterError(
+                'unavailable',
+                `stock: information_schema.INNODB_TRX did not refresh in time: something reads it more often than every ${CACHE_IDLE_MS} ms (InnoDB refreshes it only after ${CACHE_IDLE_MS} ms without reads); nothing consigned, try again`,
+              ),
+            )
         }
         // Our own reads count as reads too: step out of the other reader's rhythm at random.
         this.nextReadAtMs += Math.random() * STALE_JITTER_MS

@@ -14,10 +14,7 @@ import { decimalToMinorUnits } from './money.js'
 import { ORDER_STATUS, type OrderRow, type OrderState, PAID_WAITING } from './schema.js'
 
 export type Action =
-  | { readonly kind: 'escrow' }
-  | { readonly kind: 'delivered' }
-  | { readonly kind: 'cancelled'; readonly reason: string }
-  | { readonly kind: 'none' }
+  { readonly kind: 'escrow' } | { readonly kind: 'delivered' } | { readonly kind: 'cancelled'; readonly reason: string } | { readonly kind: 'none' }
 
 const NONE: Action = { kind: 'none' }
 

@@ -49,7 +49,13 @@ export function goodsIdOf(sku: string): string {
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 const GoodsRow = z.object({ id: RowId, type: z.coerce.number().int() })
-const ConsignedRow = z.object({ carmis_id: RowId, goods_id: RowId, state: z.string(), carmi: z.string().nullable(), status: z.coerce.number().int().nullable() })
+const ConsignedRow = z.object({
+  carmis_id: RowId,
+  goods_id: RowId,
+  state: z.string(),
+  carmi: z.string().nullable(),
+  status: z.coerce.number().int().nullable(),
+})
 
 /**
  * Waits `settleMs`, then until every transaction open at that moment has ended: a superset of those
@@ -64,7 +70,10 @@ async function waitForOlderTransactions(o: StockOptions): Promise<void> {
   let waiting = new Set((await list()).map(key))
   while (waiting.size > 0) {
     if (performance.now() > deadlineMs) {
-      throw new AdapterError('unavailable', `stock: ${waiting.size} transaction(s) open since before the keys were marked did not finish within ${o.consign.settleTimeoutMs} ms (thread@start ${[...waiting].slice(0, 5).join(', ')}); nothing consigned, try again`)
+      throw new AdapterError(
+        'unavailable',
+        `stock: ${waiting.size} transaction(s) open since before the keys were marked did not finish within ${o.consign.settleTimeoutMs} ms (thread@start ${[...waiting].slice(0, 5).join(', ')}); nothing consigned, try again`,
+      )
     }
     const open = new Set((await list()).map(key))
     waiting = new Set([...waiting].filter((t) => open.has(t)))
@@ -77,7 +86,11 @@ async function releaseBatch(o: StockOptions, batch: string, state: 'aborted'): P
     const [rows] = await connection.query<RowDataPacket[]>("SELECT carmis_id FROM standin_consigned WHERE batch = ? AND state = 'settling' FOR UPDATE", [batch])
     const ids = rows.map((r) => String(r.carmis_id))
     if (ids.length === 0) return 0
-    await connection.query('UPDATE carmis SET status = ? WHERE id IN (?) AND status = ? AND deleted_at IS NULL', [CARMI_STATUS.unsold, ids, CARMI_STATUS.standin])
+    await connection.query('UPDATE carmis SET status = ? WHERE id IN (?) AND status = ? AND deleted_at IS NULL', [
+      CARMI_STATUS.unsold,
+      ids,
+      CARMI_STATUS.standin,
+    ])
     await connection.query('UPDATE standin_consigned SET state = ?, changed_ms = ? WHERE carmis_id IN (?)', [state, o.now(), ids])
     return ids.length
   })
@@ -136,7 +149,9 @@ export async function takeStock(o: StockOptions, sku: string, count: number): Pr
   try {
     await waitForOlderTransactions(o)
     consigned = await inTransaction(o.pool, async (connection) => {
-      const rows = await selectRows(connection, CarmiRow, 'SELECT id, carmi, status, deleted_at FROM carmis WHERE id IN (?) FOR UPDATE', [marked.map((m) => m.id)])
+      const rows = await selectRows(connection, CarmiRow, 'SELECT id, carmi, status, deleted_at FROM carmis WHERE id IN (?) FOR UPDATE', [
+        marked.map((m) => m.id),
+      ])
       const kept = rows.filter((r) => r.status === CARMI_STATUS.standin && r.deleted_at === null)
       const raced = rows.filter((r) => !kept.includes(r)).map((r) => r.id)
       const at = o.now()
@@ -157,11 +172,16 @@ export async function takeStock(o: StockOptions, sku: string, count: number): Pr
     await releaseBatch(o, batch, 'aborted').catch((releaseError: unknown) =>
       o.logger.error({ batch, err: String(releaseError) }, 'could not put keys of a failed consignment back; they are released at the next start'),
     )
-    const [left] = await o.pool.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM standin_consigned WHERE batch = ? AND state = 'consigned'", [batch]).catch(() => [[{ n: -1 }] as RowDataPacket[]])
+    const [left] = await o.pool
+      .query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM standin_consigned WHERE batch = ? AND state = 'consigned'", [batch])
+      .catch(() => [[{ n: -1 }] as RowDataPacket[]])
     if (Number(left[0]?.n) !== 0) {
       // The commit may have happened with the reply lost: these keys are out of stock and the
       // node does not have them. Never answer "nothing changed" then.
-      o.logger.error({ sku, batch, err: error instanceof Error ? error.message : String(error) }, 'consignment outcome unknown: keys of this batch may be out of stock; reconcile with standin_consigned')
+      o.logger.error(
+        { sku, batch, err: error instanceof Error ? error.message : String(error) },
+        'consignment outcome unknown: keys of this batch may be out of stock; reconcile with standin_consigned',
+      )
       throw new Error(`stock: consignment batch ${batch} may have committed; see standin_consigned before taking again`)
     }
     throw unavailableOr(error)
@@ -195,7 +215,10 @@ export async function returnStock(o: StockOptions, sku: string, keys: readonly C
         }
         if (row.state === 'consigned') restore.push(key.keyId)
         else if (row.state !== 'returned' && row.state !== 'aborted') {
-          throw new AdapterError('key_conflict', `keys.${i}: key ${key.keyId} is ${row.state === 'delivered' ? 'delivered by a partner' : row.state}; it cannot go back on sale`)
+          throw new AdapterError(
+            'key_conflict',
+            `keys.${i}: key ${key.keyId} is ${row.state === 'delivered' ? 'delivered by a partner' : row.state}; it cannot go back on sale`,
+          )
         }
       })
       if (restore.length === 0) return

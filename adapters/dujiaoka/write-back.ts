@@ -47,7 +47,11 @@ async function markKeysDelivered(connection: PoolConnection, delivery: PartnerDe
   }
   if (mark.length === 0) return conflicts
   // Off sale for good, whatever it was: a key a partner delivered must never be sold again.
-  await connection.query('UPDATE carmis SET status = ?, deleted_at = COALESCE(deleted_at, NOW()) WHERE id IN (?) AND status = ?', [CARMI_STATUS.standin, mark, CARMI_STATUS.unsold])
+  await connection.query('UPDATE carmis SET status = ?, deleted_at = COALESCE(deleted_at, NOW()) WHERE id IN (?) AND status = ?', [
+    CARMI_STATUS.standin,
+    mark,
+    CARMI_STATUS.unsold,
+  ])
   await connection.query("UPDATE standin_consigned SET state = 'delivered', order_sn = ?, changed_ms = ? WHERE carmis_id IN (?)", [delivery.order, at, mark])
   return conflicts
 }
@@ -57,7 +61,12 @@ export async function writeBack(o: WriteBackOptions, delivery: PartnerDelivery):
   try {
     outcome = await inTransaction(o.pool, async (connection) => {
       const [order] = await selectRows(connection, OrderLock, 'SELECT id, status, deleted_at FROM orders WHERE order_sn = ? FOR UPDATE', [delivery.order])
-      const [prior] = await selectRows(connection, z.object({ result: z.string() }), 'SELECT result FROM standin_writebacks WHERE order_sn = ? AND fulfiller = ? FOR UPDATE', [delivery.order, delivery.fulfiller])
+      const [prior] = await selectRows(
+        connection,
+        z.object({ result: z.string() }),
+        'SELECT result FROM standin_writebacks WHERE order_sn = ? AND fulfiller = ? FOR UPDATE',
+        [delivery.order, delivery.fulfiller],
+      )
       if (prior !== undefined) return { result: 'repeated' as const, keyConflicts: 0 }
       const at = o.now()
       let result: WriteBackResult
@@ -65,7 +74,9 @@ export async function writeBack(o: WriteBackOptions, delivery: PartnerDelivery):
       const fits = Buffer.byteLength(keysText, 'utf8') <= MAX_ORDER_INFO_BYTES
       // Too long for the column: the order is still completed (so dujiaoka never delivers it
       // again), with a note; the buyer has every key from the partner's mail and claim page.
-      const info = fits ? keysText : `${delivery.keys.length} keys delivered by ${delivery.fulfillerName} through Standin: too many to show here; the delivery email and the claim page have them all.`
+      const info = fits
+        ? keysText
+        : `${delivery.keys.length} keys delivered by ${delivery.fulfillerName} through Standin: too many to show here; the delivery email and the claim page have them all.`
       if (order === undefined) result = 'unknown-order'
       else if (order.deleted_at === null && PAID_WAITING.has(order.status)) {
         // updated_at is left alone: dujiaoka writes it as China wall-clock text, which a server in
@@ -90,10 +101,22 @@ export async function writeBack(o: WriteBackOptions, delivery: PartnerDelivery):
     throw unavailableOr(error)
   }
   const fields = { order: delivery.order, fulfiller: delivery.fulfiller, keyIds: delivery.keys.map((k) => k.keyId) }
-  if (outcome.keyConflicts > 0) o.logger.error({ ...fields, keyConflicts: outcome.keyConflicts }, 'partner delivered keys that were back in our stock or sold by us: taken off sale, reconcile')
+  if (outcome.keyConflicts > 0)
+    o.logger.error(
+      { ...fields, keyConflicts: outcome.keyConflicts },
+      'partner delivered keys that were back in our stock or sold by us: taken off sale, reconcile',
+    )
   if (outcome.result === 'applied') o.logger.info(fields, 'partner delivery written back to dujiaoka')
   else if (outcome.result === 'duplicate') o.logger.warn(fields, 'duplicate delivery: dujiaoka had completed this order itself; its own keys are kept')
-  else if (outcome.result === 'too-long') o.logger.warn({ ...fields, maxBytes: MAX_ORDER_INFO_BYTES }, "partner delivery written back with a note: its keys do not fit dujiaoka's orders.info (the buyer has them from the partner)")
-  else if (outcome.result === 'unknown-order' || outcome.result === 'conflict') o.logger.error({ ...fields, result: outcome.result }, 'partner delivery for an order dujiaoka does not hold as paid; recorded in standin_writebacks, reconcile by hand')
+  else if (outcome.result === 'too-long')
+    o.logger.warn(
+      { ...fields, maxBytes: MAX_ORDER_INFO_BYTES },
+      "partner delivery written back with a note: its keys do not fit dujiaoka's orders.info (the buyer has them from the partner)",
+    )
+  else if (outcome.result === 'unknown-order' || outcome.result === 'conflict')
+    o.logger.error(
+      { ...fields, result: outcome.result },
+      'partner delivery for an order dujiaoka does not hold as paid; recorded in standin_writebacks, reconcile by hand',
+    )
   return outcome.result
 }

@@ -108,7 +108,11 @@ export function checkCallbackHeaders(headers: HeaderBag, nowMs: number): HeaderC
   const timestampMs = Number(timestamp)
   const skewMs = nowMs - timestampMs
   if (Math.abs(skewMs) > ADAPTER_REPLAY_WINDOW_MS) {
-    return refuse(401, 'unauthorized', `stale timestamp: ${ADAPTER_TIMESTAMP_HEADER} is ${skewMs} ms from the shop's clock (allowed ±${ADAPTER_REPLAY_WINDOW_MS} ms)`)
+    return refuse(
+      401,
+      'unauthorized',
+      `stale timestamp: ${ADAPTER_TIMESTAMP_HEADER} is ${skewMs} ms from the shop's clock (allowed ±${ADAPTER_REPLAY_WINDOW_MS} ms)`,
+    )
   }
   return { ok: true, timestampMs, signature }
 }

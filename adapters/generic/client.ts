@@ -23,7 +23,10 @@ export interface AdapterClientOptions {
 }
 
 export class AdapterRequestError extends Error {
-  constructor(readonly status: number, readonly body: string) {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
     super(`standin node answered ${status}: ${body}`)
   }
 }

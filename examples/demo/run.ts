@@ -22,7 +22,10 @@ const KEY = /STEAM-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/g
 const started = Date.now()
 const say = (message: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}`)
 
-interface SavedOrder { order: string; status: string }
+interface SavedOrder {
+  order: string
+  status: string
+}
 
 async function main(): Promise<number> {
   const sink = await startSink()
@@ -30,14 +33,34 @@ async function main(): Promise<number> {
   say('creating shops A, B, C: standin init, invite, join, terms accept')
   const cluster = await Cluster.create([...NAMES], {
     preset: 'local',
-    initArgs: (n) => ['--callback-url', `http://127.0.0.1:${shopPorts[n]}`, '--smtp', `127.0.0.1:${sink.port}`, '--mail-from', `Shop ${n} <shop-${n.toLowerCase()}@example.com>`],
-    terms: (ids) => ({ skus: Object.values(ids).map((shop) => ({ shop, sku: 'steam-50', allotmentCap: 500, unitValue: { minorUnits: 5_000, currency: 'CNY' } })) }),
+    initArgs: (n) => [
+      '--callback-url',
+      `http://127.0.0.1:${shopPorts[n]}`,
+      '--smtp',
+      `127.0.0.1:${sink.port}`,
+      '--mail-from',
+      `Shop ${n} <shop-${n.toLowerCase()}@example.com>`,
+    ],
+    terms: (ids) => ({
+      skus: Object.values(ids).map((shop) => ({ shop, sku: 'steam-50', allotmentCap: 500, unitValue: { minorUnits: 5_000, currency: 'CNY' } })),
+    }),
   })
   const shops = new Map<string, ShopProcess>()
   const stateFile = (n: string) => join(cluster.root, `shop-${n}.json`)
   const startShop = async (n: string) => {
     const node = cluster.node(n)
-    shops.set(n, await startShopProcess({ name: `Shop ${n}`, port: shopPorts[n] as number, nodeUrl: node.baseUrl, secret: node.adapterSecret, stateFile: stateFile(n), keys: 400, deliverDelayMs: OWN_DELIVERY_DELAY_MS }))
+    shops.set(
+      n,
+      await startShopProcess({
+        name: `Shop ${n}`,
+        port: shopPorts[n] as number,
+        nodeUrl: node.baseUrl,
+        secret: node.adapterSecret,
+        stateFile: stateFile(n),
+        keys: 400,
+        deliverDelayMs: OWN_DELIVERY_DELAY_MS,
+      }),
+    )
   }
   try {
     await Promise.all(NAMES.map(startShop))
@@ -50,7 +73,8 @@ async function main(): Promise<number> {
       return true
     })
     say(`nodes running; SMTP sink on 127.0.0.1:${sink.port}`)
-    for (const partner of ['B', 'C']) say(await cliAsync(['allot', '-d', cluster.node('A').dir, '--to', `Shop ${partner}`, '--sku', 'steam-50', '--count', String(KEYS_PER_PARTNER)]))
+    for (const partner of ['B', 'C'])
+      say(await cliAsync(['allot', '-d', cluster.node('A').dir, '--to', `Shop ${partner}`, '--sku', 'steam-50', '--count', String(KEYS_PER_PARTNER)]))
 
     say(`buyers pay Shop A: one order every ${BUY_EVERY_MS} ms; A delivers its own orders after ${OWN_DELIVERY_DELAY_MS} ms`)
     const shopA = shops.get('A') as ShopProcess
@@ -70,15 +94,20 @@ async function main(): Promise<number> {
 
     const aId = cluster.node('A').id
     let lastState = ''
-    const delivered = await waitFor('partners delivering every stranded order', async () => {
-      const view = (await (await fetch(`${cluster.node('B').baseUrl}/status/${aId}.json`)).json()) as ShopStatusView
-      if (view.state !== lastState) {
-        lastState = view.state
-        say(`Shop B's outage notice for Shop A: ${view.state}`)
-      }
-      const got = new Set(sink.received.flatMap((r) => (r.raw.match(/[0-9a-f]{6}-\d+/g) ?? []).filter((o) => stranded.includes(o))))
-      return stranded.every((o) => got.has(o)) ? got.size : undefined
-    }, 90_000, 50)
+    const delivered = await waitFor(
+      'partners delivering every stranded order',
+      async () => {
+        const view = (await (await fetch(`${cluster.node('B').baseUrl}/status/${aId}.json`)).json()) as ShopStatusView
+        if (view.state !== lastState) {
+          lastState = view.state
+          say(`Shop B's outage notice for Shop A: ${view.state}`)
+        }
+        const got = new Set(sink.received.flatMap((r) => (r.raw.match(/[0-9a-f]{6}-\d+/g) ?? []).filter((o) => stranded.includes(o))))
+        return stranded.every((o) => got.has(o)) ? got.size : undefined
+      },
+      90_000,
+      50,
+    )
     const firstMailAt = Math.min(...sink.received.map((r) => r.at))
     say(`first key reached a buyer ${firstMailAt - crashAt} ms after the crash; all ${delivered} stranded orders delivered by mail`)
 
@@ -101,32 +130,62 @@ async function main(): Promise<number> {
     await cluster.start('A')
     await startShop('A')
     await shopPost(shops.get('A') as ShopProcess, '/platform', { platform: 'up' })
-    const handedBack = await waitFor('handback and write-back', async () => {
-      const state = await shopState<{ fenced: boolean; orders: { 'delivered-by-partner': number; paid: number }; duplicates: { count: number }; writeBacks: { keyConflicts: number } }>(shops.get('A') as ShopProcess)
-      return !state.fenced && state.orders['delivered-by-partner'] >= stranded.length ? state : undefined
-    }, 60_000).catch(() => null)
-    say(handedBack ? `handback: Shop A wrote ${handedBack.orders['delivered-by-partner']} partner deliveries into its records and delivers again` : 'handback did not complete in time')
+    const handedBack = await waitFor(
+      'handback and write-back',
+      async () => {
+        const state = await shopState<{
+          fenced: boolean
+          orders: { 'delivered-by-partner': number; paid: number }
+          duplicates: { count: number }
+          writeBacks: { keyConflicts: number }
+        }>(shops.get('A') as ShopProcess)
+        return !state.fenced && state.orders['delivered-by-partner'] >= stranded.length ? state : undefined
+      },
+      60_000,
+    ).catch(() => null)
+    say(
+      handedBack
+        ? `handback: Shop A wrote ${handedBack.orders['delivered-by-partner']} partner deliveries into its records and delivers again`
+        : 'handback did not complete in time',
+    )
     console.log(`\n${await cliAsync(['incidents', '-d', cluster.node('A').dir])}\n`)
 
     say('settlement: B and C state what A owes them for their deliveries')
     for (const partner of ['B', 'C']) console.log(`${await cliAsync(['settle', 'issue', '-d', cluster.node(partner).dir, 'Shop A'])}\n`)
-    await waitFor("A's books showing both statements", async () => {
-      const { statements } = await cluster.admin<{ statements: { role: string }[] }>('A', '/v1/admin/statements')
-      return statements.filter((st) => st.role === 'received').length >= 2 || undefined
-    }, 30_000)
+    await waitFor(
+      "A's books showing both statements",
+      async () => {
+        const { statements } = await cluster.admin<{ statements: { role: string }[] }>('A', '/v1/admin/statements')
+        return statements.filter((st) => st.role === 'received').length >= 2 || undefined
+      },
+      30_000,
+    )
     const { balances } = await cluster.admin<{ balances: { counterparty: string; currency: string; owedByUs: number }[] }>('A', '/v1/admin/balances')
     const owedByA: Record<string, { minorUnits: number; currency: string }> = {}
     for (const partner of ['B', 'C']) {
       const b = balances.find((x) => x.counterparty === cluster.node(partner).id)
       owedByA[`Shop ${partner}`] = { minorUnits: b?.owedByUs ?? 0, currency: b?.currency ?? 'CNY' }
     }
-    say(`Shop A's books: ${Object.entries(owedByA).map(([n, m]) => `owes ${n} ${(m.minorUnits / 100).toFixed(2)} ${m.currency}`).join(', ')}`)
+    say(
+      `Shop A's books: ${Object.entries(owedByA)
+        .map(([n, m]) => `owes ${n} ${(m.minorUnits / 100).toFixed(2)} ${m.currency}`)
+        .join(', ')}`,
+    )
 
     const duplicates = [...perOrder.entries()].filter(([o, n]) => o !== '?' && n > 1).length + (handedBack?.duplicates.count ?? 0)
     const keysReused = [...keyOrders.values()].filter((orders) => orders.size > 1).length + (handedBack?.writeBacks.keyConflicts ?? 0)
     const deliveredByPartners = stranded.filter((o) => (perOrder.get(o) ?? 0) >= 1).length
     const escrowed = saved.orders.length
-    const result = { escrowed, stranded: stranded.length, deliveredByPartners, keysReused, duplicates, handback: handedBack !== null, crashToFirstKeyMs: firstMailAt - crashAt, owedByA }
+    const result = {
+      escrowed,
+      stranded: stranded.length,
+      deliveredByPartners,
+      keysReused,
+      duplicates,
+      handback: handedBack !== null,
+      crashToFirstKeyMs: firstMailAt - crashAt,
+      owedByA,
+    }
     console.log(`DEMO RESULT ${JSON.stringify(result)}`)
     const exactlyOnce = stranded.every((o) => perOrder.get(o) === 1)
     return exactlyOnce && keysReused === 0 && result.handback ? 0 : 1

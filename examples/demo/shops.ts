@@ -36,14 +36,22 @@ export async function startShopProcess(o: ShopProcessOptions): Promise<ShopProce
     stateFile: o.stateFile,
     ...(o.healthRepeatMs === undefined ? {} : { healthRepeatMs: o.healthRepeatMs }),
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, JSON.stringify(options)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, STANDIN_LOG_LEVEL: 'warn' } })
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, JSON.stringify(options)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { ...process.env, STANDIN_LOG_LEVEL: 'warn' },
+  })
   let out = ''
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  const url = await waitFor(`${o.name}'s shop listening`, () => {
-    if (child.exitCode !== null) throw new Error(`${o.name}'s shop exited ${child.exitCode}`)
-    const line = out.split('\n').find((l) => l.includes('"listening"'))
-    return line ? (JSON.parse(line) as { url: string }).url : undefined
-  }, 60_000)
+  const url = await waitFor(
+    `${o.name}'s shop listening`,
+    () => {
+      if (child.exitCode !== null) throw new Error(`${o.name}'s shop exited ${child.exitCode}`)
+      const line = out.split('\n').find((l) => l.includes('"listening"'))
+      return line ? (JSON.parse(line) as { url: string }).url : undefined
+    },
+    60_000,
+  )
   return { name: o.name, url, child }
 }
 

@@ -4,14 +4,7 @@
 // loses a paid order: if the node refuses or is unreachable the order stays, with the error noted.
 import { randomBytes } from 'node:crypto'
 import type { Logger } from '../../adapters/contract.js'
-import {
-  type AdapterOrder,
-  type BuyerContact,
-  type CardKey,
-  MAX_ORDERS_PER_REQUEST,
-  type Money,
-  type PartnerDelivery,
-} from '../../protocol/index.js'
+import { type AdapterOrder, type BuyerContact, type CardKey, MAX_ORDERS_PER_REQUEST, type Money, type PartnerDelivery } from '../../protocol/index.js'
 import type { AdapterClient } from '../../adapters/generic/client.js'
 import { ShopError } from '../../adapters/generic/shop-http.js'
 import type { ShopStock, SkuCounts, StockSnapshot } from './stock.js'
@@ -118,7 +111,15 @@ export class ShopCore {
 
   /** The shop's durable state: orders, counters and (through the stock) every key. */
   snapshot(): CoreSnapshot {
-    return { orders: [...this.orders.values()], duplicates: this.duplicates, writeBacks: this.writeBacks, runTag: this.runTag, nextOrder: this.nextOrder, platform: this.platform, stock: this.deps.stock.snapshot() }
+    return {
+      orders: [...this.orders.values()],
+      duplicates: this.duplicates,
+      writeBacks: this.writeBacks,
+      runTag: this.runTag,
+      nextOrder: this.nextOrder,
+      platform: this.platform,
+      stock: this.deps.stock.snapshot(),
+    }
   }
 
   /** Rebuilds from a snapshot; paid orders are scheduled for delivery again. */
@@ -376,7 +377,13 @@ export class ShopCore {
       this.deps.stock.release(order.sku, order.qty)
       order.status = 'delivered-by-partner'
       order.keys = [...delivery.keys]
-      order.deliveredBy = { by: 'partner', fulfiller: delivery.fulfiller, fulfillerName: delivery.fulfillerName, epoch: delivery.epoch, channel: delivery.channel }
+      order.deliveredBy = {
+        by: 'partner',
+        fulfiller: delivery.fulfiller,
+        fulfillerName: delivery.fulfillerName,
+        epoch: delivery.epoch,
+        channel: delivery.channel,
+      }
       order.deliveredAt = delivery.deliveredAt
       order.note = null
       this.writeBacks.applied++

@@ -20,17 +20,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
 import type { Logger } from '../../adapters/contract.js'
-import {
-  CALLBACK_PATHS,
-  Currency,
-  FenceBody,
-  Id,
-  LIMITS,
-  Locale,
-  ReturnStockBody,
-  TakeStockBody,
-  WriteBackBody,
-} from '../../protocol/index.js'
+import { CALLBACK_PATHS, Currency, FenceBody, Id, LIMITS, Locale, ReturnStockBody, TakeStockBody, WriteBackBody } from '../../protocol/index.js'
 import { CallbackReplayGuard, verifyCallback } from '../../adapters/generic/callback-server.js'
 import { AdapterClient } from '../../adapters/generic/client.js'
 import { type BuyInput, type CoreSnapshot, ShopCore, type SimOrder } from './core.js'
@@ -55,7 +45,11 @@ const IDLE_TIMEOUT_MS = 30_000
 const SkuOption = z.strictObject({
   sku: Id,
   // Small enough that price × the largest quantity is still a valid amount.
-  priceMinorUnits: z.number().int().min(0).max(Math.floor(LIMITS.maxMinorUnits / LIMITS.maxOrderQty)),
+  priceMinorUnits: z
+    .number()
+    .int()
+    .min(0)
+    .max(Math.floor(LIMITS.maxMinorUnits / LIMITS.maxOrderQty)),
   currency: Currency,
   keys: z.number().int().min(0).max(MAX_KEYS_PER_SKU),
 })
@@ -190,7 +184,14 @@ export async function startShopSimulator(options: ShopSimulatorOptions): Promise
   async function callback(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     const raw = await readBody(request, MAX_CALLBACK_BODY_BYTES)
     if (raw === null) return sendError(response, new ShopError(413, 'too_large', `body: larger than ${MAX_CALLBACK_BODY_BYTES} bytes`), true)
-    const verdict = verifyCallback(config.callbackSecret, { method: request.method ?? '', path, headers: request.headers, rawBody: raw, nowMs: Date.now(), replayGuard })
+    const verdict = verifyCallback(config.callbackSecret, {
+      method: request.method ?? '',
+      path,
+      headers: request.headers,
+      rawBody: raw,
+      nowMs: Date.now(),
+      replayGuard,
+    })
     if (!verdict.ok) return sendError(response, new ShopError(verdict.status, verdict.error, verdict.message))
     switch (path) {
       case CALLBACK_PATHS.fence:

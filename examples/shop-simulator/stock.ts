@@ -129,7 +129,10 @@ export class ShopStock {
       if (this.keys.get(keyId)?.returned !== true) picked.push(keyId)
     }
     const taken = new Set(picked)
-    this.shelves.set(sku, shelf.filter((keyId) => !taken.has(keyId)))
+    this.shelves.set(
+      sku,
+      shelf.filter((keyId) => !taken.has(keyId)),
+    )
     return picked.map((keyId) => this.move(keyId, 'consigned', null))
   }
 

@@ -107,7 +107,18 @@ export class Cluster {
       const secrets = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8'))
       const invite = cli(['invite', '-d', dir])
       const id = JSON.parse(Buffer.from(invite.slice('standin1.'.length), 'base64url').toString('utf8')).card.body.id
-      cluster.nodes.set(name, { name, dir, httpPort, p2pPort, baseUrl: `http://127.0.0.1:${httpPort}`, adminToken: secrets.adminToken, adapterSecret: secrets.adapterSecret, id, process: null, output: '' })
+      cluster.nodes.set(name, {
+        name,
+        dir,
+        httpPort,
+        p2pPort,
+        baseUrl: `http://127.0.0.1:${httpPort}`,
+        adminToken: secrets.adminToken,
+        adapterSecret: secrets.adapterSecret,
+        id,
+        process: null,
+        output: '',
+      })
     }
     const [first, ...rest] = names
     const invites = rest.map((n) => cli(['invite', '-d', cluster.node(n).dir]))
@@ -142,15 +153,22 @@ export class Cluster {
     node.output = ''
     // STANDIN_PROFILE_DIR=/some/dir writes a V8 CPU profile per node process (for benchmarks).
     const profile = process.env.STANDIN_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STANDIN_PROFILE_DIR}`] : []
-    const child = spawn(process.execPath, [...profile, CLI, 'run', '-d', node.dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STANDIN_LOG_LEVEL: 'warn' } })
+    const child = spawn(process.execPath, [...profile, CLI, 'run', '-d', node.dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, STANDIN_LOG_LEVEL: 'warn' },
+    })
     child.stdout?.on('data', (chunk: Buffer) => (node.output += chunk.toString()))
     child.stderr?.on('data', (chunk: Buffer) => (node.output += chunk.toString()))
     node.process = child
-    await waitFor(`${name} ready`, async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${node.output}`)
-      const response = await fetch(`${node.baseUrl}/readyz`)
-      return response.ok ? true : undefined
-    }, 90_000) // generous: several tsx processes may be compiling at once on 2 cores
+    await waitFor(
+      `${name} ready`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${node.output}`)
+        const response = await fetch(`${node.baseUrl}/readyz`)
+        return response.ok ? true : undefined
+      },
+      90_000,
+    ) // generous: several tsx processes may be compiling at once on 2 cores
   }
 
   kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

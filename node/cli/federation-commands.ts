@@ -22,15 +22,19 @@ const CARD_VALIDITY_MS = 365 * 86_400_000
 export function ownCard(dir: DataDir, nowMs: number): Signed<ShopCard> {
   const config = dir.config()
   const { identity, box } = dir.keys()
-  const card = signDocument('shop-card', {
-    id: identity.id,
-    name: config.name,
-    boxKey: toBase64url(box.publicKey),
-    addrs: config.p2p.announce,
-    claimUrl: `${config.http.publicUrl.replace(/\/$/, '')}/claim`,
-    issuedAt: nowMs,
-    validUntil: nowMs + CARD_VALIDITY_MS,
-  }, identity)
+  const card = signDocument(
+    'shop-card',
+    {
+      id: identity.id,
+      name: config.name,
+      boxKey: toBase64url(box.publicKey),
+      addrs: config.p2p.announce,
+      claimUrl: `${config.http.publicUrl.replace(/\/$/, '')}/claim`,
+      issuedAt: nowMs,
+      validUntil: nowMs + CARD_VALIDITY_MS,
+    },
+    identity,
+  )
   dir.saveCard(card)
   return card
 }
@@ -59,7 +63,7 @@ export function join(raw: { dir: string; tokens: string[]; preset: string; id: s
       parties.push(card.body.id)
     }
   }
-  if (new Set(parties).size < 2) throw new Error('join needs at least one other shop\'s invite token')
+  if (new Set(parties).size < 2) throw new Error("join needs at least one other shop's invite token")
   const terms = draftTerms({ id: args.data.id, parties, preset: args.data.preset, nowMs: Date.now(), termsFile: args.data.termsFile })
   const agreement = dir.saveAgreement({ terms, signatures: [signTerms(terms, dir.keys().identity)] })
   return termsTokenFor(dir, agreement)
@@ -90,7 +94,12 @@ export function listTerms(dirPath: string): string {
   const names = new Map(dir.cards().map((c) => [c.body.id, c.body.name]))
   const inForce = dir.agreementInForce(Date.now())
   const rows = dir.agreements().map(({ hash, agreement, missing }) => {
-    const state = missing.length === 0 ? (inForce && termsHash(inForce.terms) === hash ? 'IN FORCE' : 'signed') : `waiting for ${missing.map((m) => names.get(m) ?? m).join(', ')}`
+    const state =
+      missing.length === 0
+        ? inForce && termsHash(inForce.terms) === hash
+          ? 'IN FORCE'
+          : 'signed'
+        : `waiting for ${missing.map((m) => names.get(m) ?? m).join(', ')}`
     return `${hash.slice(0, 12)}  ${agreement.terms.id} rev ${agreement.terms.revision}  parties: ${agreement.terms.parties.map((p) => names.get(p) ?? p).join(', ')}  ${state}`
   })
   return rows.length > 0 ? rows.join('\n') : 'no terms yet: `standin join <invite token>` proposes some'

@@ -14,13 +14,20 @@ import { startNode } from '../node.js'
  * DNS name gave addresses libp2p refuses, which partners skipped with only a debug log.
  * (To move into protocol/'s InitArgs once the simulator run on its frozen code has ended.)
  */
-const LocalInitArgs = InitArgs.refine((a) => isIPv4(a.host), { path: ['host'], message: 'must be an IPv4 address to listen on (it becomes /ip4/<host>/tcp/<port>); a DNS name cannot be' })
+const LocalInitArgs = InitArgs.refine((a) => isIPv4(a.host), {
+  path: ['host'],
+  message: 'must be an IPv4 address to listen on (it becomes /ip4/<host>/tcp/<port>); a DNS name cannot be',
+})
 
 /** What an operator must still do when the defaults only work on this machine. */
 function initWarnings(host: string, publicUrlGiven: boolean): string[] {
   const local = host.startsWith('127.') || host === '0.0.0.0'
   return [
-    ...(local ? [`note: partners dial the announced address /ip4/${host}/…; for partners on other machines set p2p.announce in config.json to the address they can reach before \`standin invite\``] : []),
+    ...(local
+      ? [
+          `note: partners dial the announced address /ip4/${host}/…; for partners on other machines set p2p.announce in config.json to the address they can reach before \`standin invite\``,
+        ]
+      : []),
     ...(publicUrlGiven ? [] : [`note: buyer mail links to http.publicUrl (here http://${host}:…); pass --public-url with the address buyers reach`]),
   ]
 }
@@ -36,7 +43,16 @@ export function init(raw: Record<string, unknown>): string {
     name,
     p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`], dialOverrides: {} },
     http: { host, port: httpPort, publicUrl, adminAllowRemote: false },
-    smtp: smtp ? { host: smtpHost as string, port: Number(smtpPort), secure: false, user: null, password: null, from: args.data.mailFrom ?? `${name} <no-reply@standin.invalid>` } : null,
+    smtp: smtp
+      ? {
+          host: smtpHost as string,
+          port: Number(smtpPort),
+          secure: false,
+          user: null,
+          password: null,
+          from: args.data.mailFrom ?? `${name} <no-reply@standin.invalid>`,
+        }
+      : null,
     adapter: { callbackUrl: args.data.callbackUrl ?? null },
     logLevel: 'info',
   })
@@ -88,9 +104,20 @@ export async function admin<T>(dir: DataDir, path: string, body?: unknown): Prom
 // No borders and two spaces between columns: operators grep these lines ("platform +down"), and a
 // terminal log or a pasted message keeps them readable. No colours either, so the text is plain.
 const NO_BORDER = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '',
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
   middle: '  ',
 }
 
@@ -99,7 +126,11 @@ export function table([head = [], ...body]: string[][]): string {
   const out = new Table({ head, chars: NO_BORDER, style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [] } })
   out.push(...body)
   // The last column is padded to its width; trailing blanks only get in the way of a copy.
-  return out.toString().split('\n').map((line) => line.trimEnd()).join('\n')
+  return out
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
 }
 
 /** Resolves a partner given by shop id or by the name on its card. */
@@ -114,7 +145,11 @@ export async function allot(raw: Record<string, unknown>): Promise<string> {
   const args = AllotArgs.safeParse(raw)
   if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
   const dir = new DataDir(args.data.dir)
-  const reply = await admin<{ allotment: string; keys: number; seq: number }>(dir, '/v1/admin/allotments', { holder: partnerId(dir, args.data.to), sku: args.data.sku, count: args.data.count })
+  const reply = await admin<{ allotment: string; keys: number; seq: number }>(dir, '/v1/admin/allotments', {
+    holder: partnerId(dir, args.data.to),
+    sku: args.data.sku,
+    count: args.data.count,
+  })
   return `consigned ${reply.keys} keys of ${args.data.sku} to ${args.data.to} as allotment ${reply.allotment} (feed seq ${reply.seq})`
 }
 
@@ -131,7 +166,10 @@ function renderIncident(report: IncidentReport, names: Map<string, string>): str
     `INCIDENT ${name(report.origin)} epoch ${report.epoch} (${report.role} view) ${iso(report.openedAt)} → ${report.closedAt === null ? 'open' : iso(report.closedAt)}`,
     ...report.timeline.map((t) => `  ${iso(t.at)}  ${t.what}${t.by ? ` — ${name(t.by)}` : ''}`),
     '  fulfilled by:',
-    ...Object.entries(report.fulfillers).map(([id, s]) => `    ${name(id)}: ${s.orders} orders, ${s.keys} keys, average wait ${s.orders ? Math.round(s.waitMsSum / s.orders) : 0} ms, worst ${s.waitMsMax} ms`),
+    ...Object.entries(report.fulfillers).map(
+      ([id, s]) =>
+        `    ${name(id)}: ${s.orders} orders, ${s.keys} keys, average wait ${s.orders ? Math.round(s.waitMsSum / s.orders) : 0} ms, worst ${s.waitMsMax} ms`,
+    ),
     `  keys used: ${report.keysUsed}; duplicates: ${report.duplicates.length}${report.duplicates.length ? ` (${report.duplicates.map((d) => d.order).join(', ')})` : ''}`,
   ]
   return lines.join('\n')

@@ -6,7 +6,16 @@ import { accept, invite, join, listTerms, showTerms } from './federation-command
 import { allot, incidents, init, recallAllotment, run } from './local-commands.js'
 import { platform, status } from './status-command.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
-import { acceptStatement, balances, confirmStatement, exportStatements, issueStatement, listStatements, payStatement, showStatement } from './settle-commands.js'
+import {
+  acceptStatement,
+  balances,
+  confirmStatement,
+  exportStatements,
+  issueStatement,
+  listStatements,
+  payStatement,
+  showStatement,
+} from './settle-commands.js'
 
 const DEFAULT_DIR = process.env.STANDIN_DIR ?? '.standin'
 const STATEMENT_REF = "id (st-…) or hash; a hash beginning with '-' goes after --"
@@ -15,7 +24,9 @@ function program(): Command {
   const cli = new Command('standin').description('Standin: mutual-aid failover for card shops').exitOverride()
   const dirOption = ['-d, --dir <path>', 'data directory of this node', DEFAULT_DIR] as const
 
-  cli.command('init').description('create a node: identity, config, data directory')
+  cli
+    .command('init')
+    .description('create a node: identity, config, data directory')
     .option(...dirOption)
     .requiredOption('-n, --name <name>', 'shop name shown to partners and buyers')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -27,11 +38,15 @@ function program(): Command {
     .option('--mail-from <address>', 'From: of buyer mail')
     .action((o) => console.log(init(o)))
 
-  cli.command('invite').description('print a signed invite token with this shop\'s card and addresses')
+  cli
+    .command('invite')
+    .description("print a signed invite token with this shop's card and addresses")
     .option(...dirOption)
     .action((o) => console.log(invite(o.dir)))
 
-  cli.command('join').description('import partners\' invite tokens and propose terms (prints a terms token)')
+  cli
+    .command('join')
+    .description("import partners' invite tokens and propose terms (prints a terms token)")
     .argument('<tokens...>', 'invite or terms tokens of the other parties')
     .option(...dirOption)
     .option('--preset <preset>', 'timings: local (one machine) or standard', 'standard')
@@ -40,68 +55,141 @@ function program(): Command {
     .action((tokens: string[], o) => console.log(join({ dir: o.dir, tokens, preset: o.preset, id: o.id, termsFile: o.termsFile })))
 
   const terms = cli.command('terms').description('list, show and accept mutual-aid terms')
-  terms.command('list').option(...dirOption).action((o) => console.log(listTerms(o.dir)))
-  terms.command('show').argument('<hash>', 'terms hash or a prefix of it').option(...dirOption).action((hash: string, o) => console.log(showTerms(o.dir, hash)))
-  terms.command('accept').argument('<token>', 'terms token from another party').option(...dirOption)
+  terms
+    .command('list')
+    .option(...dirOption)
+    .action((o) => console.log(listTerms(o.dir)))
+  terms
+    .command('show')
+    .argument('<hash>', 'terms hash or a prefix of it')
+    .option(...dirOption)
+    .action((hash: string, o) => console.log(showTerms(o.dir, hash)))
+  terms
+    .command('accept')
+    .argument('<token>', 'terms token from another party')
+    .option(...dirOption)
     .action((token: string, o) => {
       const result = accept(o.dir, token)
-      console.error(result.missing.length === 0 ? `terms ${result.hash.slice(0, 12)} are signed by every party and in force` : `signed; still waiting for ${result.missing.length} part${result.missing.length === 1 ? 'y' : 'ies'}`)
+      console.error(
+        result.missing.length === 0
+          ? `terms ${result.hash.slice(0, 12)} are signed by every party and in force`
+          : `signed; still waiting for ${result.missing.length} part${result.missing.length === 1 ? 'y' : 'ies'}`,
+      )
       console.log(result.token)
     })
 
-  cli.command('allot').description('consign keys to a partner, or recall an allotment (needs the node running)')
+  cli
+    .command('allot')
+    .description('consign keys to a partner, or recall an allotment (needs the node running)')
     .option(...dirOption)
     .option('--to <partner>', 'partner name or shop id')
     .option('--sku <sku>', 'sku to consign')
     .option('--count <n>', 'number of keys')
     .option('--recall <allotment>', 'recall this allotment instead (with --from)')
     .option('--from <partner>', 'holder of the allotment to recall')
-    .action(async (o) => console.log(o.recall ? await recallAllotment(o.dir, o.from ?? '', o.recall) : await allot({ dir: o.dir, to: o.to, sku: o.sku, count: o.count })))
+    .action(async (o) =>
+      console.log(o.recall ? await recallAllotment(o.dir, o.from ?? '', o.recall) : await allot({ dir: o.dir, to: o.to, sku: o.sku, count: o.count })),
+    )
 
-  cli.command('incidents').description('incident reports of the running node')
+  cli
+    .command('incidents')
+    .description('incident reports of the running node')
     .option(...dirOption)
     .option('--json', 'machine-readable output')
     .action(async (o) => console.log(await incidents(o.dir, Boolean(o.json))))
 
-  cli.command('refused').description('what partners sent that this node refused, and receipts it holds (needs the node running)')
+  cli
+    .command('refused')
+    .description('what partners sent that this node refused, and receipts it holds (needs the node running)')
     .option(...dirOption)
     .option('--json', 'machine-readable output')
     .action(async (o) => console.log(await refused(o.dir, Boolean(o.json))))
 
   const keys = cli.command('keys').description('keys partners released back: exposed, not on sale (needs the node running)')
-  keys.command('exposed').option(...dirOption).action(async (o) => console.log(await exposedKeys(o.dir)))
-  keys.command('decide').argument('<decision>', 'write-off | bill | reconsign').argument('<keyIds...>', 'key ids, as `keys exposed` lists them').option(...dirOption)
+  keys
+    .command('exposed')
+    .option(...dirOption)
+    .action(async (o) => console.log(await exposedKeys(o.dir)))
+  keys
+    .command('decide')
+    .argument('<decision>', 'write-off | bill | reconsign')
+    .argument('<keyIds...>', 'key ids, as `keys exposed` lists them')
+    .option(...dirOption)
     .action(async (decision: string, ids: string[], o) => console.log(await decideKeys(o.dir, decision, ids)))
 
   const settle = cli.command('settle').description('books and statements with partners (needs the node running)')
-  settle.command('balances').option(...dirOption).action(async (o) => console.log(await balances(o.dir)))
-  settle.command('statements').option(...dirOption).action(async (o) => console.log(await listStatements(o.dir)))
-  settle.command('show').argument('<statement>', STATEMENT_REF).option(...dirOption).action(async (ref: string, o) => console.log(await showStatement(o.dir, ref)))
-  settle.command('issue').argument('<partner>', 'name or shop id').option(...dirOption).action(async (partner: string, o) => console.log(await issueStatement(o.dir, partner)))
-  settle.command('accept').argument('<statement>', STATEMENT_REF).option(...dirOption)
-    .option('--dispute <receipt:reason:note>', 'dispute a line (repeatable); reasons: already-delivered-by-origin, outside-terms-limits, unknown-order, unknown-receipt, wrong-amount, duplicate, other', (v: string, all: string[]) => [...all, v], [] as string[])
+  settle
+    .command('balances')
+    .option(...dirOption)
+    .action(async (o) => console.log(await balances(o.dir)))
+  settle
+    .command('statements')
+    .option(...dirOption)
+    .action(async (o) => console.log(await listStatements(o.dir)))
+  settle
+    .command('show')
+    .argument('<statement>', STATEMENT_REF)
+    .option(...dirOption)
+    .action(async (ref: string, o) => console.log(await showStatement(o.dir, ref)))
+  settle
+    .command('issue')
+    .argument('<partner>', 'name or shop id')
+    .option(...dirOption)
+    .action(async (partner: string, o) => console.log(await issueStatement(o.dir, partner)))
+  settle
+    .command('accept')
+    .argument('<statement>', STATEMENT_REF)
+    .option(...dirOption)
+    .option(
+      '--dispute <receipt:reason:note>',
+      'dispute a line (repeatable); reasons: already-delivered-by-origin, outside-terms-limits, unknown-order, unknown-receipt, wrong-amount, duplicate, other',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .action(async (ref: string, o) => console.log(await acceptStatement(o.dir, ref, o.dispute)))
-  settle.command('dispute').argument('<statement>', STATEMENT_REF).argument('<receipt:reason:note...>', 'lines to dispute').option(...dirOption)
+  settle
+    .command('dispute')
+    .argument('<statement>', STATEMENT_REF)
+    .argument('<receipt:reason:note...>', 'lines to dispute')
+    .option(...dirOption)
     .action(async (ref: string, lines: string[], o) => console.log(await acceptStatement(o.dir, ref, lines)))
-  settle.command('pay').argument('<statement>', STATEMENT_REF).requiredOption('--reference <text>', 'the off-network payment reference').option(...dirOption)
+  settle
+    .command('pay')
+    .argument('<statement>', STATEMENT_REF)
+    .requiredOption('--reference <text>', 'the off-network payment reference')
+    .option(...dirOption)
     .action(async (ref: string, o) => console.log(await payStatement(o.dir, ref, o.reference)))
-  settle.command('confirm').argument('<statement>', STATEMENT_REF).option(...dirOption).action(async (ref: string, o) => console.log(await confirmStatement(o.dir, ref)))
-  settle.command('export').option(...dirOption)
+  settle
+    .command('confirm')
+    .argument('<statement>', STATEMENT_REF)
+    .option(...dirOption)
+    .action(async (ref: string, o) => console.log(await confirmStatement(o.dir, ref)))
+  settle
+    .command('export')
+    .option(...dirOption)
     .option('--format <csv|json>', 'output format', 'csv')
     .option('--statement <statement>', 'one statement (id or hash)')
-    .option('--from <iso date>', 'statements issued from').option('--to <iso date>', 'statements issued before')
+    .option('--from <iso date>', 'statements issued from')
+    .option('--to <iso date>', 'statements issued before')
     .action(async (o) => console.log(await exportStatements(o.dir, o)))
 
-  cli.command('run').description('run the node until SIGTERM').option(...dirOption)
+  cli
+    .command('run')
+    .description('run the node until SIGTERM')
+    .option(...dirOption)
     .option('--log-format <auto|json|pretty>', 'log lines: pretty on a terminal and JSON otherwise (auto), or always one; overrides STANDIN_LOG_FORMAT')
     .action(async (o) => run(o.dir, o.logFormat))
 
-  cli.command('status').description('this shop (fence, takeover, terms, stuck orders), its partners and escrow, with what each column means')
+  cli
+    .command('status')
+    .description('this shop (fence, takeover, terms, stuck orders), its partners and escrow, with what each column means')
     .option(...dirOption)
     .option('--json', 'machine-readable output')
     .action(async (o) => console.log(await status(o.dir, Boolean(o.json))))
 
-  cli.command('platform').description("say the shop platform is down (partners deliver its paid orders) or up again, when its adapter cannot (needs the node running)")
+  cli
+    .command('platform')
+    .description('say the shop platform is down (partners deliver its paid orders) or up again, when its adapter cannot (needs the node running)')
     .argument('<state>', 'down | up')
     .option(...dirOption)
     .action(async (state: string, o) => console.log(await platform(o.dir, state)))
@@ -116,7 +204,10 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     const dashed = error.code === 'commander.unknownOption' ? process.argv.find((arg) => DASHED_HASH.test(arg)) : undefined
-    if (dashed) console.error(`standin: ${dashed} is a statement hash, not an option: put -- before it (standin settle <command> [options] -- ${dashed}), or name the statement by its id (st-…)`)
+    if (dashed)
+      console.error(
+        `standin: ${dashed} is a statement hash, not an option: put -- before it (standin settle <command> [options] -- ${dashed}), or name the statement by its id (st-…)`,
+      )
     process.exit(error.exitCode === 0 ? 0 : 2)
   }
   console.error(`standin: ${(error as Error).message}`)

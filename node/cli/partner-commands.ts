@@ -19,7 +19,17 @@ export async function refused(dirPath: string, asJson: boolean): Promise<string>
   const name = namesOf(dir)
   const rows = [['WHEN (UTC)', 'FROM', 'WHAT', 'ORIGIN', 'ORDER', 'EPOCH', 'THEIR SEQ', 'STATE', 'WHY']]
   for (const r of refusals) {
-    rows.push([new Date(r.at).toISOString(), name(r.from), r.kind, name(r.origin), r.order ?? '-', r.epoch === null ? '-' : String(r.epoch), r.seq === null ? 'message' : String(r.seq), r.held ? 'held' : 'refused', r.reason])
+    rows.push([
+      new Date(r.at).toISOString(),
+      name(r.from),
+      r.kind,
+      name(r.origin),
+      r.order ?? '-',
+      r.epoch === null ? '-' : String(r.epoch),
+      r.seq === null ? 'message' : String(r.seq),
+      r.held ? 'held' : 'refused',
+      r.reason,
+    ])
   }
   return table(rows)
 }
@@ -39,6 +49,10 @@ export async function decideKeys(dirPath: string, decision: string, keyIds: read
   if (!body.success) throw new Error(`arguments: ${formatZodError(body.error)}`)
   const dir = new DataDir(dirPath)
   const reply = await admin<{ keys: number; seq: number }>(dir, '/v1/admin/keys/decide', body.data)
-  const what = { 'write-off': 'written off (never sold)', bill: 'billed to the partner that released them', reconsign: 'consigned again to the partner that released them' }[body.data.decision]
+  const what = {
+    'write-off': 'written off (never sold)',
+    bill: 'billed to the partner that released them',
+    reconsign: 'consigned again to the partner that released them',
+  }[body.data.decision]
   return `${reply.keys} keys ${what}${reply.seq ? ` (feed seq ${reply.seq})` : ''}`
 }

@@ -13,7 +13,10 @@ export const InitArgs = z.strictObject({
   publicUrl: z.string().url().optional(),
   callbackUrl: z.string().url().optional(),
   /** host:port of an SMTP relay (plain SMTP on loopback, e.g. a local sink), optional. */
-  smtp: z.string().regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port').optional(),
+  smtp: z
+    .string()
+    .regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')
+    .optional(),
   mailFrom: z.string().min(3).max(255).optional(),
 })
 export type InitArgs = z.infer<typeof InitArgs>
@@ -25,7 +28,11 @@ export const JoinArgs = z.strictObject({
   dir: z.string().min(1),
   tokens: z.array(z.string().min(10)).min(1).max(15),
   preset: TermsPreset,
-  id: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
   termsFile: z.string().min(1).optional(),
 })
 export type JoinArgs = z.infer<typeof JoinArgs>

@@ -4,7 +4,19 @@ import type { StatementStateView } from '../core/api-schemas.js'
 import { DataDir } from '../datadir.js'
 import { admin, partnerId } from './local-commands.js'
 
-type Summary = { hash: string; id: string; role: string; status: string; issuer: string; counterparty: string; currency: string; lines: number; totalMinorUnits: number; disputedLines: number; time: number }
+type Summary = {
+  hash: string
+  id: string
+  role: string
+  status: string
+  issuer: string
+  counterparty: string
+  currency: string
+  lines: number
+  totalMinorUnits: number
+  disputedLines: number
+  time: number
+}
 type Balance = { counterparty: string; currency: string; owedToUs: number; owedByUs: number; disputed: number; creditBlocked: boolean }
 
 function names(dir: DataDir): (id: string) => string {
@@ -18,7 +30,10 @@ export async function balances(dirPath: string): Promise<string> {
   const { balances: rows } = await admin<{ balances: Balance[] }>(dir, '/v1/admin/balances')
   if (rows.length === 0) return 'no receipts booked yet'
   return rows
-    .map((b) => `${name(b.counterparty)}: owes us ${formatMinorUnits(b.owedToUs)} ${b.currency}, we owe ${formatMinorUnits(b.owedByUs)} ${b.currency}, disputed ${formatMinorUnits(b.disputed)}${b.creditBlocked ? ' — CREDIT LIMIT: no new takeovers until settled' : ''}`)
+    .map(
+      (b) =>
+        `${name(b.counterparty)}: owes us ${formatMinorUnits(b.owedToUs)} ${b.currency}, we owe ${formatMinorUnits(b.owedByUs)} ${b.currency}, disputed ${formatMinorUnits(b.disputed)}${b.creditBlocked ? ' — CREDIT LIMIT: no new takeovers until settled' : ''}`,
+    )
     .join('\n')
 }
 
@@ -28,7 +43,10 @@ export async function listStatements(dirPath: string): Promise<string> {
   const { statements } = await admin<{ statements: Summary[] }>(dir, '/v1/admin/statements')
   if (statements.length === 0) return 'no statements'
   return statements
-    .map((s) => `${s.id}  ${s.hash.slice(0, 12)}  ${s.role === 'issued' ? `to ${name(s.counterparty)}` : `from ${name(s.issuer)}`}  ${s.lines} lines  ${formatMinorUnits(s.totalMinorUnits)} ${s.currency}  ${s.status}${s.disputedLines ? ` (${s.disputedLines} disputed)` : ''}`)
+    .map(
+      (s) =>
+        `${s.id}  ${s.hash.slice(0, 12)}  ${s.role === 'issued' ? `to ${name(s.counterparty)}` : `from ${name(s.issuer)}`}  ${s.lines} lines  ${formatMinorUnits(s.totalMinorUnits)} ${s.currency}  ${s.status}${s.disputedLines ? ` (${s.disputedLines} disputed)` : ''}`,
+    )
     .join('\n')
 }
 
@@ -37,7 +55,11 @@ export function renderStatement(state: StatementStateView, name: (id: string) =>
   const out = [
     `STATEMENT ${s.id} (${state.hash.slice(0, 12)}) — ${name(s.counterparty)} owes ${name(s.issuer)} — ${state.status}`,
     `  period ${new Date(s.period.fromMs).toISOString()} → ${new Date(s.period.toMs).toISOString()}, ${s.lines.length} receipts`,
-    ...s.lines.slice(0, 20).map((l) => `  ${new Date(l.time).toISOString()}  order ${l.order}  fee ${formatMinorUnits(l.minorUnits)} ${s.currency}  receipt ${l.receipt.slice(0, 10)}`),
+    ...s.lines
+      .slice(0, 20)
+      .map(
+        (l) => `  ${new Date(l.time).toISOString()}  order ${l.order}  fee ${formatMinorUnits(l.minorUnits)} ${s.currency}  receipt ${l.receipt.slice(0, 10)}`,
+      ),
     ...(s.lines.length > 20 ? [`  … ${s.lines.length - 20} more`] : []),
     `  TOTAL ${formatMinorUnits(s.totalMinorUnits)} ${s.currency}${state.acceptedMinorUnits !== null ? `, accepted ${formatMinorUnits(state.acceptedMinorUnits)}` : ''}`,
     ...state.disputed.map((d) => `  DISPUTED ${d.receipt.slice(0, 10)}: ${d.reason} ${d.note}`),

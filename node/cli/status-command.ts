@@ -17,8 +17,8 @@ const PHASE_TEXT: Record<PartnerStatus['phase'], string> = {
 
 const LEGEND = [
   'Columns: CONNECTED: a p2p connection is open now. LAST HEARTBEAT: when its last signed heartbeat',
-  'arrived. PLATFORM: its shop platform\'s health as it reports it. ACKED OUR SEQ: how much of our feed',
-  'it stored durably / our feed\'s head. THEIR FEED: how much of its feed we hold. STATE: our failover',
+  "arrived. PLATFORM: its shop platform's health as it reports it. ACKED OUR SEQ: how much of our feed",
+  "it stored durably / our feed's head. THEIR FEED: how much of its feed we hold. STATE: our failover",
   'view of it at its epoch (ok, SUSPECTED DOWN, CERTIFIED DOWN, TAKEN OVER, handed back; QUARANTINED:',
   'it forked its feed and we take nothing more from it). ESCROW: orders per origin that are pending',
   '(paid, not delivered), delivered (by the shop or a partner) or cancelled.',
@@ -63,8 +63,10 @@ export async function platform(dirPath: string, state: string): Promise<string> 
 function healthText(self: SelfStatus): string {
   const h = self.health
   const seconds = (ms: number) => `${Math.round(ms / 1000)} s`
-  const last = h.lastReportAt === null ? 'no report since the node started' : `last report ${seconds(Date.now() - h.lastReportAt)} ago, by the ${h.source ?? 'adapter'}`
-  if (h.silent) return `${self.platform}: ADAPTER SILENT (${last}; silent after ${seconds(h.silentAfterMs)}). Partners do not take over on silence; if the shop is stopped, run: standin platform down`
+  const last =
+    h.lastReportAt === null ? 'no report since the node started' : `last report ${seconds(Date.now() - h.lastReportAt)} ago, by the ${h.source ?? 'adapter'}`
+  if (h.silent)
+    return `${self.platform}: ADAPTER SILENT (${last}; silent after ${seconds(h.silentAfterMs)}). Partners do not take over on silence; if the shop is stopped, run: standin platform down`
   return `${self.platform} (${last})`
 }
 

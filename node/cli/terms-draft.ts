@@ -8,8 +8,26 @@ const DAY_MS = 86_400_000
 
 /** `local` suits one machine (demo, tests); `standard` tolerates real networks and clock skew. */
 export const TIMING_PRESETS: Record<TermsPreset, Timing> = {
-  local: { heartbeatMs: 250, suspectAfterMs: 750, leaseTtlMs: 750, maxClockSkewMs: 100, maxMessageDelayMs: 150, takeoverDelayMs: 1_000, graceMs: 0, claimTimeoutMs: 200 },
-  standard: { heartbeatMs: 1_000, suspectAfterMs: 5_000, leaseTtlMs: 6_000, maxClockSkewMs: 2_000, maxMessageDelayMs: 2_000, takeoverDelayMs: 10_000, graceMs: 5_000, claimTimeoutMs: 1_000 },
+  local: {
+    heartbeatMs: 250,
+    suspectAfterMs: 750,
+    leaseTtlMs: 750,
+    maxClockSkewMs: 100,
+    maxMessageDelayMs: 150,
+    takeoverDelayMs: 1_000,
+    graceMs: 0,
+    claimTimeoutMs: 200,
+  },
+  standard: {
+    heartbeatMs: 1_000,
+    suspectAfterMs: 5_000,
+    leaseTtlMs: 6_000,
+    maxClockSkewMs: 2_000,
+    maxMessageDelayMs: 2_000,
+    takeoverDelayMs: 10_000,
+    graceMs: 5_000,
+    claimTimeoutMs: 1_000,
+  },
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -50,8 +50,14 @@ export type NodeConfig = z.infer<typeof NodeConfig>
 /** secrets.json (mode 0600): the identity seed, box secret and the two shared secrets. */
 export const NodeSecrets = z.strictObject({
   version: z.literal(1),
-  seed: z.string().length(43).regex(/^[A-Za-z0-9_-]+$/),
-  boxSecret: z.string().length(43).regex(/^[A-Za-z0-9_-]+$/),
+  seed: z
+    .string()
+    .length(43)
+    .regex(/^[A-Za-z0-9_-]+$/),
+  boxSecret: z
+    .string()
+    .length(43)
+    .regex(/^[A-Za-z0-9_-]+$/),
   adminToken: z.string().min(32).max(256),
   adapterSecret: z.string().min(32).max(256),
 })

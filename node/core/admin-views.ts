@@ -1,11 +1,6 @@
 // Read-side answers of the engine: the admin API, the claim page and the outage notice. Plain
 // functions over the parts, read only: a view never changes state (commands live in engine.ts).
-import {
-  claimVerifier,
-  healthSilenceMs,
-  type ShopId,
-  toBase64url,
-} from '../../protocol/index.js'
+import { claimVerifier, healthSilenceMs, type ShopId, toBase64url } from '../../protocol/index.js'
 import type {
   ClaimForm,
   ClaimResult,
@@ -52,7 +47,17 @@ export async function exportStatements(p: Parts, format: 'csv' | 'json', ref?: s
   const rows = []
   for (const state of states) {
     const s = state.statement
-    const lines = s.lines.map((l) => ({ receipt: l.receipt, kind: 'fee' as const, origin: l.origin, order: l.order, debtor: s.counterparty, creditor: s.issuer, amount: { minorUnits: l.minorUnits, currency: s.currency }, time: l.time, terms: s.terms }))
+    const lines = s.lines.map((l) => ({
+      receipt: l.receipt,
+      kind: 'fee' as const,
+      origin: l.origin,
+      order: l.order,
+      debtor: s.counterparty,
+      creditor: s.issuer,
+      amount: { minorUnits: l.minorUnits, currency: s.currency },
+      time: l.time,
+      terms: s.terms,
+    }))
     rows.push(...statementRows(state, lineStatusOf(await p.state.books.linesFor(p.o.identity.id, lines))))
   }
   return format === 'csv' ? toCsv(rows) : toJson(rows)
@@ -103,7 +108,12 @@ export async function selfStatus(p: Parts): Promise<SelfStatus> {
     id: me,
     name: p.o.name,
     platform: p.failover.platformHealth(),
-    health: { lastReportAt: reporting.lastReport?.at ?? null, source: reporting.lastReport?.source ?? null, silent: reporting.silent, silentAfterMs: healthSilenceMs(terms.timing) },
+    health: {
+      lastReportAt: reporting.lastReport?.at ?? null,
+      source: reporting.lastReport?.source ?? null,
+      silent: reporting.silent,
+      silentAfterMs: healthSilenceMs(terms.timing),
+    },
     fenced: p.failover.isFenced(),
     epoch,
     takenOver: authority
@@ -130,7 +140,17 @@ export async function listEscrow(p: Parts, origin: ShopId, after: string | undef
   const orders = []
   for await (const row of p.state.orders.range(origin, { ...(after ? { gt: `${origin}!${after}` } : {}), limit })) {
     const r = row.record
-    orders.push({ origin: row.origin, order: r.order, sku: r.sku, qty: r.qty, amount: r.amount, paidAt: r.paidAt, buyer: r.buyer, state: row.state, seq: row.seq })
+    orders.push({
+      origin: row.origin,
+      order: r.order,
+      sku: r.sku,
+      qty: r.qty,
+      amount: r.amount,
+      paidAt: r.paidAt,
+      buyer: r.buyer,
+      state: row.state,
+      seq: row.seq,
+    })
   }
   return { orders, next: orders.length === limit ? (orders.at(-1)?.order ?? null) : null }
 }
@@ -157,8 +177,15 @@ export function incidents(p: Parts): IncidentReport[] {
 export async function refusals(p: Parts): Promise<RefusalView[]> {
   const refused = (await p.state.refusals.list()).map((r) => ({ ...r, held: false }))
   const held = (await p.state.receipts.allHeld(MAX_HELD_SHOWN)).map((h) => ({
-    from: h.fulfiller, kind: 'receipt' as const, origin: h.receipt.origin, order: h.receipt.order, epoch: h.receipt.epoch, seq: h.seq,
-    reason: `held: ${h.reason}`, at: h.heldAt, held: true,
+    from: h.fulfiller,
+    kind: 'receipt' as const,
+    origin: h.receipt.origin,
+    order: h.receipt.order,
+    epoch: h.receipt.epoch,
+    seq: h.seq,
+    reason: `held: ${h.reason}`,
+    at: h.heldAt,
+    held: true,
   }))
   return [...refused, ...held].sort((a, b) => a.at - b.at)
 }

@@ -140,17 +140,36 @@ export class Allotments {
     if (decision === 'reconsign') {
       const skuTerms = this.deps.federation.terms.skus.find((s) => s.shop === me && s.sku === sku)
       if (!skuTerms) throw new RefusedError(`the terms do not cover sku ${sku} of this shop`)
-      if (this.keys.outstanding(me, sku, holder) + returned.length > skuTerms.allotmentCap) throw new RefusedError(`${holder} would hold more keys of ${sku} than the cap in the terms (${skuTerms.allotmentCap})`)
+      if (this.keys.outstanding(me, sku, holder) + returned.length > skuTerms.allotmentCap)
+        throw new RefusedError(`${holder} would hold more keys of ${sku} than the cap in the terms (${skuTerms.allotmentCap})`)
       const allotment = this.newAllotmentId()
       this.keys.decide(tx, returned, 'reconsign', allotment)
       this.keys.count(tx, me, sku, holder, 'returned', -returned.length)
-      const seq = await this.deps.writer.append([this.consignedRecord(holder, allotment, sku, skuTerms.unitValue, returned.map((r) => ({ keyId: r.keyId, key: r.key })))], [], tx)
+      const seq = await this.deps.writer.append(
+        [
+          this.consignedRecord(
+            holder,
+            allotment,
+            sku,
+            skuTerms.unitValue,
+            returned.map((r) => ({ keyId: r.keyId, key: r.key })),
+          ),
+        ],
+        [],
+        tx,
+      )
       return { keys: returned.length, seq }
     }
     const totals = totalsByCurrency(returned.map((r) => r.unitValue))
     if (!totals.ok || totals.value.size !== 1) throw new RefusedError('the keys are valued in more than one currency')
     const [currency, minorUnits] = [...totals.value][0] as [string, number]
-    const record: AllotmentBilled = { type: 'allotment.billed', holder, keyIds: returned.map((r) => r.keyId), amount: { minorUnits, currency }, time: this.deps.clock.now() }
+    const record: AllotmentBilled = {
+      type: 'allotment.billed',
+      holder,
+      keyIds: returned.map((r) => r.keyId),
+      amount: { minorUnits, currency },
+      time: this.deps.clock.now(),
+    }
     this.keys.decide(tx, returned, 'bill')
     await this.deps.state.books.bookBilled(tx, this.billedLine(me, record))
     const seq = await this.deps.writer.append([record], [], tx)
@@ -160,7 +179,17 @@ export class Allotments {
   /** The proceeds line a bill makes, the same in the origin's and the holder's books. */
   private billedLine(origin: ShopId, record: AllotmentBilled) {
     const hash = hashOf(record)
-    return { receipt: hash, kind: 'proceeds' as const, origin, order: `billed-${hash.slice(0, 24)}`, debtor: record.holder, creditor: origin, amount: record.amount, time: record.time, terms: this.deps.federation.termsHash }
+    return {
+      receipt: hash,
+      kind: 'proceeds' as const,
+      origin,
+      order: `billed-${hash.slice(0, 24)}`,
+      debtor: record.holder,
+      creditor: origin,
+      amount: record.amount,
+      time: record.time,
+      terms: this.deps.federation.termsHash,
+    }
   }
 
   /**
@@ -208,7 +237,11 @@ export class Allotments {
     // Only keys the record names and the box holds (a key id without a key is nothing we could deliver).
     const named = new Set(record.keyIds)
     const keys = opened.value.filter((k) => named.has(k.keyId))
-    const known = await this.keys.getMany(origin, keys.map((k) => k.keyId), tx)
+    const known = await this.keys.getMany(
+      origin,
+      keys.map((k) => k.keyId),
+      tx,
+    )
     const { fresh, again } = this.keys.received(tx, origin, record.allotment, record.sku, record.unitValue, keys, known)
     this.keys.count(tx, origin, record.sku, me, 'consigned', fresh)
     // A key consigned again after its release is held once more: it is no longer returned.
@@ -243,7 +276,9 @@ export class Allotments {
     if (origin !== me) {
       // A co-partner released another origin's keys: only its own consigned ones come back.
       const rows = await this.keys.peerKeys(origin, keyIds, tx)
-      const back = keyIds.flatMap((keyId, i) => (rows[i]?.holder === holder && rows[i]?.state === 'consigned' ? [{ keyId, row: rows[i] as NonNullable<(typeof rows)[number]> }] : []))
+      const back = keyIds.flatMap((keyId, i) =>
+        rows[i]?.holder === holder && rows[i]?.state === 'consigned' ? [{ keyId, row: rows[i] as NonNullable<(typeof rows)[number]> }] : [],
+      )
       this.keys.peerMoved(tx, origin, back, 'returned')
       const bySku = new Map<string, number>()
       for (const b of back) bySku.set(b.row.sku, (bySku.get(b.row.sku) ?? 0) + 1)

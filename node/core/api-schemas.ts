@@ -66,14 +66,16 @@ export const SelfStatus = z.strictObject({
   fenced: z.boolean(),
   epoch: Epoch,
   /** Partners took over our orders at `epoch` and we have not handed back. */
-  takenOver: z.strictObject({
-    how: z.enum(['certificate', 'request']),
-    /** The partners whose down-votes formed the certificate (empty for our own request). */
-    certifiedBy: z.array(ShopId),
-    since: TimeMs,
-    /** Partners whose receipts we took in this takeover so far. */
-    fulfillers: z.array(ShopId),
-  }).nullable(),
+  takenOver: z
+    .strictObject({
+      how: z.enum(['certificate', 'request']),
+      /** The partners whose down-votes formed the certificate (empty for our own request). */
+      certifiedBy: z.array(ShopId),
+      since: TimeMs,
+      /** Partners whose receipts we took in this takeover so far. */
+      fulfillers: z.array(ShopId),
+    })
+    .nullable(),
   terms: z.strictObject({ id: z.string(), revision: z.number().int().nonnegative(), hash: Hash }),
   /** Our orders escrowed and not yet delivered or cancelled. */
   pending: z.number().int().nonnegative(),
@@ -256,7 +258,13 @@ export const IssueStatementBody = z.strictObject({ counterparty: ShopId, untilMs
 export const IssueStatementReply = z.strictObject({ issued: z.boolean(), statement: StatementStateView.nullable() })
 export const AcceptStatementBody = z.strictObject({ disputes: z.array(DisputedLine).max(LIMITS.maxDisputeLines) })
 export const PayStatementBody = z.strictObject({ reference: WellFormedString.min(1).max(200) })
-export const StatementRef = z.strictObject({ ref: z.string().min(8).max(128).regex(/^[\x21-\x7e]+$/) })
+export const StatementRef = z.strictObject({
+  ref: z
+    .string()
+    .min(8)
+    .max(128)
+    .regex(/^[\x21-\x7e]+$/),
+})
 export const ExportQuery = z.strictObject({
   format: z.enum(['csv', 'json']).default('csv'),
   statement: z.string().min(8).max(128).optional(),

@@ -49,7 +49,6 @@ export interface EngineParts {
   readonly lifecycle: readonly Startable[]
 }
 
-
 /** Base URL of our claim page for one origin's buyers, or null when we publish no pages. */
 export function claimUrlOf(publicUrl: string | null | undefined, origin: ShopId): string | null {
   return publicUrl ? `${publicUrl.replace(/\/$/, '')}/claim?shop=${origin}` : null
@@ -68,7 +67,15 @@ export function assemble(o: EngineOptions): EngineParts {
     incidents.onEvent(at, event)
     o.emit?.(at, event)
   }
-  const writer = new FeedWriter({ identity: o.identity, box: o.box, store: o.store, clock, rng: o.rng, termsHash: () => federation.termsHash, recipients: () => federation.recipients() })
+  const writer = new FeedWriter({
+    identity: o.identity,
+    box: o.box,
+    store: o.store,
+    clock,
+    rng: o.rng,
+    termsHash: () => federation.termsHash,
+    recipients: () => federation.recipients(),
+  })
   const escrowBook = new Escrow(me, state, writer, (origin, order, fulfillers) => {
     logger.warn({ origin, order, fulfillers }, 'duplicate delivery detected')
     emit(clock.now(), { kind: 'duplicate', origin, order, fulfillers })
@@ -76,13 +83,69 @@ export function assemble(o: EngineOptions): EngineParts {
   const settlement = new Settlement({ me, books: state.books, writer, federation, clock, rng: o.rng, logger, commit: (tx) => state.commit(tx) })
   const guard = new ReceiptGuard({ me, state, federation, clock })
   const receipts = new PartnerReceipts({ me, state, guard, clock, logger, emit, background, onLateBooking: () => settlement.rematch() })
-  const allotments = new Allotments({ identity: o.identity, box: o.box, state, rng: o.rng, writer, federation, adapter: o.adapter, logger, background, clock, onPeerKeys: (origin) => receipts.keysKnown(origin) })
+  const allotments = new Allotments({
+    identity: o.identity,
+    box: o.box,
+    state,
+    rng: o.rng,
+    writer,
+    federation,
+    adapter: o.adapter,
+    logger,
+    background,
+    clock,
+    onPeerKeys: (origin) => receipts.keysKnown(origin),
+  })
   const liveness = new Liveness({ me, federation, clock, logger, observe: o.emit })
-  const failover = new Failover({ identity: o.identity, federation, store: o.store, state, transport: o.transport, clock, timers, logger, background, emit, liveness, adapter: o.adapter })
-  const claims = new ClaimBook({ me, federation, state, clock, logger, emit, isAlive: (p) => liveness.isAlive(p), takeoverEpoch: (origin) => failover.takeoverEpoch(origin) })
-  const outbox = new Outbox({ me, myName: o.name, claimUrl: (origin) => claimUrlOf(o.publicUrl, origin), federation, rows: state.outbox, mailer: o.mailer, clock, timers, logger, background })
+  const failover = new Failover({
+    identity: o.identity,
+    federation,
+    store: o.store,
+    state,
+    transport: o.transport,
+    clock,
+    timers,
+    logger,
+    background,
+    emit,
+    liveness,
+    adapter: o.adapter,
+  })
+  const claims = new ClaimBook({
+    me,
+    federation,
+    state,
+    clock,
+    logger,
+    emit,
+    isAlive: (p) => liveness.isAlive(p),
+    takeoverEpoch: (origin) => failover.takeoverEpoch(origin),
+  })
+  const outbox = new Outbox({
+    me,
+    myName: o.name,
+    claimUrl: (origin) => claimUrlOf(o.publicUrl, origin),
+    federation,
+    rows: state.outbox,
+    mailer: o.mailer,
+    clock,
+    timers,
+    logger,
+    background,
+  })
   const fulfilment = new Fulfilment({
-    identity: o.identity, federation, state, writer, claims, transport: o.transport, clock, timers, logger, background, work, emit,
+    identity: o.identity,
+    federation,
+    state,
+    writer,
+    claims,
+    transport: o.transport,
+    clock,
+    timers,
+    logger,
+    background,
+    work,
+    emit,
     onOutbox: () => background.run('outbox.drain', () => outbox.drain()),
   })
   /** The origin's handback for `epoch` is in its feed (committed): our takeover of it is over. */
@@ -92,7 +155,16 @@ export function assemble(o: EngineOptions): EngineParts {
     o.emit?.(clock.now(), { kind: 'handback', origin, epoch, receipts: 0 })
   }
   const replication = new Replication({
-    identity: o.identity, box: o.box, store: o.store, transport: o.transport, clock, timers, logger, background, work, emit,
+    identity: o.identity,
+    box: o.box,
+    store: o.store,
+    transport: o.transport,
+    clock,
+    timers,
+    logger,
+    background,
+    work,
+    emit,
     apply: recordApplier({ state, settlement, logger, escrow: escrowBook, allotments, failover, fulfilment, receipts, onHandback }),
     serially: (unit) => state.serially(unit),
     partners: () => federation.partners,
@@ -103,7 +175,8 @@ export function assemble(o: EngineOptions): EngineParts {
 
   writer.appended.on((entries) => {
     const last = entries.at(-1)
-    if (last) emit(clock.now(), { kind: 'own-append', seq: last.body.seq, records: entries.reduce((n, e) => n + e.body.records.length + (e.body.sealed ? 1 : 0), 0) })
+    if (last)
+      emit(clock.now(), { kind: 'own-append', seq: last.body.seq, records: entries.reduce((n, e) => n + e.body.records.length + (e.body.sealed ? 1 : 0), 0) })
     replication.onOwnAppended(entries)
   })
   failover.takenOver.on((origin, epoch) => background.run('fulfilment.start', async () => fulfilment.begin(origin, epoch)))
@@ -113,5 +186,24 @@ export function assemble(o: EngineOptions): EngineParts {
 
   // Loads in dependency order; at stop, background work settles before the store parts let go.
   const lifecycle: Startable[] = [writer, state, replication, failover, incidents, background, fulfilment]
-  return { o, federation, state, writer, escrowBook, replication, allotments, liveness, failover, fulfilment, incidents, handback, outbox, settlement, background, work, timers, lifecycle }
+  return {
+    o,
+    federation,
+    state,
+    writer,
+    escrowBook,
+    replication,
+    allotments,
+    liveness,
+    failover,
+    fulfilment,
+    incidents,
+    handback,
+    outbox,
+    settlement,
+    background,
+    work,
+    timers,
+    lifecycle,
+  }
 }

@@ -101,7 +101,8 @@ export class ClaimBook {
     if (claim.origin === this.deps.me) return null // claims about our own orders concern only our partners
     if (!this.deps.federation.isPartner(claim.origin)) return this.refuse(from, null, claim.epoch, seq, 'claims orders of a shop that is not a party')
     if (claim.terms !== this.deps.federation.termsHash) return this.refuse(from, claim.origin, claim.epoch, seq, 'claims under other terms than those in force')
-    if (!this.deps.state.authorities.get(claim.origin, claim.epoch)) return this.refuse(from, claim.origin, claim.epoch, seq, `no adopted authority for epoch ${claim.epoch} of this origin`)
+    if (!this.deps.state.authorities.get(claim.origin, claim.epoch))
+      return this.refuse(from, claim.origin, claim.epoch, seq, `no adopted authority for epoch ${claim.epoch} of this origin`)
     // A takeover we were in and left (handed back), or have not begun: a replay or a late copy, holding nothing.
     if (this.deps.takeoverEpoch(claim.origin) !== claim.epoch) return null
     if (claim.time > now + maxClockSkewMs + maxMessageDelayMs) return this.refuse(from, claim.origin, claim.epoch, seq, `dated ${claim.time - now} ms ahead`)
@@ -131,7 +132,8 @@ export class ClaimBook {
       claims.set(from, seen)
       noted.set(order, seen)
     })
-    if (notCandidate > 0) await this.refuse(from, claim.origin, claim.epoch, seq, `the claimant holds no keys for ${notCandidate} of the ${claim.orders.length} orders it claims`)
+    if (notCandidate > 0)
+      await this.refuse(from, claim.origin, claim.epoch, seq, `the claimant holds no keys for ${notCandidate} of the ${claim.orders.length} orders it claims`)
     if (noted.size > 0) this.deps.emit(now, { kind: 'claim', origin: claim.origin, orders: noted.size, claimant: from })
     return { origin: claim.origin, orders: noted }
   }

@@ -22,7 +22,6 @@ import type { NodeApi } from './api.js'
 
 export type { EngineOptions }
 
-
 export class Engine implements InboundHandler, NodeApi {
   private readonly parts: EngineParts
   private timer: TimerHandle | null = null
@@ -230,9 +229,13 @@ export class Engine implements InboundHandler, NodeApi {
   }
 
   private setPlatform(platform: PlatformHealth, source: HealthSource): Promise<void> {
-    return this.parts.failover.setPlatform(platform, async (authority) => {
-      if (authority.kind === 'request') await this.parts.writer.append([{ type: 'takeover.request', request: authority.request }], [])
-    }, source)
+    return this.parts.failover.setPlatform(
+      platform,
+      async (authority) => {
+        if (authority.kind === 'request') await this.parts.writer.append([{ type: 'takeover.request', request: authority.request }], [])
+      },
+      source,
+    )
   }
 
   ready(): boolean {

@@ -39,17 +39,22 @@ export class Escrow {
 
   /** Origin side: escrow new orders; identical resubmissions are duplicates, changed ones conflict. */
   async submit(orders: readonly AdapterOrder[]): Promise<SubmitOrdersReply> {
-    const records: OrderEscrowed[] = await Promise.all(orders.map(async (o) => ({
-      type: 'order.escrowed' as const,
-      order: o.order,
-      sku: o.sku,
-      qty: o.qty,
-      amount: o.amount,
-      paidAt: o.paidAt,
-      buyer: o.buyer,
-      claimVerifier: await claimVerifier(this.me, o.order, o.claimSecret),
-    })))
-    const existing = await this.orders.getMany(this.me, records.map((r) => r.order))
+    const records: OrderEscrowed[] = await Promise.all(
+      orders.map(async (o) => ({
+        type: 'order.escrowed' as const,
+        order: o.order,
+        sku: o.sku,
+        qty: o.qty,
+        amount: o.amount,
+        paidAt: o.paidAt,
+        buyer: o.buyer,
+        claimVerifier: await claimVerifier(this.me, o.order, o.claimSecret),
+      })),
+    )
+    const existing = await this.orders.getMany(
+      this.me,
+      records.map((r) => r.order),
+    )
     const fresh: OrderEscrowed[] = []
     const conflicts: string[] = []
     let duplicates = 0
@@ -81,7 +86,10 @@ export class Escrow {
   }
 
   private async tombstoneNow(items: readonly Tombstone[]): Promise<TombstoneReply> {
-    const rows = await this.orders.getMany(this.me, items.map((i) => i.order))
+    const rows = await this.orders.getMany(
+      this.me,
+      items.map((i) => i.order),
+    )
     const unknown: string[] = []
     const changes: { item: Tombstone; row: OrderRow }[] = []
     const tx = new Tx()
@@ -99,7 +107,9 @@ export class Escrow {
       return { updated: 0, unknown, seq: 0 }
     }
     const records: FeedRecord[] = changes.map(({ item }) =>
-      item.kind === 'delivered' ? { type: 'order.delivered', order: item.order, time: item.time } : { type: 'order.cancelled', order: item.order, reason: item.reason },
+      item.kind === 'delivered'
+        ? { type: 'order.delivered', order: item.order, time: item.time }
+        : { type: 'order.cancelled', order: item.order, reason: item.reason },
     )
     for (const { item } of changes) this.tombstoning.add(item.order)
     try {
@@ -118,7 +128,8 @@ export class Escrow {
     const known = new Map(ids.map((id, i) => [id, rows[i]]))
     for (const record of records) {
       if (record.type === 'order.escrowed') {
-        if (this.orders.escrow(tx, origin, record, seq, { by: 'origin-record', seq }, known.get(record.order))) known.set(record.order, await this.orders.get(origin, record.order, tx))
+        if (this.orders.escrow(tx, origin, record, seq, { by: 'origin-record', seq }, known.get(record.order)))
+          known.set(record.order, await this.orders.get(origin, record.order, tx))
       } else if (record.type === 'order.delivered' || record.type === 'order.cancelled') {
         const row = known.get(record.order)
         if (!row) continue

@@ -101,7 +101,17 @@ export class Failover implements Startable {
     },
   ) {
     const { identity, federation, clock, timers, logger, adapter, emit } = deps
-    this.fence = new Fence({ identity, federation, clock, timers, logger, adapter, emit, epoch: () => this.ownEpoch, takenOver: () => this.ownTakeover !== null })
+    this.fence = new Fence({
+      identity,
+      federation,
+      clock,
+      timers,
+      logger,
+      adapter,
+      emit,
+      epoch: () => this.ownEpoch,
+      takenOver: () => this.ownTakeover !== null,
+    })
   }
 
   private get timing() {
@@ -181,7 +191,10 @@ export class Failover implements Startable {
     if (this.lastTickAt !== null && now - this.lastTickAt > this.timing.suspectAfterMs) {
       this.resumedAt = now
       this.health.resumed(now)
-      this.deps.logger.warn({ stalledMs: now - this.lastTickAt }, 'this node did not run for longer than the suspect window (paused, suspended or starved): partners are judged afresh from now, not by the silence it missed')
+      this.deps.logger.warn(
+        { stalledMs: now - this.lastTickAt },
+        'this node did not run for longer than the suspect window (paused, suspended or starved): partners are judged afresh from now, not by the silence it missed',
+      )
     }
     this.lastTickAt = now
     if (this.health.check(now, this.timing)) {
@@ -211,9 +224,9 @@ export class Failover implements Startable {
     // meanwhile is read after this tick (re-baselining what we heard; issue 17).
     const rested = now - this.resumedAt > this.timing.suspectAfterMs
     const quietSince = this.deps.liveness.quietSince(origin)
-    const quiet = rested && (quietSince === null
-      ? now - this.startedAt > this.timing.suspectAfterMs * NEVER_HEARD_GRACE_FACTOR
-      : now - quietSince > this.timing.suspectAfterMs)
+    const quiet =
+      rested &&
+      (quietSince === null ? now - this.startedAt > this.timing.suspectAfterMs * NEVER_HEARD_GRACE_FACTOR : now - quietSince > this.timing.suspectAfterMs)
     const down = this.deps.liveness.view(origin).platform === 'down'
     if (!quiet && !down) {
       if (phase === 'suspect') this.step(origin, w, { type: 'heartbeat-ok' })
@@ -225,16 +238,26 @@ export class Failover implements Startable {
     if (phase !== 'suspect') {
       this.step(origin, w, { type: 'suspect' })
       w.suspectSince = now
-      this.deps.emit(now, { kind: 'suspect', origin, epoch: w.view.epoch + 1, reason: down ? 'platform-down' : 'heartbeat-timeout', lastHeartbeatAt: quietSince })
+      this.deps.emit(now, {
+        kind: 'suspect',
+        origin,
+        epoch: w.view.epoch + 1,
+        reason: down ? 'platform-down' : 'heartbeat-timeout',
+        lastHeartbeatAt: quietSince,
+      })
     }
-    const vote = signDocument('down-vote', {
-      voter: this.deps.identity.id,
-      origin,
-      terms: this.deps.federation.termsHash,
-      epoch: w.view.epoch + 1,
-      time: now,
-      reason: down ? 'platform-down' : 'heartbeat-timeout',
-    }, this.deps.identity)
+    const vote = signDocument(
+      'down-vote',
+      {
+        voter: this.deps.identity.id,
+        origin,
+        terms: this.deps.federation.termsHash,
+        epoch: w.view.epoch + 1,
+        time: now,
+        reason: down ? 'platform-down' : 'heartbeat-timeout',
+      },
+      this.deps.identity,
+    )
     if (w.votedAt === null) this.deps.emit(now, { kind: 'vote', origin, voter: this.deps.identity.id, epoch: vote.body.epoch })
     w.votedAt ??= now
     w.votes.set(this.deps.identity.id, vote)
@@ -268,7 +291,8 @@ export class Failover implements Startable {
     if (!cert.ok) return
     const authority: Authority = { kind: 'certificate', certificate: cert.value }
     await this.certify(origin, w, authority, cert.value.epoch)
-    for (const partner of this.deps.federation.partners) if (partner !== origin) this.deps.transport.send(partner, 'control', { type: 'certificate', certificate: cert.value })
+    for (const partner of this.deps.federation.partners)
+      if (partner !== origin) this.deps.transport.send(partner, 'control', { type: 'certificate', certificate: cert.value })
   }
 
   private async certify(origin: ShopId, w: OriginWatch, authority: Authority, epoch: number): Promise<void> {
@@ -278,7 +302,12 @@ export class Failover implements Startable {
     w.certifiedAt = now
     w.votes.clear()
     await this.persistWatch(origin, w, authority)
-    this.deps.emit(now, { kind: 'certified', origin, epoch, voters: authority.kind === 'certificate' ? authority.certificate.votes.map((v) => ({ voter: v.body.voter, time: v.body.time })) : [] })
+    this.deps.emit(now, {
+      kind: 'certified',
+      origin,
+      epoch,
+      voters: authority.kind === 'certificate' ? authority.certificate.votes.map((v) => ({ voter: v.body.voter, time: v.body.time })) : [],
+    })
     // Act the moment the delay has passed, not at the next heartbeat tick.
     this.deps.timers.set(this.timing.takeoverDelayMs, () => {
       if (w.view.phase === 'certified' && w.view.epoch === epoch) this.takeOver(origin, w, 'takeover-delay-elapsed')
@@ -292,13 +321,15 @@ export class Failover implements Startable {
     w.takenOverAt = now
     const authority = w.authority as Authority
     const epochTaken = w.view.epoch
-    this.deps.background.run('failover.take-over', () => this.persistWatch(origin, w, authority).then(() => {
-      // A handback may have arrived while the takeover was being written: then it is already over
-      // and must not start fulfilment (found by the simulator, seed-4).
-      if (w.view.phase !== 'taken-over' || w.view.epoch !== epochTaken) return
-      this.deps.emit(now, { kind: 'taken-over', origin, epoch: epochTaken })
-      this.takenOver.emit(origin, epochTaken, authority)
-    }))
+    this.deps.background.run('failover.take-over', () =>
+      this.persistWatch(origin, w, authority).then(() => {
+        // A handback may have arrived while the takeover was being written: then it is already over
+        // and must not start fulfilment (found by the simulator, seed-4).
+        if (w.view.phase !== 'taken-over' || w.view.epoch !== epochTaken) return
+        this.deps.emit(now, { kind: 'taken-over', origin, epoch: epochTaken })
+        this.takenOver.emit(origin, epochTaken, authority)
+      }),
+    )
   }
 
   // ---- messages from partners ----
@@ -315,14 +346,18 @@ export class Failover implements Startable {
     }
     if (w.view.phase === 'handed-back' && hb.platform !== 'down') this.step(from, w, { type: 'heartbeat-ok' })
     if (w.votedAt !== null || w.view.phase === 'certified' || w.view.phase === 'taken-over') return
-    const lease = signDocument('lease', {
-      grantor: this.deps.identity.id,
-      origin: from,
-      terms: this.deps.federation.termsHash,
-      epoch: hb.epoch,
-      time: now,
-      untilMs: hb.time + this.timing.leaseTtlMs,
-    }, this.deps.identity)
+    const lease = signDocument(
+      'lease',
+      {
+        grantor: this.deps.identity.id,
+        origin: from,
+        terms: this.deps.federation.termsHash,
+        epoch: hb.epoch,
+        time: now,
+        untilMs: hb.time + this.timing.leaseTtlMs,
+      },
+      this.deps.identity,
+    )
     this.deps.transport.send(from, 'control', { type: 'lease', lease })
   }
 
@@ -333,7 +368,8 @@ export class Failover implements Startable {
 
   onVote(from: ShopId, raw: unknown): void {
     const verified = verifyDocument('down-vote', raw)
-    if (!verified.ok || verified.value.body.voter !== from) return this.reject(from, 'down-vote', verified.ok ? 'voter is not the sender' : verified.error.message)
+    if (!verified.ok || verified.value.body.voter !== from)
+      return this.reject(from, 'down-vote', verified.ok ? 'voter is not the sender' : verified.error.message)
     const vote = verified.value
     const w = this.watches.get(vote.body.origin)
     if (!w || vote.body.terms !== this.deps.federation.termsHash || vote.body.epoch !== w.view.epoch + 1) return
@@ -403,14 +439,23 @@ export class Failover implements Startable {
    */
   private onAuthorityAboutUs(from: ShopId, authority: Authority): void {
     const checked = verifyAuthority(authority, this.deps.federation.terms, this.ownEpoch)
-    if (authority.kind === 'certificate' && this.fromTheFuture(authority.certificate.votes)) return this.reject(from, 'certificate', 'a vote is dated ahead of now: not adopted')
+    if (authority.kind === 'certificate' && this.fromTheFuture(authority.certificate.votes))
+      return this.reject(from, 'certificate', 'a vote is dated ahead of now: not adopted')
     if (!checked.ok) {
       if (checked.error.code !== 'stale') this.reject(from, authority.kind, checked.error.message)
       else this.evidence(authority)
       return
     }
-    const contested = authority.kind === 'certificate' && !this.freshEnough(authority.certificate.votes) && this.fence.leaseCount() >= this.deps.federation.terms.quorum && this.ownTakeover === null
-    if (contested) this.deps.logger.warn({ from, epoch: checked.value.epoch }, 'a stale certificate about us while a quorum of partners grant us leases: adopted as contested (fees under it disputed)')
+    const contested =
+      authority.kind === 'certificate' &&
+      !this.freshEnough(authority.certificate.votes) &&
+      this.fence.leaseCount() >= this.deps.federation.terms.quorum &&
+      this.ownTakeover === null
+    if (contested)
+      this.deps.logger.warn(
+        { from, epoch: checked.value.epoch },
+        'a stale certificate about us while a quorum of partners grant us leases: adopted as contested (fees under it disputed)',
+      )
     this.deps.background.run('failover.adopt-epoch', () => this.adoptEpoch(checked.value.epoch, authority, contested))
   }
 
@@ -429,7 +474,10 @@ export class Failover implements Startable {
 
   private async adoptEpoch(epoch: number, authority: Authority, contested = false): Promise<void> {
     if (epoch <= this.ownEpoch) return
-    assert(authorityOrigin(authority) === this.deps.identity.id && authorityEpoch(authority) === epoch, `adopting epoch ${epoch} on an authority for another origin or epoch`)
+    assert(
+      authorityOrigin(authority) === this.deps.identity.id && authorityEpoch(authority) === epoch,
+      `adopting epoch ${epoch} on an authority for another origin or epoch`,
+    )
     this.ownEpoch = epoch
     this.ownTakeover = authority
     const tx = new Tx()
@@ -482,15 +530,19 @@ export class Failover implements Startable {
   // ---- origin side ----
 
   heartbeatFor(partner: ShopId, head: { seq: number; hash: string | null }): Signed<Heartbeat> {
-    return signDocument('heartbeat', {
-      from: this.deps.identity.id,
-      to: partner,
-      terms: this.deps.federation.termsHash,
-      epoch: this.ownEpoch,
-      time: this.deps.clock.now(),
-      platform: this.platform,
-      head,
-    }, this.deps.identity)
+    return signDocument(
+      'heartbeat',
+      {
+        from: this.deps.identity.id,
+        to: partner,
+        terms: this.deps.federation.termsHash,
+        epoch: this.ownEpoch,
+        time: this.deps.clock.now(),
+        platform: this.platform,
+        head,
+      },
+      this.deps.identity,
+    )
   }
 
   /** What the adapter (or the operator) last reported, and whether the adapter has gone silent. */
@@ -505,13 +557,17 @@ export class Failover implements Startable {
       this.platform = platform
       return
     }
-    const request = signDocument('takeover-request', {
-      origin: this.deps.identity.id,
-      terms: this.deps.federation.termsHash,
-      epoch: this.ownEpoch + 1,
-      time: this.deps.clock.now(),
-      reason: 'the shop platform reported itself down',
-    }, this.deps.identity)
+    const request = signDocument(
+      'takeover-request',
+      {
+        origin: this.deps.identity.id,
+        terms: this.deps.federation.termsHash,
+        epoch: this.ownEpoch + 1,
+        time: this.deps.clock.now(),
+        reason: 'the shop platform reported itself down',
+      },
+      this.deps.identity,
+    )
     const authority: Authority = { kind: 'request', request }
     await onRequest(authority) // durable in our feed before anyone acts on it
     await this.adoptEpoch(request.body.epoch, authority)

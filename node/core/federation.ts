@@ -42,10 +42,7 @@ export class Federation {
       if (this.partners.includes(card.value.body.id)) this.cards.set(card.value.body.id, card.value.body)
     }
     for (const partner of this.partners) assert(this.cards.has(partner), `no shop card for partner ${partner}`)
-    this.recipientList = [
-      { id: me, boxKey: myBoxKey },
-      ...this.partners.map((p) => ({ id: p, boxKey: fromBase64url((this.cards.get(p) as ShopCard).boxKey) })),
-    ]
+    this.recipientList = [{ id: me, boxKey: myBoxKey }, ...this.partners.map((p) => ({ id: p, boxKey: fromBase64url((this.cards.get(p) as ShopCard).boxKey) }))]
   }
 
   isPartner(id: string): boolean {

@@ -131,7 +131,10 @@ export class FeedWriter implements Startable {
           time: this.deps.clock.now(),
           terms: this.deps.termsHash(),
           records: clear,
-          sealed: sealed.length > 0 ? { records: sealed, recipients: this.deps.recipients(), sender: this.deps.box, random: (n) => this.deps.rng.bytes(n) } : undefined,
+          sealed:
+            sealed.length > 0
+              ? { records: sealed, recipients: this.deps.recipients(), sender: this.deps.box, random: (n) => this.deps.rng.bytes(n) }
+              : undefined,
         })
       } catch (error) {
         // A record that cannot be signed (the schemas should have refused it) fails its own

@@ -116,7 +116,21 @@ export class Fulfilment implements Startable {
     // neither, and waited for the origin's handback.
     let scanned = () => {}
     const loaded = new Promise<void>((resolve) => (scanned = resolve))
-    const t: Takeover = { origin, epoch, startedAt: now, plan: new Map(), mine: [], waiting: [], promised: new Map(), count: 0, valueMinorUnits: 0, hourly: [], stopped: false, loading: true, loaded }
+    const t: Takeover = {
+      origin,
+      epoch,
+      startedAt: now,
+      plan: new Map(),
+      mine: [],
+      waiting: [],
+      promised: new Map(),
+      count: 0,
+      valueMinorUnits: 0,
+      hourly: [],
+      stopped: false,
+      loading: true,
+      loaded,
+    }
     this.takeovers.set(origin, t)
     try {
       // What we already reserved or delivered in this outage counts against its limits, also when
@@ -207,10 +221,13 @@ export class Fulfilment implements Startable {
 
   private wake(origin: ShopId, delayMs: number): void {
     this.deps.timers.cancel(this.timers.get(origin) ?? null)
-    this.timers.set(origin, this.deps.timers.set(Math.max(0, delayMs), () => {
-      this.timers.delete(origin)
-      this.deps.background.run('fulfilment.step', () => this.step(origin))
-    }))
+    this.timers.set(
+      origin,
+      this.deps.timers.set(Math.max(0, delayMs), () => {
+        this.timers.delete(origin)
+        this.deps.background.run('fulfilment.step', () => this.step(origin))
+      }),
+    )
   }
 
   /** An order's value against the terms' value limits (orders in another currency count 0). */
@@ -235,7 +252,11 @@ export class Fulfilment implements Startable {
     // tombstone, applied from a read made before our receipt landed) overwrote `delivered`. Repair
     // the row; a second receipt (new time, new hash) would conflict with the booked one and stop
     // the takeover, and the node at every start.
-    const written = await state.receipts.getMany(origin, reserved.map((row) => row.record.order), me)
+    const written = await state.receipts.getMany(
+      origin,
+      reserved.map((row) => row.record.order),
+      me,
+    )
     const repair = new Tx()
     reserved.forEach((row, i) => {
       const done = written[i]
@@ -312,7 +333,8 @@ export class Fulfilment implements Startable {
       const overOutage = claimedSoFar + 1 > limits.maxOrdersPerOutage || t.valueMinorUnits + value > limits.maxValuePerOutage.minorUnits
       const overHour = t.hourly.length + claiming.length + 1 > limits.maxOrdersPerHour || hourValue + claimingValue + value > limits.maxValuePerHour.minorUnits
       if (overOutage || overHour) {
-        if (!limited) this.deps.logger.warn({ origin: t.origin, claimed: t.count + claiming.length }, 'terms limit reached: not claiming further orders this outage/hour')
+        if (!limited)
+          this.deps.logger.warn({ origin: t.origin, claimed: t.count + claiming.length }, 'terms limit reached: not claiming further orders this outage/hour')
         limited = true
         due(now + terms.timing.heartbeatMs * LIMITED_RECHECK_HEARTBEATS)
         keep.push(order)
@@ -338,11 +360,21 @@ export class Fulfilment implements Startable {
     const now = this.deps.clock.now()
     const claims: Signed<Claim>[] = []
     for (let i = 0; i < orders.length; i += MAX_ORDERS_PER_CLAIM) {
-      claims.push(signDocument('claim', { claimant: me, origin: t.origin, orders: orders.slice(i, i + MAX_ORDERS_PER_CLAIM), terms: fed.termsHash, epoch: t.epoch, time: now }, this.deps.identity))
+      claims.push(
+        signDocument(
+          'claim',
+          { claimant: me, origin: t.origin, orders: orders.slice(i, i + MAX_ORDERS_PER_CLAIM), terms: fed.termsHash, epoch: t.epoch, time: now },
+          this.deps.identity,
+        ),
+      )
     }
     // Sent first, written alongside: co-partners must hear of a claim before its claimant's turn ends.
-    for (const claim of claims) for (const partner of fed.partners) if (partner !== t.origin) this.deps.transport.send(partner, 'control', { type: 'claim', claim })
-    await this.deps.writer.append(claims.map((claim): FeedRecord => ({ type: 'claim', claim })), [])
+    for (const claim of claims)
+      for (const partner of fed.partners) if (partner !== t.origin) this.deps.transport.send(partner, 'control', { type: 'claim', claim })
+    await this.deps.writer.append(
+      claims.map((claim): FeedRecord => ({ type: 'claim', claim })),
+      [],
+    )
     this.deps.claims.ours(t.origin, orders, now)
     t.mine.push(...orders)
     this.deps.emit(now, { kind: 'claim', origin: t.origin, orders: orders.length, claimant: me })
@@ -378,10 +410,24 @@ export class Fulfilment implements Startable {
       for (const { keys } of ready) state.keys.untake(keys)
     })
     const reserved = ready.map(({ row, keys }) => {
-      const next = state.orders.reserve(tx, row, keys.map((k) => k.keyId), { by: 'takeover', epoch: t.epoch })
+      const next = state.orders.reserve(
+        tx,
+        row,
+        keys.map((k) => k.keyId),
+        { by: 'takeover', epoch: t.epoch },
+      )
       for (const key of keys) state.keys.reserve(tx, key, row.record.order, t.epoch)
       const email = row.record.buyer.email
-      if (email) state.outbox.queue(tx, { origin: t.origin, order: row.record.order, to: email, locale: row.record.buyer.locale, keys: keys.map((k) => k.key), attempts: 0, nextAt: now })
+      if (email)
+        state.outbox.queue(tx, {
+          origin: t.origin,
+          order: row.record.order,
+          to: email,
+          locale: row.record.buyer.locale,
+          keys: keys.map((k) => k.key),
+          attempts: 0,
+          nextAt: now,
+        })
       return next
     })
     await state.commit(tx)
@@ -424,7 +470,8 @@ export class Fulfilment implements Startable {
       state.keys.count(tx, origin, receipt.sku, me, 'delivered', receipt.keyIds.length)
     })
     await this.deps.writer.append(receipts, [], tx)
-    for (const row of reserved) this.deps.emit(now, { kind: 'delivered', origin, order: row.record.order, fulfiller: me, keyIds: [...(row.keyIds ?? [])], epoch: row.epoch ?? 0 })
+    for (const row of reserved)
+      this.deps.emit(now, { kind: 'delivered', origin, order: row.record.order, fulfiller: me, keyIds: [...(row.keyIds ?? [])], epoch: row.epoch ?? 0 })
     this.deps.onOutbox()
   }
 

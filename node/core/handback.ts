@@ -64,7 +64,12 @@ export class Handback {
           })
         }
       }
-      const refs: ReceiptRef[] = receipts.map((r) => ({ fulfiller: r.fulfiller, order: r.receipt.order, receipt: r.hash, ...(r.dispute ? { dispute: r.dispute } : {}) }))
+      const refs: ReceiptRef[] = receipts.map((r) => ({
+        fulfiller: r.fulfiller,
+        order: r.receipt.order,
+        receipt: r.hash,
+        ...(r.dispute ? { dispute: r.dispute } : {}),
+      }))
       const now = this.deps.clock.now()
       const record = epoch !== null ? { type: 'handback' as const, epoch, receipts: refs, time: now } : { type: 'receipt.ack' as const, receipts: refs }
       // Receipts we took are already applied to their orders; the acknowledgement is all that is left.
@@ -72,7 +77,10 @@ export class Handback {
       this.deps.state.receipts.acked(tx, receipts, now)
       await this.deps.writer.append([record], [], tx)
       if (epoch !== null) this.deps.emit(now, { kind: 'handback', origin: this.deps.me, epoch, receipts: refs.length })
-      this.deps.logger.info({ epoch, receipts: refs.length }, epoch !== null ? 'handed back: partner deliveries written to the shop' : 'acknowledged late receipts')
+      this.deps.logger.info(
+        { epoch, receipts: refs.length },
+        epoch !== null ? 'handed back: partner deliveries written to the shop' : 'acknowledged late receipts',
+      )
       return true
     } catch (error) {
       this.deps.logger.error({ err: String(error) }, 'write-back to the shop failed; retrying')

@@ -49,7 +49,18 @@ export class Incidents implements Startable {
       this.openPartner.add(key)
     }
     if (!report) {
-      report = { id: key, origin, epoch, role: origin === this.me ? 'origin' : 'partner', openedAt: at, closedAt: null, timeline: [], fulfillers: {}, duplicates: [], keysUsed: 0 }
+      report = {
+        id: key,
+        origin,
+        epoch,
+        role: origin === this.me ? 'origin' : 'partner',
+        openedAt: at,
+        closedAt: null,
+        timeline: [],
+        fulfillers: {},
+        duplicates: [],
+        keysUsed: 0,
+      }
       this.reports.set(key, report)
       if (report.role === 'partner') this.openPartner.add(key)
     }
@@ -65,7 +76,12 @@ export class Incidents implements Startable {
   onEvent(at: number, event: EngineEvent): void {
     switch (event.kind) {
       case 'suspect':
-        this.note(this.open(event.origin, event.epoch, at), at, `suspected down (${event.reason}); last heartbeat ${event.lastHeartbeatAt === null ? 'never' : new Date(event.lastHeartbeatAt).toISOString()}`, this.me)
+        this.note(
+          this.open(event.origin, event.epoch, at),
+          at,
+          `suspected down (${event.reason}); last heartbeat ${event.lastHeartbeatAt === null ? 'never' : new Date(event.lastHeartbeatAt).toISOString()}`,
+          this.me,
+        )
         return
       case 'vote':
         this.note(this.open(event.origin, event.epoch, at), at, 'signed down-vote', event.voter)
@@ -79,7 +95,12 @@ export class Incidents implements Startable {
       case 'own-takeover': {
         const report = this.open(this.me, event.epoch, at)
         for (const v of event.voters) this.note(report, v.time, 'signed down-vote', v.voter)
-        this.note(report, at, event.how === 'request' ? 'we asked partners to take over (platform down)' : 'learned that a quorum certificate let partners take over', null)
+        this.note(
+          report,
+          at,
+          event.how === 'request' ? 'we asked partners to take over (platform down)' : 'learned that a quorum certificate let partners take over',
+          null,
+        )
         report.timeline.sort((x, y) => x.at - y.at)
         return
       }

@@ -41,7 +41,10 @@ export class Liveness {
     const verified = verifyDocument('heartbeat', raw)
     const hb = verified.ok ? verified.value.body : null
     if (!hb || hb.from !== from || hb.to !== this.deps.me || !this.deps.federation.knowsTerms(hb.terms)) {
-      this.deps.logger.warn({ from, reason: verified.ok ? 'heartbeat not from this peer, not for us, or other terms' : verified.error.message }, 'rejected heartbeat')
+      this.deps.logger.warn(
+        { from, reason: verified.ok ? 'heartbeat not from this peer, not for us, or other terms' : verified.error.message },
+        'rejected heartbeat',
+      )
       return null
     }
     // A replayed or long-delayed copy (not newer than the last one we took, or older than a partner

@@ -52,7 +52,15 @@ export class Outbox {
 
   private async sendOne(key: string, item: OutboxItem, now: number): Promise<void> {
     const originName = this.deps.federation.cardOf(item.origin)?.name ?? item.origin
-    const mail = deliveryEmail({ locale: item.locale, to: item.to, originName, fulfillerName: this.deps.myName, order: item.order, keys: item.keys, claimUrl: this.deps.claimUrl(item.origin) })
+    const mail = deliveryEmail({
+      locale: item.locale,
+      to: item.to,
+      originName,
+      fulfillerName: this.deps.myName,
+      order: item.order,
+      keys: item.keys,
+      claimUrl: this.deps.claimUrl(item.origin),
+    })
     try {
       await this.deps.mailer.send(mail)
       await this.deps.rows.sent(key)
@@ -61,7 +69,10 @@ export class Outbox {
       const attempts = item.attempts + 1
       const backoffMs = Math.min(MAX_MAIL_BACKOFF_MS, MAIL_BACKOFF_BASE_MS * 2 ** attempts)
       if (attempts >= MAX_MAIL_ATTEMPTS) this.failed++
-      this.deps.logger.warn({ order: item.order, attempts, err: String(error) }, attempts >= MAX_MAIL_ATTEMPTS ? 'giving up mailing the buyer; the claim page still shows the key' : 'mail failed; will retry')
+      this.deps.logger.warn(
+        { order: item.order, attempts, err: String(error) },
+        attempts >= MAX_MAIL_ATTEMPTS ? 'giving up mailing the buyer; the claim page still shows the key' : 'mail failed; will retry',
+      )
       await this.deps.rows.retryLater(key, { ...item, attempts, nextAt: now + backoffMs })
     }
   }

@@ -40,28 +40,58 @@ export class PartnerReceipts {
     if (verdict.kind === 'take') return this.apply(tx, fulfiller, receipt, hash, verdict)
     if (verdict.kind === 'hold' && this.deps.state.receipts.hold(tx, { receipt, hash, fulfiller, seq, heldAt: now, reason: verdict.reason })) {
       tx.afterCommit(() => {
-        this.deps.logger.warn({ fulfiller, origin: receipt.origin, order: receipt.order, epoch: receipt.epoch, reason: verdict.reason }, 'receipt held: nothing changes until its authority is known')
+        this.deps.logger.warn(
+          { fulfiller, origin: receipt.origin, order: receipt.order, epoch: receipt.epoch, reason: verdict.reason },
+          'receipt held: nothing changes until its authority is known',
+        )
         // The epoch may have been adopted while this unit was being written: judge it again now.
         if (this.deps.state.authorities.get(receipt.origin, receipt.epoch)) this.adopted(receipt.origin, receipt.epoch)
       })
       return
     }
-    this.refuse(tx, fulfiller, receipt, seq, verdict.kind === 'hold' ? `${verdict.reason}, and too many receipts of this partner are held already` : verdict.reason)
+    this.refuse(
+      tx,
+      fulfiller,
+      receipt,
+      seq,
+      verdict.kind === 'hold' ? `${verdict.reason}, and too many receipts of this partner are held already` : verdict.reason,
+    )
   }
 
   private refuse(tx: Tx, fulfiller: ShopId, receipt: Receipt, seq: number, reason: string): void {
     const now = this.deps.clock.now()
-    this.deps.state.refusals.add(tx, { from: fulfiller, kind: 'receipt', origin: receipt.origin, order: receipt.order, epoch: receipt.epoch, seq, reason, at: now })
+    this.deps.state.refusals.add(tx, {
+      from: fulfiller,
+      kind: 'receipt',
+      origin: receipt.origin,
+      order: receipt.order,
+      epoch: receipt.epoch,
+      seq,
+      reason,
+      at: now,
+    })
     tx.afterCommit(() => {
-      this.deps.logger.error({ fulfiller, origin: receipt.origin, order: receipt.order, epoch: receipt.epoch, reason }, 'receipt refused: nothing stored, booked or written back')
+      this.deps.logger.error(
+        { fulfiller, origin: receipt.origin, order: receipt.order, epoch: receipt.epoch, reason },
+        'receipt refused: nothing stored, booked or written back',
+      )
       this.deps.emit(now, { kind: 'refused', from: fulfiller, what: 'receipt', origin: receipt.origin, order: receipt.order, epoch: receipt.epoch, reason })
     })
   }
 
-  private async apply(tx: Tx, fulfiller: ShopId, receipt: Receipt, hash: string, verdict: Extract<Awaited<ReturnType<ReceiptGuard['judge']>>, { kind: 'take' }>): Promise<void> {
+  private async apply(
+    tx: Tx,
+    fulfiller: ShopId,
+    receipt: Receipt,
+    hash: string,
+    verdict: Extract<Awaited<ReturnType<ReceiptGuard['judge']>>, { kind: 'take' }>,
+  ): Promise<void> {
     const { me, state } = this.deps
     const origin = receipt.origin
-    if (verdict.dispute !== null) tx.afterCommit(() => this.deps.logger.warn({ fulfiller, order: receipt.order, epoch: receipt.epoch, reason: verdict.dispute }, 'receipt applied, its fee booked disputed'))
+    if (verdict.dispute !== null)
+      tx.afterCommit(() =>
+        this.deps.logger.warn({ fulfiller, order: receipt.order, epoch: receipt.epoch, reason: verdict.dispute }, 'receipt applied, its fee booked disputed'),
+      )
     state.receipts.record(tx, { receipt, hash, fulfiller, ackedAt: null, dispute: verdict.dispute })
     state.keys.count(tx, origin, receipt.sku, fulfiller, 'delivered', receipt.keyIds.length)
     if (origin === me) state.keys.receipted(tx, verdict.keys, fulfiller, receipt.order, receipt.epoch)
@@ -86,7 +116,17 @@ export class PartnerReceipts {
         })
       }
     }
-    tx.afterCommit(() => this.deps.emit(receipt.time, { kind: 'delivered', origin, order: receipt.order, fulfiller, keyIds: [...receipt.keyIds], epoch: receipt.epoch, paidAt: row?.record.paidAt }))
+    tx.afterCommit(() =>
+      this.deps.emit(receipt.time, {
+        kind: 'delivered',
+        origin,
+        order: receipt.order,
+        fulfiller,
+        keyIds: [...receipt.keyIds],
+        epoch: receipt.epoch,
+        paidAt: row?.record.paidAt,
+      }),
+    )
   }
 
   /**
@@ -96,12 +136,20 @@ export class PartnerReceipts {
   async acked(tx: Tx, origin: ShopId, refs: readonly ReceiptRef[], at: number): Promise<void> {
     if (origin === this.deps.me) return
     const { state } = this.deps
-    await this.mirrorDisputes(tx, origin, refs.filter((r) => r.fulfiller === this.deps.me && r.dispute !== undefined))
+    await this.mirrorDisputes(
+      tx,
+      origin,
+      refs.filter((r) => r.fulfiller === this.deps.me && r.dispute !== undefined),
+    )
     for (const ref of refs) {
       const row = await state.orders.get(origin, ref.order, tx)
       if (row) state.orders.partnerDelivered(tx, row, { fulfiller: ref.fulfiller, keyIds: row.keyIds ?? [], epoch: row.epoch ?? 0, at }, { by: 'origin-ack' })
     }
-    tx.afterCommit(() => this.deps.background.run('receipts.rejudge', () => this.rejudge(origin, (h) => refs.some((r) => r.order === h.receipt.order && r.fulfiller === h.fulfiller && r.receipt === h.hash))))
+    tx.afterCommit(() =>
+      this.deps.background.run('receipts.rejudge', () =>
+        this.rejudge(origin, (h) => refs.some((r) => r.order === h.receipt.order && r.fulfiller === h.fulfiller && r.receipt === h.hash)),
+      ),
+    )
   }
 
   /**
@@ -111,9 +159,19 @@ export class PartnerReceipts {
   private async mirrorDisputes(tx: Tx, origin: ShopId, refs: readonly ReceiptRef[]): Promise<void> {
     if (refs.length === 0) return
     const { me, state } = this.deps
-    const rows = await state.receipts.getMany(origin, refs.map((r) => r.order), me, tx)
+    const rows = await state.receipts.getMany(
+      origin,
+      refs.map((r) => r.order),
+      me,
+      tx,
+    )
     const disputed = rows.flatMap((row, i) => (row && row.hash === refs[i]?.receipt ? [{ row, reason: refs[i]?.dispute as string }] : []))
-    const lines = await state.books.linesOfReceipts(tx, disputed.map((d) => d.row.receipt), disputed.map((d) => d.row.hash), me)
+    const lines = await state.books.linesOfReceipts(
+      tx,
+      disputed.map((d) => d.row.receipt),
+      disputed.map((d) => d.row.hash),
+      me,
+    )
     lines.forEach((book, i) => {
       if (book?.status === 'open') state.books.transition(tx, [book], 'dispute', null, disputed[i]?.reason ?? 'other')
     })

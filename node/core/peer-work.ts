@@ -38,7 +38,8 @@ export class PeerWork {
 
   private drop(peer: ShopId, s: PeerState, what: string): void {
     s.dropped++
-    if (s.dropped === 1 || s.dropped % DROPS_PER_LOG_LINE === 0) this.deps.logger.warn({ peer, what, dropped: s.dropped }, 'partner sends more than we take: dropped')
+    if (s.dropped === 1 || s.dropped % DROPS_PER_LOG_LINE === 0)
+      this.deps.logger.warn({ peer, what, dropped: s.dropped }, 'partner sends more than we take: dropped')
   }
 
   /**
@@ -50,11 +51,13 @@ export class PeerWork {
     const start = () => {
       s.frames++
       assert(s.frames <= INBOUND_FRAMES_PER_PEER, `${s.frames} frames of one partner in flight`)
-      this.deps.background.run(task, () => work().finally(() => {
-        s.frames--
-        assert(s.frames >= 0, 'a frame finished twice')
-        s.waiting.shift()?.()
-      }))
+      this.deps.background.run(task, () =>
+        work().finally(() => {
+          s.frames--
+          assert(s.frames >= 0, 'a frame finished twice')
+          s.waiting.shift()?.()
+        }),
+      )
     }
     if (s.frames < INBOUND_FRAMES_PER_PEER) {
       start()
@@ -64,10 +67,12 @@ export class PeerWork {
       this.drop(peer, s, task)
       return Promise.resolve()
     }
-    return new Promise((resolve) => s.waiting.push(() => {
-      start()
-      resolve()
-    }))
+    return new Promise((resolve) =>
+      s.waiting.push(() => {
+        start()
+        resolve()
+      }),
+    )
   }
 
   /** One feed.get answer, if the peer's rate allows and none of its answers is in flight. */

@@ -81,7 +81,8 @@ export class ReceiptGuard {
     const acked = origin !== me && row?.state === 'delivered' && row.fulfiller === fulfiller
     if (!authority && !acked) return { kind: 'hold', reason: `no adopted authority for epoch ${receipt.epoch} of this origin` }
     // Held, not refused: another authority for the epoch may yet show it began earlier.
-    if (authority && receipt.time < authority.startsAt - timing.maxClockSkewMs) return { kind: 'hold', reason: `dated before the authority for epoch ${receipt.epoch} began` }
+    if (authority && receipt.time < authority.startsAt - timing.maxClockSkewMs)
+      return { kind: 'hold', reason: `dated before the authority for epoch ${receipt.epoch} began` }
     if (origin !== me) return this.judgeAtCoPartner(tx, fulfiller, receipt, row, acked)
     return this.judgeAtOrigin(tx, fulfiller, receipt, row, authority?.contested === true)
   }
@@ -97,7 +98,11 @@ export class ReceiptGuard {
     const peerKeys = receipt.keyIds.flatMap((keyId, i) => (found[i] ? [{ keyId, row: found[i] as PeerKeyRow }] : []))
     if (!acked) {
       if (peerKeys.length < receipt.keyIds.length) return { kind: 'hold', reason: KEYS_NOT_SEEN }
-      if (peerKeys.some((k) => k.row.holder !== fulfiller || k.row.sku !== receipt.sku || k.row.state !== 'consigned' || staged.keys.has(`${receipt.origin}!${k.keyId}`)))
+      if (
+        peerKeys.some(
+          (k) => k.row.holder !== fulfiller || k.row.sku !== receipt.sku || k.row.state !== 'consigned' || staged.keys.has(`${receipt.origin}!${k.keyId}`),
+        )
+      )
         return refuse('names keys not consigned to this fulfiller, or already delivered or returned')
     }
     for (const k of peerKeys) staged.keys.add(`${receipt.origin}!${k.keyId}`)
@@ -109,7 +114,12 @@ export class ReceiptGuard {
     const staged = this.stagedOf(tx)
     const escrowed = row?.record
     if (!escrowed) return refuse('names an order we never escrowed')
-    if (escrowed.sku !== receipt.sku || escrowed.qty !== receipt.keyIds.length || escrowed.amount.minorUnits !== receipt.amount.minorUnits || escrowed.amount.currency !== receipt.amount.currency)
+    if (
+      escrowed.sku !== receipt.sku ||
+      escrowed.qty !== receipt.keyIds.length ||
+      escrowed.amount.minorUnits !== receipt.amount.minorUnits ||
+      escrowed.amount.currency !== receipt.amount.currency
+    )
       return refuse('does not match the escrowed order (sku, quantity or amount)')
     const identity = `${receipt.order}!${fulfiller}`
     if (staged.orders.has(identity) || (await state.receipts.get(me, receipt.order, fulfiller, tx)) !== undefined)
@@ -120,10 +130,14 @@ export class ReceiptGuard {
     staged.orders.add(identity)
     for (const id of receipt.keyIds) staged.keys.add(`${me}!${id}`)
     const overLimit = await this.countAgainstLimits(fulfiller, receipt, staged)
-    const dispute: DisputeReason | null = row.state !== 'escrowed'
-      ? row.fulfiller === undefined ? 'already-delivered-by-origin' // delivered or cancelled by the shop itself
-        : 'duplicate' // another partner delivered it first
-      : contested ? 'contested-takeover' : overLimit
+    const dispute: DisputeReason | null =
+      row.state !== 'escrowed'
+        ? row.fulfiller === undefined
+          ? 'already-delivered-by-origin' // delivered or cancelled by the shop itself
+          : 'duplicate' // another partner delivered it first
+        : contested
+          ? 'contested-takeover'
+          : overLimit
     return { kind: 'take', dispute, keys: keys as KeyRow[], peerKeys: [], row, acked: false }
   }
 
@@ -137,10 +151,14 @@ export class ReceiptGuard {
     const hourValue = inHour.reduce((n, h) => n + h.value, 0)
     const limits = terms.limits
     const over =
-      tally.orders + 1 > limits.maxOrdersPerOutage ? 'orders per outage'
-        : tally.value + value > limits.maxValuePerOutage.minorUnits ? 'value per outage'
-          : inHour.length + 1 > limits.maxOrdersPerHour ? 'orders per hour'
-            : hourValue + value > limits.maxValuePerHour.minorUnits ? 'value per hour'
+      tally.orders + 1 > limits.maxOrdersPerOutage
+        ? 'orders per outage'
+        : tally.value + value > limits.maxValuePerOutage.minorUnits
+          ? 'value per outage'
+          : inHour.length + 1 > limits.maxOrdersPerHour
+            ? 'orders per hour'
+            : hourValue + value > limits.maxValuePerHour.minorUnits
+              ? 'value per hour'
               : null
     tally.orders++
     tally.value += value

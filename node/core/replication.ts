@@ -169,7 +169,10 @@ export class Replication implements Startable {
       const sent = this.deps.transport.send(partner, 'feed', { type: 'feed.entries', author: this.deps.identity.id, entries: batch })
       if (!sent) return
       out.sentUpTo = from - 1 + batch.length
-      assert(out.sentUpTo - out.acked <= this.limits.maxUnackedEntries && out.sentUpTo <= head, `sent ${out.sentUpTo}, acked ${out.acked}, head ${head}: past the window`)
+      assert(
+        out.sentUpTo - out.acked <= this.limits.maxUnackedEntries && out.sentUpTo <= head,
+        `sent ${out.sentUpTo}, acked ${out.acked}, head ${head}: past the window`,
+      )
     }
   }
 
@@ -230,11 +233,18 @@ export class Replication implements Startable {
       const verified = verifyEntry(raw)
       const placed = verified.ok ? classifyEntry(head, verified.value) : verified
       if (!placed.ok) return { verified: false, entries: head.seq, seq: head.seq, hash: head.hash, error: placed.error.message }
-      if (placed.value.kind !== 'next') return { verified: false, entries: head.seq, seq: head.seq, hash: head.hash, error: `entry after seq ${head.seq} is a ${placed.value.kind}` }
+      if (placed.value.kind !== 'next')
+        return { verified: false, entries: head.seq, seq: head.seq, hash: head.hash, error: `entry after seq ${head.seq} is a ${placed.value.kind}` }
       head = placed.value.head
     }
     const complete = head.seq === target.seq && head.hash === target.hash
-    return { verified: complete, entries: head.seq, seq: head.seq, hash: head.hash, ...(complete ? {} : { error: `chain ends at seq ${head.seq}, head is ${target.seq}` }) }
+    return {
+      verified: complete,
+      entries: head.seq,
+      seq: head.seq,
+      hash: head.hash,
+      ...(complete ? {} : { error: `chain ends at seq ${head.seq}, head is ${target.seq}` }),
+    }
   }
 
   // ---- inbound ----
@@ -251,9 +261,11 @@ export class Replication implements Startable {
         // Entries of one author are applied in arrival order, whoever relays them.
         return work.admit(from, 'feed.entries', () => {
           const previous = this.inboundChains.get(author) ?? Promise.resolve()
-          const next = previous.then(() => this.deps.serially(() => this.receiveEntries(from, author, message.entries))).catch((error: unknown) => {
-            this.deps.logger.error({ from, author, err: String(error) }, 'storing entries failed')
-          })
+          const next = previous
+            .then(() => this.deps.serially(() => this.receiveEntries(from, author, message.entries)))
+            .catch((error: unknown) => {
+              this.deps.logger.error({ from, author, err: String(error) }, 'storing entries failed')
+            })
           this.inboundChains.set(author, next)
           return next
         })
@@ -347,7 +359,11 @@ export class Replication implements Startable {
   }
 
   private sendAck(to: ShopId, author: ShopId, head: FeedState): void {
-    const ack = signDocument('feed-ack', { holder: this.deps.identity.id, author, seq: head.seq, head: head.hash as string, time: this.deps.clock.now() }, this.deps.identity)
+    const ack = signDocument(
+      'feed-ack',
+      { holder: this.deps.identity.id, author, seq: head.seq, head: head.hash as string, time: this.deps.clock.now() },
+      this.deps.identity,
+    )
     this.deps.transport.send(to, 'feed', { type: 'feed.ack', ack })
     // The author learns of durability even when a co-partner relayed the entries to us, and every
     // co-partner compares the head we hold with its own copy: an author that showed different

@@ -1,13 +1,7 @@
 // Statements between a pair (docs/design.md §7): the creditor issues, the debtor accepts or disputes
 // lines, the debtor records an off-network payment, the creditor confirms. Every step is a record
 // in the actor's feed, applied by the other side when it replicates; both books move in step.
-import {
-  type DisputedLine,
-  hashOf,
-  type Money,
-  type ShopId,
-  type Statement,
-} from '../../protocol/index.js'
+import { type DisputedLine, hashOf, type Money, type ShopId, type Statement } from '../../protocol/index.js'
 import { RefusedError } from './api.js'
 import type { Federation } from './federation.js'
 import type { FeedWriter } from './feed-writer.js'
@@ -50,12 +44,29 @@ export class Settlement {
       currency,
       terms: fed.termsHash,
       period: { fromMs: (open[0] as BookLine).line.time, toMs: Math.max(untilMs, (open.at(-1) as BookLine).line.time + 1) },
-      lines: open.map((b) => ({ receipt: b.line.receipt, origin: b.line.origin, order: b.line.order, fulfiller: b.line.creditor, minorUnits: b.line.amount.minorUnits, time: b.line.time })),
+      lines: open.map((b) => ({
+        receipt: b.line.receipt,
+        origin: b.line.origin,
+        order: b.line.order,
+        fulfiller: b.line.creditor,
+        minorUnits: b.line.amount.minorUnits,
+        time: b.line.time,
+      })),
       totalMinorUnits: open.reduce((n, b) => n + b.line.amount.minorUnits, 0),
       time: this.deps.clock.now(),
     }
     const hash = hashOf(statement)
-    const state: StatementState = { hash, statement, role: 'issued', status: 'issued', disputed: [], mismatches: [], acceptedMinorUnits: null, payment: null, settledAt: null }
+    const state: StatementState = {
+      hash,
+      statement,
+      role: 'issued',
+      status: 'issued',
+      disputed: [],
+      mismatches: [],
+      acceptedMinorUnits: null,
+      payment: null,
+      settledAt: null,
+    }
     const tx = new Tx()
     this.deps.books.transition(tx, open, 'state', hash)
     this.deps.books.putStatement(tx, state)
@@ -74,7 +85,9 @@ export class Settlement {
     // amounts, receipts we never booked or booked disputed, lines stated twice must be disputed.
     const unanswered = state.mismatches.filter((m) => !disputed.has(m.receipt))
     if (unanswered.length > 0)
-      throw new RefusedError(`${unanswered.length} lines of statement ${state.statement.id} do not match our books: dispute them (${unanswered.map((m) => `${m.receipt.slice(0, 10)} ${m.reason}`).join(', ')})`)
+      throw new RefusedError(
+        `${unanswered.length} lines of statement ${state.statement.id} do not match our books: dispute them (${unanswered.map((m) => `${m.receipt.slice(0, 10)} ${m.reason}`).join(', ')})`,
+      )
     const books = await this.booksOf(state)
     const acceptedMinorUnits = state.statement.lines.filter((l) => !disputed.has(l.receipt)).reduce((n, l) => n + l.minorUnits, 0)
     const next: StatementState = { ...state, status: 'accepted', disputed: disputes.map((d) => ({ ...d })), acceptedMinorUnits }
@@ -83,8 +96,19 @@ export class Settlement {
       { type: 'statement.accepted' as const, issuer: state.statement.issuer, statement: hash },
     ]
     const tx = new Tx()
-    this.deps.books.transition(tx, books.filter((b) => disputed.has(b.line.receipt) && b.status !== 'settled' && b.status !== 'accepted'), 'dispute', hash, hash)
-    this.deps.books.transition(tx, books.filter((b) => !disputed.has(b.line.receipt) && b.status === 'stated' && b.statement === hash), 'accept', hash)
+    this.deps.books.transition(
+      tx,
+      books.filter((b) => disputed.has(b.line.receipt) && b.status !== 'settled' && b.status !== 'accepted'),
+      'dispute',
+      hash,
+      hash,
+    )
+    this.deps.books.transition(
+      tx,
+      books.filter((b) => !disputed.has(b.line.receipt) && b.status === 'stated' && b.statement === hash),
+      'accept',
+      hash,
+    )
     this.deps.books.putStatement(tx, next)
     await this.deps.writer.append(records, [], tx)
     return next
@@ -98,26 +122,45 @@ export class Settlement {
     const next: StatementState = { ...state, status: 'paid', payment: { reference, minorUnits } }
     const tx = new Tx()
     this.deps.books.putStatement(tx, next)
-    await this.deps.writer.append([{ type: 'payment.recorded', payee: state.statement.issuer, statement: hash, amount: { minorUnits, currency: state.statement.currency }, reference }], [], tx)
+    await this.deps.writer.append(
+      [{ type: 'payment.recorded', payee: state.statement.issuer, statement: hash, amount: { minorUnits, currency: state.statement.currency }, reference }],
+      [],
+      tx,
+    )
     return next
   }
 
   /** The creditor confirms the payment arrived: the accepted lines are settled on both sides. */
   async confirm(hash: string): Promise<StatementState> {
     const state = await this.mustGet(hash, 'issued')
-    if (state.status !== 'paid' || !state.payment) throw new RefusedError(`statement ${state.statement.id} has no recorded payment to confirm (it is ${state.status})`)
+    if (state.status !== 'paid' || !state.payment)
+      throw new RefusedError(`statement ${state.statement.id} has no recorded payment to confirm (it is ${state.status})`)
     const books = (await this.booksOf(state)).filter((b) => b.status === 'accepted')
     const next: StatementState = { ...state, status: 'settled', settledAt: this.deps.clock.now() }
     const tx = new Tx()
     this.deps.books.transition(tx, books, 'settle', hash)
     this.deps.books.putStatement(tx, next)
-    await this.deps.writer.append([{ type: 'payment.confirmed', payer: state.statement.counterparty, statement: hash, reference: state.payment.reference }], [], tx)
+    await this.deps.writer.append(
+      [{ type: 'payment.confirmed', payer: state.statement.counterparty, statement: hash, reference: state.payment.reference }],
+      [],
+      tx,
+    )
     return next
   }
 
   private async booksOf(state: StatementState, tx?: Tx): Promise<BookLine[]> {
     const s = state.statement
-    const lines = s.lines.map((l) => ({ receipt: l.receipt, kind: 'fee' as const, origin: l.origin, order: l.order, debtor: s.counterparty, creditor: s.issuer, amount: { minorUnits: l.minorUnits, currency: s.currency }, time: l.time, terms: s.terms }))
+    const lines = s.lines.map((l) => ({
+      receipt: l.receipt,
+      kind: 'fee' as const,
+      origin: l.origin,
+      order: l.order,
+      debtor: s.counterparty,
+      creditor: s.issuer,
+      amount: { minorUnits: l.minorUnits, currency: s.currency },
+      time: l.time,
+      terms: s.terms,
+    }))
     return (await this.deps.books.linesFor(this.deps.me, lines, tx)).filter((b): b is BookLine => b !== undefined && b.line.receipt !== undefined)
   }
 
@@ -129,14 +172,30 @@ export class Settlement {
     const hash = hashOf(statement)
     if (await this.deps.books.statement(hash, tx)) return
     const { matched, mismatches } = await this.match(tx, hash, statement, new Set(statement.lines.map((l) => l.receipt)))
-    const state: StatementState = { hash, statement, role: 'received', status: 'issued', disputed: [], mismatches, acceptedMinorUnits: null, payment: null, settledAt: null }
-    if (mismatches.length > 0) this.deps.logger.warn({ statement: statement.id, mismatches: mismatches.length }, 'statement lines that do not match our books: dispute them')
+    const state: StatementState = {
+      hash,
+      statement,
+      role: 'received',
+      status: 'issued',
+      disputed: [],
+      mismatches,
+      acceptedMinorUnits: null,
+      payment: null,
+      settledAt: null,
+    }
+    if (mismatches.length > 0)
+      this.deps.logger.warn({ statement: statement.id, mismatches: mismatches.length }, 'statement lines that do not match our books: dispute them')
     this.deps.books.transition(tx, matched, 'state', hash)
     this.deps.books.putStatement(tx, state)
   }
 
   /** Matches the statement's lines named in `which` against our books: the ones we booked open, and the rest with why. */
-  private async match(tx: Tx, hash: string, statement: Statement, which: ReadonlySet<string>): Promise<{ matched: BookLine[]; mismatches: { receipt: string; reason: string }[] }> {
+  private async match(
+    tx: Tx,
+    hash: string,
+    statement: Statement,
+    which: ReadonlySet<string>,
+  ): Promise<{ matched: BookLine[]; mismatches: { receipt: string; reason: string }[] }> {
     const books = await this.booksOf({ hash, statement } as StatementState, tx)
     const byReceipt = new Map(books.map((b) => [b.line.receipt, b]))
     const mismatches: { receipt: string; reason: string }[] = []
@@ -145,9 +204,11 @@ export class Settlement {
       if (!which.has(line.receipt)) continue
       const book = byReceipt.get(line.receipt)
       // The receipt as the line describes it (order, origin, fulfiller) must be the one we booked.
-      if (!book || book.line.order !== line.order || book.line.origin !== line.origin || line.fulfiller !== statement.issuer) mismatches.push({ receipt: line.receipt, reason: 'unknown-receipt' })
+      if (!book || book.line.order !== line.order || book.line.origin !== line.origin || line.fulfiller !== statement.issuer)
+        mismatches.push({ receipt: line.receipt, reason: 'unknown-receipt' })
       else if (book.line.amount.minorUnits !== line.minorUnits) mismatches.push({ receipt: line.receipt, reason: 'wrong-amount' })
-      else if (book.status === 'disputed' && book.statement === null) mismatches.push({ receipt: line.receipt, reason: book.dispute ?? 'other' }) // refused on booking
+      else if (book.status === 'disputed' && book.statement === null)
+        mismatches.push({ receipt: line.receipt, reason: book.dispute ?? 'other' }) // refused on booking
       else if (book.status !== 'open') mismatches.push({ receipt: line.receipt, reason: 'duplicate' })
       else matched.push(book)
     }
@@ -197,7 +258,10 @@ export class Settlement {
     if (!state || state.role !== 'issued' || state.statement.counterparty !== author || state.status !== 'accepted') return
     // Only a payment of exactly what was accepted can be confirmed: anything else stays unpaid.
     if (amount.minorUnits !== state.acceptedMinorUnits || amount.currency !== state.statement.currency) {
-      this.deps.logger.warn({ statement: state.statement.id, paid: amount, accepted: state.acceptedMinorUnits }, 'payment recorded for another amount than accepted: refused, the statement stays unpaid')
+      this.deps.logger.warn(
+        { statement: state.statement.id, paid: amount, accepted: state.acceptedMinorUnits },
+        'payment recorded for another amount than accepted: refused, the statement stays unpaid',
+      )
       return
     }
     this.deps.books.putStatement(tx, { ...state, status: 'paid', payment: { reference, minorUnits: amount.minorUnits } })

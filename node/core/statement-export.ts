@@ -5,8 +5,22 @@ import { formatMinorUnits } from '../../protocol/index.js'
 import type { BookLine, StatementState } from './state/ledger.js'
 
 export const EXPORT_COLUMNS = [
-  'statement_id', 'statement_hash', 'status', 'issuer', 'counterparty', 'receipt', 'origin', 'order', 'fulfiller',
-  'kind', 'currency', 'amount_minor_units', 'amount', 'delivered_at_utc', 'line_status', 'dispute_reason',
+  'statement_id',
+  'statement_hash',
+  'status',
+  'issuer',
+  'counterparty',
+  'receipt',
+  'origin',
+  'order',
+  'fulfiller',
+  'kind',
+  'currency',
+  'amount_minor_units',
+  'amount',
+  'delivered_at_utc',
+  'line_status',
+  'dispute_reason',
 ] as const
 
 export interface ExportRow {
@@ -52,7 +66,19 @@ export function toCsv(rows: readonly ExportRow[]): string {
   const lines = [EXPORT_COLUMNS.join(',')]
   for (const row of rows) lines.push(EXPORT_COLUMNS.map((c) => csvCell(row[c] ?? '')).join(','))
   for (const [currency, minor] of Object.entries(totalsOf(rows))) {
-    lines.push(EXPORT_COLUMNS.map((c) => (c === 'statement_id' ? 'TOTAL' : c === 'currency' ? currency : c === 'amount_minor_units' ? String(minor) : c === 'amount' ? formatMinorUnits(minor) : '')).join(','))
+    lines.push(
+      EXPORT_COLUMNS.map((c) =>
+        c === 'statement_id'
+          ? 'TOTAL'
+          : c === 'currency'
+            ? currency
+            : c === 'amount_minor_units'
+              ? String(minor)
+              : c === 'amount'
+                ? formatMinorUnits(minor)
+                : '',
+      ).join(','),
+    )
   }
   return `${lines.join('\n')}\n`
 }

@@ -2,14 +2,7 @@
 // health. Everything under this plugin is HMAC-authenticated (hmac-auth.ts).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { NodeApi } from '../core/api.js'
-import {
-  CancelledBody,
-  DeliveredBody,
-  HealthBody,
-  SubmitOrdersBody,
-  SubmitOrdersReply,
-  TombstoneReply,
-} from '../../protocol/index.js'
+import { CancelledBody, DeliveredBody, HealthBody, SubmitOrdersBody, SubmitOrdersReply, TombstoneReply } from '../../protocol/index.js'
 import { installHmacAuth } from './hmac-auth.js'
 import type { ReplayGuard } from './replay-guard.js'
 import { OkReply } from '../../protocol/index.js'
@@ -30,50 +23,66 @@ export const adapterRoutes: FastifyPluginAsyncZod<AdapterRoutesOptions> = async 
   const { api, bodyLimitBytes: bodyLimit } = options
   installHmacAuth(app, options)
 
-  app.post('/orders', {
-    bodyLimit,
-    schema: {
-      tags: TAGS,
-      security: SECURITY,
-      summary: 'Escrow paid orders; replies once they are durable at this node',
-      body: SubmitOrdersBody,
-      response: { 200: SubmitOrdersReply, ...ERROR_REPLIES },
+  app.post(
+    '/orders',
+    {
+      bodyLimit,
+      schema: {
+        tags: TAGS,
+        security: SECURITY,
+        summary: 'Escrow paid orders; replies once they are durable at this node',
+        body: SubmitOrdersBody,
+        response: { 200: SubmitOrdersReply, ...ERROR_REPLIES },
+      },
     },
-  }, async (request) => api.submitOrders(request.body.orders))
+    async (request) => api.submitOrders(request.body.orders),
+  )
 
-  app.post('/orders/delivered', {
-    bodyLimit,
-    schema: {
-      tags: TAGS,
-      security: SECURITY,
-      summary: 'Mark escrowed orders delivered by the shop itself',
-      body: DeliveredBody,
-      response: { 200: TombstoneReply, ...ERROR_REPLIES },
+  app.post(
+    '/orders/delivered',
+    {
+      bodyLimit,
+      schema: {
+        tags: TAGS,
+        security: SECURITY,
+        summary: 'Mark escrowed orders delivered by the shop itself',
+        body: DeliveredBody,
+        response: { 200: TombstoneReply, ...ERROR_REPLIES },
+      },
     },
-  }, async (request) => api.markDelivered(request.body.orders))
+    async (request) => api.markDelivered(request.body.orders),
+  )
 
-  app.post('/orders/cancelled', {
-    bodyLimit,
-    schema: {
-      tags: TAGS,
-      security: SECURITY,
-      summary: 'Mark escrowed orders cancelled or refunded',
-      body: CancelledBody,
-      response: { 200: TombstoneReply, ...ERROR_REPLIES },
+  app.post(
+    '/orders/cancelled',
+    {
+      bodyLimit,
+      schema: {
+        tags: TAGS,
+        security: SECURITY,
+        summary: 'Mark escrowed orders cancelled or refunded',
+        body: CancelledBody,
+        response: { 200: TombstoneReply, ...ERROR_REPLIES },
+      },
     },
-  }, async (request) => api.markCancelled(request.body.orders))
+    async (request) => api.markCancelled(request.body.orders),
+  )
 
-  app.post('/health', {
-    bodyLimit,
-    schema: {
-      tags: TAGS,
-      security: SECURITY,
-      summary: "Report the shop platform's own health",
-      body: HealthBody,
-      response: { 200: OkReply, ...ERROR_REPLIES },
+  app.post(
+    '/health',
+    {
+      bodyLimit,
+      schema: {
+        tags: TAGS,
+        security: SECURITY,
+        summary: "Report the shop platform's own health",
+        body: HealthBody,
+        response: { 200: OkReply, ...ERROR_REPLIES },
+      },
     },
-  }, async (request) => {
-    api.reportPlatformHealth(request.body.platform, request.body.detail)
-    return { ok: true as const }
-  })
+    async (request) => {
+      api.reportPlatformHealth(request.body.platform, request.body.detail)
+      return { ok: true as const }
+    },
+  )
 }

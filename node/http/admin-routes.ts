@@ -65,97 +65,175 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
   await addBearerAuth(app, options.token)
   const doc = (summary: string) => ({ tags: TAGS, security: SECURITY, summary })
 
-  app.get('/identity', {
-    bodyLimit,
-    schema: { ...doc("This node's identity and the terms in force"), response: { 200: IdentityReply, ...ERROR_REPLIES } },
-  }, async () => api.identity())
-
-  app.get('/partners', {
-    bodyLimit,
-    schema: { ...doc('Partners, their connection, platform health and acknowledged seq'), response: { 200: PartnersReply, ...ERROR_REPLIES } },
-  }, async () => ({ partners: api.partners() }))
-
-  app.get('/self', {
-    bodyLimit,
-    schema: { ...doc('This shop: platform, fence, takeover, terms in force, pending and stuck orders'), response: { 200: SelfStatus, ...ERROR_REPLIES } },
-  }, async () => api.selfStatus())
-
-  app.get('/escrow', {
-    bodyLimit,
-    schema: { ...doc('Escrow held per origin'), response: { 200: EscrowReply, ...ERROR_REPLIES } },
-  }, async () => api.escrow())
-
-  app.get('/escrow/:origin/orders', {
-    bodyLimit,
-    schema: {
-      ...doc("One origin's escrowed orders, a page at a time"),
-      params: z.strictObject({ origin: ShopId }),
-      querystring: EscrowListQuery,
-      response: { 200: EscrowListReply, ...ERROR_REPLIES },
+  app.get(
+    '/identity',
+    {
+      bodyLimit,
+      schema: { ...doc("This node's identity and the terms in force"), response: { 200: IdentityReply, ...ERROR_REPLIES } },
     },
-  }, async (request) => api.listEscrow(request.params.origin, request.query.after, request.query.limit))
+    async () => api.identity(),
+  )
 
-  app.get('/feeds', {
-    bodyLimit,
-    schema: { ...doc('Heads of every feed this node holds'), response: { 200: FeedsReply, ...ERROR_REPLIES } },
-  }, async () => ({ feeds: api.feeds() }))
-
-  app.get('/acks/wait', {
-    bodyLimit,
-    schema: {
-      ...doc('Wait until every partner acknowledged our feed up to seq, or the timeout passes'),
-      querystring: AcksWaitQuery,
-      response: { 200: AcksWaitReply, ...ERROR_REPLIES },
+  app.get(
+    '/partners',
+    {
+      bodyLimit,
+      schema: { ...doc('Partners, their connection, platform health and acknowledged seq'), response: { 200: PartnersReply, ...ERROR_REPLIES } },
     },
-  }, async (request) => ({ acked: await api.waitForAcks(request.query.seq, request.query.timeoutMs) }))
+    async () => ({ partners: api.partners() }),
+  )
 
-  app.get('/feeds/:author/verify', {
-    bodyLimit,
-    schema: {
-      ...doc('Re-verify every stored entry of a feed from seq 1: signatures and hash chain'),
-      params: z.strictObject({ author: ShopId }),
-      response: { 200: FeedVerificationReply, ...ERROR_REPLIES },
+  app.get(
+    '/self',
+    {
+      bodyLimit,
+      schema: { ...doc('This shop: platform, fence, takeover, terms in force, pending and stuck orders'), response: { 200: SelfStatus, ...ERROR_REPLIES } },
     },
-  }, async (request) => api.verifyFeed(request.params.author))
+    async () => api.selfStatus(),
+  )
+
+  app.get(
+    '/escrow',
+    {
+      bodyLimit,
+      schema: { ...doc('Escrow held per origin'), response: { 200: EscrowReply, ...ERROR_REPLIES } },
+    },
+    async () => api.escrow(),
+  )
+
+  app.get(
+    '/escrow/:origin/orders',
+    {
+      bodyLimit,
+      schema: {
+        ...doc("One origin's escrowed orders, a page at a time"),
+        params: z.strictObject({ origin: ShopId }),
+        querystring: EscrowListQuery,
+        response: { 200: EscrowListReply, ...ERROR_REPLIES },
+      },
+    },
+    async (request) => api.listEscrow(request.params.origin, request.query.after, request.query.limit),
+  )
+
+  app.get(
+    '/feeds',
+    {
+      bodyLimit,
+      schema: { ...doc('Heads of every feed this node holds'), response: { 200: FeedsReply, ...ERROR_REPLIES } },
+    },
+    async () => ({ feeds: api.feeds() }),
+  )
+
+  app.get(
+    '/acks/wait',
+    {
+      bodyLimit,
+      schema: {
+        ...doc('Wait until every partner acknowledged our feed up to seq, or the timeout passes'),
+        querystring: AcksWaitQuery,
+        response: { 200: AcksWaitReply, ...ERROR_REPLIES },
+      },
+    },
+    async (request) => ({ acked: await api.waitForAcks(request.query.seq, request.query.timeoutMs) }),
+  )
+
+  app.get(
+    '/feeds/:author/verify',
+    {
+      bodyLimit,
+      schema: {
+        ...doc('Re-verify every stored entry of a feed from seq 1: signatures and hash chain'),
+        params: z.strictObject({ author: ShopId }),
+        response: { 200: FeedVerificationReply, ...ERROR_REPLIES },
+      },
+    },
+    async (request) => api.verifyFeed(request.params.author),
+  )
 
   await app.register(settlementRoutes, { api, bodyLimitBytes: bodyLimit })
 
-  app.get('/incidents', {
-    bodyLimit,
-    schema: { ...doc('Incident reports this node wrote, oldest first'), response: { 200: IncidentsReply, ...ERROR_REPLIES } },
-  }, async () => ({ incidents: api.incidents() }))
+  app.get(
+    '/incidents',
+    {
+      bodyLimit,
+      schema: { ...doc('Incident reports this node wrote, oldest first'), response: { 200: IncidentsReply, ...ERROR_REPLIES } },
+    },
+    async () => ({ incidents: api.incidents() }),
+  )
 
-  app.post('/allotments', {
-    bodyLimit,
-    schema: { ...doc("Take keys out of the shop's stock and consign them to a partner"), body: ConsignBody, response: { 200: ConsignReply, ...ERROR_REPLIES } },
-  }, async (request) => refusedAs422(() => api.consign(request.body.holder, request.body.sku, request.body.count)))
+  app.post(
+    '/allotments',
+    {
+      bodyLimit,
+      schema: {
+        ...doc("Take keys out of the shop's stock and consign them to a partner"),
+        body: ConsignBody,
+        response: { 200: ConsignReply, ...ERROR_REPLIES },
+      },
+    },
+    async (request) => refusedAs422(() => api.consign(request.body.holder, request.body.sku, request.body.count)),
+  )
 
-  app.get('/refusals', {
-    bodyLimit,
-    schema: { ...doc('What partners sent that this node refused, and receipts held until their authority is known'), response: { 200: RefusalsReply, ...ERROR_REPLIES } },
-  }, async () => ({ refusals: await api.refusals() }))
+  app.get(
+    '/refusals',
+    {
+      bodyLimit,
+      schema: {
+        ...doc('What partners sent that this node refused, and receipts held until their authority is known'),
+        response: { 200: RefusalsReply, ...ERROR_REPLIES },
+      },
+    },
+    async () => ({ refusals: await api.refusals() }),
+  )
 
-  app.get('/keys/exposed', {
-    bodyLimit,
-    schema: { ...doc('Keys partners released back: exposed (their text is known to the partner), waiting for a decision'), response: { 200: ExposedKeysReply, ...ERROR_REPLIES } },
-  }, async () => ({ keys: await api.exposedKeys() }))
+  app.get(
+    '/keys/exposed',
+    {
+      bodyLimit,
+      schema: {
+        ...doc('Keys partners released back: exposed (their text is known to the partner), waiting for a decision'),
+        response: { 200: ExposedKeysReply, ...ERROR_REPLIES },
+      },
+    },
+    async () => ({ keys: await api.exposedKeys() }),
+  )
 
-  app.post('/platform', {
-    bodyLimit,
-    schema: { ...doc("The operator's word on the shop platform: down hands its paid orders to partners, up lets it hand back"), body: PlatformBody, response: { 200: PlatformReply, ...ERROR_REPLIES } },
-  }, async (request) => {
-    await api.operatorReportsPlatform(request.body.platform)
-    const self = await api.selfStatus()
-    return { platform: self.platform, fenced: self.fenced, takenOver: self.takenOver !== null }
-  })
+  app.post(
+    '/platform',
+    {
+      bodyLimit,
+      schema: {
+        ...doc("The operator's word on the shop platform: down hands its paid orders to partners, up lets it hand back"),
+        body: PlatformBody,
+        response: { 200: PlatformReply, ...ERROR_REPLIES },
+      },
+    },
+    async (request) => {
+      await api.operatorReportsPlatform(request.body.platform)
+      const self = await api.selfStatus()
+      return { platform: self.platform, fenced: self.fenced, takenOver: self.takenOver !== null }
+    },
+  )
 
-  app.post('/keys/decide', {
-    bodyLimit,
-    schema: { ...doc('Decide on exposed keys: write them off, bill their holder, or consign them to it again'), body: DecideKeysBody, response: { 200: DecideKeysReply, ...ERROR_REPLIES } },
-  }, async (request) => refusedAs422(() => api.decideKeys(request.body.keyIds, request.body.decision)))
+  app.post(
+    '/keys/decide',
+    {
+      bodyLimit,
+      schema: {
+        ...doc('Decide on exposed keys: write them off, bill their holder, or consign them to it again'),
+        body: DecideKeysBody,
+        response: { 200: DecideKeysReply, ...ERROR_REPLIES },
+      },
+    },
+    async (request) => refusedAs422(() => api.decideKeys(request.body.keyIds, request.body.decision)),
+  )
 
-  app.post('/allotments/recall', {
-    bodyLimit,
-    schema: { ...doc('Ask a partner to release the unused keys of an allotment'), body: RecallBody, response: { 200: RecallReply, ...ERROR_REPLIES } },
-  }, async (request) => refusedAs422(async () => ({ seq: await api.recall(request.body.holder, request.body.allotment) })))
+  app.post(
+    '/allotments/recall',
+    {
+      bodyLimit,
+      schema: { ...doc('Ask a partner to release the unused keys of an allotment'), body: RecallBody, response: { 200: RecallReply, ...ERROR_REPLIES } },
+    },
+    async (request) => refusedAs422(async () => ({ seq: await api.recall(request.body.holder, request.body.allotment) })),
+  )
 }

@@ -14,16 +14,24 @@ const TAGS = ['operations']
 const PROBE_LOG_LEVEL = 'warn'
 
 export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (app, { api }) => {
-  app.get('/healthz', {
-    logLevel: PROBE_LOG_LEVEL,
-    schema: { tags: TAGS, summary: 'The process is serving', response: { 200: OkReply } },
-  }, async () => ({ ok: true as const }))
+  app.get(
+    '/healthz',
+    {
+      logLevel: PROBE_LOG_LEVEL,
+      schema: { tags: TAGS, summary: 'The process is serving', response: { 200: OkReply } },
+    },
+    async () => ({ ok: true as const }),
+  )
 
-  app.get('/readyz', {
-    logLevel: PROBE_LOG_LEVEL,
-    schema: { tags: TAGS, summary: 'The engine is ready to take orders', response: { 200: OkReply, ...ERROR_REPLIES } },
-  }, async (_request, reply) => {
-    if (api.ready()) return { ok: true as const }
-    return reply.code(503).send({ error: 'not_ready', message: 'engine: not ready (store, agreement or transport not started)' })
-  })
+  app.get(
+    '/readyz',
+    {
+      logLevel: PROBE_LOG_LEVEL,
+      schema: { tags: TAGS, summary: 'The engine is ready to take orders', response: { 200: OkReply, ...ERROR_REPLIES } },
+    },
+    async (_request, reply) => {
+      if (api.ready()) return { ok: true as const }
+      return reply.code(503).send({ error: 'not_ready', message: 'engine: not ready (store, agreement or transport not started)' })
+    },
+  )
 }

@@ -52,9 +52,7 @@ function readHeaders(request: FastifyRequest, clock: () => number): AdapterAuthS
   const timestampMs = Number(timestamp)
   const skewMs = clock() - timestampMs
   if (Math.abs(skewMs) > ADAPTER_REPLAY_WINDOW_MS) {
-    throw unauthorized(
-      `stale timestamp: ${ADAPTER_TIMESTAMP_HEADER} is ${skewMs} ms from the node's clock (allowed ±${ADAPTER_REPLAY_WINDOW_MS} ms)`,
-    )
+    throw unauthorized(`stale timestamp: ${ADAPTER_TIMESTAMP_HEADER} is ${skewMs} ms from the node's clock (allowed ±${ADAPTER_REPLAY_WINDOW_MS} ms)`)
   }
   return { timestampMs, signature, verified: false }
 }

@@ -39,17 +39,22 @@ function updateGauges(registry: Registry, values: Record<string, number>): void 
 export function installMetrics(app: FastifyInstance, options: Partial<MetricsOptions> = {}): Registry {
   const registry = options.registry ?? new Registry()
   if (registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) collectDefaultMetrics({ register: registry })
-  const requests = existingOr(registry, REQUESTS_TOTAL, () =>
-    new Counter({ name: REQUESTS_TOTAL, help: 'HTTP requests served, by route and status', labelNames: LABELS, registers: [registry] }),
+  const requests = existingOr(
+    registry,
+    REQUESTS_TOTAL,
+    () => new Counter({ name: REQUESTS_TOTAL, help: 'HTTP requests served, by route and status', labelNames: LABELS, registers: [registry] }),
   )
-  const seconds = existingOr(registry, REQUEST_SECONDS, () =>
-    new Histogram({
-      name: REQUEST_SECONDS,
-      help: 'HTTP request duration in seconds, by route and status',
-      labelNames: LABELS,
-      buckets: DURATION_BUCKETS_SECONDS,
-      registers: [registry],
-    }),
+  const seconds = existingOr(
+    registry,
+    REQUEST_SECONDS,
+    () =>
+      new Histogram({
+        name: REQUEST_SECONDS,
+        help: 'HTTP request duration in seconds, by route and status',
+        labelNames: LABELS,
+        buckets: DURATION_BUCKETS_SECONDS,
+        registers: [registry],
+      }),
   )
 
   app.addHook('onResponse', async (request, reply) => {
@@ -59,16 +64,20 @@ export function installMetrics(app: FastifyInstance, options: Partial<MetricsOpt
   })
 
   // Scrapes are periodic; only their failures are worth a log line.
-  app.get('/metrics', { logLevel: 'warn', schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' } }, async (request, reply) => {
-    if (options.collect !== undefined) {
-      try {
-        updateGauges(registry, options.collect())
-      } catch (error) {
-        // A failing engine probe must not hide the HTTP and process metrics.
-        request.log.error({ err: error }, 'metrics collect() failed')
+  app.get(
+    '/metrics',
+    { logLevel: 'warn', schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' } },
+    async (request, reply) => {
+      if (options.collect !== undefined) {
+        try {
+          updateGauges(registry, options.collect())
+        } catch (error) {
+          // A failing engine probe must not hide the HTTP and process metrics.
+          request.log.error({ err: error }, 'metrics collect() failed')
+        }
       }
-    }
-    return reply.type(registry.contentType).send(await registry.metrics())
-  })
+      return reply.type(registry.contentType).send(await registry.metrics())
+    },
+  )
   return registry
 }

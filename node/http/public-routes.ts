@@ -141,56 +141,72 @@ export const publicRoutes: FastifyPluginAsyncZod<PublicRoutesOptions> = async (a
     return sendPage(reply, status, refusalPage(localeOf(request), refusalOf(status), retryAfterSeconds))
   })
 
-  app.get('/claim', {
-    config: perMinute(limits.pageGetsPerMinute),
-    schema: { tags: TAGS, summary: 'Claim page: a form for shop id, order number and query secret (HTML)' },
-  }, async (request, reply) => {
-    const values = { shop: queryParam(request, 'shop') ?? '', order: queryParam(request, 'order') ?? '' }
-    return sendPage(reply, 200, claimFormPage(localeOf(request), values))
-  })
+  app.get(
+    '/claim',
+    {
+      config: perMinute(limits.pageGetsPerMinute),
+      schema: { tags: TAGS, summary: 'Claim page: a form for shop id, order number and query secret (HTML)' },
+    },
+    async (request, reply) => {
+      const values = { shop: queryParam(request, 'shop') ?? '', order: queryParam(request, 'order') ?? '' }
+      return sendPage(reply, 200, claimFormPage(localeOf(request), values))
+    },
+  )
 
-  app.post('/claim', {
-    config: perMinute(limits.claimPostsPerMinute),
-    bodyLimit: CLAIM_BODY_LIMIT_BYTES,
-    schema: { tags: TAGS, summary: 'Claim page: the keys of a delivered order, if the secret matches (HTML)' },
-  }, async (request, reply) => {
-    const locale = localeOf(request)
-    const reading = readClaimForm(request.body)
-    if (!reading.ok) return sendPage(reply, 400, claimFormPage(locale, reading.values, reading.problems))
-    const closedForSeconds = claimGuard.closedForSeconds(reading.form.shop, reading.form.order)
-    if (closedForSeconds > 0) {
-      request.log.info({ shop: reading.form.shop, outcome: 'order-closed' }, 'claim refused: too many wrong secrets for this order')
-      reply.header('retry-after', String(closedForSeconds))
-      return sendPage(reply, 429, refusalPage(locale, 'order-closed', closedForSeconds))
-    }
-    const result = await api.claim(reading.form)
-    if (result.status === 'not-found') claimGuard.recordFailure(reading.form.shop, reading.form.order)
-    // The outcome only: the order's keys and the buyer's secret never reach the logs.
-    request.log.info({ shop: reading.form.shop, outcome: result.status }, 'claim answered')
-    const values = { shop: reading.form.shop, order: reading.form.order }
-    const originName = result.status === 'not-found' ? undefined : api.shopStatus(reading.form.shop)?.name
-    return sendPage(reply, 200, claimResultPage(locale, result, values, { originName }))
-  })
+  app.post(
+    '/claim',
+    {
+      config: perMinute(limits.claimPostsPerMinute),
+      bodyLimit: CLAIM_BODY_LIMIT_BYTES,
+      schema: { tags: TAGS, summary: 'Claim page: the keys of a delivered order, if the secret matches (HTML)' },
+    },
+    async (request, reply) => {
+      const locale = localeOf(request)
+      const reading = readClaimForm(request.body)
+      if (!reading.ok) return sendPage(reply, 400, claimFormPage(locale, reading.values, reading.problems))
+      const closedForSeconds = claimGuard.closedForSeconds(reading.form.shop, reading.form.order)
+      if (closedForSeconds > 0) {
+        request.log.info({ shop: reading.form.shop, outcome: 'order-closed' }, 'claim refused: too many wrong secrets for this order')
+        reply.header('retry-after', String(closedForSeconds))
+        return sendPage(reply, 429, refusalPage(locale, 'order-closed', closedForSeconds))
+      }
+      const result = await api.claim(reading.form)
+      if (result.status === 'not-found') claimGuard.recordFailure(reading.form.shop, reading.form.order)
+      // The outcome only: the order's keys and the buyer's secret never reach the logs.
+      request.log.info({ shop: reading.form.shop, outcome: result.status }, 'claim answered')
+      const values = { shop: reading.form.shop, order: reading.form.order }
+      const originName = result.status === 'not-found' ? undefined : api.shopStatus(reading.form.shop)?.name
+      return sendPage(reply, 200, claimResultPage(locale, result, values, { originName }))
+    },
+  )
 
-  app.get('/status/:shop', {
-    config: perMinute(limits.pageGetsPerMinute),
-    schema: { tags: TAGS, summary: "Outage notice: a shop's state in plain words (HTML)" },
-  }, async (request, reply) => {
-    const locale = localeOf(request)
-    const shop = pathParam(request, 'shop')
-    const parsed = ShopId.safeParse(shop)
-    const view = parsed.success ? api.shopStatus(parsed.data) : undefined
-    if (view === undefined) return sendPage(reply, 404, unknownShopPage(locale, shop))
-    return sendPage(reply, 200, statusPage(locale, view))
-  })
+  app.get(
+    '/status/:shop',
+    {
+      config: perMinute(limits.pageGetsPerMinute),
+      schema: { tags: TAGS, summary: "Outage notice: a shop's state in plain words (HTML)" },
+    },
+    async (request, reply) => {
+      const locale = localeOf(request)
+      const shop = pathParam(request, 'shop')
+      const parsed = ShopId.safeParse(shop)
+      const view = parsed.success ? api.shopStatus(parsed.data) : undefined
+      if (view === undefined) return sendPage(reply, 404, unknownShopPage(locale, shop))
+      return sendPage(reply, 200, statusPage(locale, view))
+    },
+  )
 
-  app.get('/status/:shop.json', {
-    config: perMinute(limits.pageGetsPerMinute),
-    schema: { tags: TAGS, summary: "Outage notice of a shop (JSON)", response: { 200: ShopStatusView, ...ERROR_REPLIES } },
-  }, async (request, reply) => {
-    const parsed = ShopId.safeParse(pathParam(request, 'shop'))
-    const view = parsed.success ? api.shopStatus(parsed.data) : undefined
-    if (view === undefined) return reply.code(404).send({ error: 'not_found', message: 'shop: this node has no status for this shop' })
-    return view
-  })
+  app.get(
+    '/status/:shop.json',
+    {
+      config: perMinute(limits.pageGetsPerMinute),
+      schema: { tags: TAGS, summary: 'Outage notice of a shop (JSON)', response: { 200: ShopStatusView, ...ERROR_REPLIES } },
+    },
+    async (request, reply) => {
+      const parsed = ShopId.safeParse(pathParam(request, 'shop'))
+      const view = parsed.success ? api.shopStatus(parsed.data) : undefined
+      if (view === undefined) return reply.code(404).send({ error: 'not_found', message: 'shop: this node has no status for this shop' })
+      return view
+    },
+  )
 }

@@ -78,7 +78,13 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     clock,
     bodyLimitBytes,
   })
-  await app.register(adminRoutes, { prefix: '/v1/admin', api: options.api, token: options.adminToken, bodyLimitBytes, allowRemote: options.adminAllowRemote ?? false })
+  await app.register(adminRoutes, {
+    prefix: '/v1/admin',
+    api: options.api,
+    token: options.adminToken,
+    bodyLimitBytes,
+    allowRemote: options.adminAllowRemote ?? false,
+  })
   await app.register(publicRoutes, { api: options.api, rateLimits: options.publicRateLimits, clock })
   return app
 }

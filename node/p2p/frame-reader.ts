@@ -21,7 +21,9 @@ export interface FrameReader {
 
 export function frameReader(stream: Stream, limits: P2pLimits): FrameReader {
   // byteStream's buffer is public in its implementation, not in its type: what we hold unread.
-  const bytes = byteStream(stream, { maxBufferSize: limits.maxReadBufferBytes }) as ReturnType<typeof byteStream<Stream>> & { readonly readBuffer: { readonly byteLength: number } }
+  const bytes = byteStream(stream, { maxBufferSize: limits.maxReadBufferBytes }) as ReturnType<typeof byteStream<Stream>> & {
+    readonly readBuffer: { readonly byteLength: number }
+  }
   const decode = boundedLengthDecoder(limits.maxLengthPrefixBytes)
   const take = async (n: number) => {
     if (bytes.readBuffer.byteLength < n && stream.readStatus === 'paused') stream.resume()
@@ -30,7 +32,12 @@ export function frameReader(stream: Stream, limits: P2pLimits): FrameReader {
   return {
     async read() {
       const prefix: number[] = []
-      const prefixBytes: LengthBytes = { get byteLength() { return prefix.length }, get: (i) => prefix[i] as number }
+      const prefixBytes: LengthBytes = {
+        get byteLength() {
+          return prefix.length
+        },
+        get: (i) => prefix[i] as number,
+      }
       let length = -1
       while (length < 0) {
         const one = await take(1)
@@ -42,7 +49,7 @@ export function frameReader(stream: Stream, limits: P2pLimits): FrameReader {
         }
       }
       if (length > limits.maxFrameBytes) throw new InvalidDataLengthError(`message length too long: ${length} > ${limits.maxFrameBytes}`)
-      const frame = length === 0 ? new Uint8Array() : (await take(length))?.subarray() ?? new Uint8Array()
+      const frame = length === 0 ? new Uint8Array() : ((await take(length))?.subarray() ?? new Uint8Array())
       if (stream.readStatus === 'readable') stream.pause()
       return frame
     },

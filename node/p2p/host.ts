@@ -42,7 +42,14 @@ export async function createHost(options: HostOptions): Promise<Host> {
     addresses: { listen: [...options.listen] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: options.maxStreamWindowBytes, ...(options.maxReadBufferBytes ? { maxReadBufferLength: options.maxReadBufferBytes } : {}) } })],
+    streamMuxers: [
+      yamux({
+        streamOptions: {
+          maxStreamWindowSize: options.maxStreamWindowBytes,
+          ...(options.maxReadBufferBytes ? { maxReadBufferLength: options.maxReadBufferBytes } : {}),
+        },
+      }),
+    ],
     connectionGater: options.gater,
     services: { identify: identify(), ping: ping() },
   })

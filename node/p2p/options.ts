@@ -70,10 +70,7 @@ export function resolveLimits(options: P2pTransportOptions): P2pLimits {
   const maxStreamWindowBytes = Math.max(MIN_STREAM_WINDOW_BYTES, maxFrameBytes)
   return {
     maxFrameBytes,
-    maxQueuedMessagesPerPeer: positive(
-      options.maxQueuedMessagesPerPeer ?? DEFAULT_MAX_QUEUED_MESSAGES,
-      'maxQueuedMessagesPerPeer',
-    ),
+    maxQueuedMessagesPerPeer: positive(options.maxQueuedMessagesPerPeer ?? DEFAULT_MAX_QUEUED_MESSAGES, 'maxQueuedMessagesPerPeer'),
     maxQueuedBytesPerPeer: positive(options.maxQueuedBytesPerPeer ?? DEFAULT_MAX_QUEUED_BYTES, 'maxQueuedBytesPerPeer'),
     dialTimeoutMs: positive(options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS, 'dialTimeoutMs'),
     reconnectIntervalMs: positive(options.reconnectIntervalMs ?? DEFAULT_RECONNECT_INTERVAL_MS, 'reconnectIntervalMs'),

@@ -1,13 +1,7 @@
 // The node's Transport over libp2p: partner-only connections, one validated inbound stream per
 // partner and protocol, and one bounded queue plus long-lived stream per partner and protocol out.
 import type { PeerId } from '@libp2p/interface'
-import {
-  CONTROL_PROTOCOL,
-  ControlMessage,
-  FEED_PROTOCOL,
-  FeedMessage,
-  type ShopId,
-} from '../../protocol/index.js'
+import { CONTROL_PROTOCOL, ControlMessage, FEED_PROTOCOL, FeedMessage, type ShopId } from '../../protocol/index.js'
 import type { InboundHandler, Protocol, Transport } from '../core/ports.js'
 import { Dialer } from './dialer.js'
 import { encodeFrame } from './framing.js'

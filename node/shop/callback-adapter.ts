@@ -221,7 +221,10 @@ export function createCallbackAdapter(options: CallbackAdapterOptions): Adapter 
         const refusedByShop = error instanceof CallbackError && error.status !== null && (error.status < 200 || error.status > 299)
         const neverSent = error instanceof CallbackError && error.notSent
         if (!refusedByShop && !neverSent) {
-          log.error({ sku, count, err: error instanceof Error ? error.message : String(error) }, 'take-stock outcome unknown: keys may have left the shop; reconcile before taking again')
+          log.error(
+            { sku, count, err: error instanceof Error ? error.message : String(error) },
+            'take-stock outcome unknown: keys may have left the shop; reconcile before taking again',
+          )
         }
         throw error
       }
@@ -255,8 +258,7 @@ export function createCallbackAdapter(options: CallbackAdapterOptions): Adapter 
 
 /** For nodes without a callback URL: nothing can be fenced, taken or written back in the shop. */
 export function createNullAdapter(logger: Logger): Adapter {
-  const missing = (what: string) =>
-    new Error(`no adapter callback configured: cannot ${what}; set the shop's callback URL to let the node reach the shop`)
+  const missing = (what: string) => new Error(`no adapter callback configured: cannot ${what}; set the shop's callback URL to let the node reach the shop`)
   return {
     async setFenced(fenced: boolean): Promise<void> {
       logger.warn({ fenced }, 'no adapter callback configured: the shop was not told to fence; stop its deliveries by hand')

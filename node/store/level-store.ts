@@ -15,8 +15,24 @@ export const MAX_OPS_PER_WRITE = 50_000
 export const MAX_RANGE_LIMIT = 100_000
 
 const SECTIONS: readonly Section[] = [
-  'meta', 'entries', 'heads', 'orders', 'acks', 'agreements', 'cards', 'forks', 'incidents', 'allotments', 'keys', 'ledger',
-  'receipts', 'outbox', 'authority', 'held', 'refusals', 'peer-keys',
+  'meta',
+  'entries',
+  'heads',
+  'orders',
+  'acks',
+  'agreements',
+  'cards',
+  'forks',
+  'incidents',
+  'allotments',
+  'keys',
+  'ledger',
+  'receipts',
+  'outbox',
+  'authority',
+  'held',
+  'refusals',
+  'peer-keys',
 ]
 
 export class LevelStore implements Store {

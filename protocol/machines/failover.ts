@@ -31,12 +31,10 @@ function staleCheck(view: FailoverView, epoch: number): Result<null> {
 export function failoverStep(view: FailoverView, event: FailoverEvent): Result<FailoverView> {
   switch (event.type) {
     case 'heartbeat-ok':
-      if (view.phase === 'healthy' || view.phase === 'suspect' || view.phase === 'handed-back')
-        return ok({ phase: 'healthy', epoch: view.epoch })
+      if (view.phase === 'healthy' || view.phase === 'suspect' || view.phase === 'handed-back') return ok({ phase: 'healthy', epoch: view.epoch })
       return illegal(view, event)
     case 'suspect':
-      if (view.phase === 'healthy' || view.phase === 'suspect' || view.phase === 'handed-back')
-        return ok({ phase: 'suspect', epoch: view.epoch })
+      if (view.phase === 'healthy' || view.phase === 'suspect' || view.phase === 'handed-back') return ok({ phase: 'suspect', epoch: view.epoch })
       return illegal(view, event)
     case 'certificate': {
       if (view.phase === 'certified' || view.phase === 'taken-over') return illegal(view, event)
@@ -60,8 +58,7 @@ export function failoverStep(view: FailoverView, event: FailoverEvent): Result<F
       // seed-50410: a late certificate started a takeover nobody would ever hand back).
       if (event.epoch > view.epoch) return ok({ phase: 'handed-back', epoch: event.epoch })
       if (view.phase !== 'certified' && view.phase !== 'taken-over') return illegal(view, event)
-      if (event.epoch !== view.epoch)
-        return fail('stale', `handback for epoch ${event.epoch}, the takeover is at epoch ${view.epoch}`)
+      if (event.epoch !== view.epoch) return fail('stale', `handback for epoch ${event.epoch}, the takeover is at epoch ${view.epoch}`)
       return ok({ phase: 'handed-back', epoch: view.epoch })
   }
 }

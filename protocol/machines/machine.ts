@@ -6,12 +6,7 @@ import { fail, ok, type Result } from '../errors.js'
  */
 export type TransitionTable<S extends string, E extends string> = Readonly<Record<S, Partial<Readonly<Record<E, S>>>>>
 
-export function step<S extends string, E extends string>(
-  name: string,
-  table: TransitionTable<S, E>,
-  state: S,
-  event: E,
-): Result<S> {
+export function step<S extends string, E extends string>(name: string, table: TransitionTable<S, E>, state: S, event: E): Result<S> {
   const next = table[state][event]
   if (next === undefined) return fail('illegal-transition', `${name}: ${event} is not allowed in state ${state}`)
   return ok(next)

@@ -7,7 +7,11 @@ export const SkuTerms = z.strictObject({
   shop: ShopId,
   sku: Id,
   /** Most keys of this sku one holder may have consigned and not yet delivered or returned. */
-  allotmentCap: z.number().int().nonnegative().max(LIMITS.maxKeysPerAllotment * 100),
+  allotmentCap: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(LIMITS.maxKeysPerAllotment * 100),
   /** Value of one key, used in settlement when a partner delivers it. */
   unitValue: Money,
 })
@@ -107,8 +111,7 @@ const TermsShape = z.strictObject({
 
 /** The mutual-aid terms every party signs; every record refers to their hash. */
 export const Terms = TermsShape.superRefine((terms, ctx) => {
-  const issue = (path: (string | number)[], message: string) =>
-    ctx.addIssue({ code: 'custom', path, message })
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message })
   const sorted = [...terms.parties].sort()
   if (new Set(terms.parties).size !== terms.parties.length) issue(['parties'], 'must be distinct')
   else if (sorted.some((p, i) => p !== terms.parties[i])) issue(['parties'], 'must be sorted')
@@ -135,8 +138,7 @@ export const Terms = TermsShape.superRefine((terms, ctx) => {
   if (terms.settlement.creditLimit.minorUnits <= terms.settlement.settleThreshold.minorUnits)
     issue(['settlement', 'creditLimit'], 'must exceed settleThreshold')
   if (terms.expiresAt <= terms.createdAt) issue(['expiresAt'], 'must be later than createdAt')
-  if ((terms.revision === 1) !== (terms.supersedes === null))
-    issue(['supersedes'], 'must be null exactly when revision is 1')
+  if ((terms.revision === 1) !== (terms.supersedes === null)) issue(['supersedes'], 'must be null exactly when revision is 1')
   const parties = new Set(terms.parties)
   const seen = new Set<string>()
   terms.skus.forEach((s, i) => {

@@ -35,12 +35,20 @@ export const SubmitOrdersReply = z.strictObject({
 export type SubmitOrdersReply = z.infer<typeof SubmitOrdersReply>
 
 export const DeliveredBody = z.strictObject({
-  orders: z.array(z.strictObject({ order: Id, time: TimeMs })).min(1).max(MAX_ORDERS_PER_REQUEST).refine(distinctOrders, 'order ids must be distinct'),
+  orders: z
+    .array(z.strictObject({ order: Id, time: TimeMs }))
+    .min(1)
+    .max(MAX_ORDERS_PER_REQUEST)
+    .refine(distinctOrders, 'order ids must be distinct'),
 })
 export type DeliveredBody = z.infer<typeof DeliveredBody>
 
 export const CancelledBody = z.strictObject({
-  orders: z.array(z.strictObject({ order: Id, reason: Text })).min(1).max(MAX_ORDERS_PER_REQUEST).refine(distinctOrders, 'order ids must be distinct'),
+  orders: z
+    .array(z.strictObject({ order: Id, reason: Text }))
+    .min(1)
+    .max(MAX_ORDERS_PER_REQUEST)
+    .refine(distinctOrders, 'order ids must be distinct'),
 })
 export type CancelledBody = z.infer<typeof CancelledBody>
 

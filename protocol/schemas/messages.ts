@@ -2,15 +2,7 @@
 // by the transport and never larger than LIMITS.maxFrameBytes.
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
-import {
-  Certificate,
-  SignedClaim,
-  SignedDownVote,
-  SignedFeedAck,
-  SignedHeartbeat,
-  SignedLeaseGrant,
-  SignedTakeoverRequest,
-} from './control.js'
+import { Certificate, SignedClaim, SignedDownVote, SignedFeedAck, SignedHeartbeat, SignedLeaseGrant, SignedTakeoverRequest } from './control.js'
 import { ForkProof } from './feed.js'
 import { Seq, ShopId, Text } from './primitives.js'
 

@@ -4,9 +4,7 @@ import { z } from 'zod'
 import { LIMITS } from '../limits.js'
 
 /** A libp2p PeerId of an Ed25519 key, base58btc ("12D3KooW…"): the shop's identity. */
-export const ShopId = z
-  .string()
-  .regex(/^12D3KooW[1-9A-HJ-NP-Za-km-z]{44}$/, 'must be the PeerId of an Ed25519 key (12D3KooW…)')
+export const ShopId = z.string().regex(/^12D3KooW[1-9A-HJ-NP-Za-km-z]{44}$/, 'must be the PeerId of an Ed25519 key (12D3KooW…)')
 export type ShopId = z.infer<typeof ShopId>
 
 const B64URL = /^[A-Za-z0-9_-]*$/
@@ -14,10 +12,7 @@ const B64URL = /^[A-Za-z0-9_-]*$/
 /** base64url text of exactly `byteLength` bytes (unpadded). */
 export function bytesB64(byteLength: number) {
   const chars = Math.ceil((byteLength * 4) / 3)
-  return z
-    .string()
-    .length(chars, `must be ${byteLength} bytes as unpadded base64url (${chars} characters)`)
-    .regex(B64URL, 'must be base64url')
+  return z.string().length(chars, `must be ${byteLength} bytes as unpadded base64url (${chars} characters)`).regex(B64URL, 'must be base64url')
 }
 
 /** base64url text of at most `maxChars` characters. */
@@ -56,7 +51,11 @@ export const WebUrl = Url.refine((url) => /^https?:\/\//i.test(url), { message: 
 /** Milliseconds since the Unix epoch. */
 export const TimeMs = z.number().int().nonnegative().max(8.64e15)
 export type TimeMs = z.infer<typeof TimeMs>
-export const DurationMs = z.number().int().nonnegative().max(365 * 24 * 3600 * 1000)
+export const DurationMs = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(365 * 24 * 3600 * 1000)
 export type DurationMs = z.infer<typeof DurationMs>
 
 export const Seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)

@@ -61,7 +61,9 @@ describe('take-stock is never retried blindly', () => {
   it('a timeout is not retried, and is logged as an unknown outcome to reconcile', async () => {
     stub = await stubShop(() => 'hang')
     const logger = recordingLogger()
-    const error = await adapterFor(stub.url, logger, 100).takeStock('steam-50', 5).catch((e: unknown) => e)
+    const error = await adapterFor(stub.url, logger, 100)
+      .takeStock('steam-50', 5)
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(CallbackError)
     expect((error as CallbackError).message).toMatch(/timed out/)
     expect(stub.requests).toHaveLength(1)
@@ -71,7 +73,9 @@ describe('take-stock is never retried blindly', () => {
   it('connection refused is retried: the request never reached the shop', async () => {
     const port = await closedPort()
     const logger = recordingLogger()
-    const error = await adapterFor(`http://127.0.0.1:${port}`, logger).takeStock('steam-50', 5).catch((e: unknown) => e)
+    const error = await adapterFor(`http://127.0.0.1:${port}`, logger)
+      .takeStock('steam-50', 5)
+      .catch((e: unknown) => e)
     expect(error).toMatchObject({ status: null, notSent: true })
     expect((error as Error).message).toMatch(/not sent \(ECONNREFUSED\)/)
     expect(logger.lines.filter((l) => l.message.includes('retrying'))).toHaveLength(3)
@@ -95,7 +99,10 @@ describe('replies are parsed with the protocol schemas', () => {
   })
 
   it('duplicate key ids are refused', async () => {
-    const keys = [{ keyId: 'k-1', key: 'A' }, { keyId: 'k-1', key: 'B' }]
+    const keys = [
+      { keyId: 'k-1', key: 'A' },
+      { keyId: 'k-1', key: 'B' },
+    ]
     stub = await stubShop(() => ({ status: 200, body: JSON.stringify({ keys }) }))
     await expect(adapterFor(stub.url).takeStock('steam-50', 2)).rejects.toThrow(/key ids must be distinct/)
   })

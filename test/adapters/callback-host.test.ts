@@ -51,7 +51,16 @@ describe('startCallbackHost', () => {
     await node.setFenced(true)
     expect(await node.takeStock('1', 5)).toEqual([{ keyId: '1', key: 'KEY-1' }])
     await node.returnStock('1', [{ keyId: '1', key: 'KEY-1' }])
-    await node.writeBack({ order: 'O-1', sku: '1', keys: [{ keyId: '1', key: 'KEY-1' }], fulfiller: PARTNER_ID, fulfillerName: 'B', epoch: 2, deliveredAt: 1, channel: 'email' })
+    await node.writeBack({
+      order: 'O-1',
+      sku: '1',
+      keys: [{ keyId: '1', key: 'KEY-1' }],
+      fulfiller: PARTNER_ID,
+      fulfillerName: 'B',
+      epoch: 2,
+      deliveredAt: 1,
+      channel: 'email',
+    })
     expect(adapter.calls).toEqual(['fence true', 'take 1 5', 'return 1 1', 'write-back O-1'])
   })
 

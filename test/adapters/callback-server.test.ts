@@ -8,7 +8,10 @@ import { CALLBACK_SECRET, signed, type SignedPost } from './helpers.js'
 const NOW = 1_790_000_000_000
 const PATH = CALLBACK_PATHS.fence
 
-function check(request: Partial<SignedPost> = {}, overrides: { path?: string; method?: string; rawBody?: string; guard?: CallbackReplayGuard; nowMs?: number } = {}) {
+function check(
+  request: Partial<SignedPost> = {},
+  overrides: { path?: string; method?: string; rawBody?: string; guard?: CallbackReplayGuard; nowMs?: number } = {},
+) {
   const { body, headers } = signed({ path: PATH, body: { fenced: true }, timestampMs: NOW, ...request })
   return verifyCallback(CALLBACK_SECRET, {
     method: overrides.method ?? 'POST',
@@ -28,7 +31,9 @@ describe('verifyCallback', () => {
   it('accepts headers in any letter case', () => {
     const { body, headers } = signed({ path: PATH, body: { fenced: true }, timestampMs: NOW })
     const upper = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v]))
-    expect(verifyCallback(CALLBACK_SECRET, { method: 'POST', path: PATH, headers: upper, rawBody: body, nowMs: NOW, replayGuard: new CallbackReplayGuard() }).ok).toBe(true)
+    expect(
+      verifyCallback(CALLBACK_SECRET, { method: 'POST', path: PATH, headers: upper, rawBody: body, nowMs: NOW, replayGuard: new CallbackReplayGuard() }).ok,
+    ).toBe(true)
   })
 
   it.each([
@@ -94,6 +99,8 @@ describe('verifyCallback', () => {
   })
 
   it('refuses to run with an empty secret', () => {
-    expect(() => verifyCallback('', { method: 'POST', path: PATH, headers: {}, rawBody: '', nowMs: NOW, replayGuard: new CallbackReplayGuard() })).toThrow(/secret/)
+    expect(() => verifyCallback('', { method: 'POST', path: PATH, headers: {}, rawBody: '', nowMs: NOW, replayGuard: new CallbackReplayGuard() })).toThrow(
+      /secret/,
+    )
   })
 })

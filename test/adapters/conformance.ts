@@ -92,150 +92,189 @@ export function describeAdapterConformance(name: string, factory: () => Promise<
       await rig?.stop()
     })
 
-    it('reports each paid order once, with its amount in minor units and the claim secret', async () => {
-      const { shop, node } = rig
-      const expected = [
-        await shop.createPaidOrder({ qty: 1, email: 'buyer1@example.com' }),
-        await shop.createPaidOrder({ qty: 3, email: null }),
-        await shop.createPaidOrder({ qty: 2, email: 'buyer3@example.com' }),
-      ]
-      await rig.sync()
-      await rig.sync()
-      for (const order of expected) {
-        const held = node.escrow.get(order.order)?.order
-        expect(held, order.order).toMatchObject({ order: order.order, sku: order.sku, qty: order.qty, amount: order.amount, claimSecret: order.claimSecret, buyer: { email: order.email } })
-        expect(submissionsOf(node, order.order)).toBe(1)
-      }
-      expect(node.duplicateSubmissions).toEqual([])
-      expect(node.refused).toEqual([])
-    }, timeout)
-
-    it('reports a delivered and a cancelled order as tombstones, once each', async () => {
-      const { shop, node } = rig
-      const delivered = await shop.createPaidOrder({ qty: 1, email: 'd@example.com' })
-      const cancelled = await shop.createPaidOrder({ qty: 1, email: 'c@example.com' })
-      await rig.sync()
-      await shop.deliverByShop(delivered.order)
-      await shop.cancel(cancelled.order)
-      await rig.sync()
-      await rig.sync()
-      expect(node.escrow.get(delivered.order)?.state).toBe('delivered')
-      expect(node.escrow.get(cancelled.order)?.state).toBe('cancelled')
-      expect(tombstonesOf(node, '/v1/adapter/orders/delivered', delivered.order)).toBe(1)
-      expect(tombstonesOf(node, '/v1/adapter/orders/cancelled', cancelled.order)).toBe(1)
-      expect((await shop.orderView(delivered.order)).status).toBe('delivered')
-      expect((await shop.orderView(cancelled.order)).status).toBe('cancelled')
-    }, timeout)
-
-    it('reports platform health down, then up', async () => {
-      const { shop, node } = rig
-      await rig.sync()
-      await shop.setPlatform('down')
-      await rig.sync()
-      expect(lastHealth(node)).toBe('down')
-      await shop.setPlatform('up')
-      await rig.sync()
-      expect(lastHealth(node)).toBe('up')
-    }, timeout)
-
-    it('takeStock removes keys the shop then never sells, even with sales racing the consignment', async () => {
-      const { shop, adapter } = rig
-      const initial = await shop.sellableKeyIds()
-      expect(initial.size).toBe(shop.initialKeys)
-      // Sales and consignments at once, then sell until the shop is out of stock.
-      const sales = Array.from({ length: 12 }, (_, i) => shop.sell((i % 2) + 1))
-      const takes = Array.from({ length: 3 }, () => adapter.takeStock(shop.sku, 8))
-      const [taken] = await Promise.all([Promise.all(takes), Promise.all(sales)])
-      const takenIds = taken.flat().map((k) => k.keyId)
-      expect(new Set(takenIds).size).toBe(takenIds.length)
-      for (let i = 0; i < shop.initialKeys; i++) if ((await shop.sell(1)) === null) break
-
-      const sold = await shop.soldKeyIds()
-      const sellable = await shop.sellableKeyIds()
-      expect(sellable.size).toBe(0)
-      expect(takenIds.filter((id) => sold.has(id))).toEqual([])
-      expect(takenIds.length + sold.size).toBe(shop.initialKeys) // every key went exactly one way
-      for (const id of takenIds) expect(initial.has(id)).toBe(true)
-      expect(await adapter.takeStock(shop.sku, 5)).toEqual([])
-    }, timeout)
-
-    it('returnStock puts keys back on sale; a repeat is a no-op; keys that never left are refused', async () => {
-      const { shop, adapter } = rig
-      const taken = await adapter.takeStock(shop.sku, 3)
-      expect(taken).toHaveLength(3)
-      const before = await shop.sellableKeyIds()
-      for (const { keyId } of taken) expect(before.has(keyId)).toBe(false)
-      await adapter.returnStock(shop.sku, taken)
-      const after = await shop.sellableKeyIds()
-      for (const { keyId } of taken) expect(after.has(keyId)).toBe(true)
-      await adapter.returnStock(shop.sku, taken)
-      expect((await shop.sellableKeyIds()).size).toBe(after.size)
-      await expect(adapter.returnStock(shop.sku, [{ keyId: '999999999', key: 'NOT-OURS' }])).rejects.toThrow()
-      await expect(adapter.returnStock(shop.sku, [{ keyId: taken[0]!.keyId, key: 'ANOTHER-TEXT' }])).rejects.toThrow()
-      await expect(adapter.takeStock('no-such-sku', 1)).rejects.toThrow()
-      expect((await shop.sellableKeyIds()).size).toBe(after.size)
-    }, timeout)
-
-    it('a key given back is sold by the shop but never consigned again (the node refuses a key id it has seen)', async () => {
-      const { shop, adapter } = rig
-      const first = await adapter.takeStock(shop.sku, 3)
-      expect(first).toHaveLength(3)
-      await adapter.returnStock(shop.sku, first)
-      const returned = new Set(first.map((k) => k.keyId))
-      const rest = await adapter.takeStock(shop.sku, shop.initialKeys)
-      expect(rest.length).toBe(shop.initialKeys - 3)
-      expect(rest.filter((k) => returned.has(k.keyId))).toEqual([])
-      expect(await adapter.takeStock(shop.sku, 5)).toEqual([])
-      expect(await shop.sellableKeyIds()).toEqual(returned)
-    }, timeout)
-
-    it('writeBack marks the order delivered with the partner keys, idempotently; a shop-delivered order is a counted duplicate', async () => {
-      const { shop, adapter, node } = rig
-      const keys = await adapter.takeStock(shop.sku, 2)
-      const order = await shop.createPaidOrder({ qty: 2, email: 'wb@example.com' })
-      await rig.sync()
-      const delivery = partnerDelivery(order.order, order.sku, keys)
-      await adapter.writeBack(delivery)
-      await adapter.writeBack(delivery)
-      expect(await shop.orderView(order.order)).toEqual({ status: 'delivered-by-partner', keys: keys.map((k) => k.keyId) })
-      expect(await shop.duplicateWriteBacks()).toBe(0)
-      // The partner's keys can never go back on sale.
-      await expect(adapter.returnStock(shop.sku, keys)).rejects.toThrow()
-      await rig.sync()
-      expect(tombstonesOf(node, '/v1/adapter/orders/delivered', order.order)).toBe(0) // the node learnt it from the partner
-
-      const own = await shop.createPaidOrder({ qty: 1, email: 'own@example.com' })
-      await rig.sync()
-      await shop.deliverByShop(own.order)
-      const ownKeys = (await shop.orderView(own.order)).keys
-      const late = await adapter.takeStock(shop.sku, 1)
-      await adapter.writeBack(partnerDelivery(own.order, own.sku, late, OTHER_PARTNER_ID))
-      expect(await shop.duplicateWriteBacks()).toBe(1)
-      expect(await shop.orderView(own.order)).toEqual({ status: 'delivered', keys: ownKeys })
-    }, timeout)
-
-    it('fence: the flag is kept and idempotent; the shop’s own delivery of an escrowed order is stopped or reported, per the adapter', async () => {
-      const { shop, adapter, node } = rig
-      const order = await shop.createPaidOrder({ qty: 1, email: 'f@example.com' })
-      await rig.sync()
-      await adapter.setFenced(true)
-      await adapter.setFenced(true)
-      expect(await shop.fenced()).toBe(true)
-      if (rig.fence === 'prevents-own-delivery') {
-        await expect(shop.deliverByShop(order.order)).rejects.toThrow()
-        expect((await shop.orderView(order.order)).status).toBe('paid')
-      } else {
-        await shop.deliverByShop(order.order)
+    it(
+      'reports each paid order once, with its amount in minor units and the claim secret',
+      async () => {
+        const { shop, node } = rig
+        const expected = [
+          await shop.createPaidOrder({ qty: 1, email: 'buyer1@example.com' }),
+          await shop.createPaidOrder({ qty: 3, email: null }),
+          await shop.createPaidOrder({ qty: 2, email: 'buyer3@example.com' }),
+        ]
         await rig.sync()
-        expect(node.escrow.get(order.order)?.state).toBe('delivered')
-      }
-      await adapter.setFenced(false)
-      expect(await shop.fenced()).toBe(false)
-      if (rig.fence === 'prevents-own-delivery') {
-        await shop.deliverByShop(order.order)
         await rig.sync()
-        expect(node.escrow.get(order.order)?.state).toBe('delivered')
-      }
-    }, timeout)
+        for (const order of expected) {
+          const held = node.escrow.get(order.order)?.order
+          expect(held, order.order).toMatchObject({
+            order: order.order,
+            sku: order.sku,
+            qty: order.qty,
+            amount: order.amount,
+            claimSecret: order.claimSecret,
+            buyer: { email: order.email },
+          })
+          expect(submissionsOf(node, order.order)).toBe(1)
+        }
+        expect(node.duplicateSubmissions).toEqual([])
+        expect(node.refused).toEqual([])
+      },
+      timeout,
+    )
+
+    it(
+      'reports a delivered and a cancelled order as tombstones, once each',
+      async () => {
+        const { shop, node } = rig
+        const delivered = await shop.createPaidOrder({ qty: 1, email: 'd@example.com' })
+        const cancelled = await shop.createPaidOrder({ qty: 1, email: 'c@example.com' })
+        await rig.sync()
+        await shop.deliverByShop(delivered.order)
+        await shop.cancel(cancelled.order)
+        await rig.sync()
+        await rig.sync()
+        expect(node.escrow.get(delivered.order)?.state).toBe('delivered')
+        expect(node.escrow.get(cancelled.order)?.state).toBe('cancelled')
+        expect(tombstonesOf(node, '/v1/adapter/orders/delivered', delivered.order)).toBe(1)
+        expect(tombstonesOf(node, '/v1/adapter/orders/cancelled', cancelled.order)).toBe(1)
+        expect((await shop.orderView(delivered.order)).status).toBe('delivered')
+        expect((await shop.orderView(cancelled.order)).status).toBe('cancelled')
+      },
+      timeout,
+    )
+
+    it(
+      'reports platform health down, then up',
+      async () => {
+        const { shop, node } = rig
+        await rig.sync()
+        await shop.setPlatform('down')
+        await rig.sync()
+        expect(lastHealth(node)).toBe('down')
+        await shop.setPlatform('up')
+        await rig.sync()
+        expect(lastHealth(node)).toBe('up')
+      },
+      timeout,
+    )
+
+    it(
+      'takeStock removes keys the shop then never sells, even with sales racing the consignment',
+      async () => {
+        const { shop, adapter } = rig
+        const initial = await shop.sellableKeyIds()
+        expect(initial.size).toBe(shop.initialKeys)
+        // Sales and consignments at once, then sell until the shop is out of stock.
+        const sales = Array.from({ length: 12 }, (_, i) => shop.sell((i % 2) + 1))
+        const takes = Array.from({ length: 3 }, () => adapter.takeStock(shop.sku, 8))
+        const [taken] = await Promise.all([Promise.all(takes), Promise.all(sales)])
+        const takenIds = taken.flat().map((k) => k.keyId)
+        expect(new Set(takenIds).size).toBe(takenIds.length)
+        for (let i = 0; i < shop.initialKeys; i++) if ((await shop.sell(1)) === null) break
+
+        const sold = await shop.soldKeyIds()
+        const sellable = await shop.sellableKeyIds()
+        expect(sellable.size).toBe(0)
+        expect(takenIds.filter((id) => sold.has(id))).toEqual([])
+        expect(takenIds.length + sold.size).toBe(shop.initialKeys) // every key went exactly one way
+        for (const id of takenIds) expect(initial.has(id)).toBe(true)
+        expect(await adapter.takeStock(shop.sku, 5)).toEqual([])
+      },
+      timeout,
+    )
+
+    it(
+      'returnStock puts keys back on sale; a repeat is a no-op; keys that never left are refused',
+      async () => {
+        const { shop, adapter } = rig
+        const taken = await adapter.takeStock(shop.sku, 3)
+        expect(taken).toHaveLength(3)
+        const before = await shop.sellableKeyIds()
+        for (const { keyId } of taken) expect(before.has(keyId)).toBe(false)
+        await adapter.returnStock(shop.sku, taken)
+        const after = await shop.sellableKeyIds()
+        for (const { keyId } of taken) expect(after.has(keyId)).toBe(true)
+        await adapter.returnStock(shop.sku, taken)
+        expect((await shop.sellableKeyIds()).size).toBe(after.size)
+        await expect(adapter.returnStock(shop.sku, [{ keyId: '999999999', key: 'NOT-OURS' }])).rejects.toThrow()
+        await expect(adapter.returnStock(shop.sku, [{ keyId: taken[0]!.keyId, key: 'ANOTHER-TEXT' }])).rejects.toThrow()
+        await expect(adapter.takeStock('no-such-sku', 1)).rejects.toThrow()
+        expect((await shop.sellableKeyIds()).size).toBe(after.size)
+      },
+      timeout,
+    )
+
+    it(
+      'a key given back is sold by the shop but never consigned again (the node refuses a key id it has seen)',
+      async () => {
+        const { shop, adapter } = rig
+        const first = await adapter.takeStock(shop.sku, 3)
+        expect(first).toHaveLength(3)
+        await adapter.returnStock(shop.sku, first)
+        const returned = new Set(first.map((k) => k.keyId))
+        const rest = await adapter.takeStock(shop.sku, shop.initialKeys)
+        expect(rest.length).toBe(shop.initialKeys - 3)
+        expect(rest.filter((k) => returned.has(k.keyId))).toEqual([])
+        expect(await adapter.takeStock(shop.sku, 5)).toEqual([])
+        expect(await shop.sellableKeyIds()).toEqual(returned)
+      },
+      timeout,
+    )
+
+    it(
+      'writeBack marks the order delivered with the partner keys, idempotently; a shop-delivered order is a counted duplicate',
+      async () => {
+        const { shop, adapter, node } = rig
+        const keys = await adapter.takeStock(shop.sku, 2)
+        const order = await shop.createPaidOrder({ qty: 2, email: 'wb@example.com' })
+        await rig.sync()
+        const delivery = partnerDelivery(order.order, order.sku, keys)
+        await adapter.writeBack(delivery)
+        await adapter.writeBack(delivery)
+        expect(await shop.orderView(order.order)).toEqual({ status: 'delivered-by-partner', keys: keys.map((k) => k.keyId) })
+        expect(await shop.duplicateWriteBacks()).toBe(0)
+        // The partner's keys can never go back on sale.
+        await expect(adapter.returnStock(shop.sku, keys)).rejects.toThrow()
+        await rig.sync()
+        expect(tombstonesOf(node, '/v1/adapter/orders/delivered', order.order)).toBe(0) // the node learnt it from the partner
+
+        const own = await shop.createPaidOrder({ qty: 1, email: 'own@example.com' })
+        await rig.sync()
+        await shop.deliverByShop(own.order)
+        const ownKeys = (await shop.orderView(own.order)).keys
+        const late = await adapter.takeStock(shop.sku, 1)
+        await adapter.writeBack(partnerDelivery(own.order, own.sku, late, OTHER_PARTNER_ID))
+        expect(await shop.duplicateWriteBacks()).toBe(1)
+        expect(await shop.orderView(own.order)).toEqual({ status: 'delivered', keys: ownKeys })
+      },
+      timeout,
+    )
+
+    it(
+      'fence: the flag is kept and idempotent; the shop’s own delivery of an escrowed order is stopped or reported, per the adapter',
+      async () => {
+        const { shop, adapter, node } = rig
+        const order = await shop.createPaidOrder({ qty: 1, email: 'f@example.com' })
+        await rig.sync()
+        await adapter.setFenced(true)
+        await adapter.setFenced(true)
+        expect(await shop.fenced()).toBe(true)
+        if (rig.fence === 'prevents-own-delivery') {
+          await expect(shop.deliverByShop(order.order)).rejects.toThrow()
+          expect((await shop.orderView(order.order)).status).toBe('paid')
+        } else {
+          await shop.deliverByShop(order.order)
+          await rig.sync()
+          expect(node.escrow.get(order.order)?.state).toBe('delivered')
+        }
+        await adapter.setFenced(false)
+        expect(await shop.fenced()).toBe(false)
+        if (rig.fence === 'prevents-own-delivery') {
+          await shop.deliverByShop(order.order)
+          await rig.sync()
+          expect(node.escrow.get(order.order)?.state).toBe('delivered')
+        }
+      },
+      timeout,
+    )
   })
 }

@@ -95,7 +95,15 @@ describe('toAdapterOrder', () => {
     expect(toAdapterOrder(row(), 1_790_000_000_000, MAPPING)).toEqual({
       ok: true,
       notes: [],
-      order: { order: 'ABCDEFGH12345678', sku: '3', qty: 2, amount: { minorUnits: 1250, currency: 'CNY' }, paidAt: 1_790_000_000_000, buyer: { email: 'buyer@example.com', locale: 'zh-CN' }, claimSecret: 'pw' },
+      order: {
+        order: 'ABCDEFGH12345678',
+        sku: '3',
+        qty: 2,
+        amount: { minorUnits: 1250, currency: 'CNY' },
+        paidAt: 1_790_000_000_000,
+        buyer: { email: 'buyer@example.com', locale: 'zh-CN' },
+        claimSecret: 'pw',
+      },
     })
   })
 
@@ -137,16 +145,36 @@ describe('times and config', () => {
   })
 
   it('fills defaults and names bad fields', () => {
-    const config = DujiaokaConfig.parse({ version: 1, shopUrl: 'http://127.0.0.1/', db: { user: 'standin', database: 'dujiaoka' }, node: null, callback: { port: 9300 } })
-    expect(config).toMatchObject({ money: { currency: 'CNY', minorDigits: 2 }, bridge: { batchSize: 500, overlapSeconds: 60 }, health: { downAfterFailures: 3 }, consign: { settleMs: 250 }, buyerLocale: 'zh-CN' })
+    const config = DujiaokaConfig.parse({
+      version: 1,
+      shopUrl: 'http://127.0.0.1/',
+      db: { user: 'standin', database: 'dujiaoka' },
+      node: null,
+      callback: { port: 9300 },
+    })
+    expect(config).toMatchObject({
+      money: { currency: 'CNY', minorDigits: 2 },
+      bridge: { batchSize: 500, overlapSeconds: 60 },
+      health: { downAfterFailures: 3 },
+      consign: { settleMs: 250 },
+      buyerLocale: 'zh-CN',
+    })
     expect(DujiaokaConfig.safeParse({ ...config, consign: { settleMs: 10, settleTimeoutMs: 1_000 } }).success).toBe(false)
     expect(DujiaokaConfig.safeParse({ ...config, db: { ...config.db, database: 'x; DROP' } }).success).toBe(false)
   })
 
   it('bounds every statement: lock waits in whole seconds on both servers, max_statement_time on MariaDB only', () => {
-    const config = DujiaokaConfig.parse({ version: 1, shopUrl: 'http://127.0.0.1/', db: { user: 'standin', database: 'dujiaoka' }, node: null, callback: { port: 9300 } })
+    const config = DujiaokaConfig.parse({
+      version: 1,
+      shopUrl: 'http://127.0.0.1/',
+      db: { user: 'standin', database: 'dujiaoka' },
+      node: null,
+      callback: { port: 9300 },
+    })
     expect(config.db.statementTimeoutMs).toBe(10_000)
-    expect(sessionSettings(2_500)).toBe("SET time_zone = '+00:00', innodb_lock_wait_timeout = 3, lock_wait_timeout = 3 /*M!100108 , max_statement_time = 2.5 */")
+    expect(sessionSettings(2_500)).toBe(
+      "SET time_zone = '+00:00', innodb_lock_wait_timeout = 3, lock_wait_timeout = 3 /*M!100108 , max_statement_time = 2.5 */",
+    )
     const tooShort = DujiaokaConfig.safeParse({ ...config, db: { ...config.db, statementTimeoutMs: 500 } })
     expect(tooShort.success ? [] : tooShort.error.issues.map((i) => i.path.join('.'))).toEqual(['db.statementTimeoutMs'])
     expect(() => sessionSettings(1_000.5)).toThrow(/statementTimeoutMs/)

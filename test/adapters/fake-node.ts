@@ -69,7 +69,14 @@ export async function startFakeNode(secret: string): Promise<FakeNode> {
         response.writeHead(status, { 'content-type': 'application/json' })
         response.end(JSON.stringify(body))
       }
-      const verdict = verifyCallback(secret, { method: request.method ?? '', path, headers: request.headers, rawBody: raw, nowMs: Date.now(), replayGuard: guard })
+      const verdict = verifyCallback(secret, {
+        method: request.method ?? '',
+        path,
+        headers: request.headers,
+        rawBody: raw,
+        nowMs: Date.now(),
+        replayGuard: guard,
+      })
       if (!verdict.ok) {
         refused.push(`${path}: ${verdict.message}`)
         return reply(verdict.status, { error: verdict.error, message: verdict.message })
@@ -85,7 +92,8 @@ export async function startFakeNode(secret: string): Promise<FakeNode> {
       if (path === '/v1/adapter/orders') {
         const orders = (parsed.data as SubmitOrdersBody).orders
         const conflicts = orders.filter((o) => escrow.has(o.order) && canonicalJson(escrow.get(o.order)?.order) !== canonicalJson(o))
-        if (conflicts.length > 0) return reply(409, { error: 'conflict', message: `orders: ${conflicts.map((o) => o.order).join(', ')} already escrowed with other content` })
+        if (conflicts.length > 0)
+          return reply(409, { error: 'conflict', message: `orders: ${conflicts.map((o) => o.order).join(', ')} already escrowed with other content` })
         const fresh = orders.filter((o) => !escrow.has(o.order))
         for (const o of orders) if (escrow.has(o.order)) duplicateSubmissions.push(o.order)
         for (const o of fresh) escrow.set(o.order, { order: o, state: 'escrowed' })

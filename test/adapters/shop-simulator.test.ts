@@ -45,7 +45,17 @@ describe('escrow first', () => {
     expect(shop.order(order.order)).toMatchObject({ status: 'delivered', escrow: 'escrowed' })
     const submit = node.calls.find((c) => c.path === '/v1/adapter/orders')!
     expect(submit.body).toEqual({
-      orders: [{ order: order.order, sku: SKU, qty: 2, amount: { minorUnits: 10_000, currency: 'CNY' }, paidAt: order.paidAt, buyer: { email: 'buyer@example.com', locale: 'zh-CN' }, claimSecret: order.claimSecret }],
+      orders: [
+        {
+          order: order.order,
+          sku: SKU,
+          qty: 2,
+          amount: { minorUnits: 10_000, currency: 'CNY' },
+          paidAt: order.paidAt,
+          buyer: { email: 'buyer@example.com', locale: 'zh-CN' },
+          claimSecret: order.claimSecret,
+        },
+      ],
     })
     await until(() => node.calls.some((c) => c.path === '/v1/adapter/orders/delivered'), 'the tombstone')
     const tombstone = node.calls.find((c) => c.path === '/v1/adapter/orders/delivered')!
@@ -58,7 +68,9 @@ describe('escrow first', () => {
     const orders = await Promise.all(Array.from({ length: 50 }, (_, i) => r!.shop.buy({ sku: SKU, qty: 1, email: `b${i}@example.com`, locale: 'en' })))
     await r.shop.idle()
     await until(() => r!.shop.state().pendingTombstones === 0, 'all tombstones')
-    const tombstoned = new Map(r.node.calls.flatMap((c) => (c.path === '/v1/adapter/orders/delivered' ? c.body.orders.map((o) => [o.order, c.at] as const) : [])))
+    const tombstoned = new Map(
+      r.node.calls.flatMap((c) => (c.path === '/v1/adapter/orders/delivered' ? c.body.orders.map((o) => [o.order, c.at] as const) : [])),
+    )
     expect(tombstoned.size).toBe(50)
     for (const { order } of orders) expect(tombstoned.get(order)!).toBeGreaterThan(r.node.escrowAckedAt(order)!)
   })
@@ -184,7 +196,13 @@ describe('HTTP control API', () => {
     const { json } = await buyOverHttp(r.shop.url, { sku: SKU, qty: 1, email: 'buyer@example.com', locale: 'en' })
     await r.shop.idle()
     const state = (await (await fetch(`${r.shop.url}/state`)).json()) as Record<string, unknown>
-    expect(state).toMatchObject({ name: 'Shop A', platform: 'up', fenced: false, orders: { total: 1, delivered: 1 }, stock: { [SKU]: { inStock: 49, sold: 1 } } })
+    expect(state).toMatchObject({
+      name: 'Shop A',
+      platform: 'up',
+      fenced: false,
+      orders: { total: 1, delivered: 1 },
+      stock: { [SKU]: { inStock: 49, sold: 1 } },
+    })
     const order = (await (await fetch(`${r.shop.url}/orders/${json.order as string}`)).json()) as Record<string, unknown>
     expect(order).toMatchObject({ order: json.order, status: 'delivered', deliveredBy: { by: 'shop' } })
     expect((order.keys as CardKey[])[0]?.key).toMatch(/^STEAM-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/)

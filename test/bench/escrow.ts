@@ -56,7 +56,9 @@ export async function run(args: string[]): Promise<void> {
     const seconds = (performance.now() - started) / 1000
     latencies.sort((x, y) => x - y)
     console.log(`orders=${total} requests_of=${ORDERS_PER_REQUEST} in_flight=${REQUESTS_IN_FLIGHT} partners=3 seconds=${seconds.toFixed(2)}`)
-    console.log(`escrow orders/s=${Math.round(total / seconds)} p50_ms=${Math.round(percentile(latencies, 50))} p99_ms=${Math.round(percentile(latencies, 99))}`)
+    console.log(
+      `escrow orders/s=${Math.round(total / seconds)} p50_ms=${Math.round(percentile(latencies, 50))} p99_ms=${Math.round(percentile(latencies, 99))}`,
+    )
   } finally {
     await cluster.stop()
   }

@@ -53,7 +53,9 @@ async function one({ preset, orders }: Run): Promise<void> {
     await waitFor('the first stranded key', async () => ((await delivered(f, aId)) > 0 ? (firstAt = Date.now()) : undefined), 120_000, 20)
     const allAt = await waitFor('every stranded key', async () => ((await delivered(f, aId)) >= orders ? Date.now() : undefined), 300_000, 50)
     const mailsAt = await waitFor('every buyer mail', () => (f.sink.received.length >= orders ? Date.now() : undefined), 600_000, 100).catch(() => null)
-    const reports = (await Promise.all(['B', 'C'].map((n) => f.cluster.admin<{ incidents: IncidentReport[] }>(n, '/v1/admin/incidents')))).flatMap((r) => r.incidents)
+    const reports = (await Promise.all(['B', 'C'].map((n) => f.cluster.admin<{ incidents: IncidentReport[] }>(n, '/v1/admin/incidents')))).flatMap(
+      (r) => r.incidents,
+    )
     const takeoverAt = Math.min(...reports.flatMap((r) => r.timeline.filter((t) => t.what.startsWith('takeover')).map((t) => t.at)))
     const duplicates = reports.reduce((n, r) => n + r.duplicates.length, 0)
     console.log(

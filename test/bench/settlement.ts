@@ -27,14 +27,37 @@ export async function run(args: string[]): Promise<void> {
   try {
     const terms = sampleTerms([alice, bob, carol])
     const agreement = signedAgreement(terms, [alice, bob, carol])
-    const cards = [alice, bob, carol].map((s) => signDocument('shop-card', { id: s.identity.id, name: s.name, boxKey: toBase64url(s.box.publicKey), addrs: [], claimUrl: null, issuedAt: T0, validUntil: T0 + 1e10 }, s.identity))
+    const cards = [alice, bob, carol].map((s) =>
+      signDocument(
+        'shop-card',
+        { id: s.identity.id, name: s.name, boxKey: toBase64url(s.box.publicKey), addrs: [], claimUrl: null, issuedAt: T0, validUntil: T0 + 1e10 },
+        s.identity,
+      ),
+    )
     const clock = { now: () => Date.now(), setTimer: () => ({ id: 0 }), clearTimer: () => undefined }
     const side = async (who: typeof alice) => {
       const store = await LevelStore.openOnDisk(join(dir, who.name))
       const federation = new Federation(who.identity.id, who.box.publicKey, agreement, cards)
       const books = new Books({ me: who.identity.id, store, federation, logger: silent })
-      const writer = new FeedWriter({ identity: who.identity, box: who.box, store, clock, rng: cryptoRng, termsHash: () => federation.termsHash, recipients: () => federation.recipients() })
-      const settlement = new Settlement({ me: who.identity.id, books, writer, federation, clock, rng: cryptoRng, logger: silent, commit: (tx) => commit(store, tx) })
+      const writer = new FeedWriter({
+        identity: who.identity,
+        box: who.box,
+        store,
+        clock,
+        rng: cryptoRng,
+        termsHash: () => federation.termsHash,
+        recipients: () => federation.recipients(),
+      })
+      const settlement = new Settlement({
+        me: who.identity.id,
+        books,
+        writer,
+        federation,
+        clock,
+        rng: cryptoRng,
+        logger: silent,
+        commit: (tx) => commit(store, tx),
+      })
       return { store, books, settlement }
     }
     const a = await side(alice)
@@ -43,8 +66,18 @@ export async function run(args: string[]): Promise<void> {
     const started = performance.now()
     for (let start = 0; start < total; start += BATCH) {
       const receipts: Receipt[] = Array.from({ length: Math.min(BATCH, total - start) }, (_, i) => ({
-        type: 'receipt', origin: alice.identity.id, order: `O-${start + i}`, sku: 'steam-50', allotment: 'al-1', keyIds: [`k-${start + i}`],
-        channel: 'email+claim-page', epoch: 1, time: T0 + start + i, amount: { minorUnits: 5_000, currency: 'CNY' }, unitValue: { minorUnits: 5_000, currency: 'CNY' }, terms: hash,
+        type: 'receipt',
+        origin: alice.identity.id,
+        order: `O-${start + i}`,
+        sku: 'steam-50',
+        allotment: 'al-1',
+        keyIds: [`k-${start + i}`],
+        channel: 'email+claim-page',
+        epoch: 1,
+        time: T0 + start + i,
+        amount: { minorUnits: 5_000, currency: 'CNY' },
+        unitValue: { minorUnits: 5_000, currency: 'CNY' },
+        terms: hash,
       }))
       for (const s of [a, b]) {
         const tx = new Tx()
@@ -67,7 +100,9 @@ export async function run(args: string[]): Promise<void> {
       mismatches += (await a.books.statement(st.hash))?.mismatches.length ?? 0
     }
     const done = performance.now()
-    console.log(`receipts=${total} booked_both_sides_s=${((booked - started) / 1000).toFixed(2)} statements=${statements} lines=${lines} stated_and_verified_s=${((done - booked) / 1000).toFixed(2)} total_s=${((done - started) / 1000).toFixed(2)} mismatches=${mismatches} peak_rss_mb=${Math.round(peakRss / 2 ** 20)}`)
+    console.log(
+      `receipts=${total} booked_both_sides_s=${((booked - started) / 1000).toFixed(2)} statements=${statements} lines=${lines} stated_and_verified_s=${((done - booked) / 1000).toFixed(2)} total_s=${((done - started) / 1000).toFixed(2)} mismatches=${mismatches} peak_rss_mb=${Math.round(peakRss / 2 ** 20)}`,
+    )
     if (lines !== total || mismatches !== 0) throw new Error('statements did not cover every receipt exactly once')
     await a.store.close()
     await b.store.close()

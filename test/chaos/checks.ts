@@ -110,7 +110,14 @@ export async function observe(f: Federation, names: readonly string[], placed: r
       add(deliverers, o.order, by)
       add(when, o.order, `${by === name ? 'shop' : `write-back ${by}`} +${(o.deliveredAt ?? 0) - o.paidAt}`)
       for (const k of o.keys) add(keyOrders, k.key, o.order)
-      add(keySets, `${o.order} ${by}`, o.keys.map((k) => k.key).sort().join(','))
+      add(
+        keySets,
+        `${o.order} ${by}`,
+        o.keys
+          .map((k) => k.key)
+          .sort()
+          .join(','),
+      )
     }
   }
   const known = new Set(placed.map((p) => p.order))
@@ -146,14 +153,27 @@ export async function observe(f: Federation, names: readonly string[], placed: r
     duplicates,
     duplicatesOriginAndPartner: byOrigin,
     duplicatesTwoPartners: duplicates.length - byOrigin,
-    duplicateDetail: duplicates.slice(0, 20).map((o) => `${o} paid ${new Date(paidAt.get(o) ?? 0).toISOString().slice(11, 23)}: ${[...(when.get(o) ?? [])].join(', ')} ms`),
+    duplicateDetail: duplicates
+      .slice(0, 20)
+      .map((o) => `${o} paid ${new Date(paidAt.get(o) ?? 0).toISOString().slice(11, 23)}: ${[...(when.get(o) ?? [])].join(', ')} ms`),
     uncountedDuplicates: duplicates.filter((o) => !counted.has(o)),
     books: await books(f, names, detail),
   }
 }
 
-interface Balance { counterparty: string; owedToUs: number; owedByUs: number; disputed: number }
-interface Summary { hash: string; status: string; issuer: string; counterparty: string; role: string }
+interface Balance {
+  counterparty: string
+  owedToUs: number
+  owedByUs: number
+  disputed: number
+}
+interface Summary {
+  hash: string
+  status: string
+  issuer: string
+  counterparty: string
+  role: string
+}
 
 /** Invariant 6 (docs/design.md §2) for every pair, read from both nodes' admin APIs. */
 async function books(f: Federation, names: readonly string[], detail: boolean): Promise<Books> {
@@ -178,10 +198,12 @@ async function books(f: Federation, names: readonly string[], detail: boolean): 
       if (bx.owedToUs !== by.owedByUs || bx.owedByUs !== by.owedToUs || bx.disputed !== by.disputed) {
         problems.push(`${x}/${y} balances ${JSON.stringify(bx)} vs ${JSON.stringify(by)}`)
       }
-      const between = (list: Summary[] | undefined, other: string) => new Map((list ?? []).filter((s) => s.issuer === other || s.counterparty === other).map((s) => [s.hash, s.status]))
+      const between = (list: Summary[] | undefined, other: string) =>
+        new Map((list ?? []).filter((s) => s.issuer === other || s.counterparty === other).map((s) => [s.hash, s.status]))
       const sx = between(statements.get(x), yId)
       const sy = between(statements.get(y), xId)
-      for (const [hash, status] of sx) if (sy.get(hash) !== status) problems.push(`${x}/${y} statement ${hash.slice(0, 10)}: ${status} vs ${sy.get(hash) ?? 'missing'}`)
+      for (const [hash, status] of sx)
+        if (sy.get(hash) !== status) problems.push(`${x}/${y} statement ${hash.slice(0, 10)}: ${status} vs ${sy.get(hash) ?? 'missing'}`)
       for (const hash of sy.keys()) if (!sx.has(hash)) problems.push(`${x}/${y} statement ${hash.slice(0, 10)}: missing at ${x}`)
     }
   }
@@ -198,5 +220,11 @@ async function books(f: Federation, names: readonly string[], detail: boolean): 
     }
     if (receiptsOnTwoStatements > 0) problems.push(`${receiptsOnTwoStatements} receipts on two statements`)
   }
-  return { mirror: problems.length === 0, problems, statements: issued.length, settled: issued.filter((s) => s.status === 'settled').length, receiptsOnTwoStatements }
+  return {
+    mirror: problems.length === 0,
+    problems,
+    statements: issued.length,
+    settled: issued.filter((s) => s.status === 'settled').length,
+    receiptsOnTwoStatements,
+  }
 }

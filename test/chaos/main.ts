@@ -10,8 +10,17 @@ import { runChaos } from './runner.js'
 
 const Args = z.strictObject({
   kills: z.coerce.number().int().min(1).max(10_000).default(100),
-  seed: z.string().min(1).max(100).default(() => randomBytes(4).toString('hex')),
-  maxMinutes: z.coerce.number().int().min(1).max(24 * 60).default(60),
+  seed: z
+    .string()
+    .min(1)
+    .max(100)
+    .default(() => randomBytes(4).toString('hex')),
+  maxMinutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
   livenessSeconds: z.coerce.number().int().min(10).max(3_600).default(300),
 })
 

@@ -84,7 +84,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const observation = await heal(world, o.livenessMs)
     for (const n of NAMES) faults.checkAlive(n)
     const violations = [...faults.selfExits, ...verdict(observation, faults.kills, o.kills)]
-    result = { seed: o.seed, kills: faults.kills, phases, observation, settle: world.settle, refusedPurchases: buyers.refused, wallMs: Date.now() - started, logDir, violations }
+    result = {
+      seed: o.seed,
+      kills: faults.kills,
+      phases,
+      observation,
+      settle: world.settle,
+      refusedPurchases: buyers.refused,
+      wallMs: Date.now() - started,
+      logDir,
+      violations,
+    }
   } finally {
     await buyers.stop()
     for (const n of NAMES) faults.saveLog(n, 'end of run')
@@ -117,17 +127,26 @@ async function heal(w: World, livenessMs: number): Promise<Observation> {
 }
 
 function quiet(o: Observation): boolean {
-  return o.lost.length === 0 && o.unacknowledgedPaid.length === 0 && o.fencedShops.length === 0 && o.missingMails.length === 0 && o.uncountedDuplicates.length === 0 && o.books.mirror
+  return (
+    o.lost.length === 0 &&
+    o.unacknowledgedPaid.length === 0 &&
+    o.fencedShops.length === 0 &&
+    o.missingMails.length === 0 &&
+    o.uncountedDuplicates.length === 0 &&
+    o.books.mirror
+  )
 }
 
 function verdict(o: Observation, kills: number, wanted: number): string[] {
   const v: string[] = []
   if (kills < wanted) v.push(`only ${kills} of ${wanted} kills within the time bound`)
   if (o.lost.length > 0) v.push(`${o.lost.length} acknowledged orders lost: ${o.lost.slice(0, 5).join(', ')}`)
-  if (o.unacknowledgedPaid.length > 0) v.push(`${o.unacknowledgedPaid.length} unacknowledged orders never delivered: ${o.unacknowledgedPaid.slice(0, 5).join(', ')}`)
+  if (o.unacknowledgedPaid.length > 0)
+    v.push(`${o.unacknowledgedPaid.length} unacknowledged orders never delivered: ${o.unacknowledgedPaid.slice(0, 5).join(', ')}`)
   if (o.keysReused.length > 0) v.push(`${o.keysReused.length} keys delivered to two orders: ${o.keysReused.slice(0, 5).join(', ')}`)
   if (o.repicked.length > 0) v.push(`${o.repicked.length} orders got different keys from one fulfiller: ${o.repicked.slice(0, 5).join(', ')}`)
-  if (o.uncountedDuplicates.length > 0) v.push(`${o.uncountedDuplicates.length} duplicate deliveries not counted: ${o.uncountedDuplicates.slice(0, 5).join(', ')}`)
+  if (o.uncountedDuplicates.length > 0)
+    v.push(`${o.uncountedDuplicates.length} duplicate deliveries not counted: ${o.uncountedDuplicates.slice(0, 5).join(', ')}`)
   if (o.missingMails.length > 0) v.push(`${o.missingMails.length} partner deliveries without a buyer mail: ${o.missingMails.slice(0, 5).join(', ')}`)
   if (o.fencedShops.length > 0) v.push(`shops still fenced after healing: ${o.fencedShops.join(', ')}`)
   if (!o.books.mirror) v.push(`books do not mirror: ${o.books.problems.slice(0, 5).join('; ')}`)

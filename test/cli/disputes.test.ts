@@ -8,7 +8,9 @@ const LINES = [{ receipt: 'rc-4f1a2b3c4d5e6f70' }, { receipt: 'rc-4f1a2b3c998877
 
 describe('resolveDisputes', () => {
   it('resolves a unique prefix to the full receipt, keeping reason and note (colons included)', () => {
-    expect(resolveDisputes(LINES, ['rc-0a0b0c:duplicate:seen at 10:42'])).toEqual([{ receipt: 'rc-0a0b0c0d0e0f1011', reason: 'duplicate', note: 'seen at 10:42' }])
+    expect(resolveDisputes(LINES, ['rc-0a0b0c:duplicate:seen at 10:42'])).toEqual([
+      { receipt: 'rc-0a0b0c0d0e0f1011', reason: 'duplicate', note: 'seen at 10:42' },
+    ])
     expect(resolveDisputes(LINES, ['rc-4f1a2b3c4d5e6f70'])).toEqual([{ receipt: 'rc-4f1a2b3c4d5e6f70', reason: 'other', note: '' }])
   })
 

@@ -30,7 +30,13 @@ export function describeBridgeCases(database: () => MariaDb): void {
         expect(result).toMatchObject({ escrowed: 2, delivered: 0, cancelled: 0, invalid: 0 })
         expect([...rig.node.escrow.keys()].sort()).toEqual([manual, short].sort())
         const held = (id: string) => rig.node.escrow.get(id)?.order as AdapterOrder
-        expect(held(manual)).toMatchObject({ sku: String(MANUAL_GOODS), qty: 3, amount: { minorUnits: 30_000, currency: 'CNY' }, claimSecret: 'secret-m', buyer: { email: 'm@example.com', locale: 'zh-CN' } })
+        expect(held(manual)).toMatchObject({
+          sku: String(MANUAL_GOODS),
+          qty: 3,
+          amount: { minorUnits: 30_000, currency: 'CNY' },
+          claimSecret: 'secret-m',
+          buyer: { email: 'm@example.com', locale: 'zh-CN' },
+        })
         // No query password: a secret derived from the order number (the buyer gets the key by mail).
         const derived = createHmac('sha256', NODE_SECRET).update(`standin/dujiaoka/claim\n${short}`).digest('base64url').slice(0, 22)
         expect(held(short)).toMatchObject({ qty: 7, amount: { minorUnits: 693, currency: 'CNY' }, claimSecret: derived, buyer: { email: null } })
@@ -191,7 +197,11 @@ export function describeBridgeCases(database: () => MariaDb): void {
         const result = await rig.bridge.pollOnce()
         expect(result.escrowed).toBe(2)
         const states = await rows(rig, 'SELECT order_sn, state FROM standin_orders ORDER BY order_sn')
-        expect(Object.fromEntries(states.map((r) => [r.order_sn, r.state]))).toEqual({ [orders[0] as string]: 'escrowed', [orders[1] as string]: 'conflict', [orders[2] as string]: 'escrowed' })
+        expect(Object.fromEntries(states.map((r) => [r.order_sn, r.state]))).toEqual({
+          [orders[0] as string]: 'escrowed',
+          [orders[1] as string]: 'conflict',
+          [orders[2] as string]: 'escrowed',
+        })
         expect(rig.logger.lines.some((l) => l.level === 'error' && l.fields.order === orders[1])).toBe(true)
         expect((await rig.bridge.pollOnce()).escrowed).toBe(0)
       } finally {
@@ -208,7 +218,10 @@ export function describeBridgeCases(database: () => MariaDb): void {
         const late = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 1, email: 'b@example.com', searchPwd: 'b' })
         await rig.shop.pay(late)
         // As if its transaction had stamped the time 3 s before the cursor and committed after the poll.
-        await rig.shop.pool.query('UPDATE orders SET updated_at = (SELECT t FROM (SELECT updated_at - INTERVAL 3 SECOND AS t FROM orders WHERE order_sn = ?) x) WHERE order_sn = ?', [first, late])
+        await rig.shop.pool.query(
+          'UPDATE orders SET updated_at = (SELECT t FROM (SELECT updated_at - INTERVAL 3 SECOND AS t FROM orders WHERE order_sn = ?) x) WHERE order_sn = ?',
+          [first, late],
+        )
         expect((await rig.bridge.pollOnce()).escrowed).toBe(1)
         expect(rig.node.escrow.has(late)).toBe(true)
         expect(rig.node.duplicateSubmissions).toEqual([])
@@ -241,22 +254,25 @@ export function describeBridgeCases(database: () => MariaDb): void {
     })
 
     // 2,400 other lines put the key past the first query's 1,000 hashes (conflicts.ts checks in chunks).
-    for (const otherLines of [0, 2_400]) it(`a key found both in a dujiaoka-completed order (${otherLines} other keys) and in a consignment is recorded and logged once`, async () => {
-      const rig = await dujiaokaRig(database())
-      try {
-        const [key] = await rig.adapter.takeStock(String(STOCK_GOODS), 1)
-        // As if a sale had outlived the consignment's wait: dujiaoka delivered a consigned key.
-        const order = await rig.shop.createOrder({ goodsId: STOCK_GOODS, qty: 1, email: 'x@example.com' })
-        const info = [...Array.from({ length: otherLines }, (_, i) => `OTHER-${i}`), key?.key].join('\n')
-        await rig.shop.pool.query('UPDATE orders SET info = ?, status = 4, updated_at = NOW() WHERE order_sn = ?', [info, order])
-        expect((await rig.bridge.pollOnce()).conflicts).toBe(1)
-        expect((await rig.bridge.pollOnce()).conflicts).toBe(0)
-        expect((await rows(rig, 'SELECT order_sn, carmis_id FROM standin_conflicts')).map((r) => [r.order_sn, String(r.carmis_id)])).toEqual([[order, key?.keyId]])
-        expect(rig.logger.lines.filter((l) => l.level === 'error' && /also consigned/.test(l.message))).toHaveLength(1)
-      } finally {
-        await rig.stop()
-      }
-    })
+    for (const otherLines of [0, 2_400])
+      it(`a key found both in a dujiaoka-completed order (${otherLines} other keys) and in a consignment is recorded and logged once`, async () => {
+        const rig = await dujiaokaRig(database())
+        try {
+          const [key] = await rig.adapter.takeStock(String(STOCK_GOODS), 1)
+          // As if a sale had outlived the consignment's wait: dujiaoka delivered a consigned key.
+          const order = await rig.shop.createOrder({ goodsId: STOCK_GOODS, qty: 1, email: 'x@example.com' })
+          const info = [...Array.from({ length: otherLines }, (_, i) => `OTHER-${i}`), key?.key].join('\n')
+          await rig.shop.pool.query('UPDATE orders SET info = ?, status = 4, updated_at = NOW() WHERE order_sn = ?', [info, order])
+          expect((await rig.bridge.pollOnce()).conflicts).toBe(1)
+          expect((await rig.bridge.pollOnce()).conflicts).toBe(0)
+          expect((await rows(rig, 'SELECT order_sn, carmis_id FROM standin_conflicts')).map((r) => [r.order_sn, String(r.carmis_id)])).toEqual([
+            [order, key?.keyId],
+          ])
+          expect(rig.logger.lines.filter((l) => l.level === 'error' && /also consigned/.test(l.message))).toHaveLength(1)
+        } finally {
+          await rig.stop()
+        }
+      })
 
     it('refuses a second bridge on the same database', async () => {
       const rig = await dujiaokaRig(database())

@@ -22,8 +22,14 @@ export async function until(condition: () => Promise<boolean>, what: string, tim
 export async function checkKeyInvariants(rig: DujiaokaRig, goods: number) {
   const delivered = await rig.shop.deliveredKeyIds()
   const sellable = await rig.shop.sellableKeyIds(goods)
-  const consigned = new Set((await rows(rig, "SELECT carmis_id FROM standin_consigned WHERE state = 'consigned' AND goods_id = ?", [goods])).map((r) => String(r.carmis_id)))
-  const all = (await rows(rig, 'SELECT id, status, deleted_at FROM carmis WHERE goods_id = ? AND is_loop = 0', [goods])).map((r) => ({ id: String(r.id), status: Number(r.status), deleted: r.deleted_at !== null }))
+  const consigned = new Set(
+    (await rows(rig, "SELECT carmis_id FROM standin_consigned WHERE state = 'consigned' AND goods_id = ?", [goods])).map((r) => String(r.carmis_id)),
+  )
+  const all = (await rows(rig, 'SELECT id, status, deleted_at FROM carmis WHERE goods_id = ? AND is_loop = 0', [goods])).map((r) => ({
+    id: String(r.id),
+    status: Number(r.status),
+    deleted: r.deleted_at !== null,
+  }))
   for (const id of consigned) {
     expect(delivered.has(id), `key ${id} both delivered by dujiaoka and consigned`).toBe(false)
     expect(sellable.has(id), `key ${id} both unsold in carmis and consigned`).toBe(false)

@@ -132,7 +132,9 @@ export function describeConsignCases(database: () => MariaDb): void {
     it('keys left marked by a crash in the middle of a consignment go back on sale at start', async () => {
       const rig = await dujiaokaRig(database())
       try {
-        await rig.pool.query("INSERT INTO standin_consigned (carmis_id, goods_id, batch, state, carmi_sha256, taken_ms, changed_ms) VALUES (1, 1, 'crashed-batch-0000000000000000000000', 'settling', REPEAT('0', 64), 0, 0)")
+        await rig.pool.query(
+          "INSERT INTO standin_consigned (carmis_id, goods_id, batch, state, carmi_sha256, taken_ms, changed_ms) VALUES (1, 1, 'crashed-batch-0000000000000000000000', 'settling', REPEAT('0', 64), 0, 0)",
+        )
         await rig.pool.query('UPDATE carmis SET status = 3 WHERE id = 1')
         await createDujiaokaAdapter({ pool: rig.pool, logger: rig.logger, consign: { settleMs: 150, settleTimeoutMs: 1_000 } })
         expect((await rows(rig, 'SELECT status, deleted_at FROM carmis WHERE id = 1'))[0]).toMatchObject({ status: 1, deleted_at: null })

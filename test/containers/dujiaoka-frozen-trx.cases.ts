@@ -68,7 +68,10 @@ export function describeFrozenTrxCases(database: () => MariaDb): void {
         const freezer = await startFreezer(rig)
         const sale = await saleHeldAfterRead(rig)
         try {
-          await expect(rig.adapter.takeStock(String(STOCK_GOODS), 40)).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/INNODB_TRX did not refresh/) })
+          await expect(rig.adapter.takeStock(String(STOCK_GOODS), 40)).rejects.toMatchObject({
+            code: 'unavailable',
+            message: expect.stringMatching(/INNODB_TRX did not refresh/),
+          })
         } finally {
           await freezer.stop()
         }

@@ -183,7 +183,8 @@ export async function dujiaokaConformanceRig(db: MariaDb, overHttp: boolean): Pr
       async orderView(order) {
         const view = await shop.order(order)
         const [applied] = await shop.pool.query<RowDataPacket[]>("SELECT 1 FROM standin_writebacks WHERE order_sn = ? AND result = 'applied'", [order])
-        const status = view.status === 4 ? (applied.length > 0 ? 'delivered-by-partner' : 'delivered') : view.status === 5 || view.status === -1 ? 'cancelled' : 'paid'
+        const status =
+          view.status === 4 ? (applied.length > 0 ? 'delivered-by-partner' : 'delivered') : view.status === 5 || view.status === -1 ? 'cancelled' : 'paid'
         return { status, keys: await keyIdsInOrder(shop, view.info) }
       },
       async duplicateWriteBacks() {

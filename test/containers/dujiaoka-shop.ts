@@ -78,7 +78,10 @@ export class FakeDujiaoka {
   private constructor(readonly pool: Pool) {}
 
   /** Creates the tables and goods (ids 1, 2, … in order) with their keys, in database `database`. */
-  static async install(options: { host: string; port: number; user: string; password: string; database: string }, goods: readonly GoodsSpec[]): Promise<FakeDujiaoka> {
+  static async install(
+    options: { host: string; port: number; user: string; password: string; database: string },
+    goods: readonly GoodsSpec[],
+  ): Promise<FakeDujiaoka> {
     const pool = mysql.createPool({ ...options, connectionLimit: 20, dateStrings: true, multipleStatements: false })
     pool.pool.on('connection', (connection) => {
       connection.query("SET time_zone = '+08:00'", (error) => {
@@ -87,12 +90,20 @@ export class FakeDujiaoka {
     })
     for (const statement of DDL) await pool.query(statement)
     for (const [i, spec] of goods.entries()) {
-      await pool.query('INSERT INTO goods (gd_name, type, actual_price, created_at, updated_at) VALUES (?, ?, ?, NOW(), NOW())', [spec.name, spec.type ?? 1, spec.price])
+      await pool.query('INSERT INTO goods (gd_name, type, actual_price, created_at, updated_at) VALUES (?, ?, ?, NOW(), NOW())', [
+        spec.name,
+        spec.type ?? 1,
+        spec.price,
+      ])
       const goodsId = i + 1
       const keys = Array.from({ length: spec.keys }, (_, k) => [goodsId, 1, 0, `G${goodsId}-KEY-${String(k + 1).padStart(4, '0')}`])
       const loops = Array.from({ length: spec.loopKeys ?? 0 }, (_, k) => [goodsId, 1, 1, `G${goodsId}-LOOP-${k + 1}`])
       const rows = [...keys, ...loops]
-      if (rows.length > 0) await pool.query('INSERT INTO carmis (goods_id, status, is_loop, carmi, created_at, updated_at) VALUES ' + rows.map(() => '(?, ?, ?, ?, NOW(), NOW())').join(', '), rows.flat())
+      if (rows.length > 0)
+        await pool.query(
+          'INSERT INTO carmis (goods_id, status, is_loop, carmi, created_at, updated_at) VALUES ' + rows.map(() => '(?, ?, ?, ?, NOW(), NOW())').join(', '),
+          rows.flat(),
+        )
     }
     return new FakeDujiaoka(pool)
   }
@@ -113,15 +124,23 @@ export class FakeDujiaoka {
     const connection = await this.pool.getConnection()
     try {
       await connection.beginTransaction()
-      const [[order]] = await connection.query<RowDataPacket[]>('SELECT id, goods_id, type, buy_amount FROM orders WHERE order_sn = ? AND deleted_at IS NULL', [orderSn])
+      const [[order]] = await connection.query<RowDataPacket[]>('SELECT id, goods_id, type, buy_amount FROM orders WHERE order_sn = ? AND deleted_at IS NULL', [
+        orderSn,
+      ])
       if (order === undefined) throw new Error(`no order ${orderSn}`)
       if (Number(order.type) === 1) {
-        const [keys] = await connection.query<RowDataPacket[]>('SELECT id, carmi, is_loop FROM carmis WHERE goods_id = ? AND status = 1 AND deleted_at IS NULL LIMIT ?', [order.goods_id, Number(order.buy_amount)])
+        const [keys] = await connection.query<RowDataPacket[]>(
+          'SELECT id, carmi, is_loop FROM carmis WHERE goods_id = ? AND status = 1 AND deleted_at IS NULL LIMIT ?',
+          [order.goods_id, Number(order.buy_amount)],
+        )
         await hooks.afterRead?.(connection)
         if (keys.length !== Number(order.buy_amount)) {
           await connection.query('UPDATE orders SET info = ?, status = 6, updated_at = NOW() WHERE id = ?', [INSUFFICIENT_KEYS_INFO, order.id])
         } else {
-          await connection.query('UPDATE orders SET info = ?, status = 4, updated_at = NOW() WHERE id = ?', [keys.map((k) => String(k.carmi)).join('\n'), order.id])
+          await connection.query('UPDATE orders SET info = ?, status = 4, updated_at = NOW() WHERE id = ?', [
+            keys.map((k) => String(k.carmi)).join('\n'),
+            order.id,
+          ])
           await hooks.afterOrderSaved?.(connection)
           const sold = keys.filter((k) => Number(k.is_loop) === 0).map((k) => k.id)
           if (sold.length > 0) await connection.query('UPDATE carmis SET status = 2, updated_at = NOW() WHERE id IN (?) AND deleted_at IS NULL', [sold])
@@ -142,9 +161,15 @@ export class FakeDujiaoka {
   /** The operator completes an order by hand in the admin panel, with unsold keys of `fromGoods`. */
   async deliverByHand(orderSn: string, fromGoods: number): Promise<string[]> {
     const [[order]] = await this.pool.query<RowDataPacket[]>('SELECT buy_amount FROM orders WHERE order_sn = ?', [orderSn])
-    const [keys] = await this.pool.query<RowDataPacket[]>('SELECT id, carmi FROM carmis WHERE goods_id = ? AND status = 1 AND is_loop = 0 AND deleted_at IS NULL LIMIT ?', [fromGoods, Number(order?.buy_amount ?? 1)])
+    const [keys] = await this.pool.query<RowDataPacket[]>(
+      'SELECT id, carmi FROM carmis WHERE goods_id = ? AND status = 1 AND is_loop = 0 AND deleted_at IS NULL LIMIT ?',
+      [fromGoods, Number(order?.buy_amount ?? 1)],
+    )
     if (keys.length === 0) throw new Error('no keys left to deliver by hand')
-    await this.pool.query('UPDATE orders SET info = ?, status = 4, updated_at = NOW() WHERE order_sn = ?', [keys.map((k) => String(k.carmi)).join('\n'), orderSn])
+    await this.pool.query('UPDATE orders SET info = ?, status = 4, updated_at = NOW() WHERE order_sn = ?', [
+      keys.map((k) => String(k.carmi)).join('\n'),
+      orderSn,
+    ])
     await this.pool.query('UPDATE carmis SET status = 2, updated_at = NOW() WHERE id IN (?) AND deleted_at IS NULL', [keys.map((k) => k.id)])
     return keys.map((k) => String(k.id))
   }
@@ -162,7 +187,9 @@ export class FakeDujiaoka {
 
   /** carmis ids of keys dujiaoka could still sell (unsold, not deleted, not reusable). */
   async sellableKeyIds(goodsId: number): Promise<Set<string>> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT id FROM carmis WHERE goods_id = ? AND status = 1 AND is_loop = 0 AND deleted_at IS NULL', [goodsId])
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT id FROM carmis WHERE goods_id = ? AND status = 1 AND is_loop = 0 AND deleted_at IS NULL', [
+      goodsId,
+    ])
     return new Set(rows.map((r) => String(r.id)))
   }
 

@@ -40,10 +40,16 @@ export function describeStatementTimeoutCases(database: () => MariaDb): void {
     it('every session the pool hands out runs in UTC with lock waits and statements bounded', async () => {
       const rig = await dujiaokaRig(database(), { statementTimeoutMs: STATEMENT_TIMEOUT_MS })
       try {
-        const [session] = await rows(rig, 'SELECT @@time_zone AS tz, @@innodb_lock_wait_timeout AS rowLockS, @@lock_wait_timeout AS tableLockS, @@max_statement_time AS statementS')
+        const [session] = await rows(
+          rig,
+          'SELECT @@time_zone AS tz, @@innodb_lock_wait_timeout AS rowLockS, @@lock_wait_timeout AS tableLockS, @@max_statement_time AS statementS',
+        )
         // BIGINT comes back as text (the pool's bigNumberStrings), DOUBLE as a number.
         expect(session).toMatchObject({ tz: '+00:00', rowLockS: '2', tableLockS: '2', statementS: 1.5 })
-        const slow = await rig.pool.query('SELECT SLEEP(10)').then(() => null, (error: unknown) => error)
+        const slow = await rig.pool.query('SELECT SLEEP(10)').then(
+          () => null,
+          (error: unknown) => error,
+        )
         expect(slow).toMatchObject({ errno: 1969 })
         expect(unavailableOr(slow)).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/statementTimeoutMs/) })
         expect(unavailableOr(slow)).toBeInstanceOf(AdapterError)

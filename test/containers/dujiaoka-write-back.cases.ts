@@ -29,7 +29,11 @@ export function describeWriteBackCases(database: () => MariaDb): void {
         await rig.adapter.writeBack(partnerDelivery(expired, String(EMPTY_GOODS), keys.slice(2, 3)))
         expect(await rig.shop.order(expired)).toMatchObject({ status: -1 })
         const results = await rows(rig, 'SELECT order_sn, result FROM standin_writebacks ORDER BY recorded_ms, order_sn')
-        expect(Object.fromEntries(results.map((r) => [r.order_sn, r.result]))).toEqual({ [manual]: 'applied', 'NO-SUCH-ORDER': 'unknown-order', [expired]: 'conflict' })
+        expect(Object.fromEntries(results.map((r) => [r.order_sn, r.result]))).toEqual({
+          [manual]: 'applied',
+          'NO-SUCH-ORDER': 'unknown-order',
+          [expired]: 'conflict',
+        })
         // All three partner keys are off sale for good.
         expect(Number((await rows(rig, "SELECT COUNT(*) AS n FROM standin_consigned WHERE state = 'delivered'"))[0]?.n)).toBe(3)
         // The written-back order is not reported to the node again.
@@ -88,7 +92,9 @@ export function describeWriteBackCases(database: () => MariaDb): void {
       await rig.shop.pool.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY 'pw'`)
       await rig.shop.pool.query(`GRANT SELECT, INSERT, UPDATE, CREATE ON \`${rig.database}\`.* TO '${user}'@'127.0.0.1'`)
       const connect = () => {
-        const pool = createDujiaokaPool(DbConfig.parse({ host: database().host, port: database().port, user, password: 'pw', database: rig.database, connections: 3 }))
+        const pool = createDujiaokaPool(
+          DbConfig.parse({ host: database().host, port: database().port, user, password: 'pw', database: rig.database, connections: 3 }),
+        )
         pools.push(pool)
         return pool
       }
@@ -108,7 +114,17 @@ export function describeWriteBackCases(database: () => MariaDb): void {
       await rig.bridge.close()
       const paid = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 1, email: 'h@example.com', searchPwd: 'h' })
       await rig.shop.pay(paid)
-      const bridge = await DujiaokaBridge.open({ pool, node: new AdapterClient({ baseUrl: rig.node.url, secret: NODE_SECRET }), shopUrl: rig.front.url, bridge: BridgeConfig.parse({}), health: HealthConfig.parse({}), money: { currency: 'CNY', minorDigits: 2 }, buyerLocale: 'en', claimKey: NODE_SECRET, logger: rig.logger })
+      const bridge = await DujiaokaBridge.open({
+        pool,
+        node: new AdapterClient({ baseUrl: rig.node.url, secret: NODE_SECRET }),
+        shopUrl: rig.front.url,
+        bridge: BridgeConfig.parse({}),
+        health: HealthConfig.parse({}),
+        money: { currency: 'CNY', minorDigits: 2 },
+        buyerLocale: 'en',
+        claimKey: NODE_SECRET,
+        logger: rig.logger,
+      })
       try {
         expect(await bridge.pollOnce()).toMatchObject({ escrowed: 1 })
         expect((await bridge.checkHealth()).platform).toBe('up')

@@ -21,7 +21,9 @@ describe.skipIf(!docker)('dujiaoka adapter on MariaDB', () => {
   beforeAll(async () => {
     const started = performance.now()
     db = await startMariaDb()
-    console.info(`[mariadb] image ${db.image.tag} ${db.image.reused ? 'reused' : 'built'}; up on 127.0.0.1:${db.port} after ${Math.round(performance.now() - started)} ms`)
+    console.info(
+      `[mariadb] image ${db.image.tag} ${db.image.reused ? 'reused' : 'built'}; up on 127.0.0.1:${db.port} after ${Math.round(performance.now() - started)} ms`,
+    )
   }, SETUP_TIMEOUT_MS)
   afterAll(async () => {
     await db?.stop()

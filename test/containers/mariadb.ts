@@ -45,7 +45,9 @@ export async function ensureMariaDbImage(): Promise<{ tag: string; reused: boole
   const tag = imageTag()
   if (spawnSync('docker', ['image', 'inspect', tag], { stdio: 'ignore' }).status === 0) return { tag, reused: true }
   await new Promise<void>((resolve, reject) => {
-    const build = spawn('docker', ['build', '--network', 'host', '--build-arg', `STANDIN_TEST_BASE_IMAGE=${BASE_IMAGE}`, '-t', tag, CONTEXT], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const build = spawn('docker', ['build', '--network', 'host', '--build-arg', `STANDIN_TEST_BASE_IMAGE=${BASE_IMAGE}`, '-t', tag, CONTEXT], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let stderr = ''
     build.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)))
     const timer = setTimeout(() => build.kill('SIGKILL'), IMAGE_BUILD_TIMEOUT_MS)

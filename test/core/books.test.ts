@@ -10,10 +10,29 @@ import { type Receipt, signDocument, termsHash, toBase64url } from '../../protoc
 import { alice, bob, carol, cny, sampleTerms, signedAgreement, T0 } from '../protocol/fixtures.js'
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
-const cards = [alice, bob, carol].map((s) => signDocument('shop-card', { id: s.identity.id, name: s.name, boxKey: toBase64url(s.box.publicKey), addrs: [], claimUrl: null, issuedAt: T0, validUntil: T0 + 1e10 }, s.identity))
+const cards = [alice, bob, carol].map((s) =>
+  signDocument(
+    'shop-card',
+    { id: s.identity.id, name: s.name, boxKey: toBase64url(s.box.publicKey), addrs: [], claimUrl: null, issuedAt: T0, validUntil: T0 + 1e10 },
+    s.identity,
+  ),
+)
 
 function receipt(order: string, terms: string, minorUnits = 10_000): Receipt {
-  return { type: 'receipt', origin: alice.identity.id, order, sku: 'steam-50', allotment: 'al-1', keyIds: [`k-${order}`], channel: 'claim-page', epoch: 1, time: T0, amount: cny(minorUnits), unitValue: cny(5_000), terms }
+  return {
+    type: 'receipt',
+    origin: alice.identity.id,
+    order,
+    sku: 'steam-50',
+    allotment: 'al-1',
+    keyIds: [`k-${order}`],
+    channel: 'claim-page',
+    epoch: 1,
+    time: T0,
+    amount: cny(minorUnits),
+    unitValue: cny(5_000),
+    terms,
+  }
 }
 
 describe('books', () => {
@@ -21,7 +40,9 @@ describe('books', () => {
   const v2 = sampleTerms([alice, bob, carol], { revision: 2, supersedes: termsHash(v1), fee: { bps: 300, fixed: cny(5) } })
 
   async function books(): Promise<Books> {
-    const federation = new Federation(bob.identity.id, bob.box.publicKey, signedAgreement(v2, [alice, bob, carol]), cards, [signedAgreement(v1, [alice, bob, carol])])
+    const federation = new Federation(bob.identity.id, bob.box.publicKey, signedAgreement(v2, [alice, bob, carol]), cards, [
+      signedAgreement(v1, [alice, bob, carol]),
+    ])
     return new Books({ me: bob.identity.id, store: await LevelStore.openInMemory(), federation, logger: silent })
   }
 
@@ -29,7 +50,9 @@ describe('books', () => {
     const b = await books()
     const tx = new Tx()
     await b.bookReceipts(tx, [receipt('old', termsHash(v1)), receipt('new', termsHash(v2))], bob.identity.id)
-    const lines = tx.ops.filter((o) => o.type === 'put' && o.key.startsWith('l!')).map((o) => (o as { value: { line: { order: string; amount: { minorUnits: number } } } }).value.line)
+    const lines = tx.ops
+      .filter((o) => o.type === 'put' && o.key.startsWith('l!'))
+      .map((o) => (o as { value: { line: { order: string; amount: { minorUnits: number } } } }).value.line)
     expect(lines.find((l) => l.order === 'old')?.amount.minorUnits).toBe(100) // 1 % of 100.00
     expect(lines.find((l) => l.order === 'new')?.amount.minorUnits).toBe(305) // 3 % + 0.05
   })

@@ -82,7 +82,7 @@ describe('failover in the simulator', () => {
     expect(a.shop.fenced).toBe(false) // C's lease keeps A delivering
   })
 
-  it('the origin\'s own takeover request works without a quorum of votes', async () => {
+  it("the origin's own takeover request works without a quorum of votes", async () => {
     const { a, b, c } = await setUp('explicit')
     await a.engine.submitOrders(Array.from({ length: 10 }, (_, i) => simOrder(sim.prng, i)))
     await sim.runUntil(1_500)

@@ -15,7 +15,10 @@ describe('feed writer', () => {
     sim = await SimFederation.create({ seed: 'writer-errors', shops: 3 })
     const a = sim.shop('A').engine
     await a.submitOrders([simOrder(sim.prng, 0), simOrder(sim.prng, 1)])
-    const bad = a.markCancelled([{ order: 'O-0', reason: 'broken \ud800 text' }]).then(() => 'accepted', (error: unknown) => String(error))
+    const bad = a.markCancelled([{ order: 'O-0', reason: 'broken \ud800 text' }]).then(
+      () => 'accepted',
+      (error: unknown) => String(error),
+    )
     const good = a.markDelivered([{ order: 'O-1', time: sim.clock.now() }])
     await sim.runUntil(100)
     expect(await bad).toMatch(/reason: must be well-formed Unicode/)

@@ -2,14 +2,7 @@
 // unknown terms. Each is rejected and logged, and none changes what the partner has stored
 // (a fork keeps only its proof and quarantines the author, as docs/design.md §5 requires).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import {
-  appendEntry,
-  type FeedEntry,
-  type FeedState,
-  identityFromSeed,
-  sha256,
-  utf8,
-} from '../../protocol/index.js'
+import { appendEntry, type FeedEntry, type FeedState, identityFromSeed, sha256, utf8 } from '../../protocol/index.js'
 import type { Section } from '../../node/core/ports.js'
 import { seqKey } from '../../node/core/state/codec.js'
 import { SimFederation, simOrder, type SimShop } from '../sim/sim-federation.js'
@@ -46,7 +39,13 @@ describe('hostile feed entries at a partner', () => {
 
   /** A correctly signed entry by A that extends the head B holds. */
   function nextByA(records = [{ type: 'order.delivered' as const, order: 'O-1', time: 1 }], head?: FeedState): FeedEntry {
-    return appendEntry({ identity: a.identity, head: head ?? { author: a.identity.id, seq: 1, hash: a.engine.feeds()[0]?.hash ?? null }, time: sim.clock.now(), terms, records })
+    return appendEntry({
+      identity: a.identity,
+      head: head ?? { author: a.identity.id, seq: 1, hash: a.engine.feeds()[0]?.hash ?? null },
+      time: sim.clock.now(),
+      terms,
+      records,
+    })
   }
 
   async function deliver(entries: unknown[], from = a.identity.id, author = a.identity.id): Promise<void> {
@@ -70,7 +69,13 @@ describe('hostile feed entries at a partner', () => {
 
   it('detects a fork, keeps the proof, quarantines the author and stores none of the forked entry', async () => {
     const before = await snapshot(b, ['entries', 'heads', 'orders'])
-    const fork = appendEntry({ identity: a.identity, head: { author: a.identity.id, seq: 0, hash: null }, time: sim.clock.now(), terms, records: [{ type: 'order.cancelled', order: 'O-1', reason: 'equivocation' }] })
+    const fork = appendEntry({
+      identity: a.identity,
+      head: { author: a.identity.id, seq: 0, hash: null },
+      time: sim.clock.now(),
+      terms,
+      records: [{ type: 'order.cancelled', order: 'O-1', reason: 'equivocation' }],
+    })
     await deliver([fork])
     expect(await snapshot(b, ['entries', 'heads', 'orders'])).toBe(before)
     expect(await b.store.get('forks', a.identity.id)).toMatchObject({ a: held, b: fork })
@@ -84,11 +89,23 @@ describe('hostile feed entries at a partner', () => {
   it('rejects entries offered under another author, from outsiders, or under unknown terms', async () => {
     const before = await snapshot(b)
     const mallory = identityFromSeed(sha256(utf8('mallory')))
-    const outsiders = appendEntry({ identity: mallory, head: { author: mallory.id, seq: 0, hash: null }, time: 0, terms, records: [{ type: 'order.delivered', order: 'x', time: 0 }] })
+    const outsiders = appendEntry({
+      identity: mallory,
+      head: { author: mallory.id, seq: 0, hash: null },
+      time: 0,
+      terms,
+      records: [{ type: 'order.delivered', order: 'x', time: 0 }],
+    })
     await deliver([outsiders], a.identity.id, mallory.id)
     await deliver([outsiders], a.identity.id, a.identity.id)
     const otherTerms = nextByA()
-    const unknownTerms = appendEntry({ identity: a.identity, head: { author: a.identity.id, seq: 1, hash: a.engine.feeds()[0]?.hash ?? null }, time: 0, terms: 'T'.repeat(43), records: otherTerms.body.records })
+    const unknownTerms = appendEntry({
+      identity: a.identity,
+      head: { author: a.identity.id, seq: 1, hash: a.engine.feeds()[0]?.hash ?? null },
+      time: 0,
+      terms: 'T'.repeat(43),
+      records: otherTerms.body.records,
+    })
     await deliver([unknownTerms])
     expect(await snapshot(b)).toBe(before)
     const log = b.warnings.join('\n')

@@ -63,7 +63,7 @@ describe('i18n catalogue', () => {
     expect(t('zh-CN', 'claim.delivered.keysLabel', { order: 'o-1', count: 3 })).toBe('订单 o-1 的卡密：')
   })
 
-  it('times are in the buyer\'s zone, named: Beijing time in Chinese, UTC in English', () => {
+  it("times are in the buyer's zone, named: Beijing time in Chinese, UTC in English", () => {
     const at = Date.UTC(2026, 8, 21, 14, 14)
     expect(t('zh-CN', 'time.zoned', { time: at })).toBe('2026年9月21日 22:14（北京时间）')
     expect(t('en', 'time.zoned', { time: at })).toBe('21 September 2026 at 14:14 UTC')

@@ -39,7 +39,7 @@ describe('partner-side incident reports', () => {
     expect(report(incidents, 1)?.closedAt).toBeNull()
   })
 
-  it('the handback closes it; so does a later epoch\'s handback we saw instead', async () => {
+  it("the handback closes it; so does a later epoch's handback we saw instead", async () => {
     const incidents = await book()
     incidents.onEvent(1_000, { kind: 'taken-over', origin: O, epoch: 1 })
     incidents.onEvent(2_000, { kind: 'handback', origin: O, epoch: 1, receipts: 0 })

@@ -37,7 +37,11 @@ describe('order rows change in turns', () => {
     await sim.runUntil(20_000)
 
     const deliveredBy = (shop: SimShop) =>
-      new Set(sim.events.flatMap((e) => (e.node === sim.nameOf(shop.identity.id) && e.event.kind === 'delivered' && e.event.fulfiller === shop.identity.id ? [e.event.order] : [])))
+      new Set(
+        sim.events.flatMap((e) =>
+          e.node === sim.nameOf(shop.identity.id) && e.event.kind === 'delivered' && e.event.fulfiller === shop.identity.id ? [e.event.order] : [],
+        ),
+      )
     const byB = deliveredBy(b)
     const byC = deliveredBy(c)
     const both = [...byB].filter((o) => byC.has(o)).sort()

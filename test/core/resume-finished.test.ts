@@ -26,7 +26,9 @@ describe('resuming reservations after a restart', () => {
     const key = orderKey(a.identity.id, 'O-0')
     const row = (await b.store.get<OrderRow>('orders', key)) as OrderRow
     expect(row.state).toBe('delivered')
-    await b.store.write([{ type: 'put', section: 'orders', key, value: { ...row, state: 'reserved', originDelivered: true } satisfies OrderRow }], { sync: true })
+    await b.store.write([{ type: 'put', section: 'orders', key, value: { ...row, state: 'reserved', originDelivered: true } satisfies OrderRow }], {
+      sync: true,
+    })
     await sim.restart('B') // still taken over for A: start() resumes reservations
     await sim.runUntil(6_000)
     const back = sim.shop('B')

@@ -21,7 +21,8 @@ async function keyRows(shop: SimShop, origin: SimShop): Promise<KeyRow[]> {
 
 async function lines(shop: SimShop, counterparty: SimShop): Promise<BookLine[]> {
   const out: BookLine[] = []
-  for await (const [, line] of shop.store.range<BookLine>('ledger', { gt: `l!${counterparty.identity.id}!`, lt: `l!${counterparty.identity.id}!\xff` })) out.push(line)
+  for await (const [, line] of shop.store.range<BookLine>('ledger', { gt: `l!${counterparty.identity.id}!`, lt: `l!${counterparty.identity.id}!\xff` }))
+    out.push(line)
   return out
 }
 
@@ -67,7 +68,17 @@ describe('keys a partner released back', () => {
     expect(a.engine.balances().find((x) => x.counterparty === b.identity.id)?.owedToUs).toBe(2_000)
 
     // B holds the two keys consigned again and may deliver them in A's next outage.
-    await a.engine.submitOrders([{ order: 'O-1', sku: 'card-100', qty: 1, amount: { minorUnits: 5_000, currency: 'CNY' }, paidAt: sim.clock.now(), buyer: { email: 'buyer@example.com', locale: 'en' }, claimSecret: 'claim-token-returned-0001' }])
+    await a.engine.submitOrders([
+      {
+        order: 'O-1',
+        sku: 'card-100',
+        qty: 1,
+        amount: { minorUnits: 5_000, currency: 'CNY' },
+        paidAt: sim.clock.now(),
+        buyer: { email: 'buyer@example.com', locale: 'en' },
+        claimSecret: 'claim-token-returned-0001',
+      },
+    ])
     await sim.runUntil(6_000)
     a.engine.reportPlatformHealth('down')
     await sim.runUntil(9_000)

@@ -39,7 +39,7 @@ async function setUp(seed: string, terms?: Parameters<typeof SimFederation.creat
 }
 
 describe('settlement', () => {
-  it('both nodes\' books mirror each other after an outage handled by two partners', async () => {
+  it("both nodes' books mirror each other after an outage handled by two partners", async () => {
     await setUp('books-mirror')
     await outage(30)
     const a = sim.shop('A')
@@ -75,7 +75,9 @@ describe('settlement', () => {
     expect(received.role).toBe('received')
     expect(received.mismatches).toEqual([])
     const disputedReceipt = received.statement.lines[0]?.receipt as string
-    await sim.shop('A').engine.acceptStatement(received.hash, [{ receipt: disputedReceipt, reason: 'already-delivered-by-origin', note: 'we delivered it ourselves' }])
+    await sim
+      .shop('A')
+      .engine.acceptStatement(received.hash, [{ receipt: disputedReceipt, reason: 'already-delivered-by-origin', note: 'we delivered it ourselves' }])
     sim.crash('B')
     await sim.runUntil(sim.clock.now() - 1_800_000_000_000 + 1_000)
     await sim.restart('B')
@@ -93,20 +95,38 @@ describe('settlement', () => {
     expect(bLines.filter((l) => l.status === 'settled')).toHaveLength(bLines.length - 1)
     expect(bLines.every((l) => l.statement === received.hash)).toBe(true)
     expect((await sim.shop('A').engine.findStatement(received.hash)).status).toBe('settled')
-    const balance = sim.shop('A').engine.balances().find((b) => b.counterparty === bId)
+    const balance = sim
+      .shop('A')
+      .engine.balances()
+      .find((b) => b.counterparty === bId)
     expect(balance?.owedByUs).toBe(0)
     expect(balance?.disputed).toBe(disputed[0]?.minor)
   })
 
   it('the credit limit stops new takeovers for an origin and lifts after settlement', async () => {
-    await setUp('credit-limit', (t) => ({ ...t, fee: { bps: 10_000, fixed: { minorUnits: 0, currency: 'CNY' } }, settlement: { ...t.settlement, settleThreshold: { minorUnits: 1, currency: 'CNY' }, creditLimit: { minorUnits: 2, currency: 'CNY' } } }))
+    await setUp('credit-limit', (t) => ({
+      ...t,
+      fee: { bps: 10_000, fixed: { minorUnits: 0, currency: 'CNY' } },
+      settlement: { ...t.settlement, settleThreshold: { minorUnits: 1, currency: 'CNY' }, creditLimit: { minorUnits: 2, currency: 'CNY' } },
+    }))
     await outage(6)
     const aId = sim.shop('A').identity.id
-    for (const name of ['B', 'C']) expect(sim.shop(name).engine.balances().find((b) => b.counterparty === aId)?.owedToUs ?? 0).toBeGreaterThan(2)
+    for (const name of ['B', 'C'])
+      expect(
+        sim
+          .shop(name)
+          .engine.balances()
+          .find((b) => b.counterparty === aId)?.owedToUs ?? 0,
+      ).toBeGreaterThan(2)
     const mailsBefore = sim.shop('B').mailer.sent.length + sim.shop('C').mailer.sent.length
     await outage(4, 100) // A owes both partners more than the limit: nobody takes over
     expect(sim.shop('B').mailer.sent.length + sim.shop('C').mailer.sent.length).toBe(mailsBefore)
-    expect(sim.shop('B').engine.balances().find((b) => b.counterparty === aId)?.creditBlocked).toBe(true)
+    expect(
+      sim
+        .shop('B')
+        .engine.balances()
+        .find((b) => b.counterparty === aId)?.creditBlocked,
+    ).toBe(true)
     sim.crash('A') // a third outage, during which A settles up through its partners' statements…
     for (const name of ['B', 'C']) await sim.shop(name).engine.issueStatement(aId) // (statements above the threshold may already be out)
     for (const name of ['B', 'C']) expect((await sim.shop(name).engine.statements()).some((s) => s.role === 'issued')).toBe(true)
@@ -118,12 +138,18 @@ describe('settlement', () => {
       await sim.shop('A').engine.payStatement(st.hash, `bank ${st.statement.id}`)
     }
     await sim.runUntil(sim.clock.now() - 1_800_000_000_000 + 2_000)
-    for (const name of ['B', 'C']) for (const st of (await sim.shop(name).engine.statements()).filter((s) => s.status === 'paid')) await sim.shop(name).engine.confirmStatement(st.hash)
+    for (const name of ['B', 'C'])
+      for (const st of (await sim.shop(name).engine.statements()).filter((s) => s.status === 'paid')) await sim.shop(name).engine.confirmStatement(st.hash)
     await sim.runUntil(sim.clock.now() - 1_800_000_000_000 + 2_000)
     // …and the next outage is covered again.
     await outage(3, 200)
     expect(sim.shop('B').mailer.sent.length + sim.shop('C').mailer.sent.length).toBeGreaterThan(mailsBefore)
-    expect(sim.shop('B').engine.balances().find((b) => b.counterparty === aId)?.creditBlocked).toBe(false)
+    expect(
+      sim
+        .shop('B')
+        .engine.balances()
+        .find((b) => b.counterparty === aId)?.creditBlocked,
+    ).toBe(false)
   })
 
   it('exports a statement as CSV and JSON whose totals equal the statement', async () => {
@@ -136,7 +162,9 @@ describe('settlement', () => {
     expect(json.rows).toHaveLength(st?.statement.lines.length ?? -1)
     const csv = await sim.shop('C').engine.exportStatements('csv', st?.hash)
     const rows = csv.trim().split('\n')
-    expect(rows[0]).toBe('statement_id,statement_hash,status,issuer,counterparty,receipt,origin,order,fulfiller,kind,currency,amount_minor_units,amount,delivered_at_utc,line_status,dispute_reason')
+    expect(rows[0]).toBe(
+      'statement_id,statement_hash,status,issuer,counterparty,receipt,origin,order,fulfiller,kind,currency,amount_minor_units,amount,delivered_at_utc,line_status,dispute_reason',
+    )
     const total = rows.at(-1)?.split(',') ?? []
     expect(total[0]).toBe('TOTAL')
     expect(Number(total[11])).toBe(st?.statement.totalMinorUnits)

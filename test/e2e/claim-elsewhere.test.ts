@@ -10,7 +10,15 @@ import { allot, type Federation, shop, startFederation, stopFederation } from '.
 import { requireOrSkip } from '../support/requirements.js'
 
 const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 /** Chromium's first start on 2 slow cores can take several seconds. */
 const LAUNCH_TIMEOUT_MS = 60_000
 const PAGE_TIMEOUT_MS = 15_000
@@ -46,7 +54,11 @@ describe.skipIf(!hasChromium)('a claim page finds the partner that delivered', (
 
   async function postClaim(name: string, withSecret: string): Promise<string> {
     const body = new URLSearchParams({ shop: f.cluster.node('A').id, order, secret: withSecret })
-    const response = await fetch(`${f.cluster.node(name).baseUrl}/claim?lang=en`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })
+    const response = await fetch(`${f.cluster.node(name).baseUrl}/claim?lang=en`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    })
     return response.text()
   }
 
@@ -95,7 +107,7 @@ describe.skipIf(!hasChromium)('a claim page finds the partner that delivered', (
     const atC = await page.content()
     expect(atC.match(KEY_PATTERN)).toBeNull()
     expect(atC).not.toContain(secret)
-    await Promise.all([page.waitForURL(/\/claim\?/, { timeout: PAGE_TIMEOUT_MS }), page.click("a:has-text(\"Open Shop B's claim page\")")])
+    await Promise.all([page.waitForURL(/\/claim\?/, { timeout: PAGE_TIMEOUT_MS }), page.click('a:has-text("Open Shop B\'s claim page")')])
     const keys = await keysAtFulfiller(page, 'en')
     expect(keys).toHaveLength(1)
     await context.close()

@@ -57,7 +57,7 @@ describe.skipIf(!hasChromium)('claim page in a real browser', () => {
     await Promise.all([page.waitForURL(`${base}/claim?lang=zh-CN`, { timeout: PAGE_TIMEOUT_MS }), page.click('button[type=submit]')])
   }
 
-  it('the right secret shows the keys, styled, with nothing refused by the page\'s CSP', async () => {
+  it("the right secret shows the keys, styled, with nothing refused by the page's CSP", async () => {
     const context = await browser.newContext({ locale: 'zh-CN' })
     const page = await context.newPage()
     const consoleErrors: string[] = []

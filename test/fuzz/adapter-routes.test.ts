@@ -37,7 +37,16 @@ interface Route {
 
 const ROUTES: readonly Route[] = [
   { path: '/v1/adapter/orders', schema: SubmitOrdersBody, valid: { orders: [order(1), order(2)] } },
-  { path: '/v1/adapter/orders/delivered', schema: DeliveredBody, valid: { orders: [{ order: 'order-1', time: NOW }, { order: 'order-2', time: NOW }] } },
+  {
+    path: '/v1/adapter/orders/delivered',
+    schema: DeliveredBody,
+    valid: {
+      orders: [
+        { order: 'order-1', time: NOW },
+        { order: 'order-2', time: NOW },
+      ],
+    },
+  },
   { path: '/v1/adapter/orders/cancelled', schema: CancelledBody, valid: { orders: [{ order: 'order-1', reason: 'refunded by the shop' }] } },
   { path: '/v1/adapter/health', schema: HealthBody, valid: { platform: 'degraded', detail: 'database slow' } },
 ]
@@ -62,7 +71,12 @@ function cases(route: Route): fc.Arbitrary<Case> {
     { weight: 18, arbitrary: malformed.map((body): Case => ({ kind: 'signed', body })) },
     { weight: 1, arbitrary: malformed.map((body): Case => ({ kind: 'replayed', body })) },
     // Broken credentials on a valid body too: authentication must come before everything else.
-    { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...AUTH_FAULTS), fc.oneof(malformed, fc.constant(validBody))).map(([fault, body]): Case => ({ kind: 'bad-auth', fault, body })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...AUTH_FAULTS), fc.oneof(malformed, fc.constant(validBody)))
+        .map(([fault, body]): Case => ({ kind: 'bad-auth', fault, body })),
+    },
   )
 }
 
@@ -72,7 +86,12 @@ const loud = fuzz.loud
 function request(route: Route, body: BodyPart, fault?: AuthFault) {
   // A fresh second per request: the replay guard never mistakes two cases for one and forgets old ones.
   fuzz.h.clock.now += 1_000
-  const timestamp = fault === 'stale' ? fuzz.h.clock.now - ADAPTER_REPLAY_WINDOW_MS - 1 : fault === 'future' ? fuzz.h.clock.now + ADAPTER_REPLAY_WINDOW_MS + 1 : fuzz.h.clock.now
+  const timestamp =
+    fault === 'stale'
+      ? fuzz.h.clock.now - ADAPTER_REPLAY_WINDOW_MS - 1
+      : fault === 'future'
+        ? fuzz.h.clock.now + ADAPTER_REPLAY_WINDOW_MS + 1
+        : fuzz.h.clock.now
   const { payload, headers } = sign({
     path: route.path,
     body: null,
@@ -95,42 +114,46 @@ function request(route: Route, body: BodyPart, fault?: AuthFault) {
 }
 
 describe(`adapter routes under malformed requests (${SEED_LABEL})`, () => {
-  it.each(ROUTES)(`POST $path: ${RUNS_PER_ROUTE} malformed requests, each a 4xx ErrorReply that never reaches the engine`, async (route) => {
-    let requests = 0
-    const codes = new Map<string, number>()
-    const tally = (code: string) => void codes.set(code, (codes.get(code) ?? 0) + 1)
-    await fc.assert(
-      fc.asyncProperty(cases(route), async (c) => {
-        const options = request(route, c.body, c.kind === 'bad-auth' ? c.fault : undefined)
-        const response = await fuzz.h.app.inject(options)
-        requests += 1
-        const targets = [c.body.target]
-        if (c.kind === 'bad-auth') {
-          const allowed = isHeaderFault(c.fault) ? ['unauthorized'] : ['unauthorized', 'too_large', 'unsupported_media_type']
-          tally(expectRefusal({ response, api: fuzz.h.api, targets, codes: allowed }))
-          return
-        }
-        const first = expectRefusal({ response, api: fuzz.h.api, targets, codes: BODY_CODES })
-        tally(first)
-        if (c.kind === 'replayed') {
-          // Only a request whose signature was checked is remembered; a replay of it is refused as such.
-          const again = await fuzz.h.app.inject(options)
+  it.each(ROUTES)(
+    `POST $path: ${RUNS_PER_ROUTE} malformed requests, each a 4xx ErrorReply that never reaches the engine`,
+    async (route) => {
+      let requests = 0
+      const codes = new Map<string, number>()
+      const tally = (code: string) => void codes.set(code, (codes.get(code) ?? 0) + 1)
+      await fc.assert(
+        fc.asyncProperty(cases(route), async (c) => {
+          const options = request(route, c.body, c.kind === 'bad-auth' ? c.fault : undefined)
+          const response = await fuzz.h.app.inject(options)
           requests += 1
-          const second = expectRefusal({ response: again, api: fuzz.h.api, targets, codes: [...BODY_CODES, 'replayed'] })
-          expect(second).toBe(first === 'invalid' || first === 'malformed_json' ? 'replayed' : first)
-          tally(second)
-        }
-      }),
-      fuzzParameters(RUNS_PER_ROUTE),
-    )
-    console.info(`fuzz POST ${route.path} (seed ${FUZZ_SEED}): ${requests} requests, ${JSON.stringify(Object.fromEntries(codes))}`)
-    expect(requests).toBeGreaterThanOrEqual(RUNS_PER_ROUTE)
-    expect(loud).toEqual([])
-    // The fuzz reached every layer: authentication, the JSON parser and the schema.
-    expect([...codes.keys()]).toEqual(expect.arrayContaining(['unauthorized', 'malformed_json', 'invalid', 'replayed']))
-  }, HANG_GUARD_MS)
+          const targets = [c.body.target]
+          if (c.kind === 'bad-auth') {
+            const allowed = isHeaderFault(c.fault) ? ['unauthorized'] : ['unauthorized', 'too_large', 'unsupported_media_type']
+            tally(expectRefusal({ response, api: fuzz.h.api, targets, codes: allowed }))
+            return
+          }
+          const first = expectRefusal({ response, api: fuzz.h.api, targets, codes: BODY_CODES })
+          tally(first)
+          if (c.kind === 'replayed') {
+            // Only a request whose signature was checked is remembered; a replay of it is refused as such.
+            const again = await fuzz.h.app.inject(options)
+            requests += 1
+            const second = expectRefusal({ response: again, api: fuzz.h.api, targets, codes: [...BODY_CODES, 'replayed'] })
+            expect(second).toBe(first === 'invalid' || first === 'malformed_json' ? 'replayed' : first)
+            tally(second)
+          }
+        }),
+        fuzzParameters(RUNS_PER_ROUTE),
+      )
+      console.info(`fuzz POST ${route.path} (seed ${FUZZ_SEED}): ${requests} requests, ${JSON.stringify(Object.fromEntries(codes))}`)
+      expect(requests).toBeGreaterThanOrEqual(RUNS_PER_ROUTE)
+      expect(loud).toEqual([])
+      // The fuzz reached every layer: authentication, the JSON parser and the schema.
+      expect([...codes.keys()]).toEqual(expect.arrayContaining(['unauthorized', 'malformed_json', 'invalid', 'replayed']))
+    },
+    HANG_GUARD_MS,
+  )
 
-  it('the valid bodies the mutations start from are accepted (so the refusals above are the mutations\' doing)', async () => {
+  it("the valid bodies the mutations start from are accepted (so the refusals above are the mutations' doing)", async () => {
     const own = await harness()
     try {
       for (const route of ROUTES) {

@@ -51,8 +51,18 @@ const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c)
 /** Authorization headers that are not "Bearer <the admin token>"; null sends none. */
 const badAuthorization: fc.Arbitrary<string | null> = fc.oneof(
   fc.constantFrom(
-    null, '', 'Bearer', 'Bearer ', TOKEN, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `bearer ${TOKEN}`, `Bearer  ${TOKEN}`,
-    `Bearer ${TOKEN} `, `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`, 'Bearer adapter-secret-for-tests-0123456789',
+    null,
+    '',
+    'Bearer',
+    'Bearer ',
+    TOKEN,
+    `Bearer ${TOKEN}x`,
+    `Bearer ${TOKEN.slice(0, -1)}`,
+    `bearer ${TOKEN}`,
+    `Bearer  ${TOKEN}`,
+    `Bearer ${TOKEN} `,
+    `Basic ${Buffer.from(`admin:${TOKEN}`).toString('base64')}`,
+    'Bearer adapter-secret-for-tests-0123456789',
   ),
   printable.map((s) => (s === `Bearer ${TOKEN}` ? '' : s)),
 )

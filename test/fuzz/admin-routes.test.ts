@@ -5,12 +5,7 @@ import fc from 'fast-check'
 import { z } from 'zod'
 import { describe, expect, it } from 'vitest'
 import { quietHarness } from './quiet-harness.js'
-import {
-  sha256,
-  ShopId,
-  toBase64url,
-  utf8,
-} from '../../protocol/index.js'
+import { sha256, ShopId, toBase64url, utf8 } from '../../protocol/index.js'
 import {
   AcceptStatementBody,
   AcksWaitQuery,
@@ -41,9 +36,25 @@ const ROUTES: readonly AdminRoute[] = [
     method: 'GET',
     path: '/v1/admin/escrow/:origin/orders',
     param: { name: 'origin', schema: z.strictObject({ origin: ShopId }), valid: bob.identity.id },
-    query: { schema: EscrowListQuery, valid: [['after', 'order-7'], ['limit', '50']] },
+    query: {
+      schema: EscrowListQuery,
+      valid: [
+        ['after', 'order-7'],
+        ['limit', '50'],
+      ],
+    },
   },
-  { method: 'GET', path: '/v1/admin/acks/wait', query: { schema: AcksWaitQuery, valid: [['seq', '3'], ['timeoutMs', '100']] } },
+  {
+    method: 'GET',
+    path: '/v1/admin/acks/wait',
+    query: {
+      schema: AcksWaitQuery,
+      valid: [
+        ['seq', '3'],
+        ['timeoutMs', '100'],
+      ],
+    },
+  },
   { method: 'GET', path: '/v1/admin/feeds/:author/verify', param: { name: 'author', schema: z.strictObject({ author: ShopId }), valid: alice.identity.id } },
   { method: 'POST', path: '/v1/admin/allotments', body: { schema: ConsignBody, valid: { holder: bob.identity.id, sku: 'steam-50', count: 10 } } },
   { method: 'POST', path: '/v1/admin/allotments/recall', body: { schema: RecallBody, valid: { holder: bob.identity.id, allotment: 'al-1' } } },
@@ -51,38 +62,65 @@ const ROUTES: readonly AdminRoute[] = [
   // settlement
   { method: 'POST', path: '/v1/admin/statements', body: { schema: IssueStatementBody, valid: { counterparty: bob.identity.id, untilMs: NOW } } },
   { method: 'GET', path: '/v1/admin/statements/:ref', param: ref },
-  { method: 'POST', path: '/v1/admin/statements/:ref/accept', param: ref, body: { schema: AcceptStatementBody, valid: { disputes: [dispute, { ...dispute, reason: 'wrong-amount' }] } } },
+  {
+    method: 'POST',
+    path: '/v1/admin/statements/:ref/accept',
+    param: ref,
+    body: { schema: AcceptStatementBody, valid: { disputes: [dispute, { ...dispute, reason: 'wrong-amount' }] } },
+  },
   { method: 'POST', path: '/v1/admin/statements/:ref/pay', param: ref, body: { schema: PayStatementBody, valid: { reference: 'bank 2026-11-22 #123' } } },
   { method: 'POST', path: '/v1/admin/statements/:ref/confirm', param: ref },
-  { method: 'GET', path: '/v1/admin/export', query: { schema: ExportQuery, valid: [['format', 'json'], ['statement', ref.valid], ['fromMs', '0'], ['toMs', String(NOW)]] } },
+  {
+    method: 'GET',
+    path: '/v1/admin/export',
+    query: {
+      schema: ExportQuery,
+      valid: [
+        ['format', 'json'],
+        ['statement', ref.valid],
+        ['fromMs', '0'],
+        ['toMs', String(NOW)],
+      ],
+    },
+  },
 ]
 
 /** Routes without input: only their credentials can be wrong. */
-const PLAIN_ROUTES = ['/identity', '/self', '/partners', '/escrow', '/feeds', '/incidents', '/balances', '/statements', '/refusals', '/keys/exposed'].map((p) => `/v1/admin${p}`)
+const PLAIN_ROUTES = ['/identity', '/self', '/partners', '/escrow', '/feeds', '/incidents', '/balances', '/statements', '/refusals', '/keys/exposed'].map(
+  (p) => `/v1/admin${p}`,
+)
 
 const fuzz = quietHarness()
 const loud = fuzz.loud
 
 describe(`admin routes under malformed requests (${SEED_LABEL})`, () => {
-  it.each(ROUTES)(`$method $path: ${RUNS_PER_ROUTE} malformed requests, each a 4xx ErrorReply that never reaches the engine`, async (route) => {
-    const { codes } = await fuzzAdminRoute(fuzz.h, route, RUNS_PER_ROUTE)
-    expect([...codes]).toEqual(expect.arrayContaining(['invalid', 'unauthorized', 'forbidden']))
-    expect(loud).toEqual([])
-  }, HANG_GUARD_MS)
+  it.each(ROUTES)(
+    `$method $path: ${RUNS_PER_ROUTE} malformed requests, each a 4xx ErrorReply that never reaches the engine`,
+    async (route) => {
+      const { codes } = await fuzzAdminRoute(fuzz.h, route, RUNS_PER_ROUTE)
+      expect([...codes]).toEqual(expect.arrayContaining(['invalid', 'unauthorized', 'forbidden']))
+      expect(loud).toEqual([])
+    },
+    HANG_GUARD_MS,
+  )
 
   it('routes without input refuse every broken credential', async () => {
     const codes: string[] = []
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...PLAIN_ROUTES), fc.constantFrom(null, 'Bearer nope', `Bearer ${TOKEN}x`, `bearer ${TOKEN}`), async (url, authorization) => {
-        const response = await fuzz.h.app.inject({ method: 'GET', url, headers: authorization === null ? {} : { authorization } })
-        codes.push(expectRefusal({ response, api: fuzz.h.api, targets: [], codes: ['unauthorized'] }))
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...PLAIN_ROUTES),
+        fc.constantFrom(null, 'Bearer nope', `Bearer ${TOKEN}x`, `bearer ${TOKEN}`),
+        async (url, authorization) => {
+          const response = await fuzz.h.app.inject({ method: 'GET', url, headers: authorization === null ? {} : { authorization } })
+          codes.push(expectRefusal({ response, api: fuzz.h.api, targets: [], codes: ['unauthorized'] }))
+        },
+      ),
       fuzzParameters(200),
     )
     expect(codes).toEqual(Array(200).fill('unauthorized'))
   })
 
-  it('the valid requests the mutations start from reach the engine (so the refusals above are the mutations\' doing)', async () => {
+  it("the valid requests the mutations start from reach the engine (so the refusals above are the mutations' doing)", async () => {
     const own = await harness()
     try {
       for (const route of ROUTES) {
@@ -91,8 +129,18 @@ describe(`admin routes under malformed requests (${SEED_LABEL})`, () => {
         expect([200, 422], `${route.path}: ${response.body}`).toContain(response.statusCode)
       }
       expect(own.api.calls.map((c) => c.method)).toEqual([
-        'listEscrow', 'waitForAcks', 'verifyFeed', 'consign', 'recall', 'decideKeys',
-        'issueStatement', 'findStatement', 'findStatement', 'findStatement', 'findStatement', 'exportStatements',
+        'listEscrow',
+        'waitForAcks',
+        'verifyFeed',
+        'consign',
+        'recall',
+        'decideKeys',
+        'issueStatement',
+        'findStatement',
+        'findStatement',
+        'findStatement',
+        'findStatement',
+        'exportStatements',
       ])
     } finally {
       await own.app.close()

@@ -35,18 +35,39 @@ const claim = signDocument(
 // One entry per line; the first also carries a record sealed to three parties.
 const RECORDS: readonly (readonly FeedRecord[])[] = [
   [{ type: 'order.delivered', order: 'D-1', time: T0 + 1 }],
-  [{ type: 'order.cancelled', order: 'C-1', reason: 'refunded' }, { type: 'partner.revoked', partner: carol.identity.id, reason: 'left' }],
+  [
+    { type: 'order.cancelled', order: 'C-1', reason: 'refunded' },
+    { type: 'partner.revoked', partner: carol.identity.id, reason: 'left' },
+  ],
   [{ type: 'claim', claim }],
-  [{
-    type: 'receipt', origin: bob.identity.id, order: 'B-1', sku: 'steam-50', allotment: 'al-1', keyIds: ['k-1', 'k-2'],
-    channel: 'email', epoch: 1, time: T0 + 4, amount: cny(5_000), unitValue: cny(4_500), terms: TERMS_HASH,
-  }],
+  [
+    {
+      type: 'receipt',
+      origin: bob.identity.id,
+      order: 'B-1',
+      sku: 'steam-50',
+      allotment: 'al-1',
+      keyIds: ['k-1', 'k-2'],
+      channel: 'email',
+      epoch: 1,
+      time: T0 + 4,
+      amount: cny(5_000),
+      unitValue: cny(4_500),
+      terms: TERMS_HASH,
+    },
+  ],
   [{ type: 'handback', epoch: 1, receipts: [{ fulfiller: bob.identity.id, order: 'A-1', receipt: hash('receipt A-1') }], time: T0 + 5 }],
 ]
 
 const escrowed: FeedRecord = {
-  type: 'order.escrowed', order: 'A-1', sku: 'steam-50', qty: 1, amount: cny(5_000), paidAt: T0,
-  buyer: { email: 'buyer@example.com', locale: 'zh-CN' }, claimVerifier: hash('claim verifier'),
+  type: 'order.escrowed',
+  order: 'A-1',
+  sku: 'steam-50',
+  qty: 1,
+  amount: cny(5_000),
+  paidAt: T0,
+  buyer: { email: 'buyer@example.com', locale: 'zh-CN' },
+  claimVerifier: hash('claim verifier'),
 }
 
 function chain(): { entries: FeedEntry[]; heads: FeedState[] } {
@@ -68,30 +89,76 @@ export const FEED = chain()
 
 /** Another entry with seq 2: together with FEED.entries[1], proof that alice forked her feed. */
 export const FORKED = appendEntry({
-  identity: alice.identity, head: FEED.heads[1]!, time: T0 + 99, terms: TERMS_HASH, records: [{ type: 'order.delivered', order: 'D-99', time: T0 + 99 }],
+  identity: alice.identity,
+  head: FEED.heads[1]!,
+  time: T0 + 99,
+  terms: TERMS_HASH,
+  records: [{ type: 'order.delivered', order: 'D-99', time: T0 + 99 }],
 })
 
 const vote = (voter: typeof bob) =>
-  signDocument('down-vote', { voter: voter.identity.id, origin: alice.identity.id, terms: TERMS_HASH, epoch: 1, time: T0 + 3, reason: 'heartbeat-timeout' }, voter.identity)
+  signDocument(
+    'down-vote',
+    { voter: voter.identity.id, origin: alice.identity.id, terms: TERMS_HASH, epoch: 1, time: T0 + 3, reason: 'heartbeat-timeout' },
+    voter.identity,
+  )
 
 /** One valid document of every single-signer type. */
 export const SIGNED_DOCUMENTS: readonly { readonly type: Exclude<DocumentType, 'terms'>; readonly doc: { body: unknown; sig: string } }[] = [
   { type: 'feed-entry', doc: FEED.entries[0]! },
   {
     type: 'heartbeat',
-    doc: signDocument('heartbeat', { from: alice.identity.id, to: bob.identity.id, terms: TERMS_HASH, epoch: 0, time: T0, platform: 'up', head: { seq: 3, hash: entryHash(FEED.entries[2]!) } }, alice.identity),
+    doc: signDocument(
+      'heartbeat',
+      {
+        from: alice.identity.id,
+        to: bob.identity.id,
+        terms: TERMS_HASH,
+        epoch: 0,
+        time: T0,
+        platform: 'up',
+        head: { seq: 3, hash: entryHash(FEED.entries[2]!) },
+      },
+      alice.identity,
+    ),
   },
-  { type: 'lease', doc: signDocument('lease', { grantor: bob.identity.id, origin: alice.identity.id, terms: TERMS_HASH, epoch: 0, time: T0, untilMs: T0 + 1_500 }, bob.identity) },
+  {
+    type: 'lease',
+    doc: signDocument(
+      'lease',
+      { grantor: bob.identity.id, origin: alice.identity.id, terms: TERMS_HASH, epoch: 0, time: T0, untilMs: T0 + 1_500 },
+      bob.identity,
+    ),
+  },
   { type: 'down-vote', doc: vote(bob) },
-  { type: 'takeover-request', doc: signDocument('takeover-request', { origin: alice.identity.id, terms: TERMS_HASH, epoch: 1, time: T0 + 2, reason: 'platform down' }, alice.identity) },
+  {
+    type: 'takeover-request',
+    doc: signDocument('takeover-request', { origin: alice.identity.id, terms: TERMS_HASH, epoch: 1, time: T0 + 2, reason: 'platform down' }, alice.identity),
+  },
   { type: 'claim', doc: claim },
-  { type: 'feed-ack', doc: signDocument('feed-ack', { holder: bob.identity.id, author: alice.identity.id, seq: 3, head: entryHash(FEED.entries[2]!), time: T0 + 3 }, bob.identity) },
+  {
+    type: 'feed-ack',
+    doc: signDocument(
+      'feed-ack',
+      { holder: bob.identity.id, author: alice.identity.id, seq: 3, head: entryHash(FEED.entries[2]!), time: T0 + 3 },
+      bob.identity,
+    ),
+  },
   {
     type: 'shop-card',
-    doc: signDocument('shop-card', {
-      id: alice.identity.id, name: 'Shop A', boxKey: toBase64url(alice.box.publicKey), addrs: ['/ip4/127.0.0.1/tcp/4001'],
-      claimUrl: 'https://shop-a.example/claim', issuedAt: T0, validUntil: T0 + 86_400_000,
-    }, alice.identity),
+    doc: signDocument(
+      'shop-card',
+      {
+        id: alice.identity.id,
+        name: 'Shop A',
+        boxKey: toBase64url(alice.box.publicKey),
+        addrs: ['/ip4/127.0.0.1/tcp/4001'],
+        claimUrl: 'https://shop-a.example/claim',
+        issuedAt: T0,
+        validUntil: T0 + 86_400_000,
+      },
+      alice.identity,
+    ),
   },
 ]
 

@@ -38,7 +38,13 @@ export function expectRefusal({ response, api, targets, codes }: Refusal): strin
     fail('reply is not JSON')
   }
   const { error, message } = body as Record<string, unknown>
-  if (Object.keys(body as object).sort().join() !== 'error,message' || typeof error !== 'string' || typeof message !== 'string') {
+  if (
+    Object.keys(body as object)
+      .sort()
+      .join() !== 'error,message' ||
+    typeof error !== 'string' ||
+    typeof message !== 'string'
+  ) {
     return fail('reply is not an ErrorReply { error, message }')
   }
   if (!codes.includes(error)) fail(`error code '${error}' is not one of ${codes.join(', ')}`)

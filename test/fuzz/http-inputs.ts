@@ -22,7 +22,15 @@ export interface BodyPart {
 
 export const JSON_TYPE = 'application/json'
 const JSON_TYPES = [JSON_TYPE, 'application/json; charset=utf-8']
-const OTHER_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/octet-stream', 'application/jsonx', 'text/json']
+const OTHER_TYPES = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+  'application/octet-stream',
+  'application/jsonx',
+  'text/json',
+]
 
 /** fastify's maxParamLength: a longer path segment matches no route. */
 const MAX_PARAM_CHARS = 100
@@ -91,13 +99,33 @@ export interface QueryPart {
   readonly target: Target
 }
 
-const QUERY_EDGE = ['', ' ', '-1', '0', '1.5', '1e3', '1e999', 'NaN', 'Infinity', '0x1f', '1001', '60001', '9007199254740993', 'csv ', 'CSV', 'xml', 'null', '%', 'a'.repeat(200)]
+const QUERY_EDGE = [
+  '',
+  ' ',
+  '-1',
+  '0',
+  '1.5',
+  '1e3',
+  '1e999',
+  'NaN',
+  'Infinity',
+  '0x1f',
+  '1001',
+  '60001',
+  '9007199254740993',
+  'csv ',
+  'CSV',
+  'xml',
+  'null',
+  '%',
+  'a'.repeat(200),
+]
 const hostileQueryValue = fc.oneof(
   fc.constantFrom(...QUERY_EDGE),
   fc.string({ maxLength: 40 }),
   fc.integer().map(String),
   fc.double().map(String),
-  hostileValue.map((value) => (typeof value === 'string' ? value : JSON.stringify(value) ?? '')),
+  hostileValue.map((value) => (typeof value === 'string' ? value : (JSON.stringify(value) ?? ''))),
 )
 // Characters that keep the URL parseable yet upset a query parser.
 const QUERY_JUNK = fc.string({ unit: fc.constantFrom(...'abz09=&%+;,[]._~-'), minLength: 1, maxLength: 30 })
@@ -115,8 +143,24 @@ export function malformedQuery(valid: Pairs): fc.Arbitrary<QueryPart> {
     target: path === undefined ? { part: 'query' } : { part: 'query', path: [path] },
   })
   return fc.oneof(
-    { weight: 4, arbitrary: fc.tuple(pick, hostileQueryValue).map(([key, value]) => part(valid.map(([k, v]) => [k, k === key ? value : v]), key)) },
-    { weight: 2, arbitrary: pick.map((key) => part(valid.filter(([k]) => k !== key), key)) },
+    {
+      weight: 4,
+      arbitrary: fc.tuple(pick, hostileQueryValue).map(([key, value]) =>
+        part(
+          valid.map(([k, v]) => [k, k === key ? value : v]),
+          key,
+        ),
+      ),
+    },
+    {
+      weight: 2,
+      arbitrary: pick.map((key) =>
+        part(
+          valid.filter(([k]) => k !== key),
+          key,
+        ),
+      ),
+    },
     { weight: 2, arbitrary: fc.tuple(fc.stringMatching(/^[a-zA-Z_][\w.[\]]{0,10}$/), hostileQueryValue).map(([key, value]) => part([...valid, [key, value]])) },
     { weight: 2, arbitrary: fc.tuple(pick, hostileQueryValue).map(([key, value]) => part([...valid, [key, value]], key)) },
     { weight: 1, arbitrary: QUERY_JUNK.map((junk) => ({ text: `${encodePairs(valid)}&${junk}`, target: { part: 'query' as const } })) },
@@ -142,11 +186,26 @@ const BAD_PERCENT = ['%', '%z', '%zz', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '%FF']
 export function malformedParam(name: string, valid: string): fc.Arbitrary<ParamPart> {
   const encoded = (value: string): ParamPart => ({ raw: encode(value), target: { part: 'params', path: [name] } })
   return fc.oneof(
-    { weight: 4, arbitrary: fc.tuple(fc.nat({ max: valid.length - 1 }), fc.string({ minLength: 1, maxLength: 1 })).map(([i, c]) => encoded(valid.slice(0, i) + c + valid.slice(i + 1))) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(fc.nat({ max: valid.length - 1 }), fc.string({ minLength: 1, maxLength: 1 }))
+        .map(([i, c]) => encoded(valid.slice(0, i) + c + valid.slice(i + 1))),
+    },
     { weight: 2, arbitrary: fc.nat({ max: valid.length - 1 }).map((cut) => encoded(valid.slice(0, cut))) },
     { weight: 2, arbitrary: fc.string({ minLength: 1, maxLength: 140 }).map(encoded) },
-    { weight: 1, arbitrary: fc.constantFrom(' ', '..', 'a b', '\u0000', valid.toLowerCase(), `${valid}x`, ` ${valid}`, 'x'.repeat(MAX_PARAM_CHARS + 1), '😀'.repeat(8)).map(encoded) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...BAD_PERCENT), fc.nat({ max: valid.length })).map(([bad, i]) => ({ raw: encode(valid.slice(0, i)) + bad, target: { part: 'params' as const } })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(' ', '..', 'a b', '\u0000', valid.toLowerCase(), `${valid}x`, ` ${valid}`, 'x'.repeat(MAX_PARAM_CHARS + 1), '😀'.repeat(8))
+        .map(encoded),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...BAD_PERCENT), fc.nat({ max: valid.length }))
+        .map(([bad, i]) => ({ raw: encode(valid.slice(0, i)) + bad, target: { part: 'params' as const } })),
+    },
   )
 }
 

@@ -23,8 +23,12 @@ export interface Mutant {
 const deep = (depth: number) => `${'['.repeat(depth)}0${']'.repeat(depth)}`
 const RAW_NUMBERS = ['1e999', '-1e999', '-0', '-0.0', '1.0', '1e0', '0.1e1', '5e-324', '1e-400', '123456789012345678901234567890', '9007199254740993']
 const RAW_NESTING = [
-  deep(100), deep(1_000), deep(10_000),
-  `{"constructor":{"prototype":${deep(1_000)}}}`, `{"__proto__":${deep(1_000)}}`, `{"a":${deep(10_000)},"constructor":{"prototype":{}}}`,
+  deep(100),
+  deep(1_000),
+  deep(10_000),
+  `{"constructor":{"prototype":${deep(1_000)}}}`,
+  `{"__proto__":${deep(1_000)}}`,
+  `{"a":${deep(10_000)},"constructor":{"prototype":{}}}`,
 ]
 const RAW_TOKENS: readonly string[] = [...RAW_NUMBERS, ...RAW_NESTING]
 /** Deeper than any recursive walk survives (a JSON.parse reviver overflows the stack here). */
@@ -42,10 +46,48 @@ export function toJsonText(value: unknown): string {
 const POISON = [JSON.parse('{"__proto__":{"polluted":true}}'), JSON.parse('{"constructor":{"prototype":{"polluted":true}}}')] as unknown[]
 
 const EDGE_VALUES: readonly unknown[] = [
-  -1, 0, 1, 1.5, -0.5, 2 ** 31, 2 ** 53, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE,
-  'NaN', 'Infinity', '-Infinity', '', ' ', '0', '-1', '1e3', '0x10', 'null', 'true', 'undefined', '\u0000', '\ud800', '😀', 'ЖЖЖ',
-  '<script>alert(1)</script>', '../../etc/passwd', "' OR 1=1 --", '%00', 'a'.repeat(129), 'a'.repeat(501),
-  null, true, false, [], {}, [null], { '': null }, ...POISON,
+  -1,
+  0,
+  1,
+  1.5,
+  -0.5,
+  2 ** 31,
+  2 ** 53,
+  2 ** 53 + 2,
+  Number.MAX_SAFE_INTEGER,
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '',
+  ' ',
+  '0',
+  '-1',
+  '1e3',
+  '0x10',
+  'null',
+  'true',
+  'undefined',
+  '\u0000',
+  '\ud800',
+  '😀',
+  'ЖЖЖ',
+  '<script>alert(1)</script>',
+  '../../etc/passwd',
+  "' OR 1=1 --",
+  '%00',
+  'a'.repeat(129),
+  'a'.repeat(501),
+  null,
+  true,
+  false,
+  [],
+  {},
+  [null],
+  { '': null },
+  ...POISON,
 ]
 
 const oversizedString = fc.integer({ min: 129, max: 20_000 }).map((n) => 'x'.repeat(n))
@@ -156,7 +198,11 @@ export function mutantOf(base: unknown, { grow = true }: { grow?: boolean } = {}
   return fc
     .record({
       target: fc.nat({ max: paths.length - 1 }),
-      op: fc.oneof(...Object.entries(OP_WEIGHTS).filter(([op]) => grow || op !== 'grow').map(([op, weight]) => ({ weight, arbitrary: fc.constant(op as MutationOp) }))),
+      op: fc.oneof(
+        ...Object.entries(OP_WEIGHTS)
+          .filter(([op]) => grow || op !== 'grow')
+          .map(([op, weight]) => ({ weight, arbitrary: fc.constant(op as MutationOp) })),
+      ),
       value: hostileValue,
       key: unknownKey,
       variant: fc.nat({ max: 1_000 }),

@@ -36,8 +36,14 @@ type Doc = { body: unknown; sig: string }
 
 /** The body field naming each type's signer (protocol/sign.ts DOCUMENTS). */
 const SIGNER_FIELD: Record<DocType, string> = {
-  'shop-card': 'id', 'feed-entry': 'author', heartbeat: 'from', lease: 'grantor',
-  'down-vote': 'voter', 'takeover-request': 'origin', claim: 'claimant', 'feed-ack': 'holder',
+  'shop-card': 'id',
+  'feed-entry': 'author',
+  heartbeat: 'from',
+  lease: 'grantor',
+  'down-vote': 'voter',
+  'takeover-request': 'origin',
+  claim: 'claimant',
+  'feed-ack': 'holder',
 }
 const OTHER_PARTIES = [alice, bob, carol, mallory].map((s) => s.identity.id)
 
@@ -80,26 +86,56 @@ function attempts(type: DocType, doc: Doc): fc.Arbitrary<Attempt> {
     },
     {
       weight: 2,
-      arbitrary: fc.tuple(fc.nat({ max: doc.sig.length - 1 }), fc.constantFrom(...B64URL)).filter(([i, c]) => doc.sig[i] !== c).map(([i, c]) => ({
-        raw: { body: doc.body, sig: doc.sig.slice(0, i) + c + doc.sig.slice(i + 1) },
-        how: `signature character ${i} now ${c}`,
-      })),
+      arbitrary: fc
+        .tuple(fc.nat({ max: doc.sig.length - 1 }), fc.constantFrom(...B64URL))
+        .filter(([i, c]) => doc.sig[i] !== c)
+        .map(([i, c]) => ({
+          raw: { body: doc.body, sig: doc.sig.slice(0, i) + c + doc.sig.slice(i + 1) },
+          how: `signature character ${i} now ${c}`,
+        })),
     },
     {
       weight: 3,
-      arbitrary: fc.tuple(fc.nat({ max: canonical.length - 1 }), fc.integer({ min: 0x20, max: 0x7e })).filter(([i, c]) => canonical.charCodeAt(i) !== c).map(([i, c]) => {
-        const text = canonical.slice(0, i) + String.fromCharCode(c) + canonical.slice(i + 1)
-        try {
-          return { raw: JSON.parse(text) as unknown, how: `text byte ${i} now ${String.fromCharCode(c)}` }
-        } catch {
-          return { raw: text, how: 'text that is no longer JSON' }
-        }
+      arbitrary: fc
+        .tuple(fc.nat({ max: canonical.length - 1 }), fc.integer({ min: 0x20, max: 0x7e }))
+        .filter(([i, c]) => canonical.charCodeAt(i) !== c)
+        .map(([i, c]) => {
+          const text = canonical.slice(0, i) + String.fromCharCode(c) + canonical.slice(i + 1)
+          try {
+            return { raw: JSON.parse(text) as unknown, how: `text byte ${i} now ${String.fromCharCode(c)}` }
+          } catch {
+            return { raw: text, how: 'text that is no longer JSON' }
+          }
+        }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(...OTHER_PARTIES)
+        .filter((id) => id !== (doc.body as Record<string, unknown>)[signer])
+        .map((id) => ({ raw: { body: { ...(doc.body as object), [signer]: id }, sig: doc.sig }, how: `${signer} swapped for ${id}` })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constant({
+        raw: { body: doc.body, sig: signBytes(mallory.identity, signingBytes(type, doc.body)) },
+        how: "signed by mallory in the signer's name",
       }),
     },
-    { weight: 1, arbitrary: fc.constantFrom(...OTHER_PARTIES).filter((id) => id !== (doc.body as Record<string, unknown>)[signer]).map((id) => ({ raw: { body: { ...(doc.body as object), [signer]: id }, sig: doc.sig }, how: `${signer} swapped for ${id}` })) },
-    { weight: 1, arbitrary: fc.constant({ raw: { body: doc.body, sig: signBytes(mallory.identity, signingBytes(type, doc.body)) }, how: 'signed by mallory in the signer\'s name' }) },
-    { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.constantFrom(0, 1, 2, '\t')).map(([turn, indent]) => ({ raw: JSON.parse(JSON.stringify(shuffledKeys(doc, turn), null, indent)) as unknown, how: 'keys reordered and re-indented', mustPass: true })) },
-    { weight: 1, arbitrary: fc.oneof(fc.jsonValue(), fc.record({ body: fc.jsonValue(), sig: fc.oneof(fc.string(), fc.constant(doc.sig)) })).map((raw) => ({ raw, how: 'random JSON' })) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.nat(), fc.constantFrom(0, 1, 2, '\t')).map(([turn, indent]) => ({
+        raw: JSON.parse(JSON.stringify(shuffledKeys(doc, turn), null, indent)) as unknown,
+        how: 'keys reordered and re-indented',
+        mustPass: true,
+      })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .oneof(fc.jsonValue(), fc.record({ body: fc.jsonValue(), sig: fc.oneof(fc.string(), fc.constant(doc.sig)) }))
+        .map((raw) => ({ raw, how: 'random JSON' })),
+    },
   )
 }
 
@@ -127,84 +163,108 @@ function checkVerdict(verdict: () => Result<{ body: unknown; sig: string }>, ori
 const count = (tally: Map<string, number>, key: string) => void tally.set(key, (tally.get(key) ?? 0) + 1)
 
 describe(`signed documents under mutation (${SEED_LABEL})`, () => {
-  it(`${ENTRY_RUNS} mutated feed entries: verifyEntry never accepts a changed entry`, () => {
-    const tally = new Map<string, number>()
-    const cases = fc.oneof(...FEED.entries.map((entry, i) => attempts('feed-entry', entry).map((a) => [i, a] as const)))
-    fc.assert(
-      fc.property(cases, ([i, attempt]) => count(tally, checkVerdict(() => verifyEntry(attempt.raw), FEED.entries[i]!, attempt))),
-      fuzzParameters(ENTRY_RUNS),
-    )
-    console.info(`fuzz feed entries (seed ${FUZZ_SEED}): ${JSON.stringify(Object.fromEntries(tally))}`)
-    expect([...tally.values()].reduce((a, b) => a + b)).toBe(ENTRY_RUNS)
-    // Most mutations change the entry; the few accepted are re-serialisations and no-op changes.
-    expect(tally.get('accepted') ?? 0).toBeLessThan(ENTRY_RUNS * 0.2)
-    expect(Math.min(tally.get('invalid') ?? 0, tally.get('bad-signature') ?? 0)).toBeGreaterThan(0)
-  }, HANG_GUARD_MS)
+  it(
+    `${ENTRY_RUNS} mutated feed entries: verifyEntry never accepts a changed entry`,
+    () => {
+      const tally = new Map<string, number>()
+      const cases = fc.oneof(...FEED.entries.map((entry, i) => attempts('feed-entry', entry).map((a) => [i, a] as const)))
+      fc.assert(
+        fc.property(cases, ([i, attempt]) =>
+          count(
+            tally,
+            checkVerdict(() => verifyEntry(attempt.raw), FEED.entries[i]!, attempt),
+          ),
+        ),
+        fuzzParameters(ENTRY_RUNS),
+      )
+      console.info(`fuzz feed entries (seed ${FUZZ_SEED}): ${JSON.stringify(Object.fromEntries(tally))}`)
+      expect([...tally.values()].reduce((a, b) => a + b)).toBe(ENTRY_RUNS)
+      // Most mutations change the entry; the few accepted are re-serialisations and no-op changes.
+      expect(tally.get('accepted') ?? 0).toBeLessThan(ENTRY_RUNS * 0.2)
+      expect(Math.min(tally.get('invalid') ?? 0, tally.get('bad-signature') ?? 0)).toBeGreaterThan(0)
+    },
+    HANG_GUARD_MS,
+  )
 
-  it(`${DOCUMENT_RUNS} mutated documents of every type: verifyDocument never accepts a changed one`, () => {
-    const tally = new Map<string, number>()
-    const cases = fc.oneof(...SIGNED_DOCUMENTS.map(({ type, doc }, i) => attempts(type, doc).map((a) => [i, a] as const)))
-    fc.assert(
-      fc.property(cases, fc.nat({ max: SIGNED_DOCUMENTS.length - 1 }), ([i, attempt], j) => {
-        const { type, doc } = SIGNED_DOCUMENTS[i]!
-        count(tally, checkVerdict(() => verifyDocument(type, attempt.raw), doc, attempt))
-        // A signature is bound to its document type: the original offered as another type fails.
-        const other = SIGNED_DOCUMENTS[j]!.type
-        if (other !== type && checkVerdict(() => verifyDocument(other, doc), doc, { raw: doc, how: `${type} offered as ${other}` }) === 'accepted') {
-          throw new Error(`a ${type} verified as a ${other}`)
-        }
-      }),
-      fuzzParameters(DOCUMENT_RUNS),
-    )
-    console.info(`fuzz signed documents (seed ${FUZZ_SEED}): ${JSON.stringify(Object.fromEntries(tally))}`)
-    expect([...tally.values()].reduce((a, b) => a + b)).toBe(DOCUMENT_RUNS)
-    expect(tally.get('accepted') ?? 0).toBeLessThan(DOCUMENT_RUNS * 0.2)
-  }, HANG_GUARD_MS)
+  it(
+    `${DOCUMENT_RUNS} mutated documents of every type: verifyDocument never accepts a changed one`,
+    () => {
+      const tally = new Map<string, number>()
+      const cases = fc.oneof(...SIGNED_DOCUMENTS.map(({ type, doc }, i) => attempts(type, doc).map((a) => [i, a] as const)))
+      fc.assert(
+        fc.property(cases, fc.nat({ max: SIGNED_DOCUMENTS.length - 1 }), ([i, attempt], j) => {
+          const { type, doc } = SIGNED_DOCUMENTS[i]!
+          count(
+            tally,
+            checkVerdict(() => verifyDocument(type, attempt.raw), doc, attempt),
+          )
+          // A signature is bound to its document type: the original offered as another type fails.
+          const other = SIGNED_DOCUMENTS[j]!.type
+          if (other !== type && checkVerdict(() => verifyDocument(other, doc), doc, { raw: doc, how: `${type} offered as ${other}` }) === 'accepted') {
+            throw new Error(`a ${type} verified as a ${other}`)
+          }
+        }),
+        fuzzParameters(DOCUMENT_RUNS),
+      )
+      console.info(`fuzz signed documents (seed ${FUZZ_SEED}): ${JSON.stringify(Object.fromEntries(tally))}`)
+      expect([...tally.values()].reduce((a, b) => a + b)).toBe(DOCUMENT_RUNS)
+      expect(tally.get('accepted') ?? 0).toBeLessThan(DOCUMENT_RUNS * 0.2)
+    },
+    HANG_GUARD_MS,
+  )
 
-  it(`${CHAIN_RUNS} correctly signed entries at the wrong place: only the true successor extends the feed`, () => {
-    const codes = new Set<string>()
-    const cases = fc.record({
-      at: fc.nat({ max: FEED.heads.length - 1 }),
-      seqShift: fc.integer({ min: -3, max: 3 }),
-      prev: fc.constantFrom('head', 'other', 'null'),
-      signer: fc.constantFrom('alice', 'bob', 'mallory-as-alice'),
-    })
-    fc.assert(
-      fc.property(cases, ({ at, seqShift, prev, signer }) => {
-        const head = FEED.heads[at]!
-        const other = FEED.heads[(at + 1) % FEED.heads.length]!.hash ?? FEED.heads[1]!.hash
-        const author = signer === 'bob' ? bob.identity.id : alice.identity.id
-        const body: FeedEntryBody = {
-          author,
-          seq: Math.max(1, head.seq + 1 + seqShift),
-          prev: prev === 'head' ? head.hash : prev === 'other' ? other : null,
-          time: 1,
-          terms: FEED.entries[0]!.body.terms,
-          records: [{ type: 'order.delivered', order: `X-${at}`, time: 1 }],
-          sealed: null,
-        }
-        const key = signer === 'bob' ? bob.identity : signer === 'alice' ? alice.identity : mallory.identity
-        const entry = { body, sig: signBytes(key, signingBytes('feed-entry', body)) }
-        const run = verifyRun(head, [viaWire(entry)])
-        const extendsFeed = signer === 'alice' && body.seq === head.seq + 1 && body.prev === head.hash
-        if (run.ok !== extendsFeed) throw new Error(`verifyRun ${run.ok ? 'accepted' : 'refused'} ${JSON.stringify({ at, seqShift, prev, signer })}`)
-        if (!run.ok) codes.add(run.error.code)
-      }),
-      fuzzParameters(CHAIN_RUNS),
-    )
-    expect([...codes].sort()).toEqual(['bad-chain', 'bad-signature', 'invalid', 'stale'])
-  }, HANG_GUARD_MS)
+  it(
+    `${CHAIN_RUNS} correctly signed entries at the wrong place: only the true successor extends the feed`,
+    () => {
+      const codes = new Set<string>()
+      const cases = fc.record({
+        at: fc.nat({ max: FEED.heads.length - 1 }),
+        seqShift: fc.integer({ min: -3, max: 3 }),
+        prev: fc.constantFrom('head', 'other', 'null'),
+        signer: fc.constantFrom('alice', 'bob', 'mallory-as-alice'),
+      })
+      fc.assert(
+        fc.property(cases, ({ at, seqShift, prev, signer }) => {
+          const head = FEED.heads[at]!
+          const other = FEED.heads[(at + 1) % FEED.heads.length]!.hash ?? FEED.heads[1]!.hash
+          const author = signer === 'bob' ? bob.identity.id : alice.identity.id
+          const body: FeedEntryBody = {
+            author,
+            seq: Math.max(1, head.seq + 1 + seqShift),
+            prev: prev === 'head' ? head.hash : prev === 'other' ? other : null,
+            time: 1,
+            terms: FEED.entries[0]!.body.terms,
+            records: [{ type: 'order.delivered', order: `X-${at}`, time: 1 }],
+            sealed: null,
+          }
+          const key = signer === 'bob' ? bob.identity : signer === 'alice' ? alice.identity : mallory.identity
+          const entry = { body, sig: signBytes(key, signingBytes('feed-entry', body)) }
+          const run = verifyRun(head, [viaWire(entry)])
+          const extendsFeed = signer === 'alice' && body.seq === head.seq + 1 && body.prev === head.hash
+          if (run.ok !== extendsFeed) throw new Error(`verifyRun ${run.ok ? 'accepted' : 'refused'} ${JSON.stringify({ at, seqShift, prev, signer })}`)
+          if (!run.ok) codes.add(run.error.code)
+        }),
+        fuzzParameters(CHAIN_RUNS),
+      )
+      expect([...codes].sort()).toEqual(['bad-chain', 'bad-signature', 'invalid', 'stale'])
+    },
+    HANG_GUARD_MS,
+  )
 
-  it(`${FORK_PROOF_RUNS} mutated fork proofs: only the genuine proof of equivocation verifies`, () => {
-    const proof = { a: FEED.entries[1]!, b: FORKED }
-    expect(verifyForkProof(proof).ok).toBe(true)
-    fc.assert(
-      fc.property(mutantOf(proof, { grow: false }), (m) => {
-        const result = verifyForkProof(viaWire(m.value))
-        if (result.ok && canonicalJson(result.value) !== canonicalJson(proof)) throw new Error(`accepted a changed proof (${m.op} at ${m.path.join('.')})`)
-        if (!result.ok && !['invalid', 'bad-signature'].includes(result.error.code)) throw new Error(`untyped rejection: ${JSON.stringify(result.error)}`)
-      }),
-      fuzzParameters(FORK_PROOF_RUNS),
-    )
-  }, HANG_GUARD_MS)
+  it(
+    `${FORK_PROOF_RUNS} mutated fork proofs: only the genuine proof of equivocation verifies`,
+    () => {
+      const proof = { a: FEED.entries[1]!, b: FORKED }
+      expect(verifyForkProof(proof).ok).toBe(true)
+      fc.assert(
+        fc.property(mutantOf(proof, { grow: false }), (m) => {
+          const result = verifyForkProof(viaWire(m.value))
+          if (result.ok && canonicalJson(result.value) !== canonicalJson(proof)) throw new Error(`accepted a changed proof (${m.op} at ${m.path.join('.')})`)
+          if (!result.ok && !['invalid', 'bad-signature'].includes(result.error.code)) throw new Error(`untyped rejection: ${JSON.stringify(result.error)}`)
+        }),
+        fuzzParameters(FORK_PROOF_RUNS),
+      )
+    },
+    HANG_GUARD_MS,
+  )
 })

@@ -51,8 +51,21 @@ function frames(messages: readonly unknown[]): fc.Arbitrary<Frame> {
     { weight: 8, arbitrary: fc.oneof(...messages.map((m) => mutantOf(m, { grow: false }))).map((m) => bytes(utf8(toJsonText(m.value)))) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 300 }).map(bytes) },
     { weight: 1, arbitrary: fc.tuple(anyEncoded, fc.nat()).map(([b, cut]) => bytes(b.subarray(0, cut % b.length))) },
-    { weight: 1, arbitrary: fc.tuple(anyEncoded, fc.nat(), fc.integer({ min: 0, max: 7 })).map(([b, i, bit]) => { const c = Uint8Array.from(b); c[i % c.length]! ^= 1 << bit; return bytes(c) }) },
-    { weight: 1, arbitrary: fc.tuple(anyEncoded, fc.nat(), fc.constantFrom(...INVALID_UTF8)).map(([b, i, bad]) => { const at = i % b.length; return bytes(Uint8Array.from([...b.subarray(0, at), ...bad, ...b.subarray(at)])) }) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(anyEncoded, fc.nat(), fc.integer({ min: 0, max: 7 })).map(([b, i, bit]) => {
+        const c = Uint8Array.from(b)
+        c[i % c.length]! ^= 1 << bit
+        return bytes(c)
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(anyEncoded, fc.nat(), fc.constantFrom(...INVALID_UTF8)).map(([b, i, bad]) => {
+        const at = i % b.length
+        return bytes(Uint8Array.from([...b.subarray(0, at), ...bad, ...b.subarray(at)]))
+      }),
+    },
     { weight: 1, arbitrary: fc.jsonValue().map((v) => bytes(utf8(toJsonText(v)))) },
   )
   return fc.tuple(changed, fc.boolean()).map(([f, pad]) => ({ ...f, padded: pad }))
@@ -191,6 +204,14 @@ function fuzzProtocol(schema: z.ZodType, messages: readonly unknown[]) {
 }
 
 describe(`inbound frames under mutation (${SEED_LABEL})`, () => {
-  it(`feed protocol: ${STREAMS_PER_PROTOCOL} streams, ≥ ${MIN_MUTATED_FRAMES_PER_PROTOCOL} mutated frames, only valid messages delivered`, fuzzProtocol(FeedMessage, FEED_MESSAGES), HANG_GUARD_MS)
-  it(`control protocol: ${STREAMS_PER_PROTOCOL} streams, ≥ ${MIN_MUTATED_FRAMES_PER_PROTOCOL} mutated frames, only valid messages delivered`, fuzzProtocol(ControlMessage, CONTROL_MESSAGES), HANG_GUARD_MS)
+  it(
+    `feed protocol: ${STREAMS_PER_PROTOCOL} streams, ≥ ${MIN_MUTATED_FRAMES_PER_PROTOCOL} mutated frames, only valid messages delivered`,
+    fuzzProtocol(FeedMessage, FEED_MESSAGES),
+    HANG_GUARD_MS,
+  )
+  it(
+    `control protocol: ${STREAMS_PER_PROTOCOL} streams, ≥ ${MIN_MUTATED_FRAMES_PER_PROTOCOL} mutated frames, only valid messages delivered`,
+    fuzzProtocol(ControlMessage, CONTROL_MESSAGES),
+    HANG_GUARD_MS,
+  )
 })

@@ -31,11 +31,13 @@ const VARIANTS: [string, Partial<OutageLimits>][] = [
   ['maxValuePerHour', { maxValuePerHour: cny(3 * AMOUNT) }],
 ]
 
-const withLimits = (limits: Partial<OutageLimits>) => (t: Terms): Terms => ({ ...t, limits: { ...t.limits, ...limits } })
+const withLimits =
+  (limits: Partial<OutageLimits>) =>
+  (t: Terms): Terms => ({ ...t, limits: { ...t.limits, ...limits } })
 const deliveredBy = (x: Outage, name: string) => eventsOf(x.sim, name).filter((e) => e.kind === 'delivered' && e.fulfiller === name)
 
 describe('beyond the terms', () => {
-  it.each(VARIANTS)('%s: the partner\'s own node stops at the limit, also after a restart; the origin disputes more', async (name, limits) => {
+  it.each(VARIANTS)("%s: the partner's own node stops at the limit, also after a restart; the origin disputes more", async (name, limits) => {
     o = await outage({ seed: `beyond-${name}`, orders: 8, keys: { B: 10, C: 0 }, amount: AMOUNT, terms: withLimits(limits) })
     const { a, b } = o
     expect(deliveredBy(o, 'B')).toHaveLength(3)
@@ -60,7 +62,8 @@ describe('beyond the terms', () => {
     await inject(a, b2.identity.id, 'feed', feedEntries(b2.identity.id, [entry]))
     const lines = await ledgerLines(a, b2)
     expect(lines.map((l) => l.status).sort()).toEqual(['disputed', 'disputed', 'open', 'open', 'open'])
-    for (const l of lines.filter((x) => x.status === 'disputed')) expect([l.dispute, extra.some((r) => r.order === l.line.order)]).toEqual(['outside-terms-limits', true])
+    for (const l of lines.filter((x) => x.status === 'disputed'))
+      expect([l.dispute, extra.some((r) => r.order === l.line.order)]).toEqual(['outside-terms-limits', true])
     const balance = a.engine.balances().find((x) => x.counterparty === b2.identity.id)
     const fee = (lines[0] as { line: { amount: { minorUnits: number } } }).line.amount.minorUnits
     expect([balance?.owedByUs, balance?.disputed]).toEqual([3 * fee, 2 * fee])
@@ -71,16 +74,31 @@ describe('beyond the terms', () => {
 
     // Stated anyway, the two are mismatches the origin must dispute before it can accept.
     const statement: Statement = {
-      id: 'st-beyond', issuer: b2.identity.id, counterparty: a.identity.id, currency: 'CNY', terms: a.engine.federation.termsHash,
+      id: 'st-beyond',
+      issuer: b2.identity.id,
+      counterparty: a.identity.id,
+      currency: 'CNY',
+      terms: a.engine.federation.termsHash,
       period: { fromMs: 0, toMs: o.sim.clock.now() + 1 },
-      lines: lines.map((l) => ({ receipt: l.line.receipt, origin: l.line.origin, order: l.line.order, fulfiller: l.line.creditor, minorUnits: l.line.amount.minorUnits, time: l.line.time })),
-      totalMinorUnits: 5 * fee, time: o.sim.clock.now(),
+      lines: lines.map((l) => ({
+        receipt: l.line.receipt,
+        origin: l.line.origin,
+        order: l.line.order,
+        fulfiller: l.line.creditor,
+        minorUnits: l.line.amount.minorUnits,
+        time: l.line.time,
+      })),
+      totalMinorUnits: 5 * fee,
+      time: o.sim.clock.now(),
     }
     await inject(a, b2.identity.id, 'feed', feedEntries(b2.identity.id, [await hostileAppend(o.sim, 'B', [{ type: 'statement', statement }])]))
     const received = (await a.engine.statements())[0]
     expect(received?.mismatches.map((m) => m.reason)).toEqual(['outside-terms-limits', 'outside-terms-limits'])
     await expect(a.engine.acceptStatement(received?.hash as string, [])).rejects.toThrow(/dispute them/)
-    const accepted = await a.engine.acceptStatement(received?.hash as string, (received?.mismatches ?? []).map((m) => ({ receipt: m.receipt, reason: 'outside-terms-limits' as const, note: 'beyond the terms' })))
+    const accepted = await a.engine.acceptStatement(
+      received?.hash as string,
+      (received?.mismatches ?? []).map((m) => ({ receipt: m.receipt, reason: 'outside-terms-limits' as const, note: 'beyond the terms' })),
+    )
     expect(accepted.acceptedMinorUnits).toBe(3 * fee)
   })
 

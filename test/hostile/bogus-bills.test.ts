@@ -28,7 +28,13 @@ describe('bills for keys', () => {
     const released = (await heldKeys(b, 'returned')).map((k) => k.keyId).sort()
     const stillHeld = (await heldKeys(b)).map((k: KeyRow) => k.keyId)
     expect([released.length, stillHeld.length]).toEqual([4, 4])
-    const bill = (keyIds: string[], minorUnits: number): AllotmentBilled => ({ type: 'allotment.billed', holder: b.identity.id, keyIds, amount: { minorUnits, currency: 'CNY' }, time: (sim as SimFederation).clock.now() })
+    const bill = (keyIds: string[], minorUnits: number): AllotmentBilled => ({
+      type: 'allotment.billed',
+      holder: b.identity.id,
+      keyIds,
+      amount: { minorUnits, currency: 'CNY' },
+      time: (sim as SimFederation).clock.now(),
+    })
 
     // A's operator writes bills straight into A's feed, as a modified node would.
     await liveAppend(a, [
@@ -38,7 +44,12 @@ describe('bills for keys', () => {
     ])
     await runFor(sim, 1_000)
     expect(await ledgerLines(b, a)).toEqual([])
-    expect((await b.engine.refusals()).filter((r) => r.from === a.identity.id).map((r) => r.reason).sort()).toEqual([
+    expect(
+      (await b.engine.refusals())
+        .filter((r) => r.from === a.identity.id)
+        .map((r) => r.reason)
+        .sort(),
+    ).toEqual([
       'bills another amount than the unit values of the keys',
       'bills keys we were not consigned or did not release',
       'bills keys we were not consigned or did not release',

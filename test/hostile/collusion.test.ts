@@ -40,7 +40,11 @@ afterEach(async () => {
 })
 
 function vote(voter: Identity, over: Partial<DownVote> = {}): Signed<DownVote> {
-  return signDocument('down-vote', { voter: voter.id, origin: a.identity.id, terms: a.engine.federation.termsHash, epoch: 1, time: sim.clock.now(), reason: 'heartbeat-timeout', ...over }, voter)
+  return signDocument(
+    'down-vote',
+    { voter: voter.id, origin: a.identity.id, terms: a.engine.federation.termsHash, epoch: 1, time: sim.clock.now(), reason: 'heartbeat-timeout', ...over },
+    voter,
+  )
 }
 
 function certificate(votes: Signed<DownVote>[]): Certificate {
@@ -71,7 +75,12 @@ describe('f = quorum - 1 colluding partners', () => {
       await runFor(sim, 250)
     }
     expectOriginUntouched(since)
-    for (const h of honest) expect(eventsOf(sim, h.name).filter((e) => e.kind === 'vote' && e.origin === 'A').map((e) => e.voter)).not.toContain(h.name)
+    for (const h of honest)
+      expect(
+        eventsOf(sim, h.name)
+          .filter((e) => e.kind === 'vote' && e.origin === 'A')
+          .map((e) => e.voter),
+      ).not.toContain(h.name)
   })
 
   it('forged, misdirected, wrong-epoch and other-terms votes and certificates are refused without effect', async () => {
@@ -107,7 +116,7 @@ describe('f = quorum - 1 colluding partners', () => {
     expectOriginUntouched(since)
   })
 
-  it('an honest partner\'s earlier vote, replayed inside their certificate, does not make it count', async () => {
+  it("an honest partner's earlier vote, replayed inside their certificate, does not make it count", async () => {
     const d = honest[0] as SimShop
     sim.network.cut(a.identity.id, d.identity.id) // D alone loses A for a while and votes
     await runFor(sim, 1_600)

@@ -96,7 +96,11 @@ describe('an equivocating author', () => {
     const other = fork([{ type: 'order.cancelled', order: 'O-2', reason: 'other' }])
     const nextSeq = fork([{ type: 'order.cancelled', order: 'O-2', reason: 'next' }], { seq: one.body.seq, hash: entryHash(one) })
     const tampered = { ...other, body: { ...other.body, time: other.body.time + 1 } }
-    const bogus = [{ a: one, b: one }, { a: one, b: tampered }, { a: one, b: nextSeq }]
+    const bogus = [
+      { a: one, b: one },
+      { a: one, b: tampered },
+      { a: one, b: nextSeq },
+    ]
     const c = partners[1] as SimShop
     const before = await snapshot(b)
     for (const proof of bogus) await inject(b, c.identity.id, 'feed', { type: 'feed.fork', proof })

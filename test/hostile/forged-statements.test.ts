@@ -37,7 +37,14 @@ function statementOf(issuer: SimShop, counterparty: SimShop, lines: BookLine[], 
     currency: 'CNY',
     terms: o.a.engine.federation.termsHash,
     period: { fromMs: Math.min(...lines.map((l) => l.line.time)), toMs: o.sim.clock.now() + 1 },
-    lines: lines.map((b) => ({ receipt: b.line.receipt, origin: b.line.origin, order: b.line.order, fulfiller: b.line.creditor, minorUnits: b.line.amount.minorUnits, time: b.line.time })),
+    lines: lines.map((b) => ({
+      receipt: b.line.receipt,
+      origin: b.line.origin,
+      order: b.line.order,
+      fulfiller: b.line.creditor,
+      minorUnits: b.line.amount.minorUnits,
+      time: b.line.time,
+    })),
     totalMinorUnits: 0,
     time: o.sim.clock.now(),
     ...over,
@@ -58,10 +65,20 @@ describe('forged settlement documents', () => {
     const unknown = { ...(bLines[1] as BookLine), line: { ...(bLines[1] as BookLine).line, receipt: 'U'.repeat(43) } }
     const otherOrder = { ...(bLines[2] as BookLine), line: { ...(bLines[2] as BookLine).line, order: 'O-999' } }
     const altered = statementOf(b, a, [inflated, othersLine, unknown, otherOrder])
-    altered.lines.push({ ...(altered.lines[0] as Statement['lines'][number]), receipt: (bLines[3] as BookLine).line.receipt, time: (bLines[3] as BookLine).line.time, minorUnits: 0, fulfiller: c.identity.id }) // B's receipt, said to be C's
+    altered.lines.push({
+      ...(altered.lines[0] as Statement['lines'][number]),
+      receipt: (bLines[3] as BookLine).line.receipt,
+      time: (bLines[3] as BookLine).line.time,
+      minorUnits: 0,
+      fulfiller: c.identity.id,
+    }) // B's receipt, said to be C's
     const misattributed = statementOf(c, a, bLines, { id: 'st-as-c' }) // names C as issuer, in B's feed
     const notForA = statementOf(b, c, bLines, { id: 'st-for-c' })
-    const entry = await hostileAppend(o.sim, 'B', [altered, misattributed, notForA].map((statement) => ({ type: 'statement' as const, statement })))
+    const entry = await hostileAppend(
+      o.sim,
+      'B',
+      [altered, misattributed, notForA].map((statement) => ({ type: 'statement' as const, statement })),
+    )
     const broken = await hostileAppend(o.sim, 'B', [{ type: 'statement', statement: { ...altered, id: 'st-broken' } }])
     await inject(a, b.identity.id, 'feed', feedEntries(b.identity.id, [entry, breakSignature(broken)]))
     expect(await books(a)).toBe(before)
@@ -74,7 +91,10 @@ describe('forged settlement documents', () => {
     expect((await a.engine.findStatement(state.hash)).status).toBe('issued')
     // Disputing every mismatched line is the way out: nothing of it is accepted, and only B's own
     // receipts that B misstated are now disputed; every other line stays open, as booked.
-    const answered = await a.engine.acceptStatement(state.hash, state.mismatches.map((m) => ({ receipt: m.receipt, reason: 'other' as const, note: 'not in our books' })))
+    const answered = await a.engine.acceptStatement(
+      state.hash,
+      state.mismatches.map((m) => ({ receipt: m.receipt, reason: 'other' as const, note: 'not in our books' })),
+    )
     expect(answered.acceptedMinorUnits).toBe(0)
     const after = await ledgerLines(a, b)
     const misstated = new Set(altered.lines.map((l) => l.receipt))
@@ -93,9 +113,20 @@ describe('forged settlement documents', () => {
     const beforeA = await books(a)
     const beforeB = await books(b)
     const byC = await hostileAppend(o.sim, 'C', [
-      { type: 'dispute', issuer: b.identity.id, statement: hash, lines: [{ receipt: issued.statement.lines[0]?.receipt as string, reason: 'other', note: 'C says so' }] },
+      {
+        type: 'dispute',
+        issuer: b.identity.id,
+        statement: hash,
+        lines: [{ receipt: issued.statement.lines[0]?.receipt as string, reason: 'other', note: 'C says so' }],
+      },
       { type: 'statement.accepted', issuer: b.identity.id, statement: hash },
-      { type: 'payment.recorded', payee: b.identity.id, statement: hash, amount: { minorUnits: issued.statement.totalMinorUnits, currency: 'CNY' }, reference: 'by C' },
+      {
+        type: 'payment.recorded',
+        payee: b.identity.id,
+        statement: hash,
+        amount: { minorUnits: issued.statement.totalMinorUnits, currency: 'CNY' },
+        reference: 'by C',
+      },
       { type: 'payment.confirmed', payer: a.identity.id, statement: hash, reference: 'by C' },
     ])
     for (const to of [a, b]) await inject(to, c.identity.id, 'feed', feedEntries(c.identity.id, [byC]))
@@ -112,7 +143,13 @@ describe('forged settlement documents', () => {
     const short = await hostileAppend(o.sim, 'A', [
       { type: 'payment.recorded', payee: b.identity.id, statement: hash, amount: { minorUnits: accepted - 1, currency: 'CNY' }, reference: 'short' },
       { type: 'payment.recorded', payee: b.identity.id, statement: hash, amount: { minorUnits: accepted, currency: 'USD' }, reference: 'other currency' },
-      { type: 'payment.recorded', payee: b.identity.id, statement: hashOf({ not: 'a statement' }), amount: { minorUnits: accepted, currency: 'CNY' }, reference: 'unknown' },
+      {
+        type: 'payment.recorded',
+        payee: b.identity.id,
+        statement: hashOf({ not: 'a statement' }),
+        amount: { minorUnits: accepted, currency: 'CNY' },
+        reference: 'unknown',
+      },
     ])
     await inject(b, a.identity.id, 'feed', feedEntries(a.identity.id, [short]))
     expect((await b.engine.findStatement(hash)).status).toBe('accepted')

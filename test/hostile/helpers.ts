@@ -2,22 +2,30 @@
 // captured messages (through the wire schemas, as node/p2p and the simulated network do), write
 // entries into a partner's feed as its hostile operator would, and snapshot everything a message
 // could change (store, admin views, events) to prove that it changed nothing.
-import {
-  appendEntry,
-  ControlMessage,
-  type FeedEntry,
-  FeedMessage,
-  type FeedRecord,
-  headAfter,
-  type ShopId,
-} from '../../protocol/index.js'
+import { appendEntry, ControlMessage, type FeedEntry, FeedMessage, type FeedRecord, headAfter, type ShopId } from '../../protocol/index.js'
 import type { Section } from '../../node/core/ports.js'
 import { seqKey } from '../../node/core/state/codec.js'
 import { SIM_START_MS, type SimFederation, type SimShop } from '../sim/sim-federation.js'
 
 export const ALL_SECTIONS: readonly Section[] = [
-  'meta', 'entries', 'heads', 'orders', 'acks', 'agreements', 'cards', 'forks', 'incidents', 'allotments', 'keys', 'ledger', 'receipts', 'outbox',
-  'authority', 'held', 'refusals', 'peer-keys',
+  'meta',
+  'entries',
+  'heads',
+  'orders',
+  'acks',
+  'agreements',
+  'cards',
+  'forks',
+  'incidents',
+  'allotments',
+  'keys',
+  'ledger',
+  'receipts',
+  'outbox',
+  'authority',
+  'held',
+  'refusals',
+  'peer-keys',
 ]
 
 /** Virtual ms since the federation started. */
@@ -88,7 +96,14 @@ export async function snapshot(shop: SimShop, sections: readonly Section[] = ALL
 /** What the admin API shows of the shop. */
 export async function views(shop: SimShop): Promise<string> {
   const e = shop.engine
-  return JSON.stringify({ partners: e.partners(), feeds: e.feeds(), escrow: await e.escrow(), balances: e.balances(), incidents: e.incidents(), statements: await e.statements() })
+  return JSON.stringify({
+    partners: e.partners(),
+    feeds: e.feeds(),
+    escrow: await e.escrow(),
+    balances: e.balances(),
+    incidents: e.incidents(),
+    statements: await e.statements(),
+  })
 }
 
 /** Store, admin views and the event count of one shop: equal before and after means "no change". */
@@ -126,10 +141,13 @@ export async function hostileAppend(sim: SimFederation, name: string, records: r
     records,
   })
   const head = headAfter(entry)
-  await shop.store.write([
-    { type: 'put', section: 'entries', key: seqKey(shop.identity.id, head.seq), value: entry },
-    { type: 'put', section: 'meta', key: 'own-head', value: { seq: head.seq, hash: head.hash } },
-  ], { sync: true })
+  await shop.store.write(
+    [
+      { type: 'put', section: 'entries', key: seqKey(shop.identity.id, head.seq), value: entry },
+      { type: 'put', section: 'meta', key: 'own-head', value: { seq: head.seq, hash: head.hash } },
+    ],
+    { sync: true },
+  )
   return entry
 }
 
@@ -158,6 +176,7 @@ export async function runUntilTrue(sim: SimFederation, done: () => boolean | Pro
  * writer (no fork: the engine keeps writing after them), as a modified node would.
  */
 export function liveAppend(shop: SimShop, records: readonly FeedRecord[]): Promise<number> {
-  const writer = (shop.engine as unknown as { parts: { writer: { append(clear: readonly FeedRecord[], sealed: readonly FeedRecord[]): Promise<number> } } }).parts.writer
+  const writer = (shop.engine as unknown as { parts: { writer: { append(clear: readonly FeedRecord[], sealed: readonly FeedRecord[]): Promise<number> } } })
+    .parts.writer
   return writer.append(records, [])
 }

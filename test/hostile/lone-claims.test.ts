@@ -34,7 +34,11 @@ function claimBy(s: SimFederation, claimant: SimShop, origin: SimShop, epoch: nu
   return { claimant: claimant.identity.id, origin: origin.identity.id, orders: ids, terms: origin.engine.federation.termsHash, epoch, time: s.clock.now() }
 }
 
-const servedBy = (s: SimFederation, name: string) => eventsOf(s, name).filter((e) => e.kind === 'delivered' && e.fulfiller === name).map((e) => e.order as string).sort()
+const servedBy = (s: SimFederation, name: string) =>
+  eventsOf(s, name)
+    .filter((e) => e.kind === 'delivered' && e.fulfiller === name)
+    .map((e) => e.order as string)
+    .sort()
 
 describe('claims that would stall buyers', () => {
   it('a claim in a feed from a partner holding no keys, made before any outage, holds nothing up', async () => {

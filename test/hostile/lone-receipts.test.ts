@@ -39,7 +39,10 @@ async function federation(seed: string, terms?: (t: Terms) => Terms): Promise<Se
   await a.engine.consign(c.identity.id, 'card-100', 10)
   await a.engine.submitOrders(Array.from({ length: ORDERS }, (_, i) => order(s, i)))
   await runFor(s, 500)
-  await a.engine.markDelivered([{ order: 'O-0', time: s.clock.now() }, { order: 'O-1', time: s.clock.now() }])
+  await a.engine.markDelivered([
+    { order: 'O-0', time: s.clock.now() },
+    { order: 'O-1', time: s.clock.now() },
+  ])
   await a.engine.markCancelled([{ order: 'O-2', reason: 'buyer asked' }])
   await runFor(s, 500)
   return { sim: s, a, b, c }
@@ -56,8 +59,17 @@ async function loneReceipts(set: Set, orders: readonly string[]): Promise<Receip
     if (!escrowed) throw new Error(`no order ${id}`)
     const key = keys[i] as KeyRow
     receipts.push({
-      type: 'receipt', origin: a.identity.id, order: id, sku: escrowed.sku, allotment: key.allotment, keyIds: [key.keyId],
-      channel: 'email+claim-page', epoch: i + 1, time: set.sim.clock.now(), amount: escrowed.amount, unitValue: key.unitValue,
+      type: 'receipt',
+      origin: a.identity.id,
+      order: id,
+      sku: escrowed.sku,
+      allotment: key.allotment,
+      keyIds: [key.keyId],
+      channel: 'email+claim-page',
+      epoch: i + 1,
+      time: set.sim.clock.now(),
+      amount: escrowed.amount,
+      unitValue: key.unitValue,
       terms: a.engine.federation.termsHash,
     })
   }
@@ -94,7 +106,12 @@ describe('lone receipts without authority (fees for nothing)', () => {
     // The operator sees every refused receipt: who, which order, which epoch, and why.
     for (const shop of [a, c]) {
       const refused = (await shop.engine.refusals()).filter((r) => r.from === b.identity.id && r.kind === 'receipt')
-      expect(refused.map((r) => [r.order, r.epoch]).sort()).toEqual([['O-0', 1], ['O-2', 2], ['O-3', 3], ['O-4', 4]])
+      expect(refused.map((r) => [r.order, r.epoch]).sort()).toEqual([
+        ['O-0', 1],
+        ['O-2', 2],
+        ['O-3', 3],
+        ['O-4', 4],
+      ])
       for (const r of refused) expect(r.reason).toMatch(/no (adopted )?authority/)
     }
   })
@@ -106,7 +123,10 @@ describe('lone receipts without authority (fees for nothing)', () => {
     await runFor(set.sim, 2_000)
     a.engine.reportPlatformHealth('down') // A's own takeover request: epoch 1, a real authority
     await runFor(set.sim, 10_000)
-    const served = eventsOf(set.sim, 'C').filter((e) => e.kind === 'delivered' && e.fulfiller === 'C').map((e) => e.order).sort()
+    const served = eventsOf(set.sim, 'C')
+      .filter((e) => e.kind === 'delivered' && e.fulfiller === 'C')
+      .map((e) => e.order)
+      .sort()
     expect(served).toEqual(['O-3', 'O-4', 'O-5'])
     expect(c.mailer.sent).toHaveLength(3)
   })

@@ -20,7 +20,11 @@ async function replayChangesNothing(to: string, messages: readonly Captured[]): 
   const after = await state(sim, to)
   expect(after.store).toBe(before.store)
   expect(after.views).toBe(before.views)
-  expect(eventsOf(sim, to).slice(before.events).filter((e) => e.kind !== 'message-rejected')).toEqual([])
+  expect(
+    eventsOf(sim, to)
+      .slice(before.events)
+      .filter((e) => e.kind !== 'message-rejected'),
+  ).toEqual([])
 }
 
 const shops = () => ['A', 'B', 'C'].map((n) => sim.shop(n)) as [SimShop, SimShop, SimShop]
@@ -69,7 +73,11 @@ describe('replayed authority', () => {
     await sim.restart('A')
     sim.shop('A').engine.reportPlatformHealth('up')
     await runFor(sim, 4_000)
-    expect(allEvents(sim, 'handback').filter((e) => e.node === 'A').map((e) => e.epoch)).toEqual([1, 2])
+    expect(
+      allEvents(sim, 'handback')
+        .filter((e) => e.node === 'A')
+        .map((e) => e.epoch),
+    ).toEqual([1, 2])
     const mails = () => b.mailer.sent.length + c.mailer.sent.length
     expect(mails()).toBe(10)
 
@@ -86,13 +94,20 @@ describe('replayed authority', () => {
     }
     // To another destination: the origin itself, and a co-partner relaying the other's claims.
     await replayChangesNothing('A', [...requests, ...certificates, ...claims.B, ...claims.C])
-    await replayChangesNothing('B', claims.B.map((m) => ({ ...m, from: a.identity.id })))
+    await replayChangesNothing(
+      'B',
+      claims.B.map((m) => ({ ...m, from: a.identity.id })),
+    )
     await runFor(sim, 3_000)
-    expect(allEvents(sim, 'taken-over').map((e) => e.epoch).sort()).toEqual([1, 1, 2, 2])
+    expect(
+      allEvents(sim, 'taken-over')
+        .map((e) => e.epoch)
+        .sort(),
+    ).toEqual([1, 1, 2, 2])
     expect(mails()).toBe(10)
   })
 
-  it('a dead claimant\'s replayed claim stops blocking its orders once its claim has aged', async () => {
+  it("a dead claimant's replayed claim stops blocking its orders once its claim has aged", async () => {
     sim = await SimFederation.create({ seed: 'replay-claims', shops: 3 })
     await sim.runUntil(600)
     const [a, b, c] = shops()
@@ -108,7 +123,11 @@ describe('replayed authority', () => {
     // C's operator claims the orders where C ranks first, and its claim is replayed every 300 ms.
     const cFirst = orders.map((o) => o.order).filter((o) => rankPartners(a.identity.id, o, [b.identity.id, c.identity.id])[0] === c.identity.id)
     expect(cFirst.length).toBeGreaterThan(0)
-    const claim = signDocument('claim', { claimant: c.identity.id, origin: a.identity.id, orders: cFirst, terms: a.engine.federation.termsHash, epoch: 1, time: sim.clock.now() }, c.identity)
+    const claim = signDocument(
+      'claim',
+      { claimant: c.identity.id, origin: a.identity.id, orders: cFirst, terms: a.engine.federation.termsHash, epoch: 1, time: sim.clock.now() },
+      c.identity,
+    )
     for (let t = 0; t < 3_000; t += 300) {
       await inject(b, c.identity.id, 'control', { type: 'claim', claim })
       await runFor(sim, 300)

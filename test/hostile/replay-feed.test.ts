@@ -56,7 +56,11 @@ describe('replayed feed and liveness messages', () => {
     // A replayed heartbeat is not answered with a lease either.
     const since = at(sim)
     await runFor(sim, 100)
-    const newestReplayed = Math.max(...ofType(toB, 'heartbeat').filter((m) => m.at < since).map((m) => m.message.heartbeat.body.time))
+    const newestReplayed = Math.max(
+      ...ofType(toB, 'heartbeat')
+        .filter((m) => m.at < since)
+        .map((m) => m.message.heartbeat.body.time),
+    )
     const answers = ofType(toA, 'lease').filter((m) => m.at >= since && m.from === b.identity.id)
     expect(answers.length).toBeGreaterThan(0)
     // Leases answer the heartbeat they renew: only the newest real one (in flight) or later ones.

@@ -63,7 +63,8 @@ export async function heldKeys(shop: SimShop, state: KeyRow['state'] = 'consigne
 /** Ledger lines `shop` books with `counterparty`, by receipt hash. */
 export async function ledgerLines(shop: SimShop, counterparty: SimShop): Promise<BookLine[]> {
   const out: BookLine[] = []
-  for await (const [, line] of shop.store.range<BookLine>('ledger', { gt: `l!${counterparty.identity.id}!`, lt: `l!${counterparty.identity.id}!\xff` })) out.push(line)
+  for await (const [, line] of shop.store.range<BookLine>('ledger', { gt: `l!${counterparty.identity.id}!`, lt: `l!${counterparty.identity.id}!\xff` }))
+    out.push(line)
   return out
 }
 

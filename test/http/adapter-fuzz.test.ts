@@ -22,12 +22,10 @@ const mutatedOrder: fc.Arbitrary<Body> = fc
     return JSON.stringify({ orders })
   })
 
-const truncated: fc.Arbitrary<Body> = fc
-  .tuple(fc.integer({ min: 1, max: 3 }), fc.nat())
-  .map(([count, cut]) => {
-    const text = JSON.stringify({ orders: Array.from({ length: count }, (_, i) => order(i)) })
-    return text.slice(0, cut % text.length)
-  })
+const truncated: fc.Arbitrary<Body> = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.nat()).map(([count, cut]) => {
+  const text = JSON.stringify({ orders: Array.from({ length: count }, (_, i) => order(i)) })
+  return text.slice(0, cut % text.length)
+})
 
 const malformed: fc.Arbitrary<Body> = fc
   .oneof(

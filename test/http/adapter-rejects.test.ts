@@ -1,13 +1,7 @@
 // Every refusal of the adapter ingress: the right status, an ErrorReply naming the field and the
 // reason, and — the point — the engine is never called, so nothing is stored.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import {
-  ADAPTER_REPLAY_WINDOW_MS,
-  ADAPTER_SIGNATURE_HEADER,
-  ADAPTER_TIMESTAMP_HEADER,
-  LIMITS,
-  MAX_ORDERS_PER_REQUEST,
-} from '../../protocol/index.js'
+import { ADAPTER_REPLAY_WINDOW_MS, ADAPTER_SIGNATURE_HEADER, ADAPTER_TIMESTAMP_HEADER, LIMITS, MAX_ORDERS_PER_REQUEST } from '../../protocol/index.js'
 import { errorOf, harness, type Harness, NOW, order, post, sign } from './helpers.js'
 
 let h: Harness
@@ -110,7 +104,12 @@ describe('authentication', () => {
   })
 
   it('an unsigned oversized body is refused before it is read → 401', async () => {
-    const response = await h.app.inject({ method: 'POST', url: ORDERS, payload: 'x'.repeat(LIMITS.maxHttpBodyBytes + 1), headers: { 'content-type': 'application/json' } })
+    const response = await h.app.inject({
+      method: 'POST',
+      url: ORDERS,
+      payload: 'x'.repeat(LIMITS.maxHttpBodyBytes + 1),
+      headers: { 'content-type': 'application/json' },
+    })
     await expectRefusal(response, 401, 'unauthorized', /x-standin-timestamp/)
   })
 })
@@ -155,15 +154,27 @@ describe('body', () => {
     ['qty as a string', { orders: [order(1, { qty: '1' })] }, 'body.orders.0.qty: Invalid input: expected number, received string'],
     ['qty zero', { orders: [order(1, { qty: 0 })] }, 'body.orders.0.qty: Too small: expected number to be >=1'],
     ['fractional qty', { orders: [order(1, { qty: 1.5 })] }, 'body.orders.0.qty: Invalid input: expected int, received number'],
-    ['negative amount', { orders: [order(1, { amount: { minorUnits: -5, currency: 'CNY' } })] }, 'body.orders.0.amount.minorUnits: Too small: expected number to be >=0'],
-    ['lowercase currency', { orders: [order(1, { amount: { minorUnits: 5, currency: 'cny' } })] }, 'body.orders.0.amount.currency: must be an ISO 4217 code such as CNY'],
+    [
+      'negative amount',
+      { orders: [order(1, { amount: { minorUnits: -5, currency: 'CNY' } })] },
+      'body.orders.0.amount.minorUnits: Too small: expected number to be >=0',
+    ],
+    [
+      'lowercase currency',
+      { orders: [order(1, { amount: { minorUnits: 5, currency: 'cny' } })] },
+      'body.orders.0.amount.currency: must be an ISO 4217 code such as CNY',
+    ],
     ['unknown field', { orders: [order(1, { colour: 'red' })] }, 'body.orders.0: Unrecognized key: "colour"'],
     ['unknown top-level field', { orders: [order(1)], dryRun: true }, 'body: Unrecognized key: "dryRun"'],
     ['no orders', { orders: [] }, 'body.orders: Too small: expected array to have >=1 items'],
     ['missing orders', {}, 'body.orders: Invalid input: expected array, received undefined'],
     ['an array body', [order(1)], 'body: Invalid input: expected object, received array'],
     ['duplicate order ids', { orders: [order(1), order(1, { qty: 2 })] }, 'body.orders: order ids must be distinct'],
-    [`${MAX_ORDERS_PER_REQUEST + 1} orders`, { orders: Array.from({ length: MAX_ORDERS_PER_REQUEST + 1 }, (_, i) => order(i)) }, `body.orders: Too big: expected array to have <=${MAX_ORDERS_PER_REQUEST} items`],
+    [
+      `${MAX_ORDERS_PER_REQUEST + 1} orders`,
+      { orders: Array.from({ length: MAX_ORDERS_PER_REQUEST + 1 }, (_, i) => order(i)) },
+      `body.orders: Too big: expected array to have <=${MAX_ORDERS_PER_REQUEST} items`,
+    ],
     ['order id with a space', { orders: [order(1, { order: 'order 1' })] }, 'body.orders.0.order: must be printable ASCII without spaces'],
     ['bad locale', { orders: [order(1, { buyer: { email: null, locale: 'fr' } })] }, /^body\.orders\.0\.buyer\.locale: Invalid option/],
   ])('%s → 400 naming the field and reason', async (_label, body, message) => {

@@ -66,7 +66,8 @@ describe('admin data', () => {
   })
 
   it("POST /v1/admin/platform: the operator's word reaches the engine; anything but up/down is a 400 naming the field", async () => {
-    const post = (body: unknown, authorization = `Bearer ${TOKEN}`) => h.app.inject({ method: 'POST', url: '/v1/admin/platform', headers: { authorization }, payload: body as object })
+    const post = (body: unknown, authorization = `Bearer ${TOKEN}`) =>
+      h.app.inject({ method: 'POST', url: '/v1/admin/platform', headers: { authorization }, payload: body as object })
     const ok = await post({ platform: 'down' })
     expect(ok.statusCode).toBe(200)
     expect(ok.json()).toEqual({ platform: FakeApi.self.platform, fenced: FakeApi.self.fenced, takenOver: true })

@@ -2,14 +2,7 @@
 // HTTP layer hands it and what it makes of the replies, so the fake records every call and
 // answers with canned, schema-valid data.
 import { type NodeApi, RefusedError } from '../../node/core/api.js'
-import type {
-  AdapterOrder,
-  CancelledBody,
-  DeliveredBody,
-  PlatformHealth,
-  SubmitOrdersReply,
-  TombstoneReply,
-} from '../../protocol/index.js'
+import type { AdapterOrder, CancelledBody, DeliveredBody, PlatformHealth, SubmitOrdersReply, TombstoneReply } from '../../protocol/index.js'
 import type {
   ClaimForm,
   ClaimResult,

@@ -4,12 +4,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { buildHttpServer, type HttpServerOptions } from '../../node/http/index.js'
-import {
-  ADAPTER_SIGNATURE_HEADER,
-  ADAPTER_TIMESTAMP_HEADER,
-  type AdapterOrder,
-  adapterSignature,
-} from '../../protocol/index.js'
+import { ADAPTER_SIGNATURE_HEADER, ADAPTER_TIMESTAMP_HEADER, type AdapterOrder, adapterSignature } from '../../protocol/index.js'
 import { T0 } from '../protocol/fixtures.js'
 import { FakeApi } from './fake-api.js'
 
@@ -61,13 +56,7 @@ export interface SignedRequest {
 export function sign(request: SignedRequest): { payload: string | Buffer; headers: Record<string, string> } {
   const payload = request.raw ?? JSON.stringify(request.body)
   const timestamp = request.timestamp ?? NOW
-  const signature = adapterSignature(
-    request.secret ?? SECRET,
-    timestamp,
-    request.signMethod ?? 'POST',
-    request.signPath ?? request.path,
-    payload,
-  )
+  const signature = adapterSignature(request.secret ?? SECRET, timestamp, request.signMethod ?? 'POST', request.signPath ?? request.path, payload)
   const headers: Record<string, string> = {
     [ADAPTER_TIMESTAMP_HEADER]: String(timestamp),
     [ADAPTER_SIGNATURE_HEADER]: signature,

@@ -46,7 +46,13 @@ describe('metrics', () => {
   })
 
   it('two servers can share one registry', async () => {
-    const second = await buildHttpServer({ api: new FakeApi(), adapterSecret: SECRET, adminToken: TOKEN, logger: pino({ level: 'silent' }), metrics: { registry: h.registry } })
+    const second = await buildHttpServer({
+      api: new FakeApi(),
+      adapterSecret: SECRET,
+      adminToken: TOKEN,
+      logger: pino({ level: 'silent' }),
+      metrics: { registry: h.registry },
+    })
     expect((await second.inject({ url: '/metrics' })).statusCode).toBe(200)
     await second.close()
   })
@@ -58,21 +64,23 @@ describe('docs', () => {
     expect(response.statusCode).toBe(200)
     const doc = response.json() as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> }
     expect(doc.openapi).toMatch(/^3\./)
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
-      '/v1/adapter/orders',
-      '/v1/adapter/orders/delivered',
-      '/v1/adapter/orders/cancelled',
-      '/v1/adapter/health',
-      '/v1/admin/identity',
-      '/v1/admin/partners',
-      '/v1/admin/self',
-      '/v1/admin/escrow',
-      '/v1/admin/escrow/{origin}/orders',
-      '/v1/admin/feeds',
-      '/v1/admin/acks/wait',
-      '/healthz',
-      '/readyz',
-    ]))
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/adapter/orders',
+        '/v1/adapter/orders/delivered',
+        '/v1/adapter/orders/cancelled',
+        '/v1/adapter/health',
+        '/v1/admin/identity',
+        '/v1/admin/partners',
+        '/v1/admin/self',
+        '/v1/admin/escrow',
+        '/v1/admin/escrow/{origin}/orders',
+        '/v1/admin/feeds',
+        '/v1/admin/acks/wait',
+        '/healthz',
+        '/readyz',
+      ]),
+    )
     const submit = JSON.stringify(doc.paths['/v1/adapter/orders']?.post?.requestBody)
     expect(submit).toContain('"maxItems":1000')
     expect(submit).toContain('claimSecret')

@@ -51,7 +51,7 @@ describe('GET /claim', () => {
   ])('language: %s %j → %s', async (query, headers, lang) => {
     const response = await h.app.inject({ url: `/claim${query}`, headers })
     expect(htmlLang(response.body)).toBe(lang)
-    expect(response.body).toContain(lang === 'en' ? "Claim your order&#39;s key" : '领取订单卡密')
+    expect(response.body).toContain(lang === 'en' ? 'Claim your order&#39;s key' : '领取订单卡密')
     expect(response.body).toContain(`action="/claim?lang=${lang}"`)
   })
 
@@ -77,8 +77,16 @@ describe('GET /claim', () => {
       expect(response.headers['referrer-policy']).toBe('no-referrer')
       expect(response.headers['x-content-type-options']).toBe('nosniff')
       expect(response.headers['x-frame-options']).toBe('DENY')
-      const csp = String(response.headers['content-security-policy']).split(';').map((directive) => directive.trim())
-      expect(csp).toEqual(["default-src 'none'", expect.stringMatching(/^style-src 'sha256-[A-Za-z0-9+/=]+'$/), "form-action 'self'", "base-uri 'none'", "frame-ancestors 'none'"])
+      const csp = String(response.headers['content-security-policy'])
+        .split(';')
+        .map((directive) => directive.trim())
+      expect(csp).toEqual([
+        "default-src 'none'",
+        expect.stringMatching(/^style-src 'sha256-[A-Za-z0-9+/=]+'$/),
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+      ])
     }
     // The hash is of the page's one stylesheet, so the browser applies it and nothing else.
     const style = /<style>([\s\S]*?)<\/style>/.exec(form.body)?.[1] ?? ''
@@ -147,7 +155,7 @@ describe('POST /claim', () => {
   it('pending → partners are working on it', async () => {
     const response = await postClaim(h.app, { shop: SHOP, order: 'order-8', secret: 'claim-secret-8' }, { url: '/claim?lang=en' })
     expect(response.statusCode).toBe(200)
-    expect(response.body).toContain("The shop&#39;s partners are working on order order-8.")
+    expect(response.body).toContain('The shop&#39;s partners are working on order order-8.')
     expect(keysBlock(response.body)).toBeUndefined()
   })
 
@@ -156,12 +164,14 @@ describe('POST /claim', () => {
       h.api.onClaim = (f) => (f.secret === SECRET_OK ? { status: 'elsewhere', order: f.order, fulfillerName, claimUrl } : { status: 'not-found' })
     }
 
-    it('sends the buyer to the fulfiller\'s claim page, shop and order filled in, never the secret', async () => {
+    it("sends the buyer to the fulfiller's claim page, shop and order filled in, never the secret", async () => {
       elsewhere('https://moon.example/claim')
       const response = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: SECRET_OK }, { url: '/claim?lang=en' })
       expect(response.statusCode).toBe(200)
       expect(response.body).toContain('Partner shop Moon Shop delivered order order-7.')
-      expect(response.body).toContain(`<a href="https://moon.example/claim?shop=${SHOP}&amp;order=order-7&amp;lang=en" rel="noreferrer">Open Moon Shop&#39;s claim page</a>`)
+      expect(response.body).toContain(
+        `<a href="https://moon.example/claim?shop=${SHOP}&amp;order=order-7&amp;lang=en" rel="noreferrer">Open Moon Shop&#39;s claim page</a>`,
+      )
       expect(response.body).not.toContain(SECRET_OK)
       expect(keysBlock(response.body)).toBeUndefined()
       const zh = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: SECRET_OK })
@@ -175,13 +185,16 @@ describe('POST /claim', () => {
       expect(response.body).not.toContain('moon.example')
     })
 
-    it.each([['javascript:alert(1)'], ['data:text/html,hi'], ['not a url'], [null]])('no link from claim URL %s, and a hostile name is escaped', async (url) => {
-      elsewhere(url, '<b>Moon</b>')
-      const response = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: SECRET_OK }, { url: '/claim?lang=en' })
-      expect(response.body).toContain('That shop has no public claim page')
-      expect(response.body).toContain('&lt;b&gt;Moon&lt;/b&gt;')
-      expect(response.body).not.toMatch(/javascript:|data:text/)
-    })
+    it.each([['javascript:alert(1)'], ['data:text/html,hi'], ['not a url'], [null]])(
+      'no link from claim URL %s, and a hostile name is escaped',
+      async (url) => {
+        elsewhere(url, '<b>Moon</b>')
+        const response = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: SECRET_OK }, { url: '/claim?lang=en' })
+        expect(response.body).toContain('That shop has no public claim page')
+        expect(response.body).toContain('&lt;b&gt;Moon&lt;/b&gt;')
+        expect(response.body).not.toMatch(/javascript:|data:text/)
+      },
+    )
   })
 
   it.each([
@@ -215,10 +228,14 @@ describe('POST /claim', () => {
 
   it('accepts the form media type with a charset parameter, and UTF-8 secrets', async () => {
     h.api.onClaim = (f) => ({ status: 'pending', order: f.secret === '查询密码-密钥' ? 'matched' : 'unmatched' })
-    const response = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: '查询密码-密钥' }, {
-      url: '/claim?lang=en',
-      headers: { 'content-type': 'Application/X-WWW-Form-Urlencoded; charset=UTF-8' },
-    })
+    const response = await postClaim(
+      h.app,
+      { shop: SHOP, order: ORDER, secret: '查询密码-密钥' },
+      {
+        url: '/claim?lang=en',
+        headers: { 'content-type': 'Application/X-WWW-Form-Urlencoded; charset=UTF-8' },
+      },
+    )
     expect(response.statusCode).toBe(200)
     expect(response.body).toContain('working on order matched.')
   })
@@ -277,7 +294,13 @@ describe('rate limits', () => {
   it(`an order that drew ${MAX_FAILED_CLAIMS_PER_ORDER} wrong secrets takes no claims from any address until the window ends; other orders are unaffected`, async () => {
     for (let i = 0; i < MAX_FAILED_CLAIMS_PER_ORDER; i++) {
       // Spread over addresses, as a guesser would to get round the per-address limit.
-      const guess = await h.app.inject({ method: 'POST', url: '/claim', remoteAddress: `203.0.113.${i + 1}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `shop=${SHOP}&order=${ORDER}&secret=guess-${i}` })
+      const guess = await h.app.inject({
+        method: 'POST',
+        url: '/claim',
+        remoteAddress: `203.0.113.${i + 1}`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `shop=${SHOP}&order=${ORDER}&secret=guess-${i}`,
+      })
       expect(guess.statusCode).toBe(200)
     }
     const closed = await postClaim(h.app, { shop: SHOP, order: ORDER, secret: SECRET_OK }, { url: '/claim?lang=en' })

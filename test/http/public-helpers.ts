@@ -55,7 +55,12 @@ export function postClaim(
 /** The text of the keys block, unescaped, or undefined when the page shows none. */
 export function keysBlock(body: string): string | undefined {
   const match = /<pre class="keys" id="keys">([\s\S]*?)<\/pre>/.exec(body)
-  return match?.[1]?.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&')
+  return match?.[1]
+    ?.replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
 }
 
 export function htmlLang(body: string): string | undefined {

@@ -59,7 +59,7 @@ describe('GET /status/:shop', () => {
     expect(response.body).not.toContain('/claim')
   })
 
-  it('without a published claim URL, or with one that is not a web link, links to this node\'s claim page', async () => {
+  it("without a published claim URL, or with one that is not a web link, links to this node's claim page", async () => {
     h.api.statuses.set(SHOP, status({ claimUrl: null }))
     expect((await page(`/status/${SHOP}?lang=en`)).body).toContain(`<a href="/claim?shop=${SHOP}&amp;lang=en">`)
     h.api.statuses.set(SHOP, status({ claimUrl: 'javascript:alert(1)' }))
@@ -76,7 +76,7 @@ describe('GET /status/:shop', () => {
     expect(response.body).toContain('<title>「&lt;img src=x onerror=alert(1)&gt;」的运行状态</title>')
   })
 
-  it('a shop this node does not know → 404 page in the buyer\'s language', async () => {
+  it("a shop this node does not know → 404 page in the buyer's language", async () => {
     const response = await page(`/status/${carol.identity.id}?lang=en`)
     expect(response.statusCode).toBe(404)
     expect(response.headers['content-type']).toBe('text/html; charset=utf-8')

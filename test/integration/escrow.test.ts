@@ -69,7 +69,10 @@ describe('escrow across three real nodes', () => {
     await cluster.kill('B', 'SIGKILL')
     for (let i = 1_000; i < 1_500; i += 100) lastSeq = (await client.submitOrders(orders(i, 100))).seq
     await cluster.start('B')
-    await waitFor('B caught up with A', async () => (await cluster.admin<{ acked: boolean }>('A', `/v1/admin/acks/wait?seq=${lastSeq}&timeoutMs=1000`)).acked || undefined)
+    await waitFor(
+      'B caught up with A',
+      async () => (await cluster.admin<{ acked: boolean }>('A', `/v1/admin/acks/wait?seq=${lastSeq}&timeoutMs=1000`)).acked || undefined,
+    )
 
     const heldByB = await allEscrowed(cluster, 'B', a.id)
     expect(heldByB).toHaveLength(1_500)
@@ -122,14 +125,23 @@ describe('escrow across three real nodes', () => {
     stopping = true
     await cluster.kill('A', 'SIGTERM')
     await submitting
-    expect({ exitCode: a.process?.exitCode, signal: a.process?.signalCode, output: a.process?.exitCode === 0 ? '' : a.output }).toEqual({ exitCode: 0, signal: null, output: '' })
+    expect({ exitCode: a.process?.exitCode, signal: a.process?.signalCode, output: a.process?.exitCode === 0 ? '' : a.output }).toEqual({
+      exitCode: 0,
+      signal: null,
+      output: '',
+    })
 
     await cluster.start('A')
     for (const holder of ['B', 'C']) {
-      const held = await waitFor(`${holder} holds every order A acknowledged`, async () => {
-        const found = new Set((await allEscrowed(cluster, holder, a.id)).map((o) => o.order))
-        return acknowledged.every((order) => found.has(order)) ? found : undefined
-      }, 60_000, 250)
+      const held = await waitFor(
+        `${holder} holds every order A acknowledged`,
+        async () => {
+          const found = new Set((await allEscrowed(cluster, holder, a.id)).map((o) => o.order))
+          return acknowledged.every((order) => found.has(order)) ? found : undefined
+        },
+        60_000,
+        250,
+      )
       expect(acknowledged.filter((order) => !held.has(order))).toEqual([])
     }
   }, 180_000)

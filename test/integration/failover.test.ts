@@ -46,15 +46,19 @@ describe('failover with real processes', () => {
     for (const m of received) expect(m.keys).toHaveLength(1)
     expectNoKeyTwice(f, orders)
     expect(received.every((m) => /buyer\d+@example\.com/.test(m.to))).toBe(true)
-    const status = await (await fetch(`${f.cluster.node('B').baseUrl}/status/${f.cluster.node('A').id}.json`)).json() as ShopStatusView
+    const status = (await (await fetch(`${f.cluster.node('B').baseUrl}/status/${f.cluster.node('A').id}.json`)).json()) as ShopStatusView
     expect(status.state).toBe('partners-delivering')
 
     await f.cluster.start('A')
     await shop(f, 'A').setPlatform('up')
-    await waitFor('A handed back and wrote back every delivery', () => {
-      const state = shop(f as Federation, 'A').state()
-      return state.orders['delivered-by-partner'] === 30 && !state.fenced ? state : undefined
-    }, 60_000)
+    await waitFor(
+      'A handed back and wrote back every delivery',
+      () => {
+        const state = shop(f as Federation, 'A').state()
+        return state.orders['delivered-by-partner'] === 30 && !state.fenced ? state : undefined
+      },
+      60_000,
+    )
     expect(shop(f, 'A').state().duplicates.count).toBe(0)
     const report = (await incidents(f, 'A')).find((r) => r.role === 'origin')
     expect(report?.closedAt).not.toBeNull()
@@ -83,9 +87,9 @@ describe('failover with real processes', () => {
     for (const p of proxies) p.cut()
     // Longer than suspicion + takeover delay (local preset: 750 ms + 1,000 ms) several times over.
     await new Promise((r) => setTimeout(r, 6_000))
-    const bView = await (await fetch(`${f.cluster.node('B').baseUrl}/status/${f.cluster.node('A').id}.json`)).json() as ShopStatusView
+    const bView = (await (await fetch(`${f.cluster.node('B').baseUrl}/status/${f.cluster.node('A').id}.json`)).json()) as ShopStatusView
     expect(bView.state).toBe('suspected-outage')
-    const cView = await (await fetch(`${f.cluster.node('C').baseUrl}/status/${f.cluster.node('A').id}.json`)).json() as ShopStatusView
+    const cView = (await (await fetch(`${f.cluster.node('C').baseUrl}/status/${f.cluster.node('A').id}.json`)).json()) as ShopStatusView
     expect(cView.state).toBe('operating')
     expect(f.sink.received).toHaveLength(0)
     expect(shop(f, 'A').state().fenced).toBe(false) // C's lease keeps A delivering
@@ -93,7 +97,7 @@ describe('failover with real processes', () => {
     expect(partnerReports.flatMap((r) => r.timeline.map((t) => t.what)).some((w) => w.startsWith('takeover') || w.startsWith('quorum'))).toBe(false)
   }, 240_000)
 
-  it('(c) the origin\'s explicit takeover request works without a quorum certificate', async () => {
+  it("(c) the origin's explicit takeover request works without a quorum certificate", async () => {
     f = await startFederation()
     await allot(f, 'A', 'B', 20)
     await allot(f, 'A', 'C', 20)
@@ -109,10 +113,14 @@ describe('failover with real processes', () => {
       expect(steps.slice(0, takeover).some((w) => w.startsWith('quorum'))).toBe(false)
     }
     await shop(f, 'A').setPlatform('up')
-    await waitFor('handback after the platform returned', () => {
-      const state = shop(f as Federation, 'A').state()
-      return state.orders['delivered-by-partner'] === 12 && !state.fenced ? true : undefined
-    }, 60_000)
+    await waitFor(
+      'handback after the platform returned',
+      () => {
+        const state = shop(f as Federation, 'A').state()
+        return state.orders['delivered-by-partner'] === 12 && !state.fenced ? true : undefined
+      },
+      60_000,
+    )
   }, 240_000)
 
   it('(d) SIGKILL of the fulfilling partner mid-takeover: no key given to two orders, every order still delivered', async () => {
@@ -124,15 +132,24 @@ describe('failover with real processes', () => {
     await shop(f, 'A').setPlatform('down')
     const aId = f.cluster.node('A').id
     // Kill B the moment it starts delivering for A.
-    await waitFor('B taking over', async () => {
-      const view = await (await fetch(`${(f as Federation).cluster.node('B').baseUrl}/status/${aId}.json`)).json() as ShopStatusView
-      return view.state === 'partners-delivering' || undefined
-    }, 60_000, 10)
+    await waitFor(
+      'B taking over',
+      async () => {
+        const view = (await (await fetch(`${(f as Federation).cluster.node('B').baseUrl}/status/${aId}.json`)).json()) as ShopStatusView
+        return view.state === 'partners-delivering' || undefined
+      },
+      60_000,
+      10,
+    )
     await f.cluster.kill('B', 'SIGKILL')
-    await waitFor('C delivering the rest', () => {
-      const got = new Set(mails(f as Federation, orders).map((m) => m.order))
-      return orders.every((o) => got.has(o)) || undefined
-    }, 90_000)
+    await waitFor(
+      'C delivering the rest',
+      () => {
+        const got = new Set(mails(f as Federation, orders).map((m) => m.order))
+        return orders.every((o) => got.has(o)) || undefined
+      },
+      90_000,
+    )
     await f.cluster.start('B') // finishes any reservation it made before dying, with the same keys
     await new Promise((r) => setTimeout(r, 3_000))
     const all = mails(f, orders)

@@ -46,7 +46,14 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   for (const name of names) shopPorts[name] = await freePort()
   const cluster = await Cluster.create(names, {
     preset: options.preset ?? 'local',
-    initArgs: (name) => ['--callback-url', `http://127.0.0.1:${shopPorts[name]}`, '--smtp', `127.0.0.1:${sink.port}`, '--mail-from', `Shop ${name} <shop-${name.toLowerCase()}@example.com>`],
+    initArgs: (name) => [
+      '--callback-url',
+      `http://127.0.0.1:${shopPorts[name]}`,
+      '--smtp',
+      `127.0.0.1:${sink.port}`,
+      '--mail-from',
+      `Shop ${name} <shop-${name.toLowerCase()}@example.com>`,
+    ],
     terms: options.terms ?? ((ids) => testTerms(ids)),
   })
   await options.beforeStart?.(cluster)
@@ -55,28 +62,34 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   for (const name of names) {
     const node = cluster.node(name)
     if (options.shopProcesses?.includes(name)) {
-      shopProcesses.set(name, await startShopProcess({
-        name: `Shop ${name}`,
-        port: shopPorts[name] as number,
-        nodeUrl: node.baseUrl,
-        secret: node.adapterSecret,
-        stateFile: join(cluster.root, `shop-${name}.json`),
-        keys: options.keysPerShop ?? 1_000,
-        deliverDelayMs: options.deliverDelayMs ?? 3_600_000,
-        healthRepeatMs: 1_000,
-      }))
+      shopProcesses.set(
+        name,
+        await startShopProcess({
+          name: `Shop ${name}`,
+          port: shopPorts[name] as number,
+          nodeUrl: node.baseUrl,
+          secret: node.adapterSecret,
+          stateFile: join(cluster.root, `shop-${name}.json`),
+          keys: options.keysPerShop ?? 1_000,
+          deliverDelayMs: options.deliverDelayMs ?? 3_600_000,
+          healthRepeatMs: 1_000,
+        }),
+      )
       continue
     }
-    shops.set(name, await startShopSimulator({
-      name: `Shop ${name}`,
-      port: shopPorts[name],
-      node: { baseUrl: node.baseUrl, secret: node.adapterSecret },
-      callbackSecret: node.adapterSecret,
-      skus: [{ sku: SKU, priceMinorUnits: 5_000, currency: 'CNY', keys: options.keysPerShop ?? 1_000 }],
-      deliverDelayMs: options.deliverDelayMs ?? 3_600_000,
-      // As a real adapter does, at the local preset's pace: a restarted node learns the platform is up.
-      healthRepeatMs: 1_000,
-    }))
+    shops.set(
+      name,
+      await startShopSimulator({
+        name: `Shop ${name}`,
+        port: shopPorts[name],
+        node: { baseUrl: node.baseUrl, secret: node.adapterSecret },
+        callbackSecret: node.adapterSecret,
+        skus: [{ sku: SKU, priceMinorUnits: 5_000, currency: 'CNY', keys: options.keysPerShop ?? 1_000 }],
+        deliverDelayMs: options.deliverDelayMs ?? 3_600_000,
+        // As a real adapter does, at the local preset's pace: a restarted node learns the platform is up.
+        healthRepeatMs: 1_000,
+      }),
+    )
   }
   await Promise.all(names.map((n) => cluster.start(n)))
   await waitFor('every node connected to its partners', async () => {
@@ -135,7 +148,10 @@ export function mails(f: Federation, orders: readonly string[]): Mail[] {
 
 /** Orders of `shop` still paid and undelivered: the ones a crash strands. */
 export function paidOrders(s: ShopSimulator): string[] {
-  return s.orders().filter((o) => o.status === 'paid').map((o) => o.order)
+  return s
+    .orders()
+    .filter((o) => o.status === 'paid')
+    .map((o) => o.order)
 }
 
 export async function incidents(f: Federation, name: string): Promise<IncidentReport[]> {

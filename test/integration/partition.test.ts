@@ -81,7 +81,9 @@ function firstAt(reports: IncidentReport[], origin: string, what: string): numbe
 
 /** Did `name` ever certify or take over anyone? (Its incident timelines say so if it did.) */
 async function actedAsMajority(federation: Federation, name: string): Promise<string[]> {
-  return (await incidents(federation, name)).flatMap((r) => r.timeline.filter((t) => t.what.startsWith('quorum') || t.what.startsWith('takeover')).map((t) => `${name} about ${r.origin}: ${t.what}`))
+  return (await incidents(federation, name)).flatMap((r) =>
+    r.timeline.filter((t) => t.what.startsWith('quorum') || t.what.startsWith('takeover')).map((t) => `${name} about ${r.origin}: ${t.what}`),
+  )
 }
 
 /** Samples a shop's fence every 20 ms: when it first became fenced, and whether it ever was. */
@@ -117,7 +119,7 @@ function deliveries(federation: Federation, orders: string[]): Map<string, numbe
 }
 
 describe('real partitions', () => {
-  it('origin on the minority side {A, B} | {C, D, E}: A fences itself, only the majority takes over, within the terms\' timings; heal → handback, each order once', async () => {
+  it("origin on the minority side {A, B} | {C, D, E}: A fences itself, only the majority takes over, within the terms' timings; heal → handback, each order once", async () => {
     f = await startMeshed()
     const t = timing(f)
     for (const p of ['B', 'C', 'D', 'E']) await allot(f, 'A', p, 10)
@@ -128,11 +130,19 @@ describe('real partitions', () => {
       const duringPartition = await buy(f, 'A', 4, 'during') // the minority's shop still sells and escrows
 
       // The majority certifies A and delivers every order it knew of, once.
-      await waitFor('C, D and E took A over', async () => {
-        for (const n of ['C', 'D', 'E']) if ((await view(f as Federation, n, 'A')) !== 'partners-delivering') return undefined
-        return true
-      }, 30_000)
-      await waitFor('every stranded order mailed', () => (mails(f as Federation, stranded).filter((m) => m.order !== null).length >= stranded.length) || undefined, 60_000)
+      await waitFor(
+        'C, D and E took A over',
+        async () => {
+          for (const n of ['C', 'D', 'E']) if ((await view(f as Federation, n, 'A')) !== 'partners-delivering') return undefined
+          return true
+        },
+        30_000,
+      )
+      await waitFor(
+        'every stranded order mailed',
+        () => mails(f as Federation, stranded).filter((m) => m.order !== null).length >= stranded.length || undefined,
+        60_000,
+      )
       const majority = (await Promise.all(['C', 'D', 'E'].map((n) => incidents(f as Federation, n)))).flat()
       const certifiedAt = firstAt(majority, f.cluster.node('A').id, 'quorum certificate formed')
       const takeoverAt = firstAt(majority, f.cluster.node('A').id, 'takeover')
@@ -156,7 +166,9 @@ describe('real partitions', () => {
       expect(fencedAt).not.toBeNull()
       expect(fencedAt as number).toBeLessThanOrEqual(cutAt + t.leaseTtlMs + MARGIN_MS)
       expect(fencedAt as number).toBeLessThan(takeoverAt as number)
-      console.log(`partition {A,B}|{C,D,E}: cut → A fenced ${(fencedAt as number) - cutAt} ms (lease TTL ${t.leaseTtlMs}), cut → certificate ${(certifiedAt as number) - cutAt} ms, cut → takeover ${(takeoverAt as number) - cutAt} ms (suspect ${t.suspectAfterMs} + takeover delay ${t.takeoverDelayMs})`)
+      console.log(
+        `partition {A,B}|{C,D,E}: cut → A fenced ${(fencedAt as number) - cutAt} ms (lease TTL ${t.leaseTtlMs}), cut → certificate ${(certifiedAt as number) - cutAt} ms, cut → takeover ${(takeoverAt as number) - cutAt} ms (suspect ${t.suspectAfterMs} + takeover delay ${t.takeoverDelayMs})`,
+      )
 
       // Keep the partition for three more suspicion + takeover periods: the minority still never acts.
       await new Promise((r) => setTimeout(r, 3 * (t.suspectAfterMs + t.takeoverDelayMs + t.heartbeatMs)))
@@ -170,13 +182,20 @@ describe('real partitions', () => {
       // the orders it took during the partition are then delivered too (by A or a partner).
       heal()
       const all = [...stranded, ...duringPartition]
-      await waitFor('A handed back and every order delivered', () => {
-        const state = shop(f as Federation, 'A').state()
-        return !state.fenced && state.orders.paid === 0 ? true : undefined
-      }, 90_000)
+      await waitFor(
+        'A handed back and every order delivered',
+        () => {
+          const state = shop(f as Federation, 'A').state()
+          return !state.fenced && state.orders.paid === 0 ? true : undefined
+        },
+        90_000,
+      )
       const count = deliveries(f, all)
       for (const o of stranded) expect(count.get(o), `stranded order ${o}`).toBe(1)
-      const counted = new Set([...shop(f, 'A').state().duplicates.orders, ...(await Promise.all(NAMES.map((n) => incidents(f as Federation, n)))).flat().flatMap((r) => r.duplicates.map((d) => d.order))])
+      const counted = new Set([
+        ...shop(f, 'A').state().duplicates.orders,
+        ...(await Promise.all(NAMES.map((n) => incidents(f as Federation, n)))).flat().flatMap((r) => r.duplicates.map((d) => d.order)),
+      ])
       for (const o of all) {
         expect(count.get(o), `order ${o} delivered`).toBeGreaterThanOrEqual(1)
         if ((count.get(o) ?? 0) > 1) expect(counted.has(o), `order ${o} delivered twice must be counted`).toBe(true)
@@ -196,7 +215,7 @@ describe('real partitions', () => {
     try {
       partition(['E'], ['A', 'B', 'C', 'D'], 'cut')
       // E suspects A and votes, but one vote of the three needed never certifies.
-      await waitFor('E suspects A', async () => ((await view(f as Federation, 'E', 'A')) === 'suspected-outage') || undefined, 30_000)
+      await waitFor('E suspects A', async () => (await view(f as Federation, 'E', 'A')) === 'suspected-outage' || undefined, 30_000)
       await new Promise((r) => setTimeout(r, 3 * (t.suspectAfterMs + t.takeoverDelayMs + t.heartbeatMs)))
       expect(await actedAsMajority(f, 'E')).toEqual([])
       expect(await view(f, 'E', 'A')).toBe('suspected-outage')
@@ -208,13 +227,20 @@ describe('real partitions', () => {
       expect(mails(f, orders)).toHaveLength(0)
 
       heal()
-      await waitFor('E back in the federation, unfenced', () => (!shop(f as Federation, 'E').fenced) || undefined, 60_000)
+      await waitFor('E back in the federation, unfenced', () => !shop(f as Federation, 'E').fenced || undefined, 60_000)
       // E caught up with A's feed: the orders it could not see delivered are delivered, not pending.
-      await waitFor("E holds A's orders as delivered", async () => {
-        const { escrow } = await (f as Federation).cluster.admin<{ escrow: { origin: string; pending: number; delivered: number }[] }>('E', '/v1/admin/escrow')
-        const a = escrow.find((e) => e.origin === (f as Federation).cluster.node('A').id)
-        return a && a.pending === 0 && a.delivered === orders.length ? true : undefined
-      }, 30_000)
+      await waitFor(
+        "E holds A's orders as delivered",
+        async () => {
+          const { escrow } = await (f as Federation).cluster.admin<{ escrow: { origin: string; pending: number; delivered: number }[] }>(
+            'E',
+            '/v1/admin/escrow',
+          )
+          const a = escrow.find((e) => e.origin === (f as Federation).cluster.node('A').id)
+          return a && a.pending === 0 && a.delivered === orders.length ? true : undefined
+        },
+        30_000,
+      )
       expect(fenceA.fencedAt()).toBeNull()
       expect(mails(f, orders)).toHaveLength(0)
       expect(await actedAsMajority(f, 'E')).toEqual([])

@@ -18,7 +18,6 @@ afterEach(async () => {
   f = undefined
 })
 
-
 describe('a node resumed from a pause', () => {
   it('does not suspect partners that kept running: no incident about them opens anywhere', async () => {
     const names = ['A', 'B', 'C', 'D', 'E']
@@ -36,11 +35,17 @@ describe('a node resumed from a pause', () => {
     // B says why it judged nobody on the silence it missed.
     await waitFor('B logs that it was paused', () => (b.output.includes('did not run for longer than the suspect window') ? true : undefined), 10_000)
     // B's partners rightly suspected B (and may have taken it over): every report closes.
-    const open = await waitFor('every incident report closed at every shop', async () => {
-      const left: string[] = []
-      for (const name of names) for (const r of await incidents(f as Federation, name)) if (r.closedAt === null) left.push(`${name}: ${r.role} report about ${r.origin} epoch ${r.epoch}`)
-      return left.length === 0 ? left : undefined
-    }, 60_000)
+    const open = await waitFor(
+      'every incident report closed at every shop',
+      async () => {
+        const left: string[] = []
+        for (const name of names)
+          for (const r of await incidents(f as Federation, name))
+            if (r.closedAt === null) left.push(`${name}: ${r.role} report about ${r.origin} epoch ${r.epoch}`)
+        return left.length === 0 ? left : undefined
+      },
+      60_000,
+    )
     expect(open).toEqual([])
     for (const name of names) expect(f.cluster.node(name).output).not.toMatch(/MaxListenersExceededWarning/)
   }, 300_000)

@@ -33,16 +33,21 @@ describe('a shop that goes silent', () => {
     if (!shopA) throw new Error('no shop process A')
     await allot(fed, 'A', 'B', ORDERS)
     const orders: string[] = []
-    for (let i = 0; i < ORDERS; i++) orders.push((await shopPost<{ order: string }>(shopA, '/buy', { sku: 'steam-50', qty: 1, email: `silent-${i}@example.com` })).order)
+    for (let i = 0; i < ORDERS; i++)
+      orders.push((await shopPost<{ order: string }>(shopA, '/buy', { sku: 'steam-50', qty: 1, email: `silent-${i}@example.com` })).order)
     const self = () => fed.cluster.admin<SelfStatus>('A', '/v1/admin/self')
     expect((await self()).health).toMatchObject({ silent: false, source: 'adapter', silentAfterMs: HEALTH_REPORT_MS * MISSED_REPORTS })
 
     await killShop(shopA, 'SIGKILL')
     const killedAt = Date.now()
-    const silent = await waitFor('A calls its silent shop unknown', async () => {
-      const s = await self()
-      return s.health.silent ? s : undefined
-    }, 60_000)
+    const silent = await waitFor(
+      'A calls its silent shop unknown',
+      async () => {
+        const s = await self()
+        return s.health.silent ? s : undefined
+      },
+      60_000,
+    )
     // Not before the reports were missed: the last one came at most one interval before the kill.
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(HEALTH_REPORT_MS * (MISSED_REPORTS - 1))
     expect(silent.platform).toBe('unknown')
@@ -52,10 +57,14 @@ describe('a shop that goes silent', () => {
 
     // Partners hear `unknown` in A's heartbeats, and do nothing about it.
     for (const name of ['B', 'C']) {
-      await waitFor(`${name} sees A's platform unknown`, async () => {
-        const { partners } = await fed.cluster.admin<{ partners: PartnerStatus[] }>(name, '/v1/admin/partners')
-        return partners.find((p) => p.name === 'Shop A')?.platform === 'unknown' ? true : undefined
-      }, 30_000)
+      await waitFor(
+        `${name} sees A's platform unknown`,
+        async () => {
+          const { partners } = await fed.cluster.admin<{ partners: PartnerStatus[] }>(name, '/v1/admin/partners')
+          return partners.find((p) => p.name === 'Shop A')?.platform === 'unknown' ? true : undefined
+        },
+        30_000,
+      )
     }
     await sleep(QUIET_WATCH_MS)
     for (const name of ['B', 'C']) {
@@ -68,10 +77,14 @@ describe('a shop that goes silent', () => {
     // The operator's word: the shop is stopped. Partners deliver every waiting order, once.
     const said = await cliAsync(['platform', 'down', '-d', fed.cluster.node('A').dir])
     expect(said).toMatch(/platform down \(your word\)\. Partners took over/)
-    const delivered = await waitFor('every waiting order mailed by a partner', () => {
-      const got = mails(fed, orders).filter((m) => m.order !== null)
-      return new Set(got.map((m) => m.order)).size === ORDERS ? got : undefined
-    }, 60_000)
+    const delivered = await waitFor(
+      'every waiting order mailed by a partner',
+      () => {
+        const got = mails(fed, orders).filter((m) => m.order !== null)
+        return new Set(got.map((m) => m.order)).size === ORDERS ? got : undefined
+      },
+      60_000,
+    )
     expect(delivered).toHaveLength(ORDERS)
     for (const orderSet of keysToOrders(delivered).values()) expect(orderSet.size).toBe(1)
     const after = await self()

@@ -35,7 +35,10 @@ async function expectStatusDuringOutage(f: Federation): Promise<void> {
   const atB = await cliAsync(['status', '-d', f.cluster.node('B').dir])
   expect(atB).toMatch(/Shop A .*TAKEN OVER \(partners deliver its orders\), epoch \d+/)
   expect(atB).toMatch(/Shop C .* ok, epoch \d+/)
-  const json = JSON.parse(await cliAsync(['status', '--json', '-d', f.cluster.node('B').dir])) as { self: { fenced: boolean }; partners: { name: string; phase: string }[] }
+  const json = JSON.parse(await cliAsync(['status', '--json', '-d', f.cluster.node('B').dir])) as {
+    self: { fenced: boolean }
+    partners: { name: string; phase: string }[]
+  }
   expect(json.partners.find((p) => p.name === 'Shop A')?.phase).toBe('taken-over')
   expect(json.self.fenced).toBe(false)
 }
@@ -61,18 +64,26 @@ describe('orders paid as the takeover begins', () => {
       all.push(...burst)
       // The platform stays down until every order of the burst reached its buyer by a partner's
       // mail: an order left for A's own shop after handback never arrives here.
-      const delivered = await waitFor(`outage ${outage}: mails for ${burst.join(', ')}`, () => {
-        const got = new Set(mails(f as Federation, burst).map((m) => m.order))
-        return burst.every((o) => got.has(o)) ? got : undefined
-      }, 60_000)
+      const delivered = await waitFor(
+        `outage ${outage}: mails for ${burst.join(', ')}`,
+        () => {
+          const got = new Set(mails(f as Federation, burst).map((m) => m.order))
+          return burst.every((o) => got.has(o)) ? got : undefined
+        },
+        60_000,
+      )
       expect(burst.filter((o) => !delivered.has(o))).toEqual([])
       expect(a.state().fenced).toBe(true) // still A's outage: none of them came from A's own shop
       if (outage === 0) await expectStatusDuringOutage(f)
       await a.setPlatform('up')
-      await waitFor(`outage ${outage}: handback`, () => {
-        const state = a.state()
-        return !state.fenced && state.orders['delivered-by-partner'] === all.length ? true : undefined
-      }, 60_000)
+      await waitFor(
+        `outage ${outage}: handback`,
+        () => {
+          const state = a.state()
+          return !state.fenced && state.orders['delivered-by-partner'] === all.length ? true : undefined
+        },
+        60_000,
+      )
     }
     const after = await cliAsync(['status', '-d', f.cluster.node('A').dir])
     expect(after).toMatch(/fence +open: the shop delivers its orders/)

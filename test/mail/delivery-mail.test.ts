@@ -32,7 +32,7 @@ describe('deliveryEmail', () => {
     expect(mail.html).toContain(`<html lang="${locale}">`)
   })
 
-  it('speaks the buyer\'s language: outage, mutual-aid agreement, claim page with order number and query secret', () => {
+  it("speaks the buyer's language: outage, mutual-aid agreement, claim page with order number and query secret", () => {
     const zh = deliveryEmail(base)
     expect(zh.text).toContain('出现故障')
     expect(zh.text).toContain('互助协议')

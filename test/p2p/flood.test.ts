@@ -13,7 +13,17 @@ import vm from 'node:vm'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lpStream } from '@libp2p/utils'
 import { afterEach, describe, expect, it } from 'vitest'
-import { appendEntry, type FeedEntry, type FeedRecord, FEED_PROTOCOL, headAfter, type FeedState, signDocument, toBase64url, utf8 } from '../../protocol/index.js'
+import {
+  appendEntry,
+  type FeedEntry,
+  type FeedRecord,
+  FEED_PROTOCOL,
+  headAfter,
+  type FeedState,
+  signDocument,
+  toBase64url,
+  utf8,
+} from '../../protocol/index.js'
 import { Engine } from '../../node/core/engine.js'
 import { createP2pTransport, type P2pTransport } from '../../node/p2p/index.js'
 import { LevelStore } from '../../node/store/level-store.js'
@@ -48,7 +58,11 @@ function bobsFeed(terms: string): FeedEntry[][] {
   for (let f = 0; f < FRAMES; f++) {
     const frame: FeedEntry[] = []
     for (let e = 0; e < ENTRIES_PER_FRAME; e++) {
-      const records: FeedRecord[] = Array.from({ length: RECORDS_PER_ENTRY }, (_, r) => ({ type: 'order.cancelled', order: `o-${f}-${e}-${r}`, reason: 'x'.repeat(480) }))
+      const records: FeedRecord[] = Array.from({ length: RECORDS_PER_ENTRY }, (_, r) => ({
+        type: 'order.cancelled',
+        order: `o-${f}-${e}-${r}`,
+        reason: 'x'.repeat(480),
+      }))
       const entry = appendEntry({ identity: bob.identity, head, time: T0 + 1, terms, records })
       head = headAfter(entry)
       frame.push(entry)
@@ -59,17 +73,44 @@ function bobsFeed(terms: string): FeedEntry[][] {
 }
 
 describe('a flooding partner', () => {
-  it('is held back by the stream: the node\'s heap stays bounded and every entry is still stored', async () => {
+  it("is held back by the stream: the node's heap stays bounded and every entry is still stored", async () => {
     const parties = [alice, bob, carol]
     const agreement = signedAgreement(sampleTerms(parties), parties)
-    const cards = parties.map((s) => signDocument('shop-card', { id: s.identity.id, name: s.name, boxKey: toBase64url(s.box.publicKey), addrs: [], claimUrl: null, issuedAt: T0, validUntil: T0 + 1e12 }, s.identity))
+    const cards = parties.map((s) =>
+      signDocument(
+        'shop-card',
+        { id: s.identity.id, name: s.name, boxKey: toBase64url(s.box.publicKey), addrs: [], claimUrl: null, issuedAt: T0, validUntil: T0 + 1e12 },
+        s.identity,
+      ),
+    )
     const dir = mkdtempSync(join(tmpdir(), 'standin-flood-'))
     const store = await LevelStore.openOnDisk(dir)
     const logger = recordingLogger()
     const partners = [bob.identity.id, carol.identity.id]
-    const p2p: P2pTransport = await createP2pTransport({ identity: alice.identity, listen: [LOOPBACK], isPartner: (id) => partners.includes(id), partners: () => [], addressesOf: () => [], logger })
+    const p2p: P2pTransport = await createP2pTransport({
+      identity: alice.identity,
+      listen: [LOOPBACK],
+      isPartner: (id) => partners.includes(id),
+      partners: () => [],
+      addressesOf: () => [],
+      logger,
+    })
     const noShop = { setFenced: async () => undefined, takeStock: async () => [], returnStock: async () => undefined, writeBack: async () => undefined }
-    const engine = new Engine({ identity: alice.identity, box: alice.box, name: 'Alice', addrs: () => [], agreement, cards, clock: systemClock(), rng: cryptoRng, store, transport: p2p.transport, logger, adapter: noShop, mailer: { send: async () => undefined } })
+    const engine = new Engine({
+      identity: alice.identity,
+      box: alice.box,
+      name: 'Alice',
+      addrs: () => [],
+      agreement,
+      cards,
+      clock: systemClock(),
+      rng: cryptoRng,
+      store,
+      transport: p2p.transport,
+      logger,
+      adapter: noShop,
+      mailer: { send: async () => undefined },
+    })
     await engine.start()
     await p2p.start()
     cleanup.push(async () => {
@@ -99,13 +140,21 @@ describe('a flooding partner', () => {
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
     } catch (error) {
-      console.log(logger.entries.filter((e) => e.level !== 'debug').slice(0, 10).map((e) => `${e.message} ${JSON.stringify(e.fields).slice(0, 300)}`).join('\n'))
+      console.log(
+        logger.entries
+          .filter((e) => e.level !== 'debug')
+          .slice(0, 10)
+          .map((e) => `${e.message} ${JSON.stringify(e.fields).slice(0, 300)}`)
+          .join('\n'),
+      )
       throw error
     } finally {
       clearInterval(sampler)
     }
     const growth = peak - before
-    console.log(`flood: ${FRAMES} frames of ${(frames[0]?.byteLength ?? 0) / 2 ** 20 | 0} MiB; heap before ${before.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB (+${growth.toFixed(0)})`)
+    console.log(
+      `flood: ${FRAMES} frames of ${((frames[0]?.byteLength ?? 0) / 2 ** 20) | 0} MiB; heap before ${before.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB (+${growth.toFixed(0)})`,
+    )
     expect(growth).toBeLessThan(MAX_HEAP_GROWTH_MIB)
   }, 300_000)
 })

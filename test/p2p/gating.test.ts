@@ -33,9 +33,7 @@ describe('partner-only gating', () => {
     const alice = await fed.join('alice', ['bob'])
     const mallory = await fed.join('mallory', ['alice'])
     expect(mallory.node.transport.send(alice.identity.id, 'feed', feedGet(mallory.identity.id, 0))).toBe(true)
-    await waitFor('mallory gives up a first time', () =>
-      mallory.logger.entries.some((e) => e.message.includes('cannot write to partner')),
-    )
+    await waitFor('mallory gives up a first time', () => mallory.logger.entries.some((e) => e.message.includes('cannot write to partner')))
     expect(alice.handler.feed).toEqual([])
     expect(alice.handler.connected).toEqual([])
     expect(alice.node.transport.isConnected(mallory.identity.id)).toBe(false)
@@ -51,9 +49,7 @@ describe('partner-only gating', () => {
     await waitFor('alice drops bob', () => !alice.node.transport.isConnected(bob.identity.id))
     await waitFor('disconnect reported', () => alice.handler.disconnected.includes(bob.identity.id))
     bob.node.transport.send(alice.identity.id, 'feed', feedGet(bob.identity.id, 1))
-    await waitFor('bob fails to reach alice', () =>
-      bob.logger.entries.some((e) => e.message.includes('cannot write to partner')),
-    )
+    await waitFor('bob fails to reach alice', () => bob.logger.entries.some((e) => e.message.includes('cannot write to partner')))
     expect(alice.handler.feed).toHaveLength(1)
   })
 

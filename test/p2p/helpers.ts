@@ -2,16 +2,7 @@
 // a bounded polling wait, and a small federation whose partner sets and address book can change.
 import type { Logger, InboundHandler } from '../../node/core/ports.js'
 import { createP2pTransport, type P2pTransport, type P2pTransportOptions } from '../../node/p2p/index.js'
-import {
-  type ControlMessage,
-  type FeedMessage,
-  type Identity,
-  identityFromSeed,
-  sha256,
-  signDocument,
-  toBase64url,
-  utf8,
-} from '../../protocol/index.js'
+import { type ControlMessage, type FeedMessage, type Identity, identityFromSeed, sha256, signDocument, toBase64url, utf8 } from '../../protocol/index.js'
 
 export const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
 
@@ -93,11 +84,7 @@ export class Federation {
   readonly addressBook = new Map<string, string[]>()
   readonly #running = new Set<P2pTransport>()
 
-  async join(
-    name: string,
-    partnerNames: readonly string[],
-    overrides: Partial<P2pTransportOptions> = {},
-  ): Promise<Member> {
+  async join(name: string, partnerNames: readonly string[], overrides: Partial<P2pTransportOptions> = {}): Promise<Member> {
     const member: Member = {
       name,
       identity: identity(name),

@@ -5,7 +5,11 @@ import { alice, bob, carol, dave, mallory, sampleTerms, type Shop, T0 } from './
 const terms = sampleTerms([alice, bob, carol, dave]) // alice's partners: bob, carol, dave; quorum 2
 const hash = termsHash(terms)
 const vote = (voter: Shop, over: Partial<DownVote> = {}) =>
-  signDocument('down-vote', { voter: voter.identity.id, origin: alice.identity.id, terms: hash, epoch: 1, time: T0, reason: 'heartbeat-timeout', ...over }, voter.identity)
+  signDocument(
+    'down-vote',
+    { voter: voter.identity.id, origin: alice.identity.id, terms: hash, epoch: 1, time: T0, reason: 'heartbeat-timeout', ...over },
+    voter.identity,
+  )
 
 describe('quorum certificates', () => {
   it('certifies with a quorum of distinct partners and verifies', () => {
@@ -14,15 +18,22 @@ describe('quorum certificates', () => {
     if (cert.ok) expect(verifyCertificate(cert.value, terms).ok).toBe(true)
   })
 
-  it('never certifies on one partner\'s opinion, however often repeated', () => {
-    expect(buildCertificate(terms, alice.identity.id, 1, [vote(bob), vote(bob), vote(bob, { time: T0 + 1 })])).toMatchObject({ ok: false, error: { code: 'below-quorum' } })
+  it("never certifies on one partner's opinion, however often repeated", () => {
+    expect(buildCertificate(terms, alice.identity.id, 1, [vote(bob), vote(bob), vote(bob, { time: T0 + 1 })])).toMatchObject({
+      ok: false,
+      error: { code: 'below-quorum' },
+    })
     const forged = { origin: alice.identity.id, terms: hash, epoch: 1, votes: [vote(bob), vote(bob, { time: T0 + 1 })] }
     expect(verifyCertificate(forged, terms).ok).toBe(false)
   })
 
   it('ignores outsiders, self-votes and votes for another epoch, origin or terms', () => {
     const outsider = vote(mallory)
-    const selfVote = signDocument('down-vote', { voter: alice.identity.id, origin: alice.identity.id, terms: hash, epoch: 1, time: T0, reason: 'platform-down' }, alice.identity)
+    const selfVote = signDocument(
+      'down-vote',
+      { voter: alice.identity.id, origin: alice.identity.id, terms: hash, epoch: 1, time: T0, reason: 'platform-down' },
+      alice.identity,
+    )
     const wrongEpoch = vote(carol, { epoch: 2 })
     const wrongOrigin = vote(carol, { origin: dave.identity.id })
     const wrongTerms = vote(carol, { terms: termsHash(sampleTerms([alice, bob, carol])) })
@@ -35,7 +46,10 @@ describe('quorum certificates', () => {
   it('rejects a certificate with a tampered vote', () => {
     const good = vote(carol)
     const tampered = { ...good, body: { ...good.body, time: T0 + 5 } }
-    expect(verifyCertificate({ origin: alice.identity.id, terms: hash, epoch: 1, votes: [vote(bob), tampered] }, terms)).toMatchObject({ ok: false, error: { code: 'bad-signature' } })
+    expect(verifyCertificate({ origin: alice.identity.id, terms: hash, epoch: 1, votes: [vote(bob), tampered] }, terms)).toMatchObject({
+      ok: false,
+      error: { code: 'bad-signature' },
+    })
   })
 
   it('accepts authority only above the current epoch (fencing)', () => {
@@ -46,7 +60,7 @@ describe('quorum certificates', () => {
     expect(verifyAuthority({ kind: 'certificate', certificate: cert.value }, terms, 1)).toMatchObject({ ok: false, error: { code: 'stale' } })
   })
 
-  it('accepts the origin\'s own takeover request without votes, but no one else\'s', () => {
+  it("accepts the origin's own takeover request without votes, but no one else's", () => {
     const request = signDocument('takeover-request', { origin: alice.identity.id, terms: hash, epoch: 3, time: T0, reason: 'platform down' }, alice.identity)
     expect(verifyAuthority({ kind: 'request', request }, terms, 2)).toEqual({ ok: true, value: { origin: alice.identity.id, epoch: 3 } })
     const byBob = { body: request.body, sig: signDocument('takeover-request', { ...request.body, origin: bob.identity.id }, bob.identity).sig }

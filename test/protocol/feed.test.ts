@@ -77,7 +77,10 @@ describe('feed', () => {
   it('rejects any permutation of a run that is not the original order', () => {
     fc.assert(
       fc.property(fc.shuffledSubarray([0, 1, 2, 3, 4, 5], { minLength: 2, maxLength: 6 }), (indexes) => {
-        const run = verifyRun(emptyHead(alice.identity.id), indexes.map((i) => entries[i]))
+        const run = verifyRun(
+          emptyHead(alice.identity.id),
+          indexes.map((i) => entries[i]),
+        )
         const isPrefix = indexes.every((v, i) => v === i)
         expect(run.ok).toBe(isPrefix)
       }),

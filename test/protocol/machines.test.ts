@@ -58,7 +58,7 @@ describe('allotment key at its origin and holder', () => {
   })
 })
 
-describe('ledger line in a pair\'s books', () => {
+describe("ledger line in a pair's books", () => {
   const events = ['state', 'accept', 'dispute', 'settle'] as const
   it('allows exactly the table and refuses every other transition', () => exhaustive(LINE_TRANSITIONS, events, lineStep))
   it('a disputed line is never settled, whatever happens after', () => {

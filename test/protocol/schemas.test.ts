@@ -46,7 +46,7 @@ describe('terms', () => {
     expect(leaseQuorum({ parties: ['a', 'b'], quorum: 2 })).toBe(0)
     expect(leaseQuorum({ parties: ['a', 'b', 'c'], quorum: 2 })).toBe(1)
     expect(leaseQuorum({ parties: ['a', 'b', 'c', 'd', 'e'], quorum: 3 })).toBe(2)
-    expect(issues(sampleTerms([alice, bob, carol], { quorum: 1 }))).toContain('quorum: must be at least 2 (a majority of an origin\'s partners, never one)')
+    expect(issues(sampleTerms([alice, bob, carol], { quorum: 1 }))).toContain("quorum: must be at least 2 (a majority of an origin's partners, never one)")
   })
 
   it('refuses creditLimit <= settleThreshold, mixed currencies, unsorted parties and foreign skus', () => {
@@ -89,7 +89,10 @@ describe('documents and messages', () => {
 
   it('names the field and the reason for bad input', () => {
     expect(parseWith(FeedRecord, { ...escrowed, qty: 0 }, 'record')).toMatchObject({ ok: false, error: { message: expect.stringMatching(/^record: qty: /) } })
-    expect(parseWith(FeedRecord, { ...escrowed, amount: { minorUnits: 1.5, currency: 'CNY' } }, 'record')).toMatchObject({ ok: false, error: { message: expect.stringContaining('amount.minorUnits') } })
+    expect(parseWith(FeedRecord, { ...escrowed, amount: { minorUnits: 1.5, currency: 'CNY' } }, 'record')).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('amount.minorUnits') },
+    })
     expect(parseWith(FeedRecord, { ...escrowed, type: 'order.exploded' }, 'record').ok).toBe(false)
     expect(parseWith(FeedRecord, { ...escrowed, order: 'has space' }, 'record').ok).toBe(false)
   })
@@ -101,13 +104,25 @@ describe('documents and messages', () => {
   })
 
   it('parses control messages carrying signed documents', () => {
-    const heartbeat = signDocument('heartbeat', { from: alice.identity.id, to: bob.identity.id, terms: 'a'.repeat(43), epoch: 0, time: T0, platform: 'up', head: { seq: 0, hash: null } }, alice.identity)
+    const heartbeat = signDocument(
+      'heartbeat',
+      { from: alice.identity.id, to: bob.identity.id, terms: 'a'.repeat(43), epoch: 0, time: T0, platform: 'up', head: { seq: 0, hash: null } },
+      alice.identity,
+    )
     expect(ControlMessage.safeParse({ type: 'heartbeat', heartbeat }).success).toBe(true)
     expect(ControlMessage.safeParse({ type: 'heartbeat', heartbeat: { ...heartbeat, sig: 'short' } }).success).toBe(false)
   })
 
   it('validates shop cards', () => {
-    const card = { id: alice.identity.id, name: 'Alice 的卡铺', boxKey: 'b'.repeat(43), addrs: ['/ip4/127.0.0.1/tcp/4001'], claimUrl: 'http://127.0.0.1:8080/claim', issuedAt: T0, validUntil: T0 + 1 }
+    const card = {
+      id: alice.identity.id,
+      name: 'Alice 的卡铺',
+      boxKey: 'b'.repeat(43),
+      addrs: ['/ip4/127.0.0.1/tcp/4001'],
+      claimUrl: 'http://127.0.0.1:8080/claim',
+      issuedAt: T0,
+      validUntil: T0 + 1,
+    }
     expect(ShopCard.safeParse(card).success).toBe(true)
     expect(ShopCard.safeParse({ ...card, validUntil: T0 }).success).toBe(false)
     expect(ShopCard.safeParse({ ...card, id: 'QmNotEd25519' }).success).toBe(false)

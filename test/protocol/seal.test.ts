@@ -45,7 +45,10 @@ describe('sealing', () => {
         const key = box.keys.find((k) => k.to === bob.identity.id)!
         const tampered: SealedBox =
           field === 'key.box' || field === 'key.nonce'
-            ? { ...box, keys: box.keys.map((k) => (k === key ? { ...k, [field === 'key.box' ? 'box' : 'nonce']: flip(k[field === 'key.box' ? 'box' : 'nonce']) } : k)) }
+            ? {
+                ...box,
+                keys: box.keys.map((k) => (k === key ? { ...k, [field === 'key.box' ? 'box' : 'nonce']: flip(k[field === 'key.box' ? 'box' : 'nonce']) } : k)),
+              }
             : { ...box, [field]: flip(box[field]) }
         expect(openSealed(tampered, bob.identity.id, bob.box)).toMatchObject({ ok: false, error: { code: 'cannot-open' } })
       }),

@@ -85,7 +85,10 @@ describe('signed documents', () => {
 
   it('rejects a body whose named signer did not sign', () => {
     const doc = heartbeat()
-    const forged = { body: { ...doc.body, from: mallory.identity.id }, sig: signDocument('heartbeat', { ...doc.body, from: mallory.identity.id }, mallory.identity).sig }
+    const forged = {
+      body: { ...doc.body, from: mallory.identity.id },
+      sig: signDocument('heartbeat', { ...doc.body, from: mallory.identity.id }, mallory.identity).sig,
+    }
     expect(verifyDocument('heartbeat', forged).ok).toBe(true) // mallory may sign her own heartbeat…
     expect(verifyDocument('heartbeat', { body: doc.body, sig: forged.sig })).toMatchObject({ ok: false, error: { code: 'bad-signature' } }) // …not alice's
   })
@@ -128,7 +131,10 @@ describe('agreements', () => {
   })
 
   it('rejects outsiders, double signatures and signatures over other terms', () => {
-    const outsider = { terms, signatures: [...signedAgreement(terms, [alice]).signatures, { signer: mallory.identity.id, sig: signedAgreement(terms, [alice]).signatures[0]!.sig }] }
+    const outsider = {
+      terms,
+      signatures: [...signedAgreement(terms, [alice]).signatures, { signer: mallory.identity.id, sig: signedAgreement(terms, [alice]).signatures[0]!.sig }],
+    }
     expect(verifyAgreement(outsider)).toMatchObject({ ok: false, error: { code: 'not-a-party' } })
     const twice = { terms, signatures: [signTerms(terms, alice.identity), signTerms(terms, alice.identity)] }
     expect(verifyAgreement(twice)).toMatchObject({ ok: false, error: { code: 'invalid' } })

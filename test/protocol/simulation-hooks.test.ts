@@ -6,7 +6,11 @@ import { startNode } from '../../node/node.js'
 import { alice, bob, mallory, sampleTerms, T0 } from './fixtures.js'
 
 const heartbeat = (from = alice) =>
-  signDocument('heartbeat', { from: from.identity.id, to: bob.identity.id, terms: termsHash(sampleTerms()), epoch: 0, time: T0, platform: 'up', head: { seq: 0, hash: null } }, from.identity)
+  signDocument(
+    'heartbeat',
+    { from: from.identity.id, to: bob.identity.id, terms: termsHash(sampleTerms()), epoch: 0, time: T0, platform: 'up', head: { seq: 0, hash: null } },
+    from.identity,
+  )
 
 let restore: () => void = () => undefined
 afterEach(() => restore())

@@ -10,9 +10,15 @@ const built = await buildVectors()
 
 describe('test vectors', () => {
   it('the published files are exactly what the code produces today', () => {
-    expect(readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()).toEqual(Object.keys(built).sort())
+    expect(
+      readdirSync(DIR)
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    ).toEqual(Object.keys(built).sort())
     for (const [name, value] of Object.entries(built)) {
-      expect(readFileSync(join(DIR, name), 'utf8'), `protocol/vectors/${name} differs: run npm run vectors only if the change is intended`).toBe(vectorFileText(value))
+      expect(readFileSync(join(DIR, name), 'utf8'), `protocol/vectors/${name} differs: run npm run vectors only if the change is intended`).toBe(
+        vectorFileText(value),
+      )
     }
   })
 

@@ -57,7 +57,15 @@ function signatureVectors(hash: string) {
   )
   const card = signDocument(
     'shop-card',
-    { id: alice.identity.id, name: 'Alice 的卡铺', boxKey: toBase64url(alice.box.publicKey), addrs: ['/ip4/127.0.0.1/tcp/4101'], claimUrl: 'http://127.0.0.1:8101/claim', issuedAt: T0, validUntil: T0 + 86_400_000 },
+    {
+      id: alice.identity.id,
+      name: 'Alice 的卡铺',
+      boxKey: toBase64url(alice.box.publicKey),
+      addrs: ['/ip4/127.0.0.1/tcp/4101'],
+      claimUrl: 'http://127.0.0.1:8101/claim',
+      issuedAt: T0,
+      validUntil: T0 + 86_400_000,
+    },
     alice.identity,
   )
   return [
@@ -114,7 +122,11 @@ function certificateVector() {
   const terms = sampleTerms([alice, bob, carol, dave])
   const hash = termsHash(terms)
   const votes = [bob, carol].map((voter) =>
-    signDocument('down-vote', { voter: voter.identity.id, origin: alice.identity.id, terms: hash, epoch: 1, time: T0 + 5_000, reason: 'heartbeat-timeout' }, voter.identity),
+    signDocument(
+      'down-vote',
+      { voter: voter.identity.id, origin: alice.identity.id, terms: hash, epoch: 1, time: T0 + 5_000, reason: 'heartbeat-timeout' },
+      voter.identity,
+    ),
   )
   const cert = buildCertificate(terms, alice.identity.id, 1, votes)
   if (!cert.ok) throw new Error(cert.error.message)
@@ -131,7 +143,10 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
   return {
     'identities.json': { note: 'Ed25519 seeds → keys → PeerId shop ids; X25519 box keys', identities: [alice, bob, carol, dave].map(identityVector) },
     'canonical.json': { note: 'RFC 8785 canonical JSON and base64url SHA-256 of it', cases: canonicalVectors() },
-    'signatures.json': { note: 'signature = Ed25519(seed, utf8(signingText)); signingText = "standin/1/" + type + "\\n" + canonical(body)', cases: signatureVectors(hash) },
+    'signatures.json': {
+      note: 'signature = Ed25519(seed, utf8(signingText)); signingText = "standin/1/" + type + "\\n" + canonical(body)',
+      cases: signatureVectors(hash),
+    },
     'agreement.json': { terms, termsHash: hash, agreement: signedAgreement(terms, [alice, bob, carol]) },
     'sealed.json': sealedVector(),
     'feed.json': feedVectors(hash, await Promise.all(Array.from({ length: 8 }, (_, i) => claimVerifier(alice.identity.id, `A-${1000 + i}`, token(i))))),
@@ -142,9 +157,25 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
         token: { origin: alice.identity.id, order, secret: token(1), verifier: await claimVerifier(alice.identity.id, order, token(1)) },
         password: { origin: alice.identity.id, order, secret: '123456', verifier: await claimVerifier(alice.identity.id, order, '123456') },
       },
-      rank: { origin: alice.identity.id, order, candidates: [bob.identity.id, carol.identity.id, dave.identity.id], ranked: rankPartners(alice.identity.id, order, [bob.identity.id, carol.identity.id, dave.identity.id]) },
-      drbg: { seed: 'vectors/drbg', first64: toBase64url(deterministicRandom('vectors/drbg')(64)), rule: 'block_i = sha256(utf8("standin/1/drbg\\n" + seed + "\\n" + i)), i = 0, 1, …' },
-      fee: { amount: cny(10_000), fee: { bps: 250, fixed: cny(10) }, result: (() => { const f = feeFor(cny(10_000), { bps: 250, fixed: cny(10) }); return f.ok ? f.value : null })() },
+      rank: {
+        origin: alice.identity.id,
+        order,
+        candidates: [bob.identity.id, carol.identity.id, dave.identity.id],
+        ranked: rankPartners(alice.identity.id, order, [bob.identity.id, carol.identity.id, dave.identity.id]),
+      },
+      drbg: {
+        seed: 'vectors/drbg',
+        first64: toBase64url(deterministicRandom('vectors/drbg')(64)),
+        rule: 'block_i = sha256(utf8("standin/1/drbg\\n" + seed + "\\n" + i)), i = 0, 1, …',
+      },
+      fee: {
+        amount: cny(10_000),
+        fee: { bps: 250, fixed: cny(10) },
+        result: (() => {
+          const f = feeFor(cny(10_000), { bps: 250, fixed: cny(10) })
+          return f.ok ? f.value : null
+        })(),
+      },
       sha256OfEmpty: toBase64url(sha256(utf8(''))),
     },
   }

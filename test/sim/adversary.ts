@@ -164,9 +164,18 @@ export class Adversary {
     const termsHash = self.engine.federation.termsHash
     const keyIds = key ? [key.keyId] : [`${origin.name}-card-100-${this.prng.int(0, 900)}`]
     return {
-      type: 'receipt', origin: origin.identity.id, order: row.record.order, sku: row.record.sku, allotment: key?.allotment ?? 'al-made-up', keyIds,
-      channel: 'email+claim-page', epoch, time: this.timeish(), amount: this.prng.chance(0.9) ? row.record.amount : { ...row.record.amount, minorUnits: row.record.amount.minorUnits + 1 },
-      unitValue: key?.unitValue ?? { minorUnits: 1_000, currency: 'CNY' }, terms: termsHash,
+      type: 'receipt',
+      origin: origin.identity.id,
+      order: row.record.order,
+      sku: row.record.sku,
+      allotment: key?.allotment ?? 'al-made-up',
+      keyIds,
+      channel: 'email+claim-page',
+      epoch,
+      time: this.timeish(),
+      amount: this.prng.chance(0.9) ? row.record.amount : { ...row.record.amount, minorUnits: row.record.amount.minorUnits + 1 },
+      unitValue: key?.unitValue ?? { minorUnits: 1_000, currency: 'CNY' },
+      terms: termsHash,
     }
   }
 
@@ -188,16 +197,35 @@ export class Adversary {
     if (!origin) return
     const rows = await this.ordersOf(self, origin)
     if (rows.length === 0) return
-    const claim = signDocument('claim', {
-      claimant: self.identity.id, origin: origin.identity.id, orders: rows.map((r) => r.record.order), terms: self.engine.federation.termsHash,
-      epoch: this.epochFor(self, origin), time: this.timeish(),
-    }, self.identity)
+    const claim = signDocument(
+      'claim',
+      {
+        claimant: self.identity.id,
+        origin: origin.identity.id,
+        orders: rows.map((r) => r.record.order),
+        terms: self.engine.federation.termsHash,
+        epoch: this.epochFor(self, origin),
+        time: this.timeish(),
+      },
+      self.identity,
+    )
     if (this.prng.chance(0.5)) await this.append(self, [{ type: 'claim', claim }])
     this.broadcast(self, 'control', { type: 'claim', claim }, origin.identity.id)
   }
 
   private vote(voter: SimShop, origin: SimShop, epoch: number): Signed<DownVote> {
-    return signDocument('down-vote', { voter: voter.identity.id, origin: origin.identity.id, terms: voter.engine.federation.termsHash, epoch, time: this.timeish(), reason: this.prng.chance(0.5) ? 'heartbeat-timeout' : 'platform-down' }, voter.identity)
+    return signDocument(
+      'down-vote',
+      {
+        voter: voter.identity.id,
+        origin: origin.identity.id,
+        terms: voter.engine.federation.termsHash,
+        epoch,
+        time: this.timeish(),
+        reason: this.prng.chance(0.5) ? 'heartbeat-timeout' : 'platform-down',
+      },
+      voter.identity,
+    )
   }
 
   /** Down-votes against a live honest origin. */
@@ -214,7 +242,8 @@ export class Adversary {
     const epoch = this.epochFor(self, origin)
     const colluders = [...this.names].map((n) => this.sim.shop(n))
     const votes = colluders.map((c) => this.vote(c, origin, epoch))
-    for (const v of this.honestVotes) if (v.body.origin === origin.identity.id && v.body.epoch === epoch && !votes.some((x) => x.body.voter === v.body.voter)) votes.push(v)
+    for (const v of this.honestVotes)
+      if (v.body.origin === origin.identity.id && v.body.epoch === epoch && !votes.some((x) => x.body.voter === v.body.voter)) votes.push(v)
     const certificate: Certificate = { origin: origin.identity.id, terms: self.engine.federation.termsHash, epoch, votes: votes.slice(0, 16) }
     this.broadcast(self, 'control', { type: 'certificate', certificate })
   }
@@ -235,7 +264,8 @@ export class Adversary {
     const authors = this.sim.shops.map((s) => s.identity.id)
     // Counts, not sizes, are what the engine's bounds are about here (test/p2p/flood.test.ts sends
     // 3.5 MB frames through the real transport): small junk keeps the seeds fast.
-    for (let i = 0; i < this.prng.int(20, 80); i++) this.send(self, to, 'feed', { type: 'feed.get', author: this.any(authors) as ShopId, afterSeq: this.prng.int(0, 5), limit: 256 })
+    for (let i = 0; i < this.prng.int(20, 80); i++)
+      this.send(self, to, 'feed', { type: 'feed.get', author: this.any(authors) as ShopId, afterSeq: this.prng.int(0, 5), limit: 256 })
     const junk = Array.from({ length: this.prng.int(1, 32) }, (_, i) => ({ body: { junk: i, pad: 'x'.repeat(this.prng.int(0, 200)) }, sig: 'AA' }))
     for (let i = 0; i < this.prng.int(1, 10); i++) this.send(self, to, 'feed', { type: 'feed.entries', author: self.identity.id, entries: junk })
   }
@@ -258,13 +288,36 @@ export class Adversary {
     if (!to) return
     const now = this.sim.clock.now()
     const fake = () => hashOf({ fake: this.prng.next() })
-    const lines = Array.from({ length: this.prng.int(1, 5) }, (_, i) => ({ receipt: fake(), origin: to.identity.id, order: `made-up-${i}`, fulfiller: self.identity.id, minorUnits: this.prng.int(1, 10_000), time: now - i }))
-    const statement = { id: `st-bogus-${this.prng.int(0, 1e9)}`, issuer: self.identity.id, counterparty: to.identity.id, currency: 'CNY', terms: self.engine.federation.termsHash, period: { fromMs: now - 10_000, toMs: now + 1 }, lines, totalMinorUnits: lines.reduce((n, l) => n + l.minorUnits, 0), time: now }
+    const lines = Array.from({ length: this.prng.int(1, 5) }, (_, i) => ({
+      receipt: fake(),
+      origin: to.identity.id,
+      order: `made-up-${i}`,
+      fulfiller: self.identity.id,
+      minorUnits: this.prng.int(1, 10_000),
+      time: now - i,
+    }))
+    const statement = {
+      id: `st-bogus-${this.prng.int(0, 1e9)}`,
+      issuer: self.identity.id,
+      counterparty: to.identity.id,
+      currency: 'CNY',
+      terms: self.engine.federation.termsHash,
+      period: { fromMs: now - 10_000, toMs: now + 1 },
+      lines,
+      totalMinorUnits: lines.reduce((n, l) => n + l.minorUnits, 0),
+      time: now,
+    }
     const records: FeedRecord[] = [
       { type: 'statement', statement },
       { type: 'dispute', issuer: to.identity.id, statement: fake(), lines: [{ receipt: fake(), reason: 'other', note: 'no' }] },
       { type: 'statement.accepted', issuer: to.identity.id, statement: fake() },
-      { type: 'payment.recorded', payee: to.identity.id, statement: fake(), amount: { minorUnits: this.prng.int(1, 1e6), currency: 'CNY' }, reference: 'nothing' },
+      {
+        type: 'payment.recorded',
+        payee: to.identity.id,
+        statement: fake(),
+        amount: { minorUnits: this.prng.int(1, 1e6), currency: 'CNY' },
+        reference: 'nothing',
+      },
       { type: 'payment.confirmed', payer: to.identity.id, statement: fake(), reference: 'nothing' },
     ]
     await this.append(self, records.filter(() => this.prng.chance(0.6)).concat([records[0] as FeedRecord]))
@@ -293,7 +346,8 @@ export class Adversary {
 
   private async keysOfOrigin(self: SimShop, holder: SimShop): Promise<KeyRow[]> {
     const out: KeyRow[] = []
-    for await (const [, row] of self.store.range<KeyRow>('keys', { gt: `${self.identity.id}!`, lt: `${self.identity.id}!\xff` })) if (row.holder === holder.identity.id) out.push(row)
+    for await (const [, row] of self.store.range<KeyRow>('keys', { gt: `${self.identity.id}!`, lt: `${self.identity.id}!\xff` }))
+      if (row.holder === holder.identity.id) out.push(row)
     return out
   }
 
@@ -303,7 +357,15 @@ export class Adversary {
     if (!holder) return
     const rows = (await this.keysOfOrigin(self, holder)).slice(0, MAX_PICK)
     const keyIds = rows.length > 0 && this.prng.chance(0.7) ? rows.map((r) => r.keyId) : [`${self.name}-card-100-${this.prng.int(0, 900)}`]
-    await this.append(self, [{ type: 'allotment.billed', holder: holder.identity.id, keyIds, amount: { minorUnits: this.prng.int(1, 10_000), currency: 'CNY' }, time: this.sim.clock.now() }])
+    await this.append(self, [
+      {
+        type: 'allotment.billed',
+        holder: holder.identity.id,
+        keyIds,
+        amount: { minorUnits: this.prng.int(1, 10_000), currency: 'CNY' },
+        time: this.sim.clock.now(),
+      },
+    ])
   }
 
   /** As an origin: hands its own orders to its partners although its platform is up. */

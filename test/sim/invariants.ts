@@ -101,7 +101,13 @@ export class InvariantChecker {
 
   /** Liveness is over when every order is delivered, no takeover lasts and every pair agrees. */
   converged(ownDelivered: ReadonlySet<string>): boolean {
-    return this.undelivered(ownDelivered).length === 0 && this.honestTakeovers().length === 0 && this.sim.shops.every((s) => !this.honest(s.name) || !s.shop.fenced) && this.headDisagreements().length === 0 && this.bookDisagreements().length === 0
+    return (
+      this.undelivered(ownDelivered).length === 0 &&
+      this.honestTakeovers().length === 0 &&
+      this.sim.shops.every((s) => !this.honest(s.name) || !s.shop.fenced) &&
+      this.headDisagreements().length === 0 &&
+      this.bookDisagreements().length === 0
+    )
   }
 
   /** Takeovers by honest partners of honest origins that still last. */
@@ -137,7 +143,9 @@ export class InvariantChecker {
    */
   private undelivered(ownDelivered: ReadonlySet<string>): string[] {
     const writtenBack = new Set(this.sim.shops.flatMap((s) => s.shop.writeBacks.map((w) => w.order)))
-    return [...this.acked.values()].filter((o) => this.honest(o.origin) && !ownDelivered.has(o.order) && !this.partnerDeliveries.has(o.order) && !writtenBack.has(o.order)).map((o) => o.order)
+    return [...this.acked.values()]
+      .filter((o) => this.honest(o.origin) && !ownDelivered.has(o.order) && !this.partnerDeliveries.has(o.order) && !writtenBack.has(o.order))
+      .map((o) => o.order)
   }
 
   /**
@@ -158,7 +166,10 @@ export class InvariantChecker {
     let open = 0
     for (const [key, since] of this.stranded) {
       const [origin, order] = key.split('|') as [string, string]
-      const atOrigin = this.sim.shadows.get(origin)?.section('orders').get(`${this.idOf.get(origin)}!${order}`) as OrderRow | undefined
+      const atOrigin = this.sim.shadows
+        .get(origin)
+        ?.section('orders')
+        .get(`${this.idOf.get(origin)}!${order}`) as OrderRow | undefined
       if (this.partnerDeliveries.has(order) || (atOrigin?.state === 'delivered' && atOrigin.fulfiller !== undefined)) {
         this.stranded.delete(key)
         continue
@@ -194,7 +205,8 @@ export class InvariantChecker {
         if (ev.how === 'certificate') this.checkCertificate(e.node, me, ev.epoch, ev.voters)
         return
       case 'taken-over':
-        if (!this.certified.has(`${e.node}|${ev.origin}|${ev.epoch}`) && !this.mayRequest.has(this.name(ev.origin))) this.violate(`${e.node} took over ${this.name(ev.origin)} at epoch ${ev.epoch} without a certificate or request`, ['certified', 'taken-over'])
+        if (!this.certified.has(`${e.node}|${ev.origin}|${ev.epoch}`) && !this.mayRequest.has(this.name(ev.origin)))
+          this.violate(`${e.node} took over ${this.name(ev.origin)} at epoch ${ev.epoch} without a certificate or request`, ['certified', 'taken-over'])
         this.takeovers.set(`${e.node}|${ev.origin}`, ev.epoch)
         return
       case 'handback':
@@ -212,7 +224,12 @@ export class InvariantChecker {
 
   private onPartnerDelivery(node: string, ev: Extract<SimEvent['event'], { kind: 'delivered' }>): void {
     const epoch = this.takeovers.get(`${node}|${ev.origin}`)
-    if (epoch !== ev.epoch) this.violate(`${node} delivered ${ev.order} at epoch ${ev.epoch} while its takeover of ${this.name(ev.origin)} is at ${epoch ?? 'none'}`, [ev.order, 'taken-over', 'handback'])
+    if (epoch !== ev.epoch)
+      this.violate(`${node} delivered ${ev.order} at epoch ${ev.epoch} while its takeover of ${this.name(ev.origin)} is at ${epoch ?? 'none'}`, [
+        ev.order,
+        'taken-over',
+        'handback',
+      ])
     for (const keyId of ev.keyIds) {
       const had = this.keyOrder.get(`${ev.origin}!${keyId}`)
       if (had !== undefined && had !== ev.order) this.violate(`key ${keyId} delivered to ${had} and ${ev.order}`, [keyId, had, ev.order])
@@ -228,11 +245,18 @@ export class InvariantChecker {
    * partner's vote is only in a certificate if that partner suspected the origin).
    */
   private checkCertificate(node: string, origin: ShopId, epoch: number, voters: readonly { voter: ShopId; time: number }[]): void {
-    if (voters.length < this.quorum) this.violate(`${node} acted on a certificate for ${this.name(origin)} at epoch ${epoch} with ${voters.length} votes`, ['certified'])
+    if (voters.length < this.quorum)
+      this.violate(`${node} acted on a certificate for ${this.name(origin)} at epoch ${epoch} with ${voters.length} votes`, ['certified'])
     const real = this.voters.get(`${origin}|${epoch}`) ?? new Set<string>()
     const honestVotes = voters.filter((v) => this.honestId(v.voter))
-    for (const v of honestVotes) if (!real.has(this.name(v.voter))) this.violate(`${node} acted on a certificate for ${this.name(origin)} at epoch ${epoch} naming ${this.name(v.voter)}, which never voted`, ['vote', 'certified'])
-    if (this.byzantine.size > 0 && honestVotes.length === 0) this.violate(`${node} acted on a certificate for ${this.name(origin)} at epoch ${epoch} with colluders' votes only`, ['certified'])
+    for (const v of honestVotes)
+      if (!real.has(this.name(v.voter)))
+        this.violate(`${node} acted on a certificate for ${this.name(origin)} at epoch ${epoch} naming ${this.name(v.voter)}, which never voted`, [
+          'vote',
+          'certified',
+        ])
+    if (this.byzantine.size > 0 && honestVotes.length === 0)
+      this.violate(`${node} acted on a certificate for ${this.name(origin)} at epoch ${epoch} with colluders' votes only`, ['certified'])
   }
 
   /**
@@ -248,20 +272,32 @@ export class InvariantChecker {
     const authority = (origin: ShopId, epoch: number) => shadow.section('authority').has(`${origin}!${String(epoch).padStart(16, '0')}`)
     if (op.section === 'receipts') {
       const row = op.value as ReceiptRow
-      if (row.receipt.origin === me && row.fulfiller !== me && !authority(me, row.receipt.epoch)) this.violate(`${name} took ${this.name(row.fulfiller)}'s receipt for its order ${row.receipt.order} at epoch ${row.receipt.epoch} without an adopted authority`, [row.receipt.order])
+      if (row.receipt.origin === me && row.fulfiller !== me && !authority(me, row.receipt.epoch))
+        this.violate(
+          `${name} took ${this.name(row.fulfiller)}'s receipt for its order ${row.receipt.order} at epoch ${row.receipt.epoch} without an adopted authority`,
+          [row.receipt.order],
+        )
     } else if (op.section === 'orders') {
       const row = op.value as OrderRow
       const before = shadow.section('orders').get(op.key) as OrderRow | undefined
       const newlyDelivered = row.state === 'delivered' && before?.state === 'escrowed'
       if (newlyDelivered && row.origin !== me && row.fulfiller !== undefined && row.fulfiller !== me && this.honestId(row.origin)) {
         const tookIt = this.sim.shadows.get(this.name(row.origin))?.section('receipts').has(`${row.origin}!${row.record.order}!${row.fulfiller}`)
-        if (!authority(row.origin, row.epoch ?? 0) && !tookIt) this.violate(`${name} marked ${this.name(row.origin)}'s order ${row.record.order} delivered by ${this.name(row.fulfiller)} without an authority for epoch ${row.epoch ?? '-'}`, [row.record.order])
+        if (!authority(row.origin, row.epoch ?? 0) && !tookIt)
+          this.violate(
+            `${name} marked ${this.name(row.origin)}'s order ${row.record.order} delivered by ${this.name(row.fulfiller)} without an authority for epoch ${row.epoch ?? '-'}`,
+            [row.record.order],
+          )
       }
     } else if (op.section === 'ledger' && op.key.startsWith('l!')) {
       const book = op.value as BookLine
       if (book.status !== 'open' || book.line.debtor !== me || book.line.origin !== me || shadow.section('ledger').has(op.key)) return
       const order = shadow.section('orders').get(`${me}!${book.line.order}`) as OrderRow | undefined
-      if (order && (order.state === 'cancelled' || (order.state === 'delivered' && order.fulfiller === undefined))) this.violate(`${name} owes ${this.name(book.line.creditor)} a fee for order ${book.line.order}, which it had ${order.state === 'cancelled' ? 'cancelled' : 'delivered'} itself`, [book.line.order])
+      if (order && (order.state === 'cancelled' || (order.state === 'delivered' && order.fulfiller === undefined)))
+        this.violate(
+          `${name} owes ${this.name(book.line.creditor)} a fee for order ${book.line.order}, which it had ${order.state === 'cancelled' ? 'cancelled' : 'delivered'} itself`,
+          [book.line.order],
+        )
     }
   }
 
@@ -270,7 +306,8 @@ export class InvariantChecker {
     for (const s of this.sim.shops) {
       if (!this.honest(s.name)) continue
       const keys = this.sim.shadows.get(s.name)?.section('keys')
-      for (const k of s.shop.returned) if (keys?.has(`${s.identity.id}!${k.keyId}`)) this.violate(`${s.name} put key ${k.keyId} back on sale after a partner held it`, [k.keyId])
+      for (const k of s.shop.returned)
+        if (keys?.has(`${s.identity.id}!${k.keyId}`)) this.violate(`${s.name} put key ${k.keyId} back on sale after a partner held it`, [k.keyId])
     }
   }
 
@@ -308,13 +345,19 @@ export class InvariantChecker {
         const originCount = SKUS.reduce((n, sku) => n + (atOrigin.holding(O, sku, H)?.consigned ?? 0), 0)
         const holderCount = SKUS.reduce((n, sku) => n + (atHolder.holding(O, sku, H)?.consigned ?? 0), 0)
         if (originCount !== originRows) this.violate(`${pair}: origin counts ${originCount} consigned but holds ${originRows} key rows`, ['delivered'])
-        if (holderCount !== holderRows) this.violate(`${pair}: holder counts ${holderCount} consigned but free + reserved + delivered + returned = ${holderRows}`, ['delivered'])
+        if (holderCount !== holderRows)
+          this.violate(`${pair}: holder counts ${holderCount} consigned but free + reserved + delivered + returned = ${holderRows}`, ['delivered'])
         if (holderRows > originRows) this.violate(`${pair}: holder has ${holderRows} keys, origin consigned ${originRows}`, ['delivered'])
         const used = atHolder.keyCount(O, H, 'reserved') + atHolder.keyCount(O, H, 'delivered')
         const delivered = this.deliveredKeys.get(`${O}|${H}`) ?? 0
-        if (delivered > used) this.violate(`${pair}: holder delivered ${delivered} keys but only ${used} are reserved or delivered (allotment ${holderRows})`, ['delivered'])
-        if (healed && holderRows !== originRows) this.violate(`${pair}: after healing the holder has ${holderRows} keys, the origin consigned ${originRows}`, ['delivered'])
-        if (healed && atOrigin.keyCount(O, H, 'delivered') !== delivered) this.violate(`${pair}: after healing the origin books ${atOrigin.keyCount(O, H, 'delivered')} keys delivered, the holder delivered ${delivered}`, ['delivered'])
+        if (delivered > used)
+          this.violate(`${pair}: holder delivered ${delivered} keys but only ${used} are reserved or delivered (allotment ${holderRows})`, ['delivered'])
+        if (healed && holderRows !== originRows)
+          this.violate(`${pair}: after healing the holder has ${holderRows} keys, the origin consigned ${originRows}`, ['delivered'])
+        if (healed && atOrigin.keyCount(O, H, 'delivered') !== delivered)
+          this.violate(`${pair}: after healing the origin books ${atOrigin.keyCount(O, H, 'delivered')} keys delivered, the holder delivered ${delivered}`, [
+            'delivered',
+          ])
       }
     }
   }
@@ -328,7 +371,8 @@ export class InvariantChecker {
       for (const other of this.sim.shops) {
         if (other === author || !this.honest(other.name)) continue
         const held = this.sim.shadows.get(other.name)?.section('heads').get(author.identity.id) as { seq: number; hash: string | null } | undefined
-        if ((held?.seq ?? 0) !== (own?.seq ?? 0) || (held?.hash ?? null) !== (own?.hash ?? null)) out.push(`${other.name} holds ${author.name}'s feed at ${held?.seq ?? 0}, ${author.name} is at ${own?.seq ?? 0}`)
+        if ((held?.seq ?? 0) !== (own?.seq ?? 0) || (held?.hash ?? null) !== (own?.hash ?? null))
+          out.push(`${other.name} holds ${author.name}'s feed at ${held?.seq ?? 0}, ${author.name} is at ${own?.seq ?? 0}`)
       }
     }
     return out
@@ -354,7 +398,8 @@ export class InvariantChecker {
         const owedToX = linesOf(x.name, y.identity.id, 'in')
         const owedByY = linesOf(y.name, x.identity.id, 'out')
         const missing = [...owedToX].filter((l) => !owedByY.has(l)).length + [...owedByY].filter((l) => !owedToX.has(l)).length
-        if (missing > 0) out.push(`books of ${x.name} and ${y.name} differ in ${missing} lines (${owedToX.size} owed to ${x.name}, ${owedByY.size} booked by ${y.name})`)
+        if (missing > 0)
+          out.push(`books of ${x.name} and ${y.name} differ in ${missing} lines (${owedToX.size} owed to ${x.name}, ${owedByY.size} booked by ${y.name})`)
       }
     }
     return out

@@ -14,7 +14,10 @@ import { describeViolations, runSeed } from './vopr.js'
 const Args = z.strictObject({
   seeds: z.coerce.number().int().min(1).max(1_000_000).default(100),
   from: z.coerce.number().int().min(0).default(0),
-  prefix: z.string().regex(/^[a-z0-9-]{1,20}$/).default('seed'),
+  prefix: z
+    .string()
+    .regex(/^[a-z0-9-]{1,20}$/)
+    .default('seed'),
   jobs: z.coerce.number().int().min(1).max(16).default(1),
   seed: z.string().min(1).max(100).optional(),
   byzantine: z.boolean().default(false),
@@ -37,7 +40,9 @@ const PROGRESS_EVERY = 500
 /** The seed running now. A crash fails the run like a violation, and has to name its seed. */
 let running = 'none yet'
 const crashed = (kind: string) => (error: unknown) => {
-  console.log(`CRASH (${kind}) during seed ${running}, or from work the seed before it left behind: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  console.log(
+    `CRASH (${kind}) during seed ${running}, or from work the seed before it left behind: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  )
   process.exit(1)
 }
 process.on('unhandledRejection', crashed('unhandled rejection'))
@@ -55,7 +60,8 @@ async function runRange(prefix: string, from: number, count: number, byzantine: 
       if (summary.failing.length < MAX_FAILING) summary.failing.push(result.seed)
       console.log(describeViolations(result))
     }
-    if (summary.seeds % PROGRESS_EVERY === 0) console.error(`progress ${prefix}-${from}..${prefix}-${i}: seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations}`)
+    if (summary.seeds % PROGRESS_EVERY === 0)
+      console.error(`progress ${prefix}-${from}..${prefix}-${i}: seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations}`)
   }
   return summary
 }
@@ -68,7 +74,24 @@ async function runJobs(prefix: string, from: number, count: number, jobs: number
     const start = from + j * share
     const n = Math.min(share, from + count - start)
     if (n <= 0) return Promise.resolve()
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--seeds', String(n), '--from', String(start), '--prefix', prefix, '--boundary-every', String(boundaryEvery), ...(byzantine ? ['--byzantine'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(import.meta.url),
+        '--seeds',
+        String(n),
+        '--from',
+        String(start),
+        '--prefix',
+        prefix,
+        '--boundary-every',
+        String(boundaryEvery),
+        ...(byzantine ? ['--byzantine'] : []),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
     let buffered = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk
@@ -86,7 +109,9 @@ async function runJobs(prefix: string, from: number, count: number, jobs: number
         total.failing.push(...part.failing.slice(0, MAX_FAILING - total.failing.length))
       }
     })
-    return new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 || code === 1 ? resolve() : reject(new Error(`sim job ${j} exited with ${code}`)))))
+    return new Promise<void>((resolve, reject) =>
+      child.on('exit', (code) => (code === 0 || code === 1 ? resolve() : reject(new Error(`sim job ${j} exited with ${code}`)))),
+    )
   })
   await Promise.all(children)
   return total
@@ -115,9 +140,14 @@ if (args.seed) {
   if (result.violations.length > 0) console.log(describeViolations(result))
   process.exitCode = result.violations.length === 0 ? 0 : 1
 } else {
-  const summary = args.jobs > 1 ? await runJobs(args.prefix, args.from, args.seeds, args.jobs, args.byzantine, args.boundaryEvery) : await runRange(args.prefix, args.from, args.seeds, args.byzantine, args.boundaryEvery)
+  const summary =
+    args.jobs > 1
+      ? await runJobs(args.prefix, args.from, args.seeds, args.jobs, args.byzantine, args.boundaryEvery)
+      : await runRange(args.prefix, args.from, args.seeds, args.byzantine, args.boundaryEvery)
   await new Promise((resolve) => setTimeout(resolve, 100)) // a rejection the last seed left behind crashes before the summary
   console.log(`${SUMMARY}${JSON.stringify(summary)}`)
-  console.log(`sim seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations} seconds=${((Date.now() - started) / 1000).toFixed(1)} jobs=${args.jobs}${args.byzantine ? ' byzantine' : ''}${args.boundaryEvery > 1 ? ` boundary-every=${args.boundaryEvery}` : ''} range=${args.prefix}-${args.from}..${args.prefix}-${args.from + args.seeds - 1}`)
+  console.log(
+    `sim seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations} seconds=${((Date.now() - started) / 1000).toFixed(1)} jobs=${args.jobs}${args.byzantine ? ' byzantine' : ''}${args.boundaryEvery > 1 ? ` boundary-every=${args.boundaryEvery}` : ''} range=${args.prefix}-${args.from}..${args.prefix}-${args.from + args.seeds - 1}`,
+  )
   process.exitCode = summary.violations === 0 && summary.seeds === args.seeds ? 0 : 1
 }

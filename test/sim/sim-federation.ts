@@ -97,7 +97,19 @@ export class SimFederation {
     }))
     if (options.signatures === 'simulated') sim.restoreSignatures = useSignatureScheme(simulatedSignatures(keys.map((k) => k.identity)))
     const cards: Signed<ShopCard>[] = keys.map((k) =>
-      signDocument('shop-card', { id: k.identity.id, name: `Shop ${k.name}`, boxKey: toBase64url(k.box.publicKey), addrs: [], claimUrl: null, issuedAt: SIM_START_MS, validUntil: SIM_START_MS + 365 * 86_400_000 }, k.identity),
+      signDocument(
+        'shop-card',
+        {
+          id: k.identity.id,
+          name: `Shop ${k.name}`,
+          boxKey: toBase64url(k.box.publicKey),
+          addrs: [],
+          claimUrl: null,
+          issuedAt: SIM_START_MS,
+          validUntil: SIM_START_MS + 365 * 86_400_000,
+        },
+        k.identity,
+      ),
     )
     const defaults = simTerms(keys.map((k) => k.identity.id).sort())
     const terms = options.terms ? options.terms(defaults) : defaults
@@ -157,10 +169,18 @@ export class SimFederation {
   private makeEngine(s: Omit<SimShop, 'engine'>): Engine {
     let shadow = this.shadows.get(s.name)
     if (!shadow) {
-      shadow = new StoreShadow(s.identity.id, (id) => this.nameOf(id), () => this.clock.now() - SIM_START_MS)
+      shadow = new StoreShadow(
+        s.identity.id,
+        (id) => this.nameOf(id),
+        () => this.clock.now() - SIM_START_MS,
+      )
       this.shadows.set(s.name, shadow)
     }
-    const view = new CrashableStore(s.store, (ops) => (shadow as StoreShadow).apply(ops), () => this.storeWait())
+    const view = new CrashableStore(
+      s.store,
+      (ops) => (shadow as StoreShadow).apply(ops),
+      () => this.storeWait(),
+    )
     this.views.set(s.name, view)
     return new Engine({
       identity: s.identity,
@@ -279,7 +299,11 @@ export class SimFederation {
 /** A shop's view of virtual time, `skewMs` off the true one; timers still fire on the true clock. */
 function skewed(clock: SimClock, skewMs: number): Clock {
   if (skewMs === 0) return clock
-  return { now: () => clock.now() + skewMs, setTimer: (delayMs, callback) => clock.setTimer(delayMs, callback), clearTimer: (handle) => clock.clearTimer(handle) }
+  return {
+    now: () => clock.now() + skewMs,
+    setTimer: (delayMs, callback) => clock.setTimer(delayMs, callback),
+    clearTimer: (handle) => clock.clearTimer(handle),
+  }
 }
 
 /** Lets every promise chain started by the last event finish (memory-level resolves in microtasks). */
@@ -304,9 +328,20 @@ export function simTerms(parties: string[]): Terms {
     revision: 1,
     supersedes: null,
     parties,
-    skus: parties.flatMap((shop) => ['card-100', SIM_SPARE_SKU].map((sku) => ({ shop, sku, allotmentCap: 10_000, unitValue: { minorUnits: 1_000, currency: 'CNY' } }))),
+    skus: parties.flatMap((shop) =>
+      ['card-100', SIM_SPARE_SKU].map((sku) => ({ shop, sku, allotmentCap: 10_000, unitValue: { minorUnits: 1_000, currency: 'CNY' } })),
+    ),
     quorum: Math.max(2, Math.floor((parties.length - 1) / 2) + 1),
-    timing: { heartbeatMs: 250, suspectAfterMs: 1_000, leaseTtlMs: 1_500, maxClockSkewMs: 250, maxMessageDelayMs: 250, takeoverDelayMs: 2_000, graceMs: 0, claimTimeoutMs: 200 },
+    timing: {
+      heartbeatMs: 250,
+      suspectAfterMs: 1_000,
+      leaseTtlMs: 1_500,
+      maxClockSkewMs: 250,
+      maxMessageDelayMs: 250,
+      takeoverDelayMs: 2_000,
+      graceMs: 0,
+      claimTimeoutMs: 200,
+    },
     limits: { maxOrdersPerOutage: 100_000, maxValuePerOutage: cny(1e12), maxOrdersPerHour: 100_000, maxValuePerHour: cny(1e12) },
     fee: { bps: 200, fixed: cny(0) },
     settlement: { currency: 'CNY', periodMs: 86_400_000, settleThreshold: cny(500_000_000), creditLimit: cny(1_000_000_000) },

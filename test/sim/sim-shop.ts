@@ -13,7 +13,10 @@ export class SimShopAdapter implements Adapter {
 
   constructor(name: string, skus: Record<string, number>) {
     for (const [sku, count] of Object.entries(skus)) {
-      this.stock.set(sku, Array.from({ length: count }, (_, i) => ({ keyId: `${name}-${sku}-${i}`, key: `KEY-${name}-${sku}-${i}` })))
+      this.stock.set(
+        sku,
+        Array.from({ length: count }, (_, i) => ({ keyId: `${name}-${sku}-${i}`, key: `KEY-${name}-${sku}-${i}` })),
+      )
     }
   }
 

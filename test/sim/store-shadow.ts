@@ -65,7 +65,9 @@ export class StoreShadow {
     // The origin never sees a reservation: its rows go from consigned to delivered ('receipted').
     const allowed = Object.values(KEY_TRANSITIONS[before.state]).includes(after.state) && (before.order === null || before.order === after.order)
     if (!allowed) {
-      this.violations.push(`${at} ${this.nameOf(this.me)} key ${after.keyId} of ${this.nameOf(after.origin)} went ${before.state}(${before.order ?? '-'}) → ${after.state}(${after.order ?? '-'})`)
+      this.violations.push(
+        `${at} ${this.nameOf(this.me)} key ${after.keyId} of ${this.nameOf(after.origin)} went ${before.state}(${before.order ?? '-'}) → ${after.state}(${after.order ?? '-'})`,
+      )
     }
   }
 }

@@ -27,11 +27,33 @@ const BOUNDARY_SEEDS = ['ci-9', 'ci-58', 'ci-74']
 
 /** Runs `npm run sim` over `seeds` seeds in child processes; resolves with its summary. */
 async function simRun(prefix: string, seeds: number, extra: readonly string[] = []) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--seeds', String(seeds), '--prefix', prefix, '--jobs', String(JOBS), '--boundary-every', String(BOUNDARY_EVERY), ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'test/sim/main.ts',
+      '--seeds',
+      String(seeds),
+      '--prefix',
+      prefix,
+      '--jobs',
+      String(JOBS),
+      '--boundary-every',
+      String(BOUNDARY_EVERY),
+      ...extra,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   let out = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
-  const summary = JSON.parse(out.split('\n').find((l) => l.startsWith('SIM-SUMMARY '))?.slice('SIM-SUMMARY '.length) ?? '{}') as { seeds?: number; violations?: number; failing?: string[] }
+  const summary = JSON.parse(
+    out
+      .split('\n')
+      .find((l) => l.startsWith('SIM-SUMMARY '))
+      ?.slice('SIM-SUMMARY '.length) ?? '{}',
+  ) as { seeds?: number; violations?: number; failing?: string[] }
   // Violations print their seed, step and trace above the summary: show them when this fails.
   return { code, seeds: summary.seeds, violations: summary.violations, failing: summary.failing, out: summary.violations ? out.slice(0, 20_000) : '' }
 }
@@ -42,7 +64,13 @@ async function failuresOf(seeds: readonly string[], options: SeedOptions, ran: (
   for (const seed of seeds) {
     const result = await runSeed(seed, options)
     ran(result)
-    if (result.violations.length > 0) failures.push(`seed ${result.seed}: ${result.violations.slice(0, 3).map((v) => v.what).join('; ')}`)
+    if (result.violations.length > 0)
+      failures.push(
+        `seed ${result.seed}: ${result.violations
+          .slice(0, 3)
+          .map((v) => v.what)
+          .join('; ')}`,
+      )
   }
   return failures
 }

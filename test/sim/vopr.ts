@@ -98,7 +98,14 @@ function drawByzantine(seed: string, sim: SimFederation): string[] {
 export async function runSeed(seed: string, options: SeedOptions = {}): Promise<SeedResult> {
   // Skews are halved so two clocks never differ by more than the terms' maxClockSkewMs.
   const mix = drawFaultMix(seed, simTerms([]).timing.maxClockSkewMs)
-  const sim = await SimFederation.create({ seed, shops: mix.shops, stockPerShop: 600, canary: options.canary, signatures: 'simulated', skewMs: (name) => mix.skewMs[name.charCodeAt(0) - 65] ?? 0 })
+  const sim = await SimFederation.create({
+    seed,
+    shops: mix.shops,
+    stockPerShop: 600,
+    canary: options.canary,
+    signatures: 'simulated',
+    skewMs: (name) => mix.skewMs[name.charCodeAt(0) - 65] ?? 0,
+  })
   try {
     return await drive(sim, seed, mix, options.byzantine ? drawByzantine(seed, sim) : [], options)
   } finally {
@@ -154,14 +161,19 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
       // An allotment recalled: its unused keys come back exposed, never on sale again as unknown.
       const holder = any(sim.shops.filter((s) => s !== origin))
       const rows = [...(sim.shadows.get(origin.name)?.section('keys').values() ?? [])] as KeyRow[]
-      const allotments = [...new Set(rows.filter((k) => k.origin === origin.identity.id && k.holder === holder.identity.id && k.state === 'consigned').map((k) => k.allotment))]
+      const allotments = [
+        ...new Set(rows.filter((k) => k.origin === origin.identity.id && k.holder === holder.identity.id && k.state === 'consigned').map((k) => k.allotment)),
+      ]
       if (allotments.length > 0) await origin.engine.recall(holder.identity.id, any(allotments)).catch(() => null)
     }
     if (prng.chance(0.02)) {
       // The operator decides on exposed keys of one holder: written off, billed, or consigned again.
       const exposed = await origin.engine.exposedKeys().catch(() => [])
       const holder = exposed[0]?.holder
-      const ids = exposed.filter((k) => k.holder === holder).map((k) => k.keyId).slice(0, prng.int(1, 5))
+      const ids = exposed
+        .filter((k) => k.holder === holder)
+        .map((k) => k.keyId)
+        .slice(0, prng.int(1, 5))
       if (ids.length > 0) await origin.engine.decideKeys(ids, any(['write-off', 'bill', 'reconsign'] as const)).catch(() => null)
     }
     if (prng.chance(0.02) && crashed.size < mix.shops - 2) {
@@ -182,10 +194,12 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     } else if (prng.chance(0.005)) {
       // A partition: one side against the rest, every link across cut.
       const side = new Set(sim.shops.filter(() => prng.chance(0.4)))
-      for (const x of side) for (const y of sim.shops) if (!side.has(y)) {
-        sim.network.cut(x.identity.id, y.identity.id)
-        cuts.push([x, y])
-      }
+      for (const x of side)
+        for (const y of sim.shops)
+          if (!side.has(y)) {
+            sim.network.cut(x.identity.id, y.identity.id)
+            cuts.push([x, y])
+          }
     } else if (cuts.length > 0 && prng.chance(0.03)) {
       const [x, y] = cuts.splice(prng.int(0, cuts.length - 1), 1)[0] as [SimShop, SimShop]
       if (!crashed.has(x.name) && !crashed.has(y.name)) sim.network.heal(x.identity.id, y.identity.id)
@@ -250,7 +264,8 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
   if (strandedOrigin) checker.checkStranded(at(), strandingBoundMs())
   const livenessMs = at() - livenessStart
   let boundaryOrders = 0
-  if (options.boundary !== false && checker.converged(ownDelivered)) ({ steps, orders: boundaryOrders } = await boundaryPhase(sim, seed, checker, adversary, acked, ownDelivered, steps, () => next++, shopDelivers))
+  if (options.boundary !== false && checker.converged(ownDelivered))
+    ({ steps, orders: boundaryOrders } = await boundaryPhase(sim, seed, checker, adversary, acked, ownDelivered, steps, () => next++, shopDelivers))
   checker.final(steps, ownDelivered)
   return {
     seed,
@@ -353,5 +368,8 @@ export function describeViolations(result: SeedResult): string {
   const first = result.violations[0]
   if (first) lines.push(`  trace of the first (last ${first.trace.length} related events, "<ms> <shop> <event>"):`, ...first.trace.map((t) => `    ${t}`))
   const flag = result.byzantine.length > 0 ? ' --byzantine' : ''
-  return [`VIOLATION seed=${result.seed}${flag} (replay: npm run sim -- --seed ${result.seed}${flag}; Byzantine: ${result.byzantine.join(', ') || 'none'})`, ...lines].join('\n')
+  return [
+    `VIOLATION seed=${result.seed}${flag} (replay: npm run sim -- --seed ${result.seed}${flag}; Byzantine: ${result.byzantine.join(', ') || 'none'})`,
+    ...lines,
+  ].join('\n')
 }

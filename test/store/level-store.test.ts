@@ -42,7 +42,11 @@ describe('LevelStore on disk (classic-level)', () => {
       { sync: false },
     )
     await store.write([{ type: 'put', section: 'acks', key: 'o1', value: 'other' }], { sync: false })
-    expect(await collect(store.range('orders', {}))).toEqual([['o1', 1], ['o2', 2], ['o3', 3]])
+    expect(await collect(store.range('orders', {}))).toEqual([
+      ['o1', 1],
+      ['o2', 2],
+      ['o3', 3],
+    ])
     expect(await collect(store.range('orders', { gt: 'o1', limit: 1 }))).toEqual([['o2', 2]])
     expect(await collect(store.range('orders', { reverse: true, limit: 1 }))).toEqual([['o3', 3]])
     await store.write([{ type: 'del', section: 'orders', key: 'o2' }], { sync: true })

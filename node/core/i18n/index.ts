@@ -42,7 +42,10 @@ const COMPILED: Readonly<Record<Locale, Readonly<Record<MessageId, IntlMessageFo
 
 /** Message `id` in `locale` with its `{name}` values filled in, as plain text. */
 export function t(locale: Locale, id: MessageId, values?: MessageValues): string {
-  return COMPILED[locale][id].formatToParts(values).map((part) => String(part.value)).join('')
+  return COMPILED[locale][id]
+    .formatToParts(values)
+    .map((part) => String(part.value))
+    .join('')
 }
 
 /** `t` with the locale fixed, for a page or message built in one language. */

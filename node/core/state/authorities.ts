@@ -78,7 +78,14 @@ export class Authorities {
     const staged = tx?.seen('authority', key)
     const row = (staged as AuthorityRow | undefined) ?? this.rows.get(key)
     if (row || !this.everyEpoch) return row
-    return { origin, epoch, authority: { kind: 'request', request: { body: { origin, terms: '', epoch, time: 0, reason: 'planted' }, sig: '' } }, startsAt: 0, adoptedAt: 0, endedAt: null }
+    return {
+      origin,
+      epoch,
+      authority: { kind: 'request', request: { body: { origin, terms: '', epoch, time: 0, reason: 'planted' }, sig: '' } },
+      startsAt: 0,
+      adoptedAt: 0,
+      endedAt: null,
+    }
   }
 
   size(): number {
@@ -88,7 +95,10 @@ export class Authorities {
   /** Every adopted epoch of `origin`, oldest first. */
   of(origin: ShopId): AuthorityRow[] {
     const { gt, lt } = prefixRange(origin)
-    return [...this.rows.entries()].filter(([k]) => k > gt && k < lt).map(([, row]) => row).sort((a, b) => a.epoch - b.epoch)
+    return [...this.rows.entries()]
+      .filter(([k]) => k > gt && k < lt)
+      .map(([, row]) => row)
+      .sort((a, b) => a.epoch - b.epoch)
   }
 
   /**
@@ -102,7 +112,9 @@ export class Authorities {
     const known = this.get(origin, epoch, tx)
     const startsAt = authorityStart(authority)
     if (known && known.startsAt <= startsAt) return known
-    const row: AuthorityRow = known ? { ...known, authority, startsAt } : { origin, epoch, authority, startsAt, adoptedAt: now, endedAt: null, ...(contested ? { contested } : {}) }
+    const row: AuthorityRow = known
+      ? { ...known, authority, startsAt }
+      : { origin, epoch, authority, startsAt, adoptedAt: now, endedAt: null, ...(contested ? { contested } : {}) }
     const key = authorityKey(origin, epoch)
     tx.put('authority', key, row)
     tx.afterCommit(() => {

@@ -26,7 +26,13 @@ export class State implements Startable {
   private readonly store: Store
   private readonly turns = new Turns()
 
-  constructor(deps: { readonly me: ShopId; readonly store: Store; readonly federation: Federation; readonly logger: Logger; readonly canary?: 'reuse-keys' | 'lone-receipts' | undefined }) {
+  constructor(deps: {
+    readonly me: ShopId
+    readonly store: Store
+    readonly federation: Federation
+    readonly logger: Logger
+    readonly canary?: 'reuse-keys' | 'lone-receipts' | undefined
+  }) {
     this.store = deps.store
     this.authorities = new Authorities(deps.store, deps.canary === 'lone-receipts')
     this.orders = new Orders(deps.me, deps.store, this.authorities, this.turns)

@@ -51,7 +51,11 @@ export const PeerKeyRow = z.object({ holder: ShopIdSchema, sku: Id, state: z.enu
 export type PeerKeyRow = z.infer<typeof PeerKeyRow>
 
 /** Per (origin, sku, holder): how many keys were consigned, delivered and returned. */
-export const Holding = z.object({ consigned: z.number().int().nonnegative(), delivered: z.number().int().nonnegative(), returned: z.number().int().nonnegative() })
+export const Holding = z.object({
+  consigned: z.number().int().nonnegative(),
+  delivered: z.number().int().nonnegative(),
+  returned: z.number().int().nonnegative(),
+})
 export type Holding = z.infer<typeof Holding>
 
 const ZERO: Holding = { consigned: 0, delivered: 0, returned: 0 }
@@ -120,7 +124,13 @@ export class Keys {
   }
 
   async getMany(origin: ShopId, keyIds: readonly string[], tx?: Tx): Promise<(KeyRow | undefined)[]> {
-    return readRows(this.store, KeyRow, 'keys', keyIds.map((id) => keyRowKey(origin, id)), tx)
+    return readRows(
+      this.store,
+      KeyRow,
+      'keys',
+      keyIds.map((id) => keyRowKey(origin, id)),
+      tx,
+    )
   }
 
   /** Plaintext of keys we consigned (the origin writes partner deliveries back with them). */
@@ -175,7 +185,15 @@ export class Keys {
    * A key we hold already as returned comes back consigned (the origin consigned it to us again);
    * any other key id we know is never taken twice.
    */
-  received(tx: Tx, origin: ShopId, allotment: string, sku: string, unitValue: Money, opened: readonly CardKey[], known: readonly (KeyRow | undefined)[]): { fresh: number; again: number } {
+  received(
+    tx: Tx,
+    origin: ShopId,
+    allotment: string,
+    sku: string,
+    unitValue: Money,
+    opened: readonly CardKey[],
+    known: readonly (KeyRow | undefined)[],
+  ): { fresh: number; again: number } {
     const added: KeyRow[] = []
     let again = 0
     opened.forEach((k, i) => {
@@ -251,7 +269,13 @@ export class Keys {
   // ---- co-partners' keys, by id (no text) ----
 
   async peerKeys(origin: ShopId, keyIds: readonly string[], tx?: Tx): Promise<(PeerKeyRow | undefined)[]> {
-    return readRows(this.store, PeerKeyRow, 'peer-keys', keyIds.map((id) => keyRowKey(origin, id)), tx)
+    return readRows(
+      this.store,
+      PeerKeyRow,
+      'peer-keys',
+      keyIds.map((id) => keyRowKey(origin, id)),
+      tx,
+    )
   }
 
   /** `origin` consigned these keys to co-partner `holder` (its record; again after a return). */

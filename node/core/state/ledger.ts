@@ -69,9 +69,7 @@ export const statementKey = (hash: string) => `s!${hash}`
 export class Books {
   private readonly balances = new Map<string, Balance>()
 
-  constructor(
-    private readonly deps: { readonly me: ShopId; readonly store: Store; readonly federation: Federation; readonly logger: Logger },
-  ) {}
+  constructor(private readonly deps: { readonly me: ShopId; readonly store: Store; readonly federation: Federation; readonly logger: Logger }) {}
 
   async load(): Promise<void> {
     for await (const [key, value] of this.deps.store.range('ledger', { gt: 'l!', lt: 'l!\xff' })) this.account(parseRow(BookLine, 'ledger', key, value), 1)
@@ -138,9 +136,10 @@ export class Books {
       if (line.value.creditor === me && dispute === null) tx.put('ledger', `o${key.slice(1)}`, 1)
       lines.push(book)
     })
-    if (lines.length > 0) tx.afterCommit(() => {
-      for (const book of lines) this.account(book, 1)
-    })
+    if (lines.length > 0)
+      tx.afterCommit(() => {
+        for (const book of lines) this.account(book, 1)
+      })
   }
 
   /**
@@ -165,7 +164,12 @@ export class Books {
    */
   async openLines(counterparty: ShopId, currency: string, untilMs: number): Promise<BookLine[]> {
     const keys: string[] = []
-    for await (const [key] of this.deps.store.range('ledger', { gt: `o!${counterparty}!in!`, lte: `o!${counterparty}!in!${pad(untilMs)}!\xff`, limit: MAX_STATEMENT_LINES * 2 })) keys.push(`l${key.slice(1)}`)
+    for await (const [key] of this.deps.store.range('ledger', {
+      gt: `o!${counterparty}!in!`,
+      lte: `o!${counterparty}!in!${pad(untilMs)}!\xff`,
+      limit: MAX_STATEMENT_LINES * 2,
+    }))
+      keys.push(`l${key.slice(1)}`)
     const found = await this.deps.store.getMany('ledger', keys)
     const books = keys.map((key, i) => parseOptionalRow(BookLine, 'ledger', key, found[i]))
     return books.filter((b): b is BookLine => b !== undefined && b.status === 'open' && b.line.amount.currency === currency).slice(0, MAX_STATEMENT_LINES)
@@ -174,7 +178,9 @@ export class Books {
   async linesFor(me: ShopId, lines: readonly LedgerLine[], tx?: Tx): Promise<(BookLine | undefined)[]> {
     const keys = lines.map((l) => lineKey(l, me))
     const stored = await this.deps.store.getMany('ledger', keys)
-    return keys.map((key, i) => (tx?.hasSeen('ledger', key) ? ((tx.seen('ledger', key) as BookLine | null) ?? undefined) : parseOptionalRow(BookLine, 'ledger', key, stored[i])))
+    return keys.map((key, i) =>
+      tx?.hasSeen('ledger', key) ? ((tx.seen('ledger', key) as BookLine | null) ?? undefined) : parseOptionalRow(BookLine, 'ledger', key, stored[i]),
+    )
   }
 
   /** Our lines for receipts `fulfiller` wrote (hashes given), as booked, if they are. */
@@ -184,7 +190,18 @@ export class Books {
       const terms = this.deps.federation.termsFor(r.terms)
       const line = terms ? feeLineFor(r, hashes[i] as string, fulfiller, terms.fee) : null
       if (line?.ok) lines.push(line.value)
-      else lines.push({ receipt: hashes[i] as string, kind: 'fee', origin: r.origin, order: r.order, debtor: r.origin, creditor: fulfiller, amount: r.amount, time: r.time, terms: r.terms })
+      else
+        lines.push({
+          receipt: hashes[i] as string,
+          kind: 'fee',
+          origin: r.origin,
+          order: r.order,
+          debtor: r.origin,
+          creditor: fulfiller,
+          amount: r.amount,
+          time: r.time,
+          terms: r.terms,
+        })
     }
     return this.linesFor(this.deps.me, lines, tx)
   }
@@ -206,12 +223,13 @@ export class Books {
       if (book.status === 'open') tx.del('ledger', `o${key.slice(1)}`)
       moved.push([book, next])
     }
-    if (moved.length > 0) tx.afterCommit(() => {
-      for (const [before, after] of moved) {
-        this.account(before, -1)
-        this.account(after, 1)
-      }
-    })
+    if (moved.length > 0)
+      tx.afterCommit(() => {
+        for (const [before, after] of moved) {
+          this.account(before, -1)
+          this.account(after, 1)
+        }
+      })
   }
 
   async statement(hash: string, tx?: Tx): Promise<StatementState | undefined> {

@@ -103,7 +103,13 @@ export class Orders {
 
   /** Rows as this unit sees them (its own writes first), validated. */
   async getMany(origin: ShopId, orders: readonly string[], tx?: Tx): Promise<(OrderRow | undefined)[]> {
-    return readRows(this.store, OrderRow, 'orders', orders.map((o) => orderKey(origin, o)), tx)
+    return readRows(
+      this.store,
+      OrderRow,
+      'orders',
+      orders.map((o) => orderKey(origin, o)),
+      tx,
+    )
   }
 
   /** One origin's rows in order id order (bounded by `options.limit` when given). */
@@ -189,9 +195,17 @@ export class Orders {
    */
   partnerDelivered(tx: Tx, row: OrderRow, delivery: { fulfiller: ShopId; keyIds: readonly string[]; epoch: number; at: number }, grant: OrderGrant): boolean {
     assert(grant.by === 'receipt' || grant.by === 'origin-ack', 'a partner delivery needs a receipt grant')
-    if (grant.by === 'receipt') assert(this.authorities.get(row.origin, grant.epoch, tx) !== undefined, `receipt without an adopted authority for ${row.origin} at epoch ${grant.epoch}`)
+    if (grant.by === 'receipt')
+      assert(this.authorities.get(row.origin, grant.epoch, tx) !== undefined, `receipt without an adopted authority for ${row.origin} at epoch ${grant.epoch}`)
     if (row.state !== 'escrowed') return false
-    this.write(tx, row, { ...row, state: this.step(row, 'partner-delivered'), fulfiller: delivery.fulfiller, keyIds: [...delivery.keyIds], epoch: delivery.epoch, deliveredAt: delivery.at })
+    this.write(tx, row, {
+      ...row,
+      state: this.step(row, 'partner-delivered'),
+      fulfiller: delivery.fulfiller,
+      keyIds: [...delivery.keyIds],
+      epoch: delivery.epoch,
+      deliveredAt: delivery.at,
+    })
     return true
   }
 }

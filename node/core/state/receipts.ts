@@ -53,7 +53,9 @@ export class Receipts {
   async getMany(origin: ShopId, orders: readonly string[], fulfiller: ShopId, tx?: Tx): Promise<(ReceiptRow | undefined)[]> {
     const keys = orders.map((o) => receiptKey(origin, o, fulfiller))
     const found = await this.store.getMany('receipts', keys)
-    return keys.map((key, i) => (tx?.hasSeen('receipts', key) ? ((tx.seen('receipts', key) as ReceiptRow | null) ?? undefined) : parseOptionalRow(ReceiptRow, 'receipts', key, found[i])))
+    return keys.map((key, i) =>
+      tx?.hasSeen('receipts', key) ? ((tx.seen('receipts', key) as ReceiptRow | null) ?? undefined) : parseOptionalRow(ReceiptRow, 'receipts', key, found[i]),
+    )
   }
 
   /** Receipts for `origin`'s orders, in key order. */

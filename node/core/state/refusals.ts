@@ -36,7 +36,8 @@ export class Refusals {
   constructor(private readonly store: Store) {}
 
   async load(): Promise<void> {
-    for await (const [key, value] of this.store.range('refusals', { gt: 'count!', lt: 'count!\xff' })) this.counts.set(key.slice('count!'.length), Number(value))
+    for await (const [key, value] of this.store.range('refusals', { gt: 'count!', lt: 'count!\xff' }))
+      this.counts.set(key.slice('count!'.length), Number(value))
   }
 
   count(from: ShopId): number {

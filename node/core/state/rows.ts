@@ -28,7 +28,13 @@ export function parseOptionalRow<S extends z.ZodType>(schema: S, section: Sectio
  * Rows of `section` under `keys`, as `tx` sees them (its own writes first, then the store),
  * validated; what the store gave is noted in `tx`, so later steps of the unit agree with earlier.
  */
-export async function readRows<S extends z.ZodType>(store: Store, schema: S, section: Section, keys: readonly string[], tx?: Tx): Promise<(z.infer<S> | undefined)[]> {
+export async function readRows<S extends z.ZodType>(
+  store: Store,
+  schema: S,
+  section: Section,
+  keys: readonly string[],
+  tx?: Tx,
+): Promise<(z.infer<S> | undefined)[]> {
   const missing = keys.filter((k) => !tx?.hasSeen(section, k))
   const found = missing.length > 0 ? await store.getMany(section, missing) : []
   const loaded = new Map(missing.map((k, i) => [k, found[i]]))

@@ -16,8 +16,7 @@ export interface ClaimFormValues {
 }
 
 export type ClaimFormReading =
-  | { readonly ok: true; readonly form: ClaimForm }
-  | { readonly ok: false; readonly problems: readonly FieldProblem[]; readonly values: ClaimFormValues }
+  { readonly ok: true; readonly form: ClaimForm } | { readonly ok: false; readonly problems: readonly FieldProblem[]; readonly values: ClaimFormValues }
 
 const isClaimField = (name: unknown): name is ClaimField => CLAIM_FIELDS.includes(name as ClaimField)
 

@@ -107,7 +107,11 @@ function page(locale: Locale, title: string, body: Html, values: Partial<ClaimFo
 }
 
 const FIELD_LABELS: Readonly<Record<ClaimField, MessageId>> = { shop: 'claim.field.shop', order: 'claim.field.order', secret: 'claim.field.secret' }
-const FORMAT_ERRORS: Readonly<Record<ClaimField, MessageId>> = { shop: 'claim.error.shopFormat', order: 'claim.error.orderFormat', secret: 'claim.error.invalid' }
+const FORMAT_ERRORS: Readonly<Record<ClaimField, MessageId>> = {
+  shop: 'claim.error.shopFormat',
+  order: 'claim.error.orderFormat',
+  secret: 'claim.error.invalid',
+}
 
 function problemText(tr: Translate, problem: FieldProblem): string {
   if (problem.problem === 'unexpected') return tr('claim.error.unexpected', { field: problem.field })
