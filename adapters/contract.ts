@@ -13,7 +13,18 @@
 //
 // Port implementations throw `AdapterError` for refusals the caller must see as such (unknown sku,
 // unknown key, a key that can no longer go back); callback-host.ts turns them into HTTP statuses.
-import type { AdapterOrder, CancelledBody, CardKey, DeliveredBody, HealthBody, PartnerDelivery, SubmitOrdersReply, TombstoneReply } from '../protocol/index.js'
+import { LRUCache } from 'lru-cache'
+import {
+  ADAPTER_REPLAY_WINDOW_MS,
+  type AdapterOrder,
+  type CancelledBody,
+  type CardKey,
+  type DeliveredBody,
+  type HealthBody,
+  type PartnerDelivery,
+  type SubmitOrdersReply,
+  type TombstoneReply,
+} from '../protocol/index.js'
 
 export type { CardKey, PartnerDelivery }
 
@@ -74,5 +85,54 @@ export class AdapterError extends Error {
   ) {
     super(message)
     this.status = STATUS[code]
+  }
+}
+
+/**
+ * Signatures a receiver of signed adapter requests remembers at most. The node takes batches of up
+ * to 1,000 orders per request; the shop takes one partner delivery per callback, so after an
+ * outage thousands come within minutes. A full guard refuses new requests until its window passes.
+ */
+export const MAX_SEEN_SIGNATURES = 100_000
+
+export type ReplayVerdict = 'fresh' | 'replayed' | 'full'
+
+/**
+ * Remembers accepted request signatures until their timestamps leave the replay window
+ * (protocol/adapter-auth.ts), so a captured request cannot be sent again while it would still
+ * pass the clock check. Both receivers use it: the node for the adapter's requests
+ * (node/http/hmac-auth.ts), the shop for the node's callbacks (generic/callback-server.ts). It
+ * fails closed when full: evicting a live signature would reopen a replay.
+ */
+export class ReplayGuard {
+  private readonly seen: LRUCache<string, true>
+
+  constructor(
+    clock: () => number,
+    private readonly capacity = MAX_SEEN_SIGNATURES,
+    private readonly windowMs = ADAPTER_REPLAY_WINDOW_MS,
+  ) {
+    // An entry goes stale once the clock passes its timestamp plus the window (start + ttl). The
+    // injected clock lets tests and the simulator move time; ttlResolution 0 reads it every time
+    // instead of caching it on a real timer.
+    this.seen = new LRUCache({ max: capacity, ttl: windowMs, ttlResolution: 0, perf: { now: clock } })
+  }
+
+  /** Records a verified signature; 'replayed' if it was accepted before, 'full' if it cannot be remembered. */
+  admit(signature: string, timestampMs: number): ReplayVerdict {
+    if (this.seen.has(signature)) return 'replayed'
+    if (this.seen.size >= this.capacity) {
+      this.seen.purgeStale()
+      if (this.seen.size >= this.capacity) return 'full'
+    }
+    // lru-cache reads a start of 0 as none (never stale); no real timestamp is 0, but stay safe.
+    this.seen.set(signature, true, { start: Math.max(1, timestampMs), ttl: this.windowMs })
+    return 'fresh'
+  }
+
+  /** Signatures still inside their window. */
+  get size(): number {
+    this.seen.purgeStale()
+    return this.seen.size
   }
 }

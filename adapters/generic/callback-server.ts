@@ -2,7 +2,6 @@
 // comes from its Standin node. The same HMAC scheme signs both directions, so these are the node's
 // own ingress checks (node/http/hmac-auth.ts) without fastify: headers, clock window, MAC over the
 // exact bytes, then replay. Nothing in the body may be parsed or acted on before this says ok.
-import { LRUCache } from 'lru-cache'
 import {
   ADAPTER_REPLAY_WINDOW_MS,
   ADAPTER_SIGNATURE_HEADER,
@@ -10,54 +9,29 @@ import {
   adapterSignature,
   adapterSignatureMatches,
 } from '../../protocol/index.js'
+import { MAX_SEEN_SIGNATURES, ReplayGuard, type ReplayVerdict } from '../contract.js'
 
 /**
- * Signatures a shop remembers at most, as many as the node does (MAX_SEEN_SIGNATURES in
- * node/http/replay-guard.ts): the node writes back one partner delivery per callback, so after an
- * outage thousands come within minutes, and a full guard refuses every callback (fences too) until
- * its window passes.
- */
-export const MAX_SEEN_CALLBACK_SIGNATURES = 100_000
-
-export type ReplayVerdict = 'fresh' | 'replayed' | 'full'
-
-/**
- * Remembers accepted callback signatures until their timestamps leave the window; fails closed
- * when full. The node has a guard of its own (node/http/replay-guard.ts) and this one does not
- * share it: this file is what a shop's software embeds, so it must not depend on the node
- * (adapters never import node/). What both sides must agree on is the protocol's replay rule
- * (protocol/adapter-auth.ts); how much to remember, and in what, is each receiver's own business,
- * and with lru-cache doing the bookkeeping the two guards are a few lines each.
+ * The contract's ReplayGuard, told the time by each call: a shop checks a callback against the
+ * `nowMs` it read for that request. Capacity as the node's (MAX_SEEN_SIGNATURES): the node writes
+ * back one partner delivery per callback, so after an outage thousands come within minutes.
  */
 export class CallbackReplayGuard {
   private nowMs = 0
-  private readonly seen: LRUCache<string, true>
+  private readonly guard: ReplayGuard
 
-  constructor(
-    private readonly capacity = MAX_SEEN_CALLBACK_SIGNATURES,
-    private readonly windowMs = ADAPTER_REPLAY_WINDOW_MS,
-  ) {
-    // Each call tells the time, so the cache reads it from there and never from a timer of its own.
-    this.seen = new LRUCache({ max: capacity, ttl: windowMs, ttlResolution: 0, perf: { now: () => this.nowMs } })
+  constructor(capacity = MAX_SEEN_SIGNATURES) {
+    this.guard = new ReplayGuard(() => this.nowMs, capacity)
   }
 
   admit(signature: string, timestampMs: number, nowMs: number): ReplayVerdict {
     this.nowMs = nowMs
-    if (this.seen.has(signature)) return 'replayed'
-    if (this.seen.size >= this.capacity) {
-      this.seen.purgeStale()
-      // Letting the cache evict a live signature would let its request be replayed: refuse instead.
-      if (this.seen.size >= this.capacity) return 'full'
-    }
-    // Stale once the clock passes timestamp + window; lru-cache reads a start of 0 as none.
-    this.seen.set(signature, true, { start: Math.max(1, timestampMs), ttl: this.windowMs })
-    return 'fresh'
+    return this.guard.admit(signature, timestampMs)
   }
 
   /** Signatures still inside their window at the last call's time. */
   get size(): number {
-    this.seen.purgeStale()
-    return this.seen.size
+    return this.guard.size
   }
 }
 

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { NodeApi } from '../core/api.js'
 import { CancelledBody, DeliveredBody, HealthBody, SubmitOrdersBody, SubmitOrdersReply, TombstoneReply } from '../../protocol/index.js'
 import { installHmacAuth } from './hmac-auth.js'
-import type { ReplayGuard } from './replay-guard.js'
+import type { ReplayGuard } from '../../adapters/contract.js'
 import { OkReply } from '../../protocol/index.js'
 import { ERROR_REPLIES } from './schemas.js'
 

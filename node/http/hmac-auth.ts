@@ -11,7 +11,7 @@ import {
   adapterSignatureMatches,
 } from '../../protocol/index.js'
 import { HttpError } from './errors.js'
-import { ReplayGuard } from './replay-guard.js'
+import { ReplayGuard } from '../../adapters/contract.js'
 
 interface AdapterAuthState {
   timestampMs: number

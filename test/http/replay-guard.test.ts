@@ -1,6 +1,6 @@
 // The replay set forgets signatures once their timestamps are stale, and fails closed when full.
 import { describe, expect, it } from 'vitest'
-import { ReplayGuard } from '../../node/http/replay-guard.js'
+import { ReplayGuard } from '../../adapters/contract.js'
 
 const WINDOW_MS = 1_000
 
