@@ -48,6 +48,13 @@ export interface OriginWatch {
   certifiedAt: number | null
   takenOverAt: number | null
   authority: Authority | null
+  /**
+   * The origin asked for the epoch we hold by certificate with a request of its own: it may date
+   * the epoch from its request and hold our earlier receipts. We show it our certificate (when
+   * shown last), so it learns the epoch's earlier start (seed-3327).
+   */
+  certificateShownAt: number | null
+  originRequested: number | null
 }
 
 interface StoredWatch {
@@ -134,6 +141,8 @@ export class Failover implements Startable {
         certifiedAt: stored?.certifiedAt ?? null,
         takenOverAt: stored?.takenOverAt ?? null,
         authority: stored?.authority ?? null,
+        certificateShownAt: null,
+        originRequested: null,
       })
     }
   }
@@ -344,6 +353,11 @@ export class Failover implements Startable {
       this.sendAuthority(from, w.authority)
       return
     }
+    // Until the origin hands back, it hears our certificate again now and then if it asked for
+    // the same epoch itself (the first showing may have been lost).
+    if (hb.epoch === w.view.epoch && w.originRequested === w.view.epoch && w.view.phase === 'taken-over') {
+      if (w.certificateShownAt === null || now - w.certificateShownAt >= this.timing.suspectAfterMs) this.showCertificate(from, w)
+    }
     if (w.view.phase === 'handed-back' && hb.platform !== 'down') this.step(from, w, { type: 'heartbeat-ok' })
     if (w.votedAt !== null || w.view.phase === 'certified' || w.view.phase === 'taken-over') return
     const lease = signDocument(
@@ -359,6 +373,12 @@ export class Failover implements Startable {
       this.deps.identity,
     )
     this.deps.transport.send(from, 'control', { type: 'lease', lease })
+  }
+
+  private showCertificate(origin: ShopId, w: OriginWatch): void {
+    if (w.authority?.kind !== 'certificate') return
+    w.certificateShownAt = this.deps.clock.now()
+    this.sendAuthority(origin, w.authority)
   }
 
   private sendAuthority(to: ShopId, authority: Authority): void {
@@ -395,6 +415,10 @@ export class Failover implements Startable {
       // An epoch we are past may still have had this authority, earlier than the one we adopted:
       // receipts dated between the two are then authorised (registry only, nothing to act on).
       else if (authority.kind === 'request' || this.freshEnough(authority.certificate.votes)) this.evidence(authority)
+      if (authority.kind === 'request' && authorityEpoch(authority) === w.view.epoch && w.authority?.kind === 'certificate') {
+        w.originRequested = w.view.epoch
+        this.showCertificate(origin, w)
+      }
       return
     }
     if (authority.kind === 'certificate' && !this.freshEnough(authority.certificate.votes)) {

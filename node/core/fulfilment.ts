@@ -26,7 +26,7 @@ import type { State } from './state/index.js'
 import type { KeyRow } from './state/keys.js'
 import type { OrderRow } from './state/orders.js'
 import { Tx } from './state/tx.js'
-import { HOUR_MS, LIMITED_RECHECK_HEARTBEATS, MAX_ORDERS_CLAIMED_AHEAD, MAX_ORDERS_PER_FULFIL_BATCH } from './limits.js'
+import { HOUR_MS, LIMITED_RECHECK_HEARTBEATS, OUT_OF_KEYS_RECHECK_HEARTBEATS, MAX_ORDERS_CLAIMED_AHEAD, MAX_ORDERS_PER_FULFIL_BATCH } from './limits.js'
 
 interface Planned {
   readonly row: OrderRow
@@ -341,7 +341,11 @@ export class Fulfilment implements Startable {
         continue
       }
       if (this.deps.state.keys.freeCount(t.origin, r.sku) - promised < r.qty) {
-        keep.push(order) // out of keys: a lower-ranked partner will step in
+        // Out of keys: a lower-ranked partner steps in at its turn. Look again later all the same:
+        // keys the origin consigned just before its outage may still be on their way to us, and
+        // nothing else wakes this takeover when they arrive (found by the simulator, seed-2250).
+        due(now + terms.timing.heartbeatMs * OUT_OF_KEYS_RECHECK_HEARTBEATS)
+        keep.push(order)
         continue
       }
       t.promised.set(r.sku, promised + r.qty)

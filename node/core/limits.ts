@@ -68,6 +68,8 @@ export const MAX_ORDERS_PER_FULFIL_BATCH = 500
 export const MAX_ORDERS_CLAIMED_AHEAD = 4 * MAX_ORDERS_PER_FULFIL_BATCH
 /** Heartbeats a takeover that reached a limit of the terms waits before it looks again. */
 export const LIMITED_RECHECK_HEARTBEATS = 4
+/** Heartbeats a takeover out of keys for an order waits before it looks for newly arrived keys. */
+export const OUT_OF_KEYS_RECHECK_HEARTBEATS = 4
 /** Deliveries written back to the shop per adapter call at handback. */
 export const MAX_WRITE_BACKS_PER_CALL = 500
 
