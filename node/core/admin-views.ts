@@ -17,6 +17,7 @@ import { RefusedError } from './api.js'
 import { authorityStart } from './state/authorities.js'
 import type { KeyRow } from './state/keys.js'
 import type { StatementState } from './state/ledger.js'
+import { feeLinesOf } from './settlement.js'
 import { lineStatusOf, statementRows, toCsv, toJson } from './statement-export.js'
 import { MAX_HELD_SHOWN, MAX_ROWS_READ_FOR_STUCK, MAX_STUCK_COUNTED, STUCK_AFTER_MS } from './limits.js'
 
@@ -46,19 +47,7 @@ export async function exportStatements(p: Parts, format: 'csv' | 'json', ref?: s
   const states = ref ? [await findStatement(p, ref)] : (await p.state.books.statements()).filter((s) => s.statement.time >= fromMs && s.statement.time < toMs)
   const rows = []
   for (const state of states) {
-    const s = state.statement
-    const lines = s.lines.map((l) => ({
-      receipt: l.receipt,
-      kind: 'fee' as const,
-      origin: l.origin,
-      order: l.order,
-      debtor: s.counterparty,
-      creditor: s.issuer,
-      amount: { minorUnits: l.minorUnits, currency: s.currency },
-      time: l.time,
-      terms: s.terms,
-    }))
-    rows.push(...statementRows(state, lineStatusOf(await p.state.books.linesFor(p.o.identity.id, lines))))
+    rows.push(...statementRows(state, lineStatusOf(await p.state.books.linesFor(p.o.identity.id, feeLinesOf(state.statement)))))
   }
   return format === 'csv' ? toCsv(rows) : toJson(rows)
 }

@@ -9,6 +9,21 @@ import type { Clock, Logger, Rng } from './ports.js'
 import type { BookLine, Books, StatementState } from './state/ledger.js'
 import { Tx } from './state/tx.js'
 
+/** A statement's lines as the fee lines of the books they name (the issuer is owed, the counterparty owes). */
+export function feeLinesOf(s: Statement) {
+  return s.lines.map((l) => ({
+    receipt: l.receipt,
+    kind: 'fee' as const,
+    origin: l.origin,
+    order: l.order,
+    debtor: s.counterparty,
+    creditor: s.issuer,
+    amount: { minorUnits: l.minorUnits, currency: s.currency },
+    time: l.time,
+    terms: s.terms,
+  }))
+}
+
 export class Settlement {
   constructor(
     private readonly deps: {
@@ -149,19 +164,9 @@ export class Settlement {
   }
 
   private async booksOf(state: StatementState, tx?: Tx): Promise<BookLine[]> {
-    const s = state.statement
-    const lines = s.lines.map((l) => ({
-      receipt: l.receipt,
-      kind: 'fee' as const,
-      origin: l.origin,
-      order: l.order,
-      debtor: s.counterparty,
-      creditor: s.issuer,
-      amount: { minorUnits: l.minorUnits, currency: s.currency },
-      time: l.time,
-      terms: s.terms,
-    }))
-    return (await this.deps.books.linesFor(this.deps.me, lines, tx)).filter((b): b is BookLine => b !== undefined && b.line.receipt !== undefined)
+    return (await this.deps.books.linesFor(this.deps.me, feeLinesOf(state.statement), tx)).filter(
+      (b): b is BookLine => b !== undefined && b.line.receipt !== undefined,
+    )
   }
 
   // ---- applying the other side's records ----

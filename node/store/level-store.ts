@@ -14,7 +14,8 @@ export const MAX_OPS_PER_WRITE = 50_000
 /** Largest range one read may ask for. */
 export const MAX_RANGE_LIMIT = 100_000
 
-const SECTIONS: readonly Section[] = [
+/** Every section the store holds (tests snapshot them all). */
+export const SECTIONS: readonly Section[] = [
   'meta',
   'entries',
   'heads',

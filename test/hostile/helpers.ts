@@ -5,28 +5,10 @@
 import { appendEntry, ControlMessage, type FeedEntry, FeedMessage, type FeedRecord, headAfter, type ShopId } from '../../protocol/index.js'
 import type { Section } from '../../node/core/ports.js'
 import { seqKey } from '../../node/core/state/codec.js'
+import { SECTIONS } from '../../node/store/level-store.js'
 import { SIM_START_MS, type SimFederation, type SimShop } from '../sim/sim-federation.js'
 
-export const ALL_SECTIONS: readonly Section[] = [
-  'meta',
-  'entries',
-  'heads',
-  'orders',
-  'acks',
-  'agreements',
-  'cards',
-  'forks',
-  'incidents',
-  'allotments',
-  'keys',
-  'ledger',
-  'receipts',
-  'outbox',
-  'authority',
-  'held',
-  'refusals',
-  'peer-keys',
-]
+export const ALL_SECTIONS: readonly Section[] = SECTIONS
 
 /** Virtual ms since the federation started. */
 export function at(sim: SimFederation): number {
