@@ -14,6 +14,7 @@
 // Port implementations throw `AdapterError` for refusals the caller must see as such (unknown sku,
 // unknown key, a key that can no longer go back); callback-host.ts turns them into HTTP statuses.
 import { LRUCache } from 'lru-cache'
+import { z } from 'zod'
 import {
   ADAPTER_REPLAY_WINDOW_MS,
   type AdapterOrder,
@@ -27,6 +28,27 @@ import {
 } from '../protocol/index.js'
 
 export type { CardKey, PartnerDelivery }
+
+/** Shortest shared secret accepted (base64url characters): anything shorter is guessable. */
+export const MIN_SHARED_SECRET_CHARS = 32
+const SharedSecret = z.string().min(MIN_SHARED_SECRET_CHARS).max(256)
+
+/**
+ * adapter.json: everything the node gives its shop's adapter, and nothing else. One secret per
+ * purpose, so each can be rotated alone (`standin secrets rotate`) and none of them opens the
+ * node's identity, escrow or admin API (docs/decisions.md, D53). The node writes it into its data
+ * directory; the operator copies it to where the adapter runs, readable by the adapter's user only.
+ */
+export const AdapterCredentials = z.strictObject({
+  version: z.literal(1),
+  /** Signs the adapter's requests to the node (/v1/adapter/*, HMAC-SHA256 with the text's bytes). */
+  requestSecret: SharedSecret,
+  /** Signs the node's callbacks to the shop (fence, stock, write-back); the adapter verifies them. */
+  callbackSecret: SharedSecret,
+  /** Keys the claim secrets an adapter derives for orders whose buyer chose no query password. */
+  claimKey: SharedSecret,
+})
+export type AdapterCredentials = z.infer<typeof AdapterCredentials>
 
 /** What the engine asks of the shop software. */
 export interface Adapter {

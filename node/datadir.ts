@@ -1,10 +1,11 @@
-// The node's data directory: config.json, secrets.json (0600), cards/, agreements/, db/.
-// Every file is parsed with its protocol schema; errors name the file, field and reason.
+// The node's data directory: config.json, secrets.json, adapter.json, cards/, agreements/, db/.
+// The directory is 0700 and every file in it 0600 (checked and mended at start, D54). Every file
+// is parsed with its schema; errors name the file, field and reason.
 import { randomBytes } from 'node:crypto'
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import writeFileAtomic from 'write-file-atomic'
-import type { z } from 'zod'
+import { z } from 'zod'
 import {
   type Agreement,
   Agreement as AgreementSchema,
@@ -22,14 +23,37 @@ import {
   verifyAgreement,
   verifyDocument,
 } from '../protocol/index.js'
-import { NodeConfig, NodeSecrets } from './config/schema.js'
+import { AdapterCredentials } from '../adapters/contract.js'
+import { NodeConfig, NodeSecrets, NodeSecretsV1 } from './config/schema.js'
 
 export class DataDirError extends Error {}
+
+/** Directory levels `secure()` walks below the data directory (db/, cards/, agreements/ are one). */
+const MAX_DEPTH = 2
 
 export interface Keys {
   readonly identity: Identity
   readonly box: BoxKeyPair
   readonly secrets: NodeSecrets
+  readonly adapter: AdapterCredentials
+}
+
+/** What `standin secrets rotate` can replace: the admin token and each adapter secret. */
+export const SECRET_PURPOSES = ['admin', 'request', 'callback', 'claim'] as const
+export type SecretPurpose = (typeof SECRET_PURPOSES)[number]
+
+/** The data directory and its subdirectories: the node's user only. */
+export const DIR_MODE = 0o700
+/** Every file in it: the node's user only (LevelDB's own files come from the umask below). */
+export const FILE_MODE = 0o600
+const UMASK = 0o077
+/** Bytes of randomness in each shared secret (base64url-encoded: 43 characters). */
+const SECRET_BYTES = 32
+
+const newSecret = (): string => randomBytes(SECRET_BYTES).toString('base64url')
+
+function newAdapterCredentials(): AdapterCredentials {
+  return { version: 1, requestSecret: newSecret(), callbackSecret: newSecret(), claimKey: newSecret() }
 }
 
 function readJson<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
@@ -49,7 +73,7 @@ function readJson<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
  * never readable by others, even briefly), fsyncs it and renames it over the old one. The CLI
  * prints tokens and partners act on cards right after these writes, so the rename is synced too.
  */
-function writeJson(path: string, value: unknown, mode = 0o644): void {
+function writeJson(path: string, value: unknown, mode = FILE_MODE): void {
   writeFileAtomic.sync(path, `${JSON.stringify(value, null, 2)}\n`, { mode, fsync: true })
   // write-file-atomic syncs the file, not the directory entry the rename changed.
   const dir = openSync(dirname(path), 'r')
@@ -71,6 +95,15 @@ export class DataDir {
     return join(this.path, 'db')
   }
 
+  get secretsPath(): string {
+    return join(this.path, 'secrets.json')
+  }
+
+  /** The adapter's credentials: the operator copies this file to where the adapter runs. */
+  get adapterPath(): string {
+    return join(this.path, 'adapter.json')
+  }
+
   exists(): boolean {
     return existsSync(this.configPath)
   }
@@ -80,17 +113,50 @@ export class DataDir {
     if (this.exists()) throw new DataDirError(`${this.path} already holds a node (config.json exists)`)
     const parsed = NodeConfig.safeParse(config)
     if (!parsed.success) throw new DataDirError(`config: ${formatZodError(parsed.error)}`)
-    for (const dir of [this.path, join(this.path, 'cards'), join(this.path, 'agreements')]) mkdirSync(dir, { recursive: true })
+    process.umask(UMASK)
+    for (const dir of [this.path, join(this.path, 'cards'), join(this.path, 'agreements')]) mkdirSync(dir, { recursive: true, mode: DIR_MODE })
+    chmodSync(this.path, DIR_MODE) // mkdir leaves an existing (empty) directory's mode alone
     const secrets: NodeSecrets = {
-      version: 1,
+      version: 2,
       seed: toBase64url(randomBytes(32)),
       boxSecret: toBase64url(randomBytes(32)),
-      adminToken: randomBytes(24).toString('base64url'),
-      adapterSecret: randomBytes(32).toString('base64url'),
+      adminToken: newSecret(),
+      smtpPassword: null,
     }
-    writeJson(join(this.path, 'secrets.json'), secrets, 0o600)
+    writeJson(this.secretsPath, secrets)
+    writeJson(this.adapterPath, newAdapterCredentials())
     writeJson(this.configPath, parsed.data)
     return this.keys()
+  }
+
+  /**
+   * Makes the directory the node's user's alone before anything reads it: 0700 directories, 0600
+   * files, and a umask so LevelDB creates its files 0600 too. Wrong modes are mended and named, so
+   * the operator learns a backup or copy loosened them (D54); a mode that cannot be mended (a file
+   * owned by another user) stops the node.
+   */
+  secure(): string[] {
+    process.umask(UMASK)
+    const mended: string[] = []
+    const visit = (path: string, depth: number): void => {
+      const stat = statSync(path)
+      const want = stat.isDirectory() ? DIR_MODE : FILE_MODE
+      const mode = stat.mode & 0o777
+      if (stat.isDirectory() ? mode !== want : (mode & 0o077) !== 0) {
+        try {
+          chmodSync(path, want)
+        } catch (error) {
+          throw new DataDirError(
+            `${path}: mode ${mode.toString(8)} lets other users in and cannot be changed (${(error as Error).message}); chmod ${want.toString(8)} it as its owner`,
+          )
+        }
+        mended.push(`${path}: mode ${mode.toString(8).padStart(4, '0')} → ${want.toString(8).padStart(4, '0')}`)
+      }
+      // The layout is two levels deep (db/, cards/, agreements/); deeper is not ours to walk.
+      if (stat.isDirectory() && depth < MAX_DEPTH) for (const entry of readdirSync(path)) visit(join(path, entry), depth + 1)
+    }
+    visit(this.path, 0)
+    return mended
   }
 
   /** config.json with environment overrides (STANDIN_HTTP_PORT, STANDIN_HTTP_HOST, STANDIN_LOG_LEVEL). */
@@ -111,8 +177,38 @@ export class DataDir {
   }
 
   keys(): Keys {
-    const secrets = readJson(join(this.path, 'secrets.json'), NodeSecrets)
-    return { identity: identityFromSeed(fromBase64url(secrets.seed)), box: boxKeyPairFromSecret(fromBase64url(secrets.boxSecret)), secrets }
+    this.upgradeSecrets()
+    const secrets = readJson(this.secretsPath, NodeSecrets)
+    const adapter = readJson(this.adapterPath, AdapterCredentials)
+    return { identity: identityFromSeed(fromBase64url(secrets.seed)), box: boxKeyPairFromSecret(fromBase64url(secrets.boxSecret)), secrets, adapter }
+  }
+
+  /**
+   * A secrets.json of version 1 held one adapter secret for every purpose. It is split without
+   * changing what any party holds: adapter.json gets that secret for each purpose (so the shop's
+   * adapter and its derived claim secrets keep working), and `standin secrets rotate` separates
+   * them when the operator is ready.
+   */
+  private upgradeSecrets(): void {
+    const raw = readJson(this.secretsPath, z.looseObject({ version: z.number() }))
+    if (raw.version !== 1) return
+    const old = readJson(this.secretsPath, NodeSecretsV1)
+    const same = old.adapterSecret
+    if (!existsSync(this.adapterPath))
+      writeJson(this.adapterPath, { version: 1, requestSecret: same, callbackSecret: same, claimKey: same } satisfies AdapterCredentials)
+    writeJson(this.secretsPath, { version: 2, seed: old.seed, boxSecret: old.boxSecret, adminToken: old.adminToken, smtpPassword: null } satisfies NodeSecrets)
+  }
+
+  /** Replaces one secret with a fresh one; returns the file it is in. Takes effect at the next start. */
+  rotate(purpose: SecretPurpose): string {
+    const { secrets, adapter } = this.keys()
+    if (purpose === 'admin') {
+      writeJson(this.secretsPath, { ...secrets, adminToken: newSecret() } satisfies NodeSecrets)
+      return this.secretsPath
+    }
+    const field = ({ request: 'requestSecret', callback: 'callbackSecret', claim: 'claimKey' } as const)[purpose]
+    writeJson(this.adapterPath, { ...adapter, [field]: newSecret() } satisfies AdapterCredentials)
+    return this.adapterPath
   }
 
   saveCard(card: Signed<ShopCard>): void {

@@ -44,12 +44,14 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   // The simulator's cheap MAC must never sign anything a real partner sees.
   assert(signatureSchemeName() === 'ed25519', `live nodes sign with Ed25519, not ${signatureSchemeName()}`)
   const dir = new DataDir(dirPath)
+  const mended = dir.secure()
   const config = dir.config(env)
-  const { identity, box, secrets } = dir.keys()
+  const { identity, box, secrets, adapter: adapterCredentials } = dir.keys()
   const agreement = dir.agreementInForce(Date.now())
   if (!agreement) throw new DataDirError('no agreement in force: every party must sign the terms first (standin join / standin terms accept)')
   const cards = dir.cards()
   const logger = createNodeLogger({ level: config.logLevel, shop: config.name, env })
+  for (const line of mended) logger.warn({ mended: line }, 'data directory: a mode let other users in; mended (docs/decisions.md D54)')
   const store = await LevelStore.openOnDisk(dir.dbPath)
   const partnerIds = agreement.terms.parties.filter((p) => p !== identity.id)
   const cardOf = new Map(cards.map((c) => [c.body.id, c.body]))
@@ -67,7 +69,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     },
   })
   const adapter = config.adapter.callbackUrl
-    ? createCallbackAdapter({ baseUrl: config.adapter.callbackUrl, secret: secrets.adapterSecret, logger })
+    ? createCallbackAdapter({ baseUrl: config.adapter.callbackUrl, secret: adapterCredentials.callbackSecret, logger })
     : createNullAdapter(logger)
   const mailer = config.smtp ? createSmtpMailer(config.smtp, logger) : createNullMailer(logger)
   const clock = systemClock()
@@ -97,7 +99,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const registry = new Registry()
   const http = await buildHttpServer({
     api: engine,
-    adapterSecret: secrets.adapterSecret,
+    adapterSecret: adapterCredentials.requestSecret,
     adminToken: secrets.adminToken,
     adminAllowRemote: config.http.adminAllowRemote,
     logger,

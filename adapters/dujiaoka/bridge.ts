@@ -47,7 +47,7 @@ export interface BridgeOptions {
   readonly health: HealthConfig
   readonly money: MoneyConfig
   readonly buyerLocale: OrderMapping['locale']
-  /** Keys derived claim secrets (the node's adapter secret serves). */
+  /** Keys derived claim secrets (adapter.json `claimKey`). */
   readonly claimKey: string
   readonly logger: Logger
   readonly now?: () => number

@@ -1,8 +1,8 @@
 // The dujiaoka adapter's configuration: one JSON file for the process that runs both halves
 // (bridge: dujiaoka → node; callback host: node → dujiaoka). Not a wire document, so it lives
-// here, not in protocol/. Secrets are not written in it: the node's adapter secret is read from
-// the node's secrets.json (or STANDIN_ADAPTER_SECRET), the database password from
-// DUJIAOKA_DB_PASSWORD (or `db.password`).
+// here, not in protocol/. Secrets are not written in it: the adapter's credentials are read from
+// the node's adapter.json (or the file STANDIN_ADAPTER_CREDENTIALS names), the database password
+// from DUJIAOKA_DB_PASSWORD (or `db.password`).
 import { z } from 'zod'
 import { Currency, Locale } from '../../protocol/index.js'
 
@@ -110,8 +110,8 @@ export const DujiaokaConfig = z.strictObject({
   node: z
     .strictObject({
       url: z.string().url(),
-      /** The node's secrets.json (for `adapterSecret`), relative to this file; or STANDIN_ADAPTER_SECRET. */
-      secretsFile: z.string().min(1).nullable().default(null),
+      /** The node's adapter.json (its credentials for this adapter), relative to this file; or STANDIN_ADAPTER_CREDENTIALS. */
+      credentialsFile: z.string().min(1).nullable().default(null),
     })
     .nullable(),
   /** Where the node's callbacks are served (`standin init --callback-url http://host:port`); null: no callbacks. */

@@ -2,14 +2,15 @@
 //   node --import tsx adapters/dujiaoka/main.ts <config.json>
 // It serves the node's callbacks (fence, stock, write-back) if `callback` is set, and runs the
 // bridge (orders, tombstones, health → the node) if `node` is set. Environment:
-//   STANDIN_ADAPTER_SECRET  the node's adapter secret (else read from node.secretsFile)
+//   STANDIN_ADAPTER_CREDENTIALS  path of the node's adapter.json (else node.credentialsFile)
 //   DUJIAOKA_DB_PASSWORD    the database password (else db.password)
 // Logs JSON lines to stderr; stops cleanly on SIGTERM or SIGINT.
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import pino from 'pino'
-import { z } from 'zod'
 import { formatZodError } from '../../protocol/index.js'
+import type { AdapterCredentials } from '../contract.js'
+import { readAdapterCredentials } from '../generic/credentials.js'
 import { startCallbackHost } from '../generic/callback-host.js'
 import { AdapterClient } from '../generic/client.js'
 import { createDujiaokaAdapter } from './adapter.js'
@@ -23,20 +24,13 @@ function loadConfig(path: string): DujiaokaConfig {
   return parsed.data
 }
 
-/**
- * The one field of the node's secrets.json this adapter needs. The file's full schema is the
- * node's own (node/config/schema.ts) and adapters do not import the node, so the rest is ignored.
- */
-const NodeSecretsFile = z.object({ adapterSecret: z.string().min(32).max(256) })
-
-function adapterSecret(config: DujiaokaConfig, configPath: string): string {
-  const fromEnv = process.env.STANDIN_ADAPTER_SECRET
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv
-  const file = config.node?.secretsFile
-  if (file === null || file === undefined) throw new Error("no adapter secret: set STANDIN_ADAPTER_SECRET or node.secretsFile (the node's secrets.json)")
-  const secrets = NodeSecretsFile.safeParse(JSON.parse(readFileSync(resolve(dirname(configPath), file), 'utf8')))
-  if (!secrets.success) throw new Error(`${file}: ${formatZodError(secrets.error)}`)
-  return secrets.data.adapterSecret
+/** The credentials the node wrote for its adapter (adapter.json); never the node's secrets.json. */
+function credentials(config: DujiaokaConfig, configPath: string): AdapterCredentials {
+  const fromEnv = process.env.STANDIN_ADAPTER_CREDENTIALS
+  if (fromEnv !== undefined && fromEnv !== '') return readAdapterCredentials(fromEnv)
+  const file = config.node?.credentialsFile
+  if (file === null || file === undefined) throw new Error("no credentials: set node.credentialsFile (the node's adapter.json) or STANDIN_ADAPTER_CREDENTIALS")
+  return readAdapterCredentials(resolve(dirname(configPath), file))
 }
 
 const configPath = process.argv[2]
@@ -49,16 +43,16 @@ const logger = pino({ level: process.env.STANDIN_LOG_LEVEL ?? 'info', base: { co
 try {
   const config = loadConfig(configPath)
   logger.level = process.env.STANDIN_LOG_LEVEL ?? config.logLevel
-  const secret = adapterSecret(config, configPath)
+  const secrets = credentials(config, configPath)
   const pool = createDujiaokaPool({ ...config.db, password: process.env.DUJIAOKA_DB_PASSWORD ?? config.db.password })
   const stops: (() => Promise<void>)[] = []
   if (config.callback !== null) {
     const adapter = await createDujiaokaAdapter({ pool, logger, consign: config.consign })
-    const host = await startCallbackHost({ adapter, secret, logger, host: config.callback.host, port: config.callback.port })
+    const host = await startCallbackHost({ adapter, secret: secrets.callbackSecret, logger, host: config.callback.host, port: config.callback.port })
     stops.push(() => host.stop())
   }
   if (config.node !== null) {
-    const node = new AdapterClient({ baseUrl: config.node.url, secret })
+    const node = new AdapterClient({ baseUrl: config.node.url, secret: secrets.requestSecret })
     const bridge = await DujiaokaBridge.open({
       pool,
       node,
@@ -67,7 +61,7 @@ try {
       health: config.health,
       money: config.money,
       buyerLocale: config.buyerLocale,
-      claimKey: secret,
+      claimKey: secrets.claimKey,
       logger,
     })
     bridge.run()

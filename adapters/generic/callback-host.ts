@@ -21,7 +21,7 @@ const REQUEST_TIMEOUT_MS = 30_000
 
 export interface CallbackHostOptions {
   readonly adapter: Adapter
-  /** The node's adapter secret (secrets.json `adapterSecret`): it signs both directions. */
+  /** adapter.json `callbackSecret`: the node signs its callbacks with it. */
   readonly secret: string
   readonly logger: Logger
   /** 127.0.0.1 unless the node runs on another machine (then put TLS in front). */

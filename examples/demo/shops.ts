@@ -17,7 +17,9 @@ export interface ShopProcessOptions {
   readonly name: string
   readonly port: number
   readonly nodeUrl: string
-  readonly secret: string
+  /** adapter.json `requestSecret` and `callbackSecret` of the shop's node. */
+  readonly requestSecret: string
+  readonly callbackSecret: string
   readonly stateFile: string
   readonly keys: number
   readonly deliverDelayMs: number
@@ -29,8 +31,8 @@ export async function startShopProcess(o: ShopProcessOptions): Promise<ShopProce
   const options = {
     name: o.name,
     port: o.port,
-    node: { baseUrl: o.nodeUrl, secret: o.secret },
-    callbackSecret: o.secret,
+    node: { baseUrl: o.nodeUrl, secret: o.requestSecret },
+    callbackSecret: o.callbackSecret,
     skus: [{ sku: 'steam-50', priceMinorUnits: 5_000, currency: 'CNY', keys: o.keys }],
     deliverDelayMs: o.deliverDelayMs,
     stateFile: o.stateFile,

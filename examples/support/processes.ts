@@ -1,5 +1,6 @@
 // Node processes started through the `standin` CLI on 127.0.0.1, for the demo, integration tests
 // and benchmarks. Every wait is bounded in time.
+import type { AdapterCredentials } from '../../adapters/contract.js'
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -85,7 +86,8 @@ export interface ClusterNode {
   readonly p2pPort: number
   readonly baseUrl: string
   readonly adminToken: string
-  readonly adapterSecret: string
+  /** The node's adapter.json: what its shop's adapter signs and verifies with. */
+  readonly adapter: AdapterCredentials
   readonly id: string
   process: ChildProcess | null
   output: string
@@ -114,7 +116,7 @@ export class Cluster {
         p2pPort,
         baseUrl: `http://127.0.0.1:${httpPort}`,
         adminToken: secrets.adminToken,
-        adapterSecret: secrets.adapterSecret,
+        adapter: JSON.parse(readFileSync(join(dir, 'adapter.json'), 'utf8')) as AdapterCredentials,
         id,
         process: null,
         output: '',
@@ -194,7 +196,7 @@ export class Cluster {
 
   adapter(name: string): AdapterClient {
     const node = this.node(name)
-    return new AdapterClient({ baseUrl: node.baseUrl, secret: node.adapterSecret })
+    return new AdapterClient({ baseUrl: node.baseUrl, secret: node.adapter.requestSecret })
   }
 
   async stop(): Promise<void> {

@@ -38,7 +38,8 @@ export function init(raw: Record<string, unknown>): string {
   const { dir, name, host, p2pPort, httpPort, smtp } = args.data
   const publicUrl = args.data.publicUrl ?? `http://${host}:${httpPort}`
   const [smtpHost, smtpPort] = smtp ? smtp.split(':') : []
-  const keys = new DataDir(dir).init({
+  const dataDir = new DataDir(dir)
+  const keys = dataDir.init({
     version: 1,
     name,
     p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`], dialOverrides: {} },
@@ -59,8 +60,9 @@ export function init(raw: Record<string, unknown>): string {
   return [
     `initialised ${name} in ${dir}`,
     `shop id:        ${keys.identity.id}`,
-    `adapter secret: ${keys.secrets.adapterSecret}`,
-    `admin token:    ${keys.secrets.adminToken}`,
+    // Secrets stay in their files (0600), never on a screen or in a terminal's scrollback.
+    `node secrets:   ${dataDir.secretsPath} (identity, admin token: the CLI reads them from here)`,
+    `adapter:        ${dataDir.adapterPath} (copy to your shop's adapter, readable by its user only)`,
     'next: `standin invite` and swap tokens with your partners',
     ...initWarnings(host, args.data.publicUrl !== undefined),
   ].join('\n')

@@ -4,6 +4,7 @@ import '../polyfills.js'
 import { Command, CommanderError } from 'commander'
 import { accept, invite, join, listTerms, showTerms } from './federation-commands.js'
 import { allot, incidents, init, recallAllotment, run } from './local-commands.js'
+import { rotateSecret } from './secrets-commands.js'
 import { platform, status } from './status-command.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
 import {
@@ -37,6 +38,15 @@ function program(): Command {
     .option('--smtp <host:port>', 'SMTP relay for buyer mail (plain SMTP)')
     .option('--mail-from <address>', 'From: of buyer mail')
     .action((o) => console.log(init(o)))
+
+  cli
+    .command('secrets')
+    .description('where each secret is kept, and rotation')
+    .command('rotate')
+    .description('replace one secret: admin (token), request / callback / claim (adapter.json)')
+    .argument('<purpose>', 'admin | request | callback | claim')
+    .option(...dirOption)
+    .action((purpose: string, o) => console.log(rotateSecret({ dir: o.dir, purpose })))
 
   cli
     .command('invite')

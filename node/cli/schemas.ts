@@ -44,3 +44,9 @@ export const AllotArgs = z.strictObject({
   count: z.coerce.number().int().min(1).max(5_000),
 })
 export type AllotArgs = z.infer<typeof AllotArgs>
+
+export const RotateArgs = z.strictObject({
+  dir: z.string().min(1),
+  purpose: z.enum(['admin', 'request', 'callback', 'claim']),
+})
+export type RotateArgs = z.infer<typeof RotateArgs>

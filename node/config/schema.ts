@@ -47,18 +47,34 @@ export const NodeConfig = z.strictObject({
 })
 export type NodeConfig = z.infer<typeof NodeConfig>
 
-/** secrets.json (mode 0600): the identity seed, box secret and the two shared secrets. */
+const Base64url32 = z
+  .string()
+  .length(43)
+  .regex(/^[A-Za-z0-9_-]+$/)
+
+/**
+ * secrets.json (mode 0600): what only the node itself may hold. The adapter's secrets live in
+ * adapter.json (AdapterCredentials, adapters/contract.ts), one file per holder (D53).
+ */
 export const NodeSecrets = z.strictObject({
+  version: z.literal(2),
+  /** Ed25519 identity seed; also keys the store's encryption at rest. */
+  seed: Base64url32,
+  /** X25519 secret that escrow and consignments are sealed to. */
+  boxSecret: Base64url32,
+  /** Bearer token of the admin API, /metrics and /docs. */
+  adminToken: z.string().min(32).max(256),
+  /** The SMTP relay's password (the account is config.json smtp.user); null: none. */
+  smtpPassword: z.string().min(1).max(255).nullable(),
+})
+export type NodeSecrets = z.infer<typeof NodeSecrets>
+
+/** secrets.json as nodes before D53 wrote it: one adapter secret for every adapter purpose. */
+export const NodeSecretsV1 = z.strictObject({
   version: z.literal(1),
-  seed: z
-    .string()
-    .length(43)
-    .regex(/^[A-Za-z0-9_-]+$/),
-  boxSecret: z
-    .string()
-    .length(43)
-    .regex(/^[A-Za-z0-9_-]+$/),
+  seed: Base64url32,
+  boxSecret: Base64url32,
   adminToken: z.string().min(32).max(256),
   adapterSecret: z.string().min(32).max(256),
 })
-export type NodeSecrets = z.infer<typeof NodeSecrets>
+export type NodeSecretsV1 = z.infer<typeof NodeSecretsV1>

@@ -141,7 +141,7 @@ describe('times and config', () => {
 
   it('the example config (examples/dujiaoka/dujiaoka.json) is valid', () => {
     const example = JSON.parse(readFileSync(new URL('../../examples/dujiaoka/dujiaoka.json', import.meta.url), 'utf8')) as unknown
-    expect(DujiaokaConfig.parse(example)).toMatchObject({ callback: { port: 9300 }, node: { secretsFile: 'shop/secrets.json' } })
+    expect(DujiaokaConfig.parse(example)).toMatchObject({ callback: { port: 9300 }, node: { credentialsFile: 'shop/adapter.json' } })
   })
 
   it('fills defaults and names bad fields', () => {

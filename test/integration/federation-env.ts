@@ -68,7 +68,8 @@ export async function startFederation(options: FederationOptions = {}): Promise<
           name: `Shop ${name}`,
           port: shopPorts[name] as number,
           nodeUrl: node.baseUrl,
-          secret: node.adapterSecret,
+          requestSecret: node.adapter.requestSecret,
+        callbackSecret: node.adapter.callbackSecret,
           stateFile: join(cluster.root, `shop-${name}.json`),
           keys: options.keysPerShop ?? 1_000,
           deliverDelayMs: options.deliverDelayMs ?? 3_600_000,
@@ -82,8 +83,8 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       await startShopSimulator({
         name: `Shop ${name}`,
         port: shopPorts[name],
-        node: { baseUrl: node.baseUrl, secret: node.adapterSecret },
-        callbackSecret: node.adapterSecret,
+        node: { baseUrl: node.baseUrl, secret: node.adapter.requestSecret },
+        callbackSecret: node.adapter.callbackSecret,
         skus: [{ sku: SKU, priceMinorUnits: 5_000, currency: 'CNY', keys: options.keysPerShop ?? 1_000 }],
         deliverDelayMs: options.deliverDelayMs ?? 3_600_000,
         // As a real adapter does, at the local preset's pace: a restarted node learns the platform is up.
