@@ -117,7 +117,7 @@ export class AdapterError extends Error {
  */
 export const MAX_SEEN_SIGNATURES = 100_000
 
-export type ReplayVerdict = 'fresh' | 'replayed' | 'full'
+export type ReplayVerdict = 'fresh' | 'replayed' | 'full' | 'before-start'
 
 /**
  * Remembers accepted request signatures until their timestamps leave the replay window
@@ -125,6 +125,10 @@ export type ReplayVerdict = 'fresh' | 'replayed' | 'full'
  * pass the clock check. Both receivers use it: the node for the adapter's requests
  * (node/http/hmac-auth.ts), the shop for the node's callbacks (generic/callback-server.ts). It
  * fails closed when full: evicting a live signature would reopen a replay.
+ *
+ * It remembers in memory only, so it refuses every timestamp from before it was created: a request
+ * captured before a restart cannot be replayed after it, when the memory of it is gone (issue 18,
+ * D55). Senders sign every attempt afresh, so a retry after the restart passes.
  */
 export class ReplayGuard {
   private readonly seen: LRUCache<string, true>
@@ -133,6 +137,8 @@ export class ReplayGuard {
     clock: () => number,
     private readonly capacity = MAX_SEEN_SIGNATURES,
     private readonly windowMs = ADAPTER_REPLAY_WINDOW_MS,
+    /** Timestamps before this are refused: by default the moment the guard is created. */
+    private readonly notBeforeMs = clock(),
   ) {
     // An entry goes stale once the clock passes its timestamp plus the window (start + ttl). The
     // injected clock lets tests and the simulator move time; ttlResolution 0 reads it every time
@@ -142,6 +148,7 @@ export class ReplayGuard {
 
   /** Records a verified signature; 'replayed' if it was accepted before, 'full' if it cannot be remembered. */
   admit(signature: string, timestampMs: number): ReplayVerdict {
+    if (timestampMs < this.notBeforeMs) return 'before-start'
     if (this.seen.has(signature)) return 'replayed'
     if (this.seen.size >= this.capacity) {
       this.seen.purgeStale()

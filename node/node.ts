@@ -10,10 +10,11 @@ import { createNodeLogger } from './logger.js'
 import { createP2pTransport, type P2pTransport } from './p2p/index.js'
 import { buildHttpServer } from './http/index.js'
 import { LevelStore } from './store/level-store.js'
+import { storeKeyFromSeed } from './store/sealed-values.js'
 import { cryptoRng, systemClock } from './system.js'
 import { createNullMailer, createSmtpMailer } from './mail/index.js'
 import { createCallbackAdapter, createNullAdapter } from './shop/callback-adapter.js'
-import { assert, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
+import { assert, fromBase64url, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
 
 /** How long a stop waits for the engine's in-flight work before closing the store. */
 const STOP_SETTLE_MS = 5_000
@@ -52,7 +53,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const cards = dir.cards()
   const logger = createNodeLogger({ level: config.logLevel, shop: config.name, env })
   for (const line of mended) logger.warn({ mended: line }, 'data directory: a mode let other users in; mended (docs/decisions.md D54)')
-  const store = await LevelStore.openOnDisk(dir.dbPath)
+  const store = await LevelStore.openOnDisk(dir.dbPath, storeKeyFromSeed(fromBase64url(secrets.seed)))
   const partnerIds = agreement.terms.parties.filter((p) => p !== identity.id)
   const cardOf = new Map(cards.map((c) => [c.body.id, c.body]))
   let rejectedFrames = 0

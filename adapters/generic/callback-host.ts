@@ -42,7 +42,7 @@ export async function startCallbackHost(options: CallbackHostOptions): Promise<C
   if (options.secret.length === 0) throw new Error('callback secret must not be empty')
   const { adapter, logger } = options
   const now = options.now ?? Date.now
-  const replayGuard = new CallbackReplayGuard()
+  const replayGuard = new CallbackReplayGuard(now())
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = request.url ?? '/'

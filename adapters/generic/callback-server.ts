@@ -20,7 +20,9 @@ export class CallbackReplayGuard {
   private nowMs = 0
   private readonly guard: ReplayGuard
 
-  constructor(capacity = MAX_SEEN_SIGNATURES) {
+  /** `startedAtMs`: when this shop process started (Date.now()); earlier callbacks are refused. */
+  constructor(startedAtMs: number, capacity = MAX_SEEN_SIGNATURES) {
+    this.nowMs = startedAtMs
     this.guard = new ReplayGuard(() => this.nowMs, capacity)
   }
 
@@ -105,5 +107,7 @@ export function verifyCallback(secret: string, request: CallbackRequest): Callba
   const verdict = request.replayGuard.admit(signature, timestampMs, request.nowMs)
   if (verdict === 'replayed') return refuse(409, 'replayed', 'replayed request: this timestamp and signature were already accepted')
   if (verdict === 'full') return refuse(503, 'unavailable', 'too many signed requests inside the replay window; retry later')
+  if (verdict === 'before-start')
+    return refuse(401, 'unauthorized', 'signed before this shop process started: a captured request cannot be replayed; sign it afresh')
   return { ok: true, timestampMs }
 }

@@ -173,7 +173,7 @@ export async function startShopSimulator(options: ShopSimulatorOptions): Promise
   const save = config.stateFile ? () => saveState(config.stateFile as string, core.snapshot()) : undefined
   const core = new ShopCore({ name: config.name, stock, skus: config.skus, node, deliverDelayMs: config.deliverDelayMs, logger, now: Date.now, onChange: save })
   if (config.stateFile && existsSync(config.stateFile)) core.restore(JSON.parse(readFileSync(config.stateFile, 'utf8')) as CoreSnapshot)
-  const replayGuard = new CallbackReplayGuard()
+  const replayGuard = new CallbackReplayGuard(Date.now())
 
   const buy = async (request: BuyRequest): Promise<SimOrderView> => {
     const input: BuyInput = parseInput(BuyBody, request, 'body')

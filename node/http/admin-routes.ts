@@ -27,8 +27,8 @@ import {
   PartnersReply,
   SelfStatus,
 } from '../core/api-schemas.js'
-import { addBearerAuth } from './bearer-auth.js'
-import { HttpError, refusedAs422 } from './errors.js'
+import { installOperatorGuard } from './operator-guard.js'
+import { refusedAs422 } from './errors.js'
 import { settlementRoutes } from './settlement-routes.js'
 import { ERROR_REPLIES } from './schemas.js'
 
@@ -40,29 +40,12 @@ export interface AdminRoutesOptions {
   allowRemote: boolean
 }
 
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
-
-/**
- * A loopback client, or one on this machine that dialled one of its own addresses (the node
- * bound to a LAN address; the CLI then connects from that address, not from 127.0.0.1). A remote
- * host cannot complete a TCP handshake from our own address.
- */
-export function fromThisMachine(socket: { remoteAddress?: string | undefined; localAddress?: string | undefined }): boolean {
-  const remote = socket.remoteAddress ?? ''
-  return LOOPBACK.test(remote) || (remote !== '' && remote === socket.localAddress)
-}
-
 const TAGS = ['admin']
 const SECURITY = [{ adminBearer: [] }]
 
 export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app, options) => {
   const { api, bodyLimitBytes: bodyLimit } = options
-  app.addHook('onRequest', async (request) => {
-    if (!options.allowRemote && !fromThisMachine(request.socket)) {
-      throw new HttpError(403, 'forbidden', 'the admin API answers loopback clients only (config http.adminAllowRemote)')
-    }
-  })
-  await addBearerAuth(app, options.token)
+  await installOperatorGuard(app, { token: options.token, allowRemote: options.allowRemote })
   const doc = (summary: string) => ({ tags: TAGS, security: SECURITY, summary })
 
   app.get(

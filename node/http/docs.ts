@@ -8,8 +8,8 @@ import { ADAPTER_SIGNATURE_HEADER, ADAPTER_TIMESTAMP_HEADER, PROTOCOL_VERSION } 
 
 export const DOCS_PREFIX = '/docs'
 
-/** Must be registered before any route so swagger sees every route as it is added. */
-export async function registerDocs(app: FastifyInstance): Promise<void> {
+/** Must be registered on the root before any route so swagger sees every route as it is added. */
+export async function collectDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -21,7 +21,7 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'adapter', description: 'Called by the shop software; HMAC-signed' },
         { name: 'admin', description: 'Called by the operator; bearer token' },
-        { name: 'operations', description: 'Health, readiness and metrics' },
+        { name: 'operations', description: 'Health and readiness (public); metrics (admin token)' },
       ],
       components: {
         securitySchemes: {
@@ -39,5 +39,9 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
     },
     transform: jsonSchemaTransform,
   })
+}
+
+/** The UI and /docs/json: registered inside the operator context (operator-routes.ts). */
+export async function docsRoutes(app: FastifyInstance): Promise<void> {
   await app.register(swaggerUi, { routePrefix: DOCS_PREFIX })
 }

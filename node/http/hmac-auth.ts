@@ -69,6 +69,9 @@ function verify(request: FastifyRequest, raw: Buffer, secret: string, guard: Rep
   if (verdict === 'replayed') {
     throw new HttpError(409, 'replayed', 'replayed request: this timestamp and signature were already accepted; sign every request afresh')
   }
+  if (verdict === 'before-start') {
+    throw unauthorized(`${ADAPTER_TIMESTAMP_HEADER}: signed before this node started (a request captured before a restart cannot be replayed); sign it afresh`)
+  }
   if (verdict === 'full') {
     throw new HttpError(503, 'unavailable', 'too many signed requests inside the replay window; retry later', { 'retry-after': '5' })
   }

@@ -35,8 +35,8 @@ function updateGauges(registry: Registry, values: Record<string, number>): void 
   }
 }
 
-/** Adds request instrumentation to the root instance (hooks must see every route) and GET /metrics. */
-export function installMetrics(app: FastifyInstance, options: Partial<MetricsOptions> = {}): Registry {
+/** Adds request instrumentation to the root instance (hooks must see every route); returns the registry to serve. */
+export function instrumentRequests(app: FastifyInstance, options: Partial<MetricsOptions> = {}): Registry {
   const registry = options.registry ?? new Registry()
   if (registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) collectDefaultMetrics({ register: registry })
   const requests = existingOr(
@@ -63,14 +63,22 @@ export function installMetrics(app: FastifyInstance, options: Partial<MetricsOpt
     seconds.observe(labels, reply.elapsedTime / 1000)
   })
 
+  return registry
+}
+
+/** GET /metrics: registered inside the operator context (operator-routes.ts), behind its guard. */
+export function metricsRoute(app: FastifyInstance, registry: Registry, collect?: () => Record<string, number>): void {
   // Scrapes are periodic; only their failures are worth a log line.
   app.get(
     '/metrics',
-    { logLevel: 'warn', schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' } },
+    {
+      logLevel: 'warn',
+      schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format); admin token', security: [{ adminBearer: [] }] },
+    },
     async (request, reply) => {
-      if (options.collect !== undefined) {
+      if (collect !== undefined) {
         try {
-          updateGauges(registry, options.collect())
+          updateGauges(registry, collect())
         } catch (error) {
           // A failing engine probe must not hide the HTTP and process metrics.
           request.log.error({ err: error }, 'metrics collect() failed')
@@ -79,5 +87,4 @@ export function installMetrics(app: FastifyInstance, options: Partial<MetricsOpt
       return reply.type(registry.contentType).send(await registry.metrics())
     },
   )
-  return registry
 }

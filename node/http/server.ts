@@ -1,5 +1,6 @@
-// Builds the node's HTTP server: adapter ingress, admin API, public buyer pages, health, metrics
-// and docs, each an encapsulated plugin with its own authentication. Nothing here listens.
+// Builds the node's HTTP server: adapter ingress (HMAC), the operator's admin API, metrics and
+// docs (loopback + admin token), public buyer pages and health (anyone), each an encapsulated
+// plugin with its own authentication. Nothing here listens.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Logger } from 'pino'
@@ -8,10 +9,11 @@ import type { NodeApi } from '../core/api.js'
 import { LIMITS } from '../../protocol/index.js'
 import { adapterRoutes } from './adapter-routes.js'
 import { adminRoutes } from './admin-routes.js'
-import { registerDocs } from './docs.js'
+import { collectDocs } from './docs.js'
 import { frameworkErrorHandler, installErrorHandling } from './errors.js'
 import { healthRoutes } from './health-routes.js'
-import { installMetrics } from './metrics.js'
+import { instrumentRequests } from './metrics.js'
+import { operatorRoutes } from './operator-routes.js'
 import { publicRoutes, type PublicRateLimits } from './public-routes.js'
 import { MAX_ACK_WAIT_MS } from '../core/api-schemas.js'
 
@@ -67,8 +69,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   installErrorHandling(app)
-  await registerDocs(app)
-  installMetrics(app, options.metrics)
+  await collectDocs(app)
+  const registry = instrumentRequests(app, options.metrics)
 
   await app.register(healthRoutes, { api: options.api })
   await app.register(adapterRoutes, {
@@ -84,6 +86,12 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     token: options.adminToken,
     bodyLimitBytes,
     allowRemote: options.adminAllowRemote ?? false,
+  })
+  await app.register(operatorRoutes, {
+    token: options.adminToken,
+    allowRemote: options.adminAllowRemote ?? false,
+    registry,
+    ...(options.metrics?.collect === undefined ? {} : { collect: options.metrics.collect }),
   })
   await app.register(publicRoutes, { api: options.api, rateLimits: options.publicRateLimits, clock })
   return app

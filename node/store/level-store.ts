@@ -1,10 +1,13 @@
 // The node's Store over LevelDB: one sublevel per section, JSON values, atomic batches across
 // sections. classic-level on disk for real nodes, memory-level for tests and the simulator: both
-// implement abstract-level, so one class serves both.
+// implement abstract-level, so one class serves both. On disk every value is sealed
+// (sealed-values.ts); the keys are ids (order, allotment, key, feed and statement ids, shop ids,
+// sequence numbers), never a card key's text or a buyer's contact, so they stay plain and ordered.
 import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import type { RangeOptions, Section, Store, StoreOp } from '../core/ports.js'
+import { isSealed, SealedValueError, sealedJsonEncoding } from './sealed-values.js'
 
 type Db = AbstractLevel<string | Uint8Array | Buffer, string, unknown>
 type Sub = AbstractSublevel<Db, string | Uint8Array | Buffer, string, unknown>
@@ -36,24 +39,36 @@ export const SECTIONS: readonly Section[] = [
   'peer-keys',
 ]
 
+/** Values re-sealed per batch when a store written before encryption at rest is opened. */
+const SEAL_BATCH_OPS = 1_000
+
+type ValueEncoding = 'json' | ReturnType<typeof sealedJsonEncoding>
+
 export class LevelStore implements Store {
   private readonly subs = new Map<Section, Sub>()
 
-  private constructor(private readonly db: Db) {
-    for (const section of SECTIONS) this.subs.set(section, db.sublevel<string, unknown>(section, { valueEncoding: 'json' }) as Sub)
+  private constructor(
+    private readonly db: Db,
+    encoding: ValueEncoding,
+  ) {
+    for (const section of SECTIONS) this.subs.set(section, db.sublevel<string, unknown>(section, { valueEncoding: encoding as never }) as Sub)
   }
 
-  /** Opens (creating if needed) the on-disk store in `path`. */
-  static async openOnDisk(path: string): Promise<LevelStore> {
+  /**
+   * Opens (creating if needed) the on-disk store in `path`, every value sealed under `key`
+   * (storeKeyFromSeed). A store written before encryption at rest is sealed in place first.
+   */
+  static async openOnDisk(path: string, key: Uint8Array): Promise<LevelStore> {
     const db = new ClassicLevel<string, unknown>(path, { valueEncoding: 'json' }) as unknown as Db
     await db.open()
-    return new LevelStore(db)
+    await sealPlainValues(db, sealedJsonEncoding(key))
+    return new LevelStore(db, sealedJsonEncoding(key))
   }
 
   static async openInMemory(): Promise<LevelStore> {
     const db = new MemoryLevel<string, unknown>({ valueEncoding: 'json' }) as unknown as Db
     await db.open()
-    return new LevelStore(db)
+    return new LevelStore(db, 'json')
   }
 
   private sub(section: Section): Sub {
@@ -63,12 +78,14 @@ export class LevelStore implements Store {
   }
 
   async get<T = unknown>(section: Section, key: string): Promise<T | undefined> {
-    return (await this.sub(section).get(key)) as T | undefined
+    return (await this.sub(section).get(key).catch(decodeReason)) as T | undefined
   }
 
   async getMany<T = unknown>(section: Section, keys: readonly string[]): Promise<(T | undefined)[]> {
     if (keys.length === 0) return []
-    return (await this.sub(section).getMany([...keys])) as (T | undefined)[]
+    return (await this.sub(section)
+      .getMany([...keys])
+      .catch(decodeReason)) as (T | undefined)[]
   }
 
   async write(ops: readonly StoreOp[], options: { readonly sync: boolean }): Promise<void> {
@@ -88,6 +105,8 @@ export class LevelStore implements Store {
     const iterator = this.sub(section).iterator({ ...options, limit })
     try {
       for await (const [key, value] of iterator) yield [key, value as T]
+    } catch (error) {
+      decodeReason(error)
     } finally {
       await iterator.close()
     }
@@ -96,4 +115,36 @@ export class LevelStore implements Store {
   async close(): Promise<void> {
     await this.db.close()
   }
+}
+
+/** abstract-level reports "Could not decode value"; the operator needs the reason beneath it. */
+function decodeReason(error: unknown): never {
+  const { code, cause } = error as { code?: unknown; cause?: unknown }
+  if (code === 'LEVEL_DECODE_ERROR' && cause instanceof SealedValueError) throw new SealedValueError(cause.message, { cause: error })
+  throw error
+}
+
+/**
+ * Seals every plain (JSON) value left by a node from before encryption at rest, then compacts so
+ * LevelDB drops the old plaintext from its files. Idempotent: a crash midway leaves sealed and
+ * plain values side by side, and the next open finishes the job.
+ */
+async function sealPlainValues(db: Db, sealed: ReturnType<typeof sealedJsonEncoding>): Promise<void> {
+  let found = false
+  for (const section of SECTIONS) {
+    const raw = db.sublevel<string, Buffer>(section, { valueEncoding: 'buffer' })
+    let batch: { type: 'put'; key: string; value: Buffer }[] = []
+    for await (const [key, value] of raw.iterator()) {
+      if (isSealed(value)) continue
+      batch.push({ type: 'put', key, value: sealed.encode(JSON.parse(value.toString('utf8'))) })
+      if (batch.length >= SEAL_BATCH_OPS) {
+        await raw.batch(batch, { sync: true } as never)
+        batch = []
+      }
+      found = true
+    }
+    if (batch.length > 0) await raw.batch(batch, { sync: true } as never)
+  }
+  // Sublevel keys all begin with '!' (0x21) and section names are plain ASCII letters and '-'.
+  if (found && db instanceof ClassicLevel) await db.compactRange('!', '~')
 }

@@ -19,7 +19,7 @@ function check(
     headers,
     rawBody: overrides.rawBody ?? body,
     nowMs: overrides.nowMs ?? NOW,
-    replayGuard: overrides.guard ?? new CallbackReplayGuard(),
+    replayGuard: overrides.guard ?? new CallbackReplayGuard(NOW - 10 * ADAPTER_REPLAY_WINDOW_MS),
   })
 }
 
@@ -32,7 +32,7 @@ describe('verifyCallback', () => {
     const { body, headers } = signed({ path: PATH, body: { fenced: true }, timestampMs: NOW })
     const upper = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v]))
     expect(
-      verifyCallback(CALLBACK_SECRET, { method: 'POST', path: PATH, headers: upper, rawBody: body, nowMs: NOW, replayGuard: new CallbackReplayGuard() }).ok,
+      verifyCallback(CALLBACK_SECRET, { method: 'POST', path: PATH, headers: upper, rawBody: body, nowMs: NOW, replayGuard: new CallbackReplayGuard(NOW) }).ok,
     ).toBe(true)
   })
 
@@ -71,20 +71,20 @@ describe('verifyCallback', () => {
   })
 
   it('the same signed request twice → 409 replayed', () => {
-    const guard = new CallbackReplayGuard()
+    const guard = new CallbackReplayGuard(NOW)
     expect(check({}, { guard }).ok).toBe(true)
     expect(check({}, { guard })).toMatchObject({ ok: false, status: 409, error: 'replayed' })
   })
 
   it('a refused request does not occupy the replay guard', () => {
-    const guard = new CallbackReplayGuard()
+    const guard = new CallbackReplayGuard(NOW)
     check({ secret: 'not-the-callback-secret-0123456789' }, { guard })
     check({ timestampMs: 0 }, { guard })
     expect(guard.size).toBe(0)
   })
 
   it('a full guard fails closed (503) and forgets signatures once they are stale', () => {
-    const guard = new CallbackReplayGuard(1)
+    const guard = new CallbackReplayGuard(NOW, 1)
     expect(check({}, { guard }).ok).toBe(true)
     expect(check({ timestampMs: NOW + 1 }, { guard, nowMs: NOW + 1 })).toMatchObject({ ok: false, status: 503 })
     const later = NOW + ADAPTER_REPLAY_WINDOW_MS + 10
@@ -93,13 +93,13 @@ describe('verifyCallback', () => {
 
   it('remembers as many signatures as the node does: 20,000 write-backs inside one window all pass', () => {
     // The node writes back one partner delivery per callback; after an outage thousands come at once.
-    const guard = new CallbackReplayGuard()
+    const guard = new CallbackReplayGuard(NOW)
     for (let i = 0; i < 20_000; i++) expect(guard.admit(i.toString(16).padStart(64, '0'), NOW, NOW)).toBe('fresh')
     expect(guard.size).toBe(20_000)
   })
 
   it('refuses to run with an empty secret', () => {
-    expect(() => verifyCallback('', { method: 'POST', path: PATH, headers: {}, rawBody: '', nowMs: NOW, replayGuard: new CallbackReplayGuard() })).toThrow(
+    expect(() => verifyCallback('', { method: 'POST', path: PATH, headers: {}, rawBody: '', nowMs: NOW, replayGuard: new CallbackReplayGuard(NOW) })).toThrow(
       /secret/,
     )
   })

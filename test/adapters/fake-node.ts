@@ -56,7 +56,8 @@ export async function startFakeNode(secret: string): Promise<FakeNode> {
   const acked = new Map<string, number>()
   const escrow = new Map<string, { order: AdapterOrder; state: 'escrowed' | 'delivered' | 'cancelled' }>()
   const duplicateSubmissions: string[] = []
-  const guard = new CallbackReplayGuard()
+  // The fake's callers sign with their own (test) clocks: no restart to guard against here.
+  const guard = new CallbackReplayGuard(0)
   let sequence = 0
   let seq = 0
   let gate: Promise<void> | null = null

@@ -11,6 +11,7 @@ import { FeedWriter } from '../../node/core/feed-writer.js'
 import type { Logger } from '../../node/core/ports.js'
 import { commit, Tx } from '../../node/core/state/tx.js'
 import { Settlement } from '../../node/core/settlement.js'
+import { randomBytes } from 'node:crypto'
 import { LevelStore } from '../../node/store/level-store.js'
 import { cryptoRng } from '../../node/system.js'
 import { type Receipt, signDocument, termsHash, toBase64url } from '../../protocol/index.js'
@@ -36,7 +37,7 @@ export async function run(args: string[]): Promise<void> {
     )
     const clock = { now: () => Date.now(), setTimer: () => ({ id: 0 }), clearTimer: () => undefined }
     const side = async (who: typeof alice) => {
-      const store = await LevelStore.openOnDisk(join(dir, who.name))
+      const store = await LevelStore.openOnDisk(join(dir, who.name), randomBytes(32))
       const federation = new Federation(who.identity.id, who.box.publicKey, agreement, cards)
       const books = new Books({ me: who.identity.id, store, federation, logger: silent })
       const writer = new FeedWriter({

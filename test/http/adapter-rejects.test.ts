@@ -97,6 +97,23 @@ describe('authentication', () => {
     await expectRefusal(again, 409, 'replayed', /^replayed request/)
   })
 
+  it('a request captured before a restart → 401 after it, although inside the window; a fresh signature passes', async () => {
+    const { payload, headers } = sign({ path: ORDERS, body: valid() })
+    expect((await h.app.inject({ method: 'POST', url: ORDERS, payload, headers })).statusCode).toBe(200)
+    h.api.calls.length = 0 // accepted once, before the restart
+    await h.app.close()
+    // The node restarts 10 s later: its memory of accepted signatures is gone.
+    const clock = { now: NOW + 10_000 }
+    const restarted = await harness({ clock: () => clock.now })
+    try {
+      await expectRefusal(await restarted.app.inject({ method: 'POST', url: ORDERS, payload, headers }), 401, 'unauthorized', /signed before this node started/)
+      expect(restarted.api.calls).toEqual([])
+      expect((await post(restarted.app, { path: ORDERS, body: valid(), timestamp: clock.now })).statusCode).toBe(200)
+    } finally {
+      await restarted.app.close()
+    }
+  })
+
   it('authentication comes before JSON parsing: malformed JSON with a bad MAC → 401', async () => {
     const { headers } = sign({ path: ORDERS, body: valid() })
     const response = await h.app.inject({ method: 'POST', url: ORDERS, payload: '{"orders": [', headers })

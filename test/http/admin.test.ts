@@ -1,6 +1,6 @@
 // The admin API: bearer token or nothing, then the engine's data in the reply schemas.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { fromThisMachine } from '../../node/http/admin-routes.js'
+import { fromThisMachine } from '../../node/http/operator-guard.js'
 import { bob } from '../protocol/fixtures.js'
 import { FakeApi } from './fake-api.js'
 import { errorOf, harness, type Harness, TOKEN } from './helpers.js'

@@ -6,6 +6,8 @@ import { CONNECTION_IDLE_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_RECEIVE_TIME
 import { FakeApi } from './fake-api.js'
 import { errorOf, harness, type Harness, order, post, SECRET, TOKEN } from './helpers.js'
 
+const OPERATOR = { authorization: `Bearer ${TOKEN}` }
+
 let h: Harness
 beforeEach(async () => {
   h = await harness()
@@ -35,7 +37,7 @@ describe('metrics', () => {
   it('/metrics is Prometheus text with request counts by route and status, process metrics and engine gauges', async () => {
     await post(h.app, { path: '/v1/adapter/orders', body: { orders: [order(1)] } })
     await h.app.inject({ url: '/no/such/route/123' })
-    const response = await h.app.inject({ url: '/metrics' })
+    const response = await h.app.inject({ url: '/metrics', headers: OPERATOR })
     expect(response.statusCode).toBe(200)
     expect(response.headers['content-type']).toMatch(/^text\/plain/)
     expect(response.body).toContain('standin_http_requests_total{method="POST",route="/v1/adapter/orders",status="200"} 1')
@@ -53,14 +55,14 @@ describe('metrics', () => {
       logger: pino({ level: 'silent' }),
       metrics: { registry: h.registry },
     })
-    expect((await second.inject({ url: '/metrics' })).statusCode).toBe(200)
+    expect((await second.inject({ url: '/metrics', headers: OPERATOR })).statusCode).toBe(200)
     await second.close()
   })
 })
 
 describe('docs', () => {
   it('/docs/json is an OpenAPI document of the adapter and admin paths, built from the zod schemas', async () => {
-    const response = await h.app.inject({ url: '/docs/json' })
+    const response = await h.app.inject({ url: '/docs/json', headers: OPERATOR })
     expect(response.statusCode).toBe(200)
     const doc = response.json() as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> }
     expect(doc.openapi).toMatch(/^3\./)
@@ -87,9 +89,43 @@ describe('docs', () => {
   })
 
   it('/docs serves the swagger UI', async () => {
-    const response = await h.app.inject({ url: '/docs' })
+    const response = await h.app.inject({ url: '/docs', headers: OPERATOR })
     expect(response.statusCode).toBe(200)
     expect(response.headers['content-type']).toMatch(/^text\/html/)
+  })
+})
+
+describe('what strangers reach (issue 18)', () => {
+  const OPERATOR_ONLY = ['/metrics', '/docs', '/docs/json', '/docs/static/index.html']
+
+  it('/metrics and /docs answer 401 without the admin token, and 403 off this machine even with it', async () => {
+    for (const url of OPERATOR_ONLY) {
+      const bare = await h.app.inject({ url })
+      expect(bare.statusCode, url).toBe(401)
+      expect(bare.body, url).not.toMatch(/standin_|openapi|swagger/i)
+      expect((await h.app.inject({ url, headers: { authorization: 'Bearer wrong-token-0123456789012345' } })).statusCode, url).toBe(401)
+      const remote = await h.app.inject({ url, headers: OPERATOR, remoteAddress: '192.0.2.9' })
+      expect(remote.statusCode, url).toBe(403)
+      expect(remote.body, url).not.toMatch(/standin_|openapi|swagger/i)
+    }
+  })
+
+  it('a stranger reaches only health, the claim page and the outage notice without a credential', async () => {
+    const doc = (await h.app.inject({ url: '/docs/json', headers: OPERATOR })).json() as { paths: Record<string, Record<string, unknown>> }
+    const open: string[] = []
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(methods)) {
+        const url = path.replace('{shop}', 'x').replace('{origin}', 'x')
+        const response = await h.app.inject({
+          method: method.toUpperCase() as 'GET',
+          url,
+          remoteAddress: '192.0.2.9',
+          payload: method === 'get' ? undefined : {},
+        })
+        if (response.statusCode !== 401 && response.statusCode !== 403) open.push(`${method.toUpperCase()} ${path}`)
+      }
+    }
+    expect(open.sort()).toEqual(['GET /claim', 'GET /healthz', 'GET /readyz', 'GET /status/{shop}', 'GET /status/{shop}.json', 'POST /claim'])
   })
 })
 

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ErrorReply } from '../../protocol/index.js'
 import { ShopStatusView } from '../../node/core/api-schemas.js'
 import { carol } from '../protocol/fixtures.js'
-import { harness, type Harness } from './helpers.js'
+import { harness, type Harness, TOKEN } from './helpers.js'
 import { htmlLang, SHOP, status } from './public-helpers.js'
 
 let h: Harness
@@ -126,11 +126,12 @@ describe('GET /status/:shop.json', () => {
 
 describe('wiring', () => {
   it('the public pages are in the OpenAPI document and counted in /metrics by route', async () => {
-    const doc = (await page('/docs/json')).json() as { paths: Record<string, unknown> }
+    const operator = { authorization: `Bearer ${TOKEN}` }
+    const doc = (await h.app.inject({ url: '/docs/json', headers: operator })).json() as { paths: Record<string, unknown> }
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/claim', '/status/{shop}', '/status/{shop}.json']))
     h.api.statuses.set(SHOP, status())
     await page(`/status/${SHOP}`)
-    const metrics = await page('/metrics')
+    const metrics = await h.app.inject({ url: '/metrics', headers: operator })
     expect(metrics.body).toContain('standin_http_requests_total{method="GET",route="/status/:shop",status="200"} 1')
   })
 })

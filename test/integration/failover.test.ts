@@ -1,10 +1,12 @@
 // Failover with real processes: node processes started through the CLI, a generic-adapter shop
 // simulator per shop, a real SMTP sink. Each scenario is one of the failover issue's "done when".
 import { afterEach, describe, expect, it } from 'vitest'
+import { ADAPTER_SIGNATURE_HEADER, ADAPTER_TIMESTAMP_HEADER, adapterSignature } from '../../protocol/index.js'
 import type { ShopStatusView } from '../../node/core/api-schemas.js'
 import { cliAsync } from '../../examples/support/processes.js'
 import { TcpProxy } from '../support/tcp-proxy.js'
 import { waitFor } from './cluster.js'
+import { expectNoPlaintext, expectPrivateModes } from './at-rest.js'
 import { allot, type Federation, incidents, keysToOrders, mails, paidOrders, shop, SKU, startFederation, stopFederation } from './federation-env.js'
 
 let f: Federation | undefined
@@ -30,6 +32,20 @@ function expectNoKeyTwice(federation: Federation, orders: string[]): void {
   for (const [key, to] of keysToOrders(mails(federation, orders))) expect(to.size, `key ${key} went to ${[...to].join(', ')}`).toBe(1)
 }
 
+/** A signed `/v1/adapter/health` request to `name`'s node, as its adapter would send it. */
+function signedHealth(f: Federation, name: string): { url: string; init: RequestInit } {
+  const node = f.cluster.node(name)
+  const path = '/v1/adapter/health'
+  const body = JSON.stringify({ platform: 'up' })
+  const timestamp = Date.now()
+  const headers = {
+    'content-type': 'application/json',
+    [ADAPTER_TIMESTAMP_HEADER]: String(timestamp),
+    [ADAPTER_SIGNATURE_HEADER]: adapterSignature(node.adapter.requestSecret, timestamp, 'POST', path, body),
+  }
+  return { url: `${node.baseUrl}${path}`, init: { method: 'POST', headers, body } }
+}
+
 describe('failover with real processes', () => {
   it('(a)+(e) SIGKILL of the origin: every stranded order delivered once by mail; on return the origin writes every delivery back and resumes', async () => {
     f = await startFederation()
@@ -37,6 +53,9 @@ describe('failover with real processes', () => {
     await allot(f, 'A', 'C', 40)
     const orders = await buy(f, 'A', 30)
     expect(paidOrders(shop(f, 'A'))).toHaveLength(30)
+    // An attacker on the wire records one signed adapter request, accepted before the crash.
+    const captured = signedHealth(f, 'A')
+    expect((await fetch(captured.url, captured.init)).status).toBe(200)
     await f.cluster.kill('A', 'SIGKILL')
     await shop(f, 'A').setPlatform('down')
     await waitFor('30 buyer mails', () => (f && f.sink.received.length >= 30) || undefined, 60_000)
@@ -50,6 +69,10 @@ describe('failover with real processes', () => {
     expect(status.state).toBe('partners-delivering')
 
     await f.cluster.start('A')
+    // Replayed after the restart, still inside the 5-minute window: refused (issue 18).
+    const replayed = await fetch(captured.url, captured.init)
+    expect(replayed.status).toBe(401)
+    expect(await replayed.text()).toMatch(/signed before this node started/)
     await shop(f, 'A').setPlatform('up')
     await waitFor(
       'A handed back and wrote back every delivery',
@@ -68,6 +91,12 @@ describe('failover with real processes', () => {
     expect(Object.values(report?.fulfillers ?? {}).reduce((n, s) => n + s.orders, 0)).toBe(30)
     const after = await buy(f, 'A', 1)
     expect(after).toHaveLength(1) // the origin takes and escrows orders again
+
+    // At rest (issue 18): the keys A consigned and B and C mailed, and the buyers' addresses, are
+    // in no file of any node's data directory; the directories are the node user's alone.
+    const dirs = ['A', 'B', 'C'].map((n) => (f as Federation).cluster.node(n).dir)
+    expectNoPlaintext(dirs, [...received.flatMap((m) => m.keys), ...received.map((m) => m.to)], orders[0] as string)
+    for (const dir of dirs) expectPrivateModes(dir)
   }, 240_000)
 
   it('(b) a single partner that loses contact while the other still sees the origin does not take over', async () => {

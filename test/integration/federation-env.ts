@@ -69,7 +69,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
           port: shopPorts[name] as number,
           nodeUrl: node.baseUrl,
           requestSecret: node.adapter.requestSecret,
-        callbackSecret: node.adapter.callbackSecret,
+          callbackSecret: node.adapter.callbackSecret,
           stateFile: join(cluster.root, `shop-${name}.json`),
           keys: options.keysPerShop ?? 1_000,
           deliverDelayMs: options.deliverDelayMs ?? 3_600_000,

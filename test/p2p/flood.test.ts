@@ -26,6 +26,7 @@ import {
 } from '../../protocol/index.js'
 import { Engine } from '../../node/core/engine.js'
 import { createP2pTransport, type P2pTransport } from '../../node/p2p/index.js'
+import { randomBytes } from 'node:crypto'
 import { LevelStore } from '../../node/store/level-store.js'
 import { cryptoRng, systemClock } from '../../node/system.js'
 import { alice, bob, carol, sampleTerms, signedAgreement, T0 } from '../protocol/fixtures.js'
@@ -84,7 +85,7 @@ describe('a flooding partner', () => {
       ),
     )
     const dir = mkdtempSync(join(tmpdir(), 'standin-flood-'))
-    const store = await LevelStore.openOnDisk(dir)
+    const store = await LevelStore.openOnDisk(dir, randomBytes(32))
     const logger = recordingLogger()
     const partners = [bob.identity.id, carol.identity.id]
     const p2p: P2pTransport = await createP2pTransport({

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { LevelStore, MAX_OPS_PER_WRITE } from '../../node/store/level-store.js'
+import { storeKeyFromSeed } from '../../node/store/sealed-values.js'
 
 const dirs: string[] = []
+const KEY = storeKeyFromSeed(new Uint8Array(32).fill(7))
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
@@ -19,7 +21,7 @@ describe('LevelStore on disk (classic-level)', () => {
   it('keeps synced writes across close and reopen, atomically across sections', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'standin-store-'))
     dirs.push(dir)
-    const store = await LevelStore.openOnDisk(dir)
+    const store = await LevelStore.openOnDisk(dir, KEY)
     await store.write(
       [
         { type: 'put', section: 'entries', key: 'a!0000000000000001', value: { seq: 1 } },
@@ -28,7 +30,7 @@ describe('LevelStore on disk (classic-level)', () => {
       { sync: true },
     )
     await store.close()
-    const reopened = await LevelStore.openOnDisk(dir)
+    const reopened = await LevelStore.openOnDisk(dir, KEY)
     expect(await reopened.get('heads', 'a')).toEqual({ seq: 1, hash: 'h' })
     expect(await reopened.get('entries', 'a!0000000000000001')).toEqual({ seq: 1 })
     expect(await reopened.get('heads', 'missing')).toBeUndefined()

@@ -1,0 +1,45 @@
+// Encryption at rest (D54): every value a node writes to LevelDB on disk is JSON sealed with
+// XSalsa20-Poly1305 (tweetnacl's secretbox) under a key derived from the node's identity seed, so
+// a copy of db/ (a backup, a disk image, another user's grep) holds no card key, buyer contact or
+// mail text. Store keys stay plain: they are ids, never secrets (level-store.ts says which).
+import { hkdfSync, randomBytes } from 'node:crypto'
+import nacl from 'tweetnacl'
+
+/** First byte of a sealed value; JSON text never starts with it, so a plain value is told apart. */
+export const SEALED_V1 = 0x01
+const NONCE_BYTES = nacl.secretbox.nonceLength
+const KEY_BYTES = nacl.secretbox.keyLength
+/** HKDF info: this key seals the store and nothing else. */
+const STORE_KEY_INFO = 'standin/store-at-rest/v1'
+
+export class SealedValueError extends Error {}
+
+/** The store's key: HKDF-SHA256 of the 32-byte identity seed, bound to its one purpose. */
+export function storeKeyFromSeed(seed: Uint8Array): Uint8Array {
+  if (seed.length !== 32) throw new RangeError('identity seed must be 32 bytes')
+  return new Uint8Array(hkdfSync('sha256', seed, new Uint8Array(0), STORE_KEY_INFO, KEY_BYTES))
+}
+
+export function isSealed(value: Uint8Array): boolean {
+  return value.length > 0 && value[0] === SEALED_V1
+}
+
+/** A level-transcoder encoding: JSON in, [version ‖ nonce ‖ secretbox] bytes out. */
+export function sealedJsonEncoding(key: Uint8Array) {
+  if (key.length !== KEY_BYTES) throw new RangeError(`store key must be ${KEY_BYTES} bytes`)
+  return {
+    name: 'standin-sealed-json',
+    format: 'buffer' as const,
+    encode(value: unknown): Buffer {
+      const nonce = randomBytes(NONCE_BYTES)
+      const box = nacl.secretbox(Buffer.from(JSON.stringify(value), 'utf8'), nonce, key)
+      return Buffer.concat([Buffer.of(SEALED_V1), nonce, box])
+    },
+    decode(data: Buffer): unknown {
+      if (!isSealed(data)) throw new SealedValueError('store value is not sealed (written before encryption at rest, or not by this node)')
+      const opened = nacl.secretbox.open(data.subarray(1 + NONCE_BYTES), data.subarray(1, 1 + NONCE_BYTES), key)
+      if (opened === null) throw new SealedValueError("store value does not open with this node's key (another node's db/, or damaged)")
+      return JSON.parse(Buffer.from(opened.buffer, opened.byteOffset, opened.byteLength).toString('utf8'))
+    },
+  }
+}
