@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 data="$here/shop"
-: "${DUJIAOKA_DB_PASSWORD:?set DUJIAOKA_DB_PASSWORD to the standin database user's password}"
+: "${DUJIAOKA_DB_PASSWORD:?set DUJIAOKA_DB_PASSWORD to the password of the standin database user}"
 if [ ! -f "$data/config.json" ]; then
   # The callback URL is where the adapter serves the node's callbacks (dujiaoka.json "callback").
   npx --prefix "$root" standin init -d "$data" -n "${SHOP_NAME:-My dujiaoka shop}" \
