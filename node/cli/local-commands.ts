@@ -7,7 +7,7 @@ import type { IncidentReport } from '../core/api-schemas.js'
 import { z } from 'zod'
 import { DataDir } from '../datadir.js'
 import { LogFormat } from '../logger.js'
-import { startNode } from '../node.js'
+import { type RunningNode, startNode } from '../node.js'
 
 /**
  * The host is written into `/ip4/<host>/tcp/<port>` multiaddrs, so it must be an IPv4 address: a
@@ -70,12 +70,23 @@ export function init(raw: Record<string, unknown>): string {
 
 const RunArgs = z.strictObject({ logFormat: LogFormat.optional() })
 
+/**
+ * What stops `standin run` gracefully: a supervisor (SIGTERM), Ctrl-C (SIGINT), the terminal it ran
+ * in closing (SIGHUP, whose default would end the process without fencing the shop).
+ */
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const
+/** How long a graceful stop may take before the process exits anyway (node.stop waits 5 s + 5 s itself). */
+const STOP_BOUND_MS = 30_000
+
 export async function run(dir: string, logFormat?: string): Promise<void> {
   const args = RunArgs.safeParse({ logFormat })
   if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
   const format = args.data.logFormat
-  const node = await startNode(dir, format === undefined ? process.env : { ...process.env, STANDIN_LOG_FORMAT: format })
-  const shutdown = (signal: string) => {
+  // The handlers come first: the HTTP port answers before startNode returns, and a signal from then
+  // on must stop the node gracefully, not end the process. One stop, whichever signals arrive: a
+  // second one (Ctrl-C, then a supervisor's SIGTERM) must not end the process halfway through it.
+  const state: { node?: RunningNode; signal?: string } = {}
+  const stop = (node: RunningNode, signal: string) => {
     void node.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -84,8 +95,22 @@ export async function run(dir: string, logFormat?: string): Promise<void> {
       },
     )
   }
-  process.once('SIGTERM', () => shutdown('SIGTERM'))
-  process.once('SIGINT', () => shutdown('SIGINT'))
+  const onSignal = (signal: string) => {
+    if (state.signal !== undefined) {
+      console.error(`standin: ${signal} while stopping; the stop ends within ${STOP_BOUND_MS / 1000} s`)
+      return
+    }
+    state.signal = signal
+    setTimeout(() => {
+      console.error(`standin: stop after ${signal} took over ${STOP_BOUND_MS / 1000} s; exiting`)
+      process.exit(1)
+    }, STOP_BOUND_MS).unref()
+    if (state.node) stop(state.node, signal) // else startNode is still running: stopped below once it returns
+  }
+  for (const signal of STOP_SIGNALS) process.on(signal, () => onSignal(signal))
+  const node = await startNode(dir, format === undefined ? process.env : { ...process.env, STANDIN_LOG_FORMAT: format })
+  state.node = node
+  if (state.signal !== undefined) return stop(node, state.signal)
   console.log(`standin node ${node.engine.identity().id} listening on ${node.httpUrl} and ${node.p2p.listenAddrs().join(' ')}`)
 }
 

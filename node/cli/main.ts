@@ -185,7 +185,7 @@ function program(): Command {
 
   cli
     .command('run')
-    .description('run the node until SIGTERM')
+    .description('run the node until SIGTERM, SIGINT or SIGHUP (each stops it gracefully)')
     .option(...dirOption)
     .option('--log-format <auto|json|pretty>', 'log lines: pretty on a terminal and JSON otherwise (auto), or always one; overrides STANDIN_LOG_FORMAT')
     .action(async (o) => run(o.dir, o.logFormat))
