@@ -36,7 +36,7 @@ const SharedSecret = z.string().min(MIN_SHARED_SECRET_CHARS).max(256)
 /**
  * adapter.json: everything the node gives its shop's adapter, and nothing else. One secret per
  * purpose, so each can be rotated alone (`standin secrets rotate`) and none of them opens the
- * node's identity, escrow or admin API (docs/decisions.md, D53). The node writes it into its data
+ * node's identity, escrow or admin API (docs/decisions.md, D54). The node writes it into its data
  * directory; the operator copies it to where the adapter runs, readable by the adapter's user only.
  */
 export const AdapterCredentials = z.strictObject({
@@ -128,7 +128,7 @@ export type ReplayVerdict = 'fresh' | 'replayed' | 'full' | 'before-start'
  *
  * It remembers in memory only, so it refuses every timestamp from before it was created: a request
  * captured before a restart cannot be replayed after it, when the memory of it is gone (issue 18,
- * D55). Senders sign every attempt afresh, so a retry after the restart passes.
+ * D56). Senders sign every attempt afresh, so a retry after the restart passes.
  */
 export class ReplayGuard {
   private readonly seen: LRUCache<string, true>

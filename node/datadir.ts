@@ -1,5 +1,5 @@
 // The node's data directory: config.json, secrets.json, adapter.json, cards/, agreements/, db/.
-// The directory is 0700 and every file in it 0600 (checked and mended at start, D54). Every file
+// The directory is 0700 and every file in it 0600 (checked and mended at start, D55). Every file
 // is parsed with its schema; errors name the file, field and reason.
 import { randomBytes } from 'node:crypto'
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs'
@@ -132,7 +132,7 @@ export class DataDir {
   /**
    * Makes the directory the node's user's alone before anything reads it: 0700 directories, 0600
    * files, and a umask so LevelDB creates its files 0600 too. Wrong modes are mended and named, so
-   * the operator learns a backup or copy loosened them (D54); a mode that cannot be mended (a file
+   * the operator learns a backup or copy loosened them (D55); a mode that cannot be mended (a file
    * owned by another user) stops the node.
    */
   secure(): string[] {

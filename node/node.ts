@@ -52,7 +52,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   if (!agreement) throw new DataDirError('no agreement in force: every party must sign the terms first (standin join / standin terms accept)')
   const cards = dir.cards()
   const logger = createNodeLogger({ level: config.logLevel, shop: config.name, env })
-  for (const line of mended) logger.warn({ mended: line }, 'data directory: a mode let other users in; mended (docs/decisions.md D54)')
+  for (const line of mended) logger.warn({ mended: line }, 'data directory: a mode let other users in; mended (docs/decisions.md D55)')
   const store = await LevelStore.openOnDisk(dir.dbPath, storeKeyFromSeed(fromBase64url(secrets.seed)))
   const partnerIds = agreement.terms.parties.filter((p) => p !== identity.id)
   const cardOf = new Map(cards.map((c) => [c.body.id, c.body]))

@@ -1,4 +1,4 @@
-// `standin secrets rotate`: one secret per purpose (D53), each replaced alone. The new value goes
+// `standin secrets rotate`: one secret per purpose (D54), each replaced alone. The new value goes
 // to its file, never to the screen; the command says who must be given it and what to restart.
 import { formatZodError } from '../../protocol/index.js'
 import { DataDir, type SecretPurpose } from '../datadir.js'

@@ -54,7 +54,7 @@ const Base64url32 = z
 
 /**
  * secrets.json (mode 0600): what only the node itself may hold. The adapter's secrets live in
- * adapter.json (AdapterCredentials, adapters/contract.ts), one file per holder (D53).
+ * adapter.json (AdapterCredentials, adapters/contract.ts), one file per holder (D54).
  */
 export const NodeSecrets = z.strictObject({
   version: z.literal(2),
@@ -69,7 +69,7 @@ export const NodeSecrets = z.strictObject({
 })
 export type NodeSecrets = z.infer<typeof NodeSecrets>
 
-/** secrets.json as nodes before D53 wrote it: one adapter secret for every adapter purpose. */
+/** secrets.json as nodes before D54 wrote it: one adapter secret for every adapter purpose. */
 export const NodeSecretsV1 = z.strictObject({
   version: z.literal(1),
   seed: Base64url32,

@@ -1,4 +1,4 @@
-// Encryption at rest (D54): every value a node writes to LevelDB on disk is JSON sealed with
+// Encryption at rest (D55): every value a node writes to LevelDB on disk is JSON sealed with
 // XSalsa20-Poly1305 (tweetnacl's secretbox) under a key derived from the node's identity seed, so
 // a copy of db/ (a backup, a disk image, another user's grep) holds no card key, buyer contact or
 // mail text. Store keys stay plain: they are ids, never secrets (level-store.ts says which).

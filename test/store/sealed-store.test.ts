@@ -1,4 +1,4 @@
-// Encryption at rest (issue 18, D54): what a copy of db/ shows. Each test also finds a plain
+// Encryption at rest (issue 18, D55): what a copy of db/ shows. Each test also finds a plain
 // store key in the same files, so "not found" means sealed, not "the scan cannot see the files".
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
@@ -67,7 +67,7 @@ describe('LevelStore on disk seals its values', () => {
 
   it('seals a store written before encryption at rest in place, and compacts the plaintext away', async () => {
     const dir = tempDir()
-    // What a node before D54 left: JSON values in the same sublevels.
+    // What a node before D55 left: JSON values in the same sublevels.
     const old = new ClassicLevel<string, unknown>(dir, { valueEncoding: 'json' })
     await old.open()
     await old.sublevel<string, unknown>('keys', { valueEncoding: 'json' }).put('k1', { key: KEY_TEXT })
