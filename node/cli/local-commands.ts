@@ -35,28 +35,30 @@ function initWarnings(host: string, publicUrlGiven: boolean): string[] {
 export function init(raw: Record<string, unknown>): string {
   const args = LocalInitArgs.safeParse(raw)
   if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
-  const { dir, name, host, p2pPort, httpPort, smtp } = args.data
+  const { dir, name, host, p2pPort, httpPort, smtp, smtpUser, smtpPassword } = args.data
   const publicUrl = args.data.publicUrl ?? `http://${host}:${httpPort}`
   const [smtpHost, smtpPort] = smtp ? smtp.split(':') : []
   const dataDir = new DataDir(dir)
-  const keys = dataDir.init({
-    version: 1,
-    name,
-    p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`], dialOverrides: {} },
-    http: { host, port: httpPort, publicUrl, adminAllowRemote: false },
-    smtp: smtp
-      ? {
-          host: smtpHost as string,
-          port: Number(smtpPort),
-          secure: false,
-          user: null,
-          password: null,
-          from: args.data.mailFrom ?? `${name} <no-reply@standin.invalid>`,
-        }
-      : null,
-    adapter: { callbackUrl: args.data.callbackUrl ?? null },
-    logLevel: 'info',
-  })
+  const keys = dataDir.init(
+    {
+      version: 1,
+      name,
+      p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`], dialOverrides: {} },
+      http: { host, port: httpPort, publicUrl, adminAllowRemote: false },
+      smtp: smtp
+        ? {
+            host: smtpHost as string,
+            port: Number(smtpPort),
+            secure: false,
+            user: smtpUser ?? null,
+            from: args.data.mailFrom ?? `${name} <no-reply@standin.invalid>`,
+          }
+        : null,
+      adapter: { callbackUrl: args.data.callbackUrl ?? null },
+      logLevel: 'info',
+    },
+    smtpPassword ?? null,
+  )
   return [
     `initialised ${name} in ${dir}`,
     `shop id:        ${keys.identity.id}`,

@@ -35,9 +35,10 @@ function program(): Command {
     .option('--http-port <port>', 'HTTP port (adapter, admin, claim page)', '8080')
     .option('--public-url <url>', 'base URL buyers reach (default http://host:http-port)')
     .option('--callback-url <url>', "the shop's generic-adapter callback base URL")
-    .option('--smtp <host:port>', 'SMTP relay for buyer mail (plain SMTP)')
+    .option('--smtp <host:port>', 'SMTP relay for buyer mail (STARTTLS required unless it is on loopback)')
     .option('--mail-from <address>', 'From: of buyer mail')
-    .action((o) => console.log(init(o)))
+    .option('--smtp-user <user>', "the relay's account; its password is read from STANDIN_SMTP_PASSWORD, never the command line")
+    .action((o) => console.log(init({ ...o, ...(process.env.STANDIN_SMTP_PASSWORD === undefined ? {} : { smtpPassword: process.env.STANDIN_SMTP_PASSWORD }) })))
 
   cli
     .command('secrets')

@@ -4,21 +4,35 @@ import { z } from 'zod'
 
 const Port = z.coerce.number().int().min(0).max(65_535)
 
-export const InitArgs = z.strictObject({
-  dir: z.string().min(1),
-  name: z.string().min(1).max(100),
-  host: z.string().min(1).max(255),
-  p2pPort: Port,
-  httpPort: Port,
-  publicUrl: z.string().url().optional(),
-  callbackUrl: z.string().url().optional(),
-  /** host:port of an SMTP relay (plain SMTP on loopback, e.g. a local sink), optional. */
-  smtp: z
-    .string()
-    .regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')
-    .optional(),
-  mailFrom: z.string().min(3).max(255).optional(),
-})
+export const InitArgs = z
+  .strictObject({
+    dir: z.string().min(1),
+    name: z.string().min(1).max(100),
+    host: z.string().min(1).max(255),
+    p2pPort: Port,
+    httpPort: Port,
+    publicUrl: z.string().url().optional(),
+    callbackUrl: z.string().url().optional(),
+    /** host:port of an SMTP relay, optional; STARTTLS is required unless the host is loopback (D55). */
+    smtp: z
+      .string()
+      .regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')
+      .optional(),
+    mailFrom: z.string().min(3).max(255).optional(),
+    /** The relay's account. */
+    smtpUser: z.string().min(1).max(255).optional(),
+    /** The relay's password, from the environment (STANDIN_SMTP_PASSWORD), never argv (D56). */
+    smtpPassword: z.string().min(1, 'STANDIN_SMTP_PASSWORD is empty').max(255).optional(),
+  })
+  .refine((a) => a.smtpUser === undefined || a.smtp !== undefined, { path: ['smtpUser'], message: '--smtp-user needs --smtp' })
+  .refine((a) => a.smtpUser === undefined || a.smtpPassword !== undefined, {
+    path: ['smtpUser'],
+    message: "needs the relay's password in the environment variable STANDIN_SMTP_PASSWORD (never on the command line, where every user can read it)",
+  })
+  .refine((a) => a.smtpPassword === undefined || a.smtpUser !== undefined, {
+    path: ['smtpPassword'],
+    message: 'STANDIN_SMTP_PASSWORD is set but --smtp-user is not: give the account it belongs to',
+  })
 export type InitArgs = z.infer<typeof InitArgs>
 
 export const TermsPreset = z.enum(['local', 'standard'])
