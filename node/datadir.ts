@@ -211,6 +211,8 @@ export class DataDir {
    * log. Runs before any read of config.json or secrets.json, and does nothing the second time.
    */
   upgrade(): string[] {
+    // Not a node (no config.json): nothing to upgrade, and the reader's own error names the file.
+    if (!this.exists()) return []
     const changed: string[] = []
     if (this.upgradeSecrets()) changed.push(`${this.secretsPath}: version 1 split into secrets.json and adapter.json (D53)`)
     const moved = this.moveSmtpPassword()
