@@ -8,6 +8,7 @@ import { z } from 'zod'
 import { DataDir } from '../datadir.js'
 import { LogFormat } from '../logger.js'
 import { startNode } from '../node.js'
+import { relayLines } from './mail-command.js'
 
 /**
  * The host is written into `/ip4/<host>/tcp/<port>` multiaddrs, so it must be an IPv4 address: a
@@ -65,6 +66,7 @@ export function init(raw: Record<string, unknown>): string {
     // Secrets stay in their files (0600), never on a screen or in a terminal's scrollback.
     `node secrets:   ${dataDir.secretsPath} (identity, admin token: the CLI reads them from here)`,
     `adapter:        ${dataDir.adapterPath} (copy to your shop's adapter, readable by its user only)`,
+    ...(smtp ? [...relayLines(dataDir.config().smtp), `mail test:      standin mail test <your address> -d ${dir}`] : []),
     'next: `standin invite` and swap tokens with your partners',
     ...initWarnings(host, args.data.publicUrl !== undefined),
   ].join('\n')

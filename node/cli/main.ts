@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander'
 import { accept, invite, join, listTerms, showTerms } from './federation-commands.js'
 import { allot, incidents, init, recallAllotment, run } from './local-commands.js'
 import { rotateSecret } from './secrets-commands.js'
+import { mailTest } from './mail-command.js'
 import { platform, status } from './status-command.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
 import {
@@ -48,6 +49,23 @@ function program(): Command {
     .argument('<purpose>', 'admin | request | callback | claim')
     .option(...dirOption)
     .action((purpose: string, o) => console.log(rotateSecret({ dir: o.dir, purpose })))
+
+  cli
+    .command('mail')
+    .description('the SMTP relay of buyer mail')
+    .command('test')
+    .description('send one test message through the configured relay, as the node would (exit 1: the relay took nothing, and why)')
+    .argument('<address>', 'where to send it')
+    .option(...dirOption)
+    .option('--locale <zh-CN|en>', 'language of the message')
+    .action(async (address: string, o) => {
+      const result = await mailTest({ dir: o.dir, to: address, locale: o.locale })
+      if (result.sent) console.log(result.text)
+      else {
+        console.error(result.text)
+        process.exitCode = 1
+      }
+    })
 
   cli
     .command('invite')

@@ -1,6 +1,7 @@
 // Arguments of the `standin` command, validated like any other input. This node's own command
 // line, so it lives with the node, not in protocol/.
 import { z } from 'zod'
+import { DEFAULT_LOCALE, Locale } from '../core/i18n/index.js'
 
 const Port = z.coerce.number().int().min(0).max(65_535)
 
@@ -64,3 +65,11 @@ export const RotateArgs = z.strictObject({
   purpose: z.enum(['admin', 'request', 'callback', 'claim']),
 })
 export type RotateArgs = z.infer<typeof RotateArgs>
+
+export const MailTestArgs = z.strictObject({
+  dir: z.string().min(1),
+  to: z.email().max(254),
+  /** The test message's language: the node's catalogue's, Chinese first. */
+  locale: Locale.default(DEFAULT_LOCALE),
+})
+export type MailTestArgs = z.infer<typeof MailTestArgs>
