@@ -6,7 +6,7 @@ import { translator } from '../core/i18n/index.js'
 import type { MailMessage } from '../core/ports.js'
 import type { SmtpConfig } from '../config/schema.js'
 import { DataDir } from '../datadir.js'
-import { sendOnce, type SmtpTls, smtpTls } from '../mail/index.js'
+import { sendOnce, type SmtpTls, smtpTls, smtpTransportOptions } from '../mail/index.js'
 import { MailTestArgs } from './schemas.js'
 
 export interface MailTestResult {
@@ -84,6 +84,9 @@ export async function mailTest(raw: Record<string, unknown>): Promise<MailTestRe
   const { secrets } = dir.keys()
   const relay = `${smtp.host}:${smtp.port}`
   const about = relayLines(smtp)
+  // A configuration that cannot work (a login without its password, an unreadable tlsCaFile) is
+  // an error of its own (exit 2), before anything connects.
+  smtpTransportOptions(smtp, secrets.smtpPassword)
   try {
     const reply = await sendOnce(smtp, secrets.smtpPassword, testMessage({ name: config.name, smtp }, args.data.to, args.data.locale))
     return { sent: true, text: [`sent: ${relay} accepted the test message to ${args.data.to}: ${oneLine(reply.response)}`, ...about].join('\n') }

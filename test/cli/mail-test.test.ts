@@ -136,7 +136,7 @@ describe('standin mail test', () => {
   )
 
   it(
-    'a wrong address or a node without a relay: exit 2 with the reason, nothing sent',
+    'a wrong address, no relay, or a login without its password: exit 2 with the reason, nothing sent',
     async () => {
       const dir = join(mkdtempSync(join(tmpdir(), 'standin-mail-')), 'node')
       expect((await standin(['init', '-d', dir, '-n', 'Moon Shop'])).code).toBe(0)
@@ -146,6 +146,11 @@ describe('standin mail test', () => {
       const none = await standin(['mail', 'test', TO, '-d', dir])
       expect(none.code).toBe(2)
       expect(none.stderr).toMatch(/smtp is null, no relay is configured/)
+      // A login whose password is not in secrets.json: said before anything connects.
+      editSmtp(dir, { host: '127.0.0.1', port: 1, secure: false, user: USER, from: 'Moon Shop <noreply@moon.example>' })
+      const noPassword = await standin(['mail', 'test', TO, '-d', dir])
+      expect(noPassword.code).toBe(2)
+      expect(noPassword.stderr).toMatch(/smtp\.user is relay-user but secrets\.json smtpPassword is null/)
     },
     CASE_TIMEOUT_MS,
   )
