@@ -24,7 +24,7 @@ import {
   verifyDocument,
 } from '../protocol/index.js'
 import { AdapterCredentials } from '../adapters/contract.js'
-import { NodeConfig, NodeSecrets, NodeSecretsV1 } from './config/schema.js'
+import { NodeConfig, type NodeConfigFile, NodeSecrets, NodeSecretsV1 } from './config/schema.js'
 
 export class DataDirError extends Error {}
 
@@ -108,11 +108,16 @@ export class DataDir {
     return existsSync(this.configPath)
   }
 
-  /** Creates a new node: fresh identity, box key and secrets. Refuses to overwrite one. */
-  init(config: NodeConfig): Keys {
+  /**
+   * Creates a new node: fresh identity, box key and secrets, and the SMTP relay's password if it
+   * has one (secrets.json, never config.json: D59). Refuses to overwrite one.
+   */
+  init(config: NodeConfigFile, smtpPassword: string | null = null): Keys {
     if (this.exists()) throw new DataDirError(`${this.path} already holds a node (config.json exists)`)
     const parsed = NodeConfig.safeParse(config)
     if (!parsed.success) throw new DataDirError(`config: ${formatZodError(parsed.error)}`)
+    const password = NodeSecrets.shape.smtpPassword.safeParse(smtpPassword)
+    if (!password.success) throw new DataDirError(`smtpPassword: ${formatZodError(password.error)}`)
     process.umask(UMASK)
     for (const dir of [this.path, join(this.path, 'cards'), join(this.path, 'agreements')]) mkdirSync(dir, { recursive: true, mode: DIR_MODE })
     chmodSync(this.path, DIR_MODE) // mkdir leaves an existing (empty) directory's mode alone
@@ -121,7 +126,7 @@ export class DataDir {
       seed: toBase64url(randomBytes(32)),
       boxSecret: toBase64url(randomBytes(32)),
       adminToken: newSecret(),
-      smtpPassword: null,
+      smtpPassword,
     }
     writeJson(this.secretsPath, secrets)
     writeJson(this.adapterPath, newAdapterCredentials())
@@ -161,6 +166,7 @@ export class DataDir {
 
   /** config.json with environment overrides (STANDIN_HTTP_PORT, STANDIN_HTTP_HOST, STANDIN_LOG_LEVEL). */
   config(env: NodeJS.ProcessEnv = process.env): NodeConfig {
+    this.upgrade()
     const config = readJson(this.configPath, NodeConfig)
     const merged = {
       ...config,
@@ -177,7 +183,7 @@ export class DataDir {
   }
 
   keys(): Keys {
-    this.upgradeSecrets()
+    this.upgrade()
     const secrets = readJson(this.secretsPath, NodeSecrets)
     const adapter = readJson(this.adapterPath, AdapterCredentials)
     return { identity: identityFromSeed(fromBase64url(secrets.seed)), box: boxKeyPairFromSecret(fromBase64url(secrets.boxSecret)), secrets, adapter }
@@ -189,14 +195,60 @@ export class DataDir {
    * adapter and its derived claim secrets keep working), and `standin secrets rotate` separates
    * them when the operator is ready.
    */
-  private upgradeSecrets(): void {
+  private upgradeSecrets(): boolean {
     const raw = readJson(this.secretsPath, z.looseObject({ version: z.number() }))
-    if (raw.version !== 1) return
+    if (raw.version !== 1) return false
     const old = readJson(this.secretsPath, NodeSecretsV1)
     const same = old.adapterSecret
     if (!existsSync(this.adapterPath))
       writeJson(this.adapterPath, { version: 1, requestSecret: same, callbackSecret: same, claimKey: same } satisfies AdapterCredentials)
     writeJson(this.secretsPath, { version: 2, seed: old.seed, boxSecret: old.boxSecret, adminToken: old.adminToken, smtpPassword: null } satisfies NodeSecrets)
+    return true
+  }
+
+  /**
+   * Brings files written by older versions up to date; returns what it changed, for the node's
+   * log. Runs before any read of config.json or secrets.json, and does nothing the second time.
+   */
+  upgrade(): string[] {
+    // Not a node (no config.json): nothing to upgrade, and the reader's own error names the file.
+    if (!this.exists()) return []
+    const changed: string[] = []
+    if (this.upgradeSecrets()) changed.push(`${this.secretsPath}: version 1 split into secrets.json and adapter.json (D53)`)
+    const moved = this.moveSmtpPassword()
+    if (moved !== null) changed.push(moved)
+    return changed
+  }
+
+  /**
+   * config.json's `smtp.password`, from before D59, moves to secrets.json `smtpPassword`:
+   * secrets.json is written (and synced) first, then config.json without the field, so a crash
+   * between the two leaves the password in both and the next start finishes the move.
+   */
+  private moveSmtpPassword(): string | null {
+    const json = readJson(this.configPath, z.record(z.string(), z.unknown()))
+    const smtp = json.smtp
+    if (typeof smtp !== 'object' || smtp === null || !Object.hasOwn(smtp, 'password')) return null
+    const { password, ...rest } = smtp as Record<string, unknown>
+    const legacy = z.string().max(255).nullable().safeParse(password)
+    if (!legacy.success)
+      throw new DataDirError(
+        `${this.configPath}: smtp.password: ${formatZodError(legacy.error)}; the SMTP password belongs in ${this.secretsPath} smtpPassword now`,
+      )
+    const moving = legacy.data === '' ? null : legacy.data
+    if (moving !== null) {
+      this.upgradeSecrets()
+      const secrets = readJson(this.secretsPath, NodeSecrets)
+      if (secrets.smtpPassword === null) writeJson(this.secretsPath, { ...secrets, smtpPassword: moving } satisfies NodeSecrets)
+      else if (secrets.smtpPassword !== moving)
+        throw new DataDirError(
+          `${this.configPath}: smtp.password and ${this.secretsPath} smtpPassword hold different passwords; keep the right one in secrets.json smtpPassword and delete smtp.password from config.json`,
+        )
+    }
+    writeJson(this.configPath, { ...json, smtp: rest })
+    return moving === null
+      ? `${this.configPath}: removed smtp.password (empty); the SMTP password is secrets.json smtpPassword now (D59)`
+      : `${this.configPath}: moved smtp.password to ${this.secretsPath} smtpPassword (D59)`
   }
 
   /** Replaces one secret with a fresh one; returns the file it is in. Takes effect at the next start. */

@@ -46,12 +46,14 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   assert(signatureSchemeName() === 'ed25519', `live nodes sign with Ed25519, not ${signatureSchemeName()}`)
   const dir = new DataDir(dirPath)
   const mended = dir.secure()
+  const upgraded = dir.upgrade()
   const config = dir.config(env)
   const { identity, box, secrets, adapter: adapterCredentials } = dir.keys()
   const agreement = dir.agreementInForce(Date.now())
   if (!agreement) throw new DataDirError('no agreement in force: every party must sign the terms first (standin join / standin terms accept)')
   const cards = dir.cards()
   const logger = createNodeLogger({ level: config.logLevel, shop: config.name, env })
+  for (const line of upgraded) logger.info({ upgraded: line }, 'data directory: a file written by an earlier version was brought up to date')
   for (const line of mended) logger.warn({ mended: line }, 'data directory: a mode let other users in; mended (docs/decisions.md D55)')
   const store = await LevelStore.openOnDisk(dir.dbPath, storeKeyFromSeed(fromBase64url(secrets.seed)))
   const partnerIds = agreement.terms.parties.filter((p) => p !== identity.id)
@@ -72,7 +74,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const adapter = config.adapter.callbackUrl
     ? createCallbackAdapter({ baseUrl: config.adapter.callbackUrl, secret: adapterCredentials.callbackSecret, logger })
     : createNullAdapter(logger)
-  const mailer = config.smtp ? createSmtpMailer(config.smtp, logger) : createNullMailer(logger)
+  const mailer = config.smtp ? createSmtpMailer(config.smtp, secrets.smtpPassword, logger) : createNullMailer(logger)
   const clock = systemClock()
   const engine = new Engine({
     identity,

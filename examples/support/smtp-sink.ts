@@ -14,6 +14,15 @@ export interface Received {
   /** The message decoded: headers, subject, text and html parts. */
   mail: ParsedMail
   user: string | undefined
+  /** The session was TLS (upgraded with STARTTLS) when the message came. */
+  secure: boolean
+}
+
+/** One AUTH the sink answered, and whether the session was TLS by then. */
+export interface AuthAttempt {
+  user: string
+  password: string
+  secure: boolean
 }
 
 export interface SinkOptions {
@@ -21,11 +30,15 @@ export interface SinkOptions {
   reject?: 'rcpt' | 'data'
   /** Require AUTH with these credentials. */
   credentials?: { user: string; password: string }
+  /** Offer STARTTLS with this key and certificate (PEM); without it the sink speaks plain SMTP only. */
+  tls?: { key: string | Buffer; cert: string | Buffer }
 }
 
 export interface Sink {
   port: number
   received: Received[]
+  /** Every AUTH the sink answered, in order. */
+  auths: AuthAttempt[]
   close(): Promise<void>
 }
 
@@ -35,13 +48,18 @@ function refusal(message: string, responseCode: number): Error {
 
 export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const received: Received[] = []
+  const auths: AuthAttempt[] = []
+  const tls = options.tls
   const server = new SMTPServer({
-    // Plain SMTP on loopback: no certificate to trust, so STARTTLS is not offered.
-    disabledCommands: options.credentials === undefined ? ['STARTTLS', 'AUTH'] : ['STARTTLS'],
+    // Without a certificate the sink speaks plain SMTP on loopback and does not offer STARTTLS.
+    disabledCommands: [...(tls === undefined ? ['STARTTLS'] : []), ...(options.credentials === undefined ? ['AUTH'] : [])],
+    ...(tls === undefined ? {} : { key: tls.key, cert: tls.cert }),
     authOptional: options.credentials === undefined,
+    // Plain AUTH is accepted and recorded (auths[].secure), so a test sees a client that sent it.
     allowInsecureAuth: true,
     logger: false,
-    onAuth(auth, _session, callback) {
+    onAuth(auth, session, callback) {
+      auths.push({ user: auth.username ?? '', password: auth.password ?? '', secure: session.secure })
       const ok = auth.username === options.credentials?.user && auth.password === options.credentials?.password
       callback(ok ? null : refusal('bad credentials', 535), ok ? { user: auth.username } : undefined)
     },
@@ -64,6 +82,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
               raw: raw.toString('utf8'),
               mail,
               user: typeof session.user === 'string' ? session.user : undefined,
+              secure: session.secure,
             })
             callback(null)
           },
@@ -78,5 +97,5 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
     server.listen(0, '127.0.0.1', () => resolve())
   })
   const { port } = server.server.address() as AddressInfo
-  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+  return { port, received, auths, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
 }

@@ -8,6 +8,7 @@ import { z } from 'zod'
 import { DataDir } from '../datadir.js'
 import { LogFormat } from '../logger.js'
 import { type RunningNode, startNode } from '../node.js'
+import { relayLines } from './mail-command.js'
 
 /**
  * The host is written into `/ip4/<host>/tcp/<port>` multiaddrs, so it must be an IPv4 address: a
@@ -35,34 +36,37 @@ function initWarnings(host: string, publicUrlGiven: boolean): string[] {
 export function init(raw: Record<string, unknown>): string {
   const args = LocalInitArgs.safeParse(raw)
   if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
-  const { dir, name, host, p2pPort, httpPort, smtp } = args.data
+  const { dir, name, host, p2pPort, httpPort, smtp, smtpUser, smtpPassword } = args.data
   const publicUrl = args.data.publicUrl ?? `http://${host}:${httpPort}`
   const [smtpHost, smtpPort] = smtp ? smtp.split(':') : []
   const dataDir = new DataDir(dir)
-  const keys = dataDir.init({
-    version: 1,
-    name,
-    p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`], dialOverrides: {} },
-    http: { host, port: httpPort, publicUrl, adminAllowRemote: false },
-    smtp: smtp
-      ? {
-          host: smtpHost as string,
-          port: Number(smtpPort),
-          secure: false,
-          user: null,
-          password: null,
-          from: args.data.mailFrom ?? `${name} <no-reply@standin.invalid>`,
-        }
-      : null,
-    adapter: { callbackUrl: args.data.callbackUrl ?? null },
-    logLevel: 'info',
-  })
+  const keys = dataDir.init(
+    {
+      version: 1,
+      name,
+      p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`], dialOverrides: {} },
+      http: { host, port: httpPort, publicUrl, adminAllowRemote: false },
+      smtp: smtp
+        ? {
+            host: smtpHost as string,
+            port: Number(smtpPort),
+            secure: false,
+            user: smtpUser ?? null,
+            from: args.data.mailFrom ?? `${name} <no-reply@standin.invalid>`,
+          }
+        : null,
+      adapter: { callbackUrl: args.data.callbackUrl ?? null },
+      logLevel: 'info',
+    },
+    smtpPassword ?? null,
+  )
   return [
     `initialised ${name} in ${dir}`,
     `shop id:        ${keys.identity.id}`,
     // Secrets stay in their files (0600), never on a screen or in a terminal's scrollback.
     `node secrets:   ${dataDir.secretsPath} (identity, admin token: the CLI reads them from here)`,
     `adapter:        ${dataDir.adapterPath} (copy to your shop's adapter, readable by its user only)`,
+    ...(smtp ? [...relayLines(dataDir.config().smtp), `mail test:      standin mail test <your address> -d ${dir}`] : []),
     'next: `standin invite` and swap tokens with your partners',
     ...initWarnings(host, args.data.publicUrl !== undefined),
   ].join('\n')

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander'
 import { accept, invite, join, listTerms, showTerms } from './federation-commands.js'
 import { allot, incidents, init, recallAllotment, run } from './local-commands.js'
 import { rotateSecret } from './secrets-commands.js'
+import { mailTest } from './mail-command.js'
 import { platform, status } from './status-command.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
 import {
@@ -35,9 +36,10 @@ function program(): Command {
     .option('--http-port <port>', 'HTTP port (adapter, admin, claim page)', '8080')
     .option('--public-url <url>', 'base URL buyers reach (default http://host:http-port)')
     .option('--callback-url <url>', "the shop's generic-adapter callback base URL")
-    .option('--smtp <host:port>', 'SMTP relay for buyer mail (plain SMTP)')
+    .option('--smtp <host:port>', 'SMTP relay for buyer mail (STARTTLS required unless it is on loopback)')
     .option('--mail-from <address>', 'From: of buyer mail')
-    .action((o) => console.log(init(o)))
+    .option('--smtp-user <user>', "the relay's account; its password is read from STANDIN_SMTP_PASSWORD, never the command line")
+    .action((o) => console.log(init({ ...o, ...(process.env.STANDIN_SMTP_PASSWORD === undefined ? {} : { smtpPassword: process.env.STANDIN_SMTP_PASSWORD }) })))
 
   cli
     .command('secrets')
@@ -47,6 +49,23 @@ function program(): Command {
     .argument('<purpose>', 'admin | request | callback | claim')
     .option(...dirOption)
     .action((purpose: string, o) => console.log(rotateSecret({ dir: o.dir, purpose })))
+
+  cli
+    .command('mail')
+    .description('the SMTP relay of buyer mail')
+    .command('test')
+    .description('send one test message through the configured relay, as the node would (exit 1: the relay took nothing, and why)')
+    .argument('<address>', 'where to send it')
+    .option(...dirOption)
+    .option('--locale <zh-CN|en>', 'language of the message')
+    .action(async (address: string, o) => {
+      const result = await mailTest({ dir: o.dir, to: address, locale: o.locale })
+      if (result.sent) console.log(result.text)
+      else {
+        console.error(result.text)
+        process.exitCode = 1
+      }
+    })
 
   cli
     .command('invite')

@@ -1,24 +1,39 @@
 // Arguments of the `standin` command, validated like any other input. This node's own command
 // line, so it lives with the node, not in protocol/.
 import { z } from 'zod'
+import { DEFAULT_LOCALE, Locale } from '../core/i18n/index.js'
 
 const Port = z.coerce.number().int().min(0).max(65_535)
 
-export const InitArgs = z.strictObject({
-  dir: z.string().min(1),
-  name: z.string().min(1).max(100),
-  host: z.string().min(1).max(255),
-  p2pPort: Port,
-  httpPort: Port,
-  publicUrl: z.string().url().optional(),
-  callbackUrl: z.string().url().optional(),
-  /** host:port of an SMTP relay (plain SMTP on loopback, e.g. a local sink), optional. */
-  smtp: z
-    .string()
-    .regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')
-    .optional(),
-  mailFrom: z.string().min(3).max(255).optional(),
-})
+export const InitArgs = z
+  .strictObject({
+    dir: z.string().min(1),
+    name: z.string().min(1).max(100),
+    host: z.string().min(1).max(255),
+    p2pPort: Port,
+    httpPort: Port,
+    publicUrl: z.string().url().optional(),
+    callbackUrl: z.string().url().optional(),
+    /** host:port of an SMTP relay, optional; STARTTLS is required unless the host is loopback (D58). */
+    smtp: z
+      .string()
+      .regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')
+      .optional(),
+    mailFrom: z.string().min(3).max(255).optional(),
+    /** The relay's account. */
+    smtpUser: z.string().min(1).max(255).optional(),
+    /** The relay's password, from the environment (STANDIN_SMTP_PASSWORD), never argv (D59). */
+    smtpPassword: z.string().min(1, 'STANDIN_SMTP_PASSWORD is empty').max(255).optional(),
+  })
+  .refine((a) => a.smtpUser === undefined || a.smtp !== undefined, { path: ['smtpUser'], message: '--smtp-user needs --smtp' })
+  .refine((a) => a.smtpUser === undefined || a.smtpPassword !== undefined, {
+    path: ['smtpUser'],
+    message: "needs the relay's password in the environment variable STANDIN_SMTP_PASSWORD (never on the command line, where every user can read it)",
+  })
+  .refine((a) => a.smtpPassword === undefined || a.smtpUser !== undefined, {
+    path: ['smtpPassword'],
+    message: 'STANDIN_SMTP_PASSWORD is set but --smtp-user is not: give the account it belongs to',
+  })
 export type InitArgs = z.infer<typeof InitArgs>
 
 export const TermsPreset = z.enum(['local', 'standard'])
@@ -50,3 +65,11 @@ export const RotateArgs = z.strictObject({
   purpose: z.enum(['admin', 'request', 'callback', 'claim']),
 })
 export type RotateArgs = z.infer<typeof RotateArgs>
+
+export const MailTestArgs = z.strictObject({
+  dir: z.string().min(1),
+  to: z.email().max(254),
+  /** The test message's language: the node's catalogue's, Chinese first. */
+  locale: Locale.default(DEFAULT_LOCALE),
+})
+export type MailTestArgs = z.infer<typeof MailTestArgs>

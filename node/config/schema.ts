@@ -1,20 +1,61 @@
 // The files a node keeps in its data directory (config.json, secrets.json). They are this node's
 // own business, not the protocol's: another implementation keeps its settings however it likes.
 // The tokens operators pass to each other are protocol (protocol/schemas/tokens.ts).
+import { BlockList, isIP } from 'node:net'
+import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 import { LIMITS, Multiaddr, ShopId } from '../../protocol/index.js'
 
 const Port = z.number().int().min(0).max(65_535)
 const Host = z.string().min(1).max(255)
 
-export const SmtpConfig = z.strictObject({
-  host: Host,
-  port: Port,
-  secure: z.boolean(),
-  user: z.string().max(255).nullable(),
-  password: z.string().max(255).nullable(),
-  from: z.string().min(3).max(255),
-})
+/** 127.0.0.0/8 and ::1 (also written ::ffff:127.x.y.z or in full). */
+const LOOPBACK = new BlockList()
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4')
+LOOPBACK.addAddress('::1', 'ipv6')
+
+/** A relay on this host: mail to it never crosses a network an attacker could sit on (D58). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1')
+  if (/^localhost\.?$/i.test(bare)) return true
+  const family = isIP(bare)
+  return family !== 0 && LOOPBACK.check(bare, family === 4 ? 'ipv4' : 'ipv6')
+}
+
+/**
+ * config.json `smtp`. The password is not here: it is secrets.json `smtpPassword` (D59). Parsing
+ * fills in `requireTls` when the file leaves it out, here and nowhere else (D58).
+ */
+export const SmtpConfig = z
+  .strictObject({
+    host: Host,
+    port: Port,
+    /** TLS from the first byte (port 465); otherwise the session is upgraded with STARTTLS. */
+    secure: z.boolean(),
+    /** The relay's account; its password is secrets.json smtpPassword. Null: no AUTH. */
+    user: z.string().max(255).nullable(),
+    from: z.string().min(3).max(255),
+    /**
+     * Refuse a relay that does not upgrade to TLS (STARTTLS) instead of sending in the clear.
+     * Absent: true, unless `host` is loopback (127.0.0.0/8, ::1, localhost).
+     */
+    requireTls: z.boolean().optional(),
+    /** PEM file of the CA (or the certificate) the relay's TLS certificate must chain to, instead of the system's CAs. */
+    tlsCaFile: z
+      .string()
+      .min(1)
+      .max(4096)
+      .refine((path) => isAbsolute(path), 'must be an absolute path')
+      .nullable()
+      .optional(),
+  })
+  .transform(({ requireTls, tlsCaFile, ...smtp }) => ({ ...smtp, requireTls: requireTls ?? !isLoopbackHost(smtp.host), tlsCaFile: tlsCaFile ?? null }))
+  // A password never crosses a network in the clear, whatever else the operator turns off (D58).
+  .refine((smtp) => smtp.secure || smtp.requireTls || smtp.user === null || isLoopbackHost(smtp.host), {
+    path: ['requireTls'],
+    message:
+      'false with smtp.user set would send the relay password in the clear to a host that is not loopback; keep it true (the relay must offer STARTTLS) or use secure: true',
+  })
 export type SmtpConfig = z.infer<typeof SmtpConfig>
 
 /** config.json: everything about a node that is not secret. */
@@ -46,6 +87,8 @@ export const NodeConfig = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 })
 export type NodeConfig = z.infer<typeof NodeConfig>
+/** config.json as written: fields parsing fills in (smtp.requireTls) may be left out. */
+export type NodeConfigFile = z.input<typeof NodeConfig>
 
 const Base64url32 = z
   .string()

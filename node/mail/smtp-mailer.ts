@@ -1,7 +1,11 @@
 // Sends the engine's mail through the operator's SMTP relay (config.smtp). The engine retries a
 // failed delivery email, so `send` rejects on any failure instead of swallowing it, and every
-// network step is bounded so a dead relay cannot hold a fulfilment open.
+// network step is bounded so a dead relay cannot hold a fulfilment open. Delivery mail carries
+// card keys: unless the relay is on loopback, the session must be TLS before anything is sent
+// (D58), and the relay's password comes from secrets.json, not config.json (D59).
+import { readFileSync } from 'node:fs'
 import nodemailer from 'nodemailer'
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js'
 import type { SmtpConfig } from '../config/schema.js'
 import type { Logger, Mailer, MailMessage } from '../core/ports.js'
 
@@ -41,24 +45,100 @@ function describeFailure(error: unknown): Record<string, unknown> {
   return { code, responseCode, command, reason: error instanceof Error ? error.message : String(error) }
 }
 
-export function createSmtpMailer(config: SmtpConfig, logger: Logger, limits: Partial<SmtpMailerLimits> = {}): ClosableMailer {
+/** How the session with the relay is protected, from config.smtp (D58). */
+export type SmtpTls =
+  /** smtp.secure: TLS from the first byte. */
+  | 'tls'
+  /** STARTTLS or nothing is sent: a relay that does not offer it is refused. */
+  | 'starttls-required'
+  /** STARTTLS when the relay offers it, plain SMTP otherwise (loopback, or requireTls: false). */
+  | 'starttls-if-offered'
+
+export function smtpTls(config: SmtpConfig): SmtpTls {
+  return config.secure ? 'tls' : config.requireTls ? 'starttls-required' : 'starttls-if-offered'
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----/
+
+function trustedCa(path: string): string {
+  let pem: string
+  try {
+    pem = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new Error(`smtp.tlsCaFile ${path}: ${(error as Error).message}`)
+  }
+  if (!PEM_CERTIFICATE.test(pem)) throw new Error(`smtp.tlsCaFile ${path}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
+  return pem
+}
+
+/**
+ * nodemailer's options for config.smtp with the relay's password (secrets.json smtpPassword):
+ * the one place the TLS policy becomes transport options, for the node and `standin mail test`.
+ */
+export function smtpTransportOptions(config: SmtpConfig, password: string | null, limits: Partial<SmtpMailerLimits> = {}): SMTPTransport.Options {
+  if (config.user !== null && password === null)
+    throw new Error(`config.json smtp.user is ${config.user} but secrets.json smtpPassword is null: put the relay's password there`)
   const l = { ...SMTP_LIMITS, ...limits }
-  const transport = nodemailer.createTransport({
-    pool: true,
+  const tls = smtpTls(config)
+  return {
     host: config.host,
     port: config.port,
-    // secure: TLS from the first byte (port 465); otherwise STARTTLS whenever the relay offers it.
-    secure: config.secure,
-    ...(config.user === null ? {} : { auth: { user: config.user, pass: config.password ?? '' } }),
+    secure: tls === 'tls',
+    // With requireTLS nodemailer sends STARTTLS whether or not the relay offers it, and fails
+    // (ETLS) rather than go on in the clear; so no AUTH or message is sent before TLS.
+    requireTLS: tls === 'starttls-required',
+    // Certificates are always checked (Node's default); tlsCaFile replaces the system's CAs.
+    ...(config.tlsCaFile === null ? {} : { tls: { ca: trustedCa(config.tlsCaFile) } }),
+    ...(config.user === null ? {} : { auth: { user: config.user, pass: password ?? '' } }),
     connectionTimeout: l.connectionTimeoutMs,
     greetingTimeout: l.greetingTimeoutMs,
     socketTimeout: l.socketTimeoutMs,
-    maxConnections: l.maxConnections,
-    maxMessages: l.maxMessagesPerConnection,
     // Messages are built from our own strings; never let a value make nodemailer read a file or URL.
     disableFileAccess: true,
     disableUrlAccess: true,
+  }
+}
+
+function envelope(config: SmtpConfig, message: MailMessage) {
+  return {
+    from: config.from,
+    to: message.to,
+    subject: message.subject,
+    text: message.text,
+    ...(message.html === undefined ? {} : { html: message.html }),
+    // RFC 3834: tells autoresponders not to answer a machine-sent message.
+    headers: { 'Auto-Submitted': 'auto-generated' },
+  }
+}
+
+/** What the relay said when it took a message. */
+export interface RelayReply {
+  messageId: string
+  /** The relay's reply to the message, e.g. "250 OK: queued as 4F2A". */
+  response: string
+}
+
+/** One message over one connection, closed afterwards: `standin mail test`. Rejects on any failure. */
+export async function sendOnce(config: SmtpConfig, password: string | null, message: MailMessage, limits: Partial<SmtpMailerLimits> = {}): Promise<RelayReply> {
+  const transport = nodemailer.createTransport(smtpTransportOptions(config, password, limits))
+  try {
+    const info = await transport.sendMail(envelope(config, message))
+    return { messageId: info.messageId, response: info.response }
+  } finally {
+    transport.close()
+  }
+}
+
+export function createSmtpMailer(config: SmtpConfig, password: string | null, logger: Logger, limits: Partial<SmtpMailerLimits> = {}): ClosableMailer {
+  const l = { ...SMTP_LIMITS, ...limits }
+  const transport = nodemailer.createTransport({
+    ...smtpTransportOptions(config, password, limits),
+    pool: true,
+    maxConnections: l.maxConnections,
+    maxMessages: l.maxMessagesPerConnection,
   })
+  if (config.user === null && password !== null) logger.warn({}, 'smtp: secrets.json smtpPassword is set but config.json smtp.user is null; no AUTH')
+  logger.info({ smtpHost: config.host, smtpPort: config.port, tls: smtpTls(config) }, 'smtp: relay configured')
   // A pooled connection failing between messages is reported here; without a listener it would
   // crash the process. The next send opens a fresh connection.
   transport.on('error', (error) => logger.warn(describeFailure(error), 'smtp: connection error'))
@@ -69,15 +149,7 @@ export function createSmtpMailer(config: SmtpConfig, logger: Logger, limits: Par
   return {
     async send(message: MailMessage): Promise<void> {
       if (closed) throw new Error('smtp mailer is closed')
-      const sending = transport.sendMail({
-        from: config.from,
-        to: message.to,
-        subject: message.subject,
-        text: message.text,
-        ...(message.html === undefined ? {} : { html: message.html }),
-        // RFC 3834: tells autoresponders not to answer a machine-sent message.
-        headers: { 'Auto-Submitted': 'auto-generated' },
-      })
+      const sending = transport.sendMail(envelope(config, message))
       inFlight.add(sending)
       try {
         const info = await sending

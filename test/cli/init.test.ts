@@ -2,7 +2,7 @@
 // addresses, so a DNS name must be refused at init (it used to produce an invite whose addresses
 // partners' libp2p rejected, skipped with a debug log). The real binary is run.
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest'
 
 const BIN = fileURLToPath(new URL('../../bin/standin.js', import.meta.url))
 
-function standin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function standin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 20_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr })
     })
   })
@@ -36,5 +36,40 @@ describe('standin init --host', () => {
     const quiet = await standin(['init', '-d', `${dir}-2`, '-n', 'Shop', '--host', '192.0.2.7', '--public-url', 'https://shop.example.com/standin'])
     expect(quiet.code).toBe(0)
     expect(quiet.stdout).not.toMatch(/note:/)
+  })
+})
+
+describe('standin init --smtp-user', () => {
+  const PASSWORD = 'relay-pass-5Qe9'
+
+  it("takes the relay's password from STANDIN_SMTP_PASSWORD into secrets.json, never config.json or the screen", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'standin-init-')), 'node')
+    const args = ['init', '-d', dir, '-n', 'Shop', '--smtp', 'smtp.example.com:587', '--smtp-user', 'relay-user']
+    const result = await standin(args, { STANDIN_SMTP_PASSWORD: PASSWORD })
+    expect(result.code).toBe(0)
+    expect(result.stdout + result.stderr).not.toContain(PASSWORD)
+    const config = readFileSync(join(dir, 'config.json'), 'utf8')
+    expect(config).not.toContain(PASSWORD)
+    // A relay elsewhere: STARTTLS is required, and config.json says so.
+    expect(JSON.parse(config).smtp).toEqual({
+      host: 'smtp.example.com',
+      port: 587,
+      secure: false,
+      user: 'relay-user',
+      from: 'Shop <no-reply@standin.invalid>',
+      requireTls: true,
+      tlsCaFile: null,
+    })
+    expect(JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')).smtpPassword).toBe(PASSWORD)
+  })
+
+  it('without STANDIN_SMTP_PASSWORD it refuses, says where the password goes, and creates nothing', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'standin-init-')), 'node')
+    const result = await standin(['init', '-d', dir, '-n', 'Shop', '--smtp', 'smtp.example.com:587', '--smtp-user', 'relay-user'], {
+      STANDIN_SMTP_PASSWORD: undefined,
+    })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/smtpUser: needs the relay's password in the environment variable STANDIN_SMTP_PASSWORD/)
+    expect(existsSync(dir)).toBe(false)
   })
 })

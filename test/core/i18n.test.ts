@@ -20,6 +20,8 @@ const SAMPLES: Record<string, string | number> = {
   count: 2,
   seconds: 42,
   claimUrl: 'https://claim.example/',
+  shopName: 'SHOP',
+  relay: 'RELAY:587',
 }
 
 /** The value names a message uses, however deeply nested in plurals. */

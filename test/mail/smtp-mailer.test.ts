@@ -27,8 +27,9 @@ const config = (port: number, overrides: Partial<SmtpConfig> = {}): SmtpConfig =
   port,
   secure: false,
   user: null,
-  password: null,
   from: 'Moon Shop <noreply@moon.example>',
+  requireTls: false,
+  tlsCaFile: null,
   ...overrides,
 })
 
@@ -71,7 +72,7 @@ describe('createSmtpMailer', () => {
   it.each(['en', 'zh-CN'] as const)('%s: the sink receives the message with the recipient, subject and key', async (locale) => {
     const s = await sink()
     const logger = recordingLogger()
-    const m = mailer(config(s.port), logger)
+    const m = mailer(config(s.port), null, logger)
     const sent = message(locale)
     await m.send(sent)
 
@@ -93,21 +94,21 @@ describe('createSmtpMailer', () => {
 
   it('sends several messages over the pool', async () => {
     const s = await sink()
-    const m = mailer(config(s.port), recordingLogger())
+    const m = mailer(config(s.port), null, recordingLogger())
     await Promise.all([1, 2, 3, 4, 5].map((i) => m.send({ ...message(), to: `buyer${i}@example.com` })))
     expect(s.received.map((r) => r.to[0]).sort()).toEqual([1, 2, 3, 4, 5].map((i) => `buyer${i}@example.com`))
   })
 
   it('authenticates with the configured user and password', async () => {
     const s = await sink({ credentials: { user: 'relay-user', password: 'relay-pass' } })
-    const m = mailer(config(s.port, { user: 'relay-user', password: 'relay-pass' }), recordingLogger())
+    const m = mailer(config(s.port, { user: 'relay-user' }), 'relay-pass', recordingLogger())
     await m.send(message())
     expect(s.received[0]?.user).toBe('relay-user')
   })
 
   it('wrong credentials → send rejects', async () => {
     const s = await sink({ credentials: { user: 'relay-user', password: 'relay-pass' } })
-    const m = mailer(config(s.port, { user: 'relay-user', password: 'wrong' }), recordingLogger())
+    const m = mailer(config(s.port, { user: 'relay-user' }), 'wrong', recordingLogger())
     await expect(m.send(message())).rejects.toThrow()
     expect(s.received).toHaveLength(0)
   })
@@ -115,7 +116,7 @@ describe('createSmtpMailer', () => {
   it.each(['rcpt', 'data'] as const)('a sink that refuses at %s → send rejects, and the failure is logged without the message', async (reject) => {
     const s = await sink({ reject })
     const logger = recordingLogger()
-    const m = mailer(config(s.port), logger)
+    const m = mailer(config(s.port), null, logger)
     await expect(m.send(message())).rejects.toThrow()
     expect(s.received).toHaveLength(0)
     const failure = logger.lines.find((l) => l.level === 'warn' && /send failed/.test(l.message))
@@ -127,7 +128,7 @@ describe('createSmtpMailer', () => {
     const s = await startSink()
     const port = s.port
     await s.close()
-    const m = mailer(config(port), recordingLogger())
+    const m = mailer(config(port), null, recordingLogger())
     await expect(m.send(message())).rejects.toThrow(/ECONNREFUSED|connect/i)
   })
 
@@ -140,7 +141,7 @@ describe('createSmtpMailer', () => {
       await new Promise<void>((resolve) => silent.close(() => resolve()))
     })
     const { port } = silent.address() as AddressInfo
-    const m = mailer(config(port), recordingLogger(), { greetingTimeoutMs: 300 })
+    const m = mailer(config(port), null, recordingLogger(), { greetingTimeoutMs: 300 })
     const started = Date.now()
     await expect(m.send(message())).rejects.toThrow(/greeting/i)
     expect(Date.now() - started).toBeLessThan(5_000)
@@ -149,7 +150,7 @@ describe('createSmtpMailer', () => {
   it('close() waits for messages in flight, then refuses new ones', async () => {
     const s = await startSink()
     cleanup.push(() => s.close())
-    const m = createSmtpMailer(config(s.port), recordingLogger())
+    const m = createSmtpMailer(config(s.port), null, recordingLogger())
     const sending = m.send(message())
     await m.close()
     await expect(sending).resolves.toBeUndefined()

@@ -76,4 +76,9 @@ export const EN = {
   'mail.claimPage': "You can also see the keys on the claim page at {claimUrl} with your order number and the order's query secret.",
   'mail.noPayment': 'Your order is already paid; this email never asks you to pay again.',
   'mail.signOff': 'Sent by {fulfillerName} on behalf of {originName} (automated message)',
+
+  'mail.test.subject': 'Standin test message from {shopName}',
+  'mail.test.body':
+    "This is a test message from {shopName}'s Standin node, sent on {time} through the relay {relay} to check that buyers receive delivery mail. If you are reading it, mail works; there is nothing to do.",
+  'mail.test.signOff': "{shopName}'s Standin node (automated message)",
 } as const satisfies Messages

@@ -72,6 +72,11 @@ export const ZH_CN = {
   'mail.claimPage': '您也可以打开领取页面 {claimUrl} ，输入订单号和订单的查询密码查看卡密。',
   'mail.noPayment': '您的订单已付款，本邮件不会要求您再次付款。',
   'mail.signOff': '「{fulfillerName}」代「{originName}」发送（自动邮件）',
+
+  'mail.test.subject': '「{shopName}」的 Standin 测试邮件',
+  'mail.test.body':
+    '这是「{shopName}」的 Standin 节点于{time}经由发信服务器 {relay} 发出的测试邮件，用于确认买家能收到发货邮件。收到本邮件即说明邮件配置可用，无需任何操作。',
+  'mail.test.signOff': '「{shopName}」的 Standin 节点（自动邮件）',
 } as const
 
 /** Every message id; a view asking for an id that is not here fails to typecheck. */
