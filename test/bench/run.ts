@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   escrow: () => import('./escrow.js'),
   failover: () => import('./failover.js'),
   settlement: () => import('./settlement.js'),
+  store: () => import('./store.js'),
 }
 
 const name = process.argv[2]
