@@ -41,7 +41,7 @@ export function init(raw: Record<string, unknown>): string {
   const keys = new DataDir(dir).init({
     version: 1,
     name,
-    p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`], dialOverrides: {} },
+    p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`], dialOverrides: {}, allowFrom: [] },
     http: { host, port: httpPort, publicUrl, adminAllowRemote: false },
     smtp: smtp
       ? {
