@@ -65,6 +65,9 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     isPartner: (id) => partnerIds.includes(id),
     partners: () => partnerIds,
     addressesOf: (id) => config.p2p.dialOverrides[id] ?? cardOf.get(id)?.addrs ?? [],
+    // A partner dials in from its own address, whichever address we dial it at.
+    inboundAddressesOf: (id) => [...(cardOf.get(id)?.addrs ?? []), ...(config.p2p.dialOverrides[id] ?? [])],
+    allowFrom: config.p2p.allowFrom,
     logger,
     // p2p already logs each rejected frame with its reason; here it is only counted.
     onRejected: () => {

@@ -44,7 +44,7 @@ export function init(raw: Record<string, unknown>): string {
     {
       version: 1,
       name,
-      p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`], dialOverrides: {} },
+      p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], announce: [`/ip4/${host}/tcp/${p2pPort}`], dialOverrides: {}, allowFrom: [] },
       http: { host, port: httpPort, publicUrl, adminAllowRemote: false },
       smtp: smtp
         ? {

@@ -5,6 +5,7 @@ import { BlockList, isIP } from 'node:net'
 import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 import { LIMITS, Multiaddr, ShopId } from '../../protocol/index.js'
+import { parseIpRule } from '../p2p/inbound-allow.js'
 
 const Port = z.number().int().min(0).max(65_535)
 const Host = z.string().min(1).max(255)
@@ -72,6 +73,15 @@ export const NodeConfig = z.strictObject({
      * shop id → multiaddrs. The partner is still authenticated by its key.
      */
     dialOverrides: z.record(ShopId, z.array(Multiaddr).min(1).max(LIMITS.maxAddrs)).default({}),
+    /**
+     * IPs or CIDRs partners may dial in from besides the addresses on their cards and in
+     * dialOverrides (a partner behind NAT, or one whose card names a DNS host). Inbound p2p
+     * connections from anywhere else are refused before the handshake (node/p2p/inbound-allow.ts).
+     */
+    allowFrom: z
+      .array(z.string().refine((text) => parseIpRule(text) !== undefined, 'expected an IP address or CIDR, e.g. 203.0.113.7 or 10.0.0.0/8'))
+      .max(LIMITS.maxParties * LIMITS.maxAddrs)
+      .default([]),
   }),
   http: z.strictObject({
     host: Host,

@@ -12,6 +12,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { assert, secretKeyBytes, type Identity } from '../../protocol/index.js'
+import type { ConnectionLimits } from './options.js'
 
 export type Host = Libp2p<{ identify: Identify; ping: Ping }>
 
@@ -26,6 +27,16 @@ export interface HostOptions {
    * window). Default: yamux's 4 MiB.
    */
   readonly maxReadBufferBytes?: number
+  /** Bounds on connections (options.ts); libp2p's defaults when absent, as for the tests' bare peers. */
+  readonly connections?: ConnectionLimits & {
+    /**
+     * IPs and networks as multiaddrs ('/ip4/203.0.113.7/ipcidr/32') whose inbound connections
+     * skip maxIncomingPendingConnections, inboundConnectionsPerHostPerSecond and maxConnections:
+     * partners' addresses, so idle sockets from elsewhere cannot keep a partner out. Fixed when
+     * the host is created (libp2p reads it once); the gater's address check follows changes.
+     */
+    readonly allow: readonly string[]
+  }
 }
 
 export function privateKeyOf(identity: Identity): PrivateKey {
@@ -36,11 +47,26 @@ export function privateKeyOf(identity: Identity): PrivateKey {
 
 /** Created stopped: register protocol handlers, then start(). */
 export async function createHost(options: HostOptions): Promise<Host> {
+  const limits = options.connections
   return createLibp2p({
     start: false,
     privateKey: privateKeyOf(options.identity),
     addresses: { listen: [...options.listen] },
-    transports: [tcp()],
+    // Inbound, libp2p's upgrader asks the connection manager first (the allow list, then the
+    // pending, per-host and maxConnections limits), then the gater's denyInboundConnection, then
+    // runs noise within inboundUpgradeTimeout.
+    ...(limits
+      ? {
+          connectionManager: {
+            maxConnections: limits.maxConnections,
+            maxIncomingPendingConnections: limits.maxIncomingPendingConnections,
+            inboundConnectionThreshold: limits.inboundConnectionsPerHostPerSecond,
+            inboundUpgradeTimeout: limits.inboundUpgradeTimeoutMs,
+            allow: [...limits.allow],
+          },
+        }
+      : {}),
+    transports: [tcp(limits ? { maxConnections: limits.maxTcpSockets } : {})],
     connectionEncrypters: [noise()],
     streamMuxers: [
       yamux({

@@ -21,7 +21,7 @@ export interface KeepConnectedDeps {
   isConnected(peer: ShopId): boolean
   hasAddresses(peer: ShopId): boolean
   connect(peer: ShopId, signal: AbortSignal): Promise<unknown>
-  /** Closes connections and queues of peers that are no longer partners. */
+  /** Follows the partner set: closes former partners' connections and queues, refreshes who may dial in. */
   prune(): void
 }
 

@@ -13,6 +13,16 @@ export interface P2pTransportOptions {
   partners(): readonly ShopId[]
   /** Multiaddrs of a partner, from its shop card (with or without a trailing /p2p/<id>). */
   addressesOf(id: ShopId): readonly string[]
+  /**
+   * Multiaddrs whose IP hosts a partner may dial in from: its card's and any dial override's.
+   * Default: addressesOf. Asked again every reconnectIntervalMs (inbound-allow.ts).
+   */
+  inboundAddressesOf?(id: ShopId): readonly string[]
+  /**
+   * IPs or CIDRs ('203.0.113.7', '10.0.0.0/8', 'fd00::/8') partners may also dial in from, for a
+   * partner behind NAT or named by DNS. Default: none.
+   */
+  readonly allowFrom?: readonly string[]
   readonly logger: Logger
   /** Called once per dropped inbound frame, so the node can count misbehaving partners. */
   onRejected?(from: ShopId, protocol: Protocol, reason: string): void
@@ -26,6 +36,22 @@ export interface P2pTransportOptions {
   readonly dialTimeoutMs?: number
   /** Pause between attempts to reach a partner that is down. */
   readonly reconnectIntervalMs?: number
+  /** An inbound connection still in its handshake after this long is closed. */
+  readonly inboundUpgradeTimeoutMs?: number
+}
+
+/** What libp2p and its TCP listener may hold for connections (host.ts), with units. */
+export interface ConnectionLimits {
+  /** Open connections before libp2p prunes; inbound ones beyond it are refused (unless allowed). */
+  readonly maxConnections: number
+  /** Inbound connections still in their handshake at once (allow-listed hosts not counted). */
+  readonly maxIncomingPendingConnections: number
+  /** New inbound connections per remote host per second (allow-listed hosts not counted). */
+  readonly inboundConnectionsPerHostPerSecond: number
+  /** An inbound connection still in its handshake after this long is closed. */
+  readonly inboundUpgradeTimeoutMs: number
+  /** Sockets the TCP listener holds at once, in any state; Node closes the ones beyond. */
+  readonly maxTcpSockets: number
 }
 
 export interface P2pLimits {
@@ -51,6 +77,7 @@ export interface P2pLimits {
   readonly maxInboundStreamsPerProtocol: number
   /** A graceful stream close on stop() that takes longer is aborted instead. */
   readonly closeTimeoutMs: number
+  readonly connections: ConnectionLimits
 }
 
 const DEFAULT_MAX_QUEUED_MESSAGES = 10_000
@@ -63,6 +90,24 @@ const MAX_BATCH_BYTES = 256 * 1024
 const MIN_STREAM_WINDOW_BYTES = 256 * 1024
 const MAX_INBOUND_STREAMS_PER_PROTOCOL = 8
 const CLOSE_TIMEOUT_MS = 1_000
+// The gater admits partners only (at most LIMITS.maxParties - 1 of them): one connection each,
+// two while both sides dial at once, with room for ones still closing.
+const MAX_CONNECTIONS = 4 * LIMITS.maxParties
+// Every partner reconnecting at once after our restart fits. While addresses are filtered a
+// stranger never keeps a slot: the gater refuses its address right after libp2p counts it
+// (inbound-allow.ts), and partners' addresses skip the limit. (libp2p counts their handshakes all
+// the same and refuses others only at exactly this count, with ===: past it, this limit stops
+// refusing anyone, and only the gater and the per-host rate below still do.)
+const MAX_INCOMING_PENDING_CONNECTIONS = LIMITS.maxParties
+// libp2p's own default: a partner redials at most once per reconnectIntervalMs (1 s), so 5 a
+// second leaves room for a few partners behind one NAT address.
+const INBOUND_CONNECTIONS_PER_HOST_PER_SECOND = 5
+// A partner's own dial gives up after DEFAULT_DIAL_TIMEOUT_MS; holding a handshake for longer
+// (libp2p's default is 10 s) only helps whoever opened it and then went quiet.
+const DEFAULT_INBOUND_UPGRADE_TIMEOUT_MS = DEFAULT_DIAL_TIMEOUT_MS
+// Bounds the file descriptors idle sockets from an allowed address can take within one upgrade
+// timeout, so LevelDB and HTTP keep theirs; 4 × MAX_CONNECTIONS is far above what partners use.
+const MAX_TCP_SOCKETS = 4 * MAX_CONNECTIONS
 
 export function resolveLimits(options: P2pTransportOptions): P2pLimits {
   const maxFrameBytes = positive(options.maxFrameBytes ?? LIMITS.maxFrameBytes, 'maxFrameBytes')
@@ -81,6 +126,13 @@ export function resolveLimits(options: P2pTransportOptions): P2pLimits {
     maxStreamWindowBytes,
     maxInboundStreamsPerProtocol: MAX_INBOUND_STREAMS_PER_PROTOCOL,
     closeTimeoutMs: CLOSE_TIMEOUT_MS,
+    connections: {
+      maxConnections: MAX_CONNECTIONS,
+      maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS,
+      inboundConnectionsPerHostPerSecond: INBOUND_CONNECTIONS_PER_HOST_PER_SECOND,
+      inboundUpgradeTimeoutMs: positive(options.inboundUpgradeTimeoutMs ?? DEFAULT_INBOUND_UPGRADE_TIMEOUT_MS, 'inboundUpgradeTimeoutMs'),
+      maxTcpSockets: MAX_TCP_SOCKETS,
+    },
   }
 }
 

@@ -1,12 +1,14 @@
 // The node's Transport over libp2p: partner-only connections, one validated inbound stream per
 // partner and protocol, and one bounded queue plus long-lived stream per partner and protocol out.
 import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { CONTROL_PROTOCOL, ControlMessage, FEED_PROTOCOL, FeedMessage, type ShopId } from '../../protocol/index.js'
 import type { InboundHandler, Protocol, Transport } from '../core/ports.js'
 import { Dialer } from './dialer.js'
 import { encodeFrame } from './framing.js'
 import { partnerGater } from './gater.js'
 import { createHost } from './host.js'
+import { InboundAllow, ruleMultiaddrs } from './inbound-allow.js'
 import { inboundHandler } from './inbound.js'
 import { KeepConnected } from './keep-connected.js'
 import { resolveLimits, type P2pTransportOptions } from './options.js'
@@ -28,12 +30,26 @@ const PROTOCOL_IDS: Record<Protocol, string> = { feed: FEED_PROTOCOL, control: C
 export async function createP2pTransport(options: P2pTransportOptions): Promise<P2pTransport> {
   const { logger, isPartner } = options
   const limits = resolveLimits(options)
+  const partners = (): readonly ShopId[] => options.partners().filter((peer) => peer !== options.identity.id)
+  const inboundAllow = new InboundAllow({
+    partners,
+    addressesOf: (id) => (options.inboundAddressesOf ?? options.addressesOf)(id),
+    allowFrom: options.allowFrom ?? [],
+    logger,
+  })
+  const allowsInbound = (remote: Multiaddr): boolean => {
+    if (inboundAllow.allows(remote)) return true
+    // debug: a flood of strangers must not become a flood of log lines.
+    logger.debug({ remote: remote.toString() }, 'p2p: inbound connection refused: not from a partner address')
+    return false
+  }
   const libp2p = await createHost({
     identity: options.identity,
     listen: options.listen,
-    gater: partnerGater(isPartner),
+    gater: partnerGater(isPartner, allowsInbound),
     maxStreamWindowBytes: limits.maxStreamWindowBytes,
     maxReadBufferBytes: limits.maxPausedBufferBytes,
+    connections: { ...limits.connections, allow: ruleMultiaddrs(inboundAllow.list.rules) },
   })
   const dialer = new Dialer({ libp2p, limits, logger, addressesOf: options.addressesOf })
   const queues = new Map<string, PeerQueue>()
@@ -106,7 +122,10 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
     callHandler('onPeerDisconnected', () => handler.onPeerDisconnected(peer))
   }
 
+  // Once per keep-connected round: follow the partner set (addresses allowed in, connections and
+  // queues of former partners closed).
   const prune = (): void => {
+    inboundAllow.refresh()
     for (const connection of libp2p.getConnections()) {
       if (connection.status !== 'open' || isPartner(connection.remotePeer.toString())) continue
       logger.info({ peer: connection.remotePeer.toString() }, 'p2p: closing connection to former partner')
@@ -121,7 +140,7 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
   const keepConnected = new KeepConnected({
     intervalMs: limits.reconnectIntervalMs,
     logger,
-    partners: () => options.partners().filter((peer) => peer !== options.identity.id),
+    partners,
     isConnected: (peer) => dialer.openConnection(peer) !== undefined,
     hasAddresses: (peer) => dialer.hasAddresses(peer),
     connect: (peer, signal) => dialer.connect(peer, signal),
