@@ -88,6 +88,16 @@ describe('docs', () => {
     expect(submit).toContain('claimSecret')
   })
 
+  it('/docs/json documents POST /claim as a urlencoded form of shop, order and secret (issue 19)', async () => {
+    const doc = (await h.app.inject({ url: '/docs/json', headers: OPERATOR })).json() as {
+      paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: { properties?: object; required?: string[] } }> } }>>
+    }
+    const form = doc.paths['/claim']?.post?.requestBody?.content?.['application/x-www-form-urlencoded']?.schema
+    expect(Object.keys(form?.properties ?? {}).sort()).toEqual(['order', 'secret', 'shop'])
+    expect([...(form?.required ?? [])].sort()).toEqual(['order', 'secret', 'shop'])
+    expect(JSON.stringify(form)).toContain('"maxLength":128')
+  })
+
   it('/docs serves the swagger UI', async () => {
     const response = await h.app.inject({ url: '/docs', headers: OPERATOR })
     expect(response.statusCode).toBe(200)
