@@ -24,7 +24,7 @@ describe('adapters/README.md signing example', () => {
 
   it('the table names a signature adapterSignature computes with the secret as UTF-8 text', () => {
     expect(Buffer.byteLength(body)).toBe(17)
-    expect(row('signed text')).toBe(`standin/1/adapter\\n${timestamp}\\n${method} ${target}\\n${body}`)
+    expect(row('signed text (`\\n` is one newline byte)')).toBe(`standin/1/adapter\\n${timestamp}\\n${method} ${target}\\n${body}`)
     expect(row('`x-standin-signature`')).toBe(adapterSignature(secret, timestamp, method, target, body))
   })
 
