@@ -10,7 +10,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { type PublicApi, UnavailableError } from '../core/api.js'
 import { ShopId } from '../../protocol/index.js'
-import { ShopStatusView } from '../core/api-schemas.js'
+import { ClaimForm, ShopStatusView } from '../core/api-schemas.js'
 import type { Locale } from '../core/i18n/index.js'
 import { HttpError, toErrorReply } from './errors.js'
 import { claimFormPage, claimResultPage, MAX_PREFILL_CHARS } from './public/claim-views.js'
@@ -158,7 +158,17 @@ export const publicRoutes: FastifyPluginAsyncZod<PublicRoutesOptions> = async (a
     {
       config: perMinute(limits.claimPostsPerMinute),
       bodyLimit: CLAIM_BODY_LIMIT_BYTES,
-      schema: { tags: TAGS, summary: 'Claim page: the keys of a delivered order, if the secret matches (HTML)' },
+      schema: {
+        tags: TAGS,
+        summary: 'Claim page: the keys of a delivered order, if the secret matches (HTML)',
+        description: 'The form fields shop (shop id), order (order number) and secret (query secret), urlencoded as a browser posts them.',
+        consumes: ['application/x-www-form-urlencoded'],
+        body: ClaimForm,
+      },
+      // The body schema documents the form in /docs; the handler validates it itself
+      // (readClaimForm), so a wrong field is shown on the form in the buyer's language, not refused
+      // by fastify with a JSON error. This validator lets the parsed form through unchanged.
+      validatorCompiler: () => (data) => ({ value: data }),
     },
     async (request, reply) => {
       const locale = localeOf(request)

@@ -88,6 +88,25 @@ describe('docs', () => {
     expect(submit).toContain('claimSecret')
   })
 
+  it('/docs/json documents POST /claim as a urlencoded form of shop, order and secret (issue 19)', async () => {
+    const doc = (await h.app.inject({ url: '/docs/json', headers: OPERATOR })).json() as {
+      paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: { properties?: object; required?: string[] } }> } }>>
+    }
+    const form = doc.paths['/claim']?.post?.requestBody?.content?.['application/x-www-form-urlencoded']?.schema
+    expect(Object.keys(form?.properties ?? {}).sort()).toEqual(['order', 'secret', 'shop'])
+    expect([...(form?.required ?? [])].sort()).toEqual(['order', 'secret', 'shop'])
+    expect(JSON.stringify(form)).toContain('"maxLength":128')
+  })
+
+  it('/docs/json lists every callback body and reply as a component, PartnerDelivery.keys typed as CardKey[] (issue 19)', async () => {
+    const doc = (await h.app.inject({ url: '/docs/json', headers: OPERATOR })).json() as { components: { schemas: Record<string, unknown> } }
+    const names = ['FenceBody', 'TakeStockBody', 'TakeStockReply', 'ReturnStockBody', 'WriteBackBody', 'PartnerDelivery', 'CardKey', 'OkReply', 'ErrorReply']
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(names.map((name) => `callback.${name}`)))
+    const delivery = doc.components.schemas['callback.PartnerDelivery'] as { properties: { keys: { items: { properties: object; required: string[] } } } }
+    expect(Object.keys(delivery.properties).sort()).toEqual(['channel', 'deliveredAt', 'epoch', 'fulfiller', 'fulfillerName', 'keys', 'order', 'sku'])
+    expect(Object.keys(delivery.properties.keys.items.properties).sort()).toEqual(['key', 'keyId'])
+  })
+
   it('/docs serves the swagger UI', async () => {
     const response = await h.app.inject({ url: '/docs', headers: OPERATOR })
     expect(response.statusCode).toBe(200)
