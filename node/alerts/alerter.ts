@@ -81,8 +81,15 @@ export class Alerter {
       }
       this.queue.push({ channel, event, at })
     }
-    this.running ??= this.drain().finally(() => {
+    this.kick()
+  }
+
+  /** Starts the sender unless it runs; when it ends it looks again, so no job raised meanwhile is left. */
+  private kick(): void {
+    if (this.running !== null || this.queue.length === 0) return
+    this.running = this.drain().finally(() => {
       this.running = null
+      this.kick()
     })
   }
 

@@ -62,9 +62,9 @@ function trimBase(url: string): string {
   return url.replace(/\/+$/, '')
 }
 
-/** A secret of the form "id:signSecret" (DingTalk, Feishu): the part before the first colon, and the rest. */
+/** A secret of the form "id:signSecret" (DingTalk, Feishu): split at the last colon (sign secrets have none). */
 function splitSecret(secret: string): { id: string; sign: string | null } {
-  const at = secret.indexOf(':')
+  const at = secret.lastIndexOf(':')
   return at < 0 ? { id: secret, sign: null } : { id: secret.slice(0, at), sign: secret.slice(at + 1) }
 }
 
