@@ -1,6 +1,7 @@
 // The one factory that wires a live node: LevelDB store, libp2p transport, engine, HTTP server.
 // Start order: store → engine → p2p → http; stop in reverse, so nothing is acknowledged by a
 // layer whose lower layers are gone.
+import { Alerter } from './alerts/alerter.js'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Registry } from 'prom-client'
 import type { FastifyInstance } from 'fastify'
@@ -78,6 +79,14 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     ? createCallbackAdapter({ baseUrl: config.adapter.callbackUrl, secret: adapterCredentials.callbackSecret, logger })
     : createNullAdapter(logger)
   const mailer = config.smtp ? createSmtpMailer(config.smtp, secrets.smtpPassword, logger) : createNullMailer(logger)
+  const alerter = new Alerter({
+    channels: config.alerts.channels,
+    secrets: secrets.alerts ?? {},
+    mailer,
+    now: () => Date.now(),
+    log: logger,
+    shopName: config.name,
+  })
   const clock = systemClock()
   const engine = new Engine({
     identity,
@@ -98,7 +107,10 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     adapter,
     mailer,
     publicUrl: config.http.publicUrl,
-    emit: (at, event) => logger.debug({ at, event }, 'engine event'),
+    emit: (at, event) => {
+      logger.debug({ at, event }, 'engine event')
+      alerter.onEngineEvent(at, event)
+    },
   })
   await engine.start()
   await p2p.start()

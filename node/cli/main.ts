@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander'
 import { accept, invite, join, listTerms, showTerms } from './federation-commands.js'
 import { allot, incidents, init, recallAllotment, run } from './local-commands.js'
 import { rotateSecret } from './secrets-commands.js'
+import { alertsTest } from './alerts-command.js'
 import { mailTest } from './mail-command.js'
 import { platform, status } from './status-command.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
@@ -61,6 +62,22 @@ function program(): Command {
     .action(async (address: string, o) => {
       const result = await mailTest({ dir: o.dir, to: address, locale: o.locale })
       if (result.sent) console.log(result.text)
+      else {
+        console.error(result.text)
+        process.exitCode = 1
+      }
+    })
+
+  cli
+    .command('alerts')
+    .description('operator alerts (config.json alerts, secrets.json alerts)')
+    .command('test')
+    .description('send one test alert to each configured channel and say, per channel, sent or why not (exit 1: one was not sent)')
+    .option(...dirOption)
+    .option('--channel <id>', 'only this channel')
+    .action(async (o) => {
+      const result = await alertsTest({ dir: o.dir, channel: o.channel })
+      if (result.ok) console.log(result.text)
       else {
         console.error(result.text)
         process.exitCode = 1

@@ -6,6 +6,7 @@ import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 import { LIMITS, Multiaddr, ShopId } from '../../protocol/index.js'
 import { parseIpRule } from '../p2p/inbound-allow.js'
+import { AlertSecrets, AlertsConfig } from './alerts.js'
 
 const Port = z.number().int().min(0).max(65_535)
 const Host = z.string().min(1).max(255)
@@ -95,6 +96,8 @@ export const NodeConfig = z.strictObject({
   /** The shop's generic-adapter callback base URL (fence, stock, write-back), or null. */
   adapter: z.strictObject({ callbackUrl: z.string().url().max(LIMITS.maxUrlChars).nullable() }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** Operator alerts (node/alerts); absent in older files. */
+  alerts: AlertsConfig.default({ channels: [] }),
 })
 export type NodeConfig = z.infer<typeof NodeConfig>
 /** config.json as written: fields parsing fills in (smtp.requireTls) may be left out. */
@@ -119,6 +122,8 @@ export const NodeSecrets = z.strictObject({
   adminToken: z.string().min(32).max(256),
   /** The SMTP relay's password (the account is config.json smtp.user); null: none. */
   smtpPassword: z.string().min(1).max(255).nullable(),
+  /** Alert channel secrets by channel id (config.json alerts); absent in older files. */
+  alerts: AlertSecrets.optional(),
 })
 export type NodeSecrets = z.infer<typeof NodeSecrets>
 
