@@ -54,17 +54,17 @@ export function join(raw: { dir: string; tokens: string[]; preset: string; id: s
   const dir = new DataDir(args.data.dir)
   const me = ownCard(dir, Date.now())
   const parties = [me.body.id]
+  const cards: Signed<ShopCard>[] = []
   for (const [i, text] of args.data.tokens.entries()) {
     const token = decodeToken(text)
     if (!token.ok) throw new Error(`token ${i + 1}: ${token.error.message}`)
-    const cards = token.value.kind === 'invite' ? [token.value.card] : token.value.cards
-    for (const card of cards) {
-      dir.saveCard(card)
-      parties.push(card.body.id)
-    }
+    cards.push(...(token.value.kind === 'invite' ? [token.value.card] : token.value.cards))
   }
+  parties.push(...cards.map((card) => card.body.id))
   if (new Set(parties).size < 2) throw new Error("join needs at least one other shop's invite token")
   const terms = draftTerms({ id: args.data.id, parties, preset: args.data.preset, nowMs: Date.now(), termsFile: args.data.termsFile })
+  // Partners' cards are stored only once the terms are valid, so a refused terms file writes nothing.
+  for (const card of cards) dir.saveCard(card)
   const agreement = dir.saveAgreement({ terms, signatures: [signTerms(terms, dir.keys().identity)] })
   return termsTokenFor(dir, agreement)
 }

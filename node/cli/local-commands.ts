@@ -6,6 +6,7 @@ import { AllotArgs, InitArgs } from './schemas.js'
 import type { IncidentReport } from '../core/api-schemas.js'
 import { z } from 'zod'
 import { DataDir } from '../datadir.js'
+import { fetchNode } from './node-request.js'
 import { LogFormat } from '../logger.js'
 import { type RunningNode, startNode } from '../node.js'
 import { relayLines } from './mail-command.js'
@@ -122,7 +123,7 @@ export async function admin<T>(dir: DataDir, path: string, body?: unknown): Prom
   const config = dir.config()
   const { secrets } = dir.keys()
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host
-  const response = await fetch(`http://${host}:${config.http.port}${path}`, {
+  const response = await fetchNode(`http://${host}:${config.http.port}`, path, dir.path, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { authorization: `Bearer ${secrets.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -8,6 +8,8 @@ import { rotateSecret } from './secrets-commands.js'
 import { alertsTest } from './alerts-command.js'
 import { mailTest } from './mail-command.js'
 import { platform, status } from './status-command.js'
+import { NodeNotRunningError } from './node-request.js'
+import { packageVersion } from './version.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
 import {
   acceptStatement,
@@ -25,6 +27,7 @@ const STATEMENT_REF = "id (st-…) or hash; a hash beginning with '-' goes after
 
 function program(): Command {
   const cli = new Command('standin').description('Standin: mutual-aid failover for card shops').exitOverride()
+  cli.version(packageVersion())
   const dirOption = ['-d, --dir <path>', 'data directory of this node', DEFAULT_DIR] as const
 
   cli
@@ -257,5 +260,5 @@ try {
     process.exit(error.exitCode === 0 ? 0 : 2)
   }
   console.error(`standin: ${(error as Error).message}`)
-  process.exit(2)
+  process.exit(error instanceof NodeNotRunningError ? 1 : 2)
 }

@@ -1,6 +1,7 @@
 // Drafting the mutual-aid terms when a shop joins: a preset for the timings, the parties from the
 // invites, and optional overrides from a JSON file. The result must parse as Terms or nothing is signed.
 import { readFileSync } from 'node:fs'
+import { refuseFractionalMinorUnits } from './money-input.js'
 import { formatZodError, type ShopId, Terms, type Timing } from '../../protocol/index.js'
 import type { TermsPreset } from './schemas.js'
 
@@ -65,7 +66,9 @@ export function draftTerms(input: { id: string; parties: ShopId[]; preset: Terms
   if (input.termsFile) {
     let overrides: unknown
     try {
-      overrides = JSON.parse(readFileSync(input.termsFile, 'utf8'))
+      const text = readFileSync(input.termsFile, 'utf8')
+      refuseFractionalMinorUnits(text)
+      overrides = JSON.parse(text)
     } catch (error) {
       throw new Error(`${input.termsFile}: ${(error as Error).message}`)
     }

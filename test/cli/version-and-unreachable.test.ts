@@ -1,0 +1,57 @@
+// `standin --version` prints package.json's version, and a command that needs the running node
+// says the node is not running (exit 1) instead of "fetch failed". The real binary is run.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const BIN = fileURLToPath(new URL('../../bin/standin.js', import.meta.url))
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+function standin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr })
+    })
+  })
+}
+
+/** A port nothing listens on: bound by the OS, then released. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+describe('standin --version', () => {
+  it.each(['--version', '-V'])(
+    '%s prints the package version and exits 0',
+    async (flag) => {
+      const result = await standin([flag])
+      expect(result.code).toBe(0)
+      expect(result.stdout.trim()).toBe(VERSION)
+    },
+    30_000,
+  )
+})
+
+describe('a command that needs the node, with the node stopped', () => {
+  it('says the node is not running and how to start it, exit 1, no "fetch failed"', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'standin-down-')), 'node')
+    const port = await freePort()
+    expect((await standin(['init', '-d', dir, '-n', 'Shop', '--p2p-port', '0', '--http-port', String(port)])).code).toBe(0)
+    const result = await standin(['status', '-d', dir])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`node not running at http://127.0.0.1:${port} (start it with: standin run -d ${dir})`)
+    expect(result.stderr).not.toMatch(/fetch failed/)
+    expect(result.stderr).not.toMatch(/\n\s+at /)
+  }, 60_000)
+})
