@@ -116,16 +116,21 @@ describe('standin init and its secrets', () => {
     const probe = [
       `import { readAdapterCredentials } from ${JSON.stringify(join(ROOT, 'adapters', 'generic', 'credentials.ts'))}`,
       `import { readFileSync } from 'node:fs'`,
+      // The code loads first (a clone may sit under a directory only root can enter, as CI's does);
+      // then the process becomes the adapter's user, and every file it opens is checked as that user.
+      `process.setgid(${NOBODY})`,
+      `process.setuid(${NOBODY})`,
       `const own = readAdapterCredentials(${JSON.stringify(credentials)})`,
       `let seed = 'read'`,
       `try { readFileSync(${JSON.stringify(join(dir, 'secrets.json'))}) } catch (e) { seed = e.code }`,
       `let refused = ''`,
       `try { readAdapterCredentials(${JSON.stringify(join(dir, 'secrets.json'))}) } catch (e) { refused = e.message }`,
-      `console.log(JSON.stringify({ keys: Object.keys(own).sort(), seed, refused }))`,
+      `console.log(JSON.stringify({ keys: Object.keys(own).sort(), seed, refused, uid: process.getuid() }))`,
     ].join('\n')
-    const result = await run(['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', probe], { uid: NOBODY, gid: NOBODY, cwd: home })
+    const result = await run(['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', probe], { cwd: home })
     expect(result.code, result.stderr).toBe(0)
     const out = JSON.parse(result.stdout.trim().split('\n').at(-1) as string)
+    expect(out.uid).toBe(NOBODY)
     expect(out.keys).toEqual(['callbackSecret', 'claimKey', 'requestSecret', 'version'])
     expect(out.seed).toBe('EACCES')
     expect(out.refused).toMatch(/EACCES/)
