@@ -15,7 +15,9 @@ import { storeKeyFromSeed } from './store/sealed-values.js'
 import { cryptoRng, systemClock } from './system.js'
 import { createNullMailer, createSmtpMailer } from './mail/index.js'
 import { createCallbackAdapter, createNullAdapter } from './shop/callback-adapter.js'
-import { assert, fromBase64url, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
+import { type Agreement, assert, fromBase64url, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
+import { TermsBook } from './terms/book.js'
+import { TermsExchange } from './terms/exchange.js'
 
 /** How long a stop waits for the engine's in-flight work before closing the store. */
 const STOP_SETTLE_MS = 5_000
@@ -33,6 +35,7 @@ async function within(ms: number, work: Promise<boolean>): Promise<boolean> {
 }
 
 export interface RunningNode {
+  /** The engine on the agreement in force now; a new one replaces it when a revision takes force (D67). */
   readonly engine: Engine
   readonly http: FastifyInstance
   readonly p2p: P2pTransport
@@ -42,7 +45,24 @@ export interface RunningNode {
   stop(): Promise<void>
 }
 
-export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = process.env): Promise<RunningNode> {
+export interface StartOptions {
+  /** Ends a wait for the parties' signatures (D66): startNode then stops what it started and rejects. */
+  readonly signal?: AbortSignal
+}
+
+/** Every method of the engine running now, for the HTTP layer, which outlives each engine (D67). */
+function currentEngine(get: () => Engine | null): Engine {
+  return new Proxy({} as Engine, {
+    get(_target, prop) {
+      const engine = get()
+      if (!engine) throw new Error('the node is changing to new terms; try again in a moment')
+      const value = Reflect.get(engine, prop, engine) as unknown
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(engine) : value
+    },
+  })
+}
+
+export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = process.env, options: StartOptions = {}): Promise<RunningNode> {
   // The simulator's cheap MAC must never sign anything a real partner sees.
   assert(signatureSchemeName() === 'ed25519', `live nodes sign with Ed25519, not ${signatureSchemeName()}`)
   const dir = new DataDir(dirPath)
@@ -50,15 +70,35 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const upgraded = dir.upgrade()
   const config = dir.config(env)
   const { identity, box, secrets, adapter: adapterCredentials } = dir.keys()
-  const agreement = dir.agreementInForce(Date.now())
-  if (!agreement) throw new DataDirError('no agreement in force: every party must sign the terms first (standin join / standin terms accept)')
-  const cards = dir.cards()
+  const book = new TermsBook(dir, identity)
+  const now = () => Date.now()
+  if (!book.inForce(now()) && !book.held(now()).some((h) => h.state === 'waiting' && h.signedByUs))
+    throw new DataDirError("no terms signed by this shop: propose them with `standin join <invites…>` or sign a partner's with `standin terms accept <token>`")
   const logger = createNodeLogger({ level: config.logLevel, shop: config.name, env })
   for (const line of upgraded) logger.info({ upgraded: line }, 'data directory: a file written by an earlier version was brought up to date')
   for (const line of mended) logger.warn({ mended: line }, 'data directory: a mode let other users in; mended (docs/decisions.md D55)')
   const store = await LevelStore.openOnDisk(dir.dbPath, storeKeyFromSeed(fromBase64url(secrets.seed)))
-  const partnerIds = agreement.terms.parties.filter((p) => p !== identity.id)
-  const cardOf = new Map(cards.map((c) => [c.body.id, c.body]))
+  // Engine changes (first terms, a revision) run one at a time, in the order they were noticed.
+  let changes: Promise<void> = Promise.resolve()
+  // Resolved by the first agreement in force, which a node waiting for signatures waits for (D66).
+  let firstInForce: () => void = () => undefined
+  const inForce = new Promise<void>((resolve) => {
+    firstInForce = resolve
+  })
+  const exchange = new TermsExchange({
+    book,
+    logger,
+    now,
+    onInForce: (agreement) => {
+      firstInForce()
+      changes = changes
+        .then(() => adopt(agreement))
+        .catch((error: unknown) => logger.error({ err: String(error) }, 'terms: the new agreement could not be applied'))
+    },
+  })
+  // Partners are the parties of the terms we signed; their cards and addresses come from cards/.
+  let partnerIds = exchange.parties()
+  let cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
   let rejectedFrames = 0
   const p2p = await createP2pTransport({
     identity,
@@ -75,6 +115,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       rejectedFrames++
     },
   })
+  const transport = exchange.attach(p2p.transport)
   const adapter = config.adapter.callbackUrl
     ? createCallbackAdapter({ baseUrl: config.adapter.callbackUrl, secret: adapterCredentials.callbackSecret, logger })
     : createNullAdapter(logger)
@@ -83,40 +124,109 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     channels: config.alerts.channels,
     secrets: secrets.alerts ?? {},
     mailer,
-    now: () => Date.now(),
+    now,
     log: logger,
     shopName: config.name,
   })
   const clock = systemClock()
-  const engine = new Engine({
-    identity,
-    box,
-    name: config.name,
-    addrs: () => p2p.listenAddrs(),
-    agreement,
-    earlierAgreements: dir
-      .agreements()
-      .filter((a) => a.missing.length === 0)
-      .map((a) => a.agreement),
-    cards,
-    clock,
-    rng: cryptoRng,
-    store,
-    transport: p2p.transport,
-    logger,
-    adapter,
-    mailer,
-    publicUrl: config.http.publicUrl,
-    emit: (at, event) => {
-      logger.debug({ at, event }, 'engine event')
-      alerter.onEngineEvent(at, event)
-    },
-  })
-  await engine.start()
+  let stopping = false
+  let engine: Engine | null = null
+  let agreement: Agreement | null = null
+
+  const startEngine = async (terms: Agreement): Promise<void> => {
+    const next = new Engine({
+      identity,
+      box,
+      name: config.name,
+      addrs: () => p2p.listenAddrs(),
+      agreement: terms,
+      earlierAgreements: dir
+        .agreements()
+        .filter((a) => a.missing.length === 0)
+        .map((a) => a.agreement),
+      cards: dir.cards(),
+      clock,
+      rng: cryptoRng,
+      store,
+      transport,
+      logger,
+      adapter,
+      mailer,
+      publicUrl: config.http.publicUrl,
+      emit: (at, event) => {
+        logger.debug({ at, event }, 'engine event')
+        alerter.onEngineEvent(at, event)
+      },
+    })
+    await next.start()
+    engine = next
+    agreement = terms
+  }
+
+  /**
+   * A new agreement in force. The first one starts the engine (the HTTP server follows below); a
+   * revision with the same parties replaces the engine on the same store and connections (D67).
+   * One that changes the parties needs a restart: the p2p layer's limits are fixed at creation.
+   */
+  const adopt = async (next: Agreement): Promise<void> => {
+    if (stopping) return
+    const parties = next.terms.parties.filter((p) => p !== identity.id)
+    if (!engine) {
+      partnerIds = parties
+      cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
+      await startEngine(next)
+      return
+    }
+    const same = parties.length === partnerIds.length && parties.every((p) => partnerIds.includes(p))
+    if (!same) {
+      logger.error({ revision: next.terms.revision }, 'terms: the agreement now in force changes the parties; restart the node (standin run) to apply it')
+      return
+    }
+    const old = engine
+    engine = null
+    await old.stop()
+    await startEngine(next)
+    logger.info(
+      { terms: next.terms.id, revision: next.terms.revision, skus: next.terms.skus.length },
+      'terms: a new revision is in force; the node runs on it now',
+    )
+  }
+
+  const first = book.inForce(now())
+  if (first) await adopt(first)
+  exchange.start()
   await p2p.start()
+  if (!engine) {
+    const waiting = book.held(now()).filter((h) => h.state === 'waiting' && h.signedByUs)
+    const names = new Map(dir.cards().map((c) => [c.body.id, c.body.name]))
+    logger.warn(
+      { waitingFor: [...new Set(waiting.flatMap((h) => h.missing))].map((id) => names.get(id) ?? id) },
+      'terms not signed by every party yet: waiting for their nodes to pass their signatures on; the node serves once every party has signed (D66)',
+    )
+    let onAbort: () => void = () => undefined
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(new Error('stopped while waiting for the parties to sign the terms'))
+      if (options.signal?.aborted) onAbort()
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      await Promise.race([inForce, aborted])
+      options.signal?.removeEventListener('abort', onAbort)
+      await changes
+      if (!engine) throw new Error('the terms in force could not be applied (see the log above)')
+    } catch (error) {
+      stopping = true
+      exchange.stop()
+      await p2p.stop()
+      await mailer.close()
+      await store.close()
+      throw error
+    }
+  }
   const registry = new Registry()
+  const api = currentEngine(() => engine)
   const http = await buildHttpServer({
-    api: engine,
+    api,
     adapterSecret: adapterCredentials.requestSecret,
     adminToken: secrets.adminToken,
     adminAllowRemote: config.http.adminAllowRemote,
@@ -125,9 +235,9 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       registry,
       collect: () => ({
         p2p_rejected_frames: rejectedFrames,
-        feed_own_seq: engine.feeds()[0]?.seq ?? 0,
-        partners_connected: engine.partners().filter((p) => p.connected).length,
-        partners_quarantined: engine.partners().filter((p) => p.quarantined).length,
+        feed_own_seq: engine?.feeds()[0]?.seq ?? 0,
+        partners_connected: engine?.partners().filter((p) => p.connected).length ?? 0,
+        partners_quarantined: engine?.partners().filter((p) => p.quarantined).length ?? 0,
       }),
     },
   })
@@ -135,7 +245,9 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   logger.info({ id: identity.id, http: address, p2p: p2p.listenAddrs() }, 'standin node running')
   let stopped = false
   return {
-    engine,
+    get engine() {
+      return api
+    },
     http,
     p2p,
     httpUrl: address,
@@ -143,14 +255,18 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     async stop() {
       if (stopped) return
       stopped = true
+      stopping = true
+      exchange.stop()
       await http.close()
       await p2p.stop()
-      const engineStopped = engine.stop()
+      await changes
+      const running = engine
+      const engineStopped = running ? running.stop() : Promise.resolve()
       // Where partners can certify us down, they take over while we are gone: the shop stops
       // delivering escrowed orders now (a node starts fenced, and lifts it once it holds leases
       // again). After engine.stop, so no tick lifts it. A shop that cannot be reached in time is
       // the killed-node case the README names.
-      if (leaseQuorum(agreement.terms) > 0) {
+      if (agreement && leaseQuorum(agreement.terms) > 0) {
         const fenced = await within(
           FENCE_AT_STOP_MS,
           adapter.setFenced(true).then(

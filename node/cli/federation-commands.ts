@@ -3,16 +3,22 @@ import {
   type Agreement,
   decodeToken,
   encodeToken,
+  TOKEN_PREFIX,
   formatZodError,
   type ShopCard,
   type Signed,
   signDocument,
-  signTerms,
-  termsHash,
   toBase64url,
   verifyAgreement,
 } from '../../protocol/index.js'
-import { JoinArgs } from './schemas.js'
+import { existsSync, readFileSync } from 'node:fs'
+import { setTimeout as delay } from 'node:timers/promises'
+import type { SelfStatus } from '../core/api-schemas.js'
+import { admin } from './local-commands.js'
+import { NodeNotRunningError, WaitTimedOutError } from './node-request.js'
+import { WaitArg } from './status-command.js'
+import { JoinArgs, ProposeArgs } from './schemas.js'
+import { type HeldAgreement, TermsBook } from '../terms/book.js'
 import { DataDir } from '../datadir.js'
 import { draftTerms } from './terms-draft.js'
 
@@ -48,61 +54,153 @@ function termsTokenFor(dir: DataDir, agreement: Agreement): string {
   return encodeToken({ kind: 'terms', agreement, cards })
 }
 
-export function join(raw: { dir: string; tokens: string[]; preset: string; id: string; termsFile?: string }): string {
+export function join(raw: { dir: string; tokens: string[]; preset: string; id: string; termsFile?: string; sku?: string[]; cap?: string }): TermsResult {
   const args = JoinArgs.safeParse(raw)
   if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
   const dir = new DataDir(args.data.dir)
-  const me = ownCard(dir, Date.now())
+  const now = Date.now()
+  const me = ownCard(dir, now)
   const parties = [me.body.id]
   const cards: Signed<ShopCard>[] = []
   for (const [i, text] of args.data.tokens.entries()) {
-    const token = decodeToken(text)
+    const token = decodeToken(tokenText(text))
     if (!token.ok) throw new Error(`token ${i + 1}: ${token.error.message}`)
     cards.push(...(token.value.kind === 'invite' ? [token.value.card] : token.value.cards))
   }
   parties.push(...cards.map((card) => card.body.id))
   if (new Set(parties).size < 2) throw new Error("join needs at least one other shop's invite token")
-  const terms = draftTerms({ id: args.data.id, parties, preset: args.data.preset, nowMs: Date.now(), termsFile: args.data.termsFile })
+  const skus = args.data.sku.map((s) => ({
+    shop: me.body.id,
+    sku: s.sku,
+    allotmentCap: args.data.cap,
+    unitValue: { minorUnits: s.unitMinorUnits, currency: 'CNY' },
+  }))
+  const terms = draftTerms({ id: args.data.id, parties, preset: args.data.preset, nowMs: now, termsFile: args.data.termsFile, skus })
   // Partners' cards are stored only once the terms are valid, so a refused terms file writes nothing.
-  for (const card of cards) dir.saveCard(card)
-  const agreement = dir.saveAgreement({ terms, signatures: [signTerms(terms, dir.keys().identity)] })
-  return termsTokenFor(dir, agreement)
+  const book = new TermsBook(dir, dir.keys().identity)
+  return result(dir, book.sign({ terms, signatures: [] }, now, cards))
 }
 
-/** Verifies a terms token, signs it if we have not yet, stores it, and prints the merged token. */
-export function accept(dirPath: string, text: string): { token: string; missing: readonly string[]; hash: string } {
-  const dir = new DataDir(dirPath)
-  const token = decodeToken(text)
-  if (!token.ok) throw new Error(token.error.message)
-  if (token.value.kind !== 'terms') throw new Error('token: this is an invite; run `standin join <token>` instead')
-  const verified = verifyAgreement(token.value.agreement)
-  if (!verified.ok) throw new Error(`agreement: ${verified.error.message}`)
-  const { identity } = dir.keys()
-  const terms = token.value.agreement.terms
-  if (!terms.parties.includes(identity.id)) throw new Error('these terms do not name this shop as a party')
-  ownCard(dir, Date.now())
-  for (const card of token.value.cards) dir.saveCard(card)
-  const signed = token.value.agreement.signatures.some((s) => s.signer === identity.id)
-  const agreement = dir.saveAgreement(signed ? token.value.agreement : { terms, signatures: [...token.value.agreement.signatures, signTerms(terms, identity)] })
-  const after = verifyAgreement(agreement)
-  if (!after.ok) throw new Error(after.error.message)
-  return { token: termsTokenFor(dir, agreement), missing: after.value.missing, hash: termsHash(terms) }
+/** A token given on the command line, or the path of a file holding one (`> terms.token`). */
+export function tokenText(arg: string): string {
+  if (arg.trim().startsWith(TOKEN_PREFIX)) return arg
+  if (!existsSync(arg)) throw new Error(`${arg}: neither a token (${TOKEN_PREFIX}…) nor a file holding one`)
+  return readFileSync(arg, 'utf8')
 }
+
+function namesIn(dir: DataDir): Map<string, string> {
+  return new Map(dir.cards().map((c) => [c.body.id, c.body.name]))
+}
+
+/** What the operator does next, in words: whose signature is missing and how it reaches them. */
+function nextStep(dir: DataDir, held: HeldAgreement): string {
+  const names = namesIn(dir)
+  const short = held.hash.slice(0, 12)
+  if (held.missing.length === 0)
+    return `terms ${short} (rev ${held.agreement.terms.revision}) are signed by every party and in force here. Running partners' nodes receive the last signature from this node; a stopped one takes it at its next \`standin run\`.`
+  const who = held.missing.map((m) => names.get(m) ?? m).join(', ')
+  return `signed terms ${short} (rev ${held.agreement.terms.revision}); waiting for ${who}. Send them the token below: each runs \`standin terms accept <token>\` once. Once every party's node runs, the nodes pass the signatures to each other and the terms take force everywhere (\`standin terms list\`).`
+}
+
+export interface TermsResult {
+  readonly token: string
+  readonly hash: string
+  readonly missing: readonly string[]
+  /** What to do next, for stderr: the token alone goes to stdout, so `> terms.token` keeps only it. */
+  readonly next: string
+}
+
+function result(dir: DataDir, held: HeldAgreement): TermsResult {
+  return { token: termsTokenFor(dir, held.agreement), hash: held.hash, missing: held.missing, next: nextStep(dir, held) }
+}
+
+/**
+ * Signs terms: from a token (or a file holding one) another party sent, or, without one, the
+ * single proposal a partner's node passed to ours (`terms list` shows it), or one named by hash.
+ */
+export function accept(dirPath: string, arg?: string): TermsResult {
+  const dir = new DataDir(dirPath)
+  const book = new TermsBook(dir, dir.keys().identity)
+  ownCard(dir, Date.now())
+  if (arg !== undefined && (arg.trim().startsWith(TOKEN_PREFIX) || existsSync(arg))) {
+    const token = decodeToken(tokenText(arg))
+    if (!token.ok) throw new Error(token.error.message)
+    if (token.value.kind !== 'terms') throw new Error('token: this is an invite; run `standin join <token>` instead')
+    const verified = verifyAgreement(token.value.agreement)
+    if (!verified.ok) throw new Error(`agreement: ${verified.error.message}`)
+    return result(dir, book.sign(token.value.agreement, Date.now(), token.value.cards))
+  }
+  const held = book.find(arg, Date.now())
+  return result(dir, book.sign(held.agreement, Date.now()))
+}
+
+/** The next revision of the terms in force, with skus of ours added or removed; signed by us. */
+export function propose(raw: { dir: string; addSku: string[]; removeSku: string[]; cap?: string }): TermsResult {
+  const args = ProposeArgs.safeParse(raw)
+  if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
+  if (args.data.addSku.length + args.data.removeSku.length === 0) throw new Error('arguments: give --add-sku <sku>=<unit value> or --remove-sku <sku>')
+  const dir = new DataDir(args.data.dir)
+  const book = new TermsBook(dir, dir.keys().identity)
+  const held = book.propose({ add: args.data.addSku, remove: args.data.removeSku, cap: args.data.cap }, Date.now())
+  return result(dir, held)
+}
+
+const STATE_TEXT = { 'in-force': 'IN FORCE', superseded: 'superseded', signed: 'signed by all' } as const
 
 export function listTerms(dirPath: string): string {
   const dir = new DataDir(dirPath)
-  const names = new Map(dir.cards().map((c) => [c.body.id, c.body.name]))
-  const inForce = dir.agreementInForce(Date.now())
-  const rows = dir.agreements().map(({ hash, agreement, missing }) => {
+  const names = namesIn(dir)
+  const book = new TermsBook(dir, dir.keys().identity)
+  const waitingForUs = book.awaitingUs(Date.now()).length
+  const rows = book.held(Date.now()).map((h) => {
+    const terms = h.agreement.terms
+    const skus = terms.skus.map((s) => `${names.get(s.shop) ?? s.shop}:${s.sku}`).join(' ') || '-'
     const state =
-      missing.length === 0
-        ? inForce && termsHash(inForce.terms) === hash
-          ? 'IN FORCE'
-          : 'signed'
-        : `waiting for ${missing.map((m) => names.get(m) ?? m).join(', ')}`
-    return `${hash.slice(0, 12)}  ${agreement.terms.id} rev ${agreement.terms.revision}  parties: ${agreement.terms.parties.map((p) => names.get(p) ?? p).join(', ')}  ${state}`
+      h.state === 'waiting'
+        ? h.signedByUs
+          ? `waiting for ${h.missing.map((m) => names.get(m) ?? m).join(', ')}`
+          : `WAITING FOR US: standin terms accept${waitingForUs === 1 ? '' : ` ${h.hash.startsWith('-') ? '-- ' : ''}${h.hash.slice(0, 12)}`}`
+        : STATE_TEXT[h.state]
+    return `${h.hash.slice(0, 12)}  ${terms.id} rev ${terms.revision}  parties: ${terms.parties.map((p) => names.get(p) ?? p).join(', ')}  skus: ${skus}  ${state}`
   })
   return rows.length > 0 ? rows.join('\n') : 'no terms yet: `standin join <invite token>` proposes some'
+}
+
+/** Between two looks while `terms list --wait` waits. */
+const TERMS_WAIT_POLL_MS = 500
+
+/**
+ * `terms list --wait <s>`: returns the list once no terms we signed wait for anyone and, if the node
+ * runs, it runs on the newest terms in force (it changes engines within a second of the last
+ * signature, D67). Throws after `seconds`, naming who has not signed.
+ */
+export async function waitForTerms(dirPath: string, rawSeconds: string): Promise<string> {
+  const seconds = WaitArg.safeParse(rawSeconds)
+  if (!seconds.success) throw new Error(`arguments: --wait: ${formatZodError(seconds.error)}`)
+  const dir = new DataDir(dirPath)
+  const book = new TermsBook(dir, dir.keys().identity)
+  const names = namesIn(dir)
+  const deadline = Date.now() + seconds.data * 1000
+  let waitingFor = ''
+  while (Date.now() < deadline) {
+    const held = book.held(Date.now())
+    const open = held.filter((h) => h.state === 'waiting' && h.signedByUs && h.agreement.terms.expiresAt > Date.now())
+    const inForce = held.find((h) => h.state === 'in-force')
+    if (open.length > 0) waitingFor = `signatures of ${[...new Set(open.flatMap((h) => h.missing))].map((m) => names.get(m) ?? m).join(', ')}`
+    else if (inForce) {
+      const running = await admin<SelfStatus>(dir, '/v1/admin/self').then(
+        (self) => self.terms.hash,
+        (error: unknown) => {
+          if (error instanceof NodeNotRunningError) return inForce.hash
+          throw error
+        },
+      )
+      if (running === inForce.hash) return listTerms(dirPath)
+      waitingFor = 'the node to run on the terms in force'
+    } else waitingFor = 'terms in force'
+    await delay(TERMS_WAIT_POLL_MS)
+  }
+  throw new WaitTimedOutError(waitingFor, seconds.data)
 }
 
 export function showTerms(dirPath: string, hashPrefix: string): string {

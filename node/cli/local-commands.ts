@@ -110,10 +110,18 @@ export async function run(dir: string, logFormat?: string): Promise<void> {
       console.error(`standin: stop after ${signal} took over ${STOP_BOUND_MS / 1000} s; exiting`)
       process.exit(1)
     }, STOP_BOUND_MS).unref()
-    if (state.node) stop(state.node, signal) // else startNode is still running: stopped below once it returns
+    if (state.node) stop(state.node, signal)
+    else waiting.abort() // startNode is still running: a wait for signatures ends now, and a start is stopped below once it returns
   }
+  const waiting = new AbortController()
   for (const signal of STOP_SIGNALS) process.on(signal, () => onSignal(signal))
-  const node = await startNode(dir, format === undefined ? process.env : { ...process.env, STANDIN_LOG_FORMAT: format })
+  let node: RunningNode
+  try {
+    node = await startNode(dir, format === undefined ? process.env : { ...process.env, STANDIN_LOG_FORMAT: format }, { signal: waiting.signal })
+  } catch (error) {
+    if (waiting.signal.aborted) process.exit(0)
+    throw error
+  }
   state.node = node
   if (state.signal !== undefined) return stop(node, state.signal)
   console.log(`standin node ${node.engine.identity().id} listening on ${node.httpUrl} and ${node.p2p.listenAddrs().join(' ')}`)

@@ -2,13 +2,14 @@
 // schema and prints a clear error (exit 2) instead of a stack trace.
 import '../polyfills.js'
 import { Command, CommanderError } from 'commander'
-import { accept, invite, join, listTerms, showTerms } from './federation-commands.js'
+import { accept, invite, join, listTerms, propose, showTerms, type TermsResult, waitForTerms } from './federation-commands.js'
+import { DEFAULT_ALLOTMENT_CAP } from '../terms/book.js'
 import { allot, incidents, init, recallAllotment, run } from './local-commands.js'
 import { rotateSecret } from './secrets-commands.js'
 import { alertsTest } from './alerts-command.js'
 import { mailTest } from './mail-command.js'
-import { platform, status } from './status-command.js'
-import { NodeNotRunningError } from './node-request.js'
+import { platform, status, waitForStatus } from './status-command.js'
+import { NodeNotRunningError, WaitTimedOutError } from './node-request.js'
 import { packageVersion } from './version.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
 import {
@@ -93,21 +94,31 @@ function program(): Command {
     .option(...dirOption)
     .action((o) => console.log(invite(o.dir)))
 
+  const printTerms = (result: TermsResult) => {
+    console.error(result.next)
+    console.log(result.token)
+  }
+  const repeat = (v: string, all: string[]) => [...all, v]
+
   cli
     .command('join')
-    .description("import partners' invite tokens and propose terms (prints a terms token)")
-    .argument('<tokens...>', 'invite or terms tokens of the other parties')
+    .description("import partners' invite tokens and propose terms (prints a terms token for them; what to do next goes to stderr)")
+    .argument('<tokens...>', 'invite or terms tokens of the other parties, or files holding them')
     .option(...dirOption)
     .option('--preset <preset>', 'timings: local (one machine) or standard', 'standard')
     .option('--id <id>', 'name of the agreement', 'standin-federation')
+    .option('--sku <sku=value>', 'a sku of ours the terms cover, with the value of one key in yuan (repeatable): steam-50=50.00', repeat, [] as string[])
+    .option('--cap <keys>', 'most keys of each of those skus one partner may hold', String(DEFAULT_ALLOTMENT_CAP))
     .option('--terms-file <path>', 'JSON object overriding any terms field')
-    .action((tokens: string[], o) => console.log(join({ dir: o.dir, tokens, preset: o.preset, id: o.id, termsFile: o.termsFile })))
+    .action((tokens: string[], o) => printTerms(join({ dir: o.dir, tokens, preset: o.preset, id: o.id, termsFile: o.termsFile, sku: o.sku, cap: o.cap })))
 
-  const terms = cli.command('terms').description('list, show and accept mutual-aid terms')
+  const terms = cli.command('terms').description('list, show, propose and accept mutual-aid terms')
   terms
     .command('list')
+    .description('every revision this node holds, and who still has to sign')
     .option(...dirOption)
-    .action((o) => console.log(listTerms(o.dir)))
+    .option('--wait <seconds>', 'first wait until every party signed what we signed and the running node runs on it (exit 1 after <seconds>)')
+    .action(async (o) => console.log(o.wait === undefined ? listTerms(o.dir) : await waitForTerms(o.dir, o.wait)))
   terms
     .command('show')
     .argument('<hash>', 'terms hash or a prefix of it')
@@ -115,17 +126,18 @@ function program(): Command {
     .action((hash: string, o) => console.log(showTerms(o.dir, hash)))
   terms
     .command('accept')
-    .argument('<token>', 'terms token from another party')
+    .description("sign terms: a token (or file) another party sent, or without one the proposal partners' nodes passed to ours")
+    .argument('[token]', 'terms token, a file holding one, or the hash of terms `terms list` shows')
     .option(...dirOption)
-    .action((token: string, o) => {
-      const result = accept(o.dir, token)
-      console.error(
-        result.missing.length === 0
-          ? `terms ${result.hash.slice(0, 12)} are signed by every party and in force`
-          : `signed; still waiting for ${result.missing.length} part${result.missing.length === 1 ? 'y' : 'ies'}`,
-      )
-      console.log(result.token)
-    })
+    .action((token: string | undefined, o) => printTerms(accept(o.dir, token)))
+  terms
+    .command('propose')
+    .description('the next revision of the terms in force, with skus of ours added or removed; running partners get it from our node')
+    .option(...dirOption)
+    .option('--add-sku <sku=value>', 'cover a sku of ours, with the value of one key in yuan (repeatable): steam-100=100.00', repeat, [] as string[])
+    .option('--remove-sku <sku>', 'stop covering a sku of ours (repeatable)', repeat, [] as string[])
+    .option('--cap <keys>', 'most keys of each added sku one partner may hold', String(DEFAULT_ALLOTMENT_CAP))
+    .action((o) => printTerms(propose({ dir: o.dir, addSku: o.addSku, removeSku: o.removeSku, cap: o.cap })))
 
   cli
     .command('allot')
@@ -234,7 +246,8 @@ function program(): Command {
     .description('this shop (fence, takeover, terms, stuck orders), its partners and escrow, with what each column means')
     .option(...dirOption)
     .option('--json', 'machine-readable output')
-    .action(async (o) => console.log(await status(o.dir, Boolean(o.json))))
+    .option('--wait <seconds>', 'wait until the node serves and every partner is connected (exit 1 after <seconds>)')
+    .action(async (o) => console.log(o.wait === undefined ? await status(o.dir, Boolean(o.json)) : await waitForStatus(o.dir, o.wait, Boolean(o.json))))
 
   cli
     .command('platform')
@@ -260,5 +273,5 @@ try {
     process.exit(error.exitCode === 0 ? 0 : 2)
   }
   console.error(`standin: ${(error as Error).message}`)
-  process.exit(error instanceof NodeNotRunningError ? 1 : 2)
+  process.exit(error instanceof NodeNotRunningError || error instanceof WaitTimedOutError ? 1 : 2)
 }

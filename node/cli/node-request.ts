@@ -13,6 +13,14 @@ export class NodeNotRunningError extends Error {
   }
 }
 
+/** A `--wait` ran out: main.ts prints what it still waited for and exits 1, like a stopped node. */
+export class WaitTimedOutError extends Error {
+  constructor(what: string, seconds: number) {
+    super(`still waiting for ${what} after ${seconds} s`)
+    this.name = 'WaitTimedOutError'
+  }
+}
+
 /** fetch with a timeout; a refused connection, a DNS failure or the timeout become NodeNotRunningError. */
 export async function fetchNode(baseUrl: string, path: string, dirPath: string, init: RequestInit = {}): Promise<Response> {
   try {

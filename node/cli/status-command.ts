@@ -2,7 +2,9 @@
 // partners as our failover view sees them, then escrow per origin, then what each column means.
 import { formatZodError } from '../../protocol/index.js'
 import { type EscrowReply, type PartnerStatus, PlatformBody, type PlatformReply, type SelfStatus } from '../core/api-schemas.js'
-import type { z } from 'zod'
+import { z } from 'zod'
+import { setTimeout as delay } from 'node:timers/promises'
+import { NodeNotRunningError, WaitTimedOutError } from './node-request.js'
 import { DataDir } from '../datadir.js'
 import { admin, table } from './local-commands.js'
 
@@ -48,6 +50,36 @@ export async function status(dirPath: string, asJson: boolean): Promise<string> 
   const escrowRows = [['ESCROW OF', 'PENDING', 'DELIVERED', 'CANCELLED']]
   for (const e of escrow.escrow) escrowRows.push([names.get(e.origin) ?? `${self.name} (us)`, String(e.pending), String(e.delivered), String(e.cancelled)])
   return [selfLines(self, nameOf), table(partnerRows), table(escrowRows), LEGEND].join('\n\n')
+}
+
+/** Between two looks at the node while `status --wait` waits. */
+const WAIT_POLL_MS = 500
+
+export const WaitArg = z.coerce.number().int().min(1).max(600)
+
+/**
+ * `status --wait <s>`: the status once the node answers and every partner is connected, for
+ * scripts and for the README's walk-through (a node started in the background serves only once
+ * every party signed the terms). Throws after `seconds`, saying what it still waited for.
+ */
+export async function waitForStatus(dirPath: string, rawSeconds: string, asJson: boolean): Promise<string> {
+  const seconds = WaitArg.safeParse(rawSeconds)
+  if (!seconds.success) throw new Error(`arguments: --wait: ${formatZodError(seconds.error)}`)
+  const dir = new DataDir(dirPath)
+  const deadline = Date.now() + seconds.data * 1000
+  let waitingFor = 'the node to answer'
+  while (Date.now() < deadline) {
+    try {
+      const { partners } = await admin<{ partners: PartnerStatus[] }>(dir, '/v1/admin/partners')
+      const away = partners.filter((p) => !p.connected || p.lastHeartbeatAt === null)
+      if (away.length === 0) return await status(dirPath, asJson)
+      waitingFor = `${away.map((p) => p.name).join(', ')} to connect`
+    } catch (error) {
+      if (!(error instanceof NodeNotRunningError)) throw error
+    }
+    await delay(WAIT_POLL_MS)
+  }
+  throw new WaitTimedOutError(waitingFor, seconds.data)
 }
 
 /** `standin platform down|up`: the operator's word when the adapter cannot report (it went silent). */

@@ -2,7 +2,7 @@
 // invites, and optional overrides from a JSON file. The result must parse as Terms or nothing is signed.
 import { readFileSync } from 'node:fs'
 import { refuseFractionalMinorUnits } from './money-input.js'
-import { formatZodError, type ShopId, Terms, type Timing } from '../../protocol/index.js'
+import { formatZodError, type ShopId, type SkuTerms, Terms, type Timing } from '../../protocol/index.js'
 import type { TermsPreset } from './schemas.js'
 
 const DAY_MS = 86_400_000
@@ -44,7 +44,7 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   return out
 }
 
-export function draftTerms(input: { id: string; parties: ShopId[]; preset: TermsPreset; nowMs: number; termsFile?: string }): Terms {
+export function draftTerms(input: { id: string; parties: ShopId[]; preset: TermsPreset; nowMs: number; termsFile?: string; skus?: SkuTerms[] }): Terms {
   const parties = [...new Set(input.parties)].sort()
   const cny = (minorUnits: number) => ({ minorUnits, currency: 'CNY' })
   const base: Terms = {
@@ -53,7 +53,7 @@ export function draftTerms(input: { id: string; parties: ShopId[]; preset: Terms
     revision: 1,
     supersedes: null,
     parties,
-    skus: [],
+    skus: input.skus ?? [],
     quorum: Math.max(2, Math.floor((parties.length - 1) / 2) + 1),
     timing: TIMING_PRESETS[input.preset],
     limits: { maxOrdersPerOutage: 10_000, maxValuePerOutage: cny(10_000_000), maxOrdersPerHour: 5_000, maxValuePerHour: cny(5_000_000) },

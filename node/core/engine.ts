@@ -175,6 +175,11 @@ export class Engine implements InboundHandler, NodeApi {
       case 'claim':
         work.task(from, 'claims.take', () => fulfilment.takeClaim(from, message.claim, null))
         break
+      case 'terms.agreement':
+        // Terms are the node's, not the engine's: the node's exchange (node/terms/exchange.ts)
+        // takes these before the engine sees its messages, and a new agreement in force starts a
+        // new engine. Nothing to do here.
+        break
     }
     return Promise.resolve()
   }

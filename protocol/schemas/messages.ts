@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
 import { Certificate, SignedClaim, SignedDownVote, SignedFeedAck, SignedHeartbeat, SignedLeaseGrant, SignedTakeoverRequest } from './control.js'
+import { Agreement } from './agreement.js'
 import { ForkProof } from './feed.js'
 import { Seq, ShopId, Text } from './primitives.js'
 
@@ -36,5 +37,11 @@ export const ControlMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('certificate'), certificate: Certificate }),
   z.strictObject({ type: z.literal('takeover.request'), request: SignedTakeoverRequest }),
   z.strictObject({ type: z.literal('claim'), claim: SignedClaim }),
+  /**
+   * Terms and the signatures the sender holds for them, passed between the parties' nodes so a
+   * signature given at one shop reaches every party (D65). It carries no authority of its own: a
+   * receiver checks every signature and signs nothing for its operator.
+   */
+  z.strictObject({ type: z.literal('terms.agreement'), agreement: Agreement }),
 ])
 export type ControlMessage = z.infer<typeof ControlMessage>

@@ -1,0 +1,168 @@
+// The agreements this node holds (agreements/ in its data directory) and every change to them:
+// our operator proposing or signing, and a partner's node passing on signatures. One home for the
+// rules, used by the CLI (node stopped or running) and by the running node's exchange (D64, D65).
+// Authority: only our operator signs for us (propose, sign); a partner can add its own and other
+// parties' valid signatures to terms that name both of us, and nothing else.
+import {
+  type Agreement,
+  type Identity,
+  type ShopCard,
+  type ShopId,
+  type Signed,
+  type SkuTerms,
+  signTerms,
+  Terms,
+  termsHash,
+  verifyAgreement,
+  formatZodError,
+} from '../../protocol/index.js'
+import type { DataDir } from '../datadir.js'
+
+/** Agreements a partner may leave with us that our operator has not signed (each is a file). */
+export const MAX_UNSIGNED_FROM_PARTNERS = 8
+/** Keys of one sku a partner may hold at once when `--cap` is not given. */
+export const DEFAULT_ALLOTMENT_CAP = 500
+
+export interface HeldAgreement {
+  readonly hash: string
+  readonly agreement: Agreement
+  /** Parties whose signature is still missing. */
+  readonly missing: readonly ShopId[]
+  readonly signedByUs: boolean
+  /** in-force: the one the node runs; superseded: an older revision; signed: complete, not in force. */
+  readonly state: 'in-force' | 'superseded' | 'signed' | 'waiting'
+}
+
+export interface SkuChange {
+  readonly add: readonly { sku: string; unitMinorUnits: number }[]
+  readonly remove: readonly string[]
+  readonly cap: number
+}
+
+export type Received =
+  | { readonly kind: 'unchanged' }
+  | { readonly kind: 'merged'; readonly hash: string; readonly complete: boolean }
+  | { readonly kind: 'refused'; readonly reason: string }
+
+export class TermsError extends Error {}
+
+export class TermsBook {
+  constructor(
+    private readonly dir: DataDir,
+    private readonly identity: Identity,
+  ) {}
+
+  get me(): ShopId {
+    return this.identity.id
+  }
+
+  inForce(nowMs: number): Agreement | null {
+    return this.dir.agreementInForce(nowMs)
+  }
+
+  held(nowMs: number): HeldAgreement[] {
+    const inForce = this.inForce(nowMs)
+    const inForceHash = inForce ? termsHash(inForce.terms) : null
+    return this.dir
+      .agreements()
+      .map(({ hash, agreement, missing }) => ({
+        hash,
+        agreement,
+        missing,
+        signedByUs: agreement.signatures.some((s) => s.signer === this.me),
+        state:
+          hash === inForceHash
+            ? ('in-force' as const)
+            : missing.length > 0
+              ? ('waiting' as const)
+              : inForce && agreement.terms.revision < inForce.terms.revision
+                ? ('superseded' as const)
+                : ('signed' as const),
+      }))
+      .sort((a, b) => a.agreement.terms.revision - b.agreement.terms.revision || a.agreement.terms.createdAt - b.agreement.terms.createdAt)
+  }
+
+  /** Terms naming us that our operator has not signed yet and that would still take effect. */
+  awaitingUs(nowMs: number): HeldAgreement[] {
+    return this.held(nowMs).filter(
+      (h) => !h.signedByUs && h.state === 'waiting' && h.agreement.terms.expiresAt > nowMs && this.couldFollow(h.agreement.terms, nowMs),
+    )
+  }
+
+  /** The one agreement `ref` names (a hash or its prefix); without `ref`, the one awaiting us. */
+  find(ref: string | undefined, nowMs: number): HeldAgreement {
+    if (ref === undefined) {
+      const waiting = this.awaitingUs(nowMs)
+      if (waiting.length === 1) return waiting[0] as HeldAgreement
+      if (waiting.length === 0) throw new TermsError('no terms are waiting for our signature (`standin terms list` shows what we hold)')
+      throw new TermsError(`${waiting.length} terms wait for our signature: name one by its hash (${waiting.map((w) => w.hash.slice(0, 12)).join(', ')})`)
+    }
+    const matches = this.held(nowMs).filter((h) => h.hash.startsWith(ref))
+    if (matches.length !== 1) throw new TermsError(`${matches.length} agreements match ${ref} (\`standin terms list\` shows their hashes)`)
+    return matches[0] as HeldAgreement
+  }
+
+  /** Our operator signs `agreement` (verified first); partners' cards come with it. */
+  sign(agreement: Agreement, nowMs: number, cards: readonly Signed<ShopCard>[] = []): HeldAgreement {
+    const verified = verifyAgreement(agreement)
+    if (!verified.ok) throw new TermsError(`agreement: ${verified.error.message}`)
+    if (!agreement.terms.parties.includes(this.me)) throw new TermsError('these terms do not name this shop as a party')
+    for (const card of cards) this.dir.saveCard(card)
+    const signed = agreement.signatures.some((s) => s.signer === this.me)
+    this.dir.saveAgreement(signed ? agreement : { terms: agreement.terms, signatures: [...agreement.signatures, signTerms(agreement.terms, this.identity)] })
+    return this.find(verified.value.hash, nowMs)
+  }
+
+  /** The next revision of the terms in force with skus of ours added or removed, signed by us. */
+  propose(change: SkuChange, nowMs: number): HeldAgreement {
+    const current = this.inForce(nowMs)
+    if (!current) throw new TermsError('no terms in force to revise: the first terms come from `standin join`')
+    const skus: SkuTerms[] = current.terms.skus.filter((s) => !(s.shop === this.me && change.remove.includes(s.sku)))
+    for (const removed of change.remove)
+      if (!current.terms.skus.some((s) => s.shop === this.me && s.sku === removed))
+        throw new TermsError(`--remove-sku ${removed}: the terms in force do not cover it`)
+    for (const added of change.add) {
+      if (skus.some((s) => s.shop === this.me && s.sku === added.sku)) throw new TermsError(`--add-sku ${added.sku}: the terms in force cover it already`)
+      skus.push({
+        shop: this.me,
+        sku: added.sku,
+        allotmentCap: change.cap,
+        unitValue: { minorUnits: added.unitMinorUnits, currency: current.terms.settlement.currency },
+      })
+    }
+    const next = Terms.safeParse({ ...current.terms, revision: current.terms.revision + 1, supersedes: termsHash(current.terms), skus, createdAt: nowMs })
+    if (!next.success) throw new TermsError(`terms: ${formatZodError(next.error)}`)
+    return this.sign({ terms: next.data, signatures: [] }, nowMs)
+  }
+
+  /**
+   * Signatures a partner's node passed on (D65). It may add valid signatures to terms we hold, or
+   * leave terms that name it and us, that it signed, and that would follow ours; never more than
+   * MAX_UNSIGNED_FROM_PARTNERS we have not signed. Nothing here signs for us.
+   */
+  receive(from: ShopId, raw: Agreement, nowMs: number): Received {
+    const verified = verifyAgreement(raw)
+    if (!verified.ok) return { kind: 'refused', reason: verified.error.message }
+    const { terms, signatures } = raw
+    if (!terms.parties.includes(this.me) || !terms.parties.includes(from)) return { kind: 'refused', reason: 'terms that do not name both of us' }
+    if (terms.expiresAt <= nowMs) return { kind: 'refused', reason: 'expired terms' }
+    const hash = verified.value.hash
+    const held = this.dir.agreements().find((a) => a.hash === hash)
+    if (!held) {
+      if (!signatures.some((s) => s.signer === from)) return { kind: 'refused', reason: 'terms its sender has not signed' }
+      if (!this.couldFollow(terms, nowMs)) return { kind: 'refused', reason: 'terms that do not follow the terms in force' }
+      if (this.held(nowMs).filter((h) => !h.signedByUs && h.state === 'waiting').length >= MAX_UNSIGNED_FROM_PARTNERS)
+        return { kind: 'refused', reason: `already ${MAX_UNSIGNED_FROM_PARTNERS} proposals wait for our operator` }
+    } else if (signatures.every((s) => held.agreement.signatures.some((h) => h.signer === s.signer))) return { kind: 'unchanged' }
+    const merged = this.dir.saveAgreement(raw)
+    const after = verifyAgreement(merged)
+    return { kind: 'merged', hash, complete: after.ok && after.value.missing.length === 0 }
+  }
+
+  /** First terms while none are in force, or the next revision of the ones in force. */
+  private couldFollow(terms: Terms, nowMs: number): boolean {
+    const current = this.inForce(nowMs)
+    if (!current) return terms.revision === 1
+    return terms.supersedes === termsHash(current.terms) && terms.revision === current.terms.revision + 1
+  }
+}

@@ -1,0 +1,145 @@
+// Passes terms and signatures between the parties' nodes (D65), so a signature given at one shop
+// reaches every party without anyone carrying a token back, and notices when the agreement in force
+// changes (a revision every party signed), whether the change came from a partner or from our own
+// operator's CLI writing to the data directory. It sits in front of the engine on the transport:
+// `terms.agreement` messages stop here, everything else goes on to the engine's handler.
+import { type Agreement, type ControlMessage, type FeedMessage, type ShopId, termsHash } from '../../protocol/index.js'
+import type { InboundHandler, Logger, Transport } from '../core/ports.js'
+import type { TermsBook } from './book.js'
+
+/** How often the data directory is read for what the CLI wrote there (ms). */
+export const TERMS_POLL_MS = 1_000
+/** Agreements sent to a partner when it connects: those still collecting signatures, newest first, and the one in force. */
+export const MAX_AGREEMENTS_PER_GREETING = 4
+
+export interface TermsExchangeOptions {
+  readonly book: TermsBook
+  readonly logger: Logger
+  readonly now: () => number
+  /** The agreement in force changed to `agreement` (first terms, or a revision). */
+  readonly onInForce: (agreement: Agreement) => void
+  readonly pollMs?: number
+}
+
+export class TermsExchange {
+  private engine: InboundHandler | null = null
+  private transport: Transport | null = null
+  private timer: NodeJS.Timeout | null = null
+  /** Signatures held per terms hash at the last look: what changed since is sent on. */
+  private seen = new Map<string, number>()
+  private inForceHash: string | null
+
+  constructor(private readonly o: TermsExchangeOptions) {
+    this.inForceHash = this.currentHash()
+    this.seen = this.signatureCounts()
+  }
+
+  /**
+   * Takes the p2p transport's one handler slot and returns the Transport the engine is given: its
+   * handler receives every message but ours.
+   */
+  attach(transport: Transport): Transport {
+    this.transport = transport
+    transport.setHandler({
+      onFeedMessage: (from, m: FeedMessage) => this.engine?.onFeedMessage(from, m),
+      onControlMessage: (from, m: ControlMessage) =>
+        m.type === 'terms.agreement' ? this.onAgreement(from, m.agreement) : this.engine?.onControlMessage(from, m),
+      onPeerConnected: (peer) => {
+        this.greet(peer)
+        this.engine?.onPeerConnected(peer)
+      },
+      onPeerDisconnected: (peer) => this.engine?.onPeerDisconnected(peer),
+    })
+    return {
+      send: ((peer: ShopId, protocol: 'feed' | 'control', message: FeedMessage | ControlMessage) =>
+        (transport.send as (p: ShopId, pr: string, m: unknown) => boolean)(peer, protocol, message)) as Transport['send'],
+      isConnected: (peer) => transport.isConnected(peer),
+      setHandler: (handler) => {
+        this.engine = handler
+      },
+    }
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.check(), this.o.pollMs ?? TERMS_POLL_MS)
+    this.timer.unref()
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+  }
+
+  /** Parties of the agreements we hold that name us: who the p2p layer lets in and dials. */
+  parties(): ShopId[] {
+    const now = this.o.now()
+    const ids = new Set<ShopId>()
+    for (const h of this.o.book.held(now))
+      if (h.state === 'in-force' || (h.state === 'waiting' && h.signedByUs)) for (const p of h.agreement.terms.parties) ids.add(p)
+    ids.delete(this.o.book.me)
+    return [...ids]
+  }
+
+  /** Reads what the CLI wrote; sends what changed; says when the agreement in force changed. */
+  check(): void {
+    let counts: Map<string, number>
+    try {
+      counts = this.signatureCounts()
+    } catch (error) {
+      this.o.logger.warn({ err: (error as Error).message }, 'terms: the agreements directory could not be read; trying again')
+      return
+    }
+    const changed = [...counts].filter(([hash, n]) => this.seen.get(hash) !== n).map(([hash]) => hash)
+    this.seen = counts
+    if (changed.length === 0) return
+    for (const h of this.outgoing()) if (changed.includes(h.hash)) this.sendToParties(h.agreement, null)
+    const hash = this.currentHash()
+    if (hash !== null && hash !== this.inForceHash) {
+      this.inForceHash = hash
+      const agreement = this.o.book.inForce(this.o.now())
+      if (agreement) this.o.onInForce(agreement)
+    }
+  }
+
+  private onAgreement(from: ShopId, agreement: Agreement): void {
+    const result = this.o.book.receive(from, agreement, this.o.now())
+    if (result.kind === 'refused') {
+      this.o.logger.warn({ from, reason: result.reason }, 'terms from a partner refused')
+      return
+    }
+    if (result.kind === 'unchanged') return
+    this.o.logger.info({ from, terms: result.hash.slice(0, 12), complete: result.complete }, 'terms: signatures from a partner stored')
+    // Passed on at once, so a signature reaches parties its signer is not connected to.
+    this.sendToParties(agreement, from)
+    this.check()
+  }
+
+  private greet(peer: ShopId): void {
+    for (const h of this.outgoing())
+      if (h.agreement.terms.parties.includes(peer)) this.transport?.send(peer, 'control', { type: 'terms.agreement', agreement: h.agreement })
+  }
+
+  private outgoing() {
+    const held = this.o.book.held(this.o.now())
+    const collecting = held.filter((h) => h.state === 'waiting' && h.signedByUs).slice(-(MAX_AGREEMENTS_PER_GREETING - 1))
+    return [...held.filter((h) => h.state === 'in-force'), ...collecting]
+  }
+
+  private sendToParties(agreement: Agreement, except: ShopId | null): void {
+    // The merged copy we now hold, not the sender's: it carries every signature we know.
+    const hash = termsHash(agreement.terms)
+    const held = this.o.book.held(this.o.now()).find((h) => h.hash === hash)
+    const copy = held?.agreement ?? agreement
+    for (const p of copy.terms.parties)
+      if (p !== this.o.book.me && p !== except && this.transport?.isConnected(p))
+        this.transport.send(p, 'control', { type: 'terms.agreement', agreement: copy })
+  }
+
+  private currentHash(): string | null {
+    return this.o.book.held(this.o.now()).find((h) => h.state === 'in-force')?.hash ?? null
+  }
+
+  private signatureCounts(): Map<string, number> {
+    return new Map(this.o.book.held(this.o.now()).map((h) => [h.hash, h.agreement.signatures.length]))
+  }
+}

@@ -1,0 +1,171 @@
+// Terms between parties (D64–D66): what a partner's node may do to the agreements we hold — add
+// valid signatures, leave a bounded number of proposals that follow ours — and what it may not:
+// sign for us, slip in terms we are not party to or that skip a revision, forge a signature, or
+// fill our disk. Real data directories (init) and real Ed25519 keys; no network.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { type Agreement, type ControlMessage, signTerms, termsHash } from '../../protocol/index.js'
+import { accept, invite, join as joinTerms, propose } from '../../node/cli/federation-commands.js'
+import { init } from '../../node/cli/local-commands.js'
+import { DataDir } from '../../node/datadir.js'
+import { MAX_UNSIGNED_FROM_PARTNERS, TermsBook } from '../../node/terms/book.js'
+import { TermsExchange } from '../../node/terms/exchange.js'
+import type { InboundHandler, Transport } from '../../node/core/ports.js'
+import pino from 'pino'
+
+const NOW = Date.now()
+
+function shops(names: string[]): Record<string, { dir: DataDir; book: TermsBook; path: string }> {
+  const root = mkdtempSync(join(tmpdir(), 'standin-terms-'))
+  const out: Record<string, { dir: DataDir; book: TermsBook; path: string }> = {}
+  for (const [i, name] of names.entries()) {
+    const path = join(root, name)
+    init({ dir: path, name: `Shop ${name}`, host: '127.0.0.1', p2pPort: String(4100 + i), httpPort: String(8100 + i) })
+    const dir = new DataDir(path)
+    out[name] = { dir, book: new TermsBook(dir, dir.keys().identity), path }
+  }
+  return out
+}
+
+/** A, B, C with revision 1 in force at all three (every party signed through tokens). */
+function federation() {
+  const s = shops(['A', 'B', 'C'])
+  const { A, B, C } = s as Required<typeof s>
+  const proposal = joinTerms({ dir: C!.path, tokens: [invite(A!.path), invite(B!.path)], preset: 'local', id: 'fed', sku: ['steam-50=50.00'] })
+  const signedA = accept(A!.path, proposal.token)
+  const all = accept(B!.path, signedA.token)
+  accept(A!.path, all.token)
+  accept(C!.path, all.token)
+  return { A: A!, B: B!, C: C! }
+}
+
+describe('terms between the parties', () => {
+  it('join --sku and terms propose --add-sku write revisions; nobody edits JSON', () => {
+    const { A, B } = federation()
+    const current = A.book.inForce(NOW) as Agreement
+    expect(current.terms.skus.map((k) => k.sku)).toEqual(['steam-50'])
+    expect(current.terms.skus[0]?.unitValue).toEqual({ minorUnits: 5000, currency: 'CNY' })
+    const next = propose({ dir: A.path, addSku: ['steam-100=100.5'], removeSku: [], cap: '20' })
+    expect(next.missing).toHaveLength(2)
+    expect(next.next).toMatch(/waiting for Shop (B|C), Shop (B|C)/)
+    const revised = A.book.find(next.hash, NOW).agreement.terms
+    expect(revised).toMatchObject({ revision: 2, supersedes: termsHash(current.terms) })
+    expect(revised.skus.find((k) => k.sku === 'steam-100')).toMatchObject({ shop: A.book.me, allotmentCap: 20, unitValue: { minorUnits: 10_050 } })
+    // Money and caps are refused with the field named, and nothing is written.
+    expect(() => propose({ dir: B.path, addSku: ['steam-9=9.999'], removeSku: [], cap: '5' })).toThrow(/addSku\.0: must be <sku>=<unit value/)
+    expect(() => propose({ dir: B.path, addSku: [], removeSku: ['steam-50'], cap: '5' })).toThrow(/--remove-sku steam-50: the terms in force do not cover it/)
+    expect(B.book.held(NOW)).toHaveLength(1)
+  })
+
+  it('a partner adds signatures; it never signs for us, and the terms take force only once every party signed', () => {
+    const { A, B, C } = federation()
+    const proposal = propose({ dir: A.path, addSku: ['steam-100=100.00'], removeSku: [], cap: '10' })
+    const atA = A.book.find(proposal.hash, NOW).agreement
+    expect(B.book.receive(A.book.me, atA, NOW)).toMatchObject({ kind: 'merged', complete: false })
+    expect(B.book.awaitingUs(NOW).map((h) => h.hash)).toEqual([proposal.hash])
+    expect(B.book.held(NOW).find((h) => h.hash === proposal.hash)?.signedByUs).toBe(false)
+    // The same again changes nothing.
+    expect(B.book.receive(A.book.me, atA, NOW)).toEqual({ kind: 'unchanged' })
+    // B's operator signs; C's node learns B's signature from B and A's from A; then C signs.
+    const signedB = accept(B.path)
+    expect(signedB.missing).toHaveLength(1)
+    const atB = B.book.find(proposal.hash, NOW).agreement
+    expect(C.book.receive(B.book.me, atB, NOW)).toMatchObject({ kind: 'merged', complete: false })
+    expect(C.book.inForce(NOW)?.terms.revision).toBe(1)
+    const signedC = accept(C.path)
+    expect(signedC.missing).toEqual([])
+    expect(C.book.inForce(NOW)?.terms.revision).toBe(2)
+    // A takes the complete agreement from C and runs revision 2 too.
+    expect(A.book.receive(C.book.me, C.book.find(proposal.hash, NOW).agreement, NOW)).toMatchObject({ kind: 'merged', complete: true })
+    expect(A.book.inForce(NOW)?.terms.revision).toBe(2)
+  })
+
+  it('refuses what a hostile partner sends, and keeps nothing of it', () => {
+    const { A, B, C } = federation()
+    const current = B.book.inForce(NOW) as Agreement
+    const hash = termsHash(current.terms)
+    const revision = (over: Partial<Agreement['terms']>): Agreement['terms'] => ({ ...current.terms, revision: 2, supersedes: hash, createdAt: NOW, ...over })
+    const keysA = A.dir.keys().identity
+    const count = () => B.book.held(NOW).length
+    const before = count()
+    // Unsigned by its sender.
+    const unsigned: Agreement = { terms: revision({}), signatures: [] }
+    expect(B.book.receive(A.book.me, unsigned, NOW)).toEqual({ kind: 'refused', reason: 'terms its sender has not signed' })
+    // A revision that skips one.
+    const skips = revision({ revision: 3 })
+    expect(B.book.receive(A.book.me, { terms: skips, signatures: [signTerms(skips, keysA)] }, NOW)).toMatchObject({ kind: 'refused', reason: /do not follow/ })
+    // A signature that is not the named signer's.
+    const forged = revision({ createdAt: NOW + 1 })
+    const sig = signTerms(forged, keysA)
+    expect(B.book.receive(A.book.me, { terms: forged, signatures: [{ ...sig, signer: C.book.me }] }, NOW)).toMatchObject({ kind: 'refused' })
+    // Terms that do not name us (A and C only).
+    const without = revision({ parties: [A.book.me, C.book.me].sort(), skus: [], quorum: 2 })
+    expect(B.book.receive(A.book.me, { terms: without, signatures: [signTerms(without, keysA)] }, NOW)).toMatchObject({
+      kind: 'refused',
+      reason: /do not name both of us/,
+    })
+    expect(count()).toBe(before)
+    // A flood of valid proposals: bounded.
+    for (let i = 0; i < MAX_UNSIGNED_FROM_PARTNERS + 3; i++) {
+      const terms = revision({ createdAt: NOW + 10 + i })
+      const result = B.book.receive(A.book.me, { terms, signatures: [signTerms(terms, keysA)] }, NOW)
+      expect(result.kind).toBe(i < MAX_UNSIGNED_FROM_PARTNERS ? 'merged' : 'refused')
+    }
+    expect(count()).toBe(before + MAX_UNSIGNED_FROM_PARTNERS)
+    expect(B.book.inForce(NOW)?.terms.revision).toBe(1)
+  })
+
+  it('the exchange passes on what changed, keeps terms messages from the engine, and says when new terms take force', () => {
+    const { A, B, C } = federation()
+    const sent: { peer: string; message: ControlMessage }[] = []
+    let handler: InboundHandler | null = null
+    const transport: Transport = {
+      send: ((peer: string, _protocol: string, message: ControlMessage) => {
+        sent.push({ peer, message })
+        return true
+      }) as Transport['send'],
+      isConnected: () => true,
+      setHandler: (h) => {
+        handler = h
+      },
+    }
+    const adopted: number[] = []
+    const exchange = new TermsExchange({ book: B.book, logger: pino({ level: 'silent' }), now: () => NOW, onInForce: (a) => adopted.push(a.terms.revision) })
+    const engineSaw: string[] = []
+    exchange.attach(transport).setHandler({
+      onFeedMessage: () => undefined,
+      onControlMessage: (_from, m) => void engineSaw.push(m.type),
+      onPeerConnected: () => undefined,
+      onPeerDisconnected: () => undefined,
+    })
+    expect(exchange.parties().sort()).toEqual(
+      B.book
+        .inForce(NOW)
+        ?.terms.parties.filter((p) => p !== B.book.me)
+        .sort(),
+    )
+    const proposal = propose({ dir: A.path, addSku: ['steam-100=100.00'], removeSku: [], cap: '10' })
+    const fromA = A.book.find(proposal.hash, NOW).agreement
+    void handler!.onControlMessage(A.book.me, { type: 'terms.agreement', agreement: fromA })
+    expect(engineSaw).toEqual([])
+    // Passed on to C (not back to A), as B holds it.
+    expect(sent.map((s) => s.peer)).not.toContain(A.book.me)
+    expect(sent).toHaveLength(1)
+    void handler!.onControlMessage(A.book.me, { type: 'heartbeat', heartbeat: {} as never })
+    expect(engineSaw).toEqual(['heartbeat'])
+    // B's operator signs through the CLI; the exchange reads it from disk and sends B's copy to both.
+    sent.length = 0
+    accept(B.path)
+    exchange.check()
+    expect(new Set(sent.map((s) => s.peer)).size).toBe(2)
+    expect(adopted).toEqual([])
+    // C signs last; its node passes the complete agreement to B, which takes it as the terms in force.
+    C.book.receive(B.book.me, B.book.find(proposal.hash, NOW).agreement, NOW)
+    expect(accept(C.path).missing).toEqual([])
+    void handler!.onControlMessage(C.book.me, { type: 'terms.agreement', agreement: C.book.find(proposal.hash, NOW).agreement })
+    expect(adopted).toEqual([2])
+    expect(B.book.inForce(NOW)?.terms.revision).toBe(2)
+  })
+})
