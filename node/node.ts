@@ -16,7 +16,7 @@ import { cryptoRng, systemClock } from './system.js'
 import { createNullMailer, createSmtpMailer } from './mail/index.js'
 import { createCallbackAdapter, createNullAdapter } from './shop/callback-adapter.js'
 import { type Agreement, assert, fromBase64url, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
-import { TermsBook } from './terms/book.js'
+import { TermsService } from './terms/service.js'
 import { TermsExchange } from './terms/exchange.js'
 
 /** How long a stop waits for the engine's in-flight work before closing the store. */
@@ -70,7 +70,8 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const upgraded = dir.upgrade()
   const config = dir.config(env)
   const { identity, box, secrets, adapter: adapterCredentials } = dir.keys()
-  const book = new TermsBook(dir, identity)
+  const termsService = new TermsService(dir)
+  const book = termsService.book
   const now = () => Date.now()
   if (!book.inForce(now()) && !book.held(now()).some((h) => h.state === 'waiting' && h.signedByUs))
     throw new DataDirError("no terms signed by this shop: propose them with `standin join <invites…>` or sign a partner's with `standin terms accept <token>`")
@@ -230,6 +231,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     adapterSecret: adapterCredentials.requestSecret,
     adminToken: secrets.adminToken,
     adminAllowRemote: config.http.adminAllowRemote,
+    terms: termsService.operations(now),
     logger,
     metrics: {
       registry,

@@ -1,57 +1,21 @@
-// invite, join and terms: how shops exchange cards and sign the agreement, by copying tokens.
-import {
-  type Agreement,
-  decodeToken,
-  encodeToken,
-  TOKEN_PREFIX,
-  formatZodError,
-  type ShopCard,
-  type Signed,
-  signDocument,
-  toBase64url,
-  verifyAgreement,
-} from '../../protocol/index.js'
+// invite, join and terms: how shops exchange cards and sign the agreement. Tokens travel between
+// operators once (invites, the first terms); running nodes pass later signatures on (D65).
+import { decodeToken, encodeToken, TOKEN_PREFIX, formatZodError, type ShopCard, type Signed } from '../../protocol/index.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { SelfStatus } from '../core/api-schemas.js'
 import { admin } from './local-commands.js'
 import { NodeNotRunningError, WaitTimedOutError } from './node-request.js'
 import { WaitArg } from './status-command.js'
-import { JoinArgs, ProposeArgs } from './schemas.js'
-import { type HeldAgreement, TermsBook } from '../terms/book.js'
+import { JoinArgs } from './schemas.js'
+import { ownCard, TermsInputError, TermsService } from '../terms/service.js'
+import type { TermsResult } from '../terms/schemas.js'
+import { TermsBook } from '../terms/book.js'
 import { DataDir } from '../datadir.js'
 import { draftTerms } from './terms-draft.js'
 
-const CARD_VALIDITY_MS = 365 * 86_400_000
-
-/** Our own signed shop card, from config; saved so every token we print carries it. */
-export function ownCard(dir: DataDir, nowMs: number): Signed<ShopCard> {
-  const config = dir.config()
-  const { identity, box } = dir.keys()
-  const card = signDocument(
-    'shop-card',
-    {
-      id: identity.id,
-      name: config.name,
-      boxKey: toBase64url(box.publicKey),
-      addrs: config.p2p.announce,
-      claimUrl: `${config.http.publicUrl.replace(/\/$/, '')}/claim`,
-      issuedAt: nowMs,
-      validUntil: nowMs + CARD_VALIDITY_MS,
-    },
-    identity,
-  )
-  dir.saveCard(card)
-  return card
-}
-
 export function invite(dirPath: string): string {
   return encodeToken({ kind: 'invite', card: ownCard(new DataDir(dirPath), Date.now()) })
-}
-
-function termsTokenFor(dir: DataDir, agreement: Agreement): string {
-  const cards = dir.cards().filter((c) => agreement.terms.parties.includes(c.body.id))
-  return encodeToken({ kind: 'terms', agreement, cards })
 }
 
 export function join(raw: { dir: string; tokens: string[]; preset: string; id: string; termsFile?: string; sku?: string[]; cap?: string }): TermsResult {
@@ -77,8 +41,7 @@ export function join(raw: { dir: string; tokens: string[]; preset: string; id: s
   }))
   const terms = draftTerms({ id: args.data.id, parties, preset: args.data.preset, nowMs: now, termsFile: args.data.termsFile, skus })
   // Partners' cards are stored only once the terms are valid, so a refused terms file writes nothing.
-  const book = new TermsBook(dir, dir.keys().identity)
-  return result(dir, book.sign({ terms, signatures: [] }, now, cards))
+  return new TermsService(dir).propose1(terms, cards, now)
 }
 
 /** A token given on the command line, or the path of a file holding one (`> terms.token`). */
@@ -92,57 +55,30 @@ function namesIn(dir: DataDir): Map<string, string> {
   return new Map(dir.cards().map((c) => [c.body.id, c.body.name]))
 }
 
-/** What the operator does next, in words: whose signature is missing and how it reaches them. */
-function nextStep(dir: DataDir, held: HeldAgreement): string {
-  const names = namesIn(dir)
-  const short = held.hash.slice(0, 12)
-  if (held.missing.length === 0)
-    return `terms ${short} (rev ${held.agreement.terms.revision}) are signed by every party and in force here. Running partners' nodes receive the last signature from this node; a stopped one takes it at its next \`standin run\`.`
-  const who = held.missing.map((m) => names.get(m) ?? m).join(', ')
-  return `signed terms ${short} (rev ${held.agreement.terms.revision}); waiting for ${who}. Send them the token below: each runs \`standin terms accept <token>\` once. Once every party's node runs, the nodes pass the signatures to each other and the terms take force everywhere (\`standin terms list\`).`
-}
-
-export interface TermsResult {
-  readonly token: string
-  readonly hash: string
-  readonly missing: readonly string[]
-  /** What to do next, for stderr: the token alone goes to stdout, so `> terms.token` keeps only it. */
-  readonly next: string
-}
-
-function result(dir: DataDir, held: HeldAgreement): TermsResult {
-  return { token: termsTokenFor(dir, held.agreement), hash: held.hash, missing: held.missing, next: nextStep(dir, held) }
-}
-
 /**
  * Signs terms: from a token (or a file holding one) another party sent, or, without one, the
  * single proposal a partner's node passed to ours (`terms list` shows it), or one named by hash.
  */
 export function accept(dirPath: string, arg?: string): TermsResult {
-  const dir = new DataDir(dirPath)
-  const book = new TermsBook(dir, dir.keys().identity)
-  ownCard(dir, Date.now())
-  if (arg !== undefined && (arg.trim().startsWith(TOKEN_PREFIX) || existsSync(arg))) {
-    const token = decodeToken(tokenText(arg))
-    if (!token.ok) throw new Error(token.error.message)
-    if (token.value.kind !== 'terms') throw new Error('token: this is an invite; run `standin join <token>` instead')
-    const verified = verifyAgreement(token.value.agreement)
-    if (!verified.ok) throw new Error(`agreement: ${verified.error.message}`)
-    return result(dir, book.sign(token.value.agreement, Date.now(), token.value.cards))
-  }
-  const held = book.find(arg, Date.now())
-  return result(dir, book.sign(held.agreement, Date.now()))
+  const service = new TermsService(new DataDir(dirPath))
+  const isToken = arg !== undefined && (arg.trim().startsWith(TOKEN_PREFIX) || existsSync(arg))
+  return termsCall(() => service.accept(isToken ? { token: tokenText(arg).trim() } : arg === undefined ? {} : { hash: arg }, Date.now()))
 }
 
 /** The next revision of the terms in force, with skus of ours added or removed; signed by us. */
 export function propose(raw: { dir: string; addSku: string[]; removeSku: string[]; cap?: string }): TermsResult {
-  const args = ProposeArgs.safeParse(raw)
-  if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
-  if (args.data.addSku.length + args.data.removeSku.length === 0) throw new Error('arguments: give --add-sku <sku>=<unit value> or --remove-sku <sku>')
-  const dir = new DataDir(args.data.dir)
-  const book = new TermsBook(dir, dir.keys().identity)
-  const held = book.propose({ add: args.data.addSku, remove: args.data.removeSku, cap: args.data.cap }, Date.now())
-  return result(dir, held)
+  const service = new TermsService(new DataDir(raw.dir))
+  return termsCall(() => service.propose({ addSkus: raw.addSku, removeSkus: raw.removeSku, cap: raw.cap }, Date.now()))
+}
+
+/** Input errors read as the CLI's own (`arguments: addSkus.0: …`). */
+function termsCall(call: () => TermsResult): TermsResult {
+  try {
+    return call()
+  } catch (error) {
+    if (error instanceof TermsInputError) throw new Error(`arguments: ${error.message}`)
+    throw error
+  }
 }
 
 const STATE_TEXT = { 'in-force': 'IN FORCE', superseded: 'superseded', signed: 'signed by all' } as const

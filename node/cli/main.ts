@@ -2,8 +2,9 @@
 // schema and prints a clear error (exit 2) instead of a stack trace.
 import '../polyfills.js'
 import { Command, CommanderError } from 'commander'
-import { accept, invite, join, listTerms, propose, showTerms, type TermsResult, waitForTerms } from './federation-commands.js'
-import { DEFAULT_ALLOTMENT_CAP } from '../terms/book.js'
+import { accept, invite, join, listTerms, propose, showTerms, waitForTerms } from './federation-commands.js'
+import type { TermsResult } from '../terms/schemas.js'
+import { DEFAULT_ALLOTMENT_CAP } from '../terms/schemas.js'
 import { allot, incidents, init, recallAllotment, run } from './local-commands.js'
 import { rotateSecret } from './secrets-commands.js'
 import { alertsTest } from './alerts-command.js'

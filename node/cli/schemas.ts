@@ -2,7 +2,7 @@
 // line, so it lives with the node, not in protocol/.
 import { z } from 'zod'
 import { DEFAULT_LOCALE, Locale } from '../core/i18n/index.js'
-import { DEFAULT_ALLOTMENT_CAP } from '../terms/book.js'
+import { AllotmentCapArg, DEFAULT_ALLOTMENT_CAP, MAX_SKU_CHANGES, SkuValueArg } from '../terms/schemas.js'
 
 const Port = z.coerce.number().int().min(0).max(65_535)
 
@@ -40,30 +40,6 @@ export type InitArgs = z.infer<typeof InitArgs>
 export const TermsPreset = z.enum(['local', 'standard'])
 export type TermsPreset = z.infer<typeof TermsPreset>
 
-/**
- * `<sku>=<unit value>`: a sku of ours and what one key is worth in settlement, in yuan with at most
- * two decimals (`steam-50=50.00`), turned into integer minor units here and nowhere else.
- */
-export const SkuValueArg = z
-  .string()
-  .regex(/^[^=\s]{1,128}=\d{1,9}(\.\d{1,2})?$/, 'must be <sku>=<unit value in yuan>, e.g. steam-50=50.00 (at most two decimals)')
-  .transform((text) => {
-    const [sku = '', value = ''] = text.split('=')
-    const [whole = '0', fraction = ''] = value.split('.')
-    return { sku, unitMinorUnits: Number(whole) * 100 + Number(fraction.padEnd(2, '0')) }
-  })
-
-/** Keys of one sku a partner may hold at once, as terms store it. */
-const AllotmentCapArg = z.coerce.number().int().min(1).max(50_000)
-
-export const ProposeArgs = z.strictObject({
-  dir: z.string().min(1),
-  addSku: z.array(SkuValueArg).max(64),
-  removeSku: z.array(z.string().min(1).max(128)).max(64),
-  cap: AllotmentCapArg.default(DEFAULT_ALLOTMENT_CAP),
-})
-export type ProposeArgs = z.infer<typeof ProposeArgs>
-
 export const JoinArgs = z.strictObject({
   dir: z.string().min(1),
   tokens: z.array(z.string().min(10)).min(1).max(15),
@@ -74,7 +50,7 @@ export const JoinArgs = z.strictObject({
     .max(128)
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
   termsFile: z.string().min(1).optional(),
-  sku: z.array(SkuValueArg).max(64).default([]),
+  sku: z.array(SkuValueArg).max(MAX_SKU_CHANGES).default([]),
   cap: AllotmentCapArg.default(DEFAULT_ALLOTMENT_CAP),
 })
 export type JoinArgs = z.infer<typeof JoinArgs>

@@ -30,6 +30,8 @@ import {
 import { installOperatorGuard } from './operator-guard.js'
 import { refusedAs422 } from './errors.js'
 import { settlementRoutes } from './settlement-routes.js'
+import type { TermsOperations } from '../terms/schemas.js'
+import { termsRoutes } from './terms-routes.js'
 import { ERROR_REPLIES } from './schemas.js'
 
 export interface AdminRoutesOptions {
@@ -38,6 +40,7 @@ export interface AdminRoutesOptions {
   bodyLimitBytes: number
   /** Answer clients that are not on loopback (off by default: the admin API is local). */
   allowRemote: boolean
+  terms?: TermsOperations
 }
 
 const TAGS = ['admin']
@@ -134,6 +137,7 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
   )
 
   await app.register(settlementRoutes, { api, bodyLimitBytes: bodyLimit })
+  if (options.terms) await app.register(termsRoutes, { prefix: '/terms', terms: options.terms, bodyLimitBytes: bodyLimit })
 
   app.get(
     '/incidents',

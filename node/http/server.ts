@@ -9,6 +9,7 @@ import type { NodeApi } from '../core/api.js'
 import { LIMITS } from '../../protocol/index.js'
 import { adapterRoutes } from './adapter-routes.js'
 import { adminRoutes } from './admin-routes.js'
+import type { TermsOperations } from '../terms/schemas.js'
 import { collectDocs } from './docs.js'
 import { frameworkErrorHandler, installErrorHandling } from './errors.js'
 import { healthRoutes } from './health-routes.js'
@@ -30,6 +31,8 @@ export interface HttpServerOptions {
   clock?: () => number
   bodyLimitBytes?: number
   metrics?: { registry: Registry; collect?: () => Record<string, number> }
+  /** The node's terms (D64), for the admin API and console; without it there are no terms routes. */
+  terms?: TermsOperations
   /** Per-address limits of the public claim page and outage notice (defaults in public-routes.ts). */
   publicRateLimits?: Partial<PublicRateLimits>
 }
@@ -86,6 +89,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     token: options.adminToken,
     bodyLimitBytes,
     allowRemote: options.adminAllowRemote ?? false,
+    ...(options.terms === undefined ? {} : { terms: options.terms }),
   })
   await app.register(operatorRoutes, {
     token: options.adminToken,

@@ -20,8 +20,6 @@ import type { DataDir } from '../datadir.js'
 
 /** Agreements a partner may leave with us that our operator has not signed (each is a file). */
 export const MAX_UNSIGNED_FROM_PARTNERS = 8
-/** Keys of one sku a partner may hold at once when `--cap` is not given. */
-export const DEFAULT_ALLOTMENT_CAP = 500
 
 export interface HeldAgreement {
   readonly hash: string

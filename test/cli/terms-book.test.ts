@@ -2,44 +2,14 @@
 // valid signatures, leave a bounded number of proposals that follow ours — and what it may not:
 // sign for us, slip in terms we are not party to or that skip a revision, forge a signature, or
 // fill our disk. Real data directories (init) and real Ed25519 keys; no network.
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type Agreement, type ControlMessage, signTerms, termsHash } from '../../protocol/index.js'
-import { accept, invite, join as joinTerms, propose } from '../../node/cli/federation-commands.js'
-import { init } from '../../node/cli/local-commands.js'
-import { DataDir } from '../../node/datadir.js'
-import { MAX_UNSIGNED_FROM_PARTNERS, TermsBook } from '../../node/terms/book.js'
+import { accept, propose } from '../../node/cli/federation-commands.js'
+import { federation, NOW } from './terms-fixture.js'
+import { MAX_UNSIGNED_FROM_PARTNERS } from '../../node/terms/book.js'
 import { TermsExchange } from '../../node/terms/exchange.js'
 import type { InboundHandler, Transport } from '../../node/core/ports.js'
 import pino from 'pino'
-
-const NOW = Date.now()
-
-function shops(names: string[]): Record<string, { dir: DataDir; book: TermsBook; path: string }> {
-  const root = mkdtempSync(join(tmpdir(), 'standin-terms-'))
-  const out: Record<string, { dir: DataDir; book: TermsBook; path: string }> = {}
-  for (const [i, name] of names.entries()) {
-    const path = join(root, name)
-    init({ dir: path, name: `Shop ${name}`, host: '127.0.0.1', p2pPort: String(4100 + i), httpPort: String(8100 + i) })
-    const dir = new DataDir(path)
-    out[name] = { dir, book: new TermsBook(dir, dir.keys().identity), path }
-  }
-  return out
-}
-
-/** A, B, C with revision 1 in force at all three (every party signed through tokens). */
-function federation() {
-  const s = shops(['A', 'B', 'C'])
-  const { A, B, C } = s as Required<typeof s>
-  const proposal = joinTerms({ dir: C!.path, tokens: [invite(A!.path), invite(B!.path)], preset: 'local', id: 'fed', sku: ['steam-50=50.00'] })
-  const signedA = accept(A!.path, proposal.token)
-  const all = accept(B!.path, signedA.token)
-  accept(A!.path, all.token)
-  accept(C!.path, all.token)
-  return { A: A!, B: B!, C: C! }
-}
 
 describe('terms between the parties', () => {
   it('join --sku and terms propose --add-sku write revisions; nobody edits JSON', () => {
@@ -54,7 +24,7 @@ describe('terms between the parties', () => {
     expect(revised).toMatchObject({ revision: 2, supersedes: termsHash(current.terms) })
     expect(revised.skus.find((k) => k.sku === 'steam-100')).toMatchObject({ shop: A.book.me, allotmentCap: 20, unitValue: { minorUnits: 10_050 } })
     // Money and caps are refused with the field named, and nothing is written.
-    expect(() => propose({ dir: B.path, addSku: ['steam-9=9.999'], removeSku: [], cap: '5' })).toThrow(/addSku\.0: must be <sku>=<unit value/)
+    expect(() => propose({ dir: B.path, addSku: ['steam-9=9.999'], removeSku: [], cap: '5' })).toThrow(/addSkus\.0: must be <sku>=<unit value/)
     expect(() => propose({ dir: B.path, addSku: [], removeSku: ['steam-50'], cap: '5' })).toThrow(/--remove-sku steam-50: the terms in force do not cover it/)
     expect(B.book.held(NOW)).toHaveLength(1)
   })

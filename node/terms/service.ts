@@ -1,0 +1,142 @@
+// Terms as the operator changes them, from the CLI or the console (D64): tokens in and out, the
+// next step in words, and the list of what this node holds. The rules themselves are the book's.
+import {
+  type Agreement,
+  decodeToken,
+  encodeToken,
+  formatZodError,
+  type ShopCard,
+  type Signed,
+  signDocument,
+  toBase64url,
+  verifyAgreement,
+} from '../../protocol/index.js'
+import type { DataDir } from '../datadir.js'
+import { type HeldAgreement, TermsBook, TermsError } from './book.js'
+import { AcceptBody, ProposeBody, type TermsOperations, type TermsReply, type TermsResult } from './schemas.js'
+
+const CARD_VALIDITY_MS = 365 * 86_400_000
+
+export class TermsInputError extends Error {}
+
+/** Our own signed shop card, from config; saved so every token we print carries it. */
+export function ownCard(dir: DataDir, nowMs: number): Signed<ShopCard> {
+  const config = dir.config()
+  const { identity, box } = dir.keys()
+  const card = signDocument(
+    'shop-card',
+    {
+      id: identity.id,
+      name: config.name,
+      boxKey: toBase64url(box.publicKey),
+      addrs: config.p2p.announce,
+      claimUrl: `${config.http.publicUrl.replace(/\/$/, '')}/claim`,
+      issuedAt: nowMs,
+      validUntil: nowMs + CARD_VALIDITY_MS,
+    },
+    identity,
+  )
+  dir.saveCard(card)
+  return card
+}
+
+export class TermsService {
+  readonly book: TermsBook
+
+  constructor(private readonly dir: DataDir) {
+    this.book = new TermsBook(dir, dir.keys().identity)
+  }
+
+  list(nowMs: number): TermsReply {
+    const names = this.names()
+    return {
+      agreements: this.book.held(nowMs).map((h) => ({
+        hash: h.hash,
+        id: h.agreement.terms.id,
+        revision: h.agreement.terms.revision,
+        state: h.state,
+        signedByUs: h.signedByUs,
+        createdAt: h.agreement.terms.createdAt,
+        parties: h.agreement.terms.parties.map((id) => ({ id, name: names.get(id) ?? id, signed: !h.missing.includes(id) })),
+        skus: h.agreement.terms.skus.map((s) => ({
+          shop: s.shop,
+          shopName: names.get(s.shop) ?? s.shop,
+          sku: s.sku,
+          allotmentCap: s.allotmentCap,
+          unitValue: s.unitValue,
+        })),
+      })),
+    }
+  }
+
+  /** The next revision of the terms in force, with skus of ours added or removed; signed by us. */
+  propose(raw: unknown, nowMs: number): TermsResult {
+    const body = ProposeBody.safeParse(raw)
+    if (!body.success) throw new TermsInputError(formatZodError(body.error))
+    return this.proposeParsed(body.data, nowMs)
+  }
+
+  proposeParsed(body: ProposeBody, nowMs: number): TermsResult {
+    if (body.addSkus.length + body.removeSkus.length === 0) throw new TermsInputError('addSkus: give a sku to add (<sku>=<unit value>) or one to remove')
+    return this.result(this.book.propose({ add: body.addSkus, remove: body.removeSkus, cap: body.cap }, nowMs))
+  }
+
+  /** Signs terms: a token another party sent, terms named by hash, or the one proposal waiting for us. */
+  accept(raw: unknown, nowMs: number): TermsResult {
+    const body = AcceptBody.safeParse(raw)
+    if (!body.success) throw new TermsInputError(formatZodError(body.error))
+    return this.acceptParsed(body.data, nowMs)
+  }
+
+  acceptParsed(body: AcceptBody, nowMs: number): TermsResult {
+    ownCard(this.dir, nowMs)
+    if (body.token !== undefined) {
+      const token = decodeToken(body.token)
+      if (!token.ok) throw new TermsInputError(token.error.message)
+      if (token.value.kind !== 'terms') throw new TermsInputError('token: this is an invite; run `standin join <token>` instead')
+      const verified = verifyAgreement(token.value.agreement)
+      if (!verified.ok) throw new TermsInputError(`agreement: ${verified.error.message}`)
+      return this.result(this.book.sign(token.value.agreement, nowMs, token.value.cards))
+    }
+    return this.result(this.book.sign(this.book.find(body.hash, nowMs).agreement, nowMs))
+  }
+
+  /** The operations the admin API and console use (node/http/terms-routes.ts). */
+  operations(now: () => number): TermsOperations {
+    return {
+      list: () => this.list(now()),
+      propose: (body) => this.proposeParsed(body, now()),
+      accept: (body) => this.acceptParsed(body, now()),
+      refused: (error) => error instanceof TermsError || error instanceof TermsInputError,
+    }
+  }
+
+  /** First terms, signed by us, from the other parties' cards. */
+  propose1(terms: Agreement['terms'], cards: readonly Signed<ShopCard>[], nowMs: number): TermsResult {
+    return this.result(this.book.sign({ terms, signatures: [] }, nowMs, cards))
+  }
+
+  result(held: HeldAgreement): TermsResult {
+    return { token: this.tokenFor(held.agreement), hash: held.hash, missing: [...held.missing], next: this.nextStep(held) }
+  }
+
+  private tokenFor(agreement: Agreement): string {
+    const cards = this.dir.cards().filter((c) => agreement.terms.parties.includes(c.body.id))
+    return encodeToken({ kind: 'terms', agreement, cards })
+  }
+
+  private names(): Map<string, string> {
+    return new Map(this.dir.cards().map((c) => [c.body.id, c.body.name]))
+  }
+
+  /** What the operator does next, in words: whose signature is missing and how it reaches them. */
+  private nextStep(held: HeldAgreement): string {
+    const names = this.names()
+    const short = held.hash.slice(0, 12)
+    const rev = held.agreement.terms.revision
+    if (held.missing.length === 0)
+      return `terms ${short} (rev ${rev}) are signed by every party and in force here. Running partners' nodes get the last signature from this node; a stopped one at its next \`standin run\`.`
+    const who = held.missing.map((m) => names.get(m) ?? m).join(', ')
+    return `signed terms ${short} (rev ${rev}); waiting for ${who}. They sign once: with \`standin terms accept <token>\` (the token below, or the one they already have), or, if their node runs and got these terms from ours, with \`standin terms accept\`. The running nodes pass the signatures to each other; \`standin terms list\` shows when the terms are in force.`
+  }
+}
