@@ -12,6 +12,13 @@ export const TERMS_POLL_MS = 1_000
 /** Agreements sent to a partner when it connects: those still collecting signatures, newest first, and the one in force. */
 export const MAX_AGREEMENTS_PER_GREETING = 4
 
+/**
+ * Terms messages taken from one partner per minute. Each costs signature checks and a read of the
+ * agreements directory; honest nodes send a few per change, so the rest of a flood is dropped.
+ */
+export const MAX_TERMS_MESSAGES_PER_MINUTE = 30
+const MINUTE_MS = 60_000
+
 export interface TermsExchangeOptions {
   readonly book: TermsBook
   readonly logger: Logger
@@ -28,6 +35,8 @@ export class TermsExchange {
   /** Signatures held per terms hash at the last look: what changed since is sent on. */
   private seen = new Map<string, number>()
   private inForceHash: string | null
+  /** Per partner: the start of its current minute and the messages taken in it (one row per party). */
+  private readonly taken = new Map<ShopId, { since: number; count: number }>()
 
   constructor(private readonly o: TermsExchangeOptions) {
     this.inForceHash = this.currentHash()
@@ -102,6 +111,7 @@ export class TermsExchange {
   }
 
   private onAgreement(from: ShopId, agreement: Agreement): void {
+    if (!this.take(from)) return
     const result = this.o.book.receive(from, agreement, this.o.now())
     if (result.kind === 'refused') {
       this.o.logger.warn({ from, reason: result.reason }, 'terms from a partner refused')
@@ -112,6 +122,20 @@ export class TermsExchange {
     // Passed on at once, so a signature reaches parties its signer is not connected to.
     this.sendToParties(agreement, from)
     this.check()
+  }
+
+  /** False once `from` has sent its share this minute; logged once per minute. */
+  private take(from: ShopId): boolean {
+    const now = this.o.now()
+    const row = this.taken.get(from)
+    if (!row || now - row.since >= MINUTE_MS) {
+      this.taken.set(from, { since: now, count: 1 })
+      return true
+    }
+    row.count++
+    if (row.count === MAX_TERMS_MESSAGES_PER_MINUTE + 1)
+      this.o.logger.warn({ from, limit: MAX_TERMS_MESSAGES_PER_MINUTE }, 'terms: too many terms messages from a partner this minute; dropping the rest')
+    return row.count <= MAX_TERMS_MESSAGES_PER_MINUTE
   }
 
   private greet(peer: ShopId): void {

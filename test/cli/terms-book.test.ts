@@ -7,7 +7,7 @@ import { type Agreement, type ControlMessage, signTerms, termsHash } from '../..
 import { accept, propose } from '../../node/cli/federation-commands.js'
 import { federation, NOW } from './terms-fixture.js'
 import { MAX_UNSIGNED_FROM_PARTNERS } from '../../node/terms/book.js'
-import { TermsExchange } from '../../node/terms/exchange.js'
+import { MAX_TERMS_MESSAGES_PER_MINUTE, TermsExchange } from '../../node/terms/exchange.js'
 import type { InboundHandler, Transport } from '../../node/core/ports.js'
 import pino from 'pino'
 
@@ -137,5 +137,25 @@ describe('terms between the parties', () => {
     void handler!.onControlMessage(C.book.me, { type: 'terms.agreement', agreement: C.book.find(proposal.hash, NOW).agreement })
     expect(adopted).toEqual([2])
     expect(B.book.inForce(NOW)?.terms.revision).toBe(2)
+  })
+
+  it('takes at most MAX_TERMS_MESSAGES_PER_MINUTE terms messages from one partner a minute', () => {
+    const { A, B } = federation()
+    let now = NOW
+    let received = 0
+    const receive = B.book.receive.bind(B.book)
+    B.book.receive = (...args) => {
+      received++
+      return receive(...args)
+    }
+    let handler: InboundHandler | null = null
+    const transport: Transport = { send: (() => true) as Transport['send'], isConnected: () => false, setHandler: (h) => void (handler = h) }
+    new TermsExchange({ book: B.book, logger: pino({ level: 'silent' }), now: () => now, onInForce: () => undefined }).attach(transport)
+    const agreement = A.book.inForce(NOW) as Agreement
+    for (let i = 0; i < MAX_TERMS_MESSAGES_PER_MINUTE + 10; i++) void handler!.onControlMessage(A.book.me, { type: 'terms.agreement', agreement })
+    expect(received).toBe(MAX_TERMS_MESSAGES_PER_MINUTE)
+    now += 60_000
+    void handler!.onControlMessage(A.book.me, { type: 'terms.agreement', agreement })
+    expect(received).toBe(MAX_TERMS_MESSAGES_PER_MINUTE + 1)
   })
 })
