@@ -235,10 +235,25 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     // reach their buyers through partners within the bound while the adversaries attack.
     const honest = sim.shops.filter((s) => !adversary.isByzantine(s.name))
     strandedOrigin = honest[prng.int(0, honest.length - 1)] as SimShop
-    for (const p of honest) if (p !== strandedOrigin) await strandedOrigin.engine.consign(p.identity.id, 'card-100', STRANDING_KEYS).catch(() => null)
+    // A takeover of it left from the fault phase hands back first: while it runs, the holders would
+    // rightly spend the fresh keys on that takeover's orders, and the outage below would find honest
+    // partners with none left (seed-3728).
+    const handedBackBy = at() + LIVENESS_MS
+    while (at() < handedBackBy) {
+      const self = await strandedOrigin.engine.selfStatus()
+      if (!self.takenOver && !self.fenced) break
+      for (const s of sim.shops) await shopDelivers(s)
+      await adversary.step()
+      await sim.runUntil(at() + LIVENESS_STEP_MS)
+    }
     const orders = Array.from({ length: STRANDING_ORDERS }, () => ({ ...simOrder(prng, next), order: `${(strandedOrigin as SimShop).name}-${next++}` }))
     const reply = await strandedOrigin.engine.submitOrders(orders).catch(() => null)
     if (reply) for (const o of orders) acked.set(o.order, { origin: strandedOrigin.name, order: o.order })
+    // Enough fresh keys at every honest partner for every order the outage strands, the shop's own
+    // backlog included: with fewer, a holder rightly stops when its keys run out (seed-3728).
+    const backlog = [...acked.values()].filter((o) => o.origin === (strandedOrigin as SimShop).name && !ownDelivered.has(o.order)).length
+    const keys = Math.max(STRANDING_KEYS, backlog)
+    for (const p of honest) if (p !== strandedOrigin) await strandedOrigin.engine.consign(p.identity.id, 'card-100', keys).catch(() => null)
     await sim.runUntil(at() + 1_000)
     platformDown.add(strandedOrigin.name)
     checker.platformDown(strandedOrigin.name)
