@@ -95,8 +95,10 @@ export const ALERT_KINDS = {
   'order-unserved': {
     severity: 'critical',
     texts: {
-      'zh-CN': (p) => `订单 ${p.order} 没有任何伙伴能够发货。`,
-      en: (p) => `No partner can serve order ${p.order}.`,
+      'zh-CN': (p) =>
+        `${p.count} 个订单（商品 ${p.sku}）如果店铺现在宕机，没有任何伙伴能够发货（${p.reason === 'sku-not-in-terms' ? '条款不包含这个商品' : '没有伙伴持有足够的卡密'}）：${p.orders}。请寄售卡密（standin allot）或把商品加入条款（standin terms propose --add-sku）。`,
+      en: (p) =>
+        `${p.count} order(s) of sku ${p.sku} could not be served by any partner if the shop went down now (${p.reason === 'sku-not-in-terms' ? 'the terms do not cover this sku' : 'no partner holds enough keys'}): ${p.orders}. Consign keys (standin allot) or add the sku to the terms (standin terms propose --add-sku).`,
     },
   },
   'mail-failing': {
@@ -174,6 +176,13 @@ export function alertOf(event: EngineEvent): AlertEvent | null {
     case 'refused':
       // Summarised: one alert per partner and kind of request per dedup window, not one per order.
       return { kind: 'refused', subject: `${event.from}/${event.what}`, params: { partner: event.from, what: event.what, reason: event.reason } }
+    case 'order-unserved':
+      // One alert per sku per dedup window, however many orders: the fix is per sku.
+      return {
+        kind: 'order-unserved',
+        subject: event.sku,
+        params: { sku: event.sku, reason: event.reason, count: String(event.count), orders: event.orders.join(', ') },
+      }
     case 'platform-silent':
       return { kind: 'platform-silent', subject: '', params: { seconds: String(Math.round(event.silentMs / 1000)) } }
     default:

@@ -102,6 +102,20 @@ function healthText(self: SelfStatus): string {
   return `${self.platform} (${last})`
 }
 
+/** Orders no partner could have served when they came in (D68): what to do about each sku. */
+function unservedText(u: SelfStatus['unserved']): string {
+  if (u.count === 0) return 'none: a partner held keys for every order since the node started'
+  const skus = [
+    ...new Set(
+      u.recent.map(
+        (o) =>
+          `${o.sku} (${o.reason === 'sku-not-in-terms' ? 'not in the terms: standin terms propose --add-sku' : 'no partner holds enough keys: standin allot'})`,
+      ),
+    ),
+  ]
+  return `${u.count} order(s) since the node started no partner could serve if the shop went down; newest: ${skus.join(', ')}`
+}
+
 function selfLines(self: SelfStatus, nameOf: (id: string) => string): string {
   const t = self.takenOver
   const takeover = t
@@ -115,5 +129,6 @@ function selfLines(self: SelfStatus, nameOf: (id: string) => string): string {
     ['takeover', takeover],
     ['terms', `${self.terms.id} revision ${self.terms.revision} (${self.terms.hash.slice(0, 12)}…)`],
     ['orders', `${self.pending} pending, ${self.stuck} stuck (paid over ${stuckMinutes} min ago, not delivered)`],
+    ['unserved', unservedText(self.unserved)],
   ])
 }

@@ -117,6 +117,7 @@ export async function selfStatus(p: Parts): Promise<SelfStatus> {
     pending,
     stuck,
     stuckAfterMs: STUCK_AFTER_MS,
+    unserved: p.coverage.view(),
   }
 }
 

@@ -18,6 +18,7 @@ import {
   Statement,
   TimeMs,
   WellFormedString,
+  UnservedOrder,
 } from '../../protocol/index.js'
 
 // ---- admin: identity, status, escrow, feeds ----
@@ -82,6 +83,8 @@ export const SelfStatus = z.strictObject({
   /** Of those, paid more than `stuckAfterMs` ago (the node counts at most 10,000). */
   stuck: z.number().int().nonnegative(),
   stuckAfterMs: z.number().int().positive(),
+  /** Orders escrowed since the node started that no partner could have served (the newest listed, D68). */
+  unserved: z.strictObject({ count: z.number().int().nonnegative(), recent: z.array(UnservedOrder) }),
 })
 export type SelfStatus = z.infer<typeof SelfStatus>
 

@@ -6,6 +6,7 @@ import type { ShopId } from '../../protocol/index.js'
 import { Allotments } from './allotments.js'
 import { Background } from './background.js'
 import { ClaimBook } from './claims.js'
+import { bySku, Coverage } from './coverage.js'
 import { Escrow } from './escrow.js'
 import type { EngineEvent, EventSink } from './events.js'
 import { Failover } from './failover.js'
@@ -32,6 +33,7 @@ export interface EngineParts {
   readonly state: State
   readonly writer: FeedWriter
   readonly escrowBook: Escrow
+  readonly coverage: Coverage
   readonly replication: Replication
   readonly allotments: Allotments
   readonly liveness: Liveness
@@ -76,10 +78,27 @@ export function assemble(o: EngineOptions): EngineParts {
     termsHash: () => federation.termsHash,
     recipients: () => federation.recipients(),
   })
-  const escrowBook = new Escrow(me, state, writer, (origin, order, fulfillers) => {
-    logger.warn({ origin, order, fulfillers }, 'duplicate delivery detected')
-    emit(clock.now(), { kind: 'duplicate', origin, order, fulfillers })
-  })
+  const coverage = new Coverage({ me, federation, keys: state.keys })
+  const escrowBook = new Escrow(
+    me,
+    state,
+    writer,
+    (origin, order, fulfillers) => {
+      logger.warn({ origin, order, fulfillers }, 'duplicate delivery detected')
+      emit(clock.now(), { kind: 'duplicate', origin, order, fulfillers })
+    },
+    (sku, qty) => coverage.reasonFor(sku, qty),
+    (unserved) => {
+      coverage.record(unserved)
+      for (const group of bySku(unserved)) {
+        logger.warn(
+          { sku: group.sku, reason: group.reason, orders: group.orders, count: group.count },
+          'orders escrowed that no partner could serve if the shop went down now: consign keys of this sku (standin allot) or add it to the terms (standin terms propose --add-sku)',
+        )
+        emit(clock.now(), { kind: 'order-unserved', ...group })
+      }
+    },
+  )
   const settlement = new Settlement({ me, books: state.books, writer, federation, clock, rng: o.rng, logger, commit: (tx) => state.commit(tx) })
   const guard = new ReceiptGuard({ me, state, federation, clock })
   const receipts = new PartnerReceipts({ me, state, guard, clock, logger, emit, background, onLateBooking: () => settlement.rematch() })
@@ -192,6 +211,7 @@ export function assemble(o: EngineOptions): EngineParts {
     state,
     writer,
     escrowBook,
+    coverage,
     replication,
     allotments,
     liveness,

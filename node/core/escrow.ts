@@ -9,6 +9,8 @@ import {
   type OrderEscrowed,
   type ShopId,
   type SubmitOrdersReply,
+  type UnservedOrder,
+  type UnservedReason,
   type TombstoneReply,
 } from '../../protocol/index.js'
 import { ConflictError } from './api.js'
@@ -33,6 +35,10 @@ export class Escrow {
     private readonly writer: FeedWriter,
     /** The origin delivered an order a partner had delivered too: a duplicate, to be counted. */
     private readonly onDuplicate: (origin: ShopId, order: string, fulfillers: ShopId[]) => void = () => undefined,
+    /** Why no partner could serve `qty` keys of `sku` now, or null when one could (coverage.ts). */
+    private readonly coverage: (sku: string, qty: number) => UnservedReason | null = () => null,
+    /** Orders just accepted that no partner could serve: the operator hears at once. */
+    private readonly onUnserved: (orders: readonly UnservedOrder[]) => void = () => undefined,
   ) {
     this.orders = state.orders
   }
@@ -66,14 +72,20 @@ export class Escrow {
       else conflicts.push(record.order)
     })
     if (conflicts.length > 0) throw new ConflictError(conflicts)
-    if (fresh.length === 0) return { accepted: 0, duplicates, seq: 0 }
+    if (fresh.length === 0) return { accepted: 0, duplicates, seq: 0, unserved: [] }
     for (const r of fresh) this.inflight.set(r.order, r)
     try {
       const tx = new Tx()
       const seq = await this.writer.append([], fresh, tx, (entrySeq) => {
         for (const record of fresh) this.orders.escrow(tx, this.me, record, entrySeq, { by: 'origin' }, undefined)
       })
-      return { accepted: fresh.length, duplicates, seq }
+      const unserved: UnservedOrder[] = []
+      for (const r of fresh) {
+        const reason = this.coverage(r.sku, r.qty)
+        if (reason !== null) unserved.push({ order: r.order, sku: r.sku, qty: r.qty, reason })
+      }
+      if (unserved.length > 0) this.onUnserved(unserved)
+      return { accepted: fresh.length, duplicates, seq, unserved }
     } finally {
       for (const r of fresh) this.inflight.delete(r.order)
     }

@@ -1,6 +1,6 @@
 // Engine events: what happened, in order, with the engine's own clock. The node logs them; the
 // simulator and the deterministic tests compare them across runs.
-import type { ShopId } from '../../protocol/index.js'
+import type { ShopId, UnservedReason } from '../../protocol/index.js'
 
 export type EngineEvent =
   | { kind: 'own-append'; seq: number; records: number }
@@ -19,6 +19,8 @@ export type EngineEvent =
   | { kind: 'fence'; fenced: boolean }
   /** The shop's adapter sent no health report for `silentMs`: our platform is now `unknown`. */
   | { kind: 'platform-silent'; silentMs: number }
+  /** Orders just escrowed that no partner could serve now (coverage.ts); `orders` lists at most MAX_UNSERVED_PER_EVENT of `count`. */
+  | { kind: 'order-unserved'; sku: string; reason: UnservedReason; orders: string[]; count: number }
   | { kind: 'claim'; origin: ShopId; orders: number; claimant: ShopId }
   | { kind: 'delivered'; origin: ShopId; order: string; fulfiller: ShopId; keyIds: string[]; epoch: number; paidAt?: number }
   | { kind: 'duplicate'; origin: ShopId; order: string; fulfillers: ShopId[] }

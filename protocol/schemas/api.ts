@@ -24,6 +24,16 @@ export const SubmitOrdersBody = z.strictObject({
 })
 export type SubmitOrdersBody = z.infer<typeof SubmitOrdersBody>
 
+/**
+ * Why no partner could serve an order accepted now if the shop went down: the terms do not cover
+ * its sku, or no partner holds enough unused keys of it. The order is escrowed all the same.
+ */
+export const UnservedReason = z.enum(['sku-not-in-terms', 'no-partner-holds-enough'])
+export type UnservedReason = z.infer<typeof UnservedReason>
+
+export const UnservedOrder = z.strictObject({ order: Id, sku: Id, qty: z.number().int().positive(), reason: UnservedReason })
+export type UnservedOrder = z.infer<typeof UnservedOrder>
+
 export const SubmitOrdersReply = z.strictObject({
   /** Orders newly escrowed, durable at this node when the reply is sent. */
   accepted: z.number().int().nonnegative(),
@@ -31,6 +41,8 @@ export const SubmitOrdersReply = z.strictObject({
   duplicates: z.number().int().nonnegative(),
   /** Seq of our feed entry that holds the last accepted order (0 when none was new). */
   seq: z.number().int().nonnegative(),
+  /** Of the orders newly accepted, those no partner could serve in an outage now (flagged at once, D68). */
+  unserved: z.array(UnservedOrder).max(MAX_ORDERS_PER_REQUEST),
 })
 export type SubmitOrdersReply = z.infer<typeof SubmitOrdersReply>
 

@@ -101,7 +101,7 @@ export async function startFakeNode(secret: string): Promise<FakeNode> {
         if (gate !== null) await gate
         const at = ++sequence
         for (const { order } of orders) acked.set(order, at)
-        return reply(200, { accepted: fresh.length, duplicates: orders.length - fresh.length, seq: fresh.length > 0 ? ++seq : 0 })
+        return reply(200, { accepted: fresh.length, duplicates: orders.length - fresh.length, seq: fresh.length > 0 ? ++seq : 0, unserved: [] })
       }
       if (path === '/v1/adapter/health') return reply(200, { ok: true })
       const state = path === '/v1/adapter/orders/delivered' ? 'delivered' : 'cancelled'

@@ -25,6 +25,9 @@ const PARAMS = {
   what: 'claim',
   seconds: '90',
   statement: 'st-2026-11',
+  sku: 'steam-50',
+  count: '3',
+  orders: 'ord-9, ord-10, ord-11',
 }
 const KINDS = Object.keys(ALERT_KINDS) as AlertKind[]
 const eventOf = (kind: AlertKind): AlertEvent => ({ kind, subject: `s-${kind}`, params: PARAMS })
@@ -204,6 +207,11 @@ describe('alertOf: engine events to alerts', () => {
     })
     expect(alertOf({ kind: 'platform-silent', silentMs: 90_400 })?.params.seconds).toBe('90')
     expect(alertOf({ kind: 'refused', from: 'b' as never, what: 'claim', origin: null, order: 'o1', epoch: null, reason: 'late' })?.subject).toBe('b/claim')
+    expect(alertOf({ kind: 'order-unserved', sku: 'steam-50', reason: 'no-partner-holds-enough', orders: ['o1', 'o2'], count: 5 })).toEqual({
+      kind: 'order-unserved',
+      subject: 'steam-50',
+      params: { sku: 'steam-50', reason: 'no-partner-holds-enough', count: '5', orders: 'o1, o2' },
+    })
     expect(alertOf({ kind: 'ack', partner: 'b' as never, seq: 1 })).toBeNull()
   })
 })

@@ -18,7 +18,7 @@ describe('adapter ingress, signed requests', () => {
     const orders = [order(1), order(2, { qty: 3, buyer: { email: null, locale: 'en' } })]
     const response = await post(h.app, { path: '/v1/adapter/orders', body: { orders } })
     expect(response.statusCode).toBe(200)
-    expect(SubmitOrdersReply.parse(response.json())).toEqual({ accepted: 1, duplicates: 0, seq: 7 })
+    expect(SubmitOrdersReply.parse(response.json())).toEqual({ accepted: 1, duplicates: 0, seq: 7, unserved: [] })
     expect(h.api.calls).toEqual([{ method: 'submitOrders', args: [orders] }])
   })
 
@@ -93,7 +93,7 @@ describe('engine refusals and failures', () => {
   })
 
   it('an engine reply that breaks the reply schema is a 500, not a malformed 200', async () => {
-    h.api.onSubmit = () => ({ accepted: -1, duplicates: 0, seq: 0 })
+    h.api.onSubmit = () => ({ accepted: -1, duplicates: 0, seq: 0, unserved: [] })
     const response = await post(h.app, { path: '/v1/adapter/orders', body: { orders: [order(1)] } })
     expect(response.statusCode).toBe(500)
     expect(errorOf(response).error).toBe('internal')

@@ -27,7 +27,7 @@ export class FakeApi implements NodeApi {
   readonly calls: Call[] = []
   isReady = true
   /** Replace to make submitOrders throw or answer differently. */
-  onSubmit: Behaviour<SubmitOrdersReply> = () => ({ accepted: 1, duplicates: 0, seq: 7 })
+  onSubmit: Behaviour<SubmitOrdersReply> = () => ({ accepted: 1, duplicates: 0, seq: 7, unserved: [] })
   ackResult = true
   /** Replace to answer claims per test; by default every claim gets the neutral not-found. */
   onClaim: (form: ClaimForm) => ClaimResult | Promise<ClaimResult> = () => ({ status: 'not-found' })
@@ -65,6 +65,7 @@ export class FakeApi implements NodeApi {
     pending: 2,
     stuck: 1,
     stuckAfterMs: 600_000,
+    unserved: { count: 0, recent: [] },
   }
   static readonly escrowReply: EscrowReply = {
     ownSeq: 3,
