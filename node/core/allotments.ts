@@ -24,7 +24,7 @@ import type { FeedWriter } from './feed-writer.js'
 import type { Federation } from './federation.js'
 import type { Adapter, Clock, Logger, Rng } from './ports.js'
 import type { State } from './state/index.js'
-import type { KeyRow } from './state/keys.js'
+import type { KeyRow, PeerKeyRow } from './state/keys.js'
 import { Tx } from './state/tx.js'
 
 export class Allotments {
@@ -222,9 +222,22 @@ export class Allotments {
       // A co-partner's allotment: we keep its key ids (never their text) to judge its receipts.
       const known = await this.keys.peerKeys(origin, record.keyIds, tx)
       const again = known.filter((k) => k?.state === 'returned' && k.holder === record.holder).length
-      this.keys.peerConsigned(tx, origin, record.holder, record.sku, record.keyIds)
-      this.keys.count(tx, origin, record.sku, record.holder, 'consigned', record.keyIds.length - again)
-      this.keys.count(tx, origin, record.sku, record.holder, 'returned', -again)
+      // Released by the holder before this record reached us: returned at once, as at the origin.
+      const early = record.keyIds.filter((_, i) => {
+        const k = known[i]
+        return k?.state === 'released-unseen' && k.holder === record.holder && k.allotment === record.allotment
+      })
+      const earlySet = new Set(early)
+      this.keys.peerConsigned(
+        tx,
+        origin,
+        record.holder,
+        record.sku,
+        record.keyIds.filter((id) => !earlySet.has(id)),
+      )
+      this.keys.peerConsigned(tx, origin, record.holder, record.sku, early, 'returned')
+      this.keys.count(tx, origin, record.sku, record.holder, 'consigned', record.keyIds.length - again - early.length)
+      this.keys.count(tx, origin, record.sku, record.holder, 'returned', early.length - again)
       tx.afterCommit(() => this.deps.onPeerKeys(origin))
       return
     }
@@ -271,14 +284,24 @@ export class Allotments {
    * A holder released keys (seen in its feed). At the origin they come back exposed: counted as
    * returned, never on sale again until the operator decides. Elsewhere only the counts move.
    */
-  async applyReleased(tx: Tx, holder: ShopId, origin: ShopId, keyIds: readonly string[]): Promise<void> {
+  async applyReleased(tx: Tx, holder: ShopId, origin: ShopId, allotment: string, named: readonly string[]): Promise<void> {
     const me = this.deps.identity.id
+    // Keys its own earlier receipts name, still held for want of authority, are used, not back:
+    // everyone then judges those receipts alike, whenever the authority reaches them (seed-6137).
+    const used = await this.deps.state.receipts.heldKeyIds(tx, origin, holder)
+    const keyIds = named.filter((id) => !used.has(id))
     if (origin !== me) {
-      // A co-partner released another origin's keys: only its own consigned ones come back.
+      // A co-partner released another origin's keys: only its own consigned ones come back; ones
+      // whose consignment has not reached us yet are remembered, so it cannot bring them back.
       const rows = await this.keys.peerKeys(origin, keyIds, tx)
-      const back = keyIds.flatMap((keyId, i) =>
-        rows[i]?.holder === holder && rows[i]?.state === 'consigned' ? [{ keyId, row: rows[i] as NonNullable<(typeof rows)[number]> }] : [],
-      )
+      const back: { keyId: string; row: PeerKeyRow }[] = []
+      const unseen: string[] = []
+      keyIds.forEach((keyId, i) => {
+        const row = rows[i]
+        if (row === undefined) unseen.push(keyId)
+        else if (row.state === 'consigned' && row.holder === holder) back.push({ keyId, row })
+      })
+      this.keys.peerReleasedEarly(tx, origin, holder, allotment, unseen)
       this.keys.peerMoved(tx, origin, back, 'returned')
       const bySku = new Map<string, number>()
       for (const b of back) bySku.set(b.row.sku, (bySku.get(b.row.sku) ?? 0) + 1)

@@ -393,6 +393,9 @@ export class Fulfilment implements Startable {
     const { state } = this.deps
     const now = this.deps.clock.now()
     const current = await state.orders.getMany(t.origin, orders)
+    // The origin's handback may have been applied while this batch waited for its turn: the
+    // takeover is over and nothing more leaves this node for it (seed-247, issue 16).
+    if (t.stopped) return
     const ready: { row: OrderRow; keys: KeyRow[] }[] = []
     current.forEach((row, i) => {
       const planned = t.plan.get(orders[i] as string)

@@ -95,16 +95,22 @@ export class ReceiptGuard {
   private async judgeAtCoPartner(tx: Tx, fulfiller: ShopId, receipt: Receipt, row: OrderRow | undefined, acked: boolean): Promise<ReceiptVerdict> {
     const staged = this.stagedOf(tx)
     const found = await this.deps.state.keys.peerKeys(receipt.origin, receipt.keyIds, tx)
-    const peerKeys = receipt.keyIds.flatMap((keyId, i) => (found[i] ? [{ keyId, row: found[i] as PeerKeyRow }] : []))
     if (!acked) {
-      if (peerKeys.length < receipt.keyIds.length) return { kind: 'hold', reason: KEYS_NOT_SEEN }
-      if (
-        peerKeys.some(
-          (k) => k.row.holder !== fulfiller || k.row.sku !== receipt.sku || k.row.state !== 'consigned' || staged.keys.has(`${receipt.origin}!${k.keyId}`),
-        )
-      )
-        return refuse('names keys not consigned to this fulfiller, or already delivered or returned')
+      if (found.some((k) => k === undefined)) return { kind: 'hold', reason: KEYS_NOT_SEEN }
+      // A key its holder released before we saw it consigned is as returned as at the origin.
+      if (found.some((k) => k?.state === 'released-unseen')) return refuse('names keys not consigned to this fulfiller, or already delivered or returned')
     }
+    const peerKeys = receipt.keyIds.flatMap((keyId, i) => {
+      const row = found[i]
+      return row && row.state !== 'released-unseen' ? [{ keyId, row }] : []
+    })
+    if (
+      !acked &&
+      peerKeys.some(
+        (k) => k.row.holder !== fulfiller || k.row.sku !== receipt.sku || k.row.state !== 'consigned' || staged.keys.has(`${receipt.origin}!${k.keyId}`),
+      )
+    )
+      return refuse('names keys not consigned to this fulfiller, or already delivered or returned')
     for (const k of peerKeys) staged.keys.add(`${receipt.origin}!${k.keyId}`)
     return { kind: 'take', dispute: null, keys: [], peerKeys: peerKeys.filter((k) => k.row.state === 'consigned' && k.row.holder === fulfiller), row, acked }
   }

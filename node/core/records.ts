@@ -55,7 +55,7 @@ export function recordApplier(deps: RecordDeps): RecordApplier {
           deps.allotments.applyRecall(tx, author, record.allotment, record.holder)
           break
         case 'allotment.released':
-          await deps.allotments.applyReleased(tx, author, record.origin, record.keyIds)
+          await deps.allotments.applyReleased(tx, author, record.origin, record.allotment, record.keyIds)
           break
         case 'allotment.billed':
           await deps.allotments.applyBilled(tx, author, record, seq)

@@ -22,9 +22,25 @@ const BOUNDARY_EVERY = 4
  * certificate dated the epoch from its own request and held their earlier receipts for good).
  * seed-3728 found a flaw in the harness, not the engine: the stranding outage began while a takeover
  * of the same origin was still running, whose holder rightly spent the fresh keys on its orders, and
- * fewer keys were consigned than orders stranded (the shop's own backlog).
+ * fewer keys were consigned than orders stranded (the shop's own backlog). seed-247: a fulfilment
+ * batch queued behind the origin's handback still delivered (D81). seed-6137: a Byzantine holder's
+ * release reached a co-partner before the consignment it released, so the co-partner took a
+ * receipt for a returned key that the origin refused, and never served the order (D82).
  */
-const BYZANTINE_REGRESSION_SEEDS = ['seed-73', 'seed-128', 'seed-287', 'seed-388', 'byz-219', 'byz-479', 'byz-82', 'seed-2250', 'seed-3327', 'seed-3728']
+const BYZANTINE_REGRESSION_SEEDS = [
+  'seed-73',
+  'seed-128',
+  'seed-287',
+  'seed-388',
+  'byz-219',
+  'byz-479',
+  'byz-82',
+  'seed-2250',
+  'seed-3327',
+  'seed-3728',
+  'seed-247',
+  'seed-6137',
+]
 /**
  * Seeds whose takeover boundary phase (issue 17) left an order out of every holder's plan before
  * the fix: it was escrowed while the holders' takeover start scanned the stored orders.

@@ -50,6 +50,16 @@ export type KeyRow = z.infer<typeof KeyRow>
 export const PeerKeyRow = z.object({ holder: ShopIdSchema, sku: Id, state: z.enum(['consigned', 'delivered', 'returned']) })
 export type PeerKeyRow = z.infer<typeof PeerKeyRow>
 
+/**
+ * A co-partner released keys of an allotment whose consignment has not reached us yet (the two
+ * records travel in different feeds). Allotment ids are random, so the release was written after
+ * the holder saw that consignment: when it arrives here, those keys count as returned at once, as
+ * they do at the origin (seed-6137). Also in `peer-keys`, under the same key.
+ */
+export const EarlyRelease = z.object({ holder: ShopIdSchema, allotment: Id, state: z.literal('released-unseen') })
+export type EarlyRelease = z.infer<typeof EarlyRelease>
+const PeerKeyOrRelease = z.union([PeerKeyRow, EarlyRelease])
+
 /** Per (origin, sku, holder): how many keys were consigned, delivered and returned. */
 export const Holding = z.object({
   consigned: z.number().int().nonnegative(),
@@ -268,19 +278,25 @@ export class Keys {
 
   // ---- co-partners' keys, by id (no text) ----
 
-  async peerKeys(origin: ShopId, keyIds: readonly string[], tx?: Tx): Promise<(PeerKeyRow | undefined)[]> {
+  /** What we know of these keys of `origin`'s: a co-partner's consigned key, or an early release of one. */
+  async peerKeys(origin: ShopId, keyIds: readonly string[], tx?: Tx): Promise<(PeerKeyRow | EarlyRelease | undefined)[]> {
     return readRows(
       this.store,
-      PeerKeyRow,
+      PeerKeyOrRelease,
       'peer-keys',
       keyIds.map((id) => keyRowKey(origin, id)),
       tx,
     )
   }
 
+  /** `holder` released these keys of `origin`'s allotment before we saw it consigned. */
+  peerReleasedEarly(tx: Tx, origin: ShopId, holder: ShopId, allotment: string, keyIds: readonly string[]): void {
+    for (const id of keyIds) tx.put('peer-keys', keyRowKey(origin, id), { holder, allotment, state: 'released-unseen' } satisfies EarlyRelease)
+  }
+
   /** `origin` consigned these keys to co-partner `holder` (its record; again after a return). */
-  peerConsigned(tx: Tx, origin: ShopId, holder: ShopId, sku: string, keyIds: readonly string[]): void {
-    for (const id of keyIds) tx.put('peer-keys', keyRowKey(origin, id), { holder, sku, state: 'consigned' } satisfies PeerKeyRow)
+  peerConsigned(tx: Tx, origin: ShopId, holder: ShopId, sku: string, keyIds: readonly string[], state: 'consigned' | 'returned' = 'consigned'): void {
+    for (const id of keyIds) tx.put('peer-keys', keyRowKey(origin, id), { holder, sku, state } satisfies PeerKeyRow)
   }
 
   /** A co-partner's receipt we took, or its release: those of its keys are used up or back. */

@@ -106,6 +106,24 @@ export class Receipts {
     return out
   }
 
+  /**
+   * Key ids that `fulfiller`'s held receipts for `origin` name, those this unit holds included: a
+   * later release of the same keys in its feed does not undo them (allotments.ts).
+   */
+  async heldKeyIds(tx: Tx, origin: ShopId, fulfiller: ShopId): Promise<Set<string>> {
+    const out = new Set<string>()
+    const named = (held: HeldReceipt) => {
+      if (held.fulfiller === fulfiller) for (const id of held.receipt.keyIds) out.add(id)
+    }
+    for (const h of await this.held(origin)) {
+      const key = receiptKey(origin, h.receipt.order, h.fulfiller)
+      if (!tx.hasSeen('held', key)) named(h)
+    }
+    for (const op of tx.ops)
+      if (op.type === 'put' && op.section === 'held' && op.key.startsWith(`${origin}!`) && tx.seen('held', op.key) !== null) named(op.value as HeldReceipt)
+    return out
+  }
+
   async allHeld(limit: number): Promise<HeldReceipt[]> {
     const out: HeldReceipt[] = []
     for await (const [key, value] of this.store.range('held', { limit })) out.push(parseRow(HeldReceipt, 'held', key, value))
