@@ -154,6 +154,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       adapter,
       mailer,
       publicUrl: config.http.publicUrl,
+      drillEveryMs: config.drills.everyMinutes === null ? null : config.drills.everyMinutes * 60_000,
       emit: (at, event) => {
         logger.debug({ at, event }, 'engine event')
         alerter.onEngineEvent(at, event)

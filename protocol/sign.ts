@@ -6,7 +6,7 @@ import { assert, fail, ok, type Result } from './errors.js'
 import type { Identity } from './identity.js'
 import { PROTOCOL_VERSION } from './limits.js'
 import { Agreement, Terms } from './schemas/agreement.js'
-import { FeedAck, Claim, DownVote, Heartbeat, LeaseGrant, TakeoverRequest } from './schemas/control.js'
+import { FeedAck, Claim, DownVote, DrillReport, DrillRequest, Heartbeat, LeaseGrant, TakeoverRequest } from './schemas/control.js'
 import { FeedEntryBody } from './schemas/feed.js'
 import type { PartySignature, ShopId } from './schemas/primitives.js'
 import { signatureSchemeInUse } from './signature-scheme.js'
@@ -24,6 +24,8 @@ export const DOCUMENTS = {
   'takeover-request': { schema: TakeoverRequest, signer: (b: TakeoverRequest) => b.origin },
   claim: { schema: Claim, signer: (b: Claim) => b.claimant },
   'feed-ack': { schema: FeedAck, signer: (b: FeedAck) => b.holder },
+  'drill-request': { schema: DrillRequest, signer: (b: DrillRequest) => b.origin },
+  'drill-report': { schema: DrillReport, signer: (b: DrillReport) => b.holder },
 } as const
 
 export type DocumentType = keyof typeof DOCUMENTS | 'terms'

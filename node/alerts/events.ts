@@ -132,8 +132,8 @@ export const ALERT_KINDS = {
   'drill-failed': {
     severity: 'critical',
     texts: {
-      'zh-CN': (p) => `故障演练失败：${p.reason}`,
-      en: (p) => `The failover drill failed: ${p.reason}`,
+      'zh-CN': (p) => `故障演练失败：伙伴 ${p.partner}：${p.reason}`,
+      en: (p) => `The failover drill failed for partner ${p.partner}: ${p.reason}`,
     },
   },
   test: {
@@ -176,6 +176,8 @@ export function alertOf(event: EngineEvent): AlertEvent | null {
     case 'refused':
       // Summarised: one alert per partner and kind of request per dedup window, not one per order.
       return { kind: 'refused', subject: `${event.from}/${event.what}`, params: { partner: event.from, what: event.what, reason: event.reason } }
+    case 'drill-failed':
+      return { kind: 'drill-failed', subject: event.partner, params: { partner: event.partner, reason: event.reason } }
     case 'order-unserved':
       // One alert per sku per dedup window, however many orders: the fix is per sku.
       return {

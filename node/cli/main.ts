@@ -13,6 +13,7 @@ import { platform, status, waitForStatus } from './status-command.js'
 import { NodeNotRunningError, WaitTimedOutError } from './node-request.js'
 import { packageVersion } from './version.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
+import { drill, DrillFailedError } from './drill-command.js'
 import {
   acceptStatement,
   balances,
@@ -154,6 +155,18 @@ function program(): Command {
     )
 
   cli
+    .command('drill')
+    .description(
+      'fire drill: each partner proves it holds and can read the keys we consigned to it; nothing is delivered (needs the node running; exit 1 on a failure)',
+    )
+    .option(...dirOption)
+    .option('--partner <partner>', 'only this partner (name or shop id)')
+    .option('--sku <sku>', 'only this sku')
+    .option('--last', 'show the newest drill instead of running one')
+    .option('--json', 'machine-readable output')
+    .action(async (o) => console.log(await drill({ dir: o.dir, partner: o.partner, sku: o.sku, last: Boolean(o.last), json: Boolean(o.json) })))
+
+  cli
     .command('incidents')
     .description('incident reports of the running node')
     .option(...dirOption)
@@ -272,6 +285,10 @@ try {
         `standin: ${dashed} is a statement hash, not an option: put -- before it (standin settle <command> [options] -- ${dashed}), or name the statement by its id (st-…)`,
       )
     process.exit(error.exitCode === 0 ? 0 : 2)
+  }
+  if (error instanceof DrillFailedError) {
+    console.log(error.message)
+    process.exit(1)
   }
   console.error(`standin: ${(error as Error).message}`)
   process.exit(error instanceof NodeNotRunningError || error instanceof WaitTimedOutError ? 1 : 2)

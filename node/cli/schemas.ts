@@ -76,3 +76,12 @@ export const MailTestArgs = z.strictObject({
   locale: Locale.default(DEFAULT_LOCALE),
 })
 export type MailTestArgs = z.infer<typeof MailTestArgs>
+
+/** `standin drill [--partner X] [--sku Y] [--last] [--json]`. */
+export const DrillArgs = z.strictObject({
+  dir: z.string().min(1),
+  partner: z.string().min(1).max(100).optional(),
+  sku: z.string().min(1).max(128).optional(),
+  last: z.boolean().default(false),
+  json: z.boolean().default(false),
+})

@@ -61,6 +61,11 @@ export const SmtpConfig = z
 export type SmtpConfig = z.infer<typeof SmtpConfig>
 
 /** config.json: everything about a node that is not secret. */
+/** A day: scheduled drills by default. */
+export const DEFAULT_DRILL_EVERY_MINUTES = 1_440
+/** A week: a schedule longer than this is as good as none (set null instead). */
+const MAX_DRILL_EVERY_MINUTES = 10_080
+
 export const NodeConfig = z.strictObject({
   version: z.literal(1),
   name: z.string().min(1).max(100),
@@ -98,6 +103,13 @@ export const NodeConfig = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** Operator alerts (node/alerts); absent in older files. */
   alerts: AlertsConfig.default({ channels: [] }),
+  /**
+   * Scheduled fire drills with every partner (D69): every `everyMinutes`, or never (null). Daily
+   * by default: a drill costs each partner one read and hash of the keys it holds of ours.
+   */
+  drills: z
+    .strictObject({ everyMinutes: z.number().int().min(1).max(MAX_DRILL_EVERY_MINUTES).nullable() })
+    .default({ everyMinutes: DEFAULT_DRILL_EVERY_MINUTES }),
 })
 export type NodeConfig = z.infer<typeof NodeConfig>
 /** config.json as written: fields parsing fills in (smtp.requireTls) may be left out. */

@@ -88,6 +88,37 @@ export const SelfStatus = z.strictObject({
 })
 export type SelfStatus = z.infer<typeof SelfStatus>
 
+/** One fire drill (node/core/drill.ts, D69): per partner and sku, what an outage now would bring. */
+export const DrillResultView = z.strictObject({
+  id: z.string(),
+  at: TimeMs,
+  ok: z.boolean(),
+  partners: z.array(
+    z.strictObject({
+      partner: ShopId,
+      name: z.string(),
+      ok: z.boolean(),
+      reason: z.string().nullable(),
+      skus: z.array(
+        z.strictObject({
+          sku: z.string(),
+          expected: z.number().int().nonnegative(),
+          held: z.number().int().nonnegative(),
+          proofOk: z.boolean(),
+          wouldServe: z.boolean(),
+          /** Orders of this sku an outage now would get served (one key each), within the terms' limit per outage. */
+          servesUpTo: z.number().int().nonnegative(),
+          ok: z.boolean(),
+          reason: z.string().nullable(),
+        }),
+      ),
+    }),
+  ),
+})
+export type DrillResultView = z.infer<typeof DrillResultView>
+export const DrillBody = z.strictObject({ partner: ShopId.optional(), sku: z.string().min(1).max(128).optional() })
+export const DrillsReply = z.strictObject({ drills: z.array(DrillResultView) })
+
 /**
  * The operator's word on the shop platform (`standin platform down|up`), for when the adapter
  * cannot say it: `down` hands the paid orders to partners exactly as an adapter's `down` does.

@@ -25,6 +25,7 @@ import type {
   SelfStatus,
   RefusalView,
   ShopStatusView,
+  DrillResultView,
 } from './api-schemas.js'
 import type { z } from 'zod'
 import type { StatementState } from './state/ledger.js'
@@ -52,6 +53,10 @@ export interface AdminApi {
   verifyFeed(author: ShopId): Promise<FeedVerification>
   /** Incident reports this node wrote, oldest first. */
   incidents(): IncidentReport[]
+  /** A fire drill with one partner or all, for one sku or all (D69). */
+  drill(options: { partner?: ShopId; sku?: string }): Promise<DrillResultView>
+  /** The newest drills' results. */
+  drills(): DrillResultView[]
   /** Takes keys out of the shop's stock and consigns them to a partner. */
   consign(holder: ShopId, sku: string, count: number): Promise<{ allotment: string; keys: number; seq: number }>
   /** Asks a partner to release the unused keys of an allotment. */

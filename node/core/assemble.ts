@@ -7,6 +7,7 @@ import { Allotments } from './allotments.js'
 import { Background } from './background.js'
 import { ClaimBook } from './claims.js'
 import { bySku, Coverage } from './coverage.js'
+import { Drills } from './drill.js'
 import { Escrow } from './escrow.js'
 import type { EngineEvent, EventSink } from './events.js'
 import { Failover } from './failover.js'
@@ -34,6 +35,7 @@ export interface EngineParts {
   readonly writer: FeedWriter
   readonly escrowBook: Escrow
   readonly coverage: Coverage
+  readonly drills: Drills
   readonly replication: Replication
   readonly allotments: Allotments
   readonly liveness: Liveness
@@ -204,7 +206,23 @@ export function assemble(o: EngineOptions): EngineParts {
   state.authorities.adopted.on((row) => receipts.adopted(row.origin, row.epoch))
 
   // Loads in dependency order; at stop, background work settles before the store parts let go.
-  const lifecycle: Startable[] = [writer, state, replication, failover, incidents, background, fulfilment]
+  // What we owe a partner: the credit limit it applies before taking over from us.
+  const owedTo = (partner: ShopId) =>
+    state.books.allBalances().find((b) => b.counterparty === partner && b.currency === federation.terms.settlement.currency)?.owedByUs ?? 0
+  const drills = new Drills({
+    identity: o.identity,
+    federation,
+    keys: state.keys,
+    transport: o.transport,
+    clock,
+    timers,
+    rng: o.rng,
+    logger,
+    emit,
+    owedTo,
+    everyMs: o.drillEveryMs ?? null,
+  })
+  const lifecycle: Startable[] = [writer, state, replication, failover, incidents, background, fulfilment, drills]
   return {
     o,
     federation,
@@ -212,6 +230,7 @@ export function assemble(o: EngineOptions): EngineParts {
     writer,
     escrowBook,
     coverage,
+    drills,
     replication,
     allotments,
     liveness,

@@ -175,6 +175,12 @@ export class Engine implements InboundHandler, NodeApi {
       case 'claim':
         work.task(from, 'claims.take', () => fulfilment.takeClaim(from, message.claim, null))
         break
+      case 'drill.request':
+        this.parts.drills.onRequest(from, message.request)
+        break
+      case 'drill.report':
+        this.parts.drills.onReport(from, message.report)
+        break
       case 'terms.agreement':
         // Terms are the node's, not the engine's: the node's exchange (node/terms/exchange.ts)
         // takes these before the engine sees its messages, and a new agreement in force starts a
@@ -298,6 +304,8 @@ export class Engine implements InboundHandler, NodeApi {
   listEscrow = (origin: ShopId, after: string | undefined, limit: number) => views.listEscrow(this.parts, origin, after, limit)
   feeds = () => views.feeds(this.parts)
   incidents = () => views.incidents(this.parts)
+  drill = (options: { partner?: ShopId; sku?: string }) => this.parts.drills.run(options)
+  drills = () => this.parts.drills.history()
   refusals = () => views.refusals(this.parts)
   exposedKeys = () => views.exposedKeys(this.parts)
   claim = (form: ClaimForm) => views.claim(this.parts, form)

@@ -20,6 +20,8 @@ export type EngineEvent =
   /** The shop's adapter sent no health report for `silentMs`: our platform is now `unknown`. */
   | { kind: 'platform-silent'; silentMs: number }
   /** Orders just escrowed that no partner could serve now (coverage.ts); `orders` lists at most MAX_UNSERVED_PER_EVENT of `count`. */
+  /** A partner failed the fire drill (drill.ts): it could not show keys it holds, or would not serve. */
+  | { kind: 'drill-failed'; partner: ShopId; reason: string }
   | { kind: 'order-unserved'; sku: string; reason: UnservedReason; orders: string[]; count: number }
   | { kind: 'claim'; origin: ShopId; orders: number; claimant: ShopId }
   | { kind: 'delivered'; origin: ShopId; order: string; fulfiller: ShopId; keyIds: string[]; epoch: number; paidAt?: number }

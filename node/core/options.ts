@@ -22,6 +22,8 @@ export interface EngineOptions {
   readonly adapter: Adapter
   readonly mailer: Mailer
   readonly emit?: EventSink
+  /** A fire drill with every partner this often (node/core/drill.ts); null or absent: only when asked. */
+  readonly drillEveryMs?: number | null
   /**
    * A deliberately planted bug, for the simulator's canary tests only (never set in a real node):
    * 'reuse-keys' hands out free keys without taking them off the free list; 'lone-receipts'

@@ -9,6 +9,9 @@ import {
   ConsignReply,
   DecideKeysBody,
   DecideKeysReply,
+  DrillBody,
+  DrillResultView,
+  DrillsReply,
   PlatformBody,
   PlatformReply,
   ExposedKeysReply,
@@ -28,7 +31,7 @@ import {
   SelfStatus,
 } from '../core/api-schemas.js'
 import { installOperatorGuard } from './operator-guard.js'
-import { refusedAs422 } from './errors.js'
+import { HttpError, refusedAs422 } from './errors.js'
 import { settlementRoutes } from './settlement-routes.js'
 import type { TermsOperations } from '../terms/schemas.js'
 import { termsRoutes } from './terms-routes.js'
@@ -147,6 +150,27 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
     },
     async () => ({ incidents: api.incidents() }),
   )
+
+  app.post(
+    '/drills',
+    {
+      bodyLimit,
+      schema: {
+        ...doc('Run a fire drill: each partner (or one) proves it holds and can read the keys we consigned to it, per sku; nothing is delivered'),
+        body: DrillBody,
+        response: { 200: DrillResultView, ...ERROR_REPLIES },
+      },
+    },
+    async (request) => {
+      if (request.body.partner !== undefined && !api.partners().some((p) => p.id === request.body.partner))
+        throw new HttpError(422, 'refused', `${request.body.partner} is not a partner under the terms in force`)
+      return api.drill(request.body)
+    },
+  )
+
+  app.get('/drills', { bodyLimit, schema: { ...doc('The newest fire drills'), response: { 200: DrillsReply, ...ERROR_REPLIES } } }, async () => ({
+    drills: api.drills(),
+  }))
 
   app.post(
     '/allotments',

@@ -108,3 +108,44 @@ export const Authority = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('request'), request: SignedTakeoverRequest }),
 ])
 export type Authority = z.infer<typeof Authority>
+
+/** Key ids one drill report lists at most (all allotments together). */
+export const MAX_DRILL_KEYS = 20_000
+/** Allotments one drill report lists at most. */
+export const MAX_DRILL_ALLOTMENTS = 1_000
+
+/**
+ * Origin → holder: prove you hold and can open the keys I consigned to you (DESIGN §8, the fire
+ * drill; D69). `nonce` is fresh per drill, so a proof cannot be kept and replayed.
+ */
+export const DrillRequest = z.strictObject({
+  origin: ShopId,
+  holder: ShopId,
+  id: Id,
+  nonce: Hash,
+  sku: Id.nullable(),
+  time: TimeMs,
+})
+export type DrillRequest = z.infer<typeof DrillRequest>
+export const SignedDrillRequest = signedSchema(DrillRequest)
+
+/**
+ * Holder → origin, per allotment: the unused keys it holds (ids only) and a proof over their texts
+ * bound to the nonce (`drillProof`), which the origin checks against its own copies. No key text
+ * leaves the holder; nothing is delivered or changed. `refused` says why it did not run the drill.
+ */
+export const DrillReport = z.strictObject({
+  origin: ShopId,
+  holder: ShopId,
+  id: Id,
+  nonce: Hash,
+  time: TimeMs,
+  terms: Hash,
+  allotments: z
+    .array(z.strictObject({ allotment: Id, sku: Id, keyIds: z.array(Id).max(MAX_DRILL_KEYS), proof: Hash }))
+    .max(MAX_DRILL_ALLOTMENTS)
+    .refine((list) => list.reduce((n, a) => n + a.keyIds.length, 0) <= MAX_DRILL_KEYS, `at most ${MAX_DRILL_KEYS} key ids in all`),
+  refused: Text.nullable(),
+})
+export type DrillReport = z.infer<typeof DrillReport>
+export const SignedDrillReport = signedSchema(DrillReport)

@@ -2,7 +2,17 @@
 // by the transport and never larger than LIMITS.maxFrameBytes.
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
-import { Certificate, SignedClaim, SignedDownVote, SignedFeedAck, SignedHeartbeat, SignedLeaseGrant, SignedTakeoverRequest } from './control.js'
+import {
+  Certificate,
+  SignedClaim,
+  SignedDownVote,
+  SignedDrillReport,
+  SignedDrillRequest,
+  SignedFeedAck,
+  SignedHeartbeat,
+  SignedLeaseGrant,
+  SignedTakeoverRequest,
+} from './control.js'
 import { Agreement } from './agreement.js'
 import { ForkProof } from './feed.js'
 import { Seq, ShopId, Text } from './primitives.js'
@@ -43,5 +53,8 @@ export const ControlMessage = z.discriminatedUnion('type', [
    * receiver checks every signature and signs nothing for its operator.
    */
   z.strictObject({ type: z.literal('terms.agreement'), agreement: Agreement }),
+  /** The fire drill (D69): an origin asks a holder to prove its keys, the holder answers. */
+  z.strictObject({ type: z.literal('drill.request'), request: SignedDrillRequest }),
+  z.strictObject({ type: z.literal('drill.report'), report: SignedDrillReport }),
 ])
 export type ControlMessage = z.infer<typeof ControlMessage>

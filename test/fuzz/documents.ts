@@ -19,6 +19,7 @@ import {
   toBase64url,
   unwrap,
   utf8,
+  drillProof,
 } from '../../protocol/index.js'
 import { alice, bob, carol, cny, random, sampleTerms, T0 } from '../protocol/fixtures.js'
 
@@ -145,6 +146,41 @@ export const SIGNED_DOCUMENTS: readonly { readonly type: Exclude<DocumentType, '
     ),
   },
   {
+    type: 'drill-request',
+    doc: signDocument(
+      'drill-request',
+      { origin: alice.identity.id, holder: bob.identity.id, id: 'drill-1', nonce: TERMS_HASH, sku: 'card-100', time: T0 + 4 },
+      alice.identity,
+    ),
+  },
+  {
+    type: 'drill-report',
+    doc: signDocument(
+      'drill-report',
+      {
+        origin: alice.identity.id,
+        holder: bob.identity.id,
+        id: 'drill-1',
+        nonce: TERMS_HASH,
+        time: T0 + 5,
+        terms: TERMS_HASH,
+        allotments: [
+          {
+            allotment: 'al-1',
+            sku: 'card-100',
+            keyIds: ['k-1', 'k-2'],
+            proof: drillProof(TERMS_HASH, [
+              { keyId: 'k-1', key: 'AAAA' },
+              { keyId: 'k-2', key: 'BBBB' },
+            ]),
+          },
+        ],
+        refused: null,
+      },
+      bob.identity,
+    ),
+  },
+  {
     type: 'shop-card',
     doc: signDocument(
       'shop-card',
@@ -183,4 +219,6 @@ export const CONTROL_MESSAGES: readonly ControlMessage[] = [
   { type: 'certificate', certificate },
   { type: 'takeover.request', request: documentOf('takeover-request') },
   { type: 'claim', claim: documentOf('claim') },
+  { type: 'drill.request', request: documentOf('drill-request') },
+  { type: 'drill.report', report: documentOf('drill-report') },
 ]

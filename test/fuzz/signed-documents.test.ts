@@ -44,6 +44,8 @@ const SIGNER_FIELD: Record<DocType, string> = {
   'takeover-request': 'origin',
   claim: 'claimant',
   'feed-ack': 'holder',
+  'drill-request': 'origin',
+  'drill-report': 'holder',
 }
 const OTHER_PARTIES = [alice, bob, carol, mallory].map((s) => s.identity.id)
 

@@ -1,7 +1,7 @@
 // The admin API: bearer token or nothing, then the engine's data in the reply schemas.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fromThisMachine } from '../../node/http/operator-guard.js'
-import { bob } from '../protocol/fixtures.js'
+import { bob, mallory } from '../protocol/fixtures.js'
 import { FakeApi } from './fake-api.js'
 import { errorOf, harness, type Harness, TOKEN } from './helpers.js'
 
@@ -79,6 +79,22 @@ describe('admin data', () => {
     }
     expect((await post({ platform: 'up' }, 'Bearer wrong-token-wrong-token')).statusCode).toBe(401)
     expect(h.api.calls.filter((c) => c.method === 'operatorReportsPlatform')).toHaveLength(1)
+  })
+
+  it('POST /v1/admin/drills runs a drill with one partner or all; an unknown partner or extra field is refused before the engine', async () => {
+    const post = (body: unknown) =>
+      h.app.inject({ method: 'POST', url: '/v1/admin/drills', headers: { authorization: `Bearer ${TOKEN}` }, payload: body as object })
+    const all = await post({})
+    expect(all.statusCode).toBe(200)
+    expect(all.json()).toEqual(h.api.onDrill({}))
+    const one = await post({ partner: FakeApi.partner.id, sku: 'steam-50' })
+    expect(one.statusCode).toBe(200)
+    const stranger = await post({ partner: mallory.identity.id })
+    expect(stranger.statusCode).toBe(422)
+    expect(errorOf(stranger).message).toMatch(/is not a partner under the terms in force/)
+    for (const body of [{ sku: '' }, { extra: 1 }]) expect((await post(body)).statusCode).toBe(400)
+    expect(h.api.calls.filter((c) => c.method === 'drill').map((c) => c.args)).toEqual([[{}], [{ partner: FakeApi.partner.id, sku: 'steam-50' }]])
+    expect((await get('/v1/admin/drills')).json()).toEqual({ drills: [h.api.onDrill({})] })
   })
 
   it('GET /v1/admin/partners', async () => {

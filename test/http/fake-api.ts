@@ -4,6 +4,7 @@
 import { type NodeApi, RefusedError } from '../../node/core/api.js'
 import type { AdapterOrder, CancelledBody, DeliveredBody, PlatformHealth, SubmitOrdersReply, TombstoneReply } from '../../protocol/index.js'
 import type {
+  DrillResultView,
   ClaimForm,
   ClaimResult,
   EscrowReply,
@@ -157,6 +158,32 @@ export class FakeApi implements NodeApi {
   incidents() {
     this.record('incidents')
     return []
+  }
+
+  /** What a drill reports; one healthy partner by default. */
+  onDrill: (options: { partner?: string; sku?: string }) => DrillResultView = () => ({
+    id: 'drill-1',
+    at: 1_800_000_000_000,
+    ok: true,
+    partners: [
+      {
+        partner: bob.identity.id,
+        name: 'Shop B',
+        ok: true,
+        reason: null,
+        skus: [{ sku: 'steam-50', expected: 5, held: 5, proofOk: true, wouldServe: true, servesUpTo: 5, ok: true, reason: null }],
+      },
+    ],
+  })
+
+  async drill(options: { partner?: string; sku?: string }) {
+    this.record('drill', options)
+    return this.onDrill(options)
+  }
+
+  drills() {
+    this.record('drills')
+    return [this.onDrill({})]
   }
   async consign(holder: string, sku: string, count: number) {
     this.record('consign', holder, sku, count)

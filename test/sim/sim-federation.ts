@@ -65,6 +65,8 @@ export interface SimOptions {
   readonly terms?: (terms: Terms) => Terms
   /** Plant a known bug in every engine (canary test). */
   readonly canary?: Canary
+  /** Scheduled fire drills in every engine (node/core/drill.ts); none by default. */
+  readonly drillEveryMs?: number
   /**
    * 'simulated' swaps Ed25519 for a keyed MAC (protocol/simulation-hooks.ts) until close(): the
    * simulator's seeds are ≈3× faster. Tests about signatures keep the default, real Ed25519.
@@ -116,6 +118,7 @@ export class SimFederation {
     const agreement: Agreement = { terms, signatures: keys.map((k) => signTerms(terms, k.identity)) }
     sim.agreement = agreement
     sim.canary = options.canary
+    sim.drillEveryMs = options.drillEveryMs ?? null
     sim.skewMs = options.skewMs ?? (() => 0)
     sim.clockFor = options.clockFor ?? ((_name, clock) => clock)
     sim.cards = cards
@@ -133,6 +136,7 @@ export class SimFederation {
   agreement!: Agreement
   private restoreSignatures: () => void = () => undefined
   canary: Canary | undefined
+  drillEveryMs: number | null = null
   private skewMs: (name: string) => number = () => 0
   private clockFor: (name: string, clock: Clock) => Clock = (_name, clock) => clock
   cards!: Signed<ShopCard>[]
@@ -198,6 +202,7 @@ export class SimFederation {
       mailer: s.mailer,
       publicUrl: `http://127.0.0.1/${s.name}`,
       canary: this.canary,
+      drillEveryMs: this.drillEveryMs,
       emit: (_at: number, event: EngineEvent) => this.record(this.clock.now() - SIM_START_MS, s.name, event),
     })
   }

@@ -111,6 +111,23 @@ export class Keys {
     return this.free.get(`${origin}!${sku}`)?.length ?? 0
   }
 
+  /** Every free key we hold of `origin`'s (the fire drill proves them, node/core/drill.ts). */
+  freeOf(origin: ShopId): KeyRow[] {
+    const out: KeyRow[] = []
+    for (const list of this.free.values()) for (const row of list) if (row.origin === origin) out.push(row)
+    return out
+  }
+
+  /** Origin: our keys consigned to `holder` and not yet delivered or returned (what it should hold). */
+  async consignedTo(holder: ShopId): Promise<KeyRow[]> {
+    const out: KeyRow[] = []
+    for await (const [key, value] of this.store.range('keys', prefixRange(this.me))) {
+      const row = parseRow(KeyRow, 'keys', key, value)
+      if (row.holder === holder && row.state === 'consigned') out.push(row)
+    }
+    return out
+  }
+
   /** Free keys we hold of one allotment of `origin` (a recall releases them). */
   freeOfAllotment(origin: ShopId, allotment: string): KeyRow[] {
     const out: KeyRow[] = []
