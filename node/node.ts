@@ -287,6 +287,8 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
         engineStopped.then(() => true),
       )
       if (!settled) logger.warn({ waitedMs: STOP_SETTLE_MS }, 'engine work still in flight at stop; closing the store anyway')
+      // Alerts still queued or retrying would keep the process (and its sockets) alive: dropped.
+      await alerter.stop()
       await mailer.close()
       await store.close()
     },

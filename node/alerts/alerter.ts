@@ -49,6 +49,7 @@ export class Alerter {
   private readonly sentAt = new Map<string, number[]>()
   private readonly queue: Job[] = []
   private running: Promise<void> | null = null
+  private readonly stopping = new AbortController()
   /** Counters for metrics and tests. */
   readonly counts = { sent: 0, failed: 0, deduplicated: 0, rateLimited: 0, dropped: 0 }
 
@@ -68,6 +69,10 @@ export class Alerter {
     const last = this.lastRaised.get(key)
     if (last !== undefined && at - last < this.limits.dedupWindowMs) {
       this.counts.deduplicated++
+      return
+    }
+    if (this.stopping.signal.aborted) {
+      this.counts.dropped++
       return
     }
     this.lastRaised.set(key, at)
@@ -98,9 +103,20 @@ export class Alerter {
     while (this.running) await this.running
   }
 
+  /**
+   * The node stops: what waits in the queue is dropped (counted), a request in flight is aborted
+   * and no retry waits on. Later alerts are dropped too. Resolves once the sender has ended.
+   */
+  async stop(): Promise<void> {
+    this.stopping.abort()
+    this.counts.dropped += this.queue.length
+    this.queue.length = 0
+    await this.idle()
+  }
+
   /** Sends one alert to one channel now, bypassing dedup and rate limits: `standin alerts test`. */
   async sendNow(channel: AlertChannelConfig, event: AlertEvent, at: number): Promise<void> {
-    await sendToChannel(channel, this.options.secrets[channel.id], this.outgoing(channel, event, at), this.options)
+    await sendToChannel(channel, this.options.secrets[channel.id], this.outgoing(channel, event, at), { ...this.options, signal: this.stopping.signal })
   }
 
   private outgoing(channel: AlertChannelConfig, event: AlertEvent, at: number): OutgoingAlert {
@@ -133,7 +149,15 @@ export class Alerter {
   }
 
   private async drain(): Promise<void> {
-    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref()))
+    const signal = this.stopping.signal
+    const sleep =
+      this.options.sleep ??
+      ((ms: number) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms)
+          timer.unref()
+          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+        }))
     for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
       if (!this.allowed(job.channel.id, this.options.now())) {
         this.counts.rateLimited++
@@ -145,7 +169,7 @@ export class Alerter {
           this.counts.sent++
           break
         } catch (err) {
-          if (attempt >= this.limits.maxAttempts) {
+          if (attempt >= this.limits.maxAttempts || signal.aborted) {
             this.counts.failed++
             this.options.log.warn({ channel: job.channel.id, alert: job.event.kind, err: err instanceof Error ? err.message : 'failed' }, 'alert not delivered')
             break

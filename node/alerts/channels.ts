@@ -26,24 +26,27 @@ export interface ChannelDeps {
   readonly mailer: Mailer | null
   /** Unix milliseconds; the signatures' timestamps. */
   readonly now: () => number
+  /** Aborted when the node stops: a request in flight ends at once. */
+  readonly signal?: AbortSignal
 }
 
 export class AlertSendError extends Error {}
 
-async function postJson(service: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+async function postJson(service: string, url: string, body: unknown, deps: ChannelDeps, headers: Record<string, string> = {}): Promise<unknown> {
   let response: Response
   try {
     response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
-      signal: AbortSignal.timeout(ALERT_REQUEST_TIMEOUT_MS),
+      signal: deps.signal ? AbortSignal.any([deps.signal, AbortSignal.timeout(ALERT_REQUEST_TIMEOUT_MS)]) : AbortSignal.timeout(ALERT_REQUEST_TIMEOUT_MS),
       redirect: 'error',
     })
   } catch (err) {
     // The cause's message may quote the URL (and so the token): only its name is kept.
     const name = err instanceof Error ? err.name : 'error'
-    throw new AlertSendError(`${service}: request failed (${name === 'TimeoutError' ? 'timed out' : 'no connection'})`)
+    const why = name === 'TimeoutError' ? 'timed out' : deps.signal?.aborted ? 'the node stopped' : 'no connection'
+    throw new AlertSendError(`${service}: request failed (${why})`)
   }
   const raw = (await response.text()).slice(0, MAX_ANSWER_BYTES)
   if (!response.ok) throw new AlertSendError(`${service}: HTTP ${response.status}`)
@@ -90,19 +93,24 @@ export async function sendToChannel(channel: AlertChannelConfig, secret: string 
   switch (channel.kind) {
     case 'telegram': {
       // https://core.telegram.org/bots/api#sendmessage ; answers {"ok":true,"result":{...}}
-      const answer = await postJson('telegram', `${trimBase(channel.apiBase)}/bot${key}/sendMessage`, { chat_id: channel.chatId, text })
+      const answer = await postJson('telegram', `${trimBase(channel.apiBase)}/bot${key}/sendMessage`, { chat_id: channel.chatId, text }, deps)
       if (field(answer, 'ok') !== true) throw new AlertSendError(`telegram: not accepted (${String(field(answer, 'description') ?? 'no ok')})`)
       return
     }
     case 'bark': {
       // https://github.com/Finb/bark-server/blob/master/docs/API_V2.md ; POST /push, answers {"code":200,...}
-      const answer = await postJson('bark', `${trimBase(channel.server)}/push`, { device_key: key, title: alert.title, body: alert.text, group: 'standin' })
+      const answer = await postJson(
+        'bark',
+        `${trimBase(channel.server)}/push`,
+        { device_key: key, title: alert.title, body: alert.text, group: 'standin' },
+        deps,
+      )
       if (field(answer, 'code') !== 200) throw new AlertSendError(`bark: not accepted (code ${String(field(answer, 'code'))})`)
       return
     }
     case 'wecom': {
       // https://developer.work.weixin.qq.com/document/path/91770 ; answers {"errcode":0,"errmsg":"ok"}
-      const answer = await postJson('wecom', `${channel.url}?key=${encodeURIComponent(key)}`, { msgtype: 'text', text: { content: text } })
+      const answer = await postJson('wecom', `${channel.url}?key=${encodeURIComponent(key)}`, { msgtype: 'text', text: { content: text } }, deps)
       if (field(answer, 'errcode') !== 0) throw new AlertSendError(`wecom: not accepted (errcode ${String(field(answer, 'errcode'))})`)
       return
     }
@@ -111,7 +119,7 @@ export async function sendToChannel(channel: AlertChannelConfig, secret: string 
       const { id, sign } = splitSecret(key)
       const now = deps.now()
       const query = `access_token=${encodeURIComponent(id)}` + (sign === null ? '' : `&timestamp=${now}&sign=${encodeURIComponent(dingtalkSign(now, sign))}`)
-      const answer = await postJson('dingtalk', `${channel.url}?${query}`, { msgtype: 'text', text: { content: text } })
+      const answer = await postJson('dingtalk', `${channel.url}?${query}`, { msgtype: 'text', text: { content: text } }, deps)
       if (field(answer, 'errcode') !== 0) throw new AlertSendError(`dingtalk: not accepted (errcode ${String(field(answer, 'errcode'))})`)
       return
     }
@@ -120,14 +128,14 @@ export async function sendToChannel(channel: AlertChannelConfig, secret: string 
       const { id, sign } = splitSecret(key)
       const seconds = Math.floor(deps.now() / 1000)
       const signing = sign === null ? {} : { timestamp: String(seconds), sign: feishuSign(seconds, sign) }
-      const answer = await postJson('feishu', `${trimBase(channel.url)}/${encodeURIComponent(id)}`, { ...signing, msg_type: 'text', content: { text } })
+      const answer = await postJson('feishu', `${trimBase(channel.url)}/${encodeURIComponent(id)}`, { ...signing, msg_type: 'text', content: { text } }, deps)
       if (field(answer, 'code') !== 0) throw new AlertSendError(`feishu: not accepted (code ${String(field(answer, 'code'))})`)
       return
     }
     case 'webhook': {
       // Ours (README "Alerts"): any 2xx is success.
       const body = JSON.stringify({ kind: alert.kind, subject: alert.subject, severity: alert.severity, at: alert.at, title: alert.title, text: alert.text })
-      await postJson('webhook', channel.url, body, { 'x-standin-signature': webhookSignature(deps.now(), body, key) })
+      await postJson('webhook', channel.url, body, deps, { 'x-standin-signature': webhookSignature(deps.now(), body, key) })
       return
     }
     case 'email': {

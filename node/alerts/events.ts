@@ -17,10 +17,7 @@ interface KindSpec {
   readonly texts: Record<Locale, Text>
 }
 
-/**
- * Every alert kind. The engine emits the first group today; the second group (from
- * 'order-unserved' on) has its texts ready so later work only has to raise them.
- */
+/** Every alert kind, with its texts; alertOf below says which engine event raises each. */
 export const ALERT_KINDS = {
   'own-takeover': {
     severity: 'critical',
@@ -104,29 +101,37 @@ export const ALERT_KINDS = {
   'mail-failing': {
     severity: 'warning',
     texts: {
-      'zh-CN': (p) => `邮件发送失败：${p.reason}`,
-      en: (p) => `Mail is failing: ${p.reason}`,
+      'zh-CN': (p) =>
+        p.gaveUp === 'true'
+          ? `订单 ${p.order} 的买家邮件 ${p.attempts} 次都没发出去，已放弃；买家仍可在取卡页看到卡密。请检查 SMTP（standin mail test）。`
+          : `订单 ${p.order} 的买家邮件发送失败（第 ${p.attempts} 次），稍后重试。请检查 SMTP（standin mail test）。`,
+      en: (p) =>
+        p.gaveUp === 'true'
+          ? `Mail to the buyer of order ${p.order} failed ${p.attempts} times and was given up; the claim page still shows the key. Check SMTP (standin mail test).`
+          : `Mail to the buyer of order ${p.order} failed (attempt ${p.attempts}); it will be retried. Check SMTP (standin mail test).`,
     },
   },
   'statement-received': {
     severity: 'info',
     texts: {
-      'zh-CN': (p) => `收到伙伴 ${p.partner} 的结算单 ${p.statement}。`,
-      en: (p) => `Statement ${p.statement} received from partner ${p.partner}.`,
+      'zh-CN': (p) =>
+        `收到伙伴 ${p.partner} 的结算单 ${p.statement}（${p.lines} 行${p.mismatches === '0' ? '，都与我们的账一致' : `，其中 ${p.mismatches} 行与我们的账不符，请提出异议`}）：standin settle show ${p.statement}`,
+      en: (p) =>
+        `Statement ${p.statement} received from partner ${p.partner} (${p.lines} lines${p.mismatches === '0' ? ', all match our books' : `, ${p.mismatches} do not match our books: dispute them`}): standin settle show ${p.statement}`,
     },
   },
   'statement-disputed': {
     severity: 'warning',
     texts: {
-      'zh-CN': (p) => `伙伴 ${p.partner} 对结算单 ${p.statement} 提出异议。`,
-      en: (p) => `Partner ${p.partner} disputed statement ${p.statement}.`,
+      'zh-CN': (p) => `伙伴 ${p.partner} 对我们的结算单 ${p.statement} 中的 ${p.lines} 行提出异议：standin settle show ${p.statement}`,
+      en: (p) => `Partner ${p.partner} disputed ${p.lines} lines of our statement ${p.statement}: standin settle show ${p.statement}`,
     },
   },
   'credit-limit': {
     severity: 'warning',
     texts: {
-      'zh-CN': (p) => `与伙伴 ${p.partner} 的信用额度已用尽。`,
-      en: (p) => `The credit limit with partner ${p.partner} is reached.`,
+      'zh-CN': (p) => `伙伴 ${p.partner} 欠我们 ${p.owed}，已到信用额度 ${p.limit}（分）：在它结算之前，我们不再替它接单。`,
+      en: (p) => `Partner ${p.partner} owes us ${p.owed}, the credit limit is ${p.limit} (minor units): we take over no more of its orders until it settles.`,
     },
   },
   'drill-failed': {
@@ -187,6 +192,27 @@ export function alertOf(event: EngineEvent): AlertEvent | null {
       }
     case 'platform-silent':
       return { kind: 'platform-silent', subject: '', params: { seconds: String(Math.round(event.silentMs / 1000)) } }
+    case 'mail-failing':
+      // One per dedup window while the relay fails, whichever order it failed on.
+      return {
+        kind: 'mail-failing',
+        subject: event.gaveUp ? 'gave-up' : 'retrying',
+        params: { order: event.order, attempts: String(event.attempts), gaveUp: String(event.gaveUp) },
+      }
+    case 'statement-received':
+      return {
+        kind: 'statement-received',
+        subject: event.statement,
+        params: { partner: event.from, statement: event.statement, lines: String(event.lines), mismatches: String(event.mismatches) },
+      }
+    case 'statement-disputed':
+      return { kind: 'statement-disputed', subject: event.statement, params: { partner: event.by, statement: event.statement, lines: String(event.lines) } }
+    case 'credit-limit':
+      return {
+        kind: 'credit-limit',
+        subject: event.origin,
+        params: { partner: event.origin, owed: String(event.owedMinorUnits), limit: String(event.limitMinorUnits) },
+      }
     default:
       return null
   }

@@ -101,7 +101,7 @@ export function assemble(o: EngineOptions): EngineParts {
       }
     },
   )
-  const settlement = new Settlement({ me, books: state.books, writer, federation, clock, rng: o.rng, logger, commit: (tx) => state.commit(tx) })
+  const settlement = new Settlement({ me, books: state.books, writer, federation, clock, rng: o.rng, logger, emit, commit: (tx) => state.commit(tx) })
   const guard = new ReceiptGuard({ me, state, federation, clock })
   const receipts = new PartnerReceipts({ me, state, guard, clock, logger, emit, background, onLateBooking: () => settlement.rematch() })
   const allotments = new Allotments({
@@ -153,6 +153,7 @@ export function assemble(o: EngineOptions): EngineParts {
     timers,
     logger,
     background,
+    emit,
   })
   const fulfilment = new Fulfilment({
     identity: o.identity,

@@ -19,10 +19,18 @@ export type EngineEvent =
   | { kind: 'fence'; fenced: boolean }
   /** The shop's adapter sent no health report for `silentMs`: our platform is now `unknown`. */
   | { kind: 'platform-silent'; silentMs: number }
-  /** Orders just escrowed that no partner could serve now (coverage.ts); `orders` lists at most MAX_UNSERVED_PER_EVENT of `count`. */
   /** A partner failed the fire drill (drill.ts): it could not show keys it holds, or would not serve. */
   | { kind: 'drill-failed'; partner: ShopId; reason: string }
+  /** Orders just escrowed that no partner could serve now (coverage.ts); `orders` lists at most MAX_UNSERVED_PER_EVENT of `count`. */
   | { kind: 'order-unserved'; sku: string; reason: UnservedReason; orders: string[]; count: number }
+  /** A buyer's mail failed (outbox.ts); `gaveUp` once the last attempt failed (the claim page still shows the key). */
+  | { kind: 'mail-failing'; origin: ShopId; order: string; attempts: number; gaveUp: boolean }
+  /** A partner's statement to us arrived (settlement.ts); `mismatches` lines do not match our books. */
+  | { kind: 'statement-received'; from: ShopId; statement: string; lines: number; mismatches: number }
+  /** A partner disputed lines of a statement we issued. */
+  | { kind: 'statement-disputed'; by: ShopId; statement: string; lines: number }
+  /** What `origin` owes us reached the credit limit: we take over no more of it until it settles (fulfilment.ts). */
+  | { kind: 'credit-limit'; origin: ShopId; owedMinorUnits: number; limitMinorUnits: number }
   | { kind: 'claim'; origin: ShopId; orders: number; claimant: ShopId }
   | { kind: 'delivered'; origin: ShopId; order: string; fulfiller: ShopId; keyIds: string[]; epoch: number; paidAt?: number }
   | { kind: 'duplicate'; origin: ShopId; order: string; fulfillers: ShopId[] }

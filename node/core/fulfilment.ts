@@ -102,7 +102,10 @@ export class Fulfilment implements Startable {
     const owed = state.books.owedToUsBy(origin)
     const limit = this.deps.federation.terms.settlement.creditLimit.minorUnits
     if (owed >= limit) {
-      if (!this.blocked.has(origin)) this.deps.logger.warn({ origin, owed, limit }, 'credit limit reached: no new takeover for this origin until it settles')
+      if (!this.blocked.has(origin)) {
+        this.deps.logger.warn({ origin, owed, limit }, 'credit limit reached: no new takeover for this origin until it settles')
+        this.deps.emit(this.deps.clock.now(), { kind: 'credit-limit', origin, owedMinorUnits: owed, limitMinorUnits: limit })
+      }
       this.blocked.add(origin)
       return false
     }

@@ -5,6 +5,7 @@ import type { Background } from './background.js'
 import { deliveryEmail } from './delivery-mail.js'
 import type { Federation } from './federation.js'
 import type { Timers } from './lifecycle.js'
+import type { EventSink } from './events.js'
 import type { Clock, Logger, Mailer } from './ports.js'
 import type { OutboxItem, OutboxRows } from './state/outbox.js'
 import { MAILS_IN_FLIGHT, MAIL_BACKOFF_BASE_MS, MAX_MAILS_PER_ROUND, MAX_MAIL_ATTEMPTS, MAX_MAIL_BACKOFF_MS } from './limits.js'
@@ -26,6 +27,7 @@ export class Outbox {
       readonly timers: Timers
       readonly logger: Logger
       readonly background: Background
+      readonly emit: EventSink
     },
   ) {}
 
@@ -74,6 +76,8 @@ export class Outbox {
         attempts >= MAX_MAIL_ATTEMPTS ? 'giving up mailing the buyer; the claim page still shows the key' : 'mail failed; will retry',
       )
       await this.deps.rows.retryLater(key, { ...item, attempts, nextAt: now + backoffMs })
+      // The alert names the order, never the buyer's address or the relay's words (they may quote it).
+      this.deps.emit(this.deps.clock.now(), { kind: 'mail-failing', origin: item.origin, order: item.order, attempts, gaveUp: attempts >= MAX_MAIL_ATTEMPTS })
     }
   }
 }

@@ -5,6 +5,7 @@ import { type DisputedLine, hashOf, type Money, type ShopId, type Statement } fr
 import { RefusedError } from './api.js'
 import type { Federation } from './federation.js'
 import type { FeedWriter } from './feed-writer.js'
+import type { EventSink } from './events.js'
 import type { Clock, Logger, Rng } from './ports.js'
 import type { BookLine, Books, StatementState } from './state/ledger.js'
 import { Tx } from './state/tx.js'
@@ -34,6 +35,7 @@ export class Settlement {
       readonly clock: Clock
       readonly rng: Rng
       readonly logger: Logger
+      readonly emit: EventSink
       /** Writes a unit that goes with no feed entry. */
       readonly commit: (tx: Tx) => Promise<void>
     },
@@ -192,6 +194,8 @@ export class Settlement {
       this.deps.logger.warn({ statement: statement.id, mismatches: mismatches.length }, 'statement lines that do not match our books: dispute them')
     this.deps.books.transition(tx, matched, 'state', hash)
     this.deps.books.putStatement(tx, state)
+    const event = { kind: 'statement-received', from: author, statement: statement.id, lines: statement.lines.length, mismatches: mismatches.length } as const
+    tx.afterCommit(() => this.deps.emit(this.deps.clock.now(), event))
   }
 
   /** Matches the statement's lines named in `which` against our books: the ones we booked open, and the rest with why. */
@@ -246,6 +250,8 @@ export class Settlement {
     this.deps.logger.warn({ statement: state.statement.id, lines: lines.length }, 'counterparty disputed statement lines')
     this.deps.books.transition(tx, books, 'dispute', statementHash, statementHash)
     this.deps.books.putStatement(tx, { ...state, disputed: lines.map((l) => ({ ...l })) })
+    const event = { kind: 'statement-disputed', by: author, statement: state.statement.id, lines: lines.length } as const
+    tx.afterCommit(() => this.deps.emit(this.deps.clock.now(), event))
   }
 
   async onAccepted(tx: Tx, author: ShopId, statementHash: string): Promise<void> {

@@ -1,5 +1,7 @@
 // Alerts end to end against local stand-ins of each service (test/alerts/sinks.ts): the real
 // services cannot be reached from here, so the sinks check each one's documented request format.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Alerter, type AlerterOptions } from '../../node/alerts/alerter.js'
 import { type AlertEvent, ALERT_KINDS, type AlertKind, alertOf, renderAlert } from '../../node/alerts/events.js'
@@ -28,6 +30,12 @@ const PARAMS = {
   sku: 'steam-50',
   count: '3',
   orders: 'ord-9, ord-10, ord-11',
+  attempts: '3',
+  gaveUp: 'false',
+  lines: '12',
+  mismatches: '1',
+  owed: '500000',
+  limit: '500000',
 }
 const KINDS = Object.keys(ALERT_KINDS) as AlertKind[]
 const eventOf = (kind: AlertKind): AlertEvent => ({ kind, subject: `s-${kind}`, params: PARAMS })
@@ -187,6 +195,64 @@ describe('Alerter limits (injected clock)', () => {
     expect(a.counts).toMatchObject({ sent: 1, failed: 1 })
   })
 
+  it('stop() aborts the request in flight and the retry waiting, drops the queue, and takes no more', async () => {
+    // A local webhook that takes the request and never answers.
+    let received!: () => void
+    let aborted!: () => void
+    const requestIn = new Promise<void>((resolve) => (received = resolve))
+    const requestClosed = new Promise<void>((resolve) => (aborted = resolve))
+    const server = createServer((req) => {
+      req.on('close', aborted)
+      received()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    try {
+      const hanging = AlertChannelConfig.parse({ id: 'hook', kind: 'webhook', url: `http://127.0.0.1:${port}/standin-alerts`, minSeverity: 'info' })
+      const a = new Alerter({
+        mailer: null,
+        now: () => NOW,
+        log: { warn: (o) => warnings.push(o) },
+        shopName: SHOP,
+        channels: [hanging],
+        secrets: { hook: SIGN },
+      })
+      a.raise(eventOf('fork'), NOW)
+      a.raise(eventOf('fence'), NOW)
+      await requestIn
+      await a.stop()
+      await requestClosed
+      expect(a.counts).toMatchObject({ sent: 0, failed: 1, dropped: 1 })
+      a.raise(eventOf('suspect'), NOW)
+      expect(a.counts.dropped).toBe(2)
+
+      // A retry waiting out its backoff (a minute here) ends at stop too.
+      let tries = 0
+      const channel = AlertChannelConfig.parse({ id: 'mail', kind: 'email', to: 'o@moon.example', minSeverity: 'info' })
+      const failing = new Alerter({
+        now: () => NOW,
+        log: { warn: () => undefined },
+        shopName: SHOP,
+        channels: [channel],
+        secrets: {},
+        limits: { retryBackoffMs: 60_000 },
+        mailer: {
+          send: async () => {
+            tries++
+            throw new Error('busy')
+          },
+        },
+      })
+      failing.raise(eventOf('fork'), NOW)
+      await failing.stop()
+      expect(tries).toBe(1)
+      expect(failing.counts.failed).toBe(1)
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
+
   it('skips channels whose minimum severity the alert does not reach', async () => {
     const mail: MailMessage[] = []
     const channel = AlertChannelConfig.parse({ id: 'mail', kind: 'email', to: 'o@moon.example', minSeverity: 'critical' })
@@ -211,6 +277,23 @@ describe('alertOf: engine events to alerts', () => {
       kind: 'order-unserved',
       subject: 'steam-50',
       params: { sku: 'steam-50', reason: 'no-partner-holds-enough', count: '5', orders: 'o1, o2' },
+    })
+    expect(alertOf({ kind: 'mail-failing', origin: 'a' as never, order: 'o1', attempts: 8, gaveUp: true })).toEqual({
+      kind: 'mail-failing',
+      subject: 'gave-up',
+      params: { order: 'o1', attempts: '8', gaveUp: 'true' },
+    })
+    expect(alertOf({ kind: 'statement-received', from: 'b' as never, statement: 'st-1', lines: 3, mismatches: 0 })?.params).toEqual({
+      partner: 'b',
+      statement: 'st-1',
+      lines: '3',
+      mismatches: '0',
+    })
+    expect(alertOf({ kind: 'statement-disputed', by: 'b' as never, statement: 'st-1', lines: 2 })?.subject).toBe('st-1')
+    expect(alertOf({ kind: 'credit-limit', origin: 'b' as never, owedMinorUnits: 600, limitMinorUnits: 500 })?.params).toEqual({
+      partner: 'b',
+      owed: '600',
+      limit: '500',
     })
     expect(alertOf({ kind: 'ack', partner: 'b' as never, seq: 1 })).toBeNull()
   })

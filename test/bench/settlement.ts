@@ -57,6 +57,7 @@ export async function run(args: string[]): Promise<void> {
         clock,
         rng: cryptoRng,
         logger: silent,
+        emit: () => undefined,
         commit: (tx) => commit(store, tx),
       })
       return { store, books, settlement }

@@ -95,6 +95,12 @@ describe('settlement', () => {
     expect(bLines.filter((l) => l.status === 'settled')).toHaveLength(bLines.length - 1)
     expect(bLines.every((l) => l.statement === received.hash)).toBe(true)
     expect((await sim.shop('A').engine.findStatement(received.hash)).status).toBe('settled')
+    // The operators heard of both (they raise the statement-received and statement-disputed alerts).
+    const events = (node: string, kind: string) => sim.events.filter((e) => e.node === node && e.event.kind === kind).map((e) => e.event)
+    expect(events('A', 'statement-received')).toEqual([
+      { kind: 'statement-received', from: bId, statement: received.statement.id, lines: received.statement.lines.length, mismatches: 0 },
+    ])
+    expect(events('B', 'statement-disputed')).toEqual([{ kind: 'statement-disputed', by: aId, statement: received.statement.id, lines: 1 }])
     const balance = sim
       .shop('A')
       .engine.balances()
@@ -127,6 +133,10 @@ describe('settlement', () => {
         .engine.balances()
         .find((b) => b.counterparty === aId)?.creditBlocked,
     ).toBe(true)
+    // Said once per origin while it stays blocked (the credit-limit alert), with what it owes.
+    const blocked = sim.events.filter((e) => e.node === 'B' && e.event.kind === 'credit-limit').map((e) => e.event)
+    expect(blocked).toHaveLength(1)
+    expect(blocked[0]).toMatchObject({ kind: 'credit-limit', origin: aId, limitMinorUnits: 2 })
     sim.crash('A') // a third outage, during which A settles up through its partners' statements…
     for (const name of ['B', 'C']) await sim.shop(name).engine.issueStatement(aId) // (statements above the threshold may already be out)
     for (const name of ['B', 'C']) expect((await sim.shop(name).engine.statements()).some((s) => s.role === 'issued')).toBe(true)

@@ -42,7 +42,10 @@ export class SimShopAdapter implements Adapter {
 
 export class SimMailer implements Mailer {
   readonly sent: MailMessage[] = []
+  /** Set: every send fails as a relay that refuses would (the message quotes the recipient). */
+  failing = false
   async send(message: MailMessage): Promise<void> {
+    if (this.failing) throw new Error(`550 relay refused mail to <${message.to}>`)
     this.sent.push(message)
   }
 }
