@@ -1,23 +1,16 @@
 // README.zh-CN.md shows shop operators the commands to type; each `standin …` line of its command
-// blocks must name a real subcommand and only options that subcommand has, as the real binary's
-// --help says (issue 19), so the Chinese page cannot drift from the CLI.
-import { execFile } from 'node:child_process'
+// blocks must name a real subcommand and only options that subcommand has, as the CLI's own
+// commander tree says (node/cli/program.ts, read in-process), so the Chinese page cannot drift from
+// the CLI.
 import { readFileSync, realpathSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Command } from 'commander'
 import { describe, expect, it } from 'vitest'
+import { program } from '../../node/cli/program.js'
 
 const ROOT = realpathSync(fileURLToPath(new URL('../..', import.meta.url)))
-const BIN = join(ROOT, 'bin', 'standin.js')
 const PAGE = 'README.zh-CN.md'
-/** Generous: several tsx processes compile at once on a busy machine. */
-const HELP_MS = 60_000
-const PARALLEL = 4
-
-interface Help {
-  commands: Set<string>
-  options: Set<string>
-}
 
 /** Every `standin …` line of the page's sh blocks as tokens, without its comment and env settings. */
 function standinLines(markdown: string): { line: string; args: string[] }[] {
@@ -32,60 +25,22 @@ function standinLines(markdown: string): { line: string; args: string[] }[] {
   return found
 }
 
-/** Commands and option names of one --help text as commander prints it. */
-function parseHelp(text: string): Help {
-  const commands = new Set<string>()
-  const options = new Set<string>()
-  let section = ''
-  for (const line of text.split('\n')) {
-    if (/^\S.*:$/.test(line)) section = line
-    const entry = line.match(/^ {2}(\S+)/)?.[1]
-    if (entry === undefined) continue
-    if (section === 'Commands:') commands.add(entry)
-    if (section === 'Options:') for (const match of line.matchAll(/(?:^ {2}|, )(--?[A-Za-z][\w-]*)/g)) options.add(match[1]!)
-  }
+/** Subcommand names and option flags (long and short) of one command of the tree. */
+function helpOf(command: Command): { commands: Map<string, Command>; options: Set<string> } {
+  const commands = new Map(command.commands.map((c) => [c.name(), c]))
+  const options = new Set(command.options.flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined)))
+  options.add('--help')
+  options.add('-h')
   return { commands, options }
 }
 
-let running = 0
-const waiting: (() => void)[] = []
-async function slot<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve))
-  running += 1
-  try {
-    return await work()
-  } finally {
-    running -= 1
-    waiting.shift()?.()
-  }
-}
-
-const helps = new Map<string, Promise<Help>>()
-function helpOf(path: readonly string[]): Promise<Help> {
-  const key = path.join(' ')
-  let help = helps.get(key)
-  if (help === undefined) {
-    help = slot(
-      () =>
-        new Promise<Help>((resolve, reject) => {
-          execFile(process.execPath, [BIN, ...path, '--help'], { cwd: ROOT, timeout: HELP_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-            if (error) reject(new Error(`standin ${key} --help failed: ${error.message}\n${stderr}`))
-            else resolve(parseHelp(stdout))
-          })
-        }),
-    )
-    helps.set(key, help)
-  }
-  return help
-}
-
 /** What is wrong with one command line, by the CLI's own help; empty when nothing is. */
-async function problemsOf(args: readonly string[]): Promise<string[]> {
+function problemsOf(args: readonly string[]): string[] {
   const path: string[] = []
-  let help = await helpOf(path)
+  let help = helpOf(program())
   while (args[path.length] !== undefined && help.commands.has(args[path.length]!)) {
+    help = helpOf(help.commands.get(args[path.length]!) as Command)
     path.push(args[path.length]!)
-    help = await helpOf(path)
   }
   if (path.length === 0) return [`no subcommand "${args[0]}"`]
   if (help.commands.size > 0) return [`"standin ${path.join(' ')}" has no subcommand "${args[path.length]}"`]
@@ -99,25 +54,13 @@ async function problemsOf(args: readonly string[]): Promise<string[]> {
 describe(`${PAGE} uses only commands the CLI has`, () => {
   const lines = standinLines(readFileSync(join(ROOT, PAGE), 'utf8'))
 
-  it('the help parser reads commander help', () => {
-    const help = parseHelp(
-      'Usage: x\n\nOptions:\n  -d, --dir <path>  dir (default:\n                    ".x")\n  --json            json\n\nCommands:\n  run [options]     run it\n                    wrapped\n',
-    )
-    expect([...help.commands]).toEqual(['run'])
-    expect([...help.options].sort()).toEqual(['--dir', '--json', '-d'])
+  it("every standin line's subcommand and options exist", () => {
+    expect(lines.length).toBeGreaterThanOrEqual(20)
+    const problems = lines.flatMap(({ line, args }) => problemsOf(args).map((problem) => `${line}: ${problem}`))
+    expect(problems).toEqual([])
+    // The check itself catches what it is for.
+    expect(problemsOf(['frobnicate', '-d', 'shopA'])).toEqual(['no subcommand "frobnicate"'])
+    expect(problemsOf(['terms', 'sign', '-d', 'shopA'])).toEqual(['"standin terms" has no subcommand "sign"'])
+    expect(problemsOf(['allot', '-d', 'shopA', '--too', 'x'])).toEqual(['"standin allot" has no option --too'])
   })
-
-  it(
-    "every standin line's subcommand and options exist",
-    async () => {
-      expect(lines.length).toBeGreaterThanOrEqual(20)
-      const problems = await Promise.all(lines.map(async ({ line, args }) => (await problemsOf(args)).map((problem) => `${line}: ${problem}`)))
-      expect(problems.flat()).toEqual([])
-      // The check itself catches what it is for (these helps are already read).
-      expect(await problemsOf(['frobnicate', '-d', 'shopA'])).toEqual(['no subcommand "frobnicate"'])
-      expect(await problemsOf(['terms', 'sign', '-d', 'shopA'])).toEqual(['"standin terms" has no subcommand "sign"'])
-      expect(await problemsOf(['allot', '-d', 'shopA', '--too', 'x'])).toEqual(['"standin allot" has no option --too'])
-    },
-    4 * HELP_MS,
-  )
 })
