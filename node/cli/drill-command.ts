@@ -6,6 +6,7 @@ import type { DrillResultView } from '../core/api-schemas.js'
 import { DataDir } from '../datadir.js'
 import { DrillArgs } from './schemas.js'
 import { admin, partnerId, table } from './local-commands.js'
+import { say } from './locale.js'
 
 /** A drill that found a partner unable to serve: the report is printed, then exit 1. */
 export class DrillFailedError extends Error {}
@@ -17,7 +18,7 @@ export async function drill(raw: Record<string, unknown>): Promise<string> {
   if (args.data.last) {
     const { drills } = await admin<{ drills: DrillResultView[] }>(dir, '/v1/admin/drills')
     const newest = drills.at(-1)
-    if (!newest) return 'no drill has run since the node started: run `standin drill`'
+    if (!newest) return say('cli.drill.none')
     return report(newest, args.data.json)
   }
   const body = { partner: args.data.partner === undefined ? undefined : partnerId(dir, args.data.partner), sku: args.data.sku }
@@ -29,14 +30,18 @@ export async function drill(raw: Record<string, unknown>): Promise<string> {
 
 function report(result: DrillResultView, asJson: boolean): string {
   if (asJson) return JSON.stringify(result, null, 2)
-  const rows = [['PARTNER', 'SKU', 'CONSIGNED', 'PROVEN', 'WOULD SERVE', 'RESULT']]
+  const rows = [(['partner', 'sku', 'consigned', 'proven', 'wouldServe', 'result'] as const).map((c) => say(`cli.drill.col.${c}`))]
+  const verdict = (ok: boolean, reason: string | null) => (ok ? say('cli.drill.ok') : say('cli.drill.fail', { reason: reason ?? '' }))
   for (const p of result.partners) {
-    if (p.skus.length === 0) rows.push([p.name, '-', '0', '0', '0', p.ok ? 'ok' : `FAIL: ${p.reason ?? ''}`])
-    for (const s of p.skus) rows.push([p.name, s.sku, String(s.expected), String(s.held), `${s.servesUpTo} orders`, s.ok ? 'ok' : `FAIL: ${s.reason ?? ''}`])
+    if (p.skus.length === 0) rows.push([p.name, '-', '0', '0', '0', verdict(p.ok, p.reason)])
+    for (const s of p.skus)
+      rows.push([p.name, s.sku, String(s.expected), String(s.held), say('cli.drill.orders', { count: String(s.servesUpTo) }), verdict(s.ok, s.reason)])
   }
-  const when = new Date(result.at).toISOString()
-  const verdict = result.ok
-    ? 'every partner could serve its keys now'
-    : 'a partner could not serve all it holds: see FAIL above (the drill-failed alert went out)'
-  return `drill ${result.id} at ${when}\n${table(rows)}\n\n${verdict}\nCONSIGNED: unused keys we consigned; PROVEN: keys it proved it holds and can read; WOULD SERVE: orders of one key each within the terms' limit per outage`
+  return [
+    say('cli.drill.header', { id: result.id, time: new Date(result.at).toISOString() }),
+    table(rows),
+    '',
+    say(result.ok ? 'cli.drill.allOk' : 'cli.drill.someFailed'),
+    say('cli.drill.legend'),
+  ].join('\n')
 }

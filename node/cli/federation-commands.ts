@@ -1,5 +1,6 @@
 // invite, join and terms: how shops exchange cards and sign the agreement. Tokens travel between
 // operators once (invites, the first terms); running nodes pass later signatures on (D65).
+import { say } from './locale.js'
 import { decodeToken, encodeToken, TOKEN_PREFIX, formatZodError, type ShopCard, type Signed } from '../../protocol/index.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -81,7 +82,7 @@ function termsCall(call: () => TermsResult): TermsResult {
   }
 }
 
-const STATE_TEXT = { 'in-force': 'IN FORCE', superseded: 'superseded', signed: 'signed by all' } as const
+const STATE_TEXT = { 'in-force': 'cli.terms.inForce', superseded: 'cli.terms.superseded', signed: 'cli.terms.signed' } as const
 
 export function listTerms(dirPath: string): string {
   const dir = new DataDir(dirPath)
@@ -94,12 +95,21 @@ export function listTerms(dirPath: string): string {
     const state =
       h.state === 'waiting'
         ? h.signedByUs
-          ? `waiting for ${h.missing.map((m) => names.get(m) ?? m).join(', ')}`
-          : `WAITING FOR US: standin terms accept${waitingForUs === 1 ? '' : ` ${h.hash.startsWith('-') ? '-- ' : ''}${h.hash.slice(0, 12)}`}`
-        : STATE_TEXT[h.state]
-    return `${h.hash.slice(0, 12)}  ${terms.id} rev ${terms.revision}  parties: ${terms.parties.map((p) => names.get(p) ?? p).join(', ')}  skus: ${skus}  ${state}`
+          ? say('cli.terms.waitingFor', { names: h.missing.map((m) => names.get(m) ?? m).join(', ') })
+          : say('cli.terms.waitingForUs', {
+              command: `standin terms accept${waitingForUs === 1 ? '' : ` ${h.hash.startsWith('-') ? '-- ' : ''}${h.hash.slice(0, 12)}`}`,
+            })
+        : say(STATE_TEXT[h.state])
+    return say('cli.terms.row', {
+      hash: h.hash.slice(0, 12),
+      id: terms.id,
+      revision: String(terms.revision),
+      parties: terms.parties.map((p) => names.get(p) ?? p).join(', '),
+      skus,
+      state,
+    })
   })
-  return rows.length > 0 ? rows.join('\n') : 'no terms yet: `standin join <invite token>` proposes some'
+  return rows.length > 0 ? rows.join('\n') : say('cli.terms.none')
 }
 
 /** Between two looks while `terms list --wait` waits. */

@@ -1,6 +1,7 @@
 // Requests from the CLI to the running node. A node that cannot be reached (stopped, wrong port,
 // hung) is the common case for an operator, so it gets its own error with the fix instead of
 // undici's bare "fetch failed"; HTTP errors from a node that answered keep their own message.
+import { say } from './locale.js'
 
 /** Long enough for a busy node to answer an admin call, short enough that a hung one is reported. */
 export const NODE_REQUEST_TIMEOUT_MS = 30_000
@@ -8,7 +9,7 @@ export const NODE_REQUEST_TIMEOUT_MS = 30_000
 /** The node did not answer at all: main.ts prints the message and exits 1, without a stack. */
 export class NodeNotRunningError extends Error {
   constructor(baseUrl: string, dirPath: string) {
-    super(`node not running at ${baseUrl} (start it with: standin run -d ${dirPath})`)
+    super(say('cli.error.nodeNotRunning', { url: baseUrl, dir: dirPath }))
     this.name = 'NodeNotRunningError'
   }
 }
@@ -16,7 +17,7 @@ export class NodeNotRunningError extends Error {
 /** A `--wait` ran out: main.ts prints what it still waited for and exits 1, like a stopped node. */
 export class WaitTimedOutError extends Error {
   constructor(what: string, seconds: number) {
-    super(`still waiting for ${what} after ${seconds} s`)
+    super(say('cli.error.waitTimedOut', { what, seconds: String(seconds) }))
     this.name = 'WaitTimedOutError'
   }
 }

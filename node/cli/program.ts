@@ -270,4 +270,3 @@ export function program(): Command {
     .action(async (state: string, o) => console.log(await platform(o.dir, state)))
   return cli
 }
-

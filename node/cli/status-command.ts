@@ -7,24 +7,17 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { NodeNotRunningError, WaitTimedOutError } from './node-request.js'
 import { DataDir } from '../datadir.js'
 import { admin, table } from './local-commands.js'
+import type { MessageId } from '../core/i18n/index.js'
+import { say } from './locale.js'
 
 /** Our failover view of a partner, in the STATE column. */
-const PHASE_TEXT: Record<PartnerStatus['phase'], string> = {
-  healthy: 'ok',
-  suspect: 'SUSPECTED DOWN',
-  certified: 'CERTIFIED DOWN (takeover delay)',
-  'taken-over': 'TAKEN OVER (partners deliver its orders)',
-  'handed-back': 'handed back',
+const PHASE_TEXT: Record<PartnerStatus['phase'], MessageId> = {
+  healthy: 'cli.status.phase.healthy',
+  suspect: 'cli.status.phase.suspect',
+  certified: 'cli.status.phase.certified',
+  'taken-over': 'cli.status.phase.takenOver',
+  'handed-back': 'cli.status.phase.handedBack',
 }
-
-const LEGEND = [
-  'Columns: CONNECTED: a p2p connection is open now. LAST HEARTBEAT: when its last signed heartbeat',
-  "arrived. PLATFORM: its shop platform's health as it reports it. ACKED OUR SEQ: how much of our feed",
-  "it stored durably / our feed's head. THEIR FEED: how much of its feed we hold. STATE: our failover",
-  'view of it at its epoch (ok, SUSPECTED DOWN, CERTIFIED DOWN, TAKEN OVER, handed back; QUARANTINED:',
-  'it forked its feed and we take nothing more from it). ESCROW: orders per origin that are pending',
-  '(paid, not delivered), delivered (by the shop or a partner) or cancelled.',
-].join('\n')
 
 export async function status(dirPath: string, asJson: boolean): Promise<string> {
   const dir = new DataDir(dirPath)
@@ -35,21 +28,24 @@ export async function status(dirPath: string, asJson: boolean): Promise<string> 
   const now = Date.now()
   const names = new Map(partners.map((p) => [p.id, p.name]))
   const nameOf = (id: string) => names.get(id) ?? id
-  const partnerRows = [['PARTNER', 'CONNECTED', 'LAST HEARTBEAT', 'PLATFORM', 'ACKED OUR SEQ', 'THEIR FEED', 'STATE']]
+  const partnerRows = [
+    (['partner', 'connected', 'lastHeartbeat', 'platform', 'ackedSeq', 'theirFeed', 'state'] as const).map((c) => say(`cli.status.col.${c}`)),
+  ]
   for (const p of partners) {
     partnerRows.push([
       p.name,
-      p.connected ? 'yes' : 'no',
-      p.lastHeartbeatAt === null ? 'never' : `${((now - p.lastHeartbeatAt) / 1000).toFixed(1)} s ago`,
+      say(p.connected ? 'cli.yes' : 'cli.no'),
+      p.lastHeartbeatAt === null ? say('cli.never') : say('cli.secondsAgo', { seconds: ((now - p.lastHeartbeatAt) / 1000).toFixed(1) }),
       p.platform,
       `${p.ackedSeq} / ${escrow.ownSeq}`,
-      `seq ${p.theirHead.seq}`,
-      p.quarantined ? 'QUARANTINED (fork)' : `${PHASE_TEXT[p.phase]}, epoch ${p.epoch}`,
+      say('cli.status.theirSeq', { seq: String(p.theirHead.seq) }),
+      p.quarantined ? say('cli.status.quarantined') : say('cli.status.stateAtEpoch', { state: say(PHASE_TEXT[p.phase]), epoch: String(p.epoch) }),
     ])
   }
-  const escrowRows = [['ESCROW OF', 'PENDING', 'DELIVERED', 'CANCELLED']]
-  for (const e of escrow.escrow) escrowRows.push([names.get(e.origin) ?? `${self.name} (us)`, String(e.pending), String(e.delivered), String(e.cancelled)])
-  return [selfLines(self, nameOf), table(partnerRows), table(escrowRows), LEGEND].join('\n\n')
+  const escrowRows = [(['origin', 'pending', 'delivered', 'cancelled'] as const).map((c) => say(`cli.status.escrow.${c}`))]
+  for (const e of escrow.escrow)
+    escrowRows.push([names.get(e.origin) ?? say('cli.status.us', { name: self.name }), String(e.pending), String(e.delivered), String(e.cancelled)])
+  return [selfLines(self, nameOf), table(partnerRows), table(escrowRows), say('cli.status.legend')].join('\n\n')
 }
 
 /** Between two looks at the node while `status --wait` waits. */
@@ -67,13 +63,13 @@ export async function waitForStatus(dirPath: string, rawSeconds: string, asJson:
   if (!seconds.success) throw new Error(`arguments: --wait: ${formatZodError(seconds.error)}`)
   const dir = new DataDir(dirPath)
   const deadline = Date.now() + seconds.data * 1000
-  let waitingFor = 'the node to answer'
+  let waitingFor = say('cli.wait.nodeAnswer')
   while (Date.now() < deadline) {
     try {
       const { partners } = await admin<{ partners: PartnerStatus[] }>(dir, '/v1/admin/partners')
       const away = partners.filter((p) => !p.connected || p.lastHeartbeatAt === null)
       if (away.length === 0) return await status(dirPath, asJson)
-      waitingFor = `${away.map((p) => p.name).join(', ')} to connect`
+      waitingFor = say('cli.wait.toConnect', { names: away.map((p) => p.name).join(', ') })
     } catch (error) {
       if (!(error instanceof NodeNotRunningError)) throw error
     }
@@ -87,48 +83,49 @@ export async function platform(dirPath: string, state: string): Promise<string> 
   const body = PlatformBody.safeParse({ platform: state })
   if (!body.success) throw new Error(`arguments: ${formatZodError(body.error)}`)
   const reply = await admin<z.infer<typeof PlatformReply>>(new DataDir(dirPath), '/v1/admin/platform', body.data)
-  if (body.data.platform === 'down')
-    return `platform down (your word). ${reply.takenOver ? 'Partners took over: they deliver the paid orders now; the shop is fenced and must not deliver them itself.' : 'Not taken over yet: see standin status.'} When the shop runs again its adapter reports up (or run: standin platform up), and partners hand back.`
-  return `platform up (your word). ${reply.takenOver ? 'Partners hand back once this node has caught up with their feeds; the fence lifts then.' : 'Not taken over: the shop delivers its own orders.'}`
+  if (body.data.platform === 'down') return say(reply.takenOver ? 'cli.platform.downTakenOver' : 'cli.platform.downNotYet')
+  return say(reply.takenOver ? 'cli.platform.upTakenOver' : 'cli.platform.upNotTakenOver')
 }
 
 function healthText(self: SelfStatus): string {
   const h = self.health
-  const seconds = (ms: number) => `${Math.round(ms / 1000)} s`
   const last =
-    h.lastReportAt === null ? 'no report since the node started' : `last report ${seconds(Date.now() - h.lastReportAt)} ago, by the ${h.source ?? 'adapter'}`
-  if (h.silent)
-    return `${self.platform}: ADAPTER SILENT (${last}; silent after ${seconds(h.silentAfterMs)}). Partners do not take over on silence; if the shop is stopped, run: standin platform down`
-  return `${self.platform} (${last})`
+    h.lastReportAt === null
+      ? say('cli.health.noReport')
+      : say('cli.health.lastReport', { seconds: String(Math.round((Date.now() - h.lastReportAt) / 1000)), source: h.source ?? 'adapter' })
+  if (h.silent) return say('cli.health.silent', { platform: self.platform, last, silentSeconds: String(Math.round(h.silentAfterMs / 1000)) })
+  return say('cli.health.ok', { platform: self.platform, last })
 }
 
 /** Orders no partner could have served when they came in (D68): what to do about each sku. */
 function unservedText(u: SelfStatus['unserved']): string {
-  if (u.count === 0) return 'none: a partner held keys for every order since the node started'
+  if (u.count === 0) return say('cli.self.unservedNone')
   const skus = [
-    ...new Set(
-      u.recent.map(
-        (o) =>
-          `${o.sku} (${o.reason === 'sku-not-in-terms' ? 'not in the terms: standin terms propose --add-sku' : 'no partner holds enough keys: standin allot'})`,
-      ),
-    ),
+    ...new Set(u.recent.map((o) => say(o.reason === 'sku-not-in-terms' ? 'cli.self.unservedNotInTerms' : 'cli.self.unservedNoKeys', { sku: o.sku }))),
   ]
-  return `${u.count} order(s) since the node started no partner could serve if the shop went down; newest: ${skus.join(', ')}`
+  return say('cli.self.unservedSome', { count: String(u.count), skus: skus.join(', ') })
 }
 
 function selfLines(self: SelfStatus, nameOf: (id: string) => string): string {
   const t = self.takenOver
   const takeover = t
-    ? `TAKEN OVER at epoch ${self.epoch} since ${new Date(t.since).toISOString()} (${t.how === 'request' ? 'we asked, platform down' : `certified by ${t.certifiedBy.map(nameOf).join(', ')}`}); delivering: ${t.fulfillers.map(nameOf).join(', ') || 'nobody yet'}. Hands back once the platform reports up and the node caught up.`
-    : `not taken over (epoch ${self.epoch})`
-  const stuckMinutes = Math.round(self.stuckAfterMs / 60_000)
+    ? say('cli.self.takenOver', {
+        epoch: String(self.epoch),
+        since: new Date(t.since).toISOString(),
+        how: t.how === 'request' ? say('cli.self.how.request') : say('cli.self.how.certified', { names: t.certifiedBy.map(nameOf).join(', ') }),
+        fulfillers: t.fulfillers.map(nameOf).join(', ') || say('cli.self.nobodyYet'),
+      })
+    : say('cli.self.notTakenOver', { epoch: String(self.epoch) })
   return table([
-    ['THIS SHOP', `${self.name} (${self.id})`],
-    ['platform', healthText(self)],
-    ['fence', self.fenced ? 'FENCED: the shop must not deliver escrowed orders itself' : 'open: the shop delivers its orders'],
-    ['takeover', takeover],
-    ['terms', `${self.terms.id} revision ${self.terms.revision} (${self.terms.hash.slice(0, 12)}…)`],
-    ['orders', `${self.pending} pending, ${self.stuck} stuck (paid over ${stuckMinutes} min ago, not delivered)`],
-    ['unserved', unservedText(self.unserved)],
+    [say('cli.self.thisShop'), `${self.name} (${self.id})`],
+    [say('cli.self.platform'), healthText(self)],
+    [say('cli.self.fence'), say(self.fenced ? 'cli.self.fenced' : 'cli.self.open')],
+    [say('cli.self.takeover'), takeover],
+    [say('cli.self.terms'), say('cli.self.termsValue', { id: self.terms.id, revision: String(self.terms.revision), hash: self.terms.hash.slice(0, 12) })],
+    [
+      say('cli.self.orders'),
+      say('cli.self.ordersValue', { pending: String(self.pending), stuck: String(self.stuck), minutes: String(Math.round(self.stuckAfterMs / 60_000)) }),
+    ],
+    [say('cli.self.unserved'), unservedText(self.unserved)],
   ])
 }

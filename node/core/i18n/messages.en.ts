@@ -1,7 +1,9 @@
 // The buyer-facing sentences in English: the same ids as messages.zh-CN.ts, which defines them.
 import type { Messages } from './messages.zh-CN.js'
 
+import { CLI_EN } from './cli.en.js'
 export const EN = {
+  ...CLI_EN,
   'language.name': 'English',
   'time.zoned': '{time, date, zoned} UTC',
   'page.footer': 'Standin: mutual-aid delivery between independent shops',
