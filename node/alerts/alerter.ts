@@ -4,6 +4,7 @@
 import type { AlertChannelConfig } from '../config/alerts.js'
 import type { EngineEvent } from '../core/events.js'
 import { type AlertEvent, ALERT_KINDS, alertOf, renderAlert, SEVERITY_RANK } from './events.js'
+import { t } from '../core/i18n/index.js'
 import { type ChannelDeps, type OutgoingAlert, sendToChannel } from './channels.js'
 
 export const ALERT_LIMITS = {
@@ -77,7 +78,7 @@ export class Alerter {
     }
     this.lastRaised.set(key, at)
     this.pruneDedup(at)
-    const severity = ALERT_KINDS[event.kind].severity
+    const severity = ALERT_KINDS[event.kind]
     for (const channel of this.options.channels) {
       if (SEVERITY_RANK[severity] < SEVERITY_RANK[channel.minSeverity]) continue
       if (this.queue.length >= this.limits.maxQueued) {
@@ -120,10 +121,9 @@ export class Alerter {
   }
 
   private outgoing(channel: AlertChannelConfig, event: AlertEvent, at: number): OutgoingAlert {
-    const severity = ALERT_KINDS[event.kind].severity
-    const label = channel.locale === 'en' ? { info: 'info', warning: 'warning', critical: 'CRITICAL' } : { info: '通知', warning: '警告', critical: '严重' }
+    const severity = ALERT_KINDS[event.kind]
     return {
-      title: `[Standin ${this.options.shopName}] ${label[severity]}`,
+      title: t(channel.locale, 'alert.title', { shopName: this.options.shopName, severity }),
       text: renderAlert(event, channel.locale),
       kind: event.kind,
       subject: event.subject,

@@ -1,6 +1,8 @@
-// Alert kinds, what the engine's events map to, and what each says to the operator in zh-CN and en.
+// Alert kinds and their severity, and which engine events raise them. What each says, in zh-CN and
+// en, is in the catalogue (node/core/i18n/alerts.*.ts).
 import type { AlertSeverity } from '../config/alerts.js'
 import type { EngineEvent } from '../core/events.js'
+import { type Locale, t } from '../core/i18n/index.js'
 
 export interface AlertEvent {
   readonly kind: AlertKind
@@ -10,153 +12,36 @@ export interface AlertEvent {
   readonly params: Readonly<Record<string, string>>
 }
 
-type Locale = 'zh-CN' | 'en'
-type Text = (p: Readonly<Record<string, string>>) => string
-interface KindSpec {
-  readonly severity: AlertSeverity
-  readonly texts: Record<Locale, Text>
-}
-
-/** Every alert kind, with its texts; alertOf below says which engine event raises each. */
+/**
+ * Every alert kind and its severity; alertOf below says which engine event raises each. What each
+ * says, in zh-CN and en, is in the catalogue (node/core/i18n/alerts.*.ts, ids `alert.<kind>`).
+ */
 export const ALERT_KINDS = {
-  'own-takeover': {
-    severity: 'critical',
-    texts: {
-      'zh-CN': (p) => `我们的平台已被伙伴接管（第 ${p.epoch} 轮，${p.voters} 个伙伴确认）。`,
-      en: (p) => `Our platform has been taken over by partners (epoch ${p.epoch}, ${p.voters} partners confirmed).`,
-    },
-  },
-  suspect: {
-    severity: 'warning',
-    texts: {
-      'zh-CN': (p) => `伙伴 ${p.partner} 疑似宕机：${p.reason}`,
-      en: (p) => `Partner ${p.partner} is suspected down: ${p.reason}`,
-    },
-  },
-  certified: {
-    severity: 'warning',
-    texts: {
-      'zh-CN': (p) => `伙伴 ${p.partner} 已被确认宕机（第 ${p.epoch} 轮，${p.voters} 票）。`,
-      en: (p) => `Partner ${p.partner} is certified down (epoch ${p.epoch}, ${p.voters} votes).`,
-    },
-  },
-  'taken-over': {
-    severity: 'warning',
-    texts: {
-      'zh-CN': (p) => `我们正在替伙伴 ${p.partner} 接单（第 ${p.epoch} 轮）。`,
-      en: (p) => `We are now serving partner ${p.partner}'s orders (epoch ${p.epoch}).`,
-    },
-  },
-  fence: {
-    severity: 'critical',
-    texts: {
-      'zh-CN': (p) => (p.fenced === 'true' ? '我们的店铺已被隔离（停止发货）。' : '我们的店铺已解除隔离。'),
-      en: (p) => (p.fenced === 'true' ? 'Our shop is fenced (it stopped delivering).' : 'Our shop is no longer fenced.'),
-    },
-  },
-  handback: {
-    severity: 'info',
-    texts: {
-      'zh-CN': (p) => `伙伴 ${p.partner} 的交还已完成（${p.receipts} 张回执）。`,
-      en: (p) => `Handback of partner ${p.partner} is done (${p.receipts} receipts).`,
-    },
-  },
-  fork: {
-    severity: 'critical',
-    texts: {
-      'zh-CN': (p) => `伙伴 ${p.partner} 的日志出现分叉（序号 ${p.seq}），已隔离。`,
-      en: (p) => `Partner ${p.partner}'s log forked (seq ${p.seq}); it is quarantined.`,
-    },
-  },
-  duplicate: {
-    severity: 'critical',
-    texts: {
-      'zh-CN': (p) => `订单 ${p.order} 被重复发货（${p.fulfillers}）。`,
-      en: (p) => `Order ${p.order} was delivered more than once (${p.fulfillers}).`,
-    },
-  },
-  refused: {
-    severity: 'warning',
-    texts: {
-      'zh-CN': (p) => `拒绝了来自 ${p.partner} 的请求（${p.what}）：${p.reason}`,
-      en: (p) => `Refused ${p.what} from ${p.partner}: ${p.reason}`,
-    },
-  },
-  'platform-silent': {
-    severity: 'critical',
-    texts: {
-      'zh-CN': (p) => `店铺适配器已 ${p.seconds} 秒没有上报健康状态。`,
-      en: (p) => `The shop adapter sent no health report for ${p.seconds} s.`,
-    },
-  },
-  'order-unserved': {
-    severity: 'critical',
-    texts: {
-      'zh-CN': (p) =>
-        `${p.count} 个订单（商品 ${p.sku}）如果店铺现在宕机，没有任何伙伴能够发货（${p.reason === 'sku-not-in-terms' ? '条款不包含这个商品' : '没有伙伴持有足够的卡密'}）：${p.orders}。请寄售卡密（standin allot）或把商品加入条款（standin terms propose --add-sku）。`,
-      en: (p) =>
-        `${p.count} order(s) of sku ${p.sku} could not be served by any partner if the shop went down now (${p.reason === 'sku-not-in-terms' ? 'the terms do not cover this sku' : 'no partner holds enough keys'}): ${p.orders}. Consign keys (standin allot) or add the sku to the terms (standin terms propose --add-sku).`,
-    },
-  },
-  'mail-failing': {
-    severity: 'warning',
-    texts: {
-      'zh-CN': (p) =>
-        p.gaveUp === 'true'
-          ? `订单 ${p.order} 的买家邮件 ${p.attempts} 次都没发出去，已放弃；买家仍可在取卡页看到卡密。请检查 SMTP（standin mail test）。`
-          : `订单 ${p.order} 的买家邮件发送失败（第 ${p.attempts} 次），稍后重试。请检查 SMTP（standin mail test）。`,
-      en: (p) =>
-        p.gaveUp === 'true'
-          ? `Mail to the buyer of order ${p.order} failed ${p.attempts} times and was given up; the claim page still shows the key. Check SMTP (standin mail test).`
-          : `Mail to the buyer of order ${p.order} failed (attempt ${p.attempts}); it will be retried. Check SMTP (standin mail test).`,
-    },
-  },
-  'statement-received': {
-    severity: 'info',
-    texts: {
-      'zh-CN': (p) =>
-        `收到伙伴 ${p.partner} 的结算单 ${p.statement}（${p.lines} 行${p.mismatches === '0' ? '，都与我们的账一致' : `，其中 ${p.mismatches} 行与我们的账不符，请提出异议`}）：standin settle show ${p.statement}`,
-      en: (p) =>
-        `Statement ${p.statement} received from partner ${p.partner} (${p.lines} lines${p.mismatches === '0' ? ', all match our books' : `, ${p.mismatches} do not match our books: dispute them`}): standin settle show ${p.statement}`,
-    },
-  },
-  'statement-disputed': {
-    severity: 'warning',
-    texts: {
-      'zh-CN': (p) => `伙伴 ${p.partner} 对我们的结算单 ${p.statement} 中的 ${p.lines} 行提出异议：standin settle show ${p.statement}`,
-      en: (p) => `Partner ${p.partner} disputed ${p.lines} lines of our statement ${p.statement}: standin settle show ${p.statement}`,
-    },
-  },
-  'credit-limit': {
-    severity: 'warning',
-    texts: {
-      'zh-CN': (p) => `伙伴 ${p.partner} 欠我们 ${p.owed}，已到信用额度 ${p.limit}（分）：在它结算之前，我们不再替它接单。`,
-      en: (p) => `Partner ${p.partner} owes us ${p.owed}, the credit limit is ${p.limit} (minor units): we take over no more of its orders until it settles.`,
-    },
-  },
-  'drill-failed': {
-    severity: 'critical',
-    texts: {
-      'zh-CN': (p) => `故障演练失败：伙伴 ${p.partner}：${p.reason}`,
-      en: (p) => `The failover drill failed for partner ${p.partner}: ${p.reason}`,
-    },
-  },
-  test: {
-    severity: 'critical',
-    texts: {
-      'zh-CN': () => 'Standin 测试告警：此渠道配置正确。',
-      en: () => 'Standin test alert: this channel works.',
-    },
-  },
-} as const satisfies Record<string, KindSpec>
+  'own-takeover': 'critical',
+  suspect: 'warning',
+  certified: 'warning',
+  'taken-over': 'warning',
+  fence: 'critical',
+  handback: 'info',
+  fork: 'critical',
+  duplicate: 'critical',
+  refused: 'warning',
+  'platform-silent': 'critical',
+  'order-unserved': 'critical',
+  'mail-failing': 'warning',
+  'statement-received': 'info',
+  'statement-disputed': 'warning',
+  'credit-limit': 'warning',
+  'drill-failed': 'critical',
+  test: 'critical',
+} as const satisfies Record<string, AlertSeverity>
 
 export type AlertKind = keyof typeof ALERT_KINDS
 
 export const SEVERITY_RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, critical: 2 }
 
 export function renderAlert(event: AlertEvent, locale: Locale): string {
-  const spec: KindSpec = ALERT_KINDS[event.kind]
-  return spec.texts[locale](event.params)
+  return t(locale, `alert.${event.kind}`, event.params)
 }
 
 /** The alert an engine event raises, or null when the operator need not hear about it. */
@@ -188,7 +73,13 @@ export function alertOf(event: EngineEvent): AlertEvent | null {
       return {
         kind: 'order-unserved',
         subject: event.sku,
-        params: { sku: event.sku, reason: event.reason, count: String(event.count), orders: event.orders.join(', ') },
+        params: {
+          sku: event.sku,
+          reason: event.reason,
+          cause: event.reason === 'sku-not-in-terms' ? 'terms' : 'keys',
+          count: String(event.count),
+          orders: event.orders.join(', '),
+        },
       }
     case 'platform-silent':
       return { kind: 'platform-silent', subject: '', params: { seconds: String(Math.round(event.silentMs / 1000)) } }

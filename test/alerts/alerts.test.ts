@@ -30,6 +30,7 @@ const PARAMS = {
   sku: 'steam-50',
   count: '3',
   orders: 'ord-9, ord-10, ord-11',
+  cause: 'keys',
   attempts: '3',
   gaveUp: 'false',
   lines: '12',
@@ -276,7 +277,7 @@ describe('alertOf: engine events to alerts', () => {
     expect(alertOf({ kind: 'order-unserved', sku: 'steam-50', reason: 'no-partner-holds-enough', orders: ['o1', 'o2'], count: 5 })).toEqual({
       kind: 'order-unserved',
       subject: 'steam-50',
-      params: { sku: 'steam-50', reason: 'no-partner-holds-enough', count: '5', orders: 'o1, o2' },
+      params: { sku: 'steam-50', reason: 'no-partner-holds-enough', cause: 'keys', count: '5', orders: 'o1, o2' },
     })
     expect(alertOf({ kind: 'mail-failing', origin: 'a' as never, order: 'o1', attempts: 8, gaveUp: true })).toEqual({
       kind: 'mail-failing',

@@ -1,9 +1,11 @@
 // The buyer-facing sentences in English: the same ids as messages.zh-CN.ts, which defines them.
 import type { Messages } from './messages.zh-CN.js'
 
+import { ALERTS_EN } from './alerts.en.js'
 import { CLI_EN } from './cli.en.js'
 export const EN = {
   ...CLI_EN,
+  ...ALERTS_EN,
   'language.name': 'English',
   'time.zoned': '{time, date, zoned} UTC',
   'page.footer': 'Standin: mutual-aid delivery between independent shops',

@@ -1,0 +1,26 @@
+// What an alert says to the operator, in English: the same ids as alerts.zh-CN.ts.
+import type { ALERTS_ZH_CN } from './alerts.zh-CN.js'
+
+export const ALERTS_EN = {
+  'alert.own-takeover': 'Our platform has been taken over by partners (epoch {epoch}, {voters} partners confirmed).',
+  'alert.suspect': 'Partner {partner} is suspected down: {reason}',
+  'alert.certified': 'Partner {partner} is certified down (epoch {epoch}, {voters} votes).',
+  'alert.taken-over': 'We are now serving the orders of partner {partner} (epoch {epoch}).',
+  'alert.fence': '{fenced, select, true {Our shop is fenced (it stopped delivering).} other {Our shop is no longer fenced.}}',
+  'alert.handback': 'Handback of partner {partner} is done ({receipts} receipts).',
+  'alert.fork': 'The log of partner {partner} forked (seq {seq}); it is quarantined.',
+  'alert.duplicate': 'Order {order} was delivered more than once ({fulfillers}).',
+  'alert.refused': 'Refused {what} from {partner}: {reason}',
+  'alert.platform-silent': 'The shop adapter sent no health report for {seconds} s.',
+  'alert.order-unserved':
+    '{count} order(s) of sku {sku} could not be served by any partner if the shop went down now ({cause, select, terms {the terms do not cover this sku} other {no partner holds enough keys}}): {orders}. Consign keys (standin allot) or add the sku to the terms (standin terms propose --add-sku).',
+  'alert.mail-failing':
+    '{gaveUp, select, true {Mail to the buyer of order {order} failed {attempts} times and was given up; the claim page still shows the key. Check SMTP (standin mail test).} other {Mail to the buyer of order {order} failed (attempt {attempts}); it will be retried. Check SMTP (standin mail test).}}',
+  'alert.statement-received':
+    'Statement {statement} received from partner {partner} ({lines} lines, {mismatches, select, 0 {all match our books} other {{mismatches} do not match our books: dispute them}}): standin settle show {statement}',
+  'alert.statement-disputed': 'Partner {partner} disputed {lines} lines of our statement {statement}: standin settle show {statement}',
+  'alert.credit-limit': 'Partner {partner} owes us {owed}, the credit limit is {limit} (minor units): we take over no more of its orders until it settles.',
+  'alert.drill-failed': 'The failover drill failed for partner {partner}: {reason}',
+  'alert.test': 'Standin test alert: this channel works.',
+  'alert.title': '[Standin {shopName}] {severity, select, critical {CRITICAL} warning {warning} other {info}}',
+} as const satisfies Record<keyof typeof ALERTS_ZH_CN, string>

@@ -1,0 +1,25 @@
+// What an alert says to the operator, in Chinese: one message per alert kind (node/alerts/events.ts
+// lists the kinds and what raises each). The same ids as alerts.en.ts; spread into the catalogue.
+export const ALERTS_ZH_CN = {
+  'alert.own-takeover': '我们的平台已被伙伴接管（第 {epoch} 轮，{voters} 个伙伴确认）。',
+  'alert.suspect': '伙伴 {partner} 疑似宕机：{reason}',
+  'alert.certified': '伙伴 {partner} 已被确认宕机（第 {epoch} 轮，{voters} 票）。',
+  'alert.taken-over': '我们正在替伙伴 {partner} 接单（第 {epoch} 轮）。',
+  'alert.fence': '{fenced, select, true {我们的店铺已被隔离（停止发货）。} other {我们的店铺已解除隔离。}}',
+  'alert.handback': '伙伴 {partner} 的交还已完成（{receipts} 张回执）。',
+  'alert.fork': '伙伴 {partner} 的日志出现分叉（序号 {seq}），已隔离。',
+  'alert.duplicate': '订单 {order} 被重复发货（{fulfillers}）。',
+  'alert.refused': '拒绝了来自 {partner} 的请求（{what}）：{reason}',
+  'alert.platform-silent': '店铺适配器已 {seconds} 秒没有上报健康状态。',
+  'alert.order-unserved':
+    '{count} 个订单（商品 {sku}）如果店铺现在宕机，没有任何伙伴能够发货（{cause, select, terms {条款不包含这个商品} other {没有伙伴持有足够的卡密}}）：{orders}。请寄售卡密（standin allot）或把商品加入条款（standin terms propose --add-sku）。',
+  'alert.mail-failing':
+    '{gaveUp, select, true {订单 {order} 的买家邮件 {attempts} 次都没发出去，已放弃；买家仍可在取卡页看到卡密。请检查 SMTP（standin mail test）。} other {订单 {order} 的买家邮件发送失败（第 {attempts} 次），稍后重试。请检查 SMTP（standin mail test）。}}',
+  'alert.statement-received':
+    '收到伙伴 {partner} 的结算单 {statement}（{lines} 行，{mismatches, select, 0 {都与我们的账一致} other {其中 {mismatches} 行与我们的账不符，请提出异议}}）：standin settle show {statement}',
+  'alert.statement-disputed': '伙伴 {partner} 对我们的结算单 {statement} 中的 {lines} 行提出异议：standin settle show {statement}',
+  'alert.credit-limit': '伙伴 {partner} 欠我们 {owed}，已到信用额度 {limit}（分）：在它结算之前，我们不再替它接单。',
+  'alert.drill-failed': '故障演练失败：伙伴 {partner}：{reason}',
+  'alert.test': 'Standin 测试告警：此渠道配置正确。',
+  'alert.title': '[Standin {shopName}] {severity, select, critical {严重} warning {警告} other {通知}}',
+} as const
