@@ -48,7 +48,7 @@ export function renderAlert(event: AlertEvent, locale: Locale): string {
 export function alertOf(event: EngineEvent): AlertEvent | null {
   switch (event.kind) {
     case 'own-takeover':
-      return { kind: 'own-takeover', subject: '', params: { epoch: String(event.epoch), voters: String(event.voters.length) } }
+      return { kind: 'own-takeover', subject: '', params: { epoch: String(event.epoch), voters: String(event.voters.length), pending: String(event.pending) } }
     case 'suspect':
       return { kind: 'suspect', subject: event.origin, params: { partner: event.origin, reason: event.reason } }
     case 'certified':

@@ -15,7 +15,8 @@ export type EngineEvent =
   | { kind: 'vote'; origin: ShopId; voter: ShopId; epoch: number }
   | { kind: 'certified'; origin: ShopId; epoch: number; voters: { voter: ShopId; time: number }[] }
   | { kind: 'taken-over'; origin: ShopId; epoch: number }
-  | { kind: 'own-takeover'; epoch: number; how: 'certificate' | 'request'; voters: { voter: ShopId; time: number }[] }
+  /** Partners took over our orders; `pending`: paid orders not delivered, now theirs to deliver. */
+  | { kind: 'own-takeover'; epoch: number; how: 'certificate' | 'request'; voters: { voter: ShopId; time: number }[]; pending: number }
   | { kind: 'fence'; fenced: boolean }
   /** The shop's adapter sent no health report for `silentMs`: our platform is now `unknown`. */
   | { kind: 'platform-silent'; silentMs: number }

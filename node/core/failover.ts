@@ -510,7 +510,8 @@ export class Failover implements Startable {
     await this.deps.state.commit(tx)
     this.deps.logger.warn({ epoch, kind: authority.kind }, 'partners took over our orders; fenced until handback')
     const voters = authority.kind === 'certificate' ? authority.certificate.votes.map((v) => ({ voter: v.body.voter, time: v.body.time })) : []
-    this.deps.emit(this.deps.clock.now(), { kind: 'own-takeover', epoch, how: authority.kind, voters })
+    const { pending } = this.deps.state.orders.countsOf(this.deps.identity.id)
+    this.deps.emit(this.deps.clock.now(), { kind: 'own-takeover', epoch, how: authority.kind, voters, pending })
     this.evaluateFence()
   }
 

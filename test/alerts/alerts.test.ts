@@ -31,6 +31,7 @@ const PARAMS = {
   count: '3',
   orders: 'ord-9, ord-10, ord-11',
   cause: 'keys',
+  pending: '7',
   attempts: '3',
   gaveUp: 'false',
   lines: '12',
@@ -267,10 +268,10 @@ describe('Alerter limits (injected clock)', () => {
 
 describe('alertOf: engine events to alerts', () => {
   it('maps the events the engine emits and ignores the rest', () => {
-    expect(alertOf({ kind: 'own-takeover', epoch: 4, how: 'certificate', voters: [{ voter: 'b' as never, time: 1 }] })).toEqual({
+    expect(alertOf({ kind: 'own-takeover', epoch: 4, how: 'certificate', voters: [{ voter: 'b' as never, time: 1 }], pending: 7 })).toEqual({
       kind: 'own-takeover',
       subject: '',
-      params: { epoch: '4', voters: '1' },
+      params: { epoch: '4', voters: '1', pending: '7' },
     })
     expect(alertOf({ kind: 'platform-silent', silentMs: 90_400 })?.params.seconds).toBe('90')
     expect(alertOf({ kind: 'refused', from: 'b' as never, what: 'claim', origin: null, order: 'o1', epoch: null, reason: 'late' })?.subject).toBe('b/claim')

@@ -2,7 +2,8 @@
 import type { ALERTS_ZH_CN } from './alerts.zh-CN.js'
 
 export const ALERTS_EN = {
-  'alert.own-takeover': 'Our platform has been taken over by partners (epoch {epoch}, {voters} partners confirmed).',
+  'alert.own-takeover':
+    'Our platform has been taken over by partners (epoch {epoch}, {voters} partners confirmed): they deliver the {pending} paid orders not yet delivered; the shop is fenced.',
   'alert.suspect': 'Partner {partner} is suspected down: {reason}',
   'alert.certified': 'Partner {partner} is certified down (epoch {epoch}, {voters} votes).',
   'alert.taken-over': 'We are now serving the orders of partner {partner} (epoch {epoch}).',

@@ -1,7 +1,7 @@
 // What an alert says to the operator, in Chinese: one message per alert kind (node/alerts/events.ts
 // lists the kinds and what raises each). The same ids as alerts.en.ts; spread into the catalogue.
 export const ALERTS_ZH_CN = {
-  'alert.own-takeover': '我们的平台已被伙伴接管（第 {epoch} 轮，{voters} 个伙伴确认）。',
+  'alert.own-takeover': '我们的平台已被伙伴接管（第 {epoch} 轮，{voters} 个伙伴确认）：{pending} 个已付款未发货的订单由伙伴代发，店铺已隔离。',
   'alert.suspect': '伙伴 {partner} 疑似宕机：{reason}',
   'alert.certified': '伙伴 {partner} 已被确认宕机（第 {epoch} 轮，{voters} 票）。',
   'alert.taken-over': '我们正在替伙伴 {partner} 接单（第 {epoch} 轮）。',
