@@ -154,7 +154,10 @@ export class PartnerReceipts {
 
   /**
    * The origin took our deliveries but disputes their fees (beyond the limits, or the order was no
-   * longer pending when our receipt reached it): our lines follow, so both books agree.
+   * longer pending when our receipt reached it): our lines follow, so both books agree. Also a line
+   * we already put on a statement: the origin's acknowledgement can come after it (it was down, or
+   * a kill delayed its handback), and the origin never accepts a line it disputed (found by the
+   * chaos run on 156726e: the fulfiller kept a stated line the origin had disputed).
    */
   private async mirrorDisputes(tx: Tx, origin: ShopId, refs: readonly ReceiptRef[]): Promise<void> {
     if (refs.length === 0) return
@@ -173,7 +176,7 @@ export class PartnerReceipts {
       me,
     )
     lines.forEach((book, i) => {
-      if (book?.status === 'open') state.books.transition(tx, [book], 'dispute', null, disputed[i]?.reason ?? 'other')
+      if (book?.status === 'open' || book?.status === 'stated') state.books.transition(tx, [book], 'dispute', null, disputed[i]?.reason ?? 'other')
     })
   }
 

@@ -109,6 +109,31 @@ describe('settlement', () => {
     expect(balance?.disputed).toBe(disputed[0]?.minor)
   })
 
+  it("an origin's dispute that reaches the fulfiller after it stated the line is mirrored there (chaos run on 156726e)", async () => {
+    await setUp('dispute-after-statement')
+    const order = simOrder(sim.prng, 0)
+    await sim.shop('A').engine.submitOrders([order])
+    await sim.runUntil(sim.clock.now() - 1_800_000_000_000 + 500)
+    sim.crash('A')
+    await sim.runUntil(sim.clock.now() - 1_800_000_000_000 + 8_000)
+    const aId = sim.shop('A').identity.id
+    const fulfiller = (['B', 'C'] as const).find((n) => sim.shop(n).mailer.sent.length > 0) as 'B' | 'C'
+    const f = sim.shop(fulfiller)
+    // The fulfiller states the line while the origin is down…
+    expect(await f.engine.issueStatement(aId)).not.toBeNull()
+    expect((await lines(f, aId)).map((l) => l.status)).toEqual(['stated'])
+    // …whose shop delivered the order itself too: on return it books the fee disputed.
+    await sim.restart('A')
+    await sim.shop('A').engine.markDelivered([{ order: order.order, time: sim.clock.now() }])
+    sim.shop('A').engine.reportPlatformHealth('up')
+    await sim.runUntil(sim.clock.now() - 1_800_000_000_000 + 5_000)
+    const atA = await lines(sim.shop('A'), f.identity.id)
+    expect(atA.map((l) => l.status)).toEqual(['disputed'])
+    expect((await lines(f, aId)).map((l) => l.status)).toEqual(['disputed'])
+    const owed = (shop: SimShop, other: string) => shop.engine.balances().find((b) => b.counterparty === other)
+    expect([owed(f, aId)?.owedToUs, owed(f, aId)?.disputed]).toEqual([0, atA[0]?.minor])
+  })
+
   it('the credit limit stops new takeovers for an origin and lifts after settlement', async () => {
     await setUp('credit-limit', (t) => ({
       ...t,
