@@ -207,8 +207,16 @@ export class Drills {
       let held = 0
       let proofOk = true
       let reason: string | null = null
+      // Each key counts once: a key named twice would make up for one it lost.
+      const seen = new Set<string>()
       for (const a of named) {
         const mine = a.keyIds.map((k) => ours.get(k))
+        const twice = a.keyIds.find((k) => seen.has(k) || !seen.add(k))
+        if (twice !== undefined) {
+          proofOk = false
+          reason = `names key ${twice} more than once`
+          continue
+        }
         if (mine.some((r) => r === undefined || r.allotment !== a.allotment)) {
           proofOk = false
           reason = `names keys we did not consign to it in allotment ${a.allotment}`

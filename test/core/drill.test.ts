@@ -5,7 +5,7 @@
 // the right keys but cannot prove it reads them. A holder answers only the origin itself, and at
 // most once per DRILL_MIN_INTERVAL_MS.
 import { afterEach, describe, expect, it } from 'vitest'
-import { signDocument, type DrillReport, type DrillRequest, type Signed } from '../../protocol/index.js'
+import { drillProof, signDocument, type DrillReport, type DrillRequest, type Signed } from '../../protocol/index.js'
 import { DRILL_MIN_INTERVAL_MS, DRILL_REPLY_TIMEOUT_MS } from '../../node/core/drill.js'
 import type { DrillResultView } from '../../node/core/api-schemas.js'
 import type { KeyRow } from '../../node/core/state/keys.js'
@@ -134,6 +134,27 @@ describe('standin drill', () => {
     expect(result.partners.map((p) => p.partner)).toEqual([set.b.identity.id])
     expect(skuRow(result, set.b)).toMatchObject({ ok: false, skus: [{ held: 0, proofOk: false, ok: false }] })
     expect(skuRow(result, set.b)?.reason).toMatch(/does not match our keys: it cannot read them/)
+  })
+
+  it('fails for a partner that names one key twice to make up for one it lost', async () => {
+    const set = await federation('drill-twice')
+    set.sim.network.intercept = (from, to, _protocol, message) => {
+      const m = message as { type: string; report?: Signed<DrillReport> }
+      if (from !== set.b.identity.id || to !== set.a.identity.id || m.type !== 'drill.report' || !m.report) return true
+      const [first] = m.report.body.allotments
+      if (!first || new Set(first.keyIds).size < first.keyIds.length) return true // the forgery itself
+      // It lost its last key: names the first one again, with a proof that matches that list (its
+      // operator reads the key texts from its own engine: test-only access, as the adversary has).
+      const keyIds = [...first.keyIds.slice(0, 4), first.keyIds[0] as string]
+      const held = (set.b.engine as unknown as { parts: { state: { keys: { freeOf(origin: string): KeyRow[] } } } }).parts.state.keys.freeOf(set.a.identity.id)
+      const texts = keyIds.map((id) => held.find((k) => k.keyId === id) as KeyRow)
+      const forged: DrillReport = { ...m.report.body, allotments: [{ ...first, keyIds, proof: drillProof(m.report.body.nonce, texts) }] }
+      set.sim?.network.sendAs(from, to, 'control', { type: 'drill.report', report: signDocument('drill-report', forged, set.b.identity) })
+      return false
+    }
+    const result = await drill(set, { partner: set.b.identity.id })
+    expect(skuRow(result, set.b)).toMatchObject({ ok: false, skus: [{ expected: 5, held: 0, proofOk: false, ok: false }] })
+    expect(skuRow(result, set.b)?.reason).toMatch(/names key .* more than once/)
   })
 
   it('is answered only to the origin itself, at most once per interval', async () => {
