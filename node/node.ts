@@ -232,6 +232,8 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     adapterSecret: adapterCredentials.requestSecret,
     adminToken: secrets.adminToken,
     adminAllowRemote: config.http.adminAllowRemote,
+    // Over the network only through an https proxy; on this machine (the default) plain http is fine.
+    secureCookies: config.http.adminAllowRemote && config.http.publicUrl.startsWith('https:'),
     terms: termsService.operations(now),
     logger,
     metrics: {

@@ -12,6 +12,7 @@ import { platform, status, waitForStatus } from './status-command.js'
 import { packageVersion } from './version.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
 import { drill } from './drill-command.js'
+import { consoleLink } from './console-command.js'
 import {
   acceptStatement,
   balances,
@@ -164,6 +165,12 @@ export function program(): Command {
     .option('--last', 'show the newest drill instead of running one')
     .option('--json', 'machine-readable output')
     .action(async (o) => console.log(await drill({ dir: o.dir, partner: o.partner, sku: o.sku, last: Boolean(o.last), json: Boolean(o.json) })))
+
+  cli
+    .command('console')
+    .description('print a one-time link to the web console of the running node (overview, drills; zh-CN and en)')
+    .option(...dirOption)
+    .action(async (o) => console.log(await consoleLink(o.dir)))
 
   cli
     .command('incidents')

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { NodeApi } from '../core/api.js'
-import { ShopId } from '../../protocol/index.js'
+import { ShopId, TimeMs } from '../../protocol/index.js'
 import {
   ConsignBody,
   ConsignReply,
@@ -44,7 +44,11 @@ export interface AdminRoutesOptions {
   /** Answer clients that are not on loopback (off by default: the admin API is local). */
   allowRemote: boolean
   terms?: TermsOperations
+  /** Mints the console's one-time login links (console/sessions.ts). */
+  consoleLinks?: { mintLink(): { token: string; expiresAt: number } }
 }
+
+const ConsoleLinkReply = z.strictObject({ path: z.string(), expiresAt: TimeMs })
 
 const TAGS = ['admin']
 const SECURITY = [{ adminBearer: [] }]
@@ -171,6 +175,23 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
   app.get('/drills', { bodyLimit, schema: { ...doc('The newest fire drills'), response: { 200: DrillsReply, ...ERROR_REPLIES } } }, async () => ({
     drills: api.drills(),
   }))
+
+  const links = options.consoleLinks
+  if (links)
+    app.post(
+      '/console/link',
+      {
+        bodyLimit,
+        schema: {
+          ...doc('A one-time login link to the operator console (`standin console`), valid 10 min'),
+          response: { 200: ConsoleLinkReply, ...ERROR_REPLIES },
+        },
+      },
+      async () => {
+        const link = links.mintLink()
+        return { path: `/console/login?t=${link.token}`, expiresAt: link.expiresAt }
+      },
+    )
 
   app.post(
     '/allotments',

@@ -10,6 +10,8 @@ import { LIMITS } from '../../protocol/index.js'
 import { adapterRoutes } from './adapter-routes.js'
 import { adminRoutes } from './admin-routes.js'
 import type { TermsOperations } from '../terms/schemas.js'
+import { consoleRoutes } from './console/index.js'
+import { ConsoleSessions } from './console/sessions.js'
 import { collectDocs } from './docs.js'
 import { frameworkErrorHandler, installErrorHandling } from './errors.js'
 import { healthRoutes } from './health-routes.js'
@@ -35,6 +37,8 @@ export interface HttpServerOptions {
   terms?: TermsOperations
   /** Per-address limits of the public claim page and outage notice (defaults in public-routes.ts). */
   publicRateLimits?: Partial<PublicRateLimits>
+  /** Mark the console's session cookie Secure (the node's public URL is https, behind a proxy). */
+  secureCookies?: boolean
 }
 
 /** Shortest adapter secret or admin token accepted: anything shorter is guessable. */
@@ -83,13 +87,21 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     clock,
     bodyLimitBytes,
   })
+  const consoleSessions = new ConsoleSessions(options.adminToken, clock)
   await app.register(adminRoutes, {
     prefix: '/v1/admin',
     api: options.api,
     token: options.adminToken,
     bodyLimitBytes,
     allowRemote: options.adminAllowRemote ?? false,
+    consoleLinks: consoleSessions,
     ...(options.terms === undefined ? {} : { terms: options.terms }),
+  })
+  await app.register(consoleRoutes, {
+    api: options.api,
+    sessions: consoleSessions,
+    allowRemote: options.adminAllowRemote ?? false,
+    secureCookie: options.secureCookies ?? false,
   })
   await app.register(operatorRoutes, {
     token: options.adminToken,

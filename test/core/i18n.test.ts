@@ -63,6 +63,8 @@ const SAMPLES: Record<string, string | number> = {
   limit: 'LIMIT',
   severity: 'warning',
   cause: 'terms',
+  // the console's messages (console.*.ts)
+  ok: 'true',
 }
 
 /** The value names that only pick a branch of a message ({x, select, …}): they are not in its text. */

@@ -2,29 +2,13 @@
 // the outage notice of the shop they bought from, or tries another partner's claim page, and is
 // sent to the partner that delivered the order, where the key shows. Only B holds keys, so only B
 // can deliver; A (the origin) and C learn from B's receipt who delivered, never the key.
-import { existsSync } from 'node:fs'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../integration/cluster.js'
 import { allot, type Federation, shop, startFederation, stopFederation } from '../integration/federation-env.js'
-import { requireOrSkip } from '../support/requirements.js'
+import { hasChromium, launchChromium, PAGE_TIMEOUT_MS } from './chromium.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-/** Chromium's first start on 2 slow cores can take several seconds. */
-const LAUNCH_TIMEOUT_MS = 60_000
-const PAGE_TIMEOUT_MS = 15_000
 const KEY_PATTERN = /STEAM-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/g
-
-const hasChromium = requireOrSkip('chromium', existsSync(CHROMIUM), `no ${CHROMIUM}; run ../shared/ci/provision.sh chromium`)
 
 describe.skipIf(!hasChromium)('a claim page finds the partner that delivered', () => {
   let f: Federation
@@ -35,7 +19,7 @@ describe.skipIf(!hasChromium)('a claim page finds the partner that delivered', (
   beforeAll(async () => {
     f = await startFederation()
     await allot(f, 'A', 'B', 3)
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: LAUNCH_TIMEOUT_MS })
+    browser = await launchChromium()
     const a = shop(f, 'A')
     await a.setPlatform('down')
     const bought = await a.buy({ sku: 'steam-50', qty: 1, email: null, locale: 'zh-CN' })

@@ -1,33 +1,16 @@
 // A real browser (Debian's Chromium, driven by playwright-core) against the real server on a
 // loopback port: a buyer opens the claim link, fills the form, submits it and sees the key; a
 // wrong secret shows no key. No JavaScript is involved: plain HTML forms must be enough.
-import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildHttpServer } from '../../node/http/index.js'
 import { FakeApi } from '../http/fake-api.js'
 import { SECRET, TOKEN } from '../http/helpers.js'
 import { deliveredOrder, KEYS, ORDER, SECRET_OK, SHOP } from '../http/public-helpers.js'
-import { requireOrSkip } from '../support/requirements.js'
-
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-/** Chromium's first start on 2 slow cores can take several seconds. */
-const LAUNCH_TIMEOUT_MS = 60_000
-const PAGE_TIMEOUT_MS = 15_000
-
-const hasChromium = requireOrSkip('chromium', existsSync(CHROMIUM), `no ${CHROMIUM}; run ../shared/ci/provision.sh chromium`)
+import { hasChromium, LAUNCH_TIMEOUT_MS, launchChromium, PAGE_TIMEOUT_MS } from './chromium.js'
 
 describe.skipIf(!hasChromium)('claim page in a real browser', () => {
   let app: FastifyInstance
@@ -40,7 +23,7 @@ describe.skipIf(!hasChromium)('claim page in a real browser', () => {
     app = await buildHttpServer({ api, adapterSecret: SECRET, adminToken: TOKEN, logger: pino({ level: 'silent' }) })
     await app.listen({ host: '127.0.0.1', port: 0 })
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: LAUNCH_TIMEOUT_MS })
+    browser = await launchChromium()
   }, LAUNCH_TIMEOUT_MS + 10_000)
 
   afterAll(async () => {

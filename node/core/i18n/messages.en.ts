@@ -3,9 +3,11 @@ import type { Messages } from './messages.zh-CN.js'
 
 import { ALERTS_EN } from './alerts.en.js'
 import { CLI_EN } from './cli.en.js'
+import { CONSOLE_EN } from './console.en.js'
 export const EN = {
   ...CLI_EN,
   ...ALERTS_EN,
+  ...CONSOLE_EN,
   'language.name': 'English',
   'time.zoned': '{time, date, zoned} UTC',
   'page.footer': 'Standin: mutual-aid delivery between independent shops',

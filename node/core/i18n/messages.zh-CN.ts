@@ -5,10 +5,12 @@
 // the buyer's zone (see index.ts). A literal `{` or `}` is written '{' … '}'.
 import { ALERTS_ZH_CN } from './alerts.zh-CN.js'
 import { CLI_ZH_CN } from './cli.zh-CN.js'
+import { CONSOLE_ZH_CN } from './console.zh-CN.js'
 
 export const ZH_CN = {
   ...CLI_ZH_CN,
   ...ALERTS_ZH_CN,
+  ...CONSOLE_ZH_CN,
   'language.name': '中文',
   'time.zoned': '{time, date, zoned}（北京时间）',
   'page.footer': 'Standin：独立店铺之间的互助发货网络',

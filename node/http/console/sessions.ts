@@ -1,0 +1,98 @@
+// Who is logged in to the operator console (D72). A one-time link, minted by `standin console`
+// through the admin API (bearer token, this machine), or the admin token typed into the login form,
+// opens a session: a random id in an HttpOnly, SameSite=Strict cookie, with its own CSRF token for
+// every form. Links and sessions live in memory only, bounded: a restart logs everyone out, and
+// nothing about them is on disk.
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+
+/** A one-time link works this long after `standin console` printed it. */
+export const CONSOLE_LINK_TTL_MS = 10 * 60_000
+/** Links printed and not used yet; minting one more forgets the oldest. */
+export const MAX_CONSOLE_LINKS = 8
+/** A session lasts this long after its login, however active. */
+export const CONSOLE_SESSION_TTL_MS = 8 * 60 * 60_000
+/** Sessions at once; a new login past this ends the oldest. */
+export const MAX_CONSOLE_SESSIONS = 16
+/** Random bytes in a link token, a session id and a CSRF token. */
+const TOKEN_BYTES = 32
+
+export interface ConsoleSession {
+  readonly id: string
+  readonly csrf: string
+  readonly expiresAt: number
+}
+
+const token = () => randomBytes(TOKEN_BYTES).toString('base64url')
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+export class ConsoleSessions {
+  private readonly links = new Map<string, number>()
+  private readonly sessions = new Map<string, ConsoleSession>()
+
+  constructor(
+    private readonly adminToken: string,
+    private readonly now: () => number,
+  ) {}
+
+  /** A one-time link token, for `standin console`. */
+  mintLink(): { token: string; expiresAt: number } {
+    this.prune()
+    if (this.links.size >= MAX_CONSOLE_LINKS) this.links.delete(this.links.keys().next().value as string)
+    const t = token()
+    const expiresAt = this.now() + CONSOLE_LINK_TTL_MS
+    this.links.set(t, expiresAt)
+    return { token: t, expiresAt }
+  }
+
+  /** Uses up a link token: a session, or null when it is unknown, used or expired. */
+  redeemLink(t: string): ConsoleSession | null {
+    const expiresAt = this.links.get(t)
+    if (expiresAt === undefined) return null
+    this.links.delete(t)
+    return expiresAt > this.now() ? this.open() : null
+  }
+
+  /** The admin token typed into the login form: a session, or null. */
+  loginWithToken(typed: string): ConsoleSession | null {
+    return sameSecret(typed, this.adminToken) ? this.open() : null
+  }
+
+  /** The live session with this id, if any. */
+  get(id: string | undefined): ConsoleSession | null {
+    if (id === undefined) return null
+    const session = this.sessions.get(id)
+    if (!session) return null
+    if (session.expiresAt <= this.now()) {
+      this.sessions.delete(id)
+      return null
+    }
+    return session
+  }
+
+  checkCsrf(session: ConsoleSession, sent: string | undefined): boolean {
+    return sent !== undefined && sameSecret(sent, session.csrf)
+  }
+
+  end(id: string): void {
+    this.sessions.delete(id)
+  }
+
+  private open(): ConsoleSession {
+    this.prune()
+    if (this.sessions.size >= MAX_CONSOLE_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string)
+    const session = { id: token(), csrf: token(), expiresAt: this.now() + CONSOLE_SESSION_TTL_MS }
+    this.sessions.set(session.id, session)
+    return session
+  }
+
+  private prune(): void {
+    const now = this.now()
+    for (const [t, expiresAt] of this.links) if (expiresAt <= now) this.links.delete(t)
+    for (const [id, s] of this.sessions) if (s.expiresAt <= now) this.sessions.delete(id)
+  }
+}
