@@ -235,6 +235,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     // Over the network only through an https proxy; on this machine (the default) plain http is fine.
     secureCookies: config.http.adminAllowRemote && config.http.publicUrl.startsWith('https:'),
     terms: termsService.operations(now),
+    alerts: alerter,
     logger,
     metrics: {
       registry,

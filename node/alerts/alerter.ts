@@ -1,7 +1,8 @@
 // The Alerter: takes alerts, drops repeats, and hands each channel its localized text in the
 // background. The engine calls `raise` synchronously and never waits: a bounded queue absorbs
 // bursts and what does not fit is counted, not blocking (D61).
-import type { AlertChannelConfig } from '../config/alerts.js'
+import { assert } from '../../protocol/index.js'
+import type { AlertChannelConfig, AlertSeverity } from '../config/alerts.js'
 import type { EngineEvent } from '../core/events.js'
 import { type AlertEvent, ALERT_KINDS, alertOf, renderAlert, SEVERITY_RANK } from './events.js'
 import { t } from '../core/i18n/index.js'
@@ -20,6 +21,8 @@ export const ALERT_LIMITS = {
   maxAttempts: 3,
   /** Wait before a retry, times the attempt number, in milliseconds. */
   retryBackoffMs: 2_000,
+  /** Alerts the log keeps for the console (the newest; older ones are forgotten). */
+  maxLogged: 200,
 }
 export type AlertLimits = typeof ALERT_LIMITS
 
@@ -38,10 +41,28 @@ export interface AlerterOptions extends ChannelDeps {
   readonly shopName: string
 }
 
+/** What became of an alert on one channel. */
+export type AlertDelivery = 'queued' | 'sent' | 'failed' | 'rate-limited' | 'dropped'
+
+/**
+ * One alert as the console's alert log shows it: raised at `at`, dropped as a repeat, or handed to
+ * the channels whose minimum severity it reaches (none configured is a state worth seeing too).
+ * Kept in memory only, the newest `maxLogged`: the channels are the record, this is the glance.
+ */
+export interface AlertLogEntry {
+  readonly at: number
+  readonly event: AlertEvent
+  readonly severity: AlertSeverity
+  readonly deduplicated: boolean
+  readonly channels: { readonly id: string; status: AlertDelivery }[]
+}
+
 interface Job {
   readonly channel: AlertChannelConfig
   readonly event: AlertEvent
   readonly at: number
+  /** The log entry's line for this channel, updated as the job ends. */
+  readonly delivery: { status: AlertDelivery }
 }
 
 export class Alerter {
@@ -49,6 +70,7 @@ export class Alerter {
   private readonly lastRaised = new Map<string, number>()
   private readonly sentAt = new Map<string, number[]>()
   private readonly queue: Job[] = []
+  private readonly logged: AlertLogEntry[] = []
   private running: Promise<void> | null = null
   private readonly stopping = new AbortController()
   /** Counters for metrics and tests. */
@@ -68,8 +90,10 @@ export class Alerter {
   raise(event: AlertEvent, at: number = this.options.now()): void {
     const key = `${event.kind}\u0000${event.subject}`
     const last = this.lastRaised.get(key)
+    const severity = ALERT_KINDS[event.kind]
     if (last !== undefined && at - last < this.limits.dedupWindowMs) {
       this.counts.deduplicated++
+      this.remember({ at, event, severity, deduplicated: true, channels: [] })
       return
     }
     if (this.stopping.signal.aborted) {
@@ -78,16 +102,31 @@ export class Alerter {
     }
     this.lastRaised.set(key, at)
     this.pruneDedup(at)
-    const severity = ALERT_KINDS[event.kind]
+    const entry: AlertLogEntry = { at, event, severity, deduplicated: false, channels: [] }
     for (const channel of this.options.channels) {
       if (SEVERITY_RANK[severity] < SEVERITY_RANK[channel.minSeverity]) continue
+      const delivery = { id: channel.id, status: 'queued' as AlertDelivery }
+      entry.channels.push(delivery)
       if (this.queue.length >= this.limits.maxQueued) {
         this.counts.dropped++
+        delivery.status = 'dropped'
         continue
       }
-      this.queue.push({ channel, event, at })
+      this.queue.push({ channel, event, at, delivery })
     }
+    this.remember(entry)
     this.kick()
+  }
+
+  /** The alert log, newest first (the console's alert page). */
+  log(): readonly AlertLogEntry[] {
+    return [...this.logged].reverse()
+  }
+
+  private remember(entry: AlertLogEntry): void {
+    this.logged.push(entry)
+    if (this.logged.length > this.limits.maxLogged) this.logged.shift()
+    assert(this.logged.length <= this.limits.maxLogged, 'alert log past its limit')
   }
 
   /** Starts the sender unless it runs; when it ends it looks again, so no job raised meanwhile is left. */
@@ -111,6 +150,7 @@ export class Alerter {
   async stop(): Promise<void> {
     this.stopping.abort()
     this.counts.dropped += this.queue.length
+    for (const job of this.queue) job.delivery.status = 'dropped'
     this.queue.length = 0
     await this.idle()
   }
@@ -161,16 +201,19 @@ export class Alerter {
     for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
       if (!this.allowed(job.channel.id, this.options.now())) {
         this.counts.rateLimited++
+        job.delivery.status = 'rate-limited'
         continue
       }
       for (let attempt = 1; ; attempt++) {
         try {
           await this.sendNow(job.channel, job.event, job.at)
           this.counts.sent++
+          job.delivery.status = 'sent'
           break
         } catch (err) {
           if (attempt >= this.limits.maxAttempts || signal.aborted) {
             this.counts.failed++
+            job.delivery.status = 'failed'
             this.options.log.warn({ channel: job.channel.id, alert: job.event.kind, err: err instanceof Error ? err.message : 'failed' }, 'alert not delivered')
             break
           }

@@ -6,6 +6,7 @@ import type {
   ClaimResult,
   FeedHeadView,
   IdentityReply,
+  HoldingView,
   IncidentReport,
   PartnerStatus,
   RefusalView,
@@ -178,6 +179,31 @@ export async function refusals(p: Parts): Promise<RefusalView[]> {
     held: true,
   }))
   return [...refused, ...held].sort((a, b) => a.at - b.at)
+}
+
+/** Our keys per partner and sku: what each holds now, per allotment, and what it delivered or returned. */
+export async function holdings(p: Parts): Promise<HoldingView[]> {
+  const bySkuHolder = new Map<string, HoldingView>()
+  for (const row of await p.state.keys.ownRows()) {
+    const id = `${row.holder}!${row.sku}`
+    let view = bySkuHolder.get(id)
+    if (!view) {
+      view = { holder: row.holder, sku: row.sku, consigned: 0, held: 0, reserved: 0, delivered: 0, returned: 0, allotments: [] }
+      bySkuHolder.set(id, view)
+    }
+    view.consigned++
+    const held = row.state === 'consigned' ? 1 : 0
+    if (row.state === 'consigned') view.held++
+    else if (row.state === 'reserved') view.reserved++
+    else if (row.state === 'delivered') view.delivered++
+    else view.returned++
+    const allotment = view.allotments.find((a) => a.allotment === row.allotment)
+    if (allotment) {
+      allotment.consigned++
+      allotment.held += held
+    } else view.allotments.push({ allotment: row.allotment, consigned: 1, held })
+  }
+  return [...bySkuHolder.values()].sort((a, b) => a.holder.localeCompare(b.holder) || a.sku.localeCompare(b.sku))
 }
 
 export async function exposedKeys(p: Parts) {

@@ -248,6 +248,22 @@ export const KeyDecision = z.enum(['write-off', 'bill', 'reconsign'])
 export const DecideKeysBody = z.strictObject({ keyIds: z.array(Id).min(1).max(LIMITS.maxKeysPerAllotment), decision: KeyDecision })
 export const DecideKeysReply = z.strictObject({ keys: z.number().int().nonnegative(), seq: z.number().int().nonnegative() })
 export const RecallReply = z.strictObject({ seq: z.number().int().nonnegative() })
+/**
+ * What one partner holds of one sku of ours, and what became of the rest: per allotment, the keys
+ * it still holds (a recall names the allotment). Counts are keys.
+ */
+export const HoldingView = z.strictObject({
+  holder: ShopId,
+  sku: Id,
+  consigned: z.number().int().nonnegative(),
+  held: z.number().int().nonnegative(),
+  reserved: z.number().int().nonnegative(),
+  delivered: z.number().int().nonnegative(),
+  returned: z.number().int().nonnegative(),
+  allotments: z.array(z.strictObject({ allotment: Id, consigned: z.number().int().nonnegative(), held: z.number().int().nonnegative() })),
+})
+export type HoldingView = z.infer<typeof HoldingView>
+export const HoldingsReply = z.strictObject({ holdings: z.array(HoldingView) })
 
 // ---- admin: settlement ----
 
@@ -319,6 +335,22 @@ export const FulfillerStats = z.strictObject({
 })
 export type FulfillerStats = z.infer<typeof FulfillerStats>
 
+/** The steps an incident timeline records (node/core/incidents.ts); their words are `incident.<kind>`. */
+export const IncidentStep = z.enum([
+  'suspect',
+  'vote',
+  'certified',
+  'taken-over',
+  'own-request',
+  'own-certificate',
+  'first-delivery',
+  'duplicate',
+  'handback',
+  'closed-over',
+  'closed-false-alarm',
+])
+export type IncidentStep = z.infer<typeof IncidentStep>
+
 export const IncidentReport = z.strictObject({
   id: z.string(),
   origin: ShopId,
@@ -326,7 +358,20 @@ export const IncidentReport = z.strictObject({
   role: z.enum(['origin', 'partner']),
   openedAt: TimeMs,
   closedAt: TimeMs.nullable(),
-  timeline: z.array(z.strictObject({ at: TimeMs, what: z.string(), by: ShopId.nullable() })),
+  /**
+   * What happened, in time order: `what` in English words (the CLI, logs), `kind` and `params` for
+   * a page that says it in the reader's language (the console). Reports written before `kind`
+   * existed have `what` only.
+   */
+  timeline: z.array(
+    z.strictObject({
+      at: TimeMs,
+      what: z.string(),
+      kind: IncidentStep.optional(),
+      params: z.record(z.string(), z.string()).optional(),
+      by: ShopId.nullable(),
+    }),
+  ),
   fulfillers: z.record(z.string(), FulfillerStats),
   duplicates: z.array(z.strictObject({ order: z.string(), fulfillers: z.array(ShopId) })),
   keysUsed: z.number().int().nonnegative(),

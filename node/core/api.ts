@@ -20,6 +20,7 @@ import type {
   IncidentReport,
   BalanceView,
   ExposedKeyView,
+  HoldingView,
   KeyDecision,
   PartnerStatus,
   SelfStatus,
@@ -63,6 +64,8 @@ export interface AdminApi {
   recall(holder: ShopId, allotment: string): Promise<number>
   /** Keys partners released back to us (exposed: not on sale until the operator decides). */
   exposedKeys(): Promise<z.infer<typeof ExposedKeyView>[]>
+  /** Our keys per partner and sku: what each holds now, per allotment. */
+  holdings(): Promise<HoldingView[]>
   /** The operator's decision on exposed keys: write off, bill their holder, or consign them to it again. */
   decideKeys(keyIds: readonly string[], decision: z.infer<typeof KeyDecision>): Promise<{ keys: number; seq: number }>
   /** What partners sent that we refused, and receipts we hold until their epoch's authority is known. */

@@ -308,6 +308,7 @@ export class Engine implements InboundHandler, NodeApi {
   drills = () => this.parts.drills.history()
   refusals = () => views.refusals(this.parts)
   exposedKeys = () => views.exposedKeys(this.parts)
+  holdings = () => views.holdings(this.parts)
   claim = (form: ClaimForm) => views.claim(this.parts, form)
   shopStatus = (shop: ShopId) => views.shopStatus(this.parts, shop)
 }

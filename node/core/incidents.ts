@@ -2,7 +2,8 @@
 // keeps one per (origin, epoch). Bounded: the timeline keeps its first entries and the
 // per-delivery detail is folded into per-fulfiller statistics.
 import { assert, type ShopId } from '../../protocol/index.js'
-import type { FulfillerStats, IncidentReport } from './api-schemas.js'
+import type { FulfillerStats, IncidentReport, IncidentStep } from './api-schemas.js'
+import { t } from './i18n/index.js'
 import type { EngineEvent } from './events.js'
 import type { Startable } from './lifecycle.js'
 import type { Store } from './ports.js'
@@ -68,39 +69,33 @@ export class Incidents implements Startable {
     return report
   }
 
-  private note(report: IncidentReport, at: number, what: string, by: ShopId | null): void {
-    if (report.timeline.length < MAX_TIMELINE_ENTRIES) report.timeline.push({ at, what, by })
+  /** One step of the timeline: its words come from the catalogue (`incident.<kind>`), English here. */
+  private note(report: IncidentReport, at: number, kind: IncidentStep, by: ShopId | null, params: Record<string, string> = {}): void {
+    if (report.timeline.length < MAX_TIMELINE_ENTRIES) report.timeline.push({ at, what: t('en', `incident.${kind}`, params), kind, params, by })
     assert(report.timeline.length <= MAX_TIMELINE_ENTRIES, `incident ${report.origin}/${report.epoch}: timeline past its limit`)
   }
 
   onEvent(at: number, event: EngineEvent): void {
     switch (event.kind) {
       case 'suspect':
-        this.note(
-          this.open(event.origin, event.epoch, at),
-          at,
-          `suspected down (${event.reason}); last heartbeat ${event.lastHeartbeatAt === null ? 'never' : new Date(event.lastHeartbeatAt).toISOString()}`,
-          this.me,
-        )
+        this.note(this.open(event.origin, event.epoch, at), at, 'suspect', this.me, {
+          reason: event.reason,
+          lastHeartbeat: event.lastHeartbeatAt === null ? 'never' : new Date(event.lastHeartbeatAt).toISOString(),
+        })
         return
       case 'vote':
-        this.note(this.open(event.origin, event.epoch, at), at, 'signed down-vote', event.voter)
+        this.note(this.open(event.origin, event.epoch, at), at, 'vote', event.voter)
         return
       case 'certified':
-        this.note(this.open(event.origin, event.epoch, at), at, 'quorum certificate formed', null)
+        this.note(this.open(event.origin, event.epoch, at), at, 'certified', null)
         return
       case 'taken-over':
-        this.note(this.open(event.origin, event.epoch, at), at, 'takeover: partners fulfil stranded orders', this.me)
+        this.note(this.open(event.origin, event.epoch, at), at, 'taken-over', this.me)
         return
       case 'own-takeover': {
         const report = this.open(this.me, event.epoch, at)
-        for (const v of event.voters) this.note(report, v.time, 'signed down-vote', v.voter)
-        this.note(
-          report,
-          at,
-          event.how === 'request' ? 'we asked partners to take over (platform down)' : 'learned that a quorum certificate let partners take over',
-          null,
-        )
+        for (const v of event.voters) this.note(report, v.time, 'vote', v.voter)
+        this.note(report, at, event.how === 'request' ? 'own-request' : 'own-certificate', null)
         report.timeline.sort((x, y) => x.at - y.at)
         return
       }
@@ -108,7 +103,7 @@ export class Incidents implements Startable {
         const report = this.open(event.origin, event.epoch, at)
         const stats: FulfillerStats = report.fulfillers[event.fulfiller] ?? { orders: 0, keys: 0, firstAt: null, lastAt: null, waitMsSum: 0, waitMsMax: 0 }
         const wait = event.paidAt === undefined ? 0 : Math.max(0, at - event.paidAt)
-        if (stats.firstAt === null) this.note(report, at, `first delivery by this fulfiller (order ${event.order})`, event.fulfiller)
+        if (stats.firstAt === null) this.note(report, at, 'first-delivery', event.fulfiller, { order: event.order })
         report.fulfillers[event.fulfiller] = {
           orders: stats.orders + 1,
           keys: stats.keys + event.keyIds.length,
@@ -123,13 +118,13 @@ export class Incidents implements Startable {
       case 'duplicate': {
         const report = this.open(event.origin, this.latestEpoch(event.origin), at, false)
         if (report.duplicates.length < MAX_DUPLICATES_LISTED) report.duplicates.push({ order: event.order, fulfillers: event.fulfillers })
-        this.note(report, at, `duplicate delivery of order ${event.order}`, null)
+        this.note(report, at, 'duplicate', null, { order: event.order })
         return
       }
       case 'handback': {
         const report = this.open(event.origin, event.epoch, at, false)
         this.close(report, at)
-        this.note(report, at, `handback: ${event.receipts} partner deliveries acknowledged`, event.origin)
+        this.note(report, at, 'handback', event.origin, { receipts: String(event.receipts) })
         return
       }
       default:
@@ -157,10 +152,10 @@ export class Incidents implements Startable {
       const lastAt = report.timeline.reduce((latest, t) => Math.max(latest, t.at), report.openedAt)
       if (report.epoch <= view.epoch) {
         this.close(report, now)
-        this.note(report, now, `closed: the origin is back and its takeovers up to epoch ${view.epoch} are over`, null)
+        this.note(report, now, 'closed-over', null, { epoch: String(view.epoch) })
       } else if (now - lastAt > voteTtlMs) {
         this.close(report, now)
-        this.note(report, now, 'closed: no takeover; the origin stayed up and every down-vote expired', null)
+        this.note(report, now, 'closed-false-alarm', null)
       }
     }
   }

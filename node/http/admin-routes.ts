@@ -15,6 +15,7 @@ import {
   PlatformBody,
   PlatformReply,
   ExposedKeysReply,
+  HoldingsReply,
   RefusalsReply,
   IncidentsReply,
   RecallBody,
@@ -216,6 +217,18 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
       },
     },
     async () => ({ refusals: await api.refusals() }),
+  )
+
+  app.get(
+    '/allotments',
+    {
+      bodyLimit,
+      schema: {
+        ...doc('Our keys per partner and sku: what each partner holds now, per allotment, and what it delivered or returned'),
+        response: { 200: HoldingsReply, ...ERROR_REPLIES },
+      },
+    },
+    async () => ({ holdings: await api.holdings() }),
   )
 
   app.get(

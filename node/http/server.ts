@@ -10,6 +10,7 @@ import { LIMITS } from '../../protocol/index.js'
 import { adapterRoutes } from './adapter-routes.js'
 import { adminRoutes } from './admin-routes.js'
 import type { TermsOperations } from '../terms/schemas.js'
+import type { AlertLog } from './console/context.js'
 import { consoleRoutes } from './console/index.js'
 import { ConsoleSessions } from './console/sessions.js'
 import { collectDocs } from './docs.js'
@@ -37,6 +38,8 @@ export interface HttpServerOptions {
   terms?: TermsOperations
   /** Per-address limits of the public claim page and outage notice (defaults in public-routes.ts). */
   publicRateLimits?: Partial<PublicRateLimits>
+  /** The alerts the node raised, for the console's alert log. */
+  alerts?: AlertLog
   /** Mark the console's session cookie Secure (the node's public URL is https, behind a proxy). */
   secureCookies?: boolean
 }
@@ -99,6 +102,9 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   })
   await app.register(consoleRoutes, {
     api: options.api,
+    clock,
+    ...(options.terms === undefined ? {} : { terms: options.terms }),
+    ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
     sessions: consoleSessions,
     allowRemote: options.adminAllowRemote ?? false,
     secureCookie: options.secureCookies ?? false,

@@ -8,12 +8,12 @@ import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
-import { type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildHttpServer } from '../../node/http/index.js'
 import { FakeApi } from '../http/fake-api.js'
 import { SECRET, TOKEN } from '../http/helpers.js'
-import { hasChromium, LAUNCH_TIMEOUT_MS, launchChromium, PAGE_TIMEOUT_MS } from './chromium.js'
+import { hasChromium, LAUNCH_TIMEOUT_MS, launchChromium, watchedPage } from './chromium.js'
 
 const SCREENSHOTS = 'test-output/console'
 
@@ -44,17 +44,7 @@ describe.skipIf(!hasChromium)('operator console in a real browser', () => {
   }
 
   /** A fresh browser context that records CSP violations and failed requests. */
-  async function context(locale = 'zh-CN'): Promise<{ ctx: BrowserContext; page: Page; problems: string[] }> {
-    const ctx = await browser.newContext({ locale })
-    const page = await ctx.newPage()
-    page.setDefaultTimeout(PAGE_TIMEOUT_MS)
-    const problems: string[] = []
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(m.text())
-    })
-    page.on('requestfailed', (r) => problems.push(`${r.url()} ${r.failure()?.errorText ?? ''}`))
-    return { ctx, page, problems }
-  }
+  const context = (locale = 'zh-CN') => watchedPage(browser, locale)
 
   it('a one-time link logs in once; the overview shows the shop, its partners and escrow in zh-CN and en', async () => {
     // A browser that prefers Chinese gets Chinese; the language link switches, and a cookie keeps it.

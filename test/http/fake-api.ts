@@ -5,6 +5,10 @@ import { type NodeApi, RefusedError } from '../../node/core/api.js'
 import type { AdapterOrder, CancelledBody, DeliveredBody, PlatformHealth, SubmitOrdersReply, TombstoneReply } from '../../protocol/index.js'
 import type {
   DrillResultView,
+  BalanceView as BalanceViewSchema,
+  ExposedKeyView,
+  HoldingView,
+  IncidentReport,
   ClaimForm,
   ClaimResult,
   EscrowReply,
@@ -14,7 +18,12 @@ import type {
   SelfStatus,
   ShopStatusView,
 } from '../../node/core/api-schemas.js'
-import { toBase64url } from '../../protocol/index.js'
+import { type DisputedLine, toBase64url } from '../../protocol/index.js'
+import type { StatementState } from '../../node/core/state/ledger.js'
+import type { z } from 'zod'
+
+type ExposedKey = z.infer<typeof ExposedKeyView>
+type BalanceView = z.infer<typeof BalanceViewSchema>
 import { alice, bob } from '../protocol/fixtures.js'
 
 export interface Call {
@@ -125,39 +134,62 @@ export class FakeApi implements NodeApi {
     this.record('verifyFeed', author)
     return { verified: true, entries: 3, seq: 3, hash: null }
   }
-  // Settlement calls are exercised against the real engine (test/core/settlement.test.ts).
+  // Settlement calls are exercised against the real engine (test/core/settlement.test.ts); here a
+  // small in-memory book: statements a test puts in, found by hash (prefix) or id, moved by the calls.
+  balancesReply: BalanceView[] = []
+  readonly statementBook: StatementState[] = []
   balances() {
     this.record('balances')
-    return []
+    return this.balancesReply
   }
   async statements() {
     this.record('statements')
-    return []
+    return this.statementBook
   }
-  async findStatement(ref: string): Promise<never> {
+  async findStatement(ref: string): Promise<StatementState> {
     this.record('findStatement', ref)
-    throw new RefusedError(`0 statements match ${ref}`)
+    const found = this.statementBook.filter((s) => s.hash.startsWith(ref) || s.statement.id === ref)
+    if (found.length !== 1) throw new RefusedError(`${found.length} statements match ${ref}`)
+    return found[0] as StatementState
   }
   async issueStatement(counterparty: string) {
     this.record('issueStatement', counterparty)
     return null
   }
-  async acceptStatement(ref: string): Promise<never> {
-    return this.findStatement(ref)
+  async acceptStatement(ref: string, disputes: readonly DisputedLine[]): Promise<StatementState> {
+    const s = await this.findStatement(ref)
+    this.record('acceptStatement', ref, disputes)
+    if (s.role !== 'received' || s.status !== 'issued') throw new RefusedError(`statement ${ref} is ${s.status}`)
+    const disputed = new Set(disputes.map((d) => d.receipt))
+    s.status = 'accepted'
+    s.disputed = disputes.map((d) => ({ receipt: d.receipt, reason: d.reason, note: d.note }))
+    s.acceptedMinorUnits = s.statement.lines.filter((l) => !disputed.has(l.receipt)).reduce((n, l) => n + l.minorUnits, 0)
+    return s
   }
-  async payStatement(ref: string): Promise<never> {
-    return this.findStatement(ref)
+  async payStatement(ref: string, reference: string): Promise<StatementState> {
+    const s = await this.findStatement(ref)
+    this.record('payStatement', ref, reference)
+    if (s.role !== 'received' || s.status !== 'accepted') throw new RefusedError(`statement ${ref} is ${s.status}`)
+    s.status = 'paid'
+    s.payment = { reference, minorUnits: s.acceptedMinorUnits ?? 0 }
+    return s
   }
-  async confirmStatement(ref: string): Promise<never> {
-    return this.findStatement(ref)
+  async confirmStatement(ref: string): Promise<StatementState> {
+    const s = await this.findStatement(ref)
+    this.record('confirmStatement', ref)
+    if (s.role !== 'issued' || s.status !== 'paid') throw new RefusedError(`statement ${ref} is ${s.status}`)
+    s.status = 'settled'
+    s.settledAt = 1_800_000_000_000
+    return s
   }
   async exportStatements(format: 'csv' | 'json') {
     this.record('exportStatements', format)
     return format === 'csv' ? 'statement_id\n' : '{"rows":[]}\n'
   }
+  incidentsReply: IncidentReport[] = []
   incidents() {
     this.record('incidents')
-    return []
+    return this.incidentsReply
   }
 
   /** What a drill reports; one healthy partner by default. */
@@ -193,9 +225,15 @@ export class FakeApi implements NodeApi {
     this.record('recall', holder, allotment)
     return 10
   }
+  exposedReply: ExposedKey[] = []
   async exposedKeys() {
     this.record('exposedKeys')
-    return []
+    return this.exposedReply
+  }
+  holdingsReply: HoldingView[] = []
+  async holdings() {
+    this.record('holdings')
+    return this.holdingsReply
   }
   async operatorReportsPlatform(platform: 'up' | 'down') {
     this.record('operatorReportsPlatform', platform)

@@ -128,6 +128,13 @@ export class Keys {
     return out
   }
 
+  /** Origin: every key of ours that went to a partner, whatever became of it (the console's allotments page). */
+  async ownRows(): Promise<KeyRow[]> {
+    const out: KeyRow[] = []
+    for await (const [key, value] of this.store.range('keys', prefixRange(this.me))) out.push(parseRow(KeyRow, 'keys', key, value))
+    return out
+  }
+
   /** Free keys we hold of one allotment of `origin` (a recall releases them). */
   freeOfAllotment(origin: ShopId, allotment: string): KeyRow[] {
     const out: KeyRow[] = []

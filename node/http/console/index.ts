@@ -12,11 +12,25 @@ import type { Locale } from '../../core/i18n/index.js'
 import { HttpError } from '../errors.js'
 import { fromThisMachine } from '../operator-guard.js'
 import { chooseLocale } from '../public/locale.js'
+import { formatZodError } from '../../../protocol/index.js'
+import { ConflictError, RefusedError, UnavailableError } from '../../core/api.js'
+import { translator } from '../../core/i18n/index.js'
+import type { TermsOperations } from '../../terms/schemas.js'
+import { alertsPage } from './alerts-page.js'
+import { allotmentsPage } from './allotments-page.js'
+import type { AlertLog, ConsoleContext, PageInput } from './context.js'
+import { drillsPage, overviewPage } from './overview-page.js'
+import { outagesPage } from './outages-page.js'
 import { type ConsoleSession, CONSOLE_SESSION_TTL_MS, type ConsoleSessions } from './sessions.js'
-import { CONSOLE_STYLE_SOURCE, drillsBody, loginBody, overviewBody, renderConsole } from './views.js'
+import { settlementPage } from './settlement-page.js'
+import { termsPage } from './terms-page.js'
+import { CONSOLE_STYLE_SOURCE, loginBody, menuPath, renderConsole } from './views.js'
 
 export interface ConsoleOptions {
   readonly api: NodeApi
+  readonly terms?: TermsOperations
+  readonly alerts?: AlertLog
+  readonly clock: () => number
   readonly sessions: ConsoleSessions
   readonly allowRemote: boolean
   /** The session cookie is marked Secure when the node's public URL is https (a proxy in front). */
@@ -25,16 +39,17 @@ export interface ConsoleOptions {
 
 const SESSION_COOKIE = 'standin_console'
 const LANG_COOKIE = 'standin_console_lang'
-/** Largest console form: a token or a CSRF field. */
-const CONSOLE_BODY_LIMIT_BYTES = 2_048
+/** Largest console form: a statement's accept form lists up to its lines' receipt hashes. */
+const CONSOLE_BODY_LIMIT_BYTES = 64 * 1024
 const HTML_TYPE = 'text/html; charset=utf-8'
 
 const LoginForm = z.strictObject({ token: z.string().min(1).max(256) })
-const CsrfForm = z.strictObject({ csrf: z.string().min(1).max(64) })
+/** Every form carries the session's CSRF token; each form's own schema (strict) lists it again. */
+const CsrfForm = z.object({ csrf: z.string().min(1).max(64) })
 const LangQuery = z.object({ lang: z.string().max(16).optional(), t: z.string().max(64).optional() })
 
 export async function consoleRoutes(app: FastifyInstance, options: ConsoleOptions): Promise<void> {
-  const { api, sessions } = options
+  const { api, sessions, clock } = options
   await app.register(cookie)
   await app.register(formbody, { bodyLimit: CONSOLE_BODY_LIMIT_BYTES })
   await app.register(helmet, {
@@ -101,26 +116,70 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
     return reply.redirect('/console/login', 303)
   })
 
-  app.get('/console/', async (request, reply) => {
-    const session = sessionOf(request)
-    if (!session) return reply.redirect('/console/login', 303)
+  const lift = (request: FastifyRequest, reply: FastifyReply, session: ConsoleSession): PageInput => {
     const locale = localeOf(request, reply)
-    const [self, escrow] = await Promise.all([api.selfStatus(), api.escrow()])
-    const body = overviewBody(locale, self, api.partners(), escrow, Date.now())
-    return page(reply, 200, renderConsole({ locale, shopName: shopName(), page: 'overview', csrf: session.csrf, body }))
-  })
-
-  app.get('/console/drills', async (request, reply) => {
-    const session = sessionOf(request)
-    if (!session) return reply.redirect('/console/login', 303)
-    const locale = localeOf(request, reply)
-    const body = drillsBody(locale, api.drills(), session.csrf)
-    return page(reply, 200, renderConsole({ locale, shopName: shopName(), page: 'drills', csrf: session.csrf, body }))
-  })
-
-  app.post('/console/drills', async (request, reply) => {
-    formSession(request)
-    await api.drill({})
-    return reply.redirect('/console/drills', 303)
-  })
+    return { locale, tr: translator(locale), session, request, reply, now: clock() }
+  }
+  const context: ConsoleContext = {
+    app,
+    api,
+    terms: options.terms ?? null,
+    alerts: options.alerts ?? null,
+    show(url, name, build) {
+      app.get(url, async (request, reply) => {
+        const session = sessionOf(request)
+        if (!session) return reply.redirect('/console/login', 303)
+        const input = lift(request, reply, session)
+        let body
+        try {
+          body = await build(input)
+        } catch (error) {
+          // A statement that is not there, a link with a bad parameter: said on the page's own menu page.
+          if (!operatorError(error, options.terms)) throw error
+          sessions.flash(session, false, input.tr('console.refused.action', { reason: (error as Error).message }))
+          return reply.redirect(menuPath(name), 303)
+        }
+        if (typeof body === 'object') return reply
+        const flash = sessions.takeFlash(session)
+        const path = url.includes(':') ? request.url.split('?')[0] : undefined
+        return page(
+          reply,
+          200,
+          renderConsole({ locale: input.locale, shopName: shopName(), page: name, csrf: session.csrf, flash, body, ...(path === undefined ? {} : { path }) }),
+        )
+      })
+    },
+    act(url, form, back, run) {
+      app.post(url, async (request, reply) => {
+        const session = formSession(request)
+        const input = lift(request, reply, session)
+        const parsed = form.safeParse(request.body)
+        if (!parsed.success) {
+          sessions.flash(session, false, input.tr('console.refused.form', { reason: formatZodError(parsed.error) }))
+          return reply.redirect(typeof back === 'string' ? back : fallbackOf(url), 303)
+        }
+        const target = typeof back === 'string' ? back : back(parsed.data)
+        try {
+          sessions.flash(session, true, await run(parsed.data, input))
+        } catch (error) {
+          if (!operatorError(error, options.terms)) throw error
+          sessions.flash(session, false, input.tr('console.refused.action', { reason: (error as Error).message }))
+        }
+        return reply.redirect(target, 303)
+      })
+    },
+  }
+  for (const register of PAGES) register(context)
 }
+
+/** A refusal the operator can act on (the engine or the terms said no), shown on the page; anything else is a 500. */
+function operatorError(error: unknown, terms: TermsOperations | undefined): boolean {
+  return error instanceof RefusedError || error instanceof ConflictError || error instanceof UnavailableError || (terms?.refused(error) ?? false)
+}
+
+/** Where a form that did not parse leads back to: its page (the path without its last step). */
+function fallbackOf(url: string): string {
+  return url.slice(0, url.lastIndexOf('/')) || '/console/'
+}
+
+const PAGES: readonly ((context: ConsoleContext) => void)[] = [overviewPage, allotmentsPage, outagesPage, settlementPage, termsPage, drillsPage, alertsPage]

@@ -22,6 +22,14 @@ export interface ConsoleSession {
   readonly expiresAt: number
 }
 
+/** What the last form did, shown once on the page it leads back to. */
+export interface ConsoleFlash {
+  readonly ok: boolean
+  readonly text: string
+}
+/** Longest flash text kept, in characters (an error message from a partner's terms can be long). */
+const MAX_FLASH_CHARS = 2_000
+
 const token = () => randomBytes(TOKEN_BYTES).toString('base64url')
 
 function sameSecret(a: string, b: string): boolean {
@@ -33,6 +41,8 @@ function sameSecret(a: string, b: string): boolean {
 export class ConsoleSessions {
   private readonly links = new Map<string, number>()
   private readonly sessions = new Map<string, ConsoleSession>()
+  /** At most one per live session. */
+  private readonly flashes = new Map<string, ConsoleFlash>()
 
   constructor(
     private readonly adminToken: string,
@@ -68,7 +78,7 @@ export class ConsoleSessions {
     const session = this.sessions.get(id)
     if (!session) return null
     if (session.expiresAt <= this.now()) {
-      this.sessions.delete(id)
+      this.end(id)
       return null
     }
     return session
@@ -80,11 +90,24 @@ export class ConsoleSessions {
 
   end(id: string): void {
     this.sessions.delete(id)
+    this.flashes.delete(id)
+  }
+
+  /** Keeps what a form did for the next page of this session (a newer one replaces it). */
+  flash(session: ConsoleSession, ok: boolean, text: string): void {
+    if (this.sessions.has(session.id)) this.flashes.set(session.id, { ok, text: text.slice(0, MAX_FLASH_CHARS) })
+  }
+
+  /** The flash of this session, once. */
+  takeFlash(session: ConsoleSession): ConsoleFlash | null {
+    const flash = this.flashes.get(session.id) ?? null
+    this.flashes.delete(session.id)
+    return flash
   }
 
   private open(): ConsoleSession {
     this.prune()
-    if (this.sessions.size >= MAX_CONSOLE_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string)
+    if (this.sessions.size >= MAX_CONSOLE_SESSIONS) this.end(this.sessions.keys().next().value as string)
     const session = { id: token(), csrf: token(), expiresAt: this.now() + CONSOLE_SESSION_TTL_MS }
     this.sessions.set(session.id, session)
     return session
@@ -93,6 +116,6 @@ export class ConsoleSessions {
   private prune(): void {
     const now = this.now()
     for (const [t, expiresAt] of this.links) if (expiresAt <= now) this.links.delete(t)
-    for (const [id, s] of this.sessions) if (s.expiresAt <= now) this.sessions.delete(id)
+    for (const [id, s] of this.sessions) if (s.expiresAt <= now) this.end(id)
   }
 }
