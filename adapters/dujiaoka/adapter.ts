@@ -16,6 +16,7 @@ import type { Pool } from './db.js'
 import { unavailableOr } from './db.js'
 import { OpenTransactionsReader } from './open-transactions.js'
 import { ensureStandinTables } from './schema.js'
+import { checkShopSchema } from './schema-check.js'
 import { writeFenced } from './state.js'
 import { recoverSettling, returnStock, type StockOptions, takeStock } from './stock.js'
 import { writeBack } from './write-back.js'
@@ -42,7 +43,7 @@ async function checkPrivileges(pool: Pool): Promise<void> {
   }
 }
 
-/** Creates Standin's tables, checks privileges, puts back keys of interrupted consignments. */
+/** Checks dujiaoka's tables, creates Standin's, checks privileges, puts back keys of interrupted consignments. */
 export async function createDujiaokaAdapter(options: DujiaokaAdapterOptions): Promise<Adapter> {
   const now = options.now ?? Date.now
   const stock: StockOptions = {
@@ -52,6 +53,7 @@ export async function createDujiaokaAdapter(options: DujiaokaAdapterOptions): Pr
     openTransactions: new OpenTransactionsReader(options.pool),
     now,
   }
+  await checkShopSchema(options.pool)
   await ensureStandinTables(options.pool)
   await checkPrivileges(options.pool)
   await recoverSettling(stock)

@@ -24,6 +24,7 @@ import { inTransaction, type Pool, type PoolConnection, selectRows } from './db.
 import { HealthProbe, type HealthReading } from './health.js'
 import { type Action, decide, type OrderMapping, toAdapterOrder } from './orders.js'
 import { detectConflicts } from './conflicts.js'
+import { checkShopSchema } from './schema-check.js'
 import { dbTimeMs, dbTimeText, ensureStandinTables, ORDER_COLUMNS, OrderRow, type OrderState, PAID_WAITING, RowId } from './schema.js'
 import { readFenced } from './state.js'
 
@@ -137,6 +138,7 @@ export class DujiaokaBridge {
 
   /** Creates Standin's tables if needed and takes the one-bridge lock (refuses if another bridge holds it). */
   static async open(options: BridgeOptions): Promise<DujiaokaBridge> {
+    await checkShopSchema(options.pool)
     await ensureStandinTables(options.pool)
     const lock = await takeBridgeLock(options.pool)
     await warnIfTimesRunAhead(options.pool, options.logger)

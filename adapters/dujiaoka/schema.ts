@@ -31,6 +31,8 @@ export const CARMI_STATUS = {
 
 /** Goods type 1: keys delivered automatically from `carmis`. */
 export const GOODS_AUTOMATIC = 1
+/** `goods.is_open` of goods on sale (0: off sale, 下架). */
+export const GOODS_OPEN = 1
 
 /** Integer ids arrive as numbers or, for BIGINT, text; we carry them as decimal text. */
 export const RowId = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)]).transform(String)

@@ -31,7 +31,7 @@ import { AdapterError, type CardKey, type Logger } from '../contract.js'
 import type { ConsignConfig } from './config.js'
 import { inTransaction, type Pool, selectRows, unavailableOr } from './db.js'
 import type { OpenTransaction, OpenTransactionsReader } from './open-transactions.js'
-import { CARMI_STATUS, CarmiRow, GOODS_AUTOMATIC, RowId } from './schema.js'
+import { CARMI_STATUS, CarmiRow, GOODS_AUTOMATIC, GOODS_OPEN, RowId } from './schema.js'
 
 export interface StockOptions {
   readonly pool: Pool
@@ -48,7 +48,7 @@ export function goodsIdOf(sku: string): string {
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
-const GoodsRow = z.object({ id: RowId, type: z.coerce.number().int() })
+const GoodsRow = z.object({ id: RowId, type: z.coerce.number().int(), is_open: z.coerce.number().int() })
 const ConsignedRow = z.object({
   carmis_id: RowId,
   goods_id: RowId,
@@ -111,9 +111,13 @@ export async function takeStock(o: StockOptions, sku: string, count: number): Pr
   let marked: { id: string; carmi: string }[]
   try {
     marked = await inTransaction(o.pool, async (connection) => {
-      const [goods] = await selectRows(connection, GoodsRow, 'SELECT id, type FROM goods WHERE id = ? AND deleted_at IS NULL', [goodsId])
+      const [goods] = await selectRows(connection, GoodsRow, 'SELECT id, type, is_open FROM goods WHERE id = ? AND deleted_at IS NULL', [goodsId])
       if (goods === undefined) throw new AdapterError('unknown_sku', `sku: no goods ${sku} in dujiaoka`)
       if (goods.type !== GOODS_AUTOMATIC) return []
+      // Off sale (下架): the owner stopped selling these keys, perhaps because they are bad or
+      // promised elsewhere; a partner must not deliver them either.
+      if (goods.is_open !== GOODS_OPEN)
+        throw new AdapterError('invalid', `sku: goods ${sku} is off sale in dujiaoka (is_open = 0); put it on sale before consigning its keys`)
       // Newest first: dujiaoka's unordered `take(n)` tends to read the oldest, so races are rarer.
       // Never a key given back: the node refuses a key id it has seen and would send the whole
       // batch back, and newest-first would pick the same keys every time. They stay on sale here.

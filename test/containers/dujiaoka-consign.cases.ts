@@ -110,12 +110,13 @@ export function describeConsignCases(database: () => MariaDb): void {
       }
     })
 
-    it('reusable (loop) keys, manual goods and deleted goods are never consigned', async () => {
+    it('reusable (loop) keys, manual goods, deleted goods and goods off sale are never consigned', async () => {
       const rig = await dujiaokaRig(database(), {
         goods: [
           { name: 'Loop only', price: '1.00', keys: 0, loopKeys: 5 },
           { name: 'Manual', price: '1.00', keys: 0, type: 2 },
           { name: 'Gone', price: '1.00', keys: 3 },
+          { name: 'Off sale', price: '1.00', keys: 3, open: false },
         ],
       })
       try {
@@ -123,6 +124,8 @@ export function describeConsignCases(database: () => MariaDb): void {
         expect(await rig.adapter.takeStock('1', 5)).toEqual([])
         expect(await rig.adapter.takeStock('2', 5)).toEqual([])
         await expect(rig.adapter.takeStock('3', 5)).rejects.toMatchObject({ code: 'unknown_sku' })
+        await expect(rig.adapter.takeStock('4', 5)).rejects.toMatchObject({ code: 'invalid', message: expect.stringContaining('off sale') })
+        expect(await rig.shop.sellableKeyIds(4)).toHaveProperty('size', 3)
         await expect(rig.adapter.takeStock('steam-50', 5)).rejects.toMatchObject({ code: 'unknown_sku' })
       } finally {
         await rig.stop()

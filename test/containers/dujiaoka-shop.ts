@@ -1,6 +1,8 @@
 // A FAKE dujiaoka for the container tests: dujiaoka 2.0.6's `goods`, `carmis` and `orders` tables
-// (the columns the adapter relies on, types as its migrations make them: TIMESTAMP NULL, DECIMAL
-// prices, soft deletes), and its order flow reproduced in SQL. It stands in for the PHP shop, which
+// (the columns the adapter relies on and the NOT NULL ones without a default that every insert
+// must give, types as its install SQL makes them: BIGINT ids that the driver returns as text,
+// 3-byte utf8 for key texts, order numbers and emails, a nullable search_pwd, TIMESTAMP NULL,
+// DECIMAL prices, soft deletes), and its order flow reproduced in SQL. It stands in for the PHP shop, which
 // cannot run here; what matters to the adapter is the database and how dujiaoka uses it:
 //   - payment (OrderProcessService::completedOrder): one transaction; automatic goods read unsold
 //     keys WITHOUT a lock, save the order with their text in `info` and status 4 (or status 6 when
@@ -12,9 +14,13 @@ import mysql from 'mysql2/promise'
 
 const DDL = [
   `CREATE TABLE goods (
-    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    group_id INT NOT NULL,
     gd_name VARCHAR(200) NOT NULL,
+    gd_description VARCHAR(200) NOT NULL,
+    gd_keywords VARCHAR(200) NOT NULL,
     type TINYINT NOT NULL DEFAULT 1 COMMENT '1 automatic, 2 manual',
+    is_open TINYINT NOT NULL DEFAULT 1 COMMENT '1 on sale, 0 off sale',
     actual_price DECIMAL(10,2) NOT NULL,
     in_stock INT NOT NULL DEFAULT 0,
     sales_volume INT NOT NULL DEFAULT 0,
@@ -23,28 +29,29 @@ const DDL = [
     deleted_at TIMESTAMP NULL DEFAULT NULL
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
   `CREATE TABLE carmis (
-    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     goods_id INT NOT NULL,
     status TINYINT NOT NULL DEFAULT 1 COMMENT '1 unsold, 2 sold',
     is_loop TINYINT NOT NULL DEFAULT 0,
-    carmi TEXT NOT NULL,
+    carmi TEXT CHARACTER SET utf8 COLLATE utf8_unicode_ci NOT NULL,
     created_at TIMESTAMP NULL DEFAULT NULL,
     updated_at TIMESTAMP NULL DEFAULT NULL,
     deleted_at TIMESTAMP NULL DEFAULT NULL,
     KEY carmis_goods_id_index (goods_id)
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
   `CREATE TABLE orders (
-    id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-    order_sn VARCHAR(150) NOT NULL,
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    order_sn VARCHAR(150) CHARACTER SET utf8 COLLATE utf8_unicode_ci NOT NULL,
     goods_id INT NOT NULL,
     title VARCHAR(200) NOT NULL DEFAULT '',
     type TINYINT NOT NULL DEFAULT 1,
-    email VARCHAR(200) NOT NULL DEFAULT '',
+    email VARCHAR(200) CHARACTER SET utf8 COLLATE utf8_unicode_ci NOT NULL DEFAULT '',
     goods_price DECIMAL(10,2) NOT NULL DEFAULT 0,
     buy_amount INT NOT NULL DEFAULT 1,
     total_price DECIMAL(10,2) NOT NULL DEFAULT 0,
     actual_price DECIMAL(10,2) NOT NULL DEFAULT 0,
-    search_pwd VARCHAR(200) NOT NULL DEFAULT '',
+    search_pwd VARCHAR(200) NULL DEFAULT NULL,
+    buy_ip VARCHAR(50) NOT NULL,
     info TEXT NULL,
     status TINYINT NOT NULL DEFAULT 1,
     created_at TIMESTAMP NULL DEFAULT NULL,
@@ -63,6 +70,8 @@ export interface GoodsSpec {
   readonly type?: 1 | 2
   /** Reusable keys (is_loop = 1), besides `keys`. */
   readonly loopKeys?: number
+  /** Off sale (下架, `is_open = 0`). */
+  readonly open?: boolean
 }
 
 export interface PayHooks {
@@ -90,11 +99,10 @@ export class FakeDujiaoka {
     })
     for (const statement of DDL) await pool.query(statement)
     for (const [i, spec] of goods.entries()) {
-      await pool.query('INSERT INTO goods (gd_name, type, actual_price, created_at, updated_at) VALUES (?, ?, ?, NOW(), NOW())', [
-        spec.name,
-        spec.type ?? 1,
-        spec.price,
-      ])
+      await pool.query(
+        "INSERT INTO goods (group_id, gd_name, gd_description, gd_keywords, type, is_open, actual_price, created_at, updated_at) VALUES (1, ?, '', '', ?, ?, ?, NOW(), NOW())",
+        [spec.name, spec.type ?? 1, spec.open === false ? 0 : 1, spec.price],
+      )
       const goodsId = i + 1
       const keys = Array.from({ length: spec.keys }, (_, k) => [goodsId, 1, 0, `G${goodsId}-KEY-${String(k + 1).padStart(4, '0')}`])
       const loops = Array.from({ length: spec.loopKeys ?? 0 }, (_, k) => [goodsId, 1, 1, `G${goodsId}-LOOP-${k + 1}`])
@@ -108,13 +116,13 @@ export class FakeDujiaoka {
     return new FakeDujiaoka(pool)
   }
 
-  /** Checkout: an order waiting for payment (status 1), priced in SQL like dujiaoka's bcmul. */
-  async createOrder(input: { goodsId: number; qty: number; email: string; searchPwd?: string }): Promise<string> {
+  /** Checkout: an order waiting for payment (status 1), priced in SQL like dujiaoka's bcmul. `searchPwd` null: none stored. */
+  async createOrder(input: { goodsId: number; qty: number; email: string; searchPwd?: string | null }): Promise<string> {
     const orderSn = `SN${String(++this.orderNo).padStart(6, '0')}${Math.random().toString(36).slice(2, 8).toUpperCase()}`
     await this.pool.query(
-      `INSERT INTO orders (order_sn, goods_id, title, type, email, goods_price, buy_amount, total_price, actual_price, search_pwd, status, created_at, updated_at)
-       SELECT ?, id, CONCAT(gd_name, 'x', ?), type, ?, actual_price, ?, actual_price * ?, actual_price * ?, ?, 1, NOW(), NOW() FROM goods WHERE id = ?`,
-      [orderSn, input.qty, input.email, input.qty, input.qty, input.qty, input.searchPwd ?? '', input.goodsId],
+      `INSERT INTO orders (order_sn, goods_id, title, type, email, goods_price, buy_amount, total_price, actual_price, search_pwd, buy_ip, status, created_at, updated_at)
+       SELECT ?, id, CONCAT(gd_name, 'x', ?), type, ?, actual_price, ?, actual_price * ?, actual_price * ?, ?, '127.0.0.1', 1, NOW(), NOW() FROM goods WHERE id = ?`,
+      [orderSn, input.qty, input.email, input.qty, input.qty, input.qty, input.searchPwd === undefined ? '' : input.searchPwd, input.goodsId],
     )
     return orderSn
   }

@@ -7,6 +7,7 @@ import { canRun, requireOrSkip } from '../support/requirements.js'
 import { describeBridgeCases } from './dujiaoka-bridge.cases.js'
 import { describeConsignCases } from './dujiaoka-consign.cases.js'
 import { describeFrozenTrxCases } from './dujiaoka-frozen-trx.cases.js'
+import { describeSchemaCases } from './dujiaoka-schema.cases.js'
 import { dujiaokaConformanceRig } from './dujiaoka-rig.js'
 import { describeStatementTimeoutCases } from './dujiaoka-timeouts.cases.js'
 import { describeWriteBackCases } from './dujiaoka-write-back.cases.js'
@@ -37,4 +38,5 @@ describe.skipIf(!docker)('dujiaoka adapter on MariaDB', () => {
   describeBridgeCases(() => db)
   describeWriteBackCases(() => db)
   describeStatementTimeoutCases(() => db)
+  describeSchemaCases(() => db)
 })
