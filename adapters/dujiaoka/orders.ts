@@ -1,7 +1,7 @@
 // How a dujiaoka order becomes what the node is told. Pure functions: the bridge decides with
 // these, then does the I/O.
 //
-//   status 2, 3, 6 (paid, not delivered)     → escrow (AdapterOrder), once
+//   status 2, 3, 6 (paid, not delivered)     → escrow (AdapterOrder), once; never manual goods (type 2)
 //   status 4 (completed), after escrow        → `delivered` tombstone
 //   status 5, -1, 1 or soft-deleted, after escrow → `cancelled` tombstone
 //   an order a partner delivered (written back) → nothing: the node already knows
@@ -11,7 +11,7 @@ import { z } from 'zod'
 import { AdapterOrder, formatZodError, type Locale } from '../../protocol/index.js'
 import type { MoneyConfig } from './config.js'
 import { decimalToMinorUnits } from './money.js'
-import { ORDER_STATUS, type OrderRow, type OrderState, PAID_WAITING } from './schema.js'
+import { MANUAL_TYPE, ORDER_STATUS, type OrderRow, type OrderState, PAID_WAITING } from './schema.js'
 
 export type Action =
   { readonly kind: 'escrow' } | { readonly kind: 'delivered' } | { readonly kind: 'cancelled'; readonly reason: string } | { readonly kind: 'none' }
@@ -22,6 +22,9 @@ const NONE: Action = { kind: 'none' }
 export function decide(row: OrderRow, state: OrderState | undefined): Action {
   const told = state === 'submitting' || state === 'escrowed'
   if (row.deleted_at !== null) return told ? { kind: 'cancelled', reason: 'order deleted in dujiaoka' } : NONE
+  // Manual goods are never consigned, so no partner could serve the order, and its `info` is the
+  // buyer's own input, which a write-back would overwrite: the shop keeps these orders.
+  if (row.type === MANUAL_TYPE && !told) return NONE
   if (PAID_WAITING.has(row.status)) return state === undefined || state === 'submitting' ? { kind: 'escrow' } : NONE
   if (!told) return NONE
   if (row.status === ORDER_STATUS.completed) return { kind: 'delivered' }

@@ -31,6 +31,11 @@ export const CARMI_STATUS = {
 
 /** Goods type 1: keys delivered automatically from `carmis`. */
 export const GOODS_AUTOMATIC = 1
+/**
+ * Goods and orders of type 2: delivered by a person. Such an order's `info` holds what the buyer
+ * typed at checkout (lines `<label>:<value>`, e.g. the account to top up), not keys.
+ */
+export const MANUAL_TYPE = 2
 /** `goods.is_open` of goods on sale (0: off sale, 下架). */
 export const GOODS_OPEN = 1
 
@@ -47,6 +52,7 @@ export const OrderRow = z.object({
   id: RowId,
   order_sn: z.string().min(1),
   goods_id: RowId,
+  type: SmallInt,
   email: z.string().nullable(),
   actual_price: z.union([z.string(), z.number()]).transform(String),
   buy_amount: SmallInt,
@@ -59,7 +65,7 @@ export const OrderRow = z.object({
 export type OrderRow = z.infer<typeof OrderRow>
 
 /** Columns of `orders` the bridge reads, in OrderRow's shape. */
-export const ORDER_COLUMNS = 'id, order_sn, goods_id, email, actual_price, buy_amount, status, search_pwd, info, updated_at, deleted_at'
+export const ORDER_COLUMNS = 'id, order_sn, goods_id, type, email, actual_price, buy_amount, status, search_pwd, info, updated_at, deleted_at'
 
 export const CarmiRow = z.object({ id: RowId, carmi: z.string(), status: SmallInt, deleted_at: DbTime.nullable() })
 export type CarmiRow = z.infer<typeof CarmiRow>

@@ -11,9 +11,9 @@
 import type { Logger, PartnerDelivery } from '../contract.js'
 import { z } from 'zod'
 import { inTransaction, type Pool, type PoolConnection, selectRows, unavailableOr } from './db.js'
-import { CARMI_STATUS, ORDER_STATUS, PAID_WAITING, RowId } from './schema.js'
+import { CARMI_STATUS, MANUAL_TYPE, ORDER_STATUS, PAID_WAITING, RowId } from './schema.js'
 
-export type WriteBackResult = 'applied' | 'repeated' | 'duplicate' | 'unknown-order' | 'conflict' | 'too-long'
+export type WriteBackResult = 'applied' | 'repeated' | 'duplicate' | 'unknown-order' | 'conflict' | 'too-long' | 'manual'
 
 /** `orders.info` is TEXT. Longer text fails in strict SQL mode (and would block every write-back after it) or is cut short. */
 export const MAX_ORDER_INFO_BYTES = 65_535
@@ -24,7 +24,7 @@ export interface WriteBackOptions {
   readonly now: () => number
 }
 
-const OrderLock = z.object({ id: RowId, status: z.coerce.number().int(), deleted_at: z.string().nullable() })
+const OrderLock = z.object({ id: RowId, type: z.coerce.number().int(), status: z.coerce.number().int(), deleted_at: z.string().nullable() })
 const KeyState = z.object({ carmis_id: RowId, state: z.string(), status: z.coerce.number().int().nullable() })
 
 /** Marks our consigned keys that the partner delivered; returns how many were in our stock or sold by us (double deliveries). */
@@ -60,7 +60,7 @@ export async function writeBack(o: WriteBackOptions, delivery: PartnerDelivery):
   let outcome: { result: WriteBackResult; keyConflicts: number }
   try {
     outcome = await inTransaction(o.pool, async (connection) => {
-      const [order] = await selectRows(connection, OrderLock, 'SELECT id, status, deleted_at FROM orders WHERE order_sn = ? FOR UPDATE', [delivery.order])
+      const [order] = await selectRows(connection, OrderLock, 'SELECT id, type, status, deleted_at FROM orders WHERE order_sn = ? FOR UPDATE', [delivery.order])
       const [prior] = await selectRows(
         connection,
         z.object({ result: z.string() }),
@@ -78,6 +78,8 @@ export async function writeBack(o: WriteBackOptions, delivery: PartnerDelivery):
         ? keysText
         : `${delivery.keys.length} keys delivered by ${delivery.fulfillerName} through Standin: too many to show here; the delivery email and the claim page have them all.`
       if (order === undefined) result = 'unknown-order'
+      // Never escrowed (orders.ts): its info is the buyer's own input, kept.
+      else if (order.type === MANUAL_TYPE) result = 'manual'
       else if (order.deleted_at === null && PAID_WAITING.has(order.status)) {
         // updated_at is left alone: dujiaoka writes it as China wall-clock text, which a server in
         // another zone keeps hours off real time; our NOW() among those values could move the
@@ -113,7 +115,7 @@ export async function writeBack(o: WriteBackOptions, delivery: PartnerDelivery):
       { ...fields, maxBytes: MAX_ORDER_INFO_BYTES },
       "partner delivery written back with a note: its keys do not fit dujiaoka's orders.info (the buyer has them from the partner)",
     )
-  else if (outcome.result === 'unknown-order' || outcome.result === 'conflict')
+  else if (outcome.result === 'unknown-order' || outcome.result === 'conflict' || outcome.result === 'manual')
     o.logger.error(
       { ...fields, result: outcome.result },
       'partner delivery for an order dujiaoka does not hold as paid; recorded in standin_writebacks, reconcile by hand',

@@ -15,6 +15,7 @@ const row = (over: Partial<OrderRow> = {}): OrderRow => ({
   id: '7',
   order_sn: 'ABCDEFGH12345678',
   goods_id: '3',
+  type: 1,
   email: 'buyer@example.com',
   actual_price: '12.50',
   buy_amount: 2,
@@ -82,6 +83,12 @@ describe('decide', () => {
     [6, 'conflict', 'none'],
   ] as const)('status %d after %s → %s', (status, state, kind) => {
     expect(decide(row({ status }), state).kind).toBe(kind)
+  })
+
+  it('an order of manual goods is never escrowed (its info is the buyer input); one escrowed before still gets its tombstone', () => {
+    for (const status of [2, 3, 6]) expect(decide(row({ type: 2, status }), undefined).kind).toBe('none')
+    expect(decide(row({ type: 2, status: 4 }), 'escrowed').kind).toBe('delivered')
+    expect(decide(row({ type: 2, status: 5 }), 'escrowed').kind).toBe('cancelled')
   })
 
   it('a deleted order: cancelled if the node knows it, else nothing', () => {

@@ -18,22 +18,26 @@ import type { MariaDb } from './mariadb.js'
 
 export function describeBridgeCases(database: () => MariaDb): void {
   describe('the bridge', () => {
-    it('escrows paid orders of every waiting kind (2 manual, 6 short of keys), never unpaid or completed ones, with exact amounts', async () => {
+    it('escrows paid orders waiting for keys (6, or 2 and 3 of automatic goods), never manual goods, unpaid or completed orders, with exact amounts', async () => {
       const rig = await dujiaokaRig(database())
       try {
-        const manual = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 3, email: 'm@example.com', searchPwd: 'secret-m' })
+        const waiting = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 3, email: 'm@example.com', searchPwd: 'secret-m' })
         const short = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 7, email: 'not-an-email', searchPwd: '' })
+        const manual = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email: 'top-up@example.com', searchPwd: 'secret-t' })
         const unpaid = await rig.shop.createOrder({ goodsId: STOCK_GOODS, qty: 1, email: 'u@example.com' })
         const sold = await rig.shop.createOrder({ goodsId: STOCK_GOODS, qty: 1, email: 's@example.com' })
-        for (const order of [manual, short, sold]) await rig.shop.pay(order)
+        for (const order of [waiting, short, manual, sold]) await rig.shop.pay(order)
+        // The manual order's info holds the buyer's own input (the account to top up), as dujiaoka keeps it.
+        await rig.shop.pool.query("UPDATE orders SET info = '充值账号:10001' WHERE order_sn = ?", [manual])
         const result = await rig.bridge.pollOnce()
         expect(result).toMatchObject({ escrowed: 2, delivered: 0, cancelled: 0, invalid: 0 })
-        expect([...rig.node.escrow.keys()].sort()).toEqual([manual, short].sort())
+        expect([...rig.node.escrow.keys()].sort()).toEqual([waiting, short].sort())
+        expect((await rig.shop.order(manual)).status).toBe(2)
         const held = (id: string) => rig.node.escrow.get(id)?.order as AdapterOrder
-        expect(held(manual)).toMatchObject({
-          sku: String(MANUAL_GOODS),
+        expect(held(waiting)).toMatchObject({
+          sku: String(EMPTY_GOODS),
           qty: 3,
-          amount: { minorUnits: 30_000, currency: 'CNY' },
+          amount: { minorUnits: 297, currency: 'CNY' },
           claimSecret: 'secret-m',
           buyer: { email: 'm@example.com', locale: 'zh-CN' },
         })
@@ -42,8 +46,15 @@ export function describeBridgeCases(database: () => MariaDb): void {
         expect(held(short)).toMatchObject({ qty: 7, amount: { minorUnits: 693, currency: 'CNY' }, claimSecret: derived, buyer: { email: null } })
         expect(rig.node.escrow.has(unpaid)).toBe(false)
         // paidAt is the time the order was seen paid (its updated_at), read as an instant whatever dujiaoka's session zone.
-        const [{ ms }] = (await rows(rig, 'SELECT UNIX_TIMESTAMP(updated_at) * 1000 AS ms FROM orders WHERE order_sn = ?', [manual])) as [{ ms: string }]
-        expect(held(manual).paidAt).toBe(Number(ms))
+        const [{ ms }] = (await rows(rig, 'SELECT UNIX_TIMESTAMP(updated_at) * 1000 AS ms FROM orders WHERE order_sn = ?', [waiting])) as [{ ms: string }]
+        expect(held(waiting).paidAt).toBe(Number(ms))
+
+        // A partner's write-back for the manual order (it was never escrowed: a hostile or confused
+        // partner) keeps the buyer's input and the status; it is recorded, not applied.
+        const keys = await rig.adapter.takeStock(String(STOCK_GOODS), 1)
+        await rig.adapter.writeBack(partnerDelivery(manual, String(MANUAL_GOODS), keys))
+        expect(await rig.shop.order(manual)).toMatchObject({ status: 2, info: '充值账号:10001' })
+        expect(await rows(rig, 'SELECT result FROM standin_writebacks WHERE order_sn = ?', [manual])).toEqual([{ result: 'manual' }])
       } finally {
         await rig.stop()
       }
@@ -52,10 +63,10 @@ export function describeBridgeCases(database: () => MariaDb): void {
     it('first start: only orders changed within the lookback of the newest are escrowed; older waiting ones are counted in a warning', async () => {
       const rig = await dujiaokaRig(database(), { bridge: { firstStartLookbackSeconds: 3_600 } })
       try {
-        const stale = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email: 'old@example.com', searchPwd: 'pw-old' })
+        const stale = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 1, email: 'old@example.com', searchPwd: 'pw-old' })
         await rig.shop.pay(stale)
         await rig.shop.pool.query('UPDATE orders SET updated_at = updated_at - INTERVAL 3 DAY WHERE order_sn = ?', [stale])
-        const fresh = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email: 'new@example.com', searchPwd: 'pw-new' })
+        const fresh = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 1, email: 'new@example.com', searchPwd: 'pw-new' })
         await rig.shop.pay(fresh)
         expect(await rig.bridge.pollOnce()).toMatchObject({ escrowed: 1 })
         expect([...rig.node.escrow.keys()]).toEqual([fresh])
@@ -76,7 +87,7 @@ export function describeBridgeCases(database: () => MariaDb): void {
     it('a server behind China time (dujiaoka times run 8 h ahead): paidAt and tombstone times are capped at now, and the start says why', async () => {
       const rig = await dujiaokaRig(database())
       try {
-        const paid = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email: 'ahead@example.com', searchPwd: 'pw-a' })
+        const paid = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 1, email: 'ahead@example.com', searchPwd: 'pw-a' })
         await rig.shop.pay(paid)
         await rig.shop.pool.query('UPDATE orders SET updated_at = updated_at + INTERVAL 8 HOUR WHERE order_sn = ?', [paid])
         const before = Date.now()
@@ -97,7 +108,7 @@ export function describeBridgeCases(database: () => MariaDb): void {
       // Every dujiaoka write (checkout, payment) lands an hour behind real time.
       const lag = (order: string) => rig.shop.pool.query('UPDATE orders SET updated_at = updated_at - INTERVAL 1 HOUR WHERE order_sn = ?', [order])
       const laggedPaidOrder = async (email: string) => {
-        const order = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email, searchPwd: `pw-${email}` })
+        const order = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 1, email, searchPwd: `pw-${email}` })
         await lag(order)
         await rig.shop.pay(order)
         await lag(order)
@@ -107,7 +118,7 @@ export function describeBridgeCases(database: () => MariaDb): void {
         const first = await laggedPaidOrder('lag1@example.com')
         await rig.bridge.pollOnce()
         const keys = await rig.adapter.takeStock(String(STOCK_GOODS), 1)
-        await rig.adapter.writeBack(partnerDelivery(first, String(MANUAL_GOODS), keys))
+        await rig.adapter.writeBack(partnerDelivery(first, String(EMPTY_GOODS), keys))
         await rig.bridge.pollOnce()
         const second = await laggedPaidOrder('lag2@example.com')
         expect(await rig.bridge.pollOnce()).toMatchObject({ escrowed: 1 })

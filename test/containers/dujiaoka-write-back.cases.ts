@@ -9,28 +9,28 @@ import { AdapterClient } from '../../adapters/generic/client.js'
 import { partnerDelivery } from '../adapters/conformance.js'
 import { NODE_SECRET } from '../adapters/helpers.js'
 import { rows } from './dujiaoka-checks.js'
-import { dujiaokaRig, EMPTY_GOODS, MANUAL_GOODS, STOCK_GOODS } from './dujiaoka-rig.js'
+import { dujiaokaRig, EMPTY_GOODS, STOCK_GOODS } from './dujiaoka-rig.js'
 import type { MariaDb } from './mariadb.js'
 
 export function describeWriteBackCases(database: () => MariaDb): void {
   describe('write-back', () => {
-    it('sets info and status 4 for waiting orders of any kind; unknown and unpaid orders are recorded, not applied', async () => {
+    it('sets info and status 4 for orders waiting for keys; unknown, unpaid and manual orders are recorded, not applied', async () => {
       const rig = await dujiaokaRig(database())
       try {
-        const manual = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email: 'm@example.com' })
-        await rig.shop.pay(manual)
+        const waiting = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 1, email: 'm@example.com' })
+        await rig.shop.pay(waiting)
         const expired = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 1, email: 'e@example.com' })
         await rig.shop.setStatus(expired, -1)
         await rig.bridge.pollOnce()
         const keys = await rig.adapter.takeStock(String(STOCK_GOODS), 3)
-        await rig.adapter.writeBack(partnerDelivery(manual, String(MANUAL_GOODS), keys.slice(0, 1)))
-        expect(await rig.shop.order(manual)).toMatchObject({ status: 4, info: keys[0]?.key })
+        await rig.adapter.writeBack(partnerDelivery(waiting, String(EMPTY_GOODS), keys.slice(0, 1)))
+        expect(await rig.shop.order(waiting)).toMatchObject({ status: 4, info: keys[0]?.key })
         await rig.adapter.writeBack(partnerDelivery('NO-SUCH-ORDER', '1', keys.slice(1, 2)))
         await rig.adapter.writeBack(partnerDelivery(expired, String(EMPTY_GOODS), keys.slice(2, 3)))
         expect(await rig.shop.order(expired)).toMatchObject({ status: -1 })
         const results = await rows(rig, 'SELECT order_sn, result FROM standin_writebacks ORDER BY recorded_ms, order_sn')
         expect(Object.fromEntries(results.map((r) => [r.order_sn, r.result]))).toEqual({
-          [manual]: 'applied',
+          [waiting]: 'applied',
           'NO-SUCH-ORDER': 'unknown-order',
           [expired]: 'conflict',
         })
@@ -38,7 +38,7 @@ export function describeWriteBackCases(database: () => MariaDb): void {
         expect(Number((await rows(rig, "SELECT COUNT(*) AS n FROM standin_consigned WHERE state = 'delivered'"))[0]?.n)).toBe(3)
         // The written-back order is not reported to the node again.
         expect((await rig.bridge.pollOnce()).delivered).toBe(0)
-        expect(rig.node.escrow.get(manual)?.state).toBe('escrowed')
+        expect(rig.node.escrow.get(waiting)?.state).toBe('escrowed')
       } finally {
         await rig.stop()
       }
@@ -47,18 +47,18 @@ export function describeWriteBackCases(database: () => MariaDb): void {
     it('keys too long for orders.info (TEXT): the order is completed with a note, and later write-backs still go through', async () => {
       const rig = await dujiaokaRig(database())
       try {
-        const big = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 70, email: 'big@example.com' })
-        const next = await rig.shop.createOrder({ goodsId: MANUAL_GOODS, qty: 1, email: 'next@example.com' })
+        const big = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 70, email: 'big@example.com' })
+        const next = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 1, email: 'next@example.com' })
         for (const order of [big, next]) await rig.shop.pay(order)
         await rig.bridge.pollOnce()
         // 70 keys of 1,000 characters: 70,069 bytes with the line breaks, over TEXT's 65,535.
         const longKeys = Array.from({ length: 70 }, (_, i) => ({ keyId: String(900_000 + i), key: `K${i}-`.padEnd(1_000, 'X') }))
-        await rig.adapter.writeBack(partnerDelivery(big, String(MANUAL_GOODS), longKeys))
+        await rig.adapter.writeBack(partnerDelivery(big, String(EMPTY_GOODS), longKeys))
         const written = await rig.shop.order(big)
         expect(written).toMatchObject({ status: 4 })
         expect(written.info).toMatch(/^70 keys delivered by Shop B through Standin/)
         const keys = await rig.adapter.takeStock(String(STOCK_GOODS), 1)
-        await rig.adapter.writeBack(partnerDelivery(next, String(MANUAL_GOODS), keys))
+        await rig.adapter.writeBack(partnerDelivery(next, String(EMPTY_GOODS), keys))
         expect(await rig.shop.order(next)).toMatchObject({ status: 4, info: keys[0]?.key })
         const results = await rows(rig, 'SELECT order_sn, result FROM standin_writebacks')
         expect(Object.fromEntries(results.map((r) => [r.order_sn, r.result]))).toEqual({ [big]: 'too-long', [next]: 'applied' })
