@@ -24,8 +24,20 @@ import { inTransaction, type Pool, type PoolConnection, selectRows } from './db.
 import { HealthProbe, type HealthReading } from './health.js'
 import { type Action, decide, type OrderMapping, toAdapterOrder } from './orders.js'
 import { detectConflicts } from './conflicts.js'
+import { recordHandDeliveries } from './hand-delivered.js'
 import { checkShopSchema } from './schema-check.js'
-import { dbTimeMs, dbTimeText, ensureStandinTables, ORDER_COLUMNS, OrderRow, type OrderState, PAID_WAITING, RowId } from './schema.js'
+import {
+  dbTimeMs,
+  dbTimeText,
+  ensureStandinTables,
+  MANUAL_TYPE,
+  ORDER_COLUMNS,
+  ORDER_STATUS,
+  OrderRow,
+  type OrderState,
+  PAID_WAITING,
+  RowId,
+} from './schema.js'
 import { readFenced } from './state.js'
 
 /** Pages one poll reads at most; a poll that stops here continues at the next one. */
@@ -255,6 +267,11 @@ export class DujiaokaBridge {
         plan.cancelled.push({ row, reason: action.reason })
       }
     }
+    // Orders a person completed: their key texts must never be consigned (hand-delivered.ts).
+    const byHand = rows.filter(
+      (row) => row.deleted_at === null && row.status === ORDER_STATUS.completed && (row.type === MANUAL_TYPE || plan.delivered.includes(row)),
+    )
+    if (byHand.length > 0) await recordHandDeliveries({ pool: this.o.pool, logger: this.o.logger, now: this.now }, byHand)
     // (1) Record intent before anyone outside learns of the orders.
     const fresh = plan.escrow.filter(({ row }) => known.get(row.order_sn) === undefined)
     if (fresh.length > 0) {

@@ -121,12 +121,14 @@ export async function takeStock(o: StockOptions, sku: string, count: number): Pr
       // Newest first: dujiaoka's unordered `take(n)` tends to read the oldest, so races are rarer.
       // Never a key given back: the node refuses a key id it has seen and would send the whole
       // batch back, and newest-first would pick the same keys every time. They stay on sale here.
+      // Never a key whose text a person delivered by hand (hand-delivered.ts), in any row.
       const rows = await selectRows(
         connection,
         CarmiRow,
         `SELECT id, carmi, status, deleted_at FROM carmis
          WHERE goods_id = ? AND status = ? AND is_loop = 0 AND deleted_at IS NULL AND CHAR_LENGTH(carmi) BETWEEN 1 AND ?
            AND NOT EXISTS (SELECT 1 FROM standin_consigned s WHERE s.carmis_id = carmis.id AND s.state = 'returned')
+           AND NOT EXISTS (SELECT 1 FROM standin_shop_delivered d WHERE d.carmi_sha256 = SHA2(carmis.carmi, 256))
          ORDER BY id DESC LIMIT ? FOR UPDATE`,
         [goodsId, CARMI_STATUS.unsold, LIMITS.maxCardKeyBytes, count],
       )

@@ -13,7 +13,7 @@ import type { AdapterOrder } from '../../protocol/index.js'
 import { partnerDelivery } from '../adapters/conformance.js'
 import { NODE_SECRET } from '../adapters/helpers.js'
 import { rows } from './dujiaoka-checks.js'
-import { dujiaokaRig, EMPTY_GOODS, MANUAL_GOODS, STOCK_GOODS } from './dujiaoka-rig.js'
+import { DEFAULT_GOODS, dujiaokaRig, EMPTY_GOODS, MANUAL_GOODS, STOCK_GOODS } from './dujiaoka-rig.js'
 import type { MariaDb } from './mariadb.js'
 
 export function describeBridgeCases(database: () => MariaDb): void {
@@ -55,6 +55,36 @@ export function describeBridgeCases(database: () => MariaDb): void {
         await rig.adapter.writeBack(partnerDelivery(manual, String(MANUAL_GOODS), keys))
         expect(await rig.shop.order(manual)).toMatchObject({ status: 2, info: '充值账号:10001' })
         expect(await rows(rig, 'SELECT result FROM standin_writebacks WHERE order_sn = ?', [manual])).toEqual([{ result: 'manual' }])
+      } finally {
+        await rig.stop()
+      }
+    })
+
+    it('a key delivered by hand stays unsold in dujiaoka: never consigned (nor a duplicate text of it), and the operator is told', async () => {
+      const rig = await dujiaokaRig(database())
+      try {
+        const order = await rig.shop.createOrder({ goodsId: EMPTY_GOODS, qty: 1, email: 'hand@example.com', searchPwd: 'pw-h' })
+        await rig.shop.pay(order)
+        await rig.bridge.pollOnce()
+        // The operator pastes an unsold key of the stocked goods; its row stays status 1.
+        const [pasted] = await rig.shop.deliverByHand(order, STOCK_GOODS)
+        const [{ carmi }] = (await rows(rig, 'SELECT carmi FROM carmis WHERE id = ?', [pasted])) as [{ carmi: string }]
+        // The same text in a second row (dujiaoka has no unique index on carmi).
+        await rig.shop.pool.query('INSERT INTO carmis (goods_id, status, is_loop, carmi, created_at, updated_at) VALUES (?, 1, 0, ?, NOW(), NOW())', [
+          STOCK_GOODS,
+          carmi,
+        ])
+        expect(await rig.bridge.pollOnce()).toMatchObject({ delivered: 1 })
+        const twins = (await rows(rig, 'SELECT id FROM carmis WHERE carmi = ?', [carmi])).map((r) => String(r.id))
+        expect(twins).toHaveLength(2)
+        const warned = rig.logger.lines.filter((l) => /delivered by hand is still unsold/.test(l.message))
+        expect(warned.map((l) => l.fields.carmisIds)).toEqual([expect.arrayContaining(twins)])
+        // Every other key can be consigned; neither row with the pasted text ever is.
+        const taken = await rig.adapter.takeStock(String(STOCK_GOODS), 1_000)
+        expect(taken.map((k) => k.keyId)).not.toContain(twins[0])
+        expect(taken.map((k) => k.keyId)).not.toContain(twins[1])
+        expect(taken.map((k) => k.key)).not.toContain(carmi)
+        expect(taken).toHaveLength(DEFAULT_GOODS[0]!.keys - 1)
       } finally {
         await rig.stop()
       }

@@ -166,7 +166,11 @@ export class FakeDujiaoka {
     }
   }
 
-  /** The operator completes an order by hand in the admin panel, with unsold keys of `fromGoods`. */
+  /**
+   * The operator completes an order by hand in the admin panel, pasting the texts of unsold keys of
+   * `fromGoods`: as in dujiaoka's admin, only the order's info and status change; the keys' rows
+   * stay as they were (unsold), and dujiaoka could sell them again.
+   */
   async deliverByHand(orderSn: string, fromGoods: number): Promise<string[]> {
     const [[order]] = await this.pool.query<RowDataPacket[]>('SELECT buy_amount FROM orders WHERE order_sn = ?', [orderSn])
     const [keys] = await this.pool.query<RowDataPacket[]>(
@@ -178,7 +182,6 @@ export class FakeDujiaoka {
       keys.map((k) => String(k.carmi)).join('\n'),
       orderSn,
     ])
-    await this.pool.query('UPDATE carmis SET status = 2, updated_at = NOW() WHERE id IN (?) AND deleted_at IS NULL', [keys.map((k) => k.id)])
     return keys.map((k) => String(k.id))
   }
 
