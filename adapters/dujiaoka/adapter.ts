@@ -12,12 +12,12 @@
 // removes keys from the shop, which can never cause a second delivery.
 import { type Adapter, AdapterError, type CardKey, type Logger, type PartnerDelivery } from '../contract.js'
 import type { ConsignConfig } from './config.js'
-import type { Pool } from './db.js'
-import { unavailableOr } from './db.js'
+import type { Pool } from '../mysql/db.js'
+import { unavailableOr } from '../mysql/db.js'
 import { OpenTransactionsReader } from './open-transactions.js'
 import { ensureStandinTables } from './schema.js'
 import { checkShopSchema } from './schema-check.js'
-import { writeFenced } from './state.js'
+import { writeFenced } from '../mysql/fence.js'
 import { recoverSettling, returnStock, type StockOptions, takeStock } from './stock.js'
 import { writeBack } from './write-back.js'
 

@@ -19,9 +19,10 @@ import { z } from 'zod'
 import { type AdapterOrder, formatZodError, type PlatformHealth } from '../../protocol/index.js'
 import type { Logger, NodeIngress } from '../contract.js'
 import { AdapterRequestError } from '../generic/client.js'
-import type { BridgeConfig, HealthConfig, MoneyConfig } from './config.js'
-import { inTransaction, type Pool, type PoolConnection, selectRows } from './db.js'
-import { HealthProbe, type HealthReading } from './health.js'
+import type { HealthConfig, MoneyConfig } from '../mysql/config.js'
+import type { BridgeConfig } from './config.js'
+import { inTransaction, type Pool, type PoolConnection, selectRows } from '../mysql/db.js'
+import { HealthProbe, type HealthReading } from '../mysql/health.js'
 import { type Action, decide, type OrderMapping, toAdapterOrder } from './orders.js'
 import { detectConflicts } from './conflicts.js'
 import { recordHandDeliveries } from './hand-delivered.js'
@@ -38,7 +39,7 @@ import {
   PAID_WAITING,
   RowId,
 } from './schema.js'
-import { readFenced } from './state.js'
+import { readFenced } from '../mysql/fence.js'
 
 /** Pages one poll reads at most; a poll that stops here continues at the next one. */
 export const MAX_PAGES_PER_POLL = 10_000
@@ -145,7 +146,7 @@ export class DujiaokaBridge {
     private readonly lockName: string,
   ) {
     this.now = o.now ?? Date.now
-    this.probe = new HealthProbe({ db: o.pool, shopUrl: o.shopUrl, config: o.health })
+    this.probe = new HealthProbe({ name: 'dujiaoka', db: o.pool, shopUrl: o.shopUrl, config: o.health })
   }
 
   /** Creates Standin's tables if needed and takes the one-bridge lock (refuses if another bridge holds it). */

@@ -4,10 +4,8 @@
 // the node's adapter.json (or the file STANDIN_ADAPTER_CREDENTIALS names), the database password
 // from DUJIAOKA_DB_PASSWORD (or `db.password`).
 import { z } from 'zod'
-import { Currency, Locale } from '../../protocol/index.js'
-
-const Port = z.number().int().min(1).max(65_535)
-const Host = z.string().min(1).max(255)
+import { Locale } from '../../protocol/index.js'
+import { DbConfig, HealthConfig, Host, MoneyConfig, Port } from '../mysql/config.js'
 
 /** Most orders read (and at most sent to the node) per page; the node takes up to 1,000 per request. */
 export const MAX_BATCH_ORDERS = 1_000
@@ -16,30 +14,6 @@ export const MAX_BATCH_ORDERS = 1_000
  * node's take-stock timeout (60 s, node/shop/callback-adapter.ts) with room for both phases.
  */
 export const MAX_SETTLE_TIMEOUT_MS = 45_000
-
-export const DbConfig = z.strictObject({
-  host: Host.default('127.0.0.1'),
-  port: Port.default(3306),
-  user: z.string().min(1).max(80),
-  /** Prefer DUJIAOKA_DB_PASSWORD; null means "from the environment". */
-  password: z.string().max(255).nullable().default(null),
-  /** dujiaoka's database (its .env DB_DATABASE). */
-  database: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9_$]+$/, 'must be a plain database name'),
-  /** Pool size; the bridge holds one connection for its lock, each port call uses one at a time. */
-  connections: z.number().int().min(2).max(50).default(5),
-  connectTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
-  /**
-   * Longest any one statement of the adapter may run or wait for a lock. Without it a lock held
-   * by a stuck dujiaoka worker or a migration would hold a pool connection for 50 s (row locks)
-   * or a year (table metadata locks), and every call queued behind it.
-   */
-  statementTimeoutMs: z.number().int().min(1_000).max(600_000).default(10_000),
-})
-export type DbConfig = z.infer<typeof DbConfig>
 
 export const BridgeConfig = z.strictObject({
   pollIntervalMs: z.number().int().min(100).max(600_000).default(2_000),
@@ -65,29 +39,6 @@ export const BridgeConfig = z.strictObject({
     .default(86_400),
 })
 export type BridgeConfig = z.infer<typeof BridgeConfig>
-
-export const HealthConfig = z.strictObject({
-  intervalMs: z.number().int().min(100).max(600_000).default(10_000),
-  /** Per probe (HTTP front and database each). */
-  timeoutMs: z.number().int().min(50).max(60_000).default(5_000),
-  /**
-   * Consecutive failed probes before the bridge reports `down`; fewer are reported as
-   * `degraded`. `down` makes the node ask its partners to take over at once, so one blip must
-   * not cause it.
-   */
-  downAfterFailures: z.number().int().min(1).max(100).default(3),
-  /** The same health is reported again after this long, so a restarted node learns it. */
-  repeatMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
-})
-export type HealthConfig = z.infer<typeof HealthConfig>
-
-export const MoneyConfig = z.strictObject({
-  /** The currency dujiaoka's prices are in (it stores no currency itself). */
-  currency: Currency.default('CNY'),
-  /** Digits after the decimal point in one minor unit: 2 for CNY (fen), 0 for JPY. */
-  minorDigits: z.number().int().min(0).max(4).default(2),
-})
-export type MoneyConfig = z.infer<typeof MoneyConfig>
 
 export const ConsignConfig = z.strictObject({
   /**

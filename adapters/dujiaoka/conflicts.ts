@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import type { ResultSetHeader } from 'mysql2'
 import { z } from 'zod'
 import type { Logger } from '../contract.js'
-import { type Pool, selectRows } from './db.js'
+import { type Pool, selectRows } from '../mysql/db.js'
 import { ORDER_STATUS, type OrderRow, RowId } from './schema.js'
 
 const HitRow = z.object({ carmis_id: RowId, carmi_sha256: z.string(), state: z.string(), order_sn: z.string().nullable() })

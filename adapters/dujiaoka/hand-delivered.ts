@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto'
 import type { ResultSetHeader } from 'mysql2'
 import { z } from 'zod'
 import type { Logger } from '../contract.js'
-import { type Pool, selectRows } from './db.js'
+import { type Pool, selectRows } from '../mysql/db.js'
 import { CARMI_STATUS, RowId } from './schema.js'
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')

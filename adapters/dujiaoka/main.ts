@@ -16,7 +16,7 @@ import { AdapterClient } from '../generic/client.js'
 import { createDujiaokaAdapter } from './adapter.js'
 import { DujiaokaBridge } from './bridge.js'
 import { DujiaokaConfig } from './config.js'
-import { createDujiaokaPool } from './db.js'
+import { createMysqlPool } from '../mysql/db.js'
 
 function loadConfig(path: string): DujiaokaConfig {
   const parsed = DujiaokaConfig.safeParse(JSON.parse(readFileSync(path, 'utf8')))
@@ -44,7 +44,7 @@ try {
   const config = loadConfig(configPath)
   logger.level = process.env.STANDIN_LOG_LEVEL ?? config.logLevel
   const secrets = credentials(config, configPath)
-  const pool = createDujiaokaPool({ ...config.db, password: process.env.DUJIAOKA_DB_PASSWORD ?? config.db.password })
+  const pool = createMysqlPool({ ...config.db, password: process.env.DUJIAOKA_DB_PASSWORD ?? config.db.password })
   const stops: (() => Promise<void>)[] = []
   if (config.callback !== null) {
     const adapter = await createDujiaokaAdapter({ pool, logger, consign: config.consign })

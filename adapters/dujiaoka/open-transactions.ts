@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
 import { AdapterError } from '../contract.js'
-import { type Pool, selectRows } from './db.js'
+import { type Pool, selectRows } from '../mysql/db.js'
 import { RowId } from './schema.js'
 
 /** InnoDB refreshes the list only after this long without a read; ours are spaced a bit wider. */

@@ -9,8 +9,8 @@
 import { createHmac } from 'node:crypto'
 import { z } from 'zod'
 import { AdapterOrder, formatZodError, type Locale } from '../../protocol/index.js'
-import type { MoneyConfig } from './config.js'
-import { decimalToMinorUnits } from './money.js'
+import type { MoneyConfig } from '../mysql/config.js'
+import { decimalToMinorUnits } from '../mysql/money.js'
 import { MANUAL_TYPE, ORDER_STATUS, type OrderRow, type OrderState, PAID_WAITING } from './schema.js'
 
 export type Action =

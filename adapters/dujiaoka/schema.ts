@@ -2,7 +2,7 @@
 // outside our control), and the tables it keeps for itself beside them (prefix `standin_`; it
 // never alters dujiaoka's own tables).
 import { z } from 'zod'
-import type { Queryable } from './db.js'
+import type { Queryable } from '../mysql/db.js'
 
 // ---- dujiaoka's values ----
 

@@ -29,7 +29,7 @@ import { z } from 'zod'
 import { LIMITS } from '../../protocol/index.js'
 import { AdapterError, type CardKey, type Logger } from '../contract.js'
 import type { ConsignConfig } from './config.js'
-import { inTransaction, type Pool, selectRows, unavailableOr } from './db.js'
+import { inTransaction, type Pool, selectRows, unavailableOr } from '../mysql/db.js'
 import type { OpenTransaction, OpenTransactionsReader } from './open-transactions.js'
 import { CARMI_STATUS, CarmiRow, GOODS_AUTOMATIC, GOODS_OPEN, RowId } from './schema.js'
 

@@ -10,7 +10,7 @@
 // them back on sale.
 import type { Logger, PartnerDelivery } from '../contract.js'
 import { z } from 'zod'
-import { inTransaction, type Pool, type PoolConnection, selectRows, unavailableOr } from './db.js'
+import { inTransaction, type Pool, type PoolConnection, selectRows, unavailableOr } from '../mysql/db.js'
 import { CARMI_STATUS, MANUAL_TYPE, ORDER_STATUS, PAID_WAITING, RowId } from './schema.js'
 
 export type WriteBackResult = 'applied' | 'repeated' | 'duplicate' | 'unknown-order' | 'conflict' | 'too-long' | 'manual'

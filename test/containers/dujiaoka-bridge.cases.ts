@@ -5,9 +5,9 @@ import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { NodeIngress } from '../../adapters/contract.js'
 import { bridgeLockName } from '../../adapters/dujiaoka/bridge.js'
-import { DbConfig } from '../../adapters/dujiaoka/config.js'
-import { createDujiaokaPool } from '../../adapters/dujiaoka/db.js'
-import { HealthProbe } from '../../adapters/dujiaoka/health.js'
+import { DbConfig } from '../../adapters/mysql/config.js'
+import { createMysqlPool } from '../../adapters/mysql/db.js'
+import { HealthProbe } from '../../adapters/mysql/health.js'
 import { AdapterClient } from '../../adapters/generic/client.js'
 import type { AdapterOrder } from '../../protocol/index.js'
 import { partnerDelivery } from '../adapters/conformance.js'
@@ -367,14 +367,14 @@ export function describeBridgeCases(database: () => MariaDb): void {
 
     it('health: a database that does not answer is degraded, then down', async () => {
       const rig = await dujiaokaRig(database())
-      const dead = createDujiaokaPool(DbConfig.parse({ host: '127.0.0.1', port: 1, user: 'nobody', database: 'none', connections: 2, connectTimeoutMs: 500 }))
+      const dead = createMysqlPool(DbConfig.parse({ host: '127.0.0.1', port: 1, user: 'nobody', database: 'none', connections: 2, connectTimeoutMs: 500 }))
       try {
-        const probe = new HealthProbe({ db: dead, shopUrl: rig.front.url, config: { timeoutMs: 1_000, downAfterFailures: 2 } })
+        const probe = new HealthProbe({ name: 'dujiaoka', db: dead, shopUrl: rig.front.url, config: { timeoutMs: 1_000, downAfterFailures: 2 } })
         expect((await probe.check()).platform).toBe('degraded')
         const down = await probe.check()
         expect(down.platform).toBe('down')
         expect(down.detail).toMatch(/database/)
-        const live = new HealthProbe({ db: rig.pool, shopUrl: rig.front.url, config: { timeoutMs: 1_000, downAfterFailures: 2 } })
+        const live = new HealthProbe({ name: 'dujiaoka', db: rig.pool, shopUrl: rig.front.url, config: { timeoutMs: 1_000, downAfterFailures: 2 } })
         expect((await live.check()).platform).toBe('up')
       } finally {
         await dead.end()

@@ -8,9 +8,10 @@ import type { RowDataPacket } from 'mysql2'
 import type { Adapter, NodeIngress } from '../../adapters/contract.js'
 import { createDujiaokaAdapter } from '../../adapters/dujiaoka/adapter.js'
 import { DujiaokaBridge } from '../../adapters/dujiaoka/bridge.js'
-import { BridgeConfig, ConsignConfig, DbConfig, HealthConfig } from '../../adapters/dujiaoka/config.js'
-import { createDujiaokaPool, type Pool } from '../../adapters/dujiaoka/db.js'
-import { readFenced } from '../../adapters/dujiaoka/state.js'
+import { BridgeConfig, ConsignConfig } from '../../adapters/dujiaoka/config.js'
+import { DbConfig, HealthConfig } from '../../adapters/mysql/config.js'
+import { createMysqlPool, type Pool } from '../../adapters/mysql/db.js'
+import { readFenced } from '../../adapters/mysql/fence.js'
 import { createCallbackAdapter } from '../../node/shop/callback-adapter.js'
 import { startCallbackHost } from '../../adapters/generic/callback-host.js'
 import { AdapterClient } from '../../adapters/generic/client.js'
@@ -83,7 +84,7 @@ export async function dujiaokaRig(db: MariaDb, options: RigOptions = {}): Promis
   const shop = await FakeDujiaoka.install(connection, options.goods ?? DEFAULT_GOODS)
   const pools: Pool[] = []
   const newPool = () => {
-    const pool = createDujiaokaPool(DbConfig.parse({ ...connection, connections: 10, statementTimeoutMs: options.statementTimeoutMs }))
+    const pool = createMysqlPool(DbConfig.parse({ ...connection, connections: 10, statementTimeoutMs: options.statementTimeoutMs }))
     pools.push(pool)
     return pool
   }

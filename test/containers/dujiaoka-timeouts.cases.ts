@@ -5,7 +5,7 @@
 import type { PoolConnection } from 'mysql2/promise'
 import { describe, expect, it } from 'vitest'
 import { AdapterError } from '../../adapters/contract.js'
-import { unavailableOr } from '../../adapters/dujiaoka/db.js'
+import { unavailableOr } from '../../adapters/mysql/db.js'
 import { checkKeyInvariants, rows } from './dujiaoka-checks.js'
 import { dujiaokaRig, STOCK_GOODS } from './dujiaoka-rig.js'
 import type { MariaDb } from './mariadb.js'

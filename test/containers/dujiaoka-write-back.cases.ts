@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest'
 import { createDujiaokaAdapter } from '../../adapters/dujiaoka/adapter.js'
 import { DujiaokaBridge } from '../../adapters/dujiaoka/bridge.js'
-import { BridgeConfig, DbConfig, HealthConfig } from '../../adapters/dujiaoka/config.js'
-import { createDujiaokaPool } from '../../adapters/dujiaoka/db.js'
+import { BridgeConfig } from '../../adapters/dujiaoka/config.js'
+import { DbConfig, HealthConfig } from '../../adapters/mysql/config.js'
+import { createMysqlPool } from '../../adapters/mysql/db.js'
 import { AdapterClient } from '../../adapters/generic/client.js'
 import { partnerDelivery } from '../adapters/conformance.js'
 import { NODE_SECRET } from '../adapters/helpers.js'
@@ -87,12 +88,12 @@ export function describeWriteBackCases(database: () => MariaDb): void {
   it('runs with exactly the grants adapters/dujiaoka/README.md lists, and refuses to start without PROCESS', async () => {
     const rig = await dujiaokaRig(database())
     const user = `standin_${rig.database}`.slice(0, 32)
-    const pools: ReturnType<typeof createDujiaokaPool>[] = []
+    const pools: ReturnType<typeof createMysqlPool>[] = []
     try {
       await rig.shop.pool.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY 'pw'`)
       await rig.shop.pool.query(`GRANT SELECT, INSERT, UPDATE, CREATE ON \`${rig.database}\`.* TO '${user}'@'127.0.0.1'`)
       const connect = () => {
-        const pool = createDujiaokaPool(
+        const pool = createMysqlPool(
           DbConfig.parse({ host: database().host, port: database().port, user, password: 'pw', database: rig.database, connections: 3 }),
         )
         pools.push(pool)

@@ -1,6 +1,7 @@
-// The dujiaoka database connection: a mysql2 pool whose sessions run in UTC and return dates and
-// decimals as text, so timestamps are compared exactly as stored and prices never pass through a
-// float. Rows are validated with zod before use (schema.ts).
+// The shop database connection of the MySQL/MariaDB adapters (dujiaoka, acg-faka): a mysql2 pool
+// whose sessions run in UTC and return dates and decimals as text, so timestamps are compared
+// exactly as stored and prices never pass through a float. Rows are validated with zod before use
+// (each adapter's schema.ts).
 import mysql, { type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise'
 import type { z } from 'zod'
 import { formatZodError } from '../../protocol/index.js'
@@ -27,7 +28,7 @@ export function sessionSettings(statementTimeoutMs: number): string {
   )
 }
 
-export function createDujiaokaPool(config: DbConfig & { password: string | null }): Pool {
+export function createMysqlPool(config: DbConfig & { password: string | null }): Pool {
   const settings = sessionSettings(config.statementTimeoutMs)
   const pool = mysql.createPool({
     host: config.host,
@@ -46,8 +47,8 @@ export function createDujiaokaPool(config: DbConfig & { password: string | null 
     charset: 'utf8mb4',
     enableKeepAlive: true,
   })
-  // Every session in UTC, so `updated_at` text means the same instant in every connection
-  // (dujiaoka's own sessions may use another zone; we only compare its values with each other).
+  // Every session in UTC, so a TIMESTAMP's text means the same instant in every connection (the
+  // shop's own sessions may use another zone; we only compare its values with each other).
   // Queued before the pool hands the new connection out; a session that cannot be set is dropped.
   pool.pool.on('connection', (connection) => {
     connection.query(settings, (error) => {

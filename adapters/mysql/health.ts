@@ -1,4 +1,5 @@
-// dujiaoka's platform health: its HTTP front answers (below 500) and its database answers a query.
+// A database-backed shop's platform health (dujiaoka, acg-faka): its HTTP front answers (below 500)
+// and its database answers a query.
 // A failure is `degraded` until it repeats `downAfterFailures` times in a row, then `down`: a
 // `down` report makes the node ask its partners to take over at once, so a blip must not cause it.
 import type { PlatformHealth } from '../../protocol/index.js'
@@ -11,6 +12,8 @@ export interface HealthReading {
 }
 
 export interface HealthProbeOptions {
+  /** The shop software's name, first in every detail ("dujiaoka: …"). */
+  readonly name: string
   readonly db: Queryable
   readonly shopUrl: string
   readonly config: Pick<HealthConfig, 'timeoutMs' | 'downAfterFailures'>
@@ -64,10 +67,10 @@ export class HealthProbe {
     ])
     if (problems.length === 0) {
       this.failures = 0
-      return { platform: 'up', detail: 'dujiaoka: shop front and database answer' }
+      return { platform: 'up', detail: `${this.options.name}: shop front and database answer` }
     }
     this.failures++
     const platform = this.failures >= this.options.config.downAfterFailures ? 'down' : 'degraded'
-    return { platform, detail: `dujiaoka: ${problems.sort().join('; ')} (${this.failures} failed probe(s) in a row)`.slice(0, 500) }
+    return { platform, detail: `${this.options.name}: ${problems.sort().join('; ')} (${this.failures} failed probe(s) in a row)`.slice(0, 500) }
   }
 }

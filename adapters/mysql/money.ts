@@ -1,4 +1,4 @@
-// dujiaoka keeps prices as DECIMAL (e.g. "12.50"); Standin speaks integer minor units. The
+// The shops keep prices as DECIMAL (e.g. "12.50"); Standin speaks integer minor units. The
 // conversion is done on the digits, never through a float, and refuses anything inexact.
 import { LIMITS } from '../../protocol/index.js'
 
