@@ -10,14 +10,13 @@
 // counts the duplicate; and (2) the operator's rule in adapters/dujiaoka/README.md: while fenced,
 // do not hand-deliver abnormal/pending orders. Consigning is not refused while fenced: it only
 // removes keys from the shop, which can never cause a second delivery.
-import { type Adapter, AdapterError, type CardKey, type Logger, type PartnerDelivery } from '../contract.js'
+import type { Adapter, CardKey, Logger, PartnerDelivery } from '../contract.js'
 import type { ConsignConfig } from './config.js'
 import type { Pool } from '../mysql/db.js'
-import { unavailableOr } from '../mysql/db.js'
 import { OpenTransactionsReader } from './open-transactions.js'
 import { ensureStandinTables } from './schema.js'
 import { checkShopSchema } from './schema-check.js'
-import { writeFenced } from '../mysql/fence.js'
+import { checkCount, setFencedFlag } from '../mysql/fence.js'
 import { recoverSettling, returnStock, type StockOptions, takeStock } from './stock.js'
 import { writeBack } from './write-back.js'
 
@@ -58,16 +57,9 @@ export async function createDujiaokaAdapter(options: DujiaokaAdapterOptions): Pr
   await checkPrivileges(options.pool)
   await recoverSettling(stock)
   return {
-    async setFenced(fenced: boolean): Promise<void> {
-      try {
-        await writeFenced(options.pool, fenced, now())
-      } catch (error) {
-        throw unavailableOr(error)
-      }
-      options.logger.info({ fenced }, fenced ? 'dujiaoka fenced: do not hand-deliver escrowed orders' : 'dujiaoka unfenced')
-    },
-    takeStock: (sku: string, count: number): Promise<CardKey[]> => {
-      if (!Number.isInteger(count) || count < 1) return Promise.reject(new AdapterError('invalid', `count: ${count} is not a positive integer`))
+    setFenced: (fenced: boolean): Promise<void> => setFencedFlag(options.pool, fenced, now(), options.logger, 'dujiaoka'),
+    takeStock: async (sku: string, count: number): Promise<CardKey[]> => {
+      checkCount(count)
       return takeStock(stock, sku, count)
     },
     returnStock: (sku: string, keys: readonly CardKey[]): Promise<void> => returnStock(stock, sku, keys),

@@ -16,13 +16,13 @@
 import { createHash } from 'node:crypto'
 import type { RowDataPacket } from 'mysql2'
 import { z } from 'zod'
-import { type AdapterOrder, formatZodError, type PlatformHealth } from '../../protocol/index.js'
+import { type AdapterOrder, formatZodError } from '../../protocol/index.js'
 import type { Logger, NodeIngress } from '../contract.js'
 import { AdapterRequestError } from '../generic/client.js'
-import type { HealthConfig, MoneyConfig } from '../mysql/config.js'
-import type { BridgeConfig } from './config.js'
+import type { BridgeConfig, HealthConfig, MoneyConfig } from '../mysql/config.js'
 import { inTransaction, type Pool, type PoolConnection, selectRows } from '../mysql/db.js'
 import { HealthProbe, type HealthReading } from '../mysql/health.js'
+import { HealthReporter, Repeater } from '../mysql/bridge-support.js'
 import { type Action, decide, type OrderMapping, toAdapterOrder } from './orders.js'
 import { detectConflicts } from './conflicts.js'
 import { recordHandDeliveries } from './hand-delivered.js'
@@ -133,11 +133,8 @@ interface Plan {
 
 export class DujiaokaBridge {
   private readonly now: () => number
-  private readonly probe: HealthProbe
-  private lastHealth: { platform: PlatformHealth; atMs: number } | null = null
-  private readonly timers = new Set<NodeJS.Timeout>()
-  private readonly inflight = new Set<Promise<unknown>>()
-  private stopped = false
+  private readonly health: HealthReporter
+  private readonly repeater: Repeater
 
   private constructor(
     private readonly o: BridgeOptions,
@@ -146,7 +143,9 @@ export class DujiaokaBridge {
     private readonly lockName: string,
   ) {
     this.now = o.now ?? Date.now
-    this.probe = new HealthProbe({ name: 'dujiaoka', db: o.pool, shopUrl: o.shopUrl, config: o.health })
+    const probe = new HealthProbe({ name: 'dujiaoka', db: o.pool, shopUrl: o.shopUrl, config: o.health })
+    this.health = new HealthReporter({ probe, node: o.node, repeatMs: o.health.repeatMs, now: this.now })
+    this.repeater = new Repeater(o.logger)
   }
 
   /** Creates Standin's tables if needed and takes the one-bridge lock (refuses if another bridge holds it). */
@@ -189,7 +188,7 @@ export class DujiaokaBridge {
     // Start behind the cursor by the overlap; id 0 takes every row of that second.
     let position: Cursor = { updatedAt: dbTimeText(dbTimeMs(saved.updatedAt) - this.o.bridge.overlapSeconds * 1_000), id: '0' }
     const fenced = await readFenced(this.o.pool)
-    while (total.pages < MAX_PAGES_PER_POLL && !this.stopped) {
+    while (total.pages < MAX_PAGES_PER_POLL && !this.repeater.closed) {
       // Raw rows: each is validated on its own, so one malformed order cannot stop the stream.
       const [raw] = await this.o.pool.query<RowDataPacket[]>(
         `SELECT ${ORDER_COLUMNS} FROM orders WHERE updated_at IS NOT NULL AND (updated_at > ? OR (updated_at = ? AND id > ?)) ORDER BY updated_at, id LIMIT ?`,
@@ -387,59 +386,26 @@ export class DujiaokaBridge {
   // ---- health ----
 
   /** Probes the shop and reports to the node when the reading changed or `repeatMs` passed. */
-  async checkHealth(): Promise<HealthReading & { reported: boolean }> {
-    const reading = await this.probe.check()
-    const at = this.now()
-    const due = this.lastHealth === null || this.lastHealth.platform !== reading.platform || at - this.lastHealth.atMs >= this.o.health.repeatMs
-    if (!due) return { ...reading, reported: false }
-    await this.o.node.reportHealth({ platform: reading.platform, detail: reading.detail })
-    this.lastHealth = { platform: reading.platform, atMs: at }
-    return { ...reading, reported: true }
+  checkHealth(): Promise<HealthReading & { reported: boolean }> {
+    return this.health.check()
   }
 
   // ---- running ----
 
   /** Polls and probes on their intervals until close(); failures are logged and retried next time. */
   run(): void {
-    const loop = (what: string, intervalMs: number, work: () => Promise<unknown>) => {
-      const tick = () => {
-        if (this.stopped) return
-        const running = work()
-          .catch((error: unknown) => this.o.logger.warn({ err: errorText(error) }, `${what} failed; retrying in ${intervalMs} ms`))
-          .finally(() => {
-            this.inflight.delete(running)
-            if (this.stopped) return
-            const timer = setTimeout(() => {
-              this.timers.delete(timer)
-              tick()
-            }, intervalMs)
-            this.timers.add(timer)
-          })
-        this.inflight.add(running)
-      }
-      tick()
-    }
-    loop('health check', this.o.health.intervalMs, () => this.checkHealth())
-    loop('order poll', this.o.bridge.pollIntervalMs, () => this.pollOnce())
+    this.repeater.every('health check', this.o.health.intervalMs, () => this.checkHealth())
+    this.repeater.every('order poll', this.o.bridge.pollIntervalMs, () => this.pollOnce())
   }
 
   async close(): Promise<void> {
-    if (this.stopped) return
-    this.stopped = true
-    for (const timer of this.timers) clearTimeout(timer)
-    await Promise.allSettled([...this.inflight])
+    if (this.repeater.closed) return
+    await this.repeater.close()
     if (this.lock === null) return
     await this.lock.query('SELECT RELEASE_LOCK(?)', [this.lockName]).catch(() => undefined)
     this.lock.release()
     this.lock = null
   }
-}
-
-/** The message, with the network cause (ECONNREFUSED, …) that fetch hides behind "fetch failed". */
-function errorText(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error)
-  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code
-  return typeof code === 'string' ? `${message} (${code})` : message
 }
 
 /** The node's 409 `conflict` (an order id it holds with other content), not a 409 `replayed`. */

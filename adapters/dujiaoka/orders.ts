@@ -6,10 +6,9 @@
 //   status 5, -1, 1 or soft-deleted, after escrow → `cancelled` tombstone
 //   an order a partner delivered (written back) → nothing: the node already knows
 // Orders never escrowed need no tombstone (automatic sales complete at payment, 1 → 4).
-import { createHmac } from 'node:crypto'
-import { z } from 'zod'
 import { AdapterOrder, formatZodError, type Locale } from '../../protocol/index.js'
 import type { MoneyConfig } from '../mysql/config.js'
+import { claimSecret, emailOf } from '../mysql/buyer.js'
 import { decimalToMinorUnits } from '../mysql/money.js'
 import { MANUAL_TYPE, ORDER_STATUS, type OrderRow, type OrderState, PAID_WAITING } from './schema.js'
 
@@ -43,21 +42,12 @@ export interface OrderMapping {
   readonly claimKey: string
 }
 
-const Email = z.string().max(254).email()
-
-/** Length of a derived claim secret (base64url characters, 132 bits). */
-const DERIVED_SECRET_CHARS = 22
-
 /**
  * The buyer's claim secret: dujiaoka's order-query password (`search_pwd`), which the buyer chose
- * at checkout. Without one, a secret is derived from the order number, so resubmissions stay
- * identical; the buyer does not know it, so such orders are claimable by email delivery only.
+ * at checkout; without one, derived from the order number (../mysql/buyer.ts).
  */
 export function claimSecretOf(row: OrderRow, claimKey: string): { secret: string; derived: boolean } {
-  const password = row.search_pwd?.trim() ?? ''
-  if (password.length > 0 && password.length <= 128) return { secret: password, derived: false }
-  const mac = createHmac('sha256', claimKey).update(`standin/dujiaoka/claim\n${row.order_sn}`).digest('base64url')
-  return { secret: mac.slice(0, DERIVED_SECRET_CHARS), derived: true }
+  return claimSecret(row.search_pwd, claimKey, 'dujiaoka', row.order_sn)
 }
 
 export type Mapped = { readonly ok: true; readonly order: AdapterOrder; readonly notes: string[] } | { readonly ok: false; readonly reason: string }
@@ -71,9 +61,8 @@ export function toAdapterOrder(row: OrderRow, paidAtMs: number, mapping: OrderMa
   } catch (error) {
     return { ok: false, reason: `actual_price: ${error instanceof Error ? error.message : String(error)}` }
   }
-  const email = row.email?.trim() ?? ''
-  const validEmail = Email.safeParse(email).success
-  if (email !== '' && !validEmail) notes.push('email is not a valid address: the buyer can only use the claim page')
+  const { email, given } = emailOf(row.email)
+  if (given && email === null) notes.push('email is not a valid address: the buyer can only use the claim page')
   const claim = claimSecretOf(row, mapping.claimKey)
   if (claim.derived) notes.push('no query password: derived claim secret, the buyer gets the key by email only')
   const candidate = {
@@ -82,7 +71,7 @@ export function toAdapterOrder(row: OrderRow, paidAtMs: number, mapping: OrderMa
     qty: row.buy_amount,
     amount: { minorUnits, currency: mapping.money.currency },
     paidAt: paidAtMs,
-    buyer: { email: validEmail ? email : null, locale: mapping.locale },
+    buyer: { email, locale: mapping.locale },
     claimSecret: claim.secret,
   }
   const parsed = AdapterOrder.safeParse(candidate)

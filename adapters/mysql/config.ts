@@ -53,3 +53,46 @@ export const MoneyConfig = z.strictObject({
   minorDigits: z.number().int().min(0).max(4).default(2),
 })
 export type MoneyConfig = z.infer<typeof MoneyConfig>
+
+/** Most orders read (and at most sent to the node) per page; the node takes up to 1,000 per request. */
+export const MAX_BATCH_ORDERS = 1_000
+
+/** The bridge's polling of the shop's orders, by a cursor column (dujiaoka: updated_at; acg-faka: pay_time). */
+export const BridgeConfig = z.strictObject({
+  pollIntervalMs: z.number().int().min(100).max(600_000).default(2_000),
+  /** Orders per page read (and per request to the node). */
+  batchSize: z.number().int().min(1).max(MAX_BATCH_ORDERS).default(500),
+  /**
+   * Each poll starts this far behind the cursor, in seconds of the cursor column, so an order whose
+   * transaction committed after younger ones were read is still seen. Already-reported orders are
+   * recognised in `standin_orders`, so the overlap never reports anything twice.
+   */
+  overlapSeconds: z.number().int().min(0).max(3_600).default(60),
+  /**
+   * The first poll (no cursor yet) starts this far behind the newest order, in seconds. A shop's
+   * history holds paid orders left waiting for years (refunded or settled by hand without a status
+   * change); escrowing them would let partners deliver them at the first takeover, on the shop's
+   * account. Older waiting orders are counted in a warning instead.
+   */
+  firstStartLookbackSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3_650 * 86_400)
+    .default(86_400),
+})
+export type BridgeConfig = z.infer<typeof BridgeConfig>
+
+/** The Standin node the shop runs beside; null runs the callback host alone. */
+export const NodeLink = z
+  .strictObject({
+    url: z.string().url(),
+    /** The node's adapter.json (its credentials for this adapter), relative to the config file; or STANDIN_ADAPTER_CREDENTIALS. */
+    credentialsFile: z.string().min(1).nullable().default(null),
+  })
+  .nullable()
+
+/** Where the node's callbacks are served (`standin init --callback-url http://host:port`); null: no callbacks. */
+export const CallbackListen = z.strictObject({ host: Host.default('127.0.0.1'), port: Port }).nullable()
+
+export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')

@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net'
 import { startShopSimulator, type ShopSimulator, type ShopSimulatorOptions } from '../../examples/shop-simulator/simulator.js'
 import type { Logger } from '../../node/core/ports.js'
 import { ADAPTER_SIGNATURE_HEADER, ADAPTER_TIMESTAMP_HEADER, adapterSignature } from '../../protocol/index.js'
+import type { Adapter } from '../../adapters/contract.js'
+import { startCallbackHost } from '../../adapters/generic/callback-host.js'
+import { createCallbackAdapter } from '../../node/shop/callback-adapter.js'
 import { type FakeNode, startFakeNode } from './fake-node.js'
 
 export const NODE_SECRET = 'node-adapter-secret-for-tests-0123456789'
@@ -122,4 +125,14 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
+}
+
+/**
+ * The port as a conformance rig drives it: in-process, or (`overHttp`) as a stock node reaches it,
+ * through the node's callback adapter and the shop's callback host.
+ */
+export async function portFor(adapter: Adapter, overHttp: boolean, logger: Logger): Promise<{ adapter: Adapter; stop: () => Promise<void> }> {
+  if (!overHttp) return { adapter, stop: async () => undefined }
+  const host = await startCallbackHost({ adapter, secret: NODE_SECRET, logger })
+  return { adapter: createCallbackAdapter({ baseUrl: host.url, secret: NODE_SECRET, logger, retries: 0 }), stop: () => host.stop() }
 }

@@ -8,16 +8,14 @@ import type { RowDataPacket } from 'mysql2'
 import type { Adapter, NodeIngress } from '../../adapters/contract.js'
 import { createDujiaokaAdapter } from '../../adapters/dujiaoka/adapter.js'
 import { DujiaokaBridge } from '../../adapters/dujiaoka/bridge.js'
-import { BridgeConfig, ConsignConfig } from '../../adapters/dujiaoka/config.js'
-import { DbConfig, HealthConfig } from '../../adapters/mysql/config.js'
+import { ConsignConfig } from '../../adapters/dujiaoka/config.js'
+import { BridgeConfig, DbConfig, HealthConfig } from '../../adapters/mysql/config.js'
 import { createMysqlPool, type Pool } from '../../adapters/mysql/db.js'
-import { readFenced } from '../../adapters/mysql/fence.js'
-import { createCallbackAdapter } from '../../node/shop/callback-adapter.js'
-import { startCallbackHost } from '../../adapters/generic/callback-host.js'
 import { AdapterClient } from '../../adapters/generic/client.js'
 import type { ConformanceRig } from '../adapters/conformance.js'
 import { type FakeNode, startFakeNode } from '../adapters/fake-node.js'
-import { NODE_SECRET, recordingLogger } from '../adapters/helpers.js'
+import { NODE_SECRET, portFor, recordingLogger } from '../adapters/helpers.js'
+import { sharedShopParts, syncOf } from './db-rig.js'
 import { FakeDujiaoka, type GoodsSpec } from './dujiaoka-shop.js'
 import { type MariaDb, ROOT_PASSWORD, ROOT_USER } from './mariadb.js'
 
@@ -143,13 +141,7 @@ async function keyIdsInOrder(shop: FakeDujiaoka, info: string | null): Promise<s
 export async function dujiaokaConformanceRig(db: MariaDb, overHttp: boolean): Promise<ConformanceRig> {
   const rig = await dujiaokaRig(db)
   const { shop } = rig
-  let adapter = rig.adapter
-  let stopHost = async (): Promise<void> => undefined
-  if (overHttp) {
-    const host = await startCallbackHost({ adapter: rig.adapter, secret: NODE_SECRET, logger: rig.logger })
-    adapter = createCallbackAdapter({ baseUrl: host.url, secret: NODE_SECRET, logger: rig.logger, retries: 0 })
-    stopHost = () => host.stop()
-  }
+  const { adapter, stop: stopHost } = await portFor(rig.adapter, overHttp, rig.logger)
   let searchPwd = 0
   return {
     adapter,
@@ -188,21 +180,9 @@ export async function dujiaokaConformanceRig(db: MariaDb, overHttp: boolean): Pr
           view.status === 4 ? (applied.length > 0 ? 'delivered-by-partner' : 'delivered') : view.status === 5 || view.status === -1 ? 'cancelled' : 'paid'
         return { status, keys: await keyIdsInOrder(shop, view.info) }
       },
-      async duplicateWriteBacks() {
-        const [rows] = await shop.pool.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM standin_writebacks WHERE result = 'duplicate'")
-        return Number(rows[0]?.n)
-      },
-      async setPlatform(platform) {
-        rig.front.status = platform === 'up' ? 200 : 503
-      },
-      fenced: () => readFenced(rig.pool),
+      ...sharedShopParts(rig.pool, rig.front),
     },
-    async sync() {
-      await rig.bridge.pollOnce()
-      // downAfterFailures is 2: the first failed probe reports degraded, the second down.
-      await rig.bridge.checkHealth()
-      await rig.bridge.checkHealth()
-    },
+    sync: syncOf(() => rig.bridge),
     async stop() {
       await stopHost()
       await rig.stop()

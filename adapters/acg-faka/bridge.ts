@@ -1,0 +1,282 @@
+// The shop → node half for acg-faka: polls the order table and tells the node about paid orders
+// the shop could not serve (escrow), what became of them (tombstones), and the platform's health.
+//
+// acg-faka's order table has no updated_at. New paid orders are followed by (pay_time, id), each
+// poll starting `overlapSeconds` behind the cursor (a payment that committed late is still seen;
+// known orders are recognised in standin_orders). Orders already told to the node are read again
+// by number every poll, since nothing else would say that a person served or deleted them.
+// pay_time is acg-faka's wall-clock text (PHP's zone): only compared with other pay_time values,
+// and read as an instant in `shopTimeZone`, capped at our clock.
+import { z } from 'zod'
+import type { AdapterOrder } from '../../protocol/index.js'
+import type { Logger, NodeIngress } from '../contract.js'
+import type { BridgeConfig, HealthConfig, MoneyConfig } from '../mysql/config.js'
+import { type Pool, selectRows } from '../mysql/db.js'
+import { readFenced } from '../mysql/fence.js'
+import { HealthReporter, Repeater } from '../mysql/bridge-support.js'
+import { HealthProbe, type HealthReading } from '../mysql/health.js'
+import { type Action, decide, type Known, sha256, stranded, toAdapterOrder } from './orders.js'
+import {
+  checkShopSchema,
+  ensureStandinTables,
+  OrderRow,
+  orderSelect,
+  type OrderState,
+  RowId,
+  type Tables,
+  tablesOf,
+  wallClockMs,
+  wallClockText,
+} from './schema.js'
+
+export interface AcgBridgeOptions {
+  readonly pool: Pool
+  readonly node: NodeIngress
+  readonly shopUrl: string
+  readonly tablePrefix: string
+  readonly shopTimeZone: string
+  readonly bridge: BridgeConfig
+  readonly health: HealthConfig
+  readonly money: MoneyConfig
+  readonly buyerLocale: 'zh-CN' | 'en'
+  readonly claimKey: string
+  readonly logger: Logger
+  readonly now?: () => number
+}
+
+export interface PollResult {
+  escrowed: number
+  delivered: number
+  cancelled: number
+  invalid: number
+}
+
+interface Cursor {
+  readonly payTime: string
+  readonly lastId: string
+}
+
+const CURSOR = 'orders'
+const CursorRow = z.object({ pay_time: z.string(), last_id: z.string() })
+const KnownRow = z.object({ trade_no: z.string(), state: z.string(), secret_sha: z.string().nullable() })
+/** Lines of one hand-delivered order recorded at most. */
+const MAX_LINES_PER_ORDER = 1_000
+
+export class AcgFakaBridge {
+  private readonly t: Tables
+  private readonly now: () => number
+  private readonly health: HealthReporter
+  private readonly repeater: Repeater
+
+  private constructor(private readonly o: AcgBridgeOptions) {
+    this.t = tablesOf(o.tablePrefix)
+    this.now = o.now ?? Date.now
+    const probe = new HealthProbe({ name: 'acg-faka', db: o.pool, shopUrl: o.shopUrl, config: o.health })
+    this.health = new HealthReporter({ probe, node: o.node, repeatMs: o.health.repeatMs, now: this.now })
+    this.repeater = new Repeater(o.logger)
+  }
+
+  static async open(options: AcgBridgeOptions): Promise<AcgFakaBridge> {
+    const t = tablesOf(options.tablePrefix)
+    await checkShopSchema(options.pool, t)
+    await ensureStandinTables(options.pool, t)
+    return new AcgFakaBridge(options)
+  }
+
+  /** One pass: new paid orders from the cursor, then every order already told to the node. */
+  async pollOnce(): Promise<PollResult> {
+    const total: PollResult = { escrowed: 0, delivered: 0, cancelled: 0, invalid: 0 }
+    const add = (r: PollResult) => {
+      total.escrowed += r.escrowed
+      total.delivered += r.delivered
+      total.cancelled += r.cancelled
+      total.invalid += r.invalid
+    }
+    const fenced = await readFenced(this.o.pool)
+    let cursor = await this.cursor()
+    const from = wallClockText(wallClockMs(cursor.payTime, this.o.shopTimeZone) - this.o.bridge.overlapSeconds * 1_000, this.o.shopTimeZone)
+    let position: Cursor = { payTime: from, lastId: '0' }
+    for (;;) {
+      const rows = await selectRows(
+        this.o.pool,
+        OrderRow,
+        `${orderSelect(this.t)} WHERE o.status = 1 AND o.pay_time IS NOT NULL AND (o.pay_time > ? OR (o.pay_time = ? AND o.id > ?)) ORDER BY o.pay_time, o.id LIMIT ?`,
+        [position.payTime, position.payTime, position.lastId, this.o.bridge.batchSize],
+      )
+      if (rows.length === 0) break
+      add(await this.handle(rows, fenced))
+      const last = rows.at(-1) as OrderRow
+      position = { payTime: last.pay_time as string, lastId: last.id }
+      if (position.payTime > cursor.payTime || (position.payTime === cursor.payTime && BigInt(position.lastId) > BigInt(cursor.lastId))) {
+        cursor = position
+        await this.saveCursor(cursor)
+      }
+      if (rows.length < this.o.bridge.batchSize) break
+    }
+    add(await this.recheckTold(fenced))
+    return total
+  }
+
+  /** Orders told to the node (escrowed or being submitted), read again by number. */
+  private async recheckTold(fenced: boolean): Promise<PollResult> {
+    const total: PollResult = { escrowed: 0, delivered: 0, cancelled: 0, invalid: 0 }
+    let after = ''
+    for (;;) {
+      const told = await selectRows(
+        this.o.pool,
+        KnownRow,
+        "SELECT trade_no, state, secret_sha FROM standin_orders WHERE state IN ('submitting', 'escrowed') AND trade_no > ? ORDER BY trade_no LIMIT ?",
+        [after, this.o.bridge.batchSize],
+      )
+      if (told.length === 0) break
+      after = (told.at(-1) as z.infer<typeof KnownRow>).trade_no
+      const rows = await selectRows(this.o.pool, OrderRow, `${orderSelect(this.t)} WHERE o.trade_no IN (?)`, [told.map((k) => k.trade_no)])
+      const present = new Set(rows.map((r) => r.trade_no))
+      const gone = told.filter((k) => !present.has(k.trade_no)).map((k) => k.trade_no)
+      if (gone.length > 0) {
+        await this.o.node.markCancelled(gone.map((order) => ({ order, reason: 'order deleted in acg-faka' })))
+        await this.setStates(gone.map((order) => ({ order, state: 'cancelled', note: 'order deleted in acg-faka' })))
+        total.cancelled += gone.length
+      }
+      const r = await this.handle(rows, fenced)
+      total.escrowed += r.escrowed
+      total.delivered += r.delivered
+      total.cancelled += r.cancelled
+      total.invalid += r.invalid
+      if (told.length < this.o.bridge.batchSize) break
+    }
+    return total
+  }
+
+  private async handle(rows: readonly OrderRow[], fenced: boolean): Promise<PollResult> {
+    if (rows.length === 0) return { escrowed: 0, delivered: 0, cancelled: 0, invalid: 0 }
+    const known = new Map(
+      (
+        await selectRows(this.o.pool, KnownRow, 'SELECT trade_no, state, secret_sha FROM standin_orders WHERE trade_no IN (?)', [rows.map((r) => r.trade_no)])
+      ).map((k): [string, Known] => [k.trade_no, { state: k.state as OrderState, secretSha: k.secret_sha }]),
+    )
+    const escrow: { row: OrderRow; order: AdapterOrder }[] = []
+    const delivered: OrderRow[] = []
+    const cancelled: { row: OrderRow; reason: string }[] = []
+    let invalid = 0
+    for (const row of rows) {
+      const action: Action = decide(row, known.get(row.trade_no))
+      if (action.kind === 'escrow') {
+        const paidAtMs = Math.min(wallClockMs(row.pay_time ?? wallClockText(this.now(), this.o.shopTimeZone), this.o.shopTimeZone), this.now())
+        const mapped = toAdapterOrder(row, paidAtMs, { money: this.o.money, locale: this.o.buyerLocale, claimKey: this.o.claimKey })
+        if (!mapped.ok) {
+          invalid++
+          this.o.logger.error({ order: row.trade_no, reason: mapped.reason }, 'paid acg-faka order cannot be escrowed; recorded as invalid in standin_orders')
+          await this.setStates([{ order: row.trade_no, state: 'invalid', note: mapped.reason }])
+          continue
+        }
+        for (const note of mapped.notes) this.o.logger.warn({ order: row.trade_no }, note)
+        escrow.push({ row, order: mapped.order })
+      } else if (action.kind === 'delivered') {
+        if (fenced)
+          this.o.logger.error(
+            { order: row.trade_no },
+            'acg-faka delivered an escrowed order while the node had it fenced: a partner may deliver it too; reported as delivered so duplicates are counted',
+          )
+        delivered.push(row)
+      } else if (action.kind === 'cancelled') cancelled.push({ row, reason: action.reason })
+    }
+    // (1) Intent before the node learns of them (with the order's text, to see a person's delivery later).
+    const fresh = escrow.filter(({ row }) => !known.has(row.trade_no))
+    if (fresh.length > 0)
+      await this.o.pool.query('INSERT IGNORE INTO standin_orders (trade_no, state, paid_at_ms, secret_sha, note, changed_ms) VALUES ?', [
+        fresh.map(({ row, order }) => [row.trade_no, 'submitting', order.paidAt, sha256(row.secret ?? ''), null, this.now()]),
+      ])
+    // (2) Tell the node; (3) record what it took.
+    if (escrow.length > 0) {
+      await this.o.node.submitOrders(escrow.map((e) => e.order))
+      await this.setStates(escrow.map(({ row }) => ({ order: row.trade_no, state: 'escrowed', note: null })))
+    }
+    if (delivered.length > 0) {
+      await this.recordHandDeliveries(delivered.filter((row) => row.cards < row.card_num))
+      await this.o.node.markDelivered(delivered.map((row) => ({ order: row.trade_no, time: this.now() })))
+      await this.setStates(delivered.map((row) => ({ order: row.trade_no, state: 'delivered', note: null })))
+    }
+    if (cancelled.length > 0) {
+      await this.o.node.markCancelled(cancelled.map(({ row, reason }) => ({ order: row.trade_no, reason })))
+      await this.setStates(cancelled.map(({ row, reason }) => ({ order: row.trade_no, state: 'cancelled', note: reason })))
+    }
+    return { escrowed: escrow.length, delivered: delivered.length, cancelled: cancelled.length, invalid }
+  }
+
+  /**
+   * A person served the order by writing keys into its text: the cards they came from may still be
+   * unsold. Their texts are never consigned (stock.ts), and unsold ones are logged for the operator.
+   */
+  private async recordHandDeliveries(rows: readonly OrderRow[]): Promise<void> {
+    for (const row of rows) {
+      const lines = [...new Set((row.secret ?? '').split(/\r?\n/).filter((l) => l.length > 0))].slice(0, MAX_LINES_PER_ORDER)
+      if (lines.length === 0) continue
+      await this.o.pool.query('INSERT IGNORE INTO standin_shop_delivered (secret_sha, trade_no, seen_ms) VALUES ?', [
+        lines.map((line) => [sha256(line), row.trade_no, this.now()]),
+      ])
+      const unsold = await selectRows(this.o.pool, z.object({ id: RowId }), `SELECT id FROM \`${this.t.card}\` WHERE secret IN (?) AND status = 0`, [lines])
+      if (unsold.length > 0)
+        this.o.logger.warn(
+          { order: row.trade_no, cardIds: unsold.map((r) => r.id) },
+          'a card delivered by hand is still unsold in acg-faka, which may sell it again: mark it sold (Standin never consigns it)',
+        )
+    }
+  }
+
+  private async setStates(states: readonly { order: string; state: OrderState; note: string | null }[]): Promise<void> {
+    if (states.length === 0) return
+    await this.o.pool.query(
+      `INSERT INTO standin_orders (trade_no, state, paid_at_ms, secret_sha, note, changed_ms) VALUES ?
+       ON DUPLICATE KEY UPDATE state = VALUES(state), note = VALUES(note), changed_ms = VALUES(changed_ms)`,
+      [states.map((s) => [s.order, s.state, null, null, s.note === null ? null : s.note.slice(0, 500), this.now()])],
+    )
+  }
+
+  /** The saved cursor; the first time, the newest paid order's pay_time minus the lookback (saved at once). */
+  private async cursor(): Promise<Cursor> {
+    const [saved] = await selectRows(this.o.pool, CursorRow, 'SELECT pay_time, last_id FROM standin_cursor WHERE name = ?', [CURSOR])
+    if (saved !== undefined) return { payTime: saved.pay_time, lastId: saved.last_id }
+    const [newest] = await selectRows(
+      this.o.pool,
+      z.object({ latest: z.string().nullable() }),
+      `SELECT MAX(pay_time) AS latest FROM \`${this.t.order}\` WHERE status = 1`,
+    )
+    const zone = this.o.shopTimeZone
+    const latestMs = newest?.latest ? wallClockMs(newest.latest, zone) : this.now()
+    const start: Cursor = { payTime: wallClockText(latestMs - this.o.bridge.firstStartLookbackSeconds * 1_000, zone), lastId: '0' }
+    const older = await selectRows(this.o.pool, OrderRow, `${orderSelect(this.t)} WHERE o.status = 1 AND o.pay_time < ?`, [start.payTime])
+    const waiting = older.filter(stranded).length
+    if (waiting > 0)
+      this.o.logger.warn(
+        { waiting, before: start.payTime },
+        'first start: paid orders still waiting from before the lookback are not escrowed: serve or refund them in acg-faka, or raise bridge.firstStartLookbackSeconds before the first start',
+      )
+    await this.saveCursor(start)
+    this.o.logger.info({ cursor: start.payTime }, 'first start: following acg-faka orders paid from here on')
+    return start
+  }
+
+  private async saveCursor(cursor: Cursor): Promise<void> {
+    await this.o.pool.query(
+      `INSERT INTO standin_cursor (name, pay_time, last_id, moved_ms) VALUES (?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE pay_time = VALUES(pay_time), last_id = VALUES(last_id), moved_ms = VALUES(moved_ms)`,
+      [CURSOR, cursor.payTime, cursor.lastId, this.now()],
+    )
+  }
+
+  /** Probes the shop and reports to the node when the reading changed or `repeatMs` passed. */
+  checkHealth(): Promise<HealthReading & { reported: boolean }> {
+    return this.health.check()
+  }
+
+  /** Polls and probes on their intervals until close(); a failed round is logged and retried. */
+  run(): void {
+    this.repeater.every('acg-faka poll', this.o.bridge.pollIntervalMs, () => this.pollOnce())
+    this.repeater.every('acg-faka health', this.o.health.intervalMs, () => this.checkHealth())
+  }
+
+  close(): Promise<void> {
+    return this.repeater.close()
+  }
+}

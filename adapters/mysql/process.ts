@@ -1,0 +1,94 @@
+// The process both database adapters' main.ts run: the config file (zod-checked, errors name the
+// field), the credentials the node wrote for its adapter, the pool, the callback host when
+// `callback` is set and the bridge when `node` is set, and a clean stop on SIGTERM or SIGINT
+// (callback host and bridge first, then the pool). Logs JSON lines to stderr.
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import pino from 'pino'
+import type { z } from 'zod'
+import { formatZodError } from '../../protocol/index.js'
+import type { Adapter, AdapterCredentials, Logger, NodeIngress } from '../contract.js'
+import { startCallbackHost } from '../generic/callback-host.js'
+import { AdapterClient } from '../generic/client.js'
+import { readAdapterCredentials } from '../generic/credentials.js'
+import type { DbConfig } from './config.js'
+import { createMysqlPool, type Pool } from './db.js'
+
+export function loadConfig<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(JSON.parse(readFileSync(path, 'utf8')))
+  if (!parsed.success) throw new Error(`${path}: ${formatZodError(parsed.error)}`)
+  return parsed.data
+}
+
+/** The credentials the node wrote for its adapter (adapter.json); never the node's secrets.json. */
+export function credentialsOf(node: { readonly credentialsFile: string | null } | null, configPath: string): AdapterCredentials {
+  const fromEnv = process.env.STANDIN_ADAPTER_CREDENTIALS
+  if (fromEnv !== undefined && fromEnv !== '') return readAdapterCredentials(fromEnv)
+  const file = node?.credentialsFile
+  if (file === null || file === undefined) throw new Error("no credentials: set node.credentialsFile (the node's adapter.json) or STANDIN_ADAPTER_CREDENTIALS")
+  return readAdapterCredentials(resolve(dirname(configPath), file))
+}
+
+/** On SIGTERM or SIGINT: runs every stop, ends the pool, exits. */
+export function stopOnSignals(stops: readonly (() => Promise<void>)[], pool: Pool): void {
+  const stop = () => {
+    void Promise.allSettled(stops.map((s) => s()))
+      .then(() => pool.end())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      )
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+}
+
+/** What every database adapter's config has, as its main.ts needs it. */
+interface ProcessConfig {
+  readonly db: DbConfig
+  readonly node: { readonly url: string; readonly credentialsFile: string | null } | null
+  readonly callback: { readonly host: string; readonly port: number } | null
+  readonly logLevel: string
+}
+
+export interface AdapterProcess<C extends ProcessConfig> {
+  /** The shop software's name: `<name>-adapter` in every log line, and in the messages. */
+  readonly name: string
+  readonly schema: z.ZodType<C>
+  /** The environment variable with the database password (else db.password). */
+  readonly passwordEnv: string
+  port(config: C, pool: Pool, logger: Logger): Promise<Adapter>
+  bridge(config: C, pool: Pool, node: NodeIngress, claimKey: string, logger: Logger): Promise<{ run(): void; close(): Promise<void> }>
+}
+
+/** Runs an adapter process from `process.argv[2]`, the config file's path; exits 2 without it, 1 when it cannot start. */
+export async function runAdapterProcess<C extends ProcessConfig>(p: AdapterProcess<C>): Promise<void> {
+  const configPath = process.argv[2]
+  if (configPath === undefined) {
+    console.error(`usage: main.ts <config.json>   (see examples/${p.name}/)`)
+    process.exit(2)
+  }
+  const logger = pino({ level: process.env.STANDIN_LOG_LEVEL ?? 'info', base: { component: `${p.name}-adapter` } }, pino.destination(2))
+  try {
+    const config = loadConfig(configPath, p.schema)
+    logger.level = process.env.STANDIN_LOG_LEVEL ?? config.logLevel
+    const secrets = credentialsOf(config.node, configPath)
+    const pool = createMysqlPool({ ...config.db, password: process.env[p.passwordEnv] ?? config.db.password })
+    const stops: (() => Promise<void>)[] = []
+    if (config.callback !== null) {
+      const adapter = await p.port(config, pool, logger)
+      const host = await startCallbackHost({ adapter, secret: secrets.callbackSecret, logger, host: config.callback.host, port: config.callback.port })
+      stops.push(() => host.stop())
+    }
+    if (config.node !== null) {
+      const bridge = await p.bridge(config, pool, new AdapterClient({ baseUrl: config.node.url, secret: secrets.requestSecret }), secrets.claimKey, logger)
+      bridge.run()
+      stops.push(() => bridge.close())
+    }
+    logger.info({ callback: config.callback, node: config.node?.url ?? null }, `${p.name} adapter running`)
+    stopOnSignals(stops, pool)
+  } catch (error) {
+    logger.error({ err: error instanceof Error ? error.message : String(error) }, `${p.name} adapter failed to start`)
+    process.exit(1)
+  }
+}
