@@ -11,9 +11,8 @@ import { createMysqlPool, type Pool } from '../../adapters/mysql/db.js'
 import type { ConformanceRig } from '../adapters/conformance.js'
 import { type FakeNode, startFakeNode } from '../adapters/fake-node.js'
 import { NODE_SECRET, portFor, recordingLogger } from '../adapters/helpers.js'
-import { sharedShopParts, syncOf } from './db-rig.js'
+import { type Front, sharedShopParts, startFront, syncOf } from './db-rig.js'
 import { FakeAcgFaka, type CommoditySpec } from './acg-faka-shop.js'
-import { type Front, startFront } from './dujiaoka-rig.js'
 import { type MariaDb, ROOT_PASSWORD, ROOT_USER } from './mariadb.js'
 
 /** Commodity 1: stocked cards; 2: none (paid orders get the apology text); 3: manual delivery. */

@@ -1,10 +1,38 @@
-// What the database adapters' conformance rigs (dujiaoka, acg-faka) share: the shop's side that
+// What the database adapters' rigs (dujiaoka, acg-faka) share: a FAKE shop front (a node:http
+// server answering 200 or 503) for the health probe, since the PHP fronts cannot run here; the shop's side that
 // only reads Standin's own tables or the fake front, and the rig's sync (one poll, then two health
 // probes: downAfterFailures is 2, so the first failed probe reports degraded and the second down).
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { RowDataPacket } from 'mysql2'
 import type { Pool } from '../../adapters/mysql/db.js'
 import { readFenced } from '../../adapters/mysql/fence.js'
-import type { Front } from './dujiaoka-rig.js'
+
+export interface Front {
+  readonly url: string
+  status: number
+  stop(): Promise<void>
+}
+
+/** The FAKE dujiaoka front: answers every request with `status`. */
+export async function startFront(): Promise<Front> {
+  const front = {
+    status: 200,
+    url: '',
+    stop: async () => undefined,
+  }
+  const server = createServer((_request, response) => {
+    response.writeHead(front.status, { 'content-type': 'text/html' })
+    response.end('<html>dujiaoka</html>')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  front.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  front.stop = async () => {
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+  return front
+}
 
 export function sharedShopParts(pool: Pool, front: Front) {
   return {

@@ -1,9 +1,6 @@
 // Wiring for the dujiaoka container tests: a fresh database per rig with the FAKE dujiaoka's
 // tables (dujiaoka-shop.ts), the real adapter and bridge against it, the FAKE node of
-// test/adapters/fake-node.ts, and a FAKE dujiaoka HTTP front (a node:http server answering 200 or
-// 503) for the health probe, since dujiaoka's PHP front cannot run here.
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+// test/adapters/fake-node.ts, and the FAKE shop front of db-rig.ts for the health probe.
 import type { RowDataPacket } from 'mysql2'
 import type { Adapter, NodeIngress } from '../../adapters/contract.js'
 import { createDujiaokaAdapter } from '../../adapters/dujiaoka/adapter.js'
@@ -15,35 +12,9 @@ import { AdapterClient } from '../../adapters/generic/client.js'
 import type { ConformanceRig } from '../adapters/conformance.js'
 import { type FakeNode, startFakeNode } from '../adapters/fake-node.js'
 import { NODE_SECRET, portFor, recordingLogger } from '../adapters/helpers.js'
-import { sharedShopParts, syncOf } from './db-rig.js'
+import { type Front, sharedShopParts, startFront, syncOf } from './db-rig.js'
 import { FakeDujiaoka, type GoodsSpec } from './dujiaoka-shop.js'
 import { type MariaDb, ROOT_PASSWORD, ROOT_USER } from './mariadb.js'
-
-export interface Front {
-  readonly url: string
-  status: number
-  stop(): Promise<void>
-}
-
-/** The FAKE dujiaoka front: answers every request with `status`. */
-export async function startFront(): Promise<Front> {
-  const front = {
-    status: 200,
-    url: '',
-    stop: async () => undefined,
-  }
-  const server = createServer((_request, response) => {
-    response.writeHead(front.status, { 'content-type': 'text/html' })
-    response.end('<html>dujiaoka</html>')
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  front.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
-  front.stop = async () => {
-    server.closeAllConnections()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
-  return front
-}
 
 /** Goods 1: stocked keys; 2: none (paid orders become status 6); 3: manual (status 2). */
 export const STOCK_GOODS = 1
