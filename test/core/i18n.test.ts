@@ -65,6 +65,20 @@ const SAMPLES: Record<string, string | number> = {
   cause: 'terms',
   // the console's messages (console.*.ts)
   ok: 'true',
+  keys: 'KEYS',
+  allotment: 'ALLOTMENT',
+  decision: 'DECISION',
+  shop: 'SHOPNAME',
+  role: 'origin',
+  open: 'true',
+  opened: 'OPENED',
+  closed: 'CLOSED',
+  lastHeartbeat: 'LASTBEAT',
+  total: 'TOTAL',
+  receipt: 'RECEIPT',
+  disputed: 'DISPUTED',
+  reference: 'REFERENCE',
+  next: 'NEXT',
 }
 
 /** The value names that only pick a branch of a message ({x, select, …}): they are not in its text. */
