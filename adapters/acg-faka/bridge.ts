@@ -14,20 +14,10 @@ import type { BridgeConfig, HealthConfig, MoneyConfig } from '../mysql/config.js
 import { type Pool, selectRows } from '../mysql/db.js'
 import { readFenced } from '../mysql/fence.js'
 import { HealthReporter, Repeater } from '../mysql/bridge-support.js'
+import { type KeyTable, recordHandDeliveries, sha256Hex } from '../mysql/hand-delivered.js'
 import { HealthProbe, type HealthReading } from '../mysql/health.js'
-import { type Action, decide, type Known, sha256, stranded, toAdapterOrder } from './orders.js'
-import {
-  checkShopSchema,
-  ensureStandinTables,
-  OrderRow,
-  orderSelect,
-  type OrderState,
-  RowId,
-  type Tables,
-  tablesOf,
-  wallClockMs,
-  wallClockText,
-} from './schema.js'
+import { type Action, decide, type Known, stranded, toAdapterOrder } from './orders.js'
+import { checkShopSchema, ensureStandinTables, OrderRow, orderSelect, type OrderState, type Tables, tablesOf, wallClockMs, wallClockText } from './schema.js'
 
 export interface AcgBridgeOptions {
   readonly pool: Pool
@@ -59,18 +49,19 @@ interface Cursor {
 const CURSOR = 'orders'
 const CursorRow = z.object({ pay_time: z.string(), last_id: z.string() })
 const KnownRow = z.object({ trade_no: z.string(), state: z.string(), secret_sha: z.string().nullable() })
-/** Lines of one hand-delivered order recorded at most. */
-const MAX_LINES_PER_ORDER = 1_000
 
 export class AcgFakaBridge {
   private readonly t: Tables
   private readonly now: () => number
+  /** acg-faka's cards, for the hand-delivery record's warning (../mysql/hand-delivered.ts). */
+  private readonly handKeys: KeyTable
   private readonly health: HealthReporter
   private readonly repeater: Repeater
 
   private constructor(private readonly o: AcgBridgeOptions) {
     this.t = tablesOf(o.tablePrefix)
     this.now = o.now ?? Date.now
+    this.handKeys = { shop: 'acg-faka', noun: 'card', idsField: 'cardIds', unsoldSql: `SELECT id FROM \`${this.t.card}\` WHERE secret IN (?) AND status = 0` }
     const probe = new HealthProbe({ name: 'acg-faka', db: o.pool, shopUrl: o.shopUrl, config: o.health })
     this.health = new HealthReporter({ probe, node: o.node, repeatMs: o.health.repeatMs, now: this.now })
     this.repeater = new Repeater(o.logger)
@@ -185,7 +176,7 @@ export class AcgFakaBridge {
     const fresh = escrow.filter(({ row }) => !known.has(row.trade_no))
     if (fresh.length > 0)
       await this.o.pool.query('INSERT IGNORE INTO standin_orders (trade_no, state, paid_at_ms, secret_sha, note, changed_ms) VALUES ?', [
-        fresh.map(({ row, order }) => [row.trade_no, 'submitting', order.paidAt, sha256(row.secret ?? ''), null, this.now()]),
+        fresh.map(({ row, order }) => [row.trade_no, 'submitting', order.paidAt, sha256Hex(row.secret ?? ''), null, this.now()]),
       ])
     // (2) Tell the node; (3) record what it took.
     if (escrow.length > 0) {
@@ -193,7 +184,11 @@ export class AcgFakaBridge {
       await this.setStates(escrow.map(({ row }) => ({ order: row.trade_no, state: 'escrowed', note: null })))
     }
     if (delivered.length > 0) {
-      await this.recordHandDeliveries(delivered.filter((row) => row.cards < row.card_num))
+      await recordHandDeliveries(
+        { pool: this.o.pool, logger: this.o.logger, now: this.now },
+        this.handKeys,
+        delivered.filter((row) => row.cards < row.card_num).map((row) => ({ order: row.trade_no, text: row.secret })),
+      )
       await this.o.node.markDelivered(delivered.map((row) => ({ order: row.trade_no, time: this.now() })))
       await this.setStates(delivered.map((row) => ({ order: row.trade_no, state: 'delivered', note: null })))
     }
@@ -202,26 +197,6 @@ export class AcgFakaBridge {
       await this.setStates(cancelled.map(({ row, reason }) => ({ order: row.trade_no, state: 'cancelled', note: reason })))
     }
     return { escrowed: escrow.length, delivered: delivered.length, cancelled: cancelled.length, invalid }
-  }
-
-  /**
-   * A person served the order by writing keys into its text: the cards they came from may still be
-   * unsold. Their texts are never consigned (stock.ts), and unsold ones are logged for the operator.
-   */
-  private async recordHandDeliveries(rows: readonly OrderRow[]): Promise<void> {
-    for (const row of rows) {
-      const lines = [...new Set((row.secret ?? '').split(/\r?\n/).filter((l) => l.length > 0))].slice(0, MAX_LINES_PER_ORDER)
-      if (lines.length === 0) continue
-      await this.o.pool.query('INSERT IGNORE INTO standin_shop_delivered (secret_sha, trade_no, seen_ms) VALUES ?', [
-        lines.map((line) => [sha256(line), row.trade_no, this.now()]),
-      ])
-      const unsold = await selectRows(this.o.pool, z.object({ id: RowId }), `SELECT id FROM \`${this.t.card}\` WHERE secret IN (?) AND status = 0`, [lines])
-      if (unsold.length > 0)
-        this.o.logger.warn(
-          { order: row.trade_no, cardIds: unsold.map((r) => r.id) },
-          'a card delivered by hand is still unsold in acg-faka, which may sell it again: mark it sold (Standin never consigns it)',
-        )
-    }
   }
 
   private async setStates(states: readonly { order: string; state: OrderState; note: string | null }[]): Promise<void> {

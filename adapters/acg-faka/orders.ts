@@ -5,18 +5,16 @@
 //   after escrow: cards attached, or its text changed by a person        → `delivered` tombstone
 //   after escrow: set back to unpaid, or the row deleted                 → `cancelled` tombstone
 //   manual goods (delivery_way 1), orders already served, unpaid ones    → nothing
-import { createHash } from 'node:crypto'
 import { AdapterOrder, formatZodError, type Locale } from '../../protocol/index.js'
 import type { MoneyConfig } from '../mysql/config.js'
 import { claimSecret, emailOf } from '../mysql/buyer.js'
+import { sha256Hex } from '../mysql/hand-delivered.js'
 import { decimalToMinorUnits } from '../mysql/money.js'
 import { APOLOGY_TEXT, DELIVERY_WAY, ORDER_STATUS, type OrderRow, type OrderState } from './schema.js'
 
 export type Action =
   { readonly kind: 'escrow' } | { readonly kind: 'delivered' } | { readonly kind: 'cancelled'; readonly reason: string } | { readonly kind: 'none' }
 const NONE: Action = { kind: 'none' }
-
-export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
 
 /** What we recorded when we escrowed the order. */
 export interface Known {
@@ -37,7 +35,7 @@ export function decide(row: OrderRow, known: Known | undefined): Action {
   if (!told) return NONE
   if (row.status !== ORDER_STATUS.paid) return { kind: 'cancelled', reason: `acg-faka order set back to status ${row.status}` }
   if (row.cards >= row.card_num) return { kind: 'delivered' }
-  if (known.secretSha !== null && sha256(row.secret ?? '') !== known.secretSha) return { kind: 'delivered' }
+  if (known.secretSha !== null && sha256Hex(row.secret ?? '') !== known.secretSha) return { kind: 'delivered' }
   return NONE
 }
 

@@ -4,6 +4,7 @@
 import { z } from 'zod'
 import { checkColumns, type RequiredColumns } from '../mysql/columns.js'
 import type { Queryable } from '../mysql/db.js'
+import { SHOP_DELIVERED_DDL } from '../mysql/hand-delivered.js'
 
 export const ORDER_STATUS = { unpaid: 0, paid: 1 } as const
 export const DELIVERY_STATUS = { waiting: 0, delivered: 1 } as const
@@ -115,8 +116,8 @@ function ddl(t: Tables): string[] {
     `CREATE TABLE IF NOT EXISTS standin_state (name VARCHAR(32) NOT NULL PRIMARY KEY, value VARCHAR(255) NOT NULL, changed_ms BIGINT NOT NULL) ${opts}`,
     `CREATE TABLE IF NOT EXISTS standin_writebacks (trade_no VARCHAR(64) NOT NULL, fulfiller VARCHAR(64) NOT NULL, result VARCHAR(16) NOT NULL, key_ids TEXT NOT NULL,
       epoch BIGINT NOT NULL, delivered_at_ms BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, PRIMARY KEY (trade_no, fulfiller)) ${opts}`,
-    // Texts a person delivered by hand: never consigned (their card rows may stay unsold).
-    `CREATE TABLE IF NOT EXISTS standin_shop_delivered (secret_sha CHAR(64) NOT NULL PRIMARY KEY, trade_no VARCHAR(64) NOT NULL, seen_ms BIGINT NOT NULL) ${opts}`,
+    // Texts a person delivered by hand: never consigned (../mysql/hand-delivered.ts).
+    SHOP_DELIVERED_DDL,
   ]
 }
 

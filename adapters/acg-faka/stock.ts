@@ -12,7 +12,7 @@ import { z } from 'zod'
 import { LIMITS } from '../../protocol/index.js'
 import { AdapterError, type CardKey, type Logger } from '../contract.js'
 import { inTransactionRetrying, type Pool, type PoolConnection, selectRows, unavailableOr } from '../mysql/db.js'
-import { sha256 } from './orders.js'
+import { deliveredByHand, sha256Hex } from '../mysql/hand-delivered.js'
 import { CARD_STATUS, COMMODITY_ON_SALE, DELIVERY_WAY, RowId, type Tables } from './schema.js'
 
 export interface StockOptions {
@@ -50,7 +50,7 @@ export async function takeStock(o: StockOptions, sku: string, count: number): Pr
         `SELECT id, secret FROM \`${t.card}\` card
          WHERE commodity_id = ? AND status = ? AND order_id IS NULL AND CHAR_LENGTH(secret) BETWEEN 1 AND ?
            AND NOT EXISTS (SELECT 1 FROM standin_cards s WHERE s.card_id = card.id AND s.state = 'returned')
-           AND NOT EXISTS (SELECT 1 FROM standin_shop_delivered d WHERE d.secret_sha = SHA2(card.secret, 256))
+           AND NOT ${deliveredByHand('card.secret')}
          ORDER BY id DESC LIMIT ? FOR UPDATE`,
         [commodityId, CARD_STATUS.unsold, LIMITS.maxCardKeyBytes, count],
       )
@@ -62,7 +62,7 @@ export async function takeStock(o: StockOptions, sku: string, count: number): Pr
       await connection.query(
         `INSERT INTO standin_cards (card_id, commodity_id, state, secret_sha, trade_no, changed_ms) VALUES ?
          ON DUPLICATE KEY UPDATE commodity_id = VALUES(commodity_id), state = VALUES(state), secret_sha = VALUES(secret_sha), trade_no = NULL, changed_ms = VALUES(changed_ms)`,
-        [rows.map((r) => [r.id, commodityId, 'consigned', sha256(r.secret), null, at])],
+        [rows.map((r) => [r.id, commodityId, 'consigned', sha256Hex(r.secret), null, at])],
       )
       return rows
     })
@@ -97,7 +97,7 @@ export async function returnStock(o: StockOptions, sku: string, keys: readonly C
       const restore: string[] = []
       for (const key of keys) {
         const row = byId.get(key.keyId)
-        if (row === undefined || row.commodity_id !== commodityId || row.secret_sha !== sha256(key.key))
+        if (row === undefined || row.commodity_id !== commodityId || row.secret_sha !== sha256Hex(key.key))
           throw new AdapterError('unknown_key', `keys: ${key.keyId} never left this shop's stock of sku ${sku} for a consignment`)
         if (row.state === 'delivered') throw new AdapterError('key_conflict', `keys: ${key.keyId} was delivered by a partner and cannot go back on sale`)
         if (row.state === 'consigned') restore.push(row.card_id)

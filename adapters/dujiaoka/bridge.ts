@@ -25,9 +25,10 @@ import { HealthProbe, type HealthReading } from '../mysql/health.js'
 import { HealthReporter, Repeater } from '../mysql/bridge-support.js'
 import { type Action, decide, type OrderMapping, toAdapterOrder } from './orders.js'
 import { detectConflicts } from './conflicts.js'
-import { recordHandDeliveries } from './hand-delivered.js'
+import { recordHandDeliveries } from '../mysql/hand-delivered.js'
 import { checkShopSchema } from './schema-check.js'
 import {
+  CARMI_STATUS,
   dbTimeMs,
   dbTimeText,
   ensureStandinTables,
@@ -52,6 +53,13 @@ export function bridgeLockName(database: string): string {
 }
 const CurrentDatabase = z.object({ db: z.string().min(1) })
 const CURSOR_NAME = 'orders'
+/** dujiaoka's keys, for the hand-delivery record's warning (carmis rows still unsold). */
+const HAND_KEYS = {
+  shop: 'dujiaoka',
+  noun: 'key',
+  idsField: 'carmisIds',
+  unsoldSql: `SELECT id FROM carmis WHERE carmi IN (?) AND status = ${CARMI_STATUS.unsold} AND deleted_at IS NULL`,
+}
 
 export interface BridgeOptions {
   readonly pool: Pool
@@ -267,11 +275,16 @@ export class DujiaokaBridge {
         plan.cancelled.push({ row, reason: action.reason })
       }
     }
-    // Orders a person completed: their key texts must never be consigned (hand-delivered.ts).
+    // Orders a person completed: their key texts must never be consigned (../mysql/hand-delivered.ts).
     const byHand = rows.filter(
       (row) => row.deleted_at === null && row.status === ORDER_STATUS.completed && (row.type === MANUAL_TYPE || plan.delivered.includes(row)),
     )
-    if (byHand.length > 0) await recordHandDeliveries({ pool: this.o.pool, logger: this.o.logger, now: this.now }, byHand)
+    if (byHand.length > 0)
+      await recordHandDeliveries(
+        { pool: this.o.pool, logger: this.o.logger, now: this.now },
+        HAND_KEYS,
+        byHand.map((row) => ({ order: row.order_sn, text: row.info })),
+      )
     // (1) Record intent before anyone outside learns of the orders.
     const fresh = plan.escrow.filter(({ row }) => known.get(row.order_sn) === undefined)
     if (fresh.length > 0) {

@@ -3,16 +3,15 @@
 // waits for (a dujiaoka variant reading keys outside its transaction, say). The bridge checks every
 // completed order it reads, by SHA-256 of each `info` line against standin_consigned, and records
 // each hit once in standin_conflicts with an error log: a duplicate key is never silent.
-import { createHash } from 'node:crypto'
 import type { ResultSetHeader } from 'mysql2'
 import { z } from 'zod'
 import type { Logger } from '../contract.js'
 import { type Pool, selectRows } from '../mysql/db.js'
+import { sha256Hex } from '../mysql/hand-delivered.js'
 import { ORDER_STATUS, type OrderRow, RowId } from './schema.js'
 
 const HitRow = z.object({ carmis_id: RowId, carmi_sha256: z.string(), state: z.string(), order_sn: z.string().nullable() })
 
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 /** Hashes per query (≈ 67 KB of SQL): a page of wholesale orders must not pass max_allowed_packet. */
 const MAX_HASHES_PER_QUERY = 1_000
 
@@ -23,7 +22,7 @@ export async function detectConflicts(o: { pool: Pool; logger: Logger; now: () =
     if (row.status !== ORDER_STATUS.completed || row.info === null) continue
     for (const line of row.info.split(/\r?\n/)) {
       if (line.length === 0) continue
-      const sha = sha256(line)
+      const sha = sha256Hex(line)
       lines.set(sha, [...(lines.get(sha) ?? []), row.order_sn])
     }
   }

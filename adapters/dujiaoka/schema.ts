@@ -3,6 +3,7 @@
 // never alters dujiaoka's own tables).
 import { z } from 'zod'
 import type { Queryable } from '../mysql/db.js'
+import { SHOP_DELIVERED_DDL } from '../mysql/hand-delivered.js'
 
 // ---- dujiaoka's values ----
 
@@ -134,12 +135,8 @@ const DDL = [
     recorded_ms BIGINT NOT NULL,
     PRIMARY KEY (order_sn, fulfiller)
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
-  // Texts of keys a person delivered by hand (hand-delivered.ts): never consigned.
-  `CREATE TABLE IF NOT EXISTS standin_shop_delivered (
-    carmi_sha256 CHAR(64) NOT NULL PRIMARY KEY,
-    order_sn VARCHAR(150) NOT NULL,
-    seen_ms BIGINT NOT NULL
-  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
+  // Texts of keys a person delivered by hand (../mysql/hand-delivered.ts): never consigned.
+  SHOP_DELIVERED_DDL,
   // Keys found both in a shop-delivered order and among consigned keys (should stay empty).
   `CREATE TABLE IF NOT EXISTS standin_conflicts (
     order_sn VARCHAR(150) NOT NULL,

@@ -22,13 +22,14 @@
 //
 // Any failure before phase 2 commits puts the batch back (3 → 1). A crash leaves `settling` rows;
 // `recoverSettling` puts them back at start. Key id = `carmis.id` as text; sku = `goods.id` as text.
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { RowDataPacket } from 'mysql2'
 import { z } from 'zod'
 import { LIMITS } from '../../protocol/index.js'
 import { AdapterError, type CardKey, type Logger } from '../contract.js'
 import type { ConsignConfig } from './config.js'
+import { deliveredByHand, sha256Hex } from '../mysql/hand-delivered.js'
 import { inTransaction, type Pool, selectRows, unavailableOr } from '../mysql/db.js'
 import type { OpenTransaction, OpenTransactionsReader } from './open-transactions.js'
 import { CARMI_STATUS, CarmiRow, GOODS_AUTOMATIC, GOODS_OPEN, RowId } from './schema.js'
@@ -47,7 +48,6 @@ export function goodsIdOf(sku: string): string {
   return sku
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 const GoodsRow = z.object({ id: RowId, type: z.coerce.number().int(), is_open: z.coerce.number().int() })
 const ConsignedRow = z.object({
   carmis_id: RowId,
@@ -121,14 +121,14 @@ export async function takeStock(o: StockOptions, sku: string, count: number): Pr
       // Newest first: dujiaoka's unordered `take(n)` tends to read the oldest, so races are rarer.
       // Never a key given back: the node refuses a key id it has seen and would send the whole
       // batch back, and newest-first would pick the same keys every time. They stay on sale here.
-      // Never a key whose text a person delivered by hand (hand-delivered.ts), in any row.
+      // Never a key whose text a person delivered by hand (../mysql/hand-delivered.ts), in any row.
       const rows = await selectRows(
         connection,
         CarmiRow,
         `SELECT id, carmi, status, deleted_at FROM carmis
          WHERE goods_id = ? AND status = ? AND is_loop = 0 AND deleted_at IS NULL AND CHAR_LENGTH(carmi) BETWEEN 1 AND ?
            AND NOT EXISTS (SELECT 1 FROM standin_consigned s WHERE s.carmis_id = carmis.id AND s.state = 'returned')
-           AND NOT EXISTS (SELECT 1 FROM standin_shop_delivered d WHERE d.carmi_sha256 = SHA2(carmis.carmi, 256))
+           AND NOT ${deliveredByHand('carmis.carmi')}
          ORDER BY id DESC LIMIT ? FOR UPDATE`,
         [goodsId, CARMI_STATUS.unsold, LIMITS.maxCardKeyBytes, count],
       )
@@ -140,7 +140,7 @@ export async function takeStock(o: StockOptions, sku: string, count: number): Pr
         `INSERT INTO standin_consigned (carmis_id, goods_id, batch, state, carmi_sha256, order_sn, taken_ms, changed_ms) VALUES ?
          ON DUPLICATE KEY UPDATE goods_id = VALUES(goods_id), batch = VALUES(batch), state = VALUES(state), carmi_sha256 = VALUES(carmi_sha256),
            order_sn = NULL, taken_ms = VALUES(taken_ms), changed_ms = VALUES(changed_ms)`,
-        [rows.map((r) => [r.id, goodsId, batch, 'settling', sha256(r.carmi), null, at, at])],
+        [rows.map((r) => [r.id, goodsId, batch, 'settling', sha256Hex(r.carmi), null, at, at])],
       )
       return rows.map((r) => ({ id: r.id, carmi: r.carmi }))
     })

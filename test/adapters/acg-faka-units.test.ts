@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { AcgFakaConfig } from '../../adapters/acg-faka/config.js'
-import { decide, sha256, stranded, toAdapterOrder } from '../../adapters/acg-faka/orders.js'
+import { decide, stranded, toAdapterOrder } from '../../adapters/acg-faka/orders.js'
+import { sha256Hex as sha256 } from '../../adapters/mysql/hand-delivered.js'
 import { APOLOGY_TEXT, type OrderRow, tablesOf, wallClockMs, wallClockText } from '../../adapters/acg-faka/schema.js'
 
 const row = (over: Partial<OrderRow> = {}): OrderRow => ({
