@@ -4,7 +4,7 @@
 // database password from ACG_FAKA_DB_PASSWORD (or `db.password`).
 import { z } from 'zod'
 import { Locale } from '../../protocol/index.js'
-import { BridgeConfig, CallbackListen, DbConfig, HealthConfig, LogLevel, MoneyConfig, NodeLink } from '../mysql/config.js'
+import { BridgeConfig, CallbackListen, DbConfig, HealthConfig, LogLevel, MoneyConfig, NodeLink } from '../shop-db/config.js'
 
 export const AcgFakaConfig = z.strictObject({
   version: z.literal(1),

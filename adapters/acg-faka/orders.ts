@@ -6,10 +6,10 @@
 //   after escrow: set back to unpaid, or the row deleted                 → `cancelled` tombstone
 //   manual goods (delivery_way 1), orders already served, unpaid ones    → nothing
 import { AdapterOrder, formatZodError, type Locale } from '../../protocol/index.js'
-import type { MoneyConfig } from '../mysql/config.js'
-import { claimSecret, emailOf } from '../mysql/buyer.js'
+import type { MoneyConfig } from '../shop-db/config.js'
+import { claimSecret, emailOf } from '../shop-db/buyer.js'
 import { sha256Hex } from '../mysql/hand-delivered.js'
-import { decimalToMinorUnits } from '../mysql/money.js'
+import { decimalToMinorUnits } from '../shop-db/money.js'
 import { APOLOGY_TEXT, DELIVERY_WAY, ORDER_STATUS, type OrderRow, type OrderState } from './schema.js'
 
 export type Action =
@@ -47,7 +47,7 @@ export interface OrderMapping {
 
 /**
  * The buyer's claim secret: acg-faka's order query password (`password`, when the commodity asks
- * for one); without one, derived from the order number (../mysql/buyer.ts).
+ * for one); without one, derived from the order number (../shop-db/buyer.ts).
  */
 export function claimSecretOf(row: OrderRow, claimKey: string): { secret: string; derived: boolean } {
   return claimSecret(row.password, claimKey, 'acg-faka', row.trade_no)

@@ -5,7 +5,7 @@
 // from DUJIAOKA_DB_PASSWORD (or `db.password`).
 import { z } from 'zod'
 import { Locale } from '../../protocol/index.js'
-import { BridgeConfig, CallbackListen, DbConfig, HealthConfig, LogLevel, MoneyConfig, NodeLink } from '../mysql/config.js'
+import { BridgeConfig, CallbackListen, DbConfig, HealthConfig, LogLevel, MoneyConfig, NodeLink } from '../shop-db/config.js'
 
 /**
  * Longest the consignment waits for sales that may have read its keys (see stock.ts). Below the

@@ -7,9 +7,9 @@
 //   an order a partner delivered (written back) → nothing: the node already knows
 // Orders never escrowed need no tombstone (automatic sales complete at payment, 1 → 4).
 import { AdapterOrder, formatZodError, type Locale } from '../../protocol/index.js'
-import type { MoneyConfig } from '../mysql/config.js'
-import { claimSecret, emailOf } from '../mysql/buyer.js'
-import { decimalToMinorUnits } from '../mysql/money.js'
+import type { MoneyConfig } from '../shop-db/config.js'
+import { claimSecret, emailOf } from '../shop-db/buyer.js'
+import { decimalToMinorUnits } from '../shop-db/money.js'
 import { MANUAL_TYPE, ORDER_STATUS, type OrderRow, type OrderState, PAID_WAITING } from './schema.js'
 
 export type Action =
@@ -44,7 +44,7 @@ export interface OrderMapping {
 
 /**
  * The buyer's claim secret: dujiaoka's order-query password (`search_pwd`), which the buyer chose
- * at checkout; without one, derived from the order number (../mysql/buyer.ts).
+ * at checkout; without one, derived from the order number (../shop-db/buyer.ts).
  */
 export function claimSecretOf(row: OrderRow, claimKey: string): { secret: string; derived: boolean } {
   return claimSecret(row.search_pwd, claimKey, 'dujiaoka', row.order_sn)

@@ -6,7 +6,7 @@ import mysql, { type Pool, type PoolConnection, type RowDataPacket } from 'mysql
 import type { z } from 'zod'
 import { formatZodError } from '../../protocol/index.js'
 import { AdapterError } from '../contract.js'
-import type { DbConfig } from './config.js'
+import type { DbConfig } from '../shop-db/config.js'
 
 export type { Pool, PoolConnection }
 /** A pool or one of its connections: anything that can run a query. */

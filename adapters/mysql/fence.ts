@@ -1,10 +1,10 @@
-// The fence flag, kept in `standin_state` so it survives restarts of the adapter and is visible
-// to the bridge (it runs in the same process or another one; the database is the shared truth).
+// The fence flag (../shop-db/fence.ts) in MySQL/MariaDB's `standin_state`.
 import type { RowDataPacket } from 'mysql2'
-import { AdapterError, type Logger } from '../contract.js'
+import type { Logger } from '../contract.js'
+import { FENCED, logFence } from '../shop-db/fence.js'
 import { type Queryable, unavailableOr } from './db.js'
 
-const FENCED = 'fenced'
+export { checkCount } from '../shop-db/fence.js'
 
 /** True when the node told the shop to stop delivering escrowed orders. Unset means unfenced. */
 export async function readFenced(db: Queryable): Promise<boolean> {
@@ -26,10 +26,5 @@ export async function setFencedFlag(db: Queryable, fenced: boolean, atMs: number
   } catch (error) {
     throw unavailableOr(error)
   }
-  logger.info({ fenced }, fenced ? `${shop} fenced: do not deliver escrowed orders by hand` : `${shop} unfenced`)
-}
-
-/** A takeStock count the port can act on, or the refusal. */
-export function checkCount(count: number): void {
-  if (!Number.isInteger(count) || count < 1) throw new AdapterError('invalid', `count: ${count} is not a positive integer`)
+  logFence(logger, fenced, shop)
 }

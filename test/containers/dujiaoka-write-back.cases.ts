@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { createDujiaokaAdapter } from '../../adapters/dujiaoka/adapter.js'
 import { DujiaokaBridge } from '../../adapters/dujiaoka/bridge.js'
-import { BridgeConfig, DbConfig, HealthConfig } from '../../adapters/mysql/config.js'
+import { BridgeConfig, DbConfig, HealthConfig } from '../../adapters/shop-db/config.js'
 import { createMysqlPool } from '../../adapters/mysql/db.js'
 import { AdapterClient } from '../../adapters/generic/client.js'
 import { partnerDelivery } from '../adapters/conformance.js'

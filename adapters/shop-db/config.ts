@@ -1,5 +1,5 @@
-// Configuration shared by the adapters that reach their shop through its MySQL/MariaDB database
-// (dujiaoka, acg-faka): the connection, the health probe and the currency. Each adapter's own
+// Configuration shared by the adapters that reach their shop through its database (dujiaoka,
+// acg-faka on MySQL/MariaDB; Dujiao-Next on PostgreSQL): the connection, the health probe and the currency. Each adapter's own
 // config file (its config.ts) embeds these.
 import { z } from 'zod'
 import { Currency } from '../../protocol/index.js'

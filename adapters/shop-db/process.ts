@@ -1,4 +1,4 @@
-// The process both database adapters' main.ts run: the config file (zod-checked, errors name the
+// The process every database adapter's main.ts runs: the config file (zod-checked, errors name the
 // field), the credentials the node wrote for its adapter, the pool, the callback host when
 // `callback` is set and the bridge when `node` is set, and a clean stop on SIGTERM or SIGINT
 // (callback host and bridge first, then the pool). Logs JSON lines to stderr.
@@ -12,7 +12,6 @@ import { startCallbackHost } from '../generic/callback-host.js'
 import { AdapterClient } from '../generic/client.js'
 import { readAdapterCredentials } from '../generic/credentials.js'
 import type { DbConfig } from './config.js'
-import { createMysqlPool, type Pool } from './db.js'
 
 export function loadConfig<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
   const parsed = schema.safeParse(JSON.parse(readFileSync(path, 'utf8')))
@@ -30,7 +29,7 @@ export function credentialsOf(node: { readonly credentialsFile: string | null } 
 }
 
 /** On SIGTERM or SIGINT: runs every stop, ends the pool, exits. */
-export function stopOnSignals(stops: readonly (() => Promise<void>)[], pool: Pool): void {
+export function stopOnSignals(stops: readonly (() => Promise<void>)[], pool: { end(): Promise<void> }): void {
   const stop = () => {
     void Promise.allSettled(stops.map((s) => s()))
       .then(() => pool.end())
@@ -51,18 +50,20 @@ interface ProcessConfig {
   readonly logLevel: string
 }
 
-export interface AdapterProcess<C extends ProcessConfig> {
+export interface AdapterProcess<C extends ProcessConfig, P extends { end(): Promise<void> }> {
   /** The shop software's name: `<name>-adapter` in every log line, and in the messages. */
   readonly name: string
   readonly schema: z.ZodType<C>
   /** The environment variable with the database password (else db.password). */
   readonly passwordEnv: string
-  port(config: C, pool: Pool, logger: Logger): Promise<Adapter>
-  bridge(config: C, pool: Pool, node: NodeIngress, claimKey: string, logger: Logger): Promise<{ run(): void; close(): Promise<void> }>
+  /** The shop database's pool (mysql2 or pg), with the password from the environment or the config. */
+  openPool(db: C['db'], password: string | null): P
+  port(config: C, pool: P, logger: Logger): Promise<Adapter>
+  bridge(config: C, pool: P, node: NodeIngress, claimKey: string, logger: Logger): Promise<{ run(): void; close(): Promise<void> }>
 }
 
 /** Runs an adapter process from `process.argv[2]`, the config file's path; exits 2 without it, 1 when it cannot start. */
-export async function runAdapterProcess<C extends ProcessConfig>(p: AdapterProcess<C>): Promise<void> {
+export async function runAdapterProcess<C extends ProcessConfig, P extends { end(): Promise<void> }>(p: AdapterProcess<C, P>): Promise<void> {
   const configPath = process.argv[2]
   if (configPath === undefined) {
     console.error(`usage: main.ts <config.json>   (see examples/${p.name}/)`)
@@ -73,7 +74,7 @@ export async function runAdapterProcess<C extends ProcessConfig>(p: AdapterProce
     const config = loadConfig(configPath, p.schema)
     logger.level = process.env.STANDIN_LOG_LEVEL ?? config.logLevel
     const secrets = credentialsOf(config.node, configPath)
-    const pool = createMysqlPool({ ...config.db, password: process.env[p.passwordEnv] ?? config.db.password })
+    const pool = p.openPool(config.db, process.env[p.passwordEnv] ?? config.db.password)
     const stops: (() => Promise<void>)[] = []
     if (config.callback !== null) {
       const adapter = await p.port(config, pool, logger)

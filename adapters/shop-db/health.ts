@@ -1,10 +1,9 @@
-// A database-backed shop's platform health (dujiaoka, acg-faka): its HTTP front answers (below 500)
+// A database-backed shop's platform health (dujiaoka, acg-faka, Dujiao-Next): its HTTP front answers (below 500)
 // and its database answers a query.
 // A failure is `degraded` until it repeats `downAfterFailures` times in a row, then `down`: a
 // `down` report makes the node ask its partners to take over at once, so a blip must not cause it.
 import type { PlatformHealth } from '../../protocol/index.js'
 import type { HealthConfig } from './config.js'
-import type { Queryable } from './db.js'
 
 export interface HealthReading {
   readonly platform: PlatformHealth
@@ -14,7 +13,8 @@ export interface HealthReading {
 export interface HealthProbeOptions {
   /** The shop software's name, first in every detail ("dujiaoka: …"). */
   readonly name: string
-  readonly db: Queryable
+  /** The shop's database: anything that runs `SELECT 1` (a mysql2 or pg pool). */
+  readonly db: { query(sql: string): Promise<unknown> }
   readonly shopUrl: string
   readonly config: Pick<HealthConfig, 'timeoutMs' | 'downAfterFailures'>
 }

@@ -1,0 +1,109 @@
+// The shop database connection of the PostgreSQL adapters (Dujiao-Next): a pg pool whose sessions
+// run in UTC with a statement and lock timeout, returning int8 and numeric as text (ids and prices
+// never pass through a float). Rows are validated with zod before use (each adapter's schema.ts).
+import pg from 'pg'
+import type { z } from 'zod'
+import { formatZodError } from '../../protocol/index.js'
+import { AdapterError } from '../contract.js'
+import type { DbConfig } from '../shop-db/config.js'
+
+export type PgPool = pg.Pool
+export type PgClient = pg.PoolClient
+/** A pool or one of its clients: anything that can run a query. */
+export type PgQueryable = pg.Pool | pg.PoolClient
+
+export function createPgPool(config: DbConfig & { password: string | null }): PgPool {
+  const pool = new pg.Pool({
+    host: config.host,
+    port: config.port,
+    user: config.user,
+    password: config.password ?? undefined,
+    database: config.database,
+    max: config.connections,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    // A lock held by a stuck shop worker or a migration must not hold a pool client for ever.
+    statement_timeout: config.statementTimeoutMs,
+    lock_timeout: config.statementTimeoutMs,
+    idle_in_transaction_session_timeout: config.statementTimeoutMs * 3,
+    options: '-c TimeZone=UTC',
+    keepAlive: true,
+  })
+  // An idle client whose server went away emits here; without a listener it would crash the process.
+  pool.on('error', () => undefined)
+  return pool
+}
+
+/** Runs `work` in one transaction on one client; rolls back on any error. */
+export async function inTransaction<T>(pool: PgPool, work: (client: PgClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  let broken = false
+  try {
+    await client.query('BEGIN')
+    try {
+      const result = await work(client)
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true))
+      throw error
+    }
+  } finally {
+    client.release(broken)
+  }
+}
+
+/** Attempts of a transaction PostgreSQL aborted as a deadlock's victim or a serialization failure, the first included. */
+export const CONFLICT_ATTEMPTS = 5
+/** Wait before another attempt, times the attempt number, in milliseconds. */
+const CONFLICT_BACKOFF_MS = 25
+const RETRYABLE = new Set(['40001', '40P01'])
+
+/** `inTransaction`, run again when PostgreSQL aborted it as a deadlock victim or a serialization failure (undone whole). */
+export async function inTransactionRetrying<T>(pool: PgPool, work: (client: PgClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inTransaction(pool, work)
+    } catch (error) {
+      if (!RETRYABLE.has(String((error as { code?: unknown }).code)) || attempt >= CONFLICT_ATTEMPTS) throw error
+      await new Promise((resolve) => setTimeout(resolve, CONFLICT_BACKOFF_MS * attempt))
+    }
+  }
+}
+
+/** SELECT, each row validated; a row that does not match is an error naming the query and field. */
+export async function selectRows<S extends z.ZodType>(db: PgQueryable, schema: S, sql: string, params: unknown[] = []): Promise<z.infer<S>[]> {
+  const result = await db.query(sql, params)
+  return result.rows.map((row, i) => {
+    const parsed = schema.safeParse(row)
+    if (!parsed.success) throw new Error(`${sql.split(/\s+/).slice(0, 6).join(' ')} … row ${i}: ${formatZodError(parsed.error)}`)
+    return parsed.data
+  })
+}
+
+/** Network failures (node's codes) and SQLSTATEs that mean "could not reach or use the database now". */
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available (lock_timeout)
+  '57014', // query_canceled (statement_timeout)
+  '53300', // too_many_connections
+  '57P01', // admin_shutdown
+  '57P03', // cannot_connect_now
+])
+
+/**
+ * Rethrows connection-level failures as AdapterError('unavailable') so callers answer 503. Use it
+ * only where that is true: the transaction rolled back, or the call is idempotent.
+ */
+export function unavailableOr(error: unknown): unknown {
+  const code = String((error ?? {}) instanceof Object ? ((error as { code?: unknown }).code ?? '') : '')
+  const message = error instanceof Error ? error.message : ''
+  if (UNAVAILABLE.has(code) || code.startsWith('08') || /Connection terminated|timeout exceeded when trying to connect/i.test(message))
+    return new AdapterError('unavailable', `database: ${code || message}; retry later`)
+  return error
+}
