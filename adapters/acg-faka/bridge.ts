@@ -8,7 +8,6 @@
 // pay_time is acg-faka's wall-clock text (PHP's zone): only compared with other pay_time values,
 // and read as an instant in `shopTimeZone`, capped at our clock.
 import { z } from 'zod'
-import type { AdapterOrder } from '../../protocol/index.js'
 import type { Logger, NodeIngress } from '../contract.js'
 import type { BridgeConfig, HealthConfig, MoneyConfig } from '../shop-db/config.js'
 import { type Pool, selectRows } from '../mysql/db.js'
@@ -16,7 +15,8 @@ import { readFenced } from '../mysql/fence.js'
 import { HealthReporter, Repeater } from '../shop-db/bridge-support.js'
 import { type KeyTable, recordHandDeliveries, sha256Hex } from '../mysql/hand-delivered.js'
 import { HealthProbe, type HealthReading } from '../shop-db/health.js'
-import { type Action, decide, type Known, stranded, toAdapterOrder } from './orders.js'
+import { addPoll, emptyPoll, type PollResult, recheckTold, type ReportOptions, type ReportStore, reportRows } from '../shop-db/order-report.js'
+import { decide, type Known, stranded, toAdapterOrder } from './orders.js'
 import { checkShopSchema, ensureStandinTables, OrderRow, orderSelect, type OrderState, type Tables, tablesOf, wallClockMs, wallClockText } from './schema.js'
 
 export interface AcgBridgeOptions {
@@ -32,13 +32,6 @@ export interface AcgBridgeOptions {
   readonly claimKey: string
   readonly logger: Logger
   readonly now?: () => number
-}
-
-export interface PollResult {
-  escrowed: number
-  delivered: number
-  cancelled: number
-  invalid: number
 }
 
 interface Cursor {
@@ -57,6 +50,8 @@ export class AcgFakaBridge {
   private readonly handKeys: KeyTable
   private readonly health: HealthReporter
   private readonly repeater: Repeater
+  private readonly report: ReportOptions
+  private readonly store: ReportStore<OrderRow, Known>
 
   private constructor(private readonly o: AcgBridgeOptions) {
     this.t = tablesOf(o.tablePrefix)
@@ -65,6 +60,8 @@ export class AcgFakaBridge {
     const probe = new HealthProbe({ name: 'acg-faka', db: o.pool, shopUrl: o.shopUrl, config: o.health })
     this.health = new HealthReporter({ probe, node: o.node, repeatMs: o.health.repeatMs, now: this.now })
     this.repeater = new Repeater(o.logger)
+    this.report = { shop: 'acg-faka', node: o.node, logger: o.logger, now: this.now, batchSize: o.bridge.batchSize }
+    this.store = this.reportStore()
   }
 
   static async open(options: AcgBridgeOptions): Promise<AcgFakaBridge> {
@@ -76,13 +73,7 @@ export class AcgFakaBridge {
 
   /** One pass: new paid orders from the cursor, then every order already told to the node. */
   async pollOnce(): Promise<PollResult> {
-    const total: PollResult = { escrowed: 0, delivered: 0, cancelled: 0, invalid: 0 }
-    const add = (r: PollResult) => {
-      total.escrowed += r.escrowed
-      total.delivered += r.delivered
-      total.cancelled += r.cancelled
-      total.invalid += r.invalid
-    }
+    const total = emptyPoll()
     const fenced = await readFenced(this.o.pool)
     let cursor = await this.cursor()
     const from = wallClockText(wallClockMs(cursor.payTime, this.o.shopTimeZone) - this.o.bridge.overlapSeconds * 1_000, this.o.shopTimeZone)
@@ -95,7 +86,7 @@ export class AcgFakaBridge {
         [position.payTime, position.payTime, position.lastId, this.o.bridge.batchSize],
       )
       if (rows.length === 0) break
-      add(await this.handle(rows, fenced))
+      addPoll(total, await reportRows(this.report, this.store, rows, fenced))
       const last = rows.at(-1) as OrderRow
       position = { payTime: last.pay_time as string, lastId: last.id }
       if (position.payTime > cursor.payTime || (position.payTime === cursor.payTime && BigInt(position.lastId) > BigInt(cursor.lastId))) {
@@ -104,108 +95,56 @@ export class AcgFakaBridge {
       }
       if (rows.length < this.o.bridge.batchSize) break
     }
-    add(await this.recheckTold(fenced))
+    addPoll(total, await recheckTold(this.report, this.store, fenced))
     return total
   }
 
-  /** Orders told to the node (escrowed or being submitted), read again by number. */
-  private async recheckTold(fenced: boolean): Promise<PollResult> {
-    const total: PollResult = { escrowed: 0, delivered: 0, cancelled: 0, invalid: 0 }
-    let after = ''
-    for (;;) {
-      const told = await selectRows(
-        this.o.pool,
-        KnownRow,
-        "SELECT trade_no, state, secret_sha FROM standin_orders WHERE state IN ('submitting', 'escrowed') AND trade_no > ? ORDER BY trade_no LIMIT ?",
-        [after, this.o.bridge.batchSize],
-      )
-      if (told.length === 0) break
-      after = (told.at(-1) as z.infer<typeof KnownRow>).trade_no
-      const rows = await selectRows(this.o.pool, OrderRow, `${orderSelect(this.t)} WHERE o.trade_no IN (?)`, [told.map((k) => k.trade_no)])
-      const present = new Set(rows.map((r) => r.trade_no))
-      const gone = told.filter((k) => !present.has(k.trade_no)).map((k) => k.trade_no)
-      if (gone.length > 0) {
-        await this.o.node.markCancelled(gone.map((order) => ({ order, reason: 'order deleted in acg-faka' })))
-        await this.setStates(gone.map((order) => ({ order, state: 'cancelled', note: 'order deleted in acg-faka' })))
-        total.cancelled += gone.length
-      }
-      const r = await this.handle(rows, fenced)
-      total.escrowed += r.escrowed
-      total.delivered += r.delivered
-      total.cancelled += r.cancelled
-      total.invalid += r.invalid
-      if (told.length < this.o.bridge.batchSize) break
-    }
-    return total
-  }
-
-  private async handle(rows: readonly OrderRow[], fenced: boolean): Promise<PollResult> {
-    if (rows.length === 0) return { escrowed: 0, delivered: 0, cancelled: 0, invalid: 0 }
-    const known = new Map(
-      (
-        await selectRows(this.o.pool, KnownRow, 'SELECT trade_no, state, secret_sha FROM standin_orders WHERE trade_no IN (?)', [rows.map((r) => r.trade_no)])
-      ).map((k): [string, Known] => [k.trade_no, { state: k.state as OrderState, secretSha: k.secret_sha }]),
-    )
-    const escrow: { row: OrderRow; order: AdapterOrder }[] = []
-    const delivered: OrderRow[] = []
-    const cancelled: { row: OrderRow; reason: string }[] = []
-    let invalid = 0
-    for (const row of rows) {
-      const action: Action = decide(row, known.get(row.trade_no))
-      if (action.kind === 'escrow') {
-        const paidAtMs = Math.min(wallClockMs(row.pay_time ?? wallClockText(this.now(), this.o.shopTimeZone), this.o.shopTimeZone), this.now())
-        const mapped = toAdapterOrder(row, paidAtMs, { money: this.o.money, locale: this.o.buyerLocale, claimKey: this.o.claimKey })
-        if (!mapped.ok) {
-          invalid++
-          this.o.logger.error({ order: row.trade_no, reason: mapped.reason }, 'paid acg-faka order cannot be escrowed; recorded as invalid in standin_orders')
-          await this.setStates([{ order: row.trade_no, state: 'invalid', note: mapped.reason }])
-          continue
-        }
-        for (const note of mapped.notes) this.o.logger.warn({ order: row.trade_no }, note)
-        escrow.push({ row, order: mapped.order })
-      } else if (action.kind === 'delivered') {
-        if (fenced)
-          this.o.logger.error(
-            { order: row.trade_no },
-            'acg-faka delivered an escrowed order while the node had it fenced: a partner may deliver it too; reported as delivered so duplicates are counted',
+  /** The SQL of reporting (../shop-db/order-report.ts) on acg-faka's database. */
+  private reportStore(): ReportStore<OrderRow, Known> {
+    const pool = this.o.pool
+    const zone = this.o.shopTimeZone
+    const mapping = { money: this.o.money, locale: this.o.buyerLocale, claimKey: this.o.claimKey }
+    return {
+      orderNo: (row) => row.trade_no,
+      known: async (orderNos) =>
+        new Map(
+          (await selectRows(pool, KnownRow, 'SELECT trade_no, state, secret_sha FROM standin_orders WHERE trade_no IN (?)', [orderNos])).map(
+            (k): [string, Known] => [k.trade_no, { state: k.state as OrderState, secretSha: k.secret_sha }],
+          ),
+        ),
+      decide,
+      map: (row, nowMs) => toAdapterOrder(row, Math.min(wallClockMs(row.pay_time ?? wallClockText(nowMs, zone), zone), nowMs), mapping),
+      // With the order's text, to see a person's delivery (a new text) later.
+      recordIntent: async (fresh) => {
+        await pool.query('INSERT IGNORE INTO standin_orders (trade_no, state, paid_at_ms, secret_sha, note, changed_ms) VALUES ?', [
+          fresh.map(({ row, order }) => [row.trade_no, 'submitting', order.paidAt, sha256Hex(row.secret ?? ''), null, this.now()]),
+        ])
+      },
+      setStates: async (states) => {
+        await pool.query(
+          `INSERT INTO standin_orders (trade_no, state, paid_at_ms, secret_sha, note, changed_ms) VALUES ?
+           ON DUPLICATE KEY UPDATE state = VALUES(state), note = VALUES(note), changed_ms = VALUES(changed_ms)`,
+          [states.map((st) => [st.order, st.state, null, null, st.note === null ? null : st.note.slice(0, 500), this.now()])],
+        )
+      },
+      toldPage: async (after, limit) =>
+        (
+          await selectRows(
+            pool,
+            KnownRow,
+            "SELECT trade_no, state, secret_sha FROM standin_orders WHERE state IN ('submitting', 'escrowed') AND trade_no > ? ORDER BY trade_no LIMIT ?",
+            [after, limit],
           )
-        delivered.push(row)
-      } else if (action.kind === 'cancelled') cancelled.push({ row, reason: action.reason })
+        ).map((k) => k.trade_no),
+      rowsByNumber: (orderNos) => selectRows(pool, OrderRow, `${orderSelect(this.t)} WHERE o.trade_no IN (?)`, [orderNos]),
+      recordHandDeliveries: async (rows) => {
+        await recordHandDeliveries(
+          { pool, logger: this.o.logger, now: this.now },
+          this.handKeys,
+          rows.filter((row) => row.cards < row.card_num).map((row) => ({ order: row.trade_no, text: row.secret })),
+        )
+      },
     }
-    // (1) Intent before the node learns of them (with the order's text, to see a person's delivery later).
-    const fresh = escrow.filter(({ row }) => !known.has(row.trade_no))
-    if (fresh.length > 0)
-      await this.o.pool.query('INSERT IGNORE INTO standin_orders (trade_no, state, paid_at_ms, secret_sha, note, changed_ms) VALUES ?', [
-        fresh.map(({ row, order }) => [row.trade_no, 'submitting', order.paidAt, sha256Hex(row.secret ?? ''), null, this.now()]),
-      ])
-    // (2) Tell the node; (3) record what it took.
-    if (escrow.length > 0) {
-      await this.o.node.submitOrders(escrow.map((e) => e.order))
-      await this.setStates(escrow.map(({ row }) => ({ order: row.trade_no, state: 'escrowed', note: null })))
-    }
-    if (delivered.length > 0) {
-      await recordHandDeliveries(
-        { pool: this.o.pool, logger: this.o.logger, now: this.now },
-        this.handKeys,
-        delivered.filter((row) => row.cards < row.card_num).map((row) => ({ order: row.trade_no, text: row.secret })),
-      )
-      await this.o.node.markDelivered(delivered.map((row) => ({ order: row.trade_no, time: this.now() })))
-      await this.setStates(delivered.map((row) => ({ order: row.trade_no, state: 'delivered', note: null })))
-    }
-    if (cancelled.length > 0) {
-      await this.o.node.markCancelled(cancelled.map(({ row, reason }) => ({ order: row.trade_no, reason })))
-      await this.setStates(cancelled.map(({ row, reason }) => ({ order: row.trade_no, state: 'cancelled', note: reason })))
-    }
-    return { escrowed: escrow.length, delivered: delivered.length, cancelled: cancelled.length, invalid }
-  }
-
-  private async setStates(states: readonly { order: string; state: OrderState; note: string | null }[]): Promise<void> {
-    if (states.length === 0) return
-    await this.o.pool.query(
-      `INSERT INTO standin_orders (trade_no, state, paid_at_ms, secret_sha, note, changed_ms) VALUES ?
-       ON DUPLICATE KEY UPDATE state = VALUES(state), note = VALUES(note), changed_ms = VALUES(changed_ms)`,
-      [states.map((s) => [s.order, s.state, null, null, s.note === null ? null : s.note.slice(0, 500), this.now()])],
-    )
   }
 
   /** The saved cursor; the first time, the newest paid order's pay_time minus the lookback (saved at once). */

@@ -10,10 +10,9 @@ import type { MoneyConfig } from '../shop-db/config.js'
 import { claimSecret, emailOf } from '../shop-db/buyer.js'
 import { sha256Hex } from '../mysql/hand-delivered.js'
 import { decimalToMinorUnits } from '../shop-db/money.js'
+import type { Action, Mapped } from '../shop-db/order-report.js'
 import { APOLOGY_TEXT, DELIVERY_WAY, ORDER_STATUS, type OrderRow, type OrderState } from './schema.js'
 
-export type Action =
-  { readonly kind: 'escrow' } | { readonly kind: 'delivered' } | { readonly kind: 'cancelled'; readonly reason: string } | { readonly kind: 'none' }
 const NONE: Action = { kind: 'none' }
 
 /** What we recorded when we escrowed the order. */
@@ -52,8 +51,6 @@ export interface OrderMapping {
 export function claimSecretOf(row: OrderRow, claimKey: string): { secret: string; derived: boolean } {
   return claimSecret(row.password, claimKey, 'acg-faka', row.trade_no)
 }
-
-export type Mapped = { readonly ok: true; readonly order: AdapterOrder; readonly notes: string[] } | { readonly ok: false; readonly reason: string }
 
 export function toAdapterOrder(row: OrderRow, paidAtMs: number, mapping: OrderMapping): Mapped {
   const notes: string[] = []

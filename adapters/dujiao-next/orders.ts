@@ -7,11 +7,10 @@
 //   parents, manual items, served or unpaid orders                 → nothing
 import { AdapterOrder, formatZodError, type Locale } from '../../protocol/index.js'
 import { claimSecret, emailOf } from '../shop-db/buyer.js'
+import type { Action, Mapped } from '../shop-db/order-report.js'
 import { decimalToMinorUnits } from '../shop-db/money.js'
 import { FULFILLMENT, ORDER_STATUS, type OrderRow, type OrderState, skuOf } from './schema.js'
 
-export type Action =
-  { readonly kind: 'escrow' } | { readonly kind: 'delivered' } | { readonly kind: 'cancelled'; readonly reason: string } | { readonly kind: 'none' }
 const NONE: Action = { kind: 'none' }
 
 const SERVED: readonly string[] = [ORDER_STATUS.delivered, ORDER_STATUS.completed, ORDER_STATUS.partiallyDelivered]
@@ -38,8 +37,6 @@ export interface OrderMapping {
   readonly locale: Locale
   readonly claimKey: string
 }
-
-export type Mapped = { readonly ok: true; readonly order: AdapterOrder; readonly notes: string[] } | { readonly ok: false; readonly reason: string }
 
 /** The escrow record of a stranded child order; `paidAtMs` already capped at our clock. */
 export function toAdapterOrder(row: OrderRow, paidAtMs: number, mapping: OrderMapping): Mapped {

@@ -10,10 +10,8 @@ import { AdapterOrder, formatZodError, type Locale } from '../../protocol/index.
 import type { MoneyConfig } from '../shop-db/config.js'
 import { claimSecret, emailOf } from '../shop-db/buyer.js'
 import { decimalToMinorUnits } from '../shop-db/money.js'
+import type { Action, Mapped } from '../shop-db/order-report.js'
 import { MANUAL_TYPE, ORDER_STATUS, type OrderRow, type OrderState, PAID_WAITING } from './schema.js'
-
-export type Action =
-  { readonly kind: 'escrow' } | { readonly kind: 'delivered' } | { readonly kind: 'cancelled'; readonly reason: string } | { readonly kind: 'none' }
 
 const NONE: Action = { kind: 'none' }
 
@@ -49,8 +47,6 @@ export interface OrderMapping {
 export function claimSecretOf(row: OrderRow, claimKey: string): { secret: string; derived: boolean } {
   return claimSecret(row.search_pwd, claimKey, 'dujiaoka', row.order_sn)
 }
-
-export type Mapped = { readonly ok: true; readonly order: AdapterOrder; readonly notes: string[] } | { readonly ok: false; readonly reason: string }
 
 /** The AdapterOrder for a paid row, or why there cannot be one (the bridge records it as invalid). */
 export function toAdapterOrder(row: OrderRow, paidAtMs: number, mapping: OrderMapping): Mapped {

@@ -30,7 +30,7 @@ import { LIMITS } from '../../protocol/index.js'
 import { AdapterError, type CardKey, type Logger } from '../contract.js'
 import type { ConsignConfig } from './config.js'
 import { deliveredByHand, sha256Hex } from '../mysql/hand-delivered.js'
-import { inTransaction, type Pool, selectRows, unavailableOr } from '../mysql/db.js'
+import { inTransaction, inTransactionRetrying, type Pool, selectRows, unavailableOr } from '../mysql/db.js'
 import type { OpenTransaction, OpenTransactionsReader } from './open-transactions.js'
 import { CARMI_STATUS, CarmiRow, GOODS_AUTOMATIC, GOODS_OPEN, RowId } from './schema.js'
 
@@ -110,7 +110,8 @@ export async function takeStock(o: StockOptions, sku: string, count: number): Pr
   const batch = randomUUID()
   let marked: { id: string; carmi: string }[]
   try {
-    marked = await inTransaction(o.pool, async (connection) => {
+    // A deadlock with a sale or another consignment undoes phase 1 whole: it is tried again.
+    marked = await inTransactionRetrying(o.pool, async (connection) => {
       const [goods] = await selectRows(connection, GoodsRow, 'SELECT id, type, is_open FROM goods WHERE id = ? AND deleted_at IS NULL', [goodsId])
       if (goods === undefined) throw new AdapterError('unknown_sku', `sku: no goods ${sku} in dujiaoka`)
       if (goods.type !== GOODS_AUTOMATIC) return []

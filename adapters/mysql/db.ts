@@ -4,9 +4,10 @@
 // (each adapter's schema.ts).
 import mysql, { type Pool, type PoolConnection, type RowDataPacket } from 'mysql2/promise'
 import type { z } from 'zod'
-import { formatZodError } from '../../protocol/index.js'
 import { AdapterError } from '../contract.js'
 import type { DbConfig } from '../shop-db/config.js'
+import { retryingConflicts } from '../shop-db/retry.js'
+import { parseRows } from '../shop-db/rows.js'
 
 export type { Pool, PoolConnection }
 /** A pool or one of its connections: anything that can run a query. */
@@ -76,35 +77,21 @@ export async function inTransaction<T>(pool: Pool, work: (connection: PoolConnec
   }
 }
 
-/** Attempts of a transaction that InnoDB chose as a deadlock's victim, the first included. */
-export const DEADLOCK_ATTEMPTS = 5
-/** Wait before another attempt, times the attempt number, in milliseconds. */
-const DEADLOCK_BACKOFF_MS = 25
-
 /**
- * `inTransaction`, run again when InnoDB rolls it back as a deadlock's victim. A shop whose sales
- * run SERIALIZABLE (acg-faka) deadlocks with anything that locks the same rows; the victim's work
- * is undone whole, so trying again is safe. Other errors, and the last deadlock, are thrown.
+ * `inTransaction`, run again when InnoDB rolls it back as a deadlock's victim (../shop-db/retry.ts).
+ * Other errors, and the last deadlock, are thrown.
  */
-export async function inTransactionRetrying<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await inTransaction(pool, work)
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'ER_LOCK_DEADLOCK' || attempt >= DEADLOCK_ATTEMPTS) throw error
-      await new Promise((resolve) => setTimeout(resolve, DEADLOCK_BACKOFF_MS * attempt))
-    }
-  }
+export function inTransactionRetrying<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  return retryingConflicts(
+    () => inTransaction(pool, work),
+    (error) => (error as { code?: unknown }).code === 'ER_LOCK_DEADLOCK',
+  )
 }
 
 /** SELECT, each row validated; a row that does not match is an error naming the query and field. */
 export async function selectRows<S extends z.ZodType>(db: Queryable, schema: S, sql: string, params: unknown[] = []): Promise<z.infer<S>[]> {
   const [rows] = await db.query<RowDataPacket[]>(sql, params)
-  return rows.map((row, i) => {
-    const parsed = schema.safeParse(row)
-    if (!parsed.success) throw new Error(`${sql.split(/\s+/).slice(0, 6).join(' ')} … row ${i}: ${formatZodError(parsed.error)}`)
-    return parsed.data
-  })
+  return parseRows(schema, sql, rows)
 }
 
 /** Database errors that mean "could not reach or use the database", as opposed to a bug. */

@@ -3,9 +3,10 @@
 // never pass through a float). Rows are validated with zod before use (each adapter's schema.ts).
 import pg from 'pg'
 import type { z } from 'zod'
-import { formatZodError } from '../../protocol/index.js'
 import { AdapterError } from '../contract.js'
 import type { DbConfig } from '../shop-db/config.js'
+import { retryingConflicts } from '../shop-db/retry.js'
+import { parseRows } from '../shop-db/rows.js'
 
 export type PgPool = pg.Pool
 export type PgClient = pg.PoolClient
@@ -52,32 +53,21 @@ export async function inTransaction<T>(pool: PgPool, work: (client: PgClient) =>
   }
 }
 
-/** Attempts of a transaction PostgreSQL aborted as a deadlock's victim or a serialization failure, the first included. */
-export const CONFLICT_ATTEMPTS = 5
-/** Wait before another attempt, times the attempt number, in milliseconds. */
-const CONFLICT_BACKOFF_MS = 25
-const RETRYABLE = new Set(['40001', '40P01'])
+/** SQLSTATEs of a transaction PostgreSQL aborted whole: serialization_failure, deadlock_detected. */
+const CONFLICTS = new Set(['40001', '40P01'])
 
-/** `inTransaction`, run again when PostgreSQL aborted it as a deadlock victim or a serialization failure (undone whole). */
-export async function inTransactionRetrying<T>(pool: PgPool, work: (client: PgClient) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await inTransaction(pool, work)
-    } catch (error) {
-      if (!RETRYABLE.has(String((error as { code?: unknown }).code)) || attempt >= CONFLICT_ATTEMPTS) throw error
-      await new Promise((resolve) => setTimeout(resolve, CONFLICT_BACKOFF_MS * attempt))
-    }
-  }
+/** `inTransaction`, run again when PostgreSQL aborted it as a conflict (../shop-db/retry.ts). */
+export function inTransactionRetrying<T>(pool: PgPool, work: (client: PgClient) => Promise<T>): Promise<T> {
+  return retryingConflicts(
+    () => inTransaction(pool, work),
+    (error) => CONFLICTS.has(String((error as { code?: unknown }).code)),
+  )
 }
 
 /** SELECT, each row validated; a row that does not match is an error naming the query and field. */
 export async function selectRows<S extends z.ZodType>(db: PgQueryable, schema: S, sql: string, params: unknown[] = []): Promise<z.infer<S>[]> {
   const result = await db.query(sql, params)
-  return result.rows.map((row, i) => {
-    const parsed = schema.safeParse(row)
-    if (!parsed.success) throw new Error(`${sql.split(/\s+/).slice(0, 6).join(' ')} … row ${i}: ${formatZodError(parsed.error)}`)
-    return parsed.data
-  })
+  return parseRows(schema, sql, result.rows)
 }
 
 /** Network failures (node's codes) and SQLSTATEs that mean "could not reach or use the database now". */
@@ -101,7 +91,7 @@ const UNAVAILABLE = new Set([
  * only where that is true: the transaction rolled back, or the call is idempotent.
  */
 export function unavailableOr(error: unknown): unknown {
-  const code = String((error ?? {}) instanceof Object ? ((error as { code?: unknown }).code ?? '') : '')
+  const code = String((error as { code?: unknown } | null)?.code ?? '')
   const message = error instanceof Error ? error.message : ''
   if (UNAVAILABLE.has(code) || code.startsWith('08') || /Connection terminated|timeout exceeded when trying to connect/i.test(message))
     return new AdapterError('unavailable', `database: ${code || message}; retry later`)

@@ -11,6 +11,7 @@
 // Limits: only orders the bridge reads are seen (from its first start's lookback on); an automatic
 // sale marks its keys sold in the same transaction and needs no record.
 import { createHash } from 'node:crypto'
+import type { Logger } from '../contract.js'
 
 /** Lowercase hex SHA-256 of a text's UTF-8 bytes: what MySQL's SHA2(text, 256) and PostgreSQL's sha256() give. */
 export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
@@ -23,7 +24,42 @@ export function handLines(text: string | null): string[] {
   return [...new Set((text ?? '').split(/\r?\n/).filter((l) => l.length > 0))].slice(0, MAX_LINES_PER_ORDER)
 }
 
-/** The operator's message for pasted keys still on sale. */
-export function unsoldWarning(noun: string, shop: string): string {
-  return `a ${noun} delivered by hand is still unsold in ${shop}, which may sell it again: mark it sold (Standin never consigns it)`
+/** Where the shop keeps its keys, to find the rows of a pasted text that are still unsold. */
+export interface KeyTable {
+  /** The shop's name, in the operator's message. */
+  readonly shop: string
+  /** `SELECT id FROM … WHERE <text> IN (…) AND <unsold>`: the key rows with these texts still on sale (the engine's placeholder for the list). */
+  readonly unsoldSql: string
+  /** The log field naming those rows (dujiaoka `carmisIds`, acg-faka `cardIds`, Dujiao-Next `cardSecretIds`). */
+  readonly idsField: string
+  readonly noun: string
+}
+
+/** The engine's two statements: record the hashes (returns how many were new), find unsold rows with these texts. */
+export interface HandRecordSql {
+  insert(hashes: readonly string[], order: string, atMs: number): Promise<number>
+  unsoldIds(lines: readonly string[]): Promise<string[]>
+}
+
+/** Records the lines of hand-completed orders; returns how many key texts were new. */
+export async function recordHandLines(
+  o: { logger: Logger; now: () => number },
+  keys: KeyTable,
+  sql: HandRecordSql,
+  orders: readonly { readonly order: string; readonly text: string | null }[],
+): Promise<number> {
+  let fresh = 0
+  for (const order of orders) {
+    const lines = handLines(order.text)
+    if (lines.length === 0) continue
+    fresh += await sql.insert(lines.map(sha256Hex), order.order, o.now())
+    // Rare (a person's delivery), so a scan of the key table by text is affordable here.
+    const unsold = await sql.unsoldIds(lines)
+    if (unsold.length > 0)
+      o.logger.warn(
+        { order: order.order, [keys.idsField]: unsold },
+        `a ${keys.noun} delivered by hand is still unsold in ${keys.shop}, which may sell it again: mark it sold (Standin never consigns it)`,
+      )
+  }
+  return fresh
 }

@@ -78,6 +78,16 @@ function removeOrphans(name: ServerImage): void {
   }
 }
 
+/** A database server of the container tests, as a test file holds it. */
+export interface DatabaseServer {
+  readonly host: '127.0.0.1'
+  readonly port: number
+  readonly image: { tag: string; reused: boolean }
+  /** Creates an empty database and returns its name. */
+  createDatabase(prefix: string): Promise<string>
+  stop(): Promise<void>
+}
+
 export interface StartedServer {
   readonly port: number
   readonly image: { tag: string; reused: boolean }

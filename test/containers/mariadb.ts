@@ -1,21 +1,14 @@
 // A real MariaDB for container tests: Debian's mariadb-server in an image built by images.ts from
 // test/containers/mariadb/.
 import mysql from 'mysql2/promise'
-import { startServer } from './images.js'
+import { type DatabaseServer, startServer } from './images.js'
 
 export { IMAGE_BUILD_TIMEOUT_MS, STARTUP_TIMEOUT_MS } from './images.js'
 
 export const ROOT_USER = 'standin'
 export const ROOT_PASSWORD = 'standin'
 
-export interface MariaDb {
-  readonly host: '127.0.0.1'
-  readonly port: number
-  readonly image: { tag: string; reused: boolean }
-  /** Creates an empty database and returns its name. */
-  createDatabase(prefix: string): Promise<string>
-  stop(): Promise<void>
-}
+export type MariaDb = DatabaseServer
 
 export async function startMariaDb(): Promise<MariaDb> {
   const { port, image, container } = await startServer('mariadb', /ready for connections/)

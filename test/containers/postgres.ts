@@ -1,21 +1,14 @@
 // A real PostgreSQL for container tests: Debian's postgresql (15 on bookworm) in an image built by
 // images.ts from test/containers/postgres/.
 import pg from 'pg'
-import { startServer } from './images.js'
+import { type DatabaseServer, startServer } from './images.js'
 
 export { IMAGE_BUILD_TIMEOUT_MS, STARTUP_TIMEOUT_MS } from './images.js'
 
 export const PG_USER = 'standin'
 export const PG_PASSWORD = 'standin'
 
-export interface Postgres {
-  readonly host: '127.0.0.1'
-  readonly port: number
-  readonly image: { tag: string; reused: boolean }
-  /** Creates an empty database and returns its name. */
-  createDatabase(prefix: string): Promise<string>
-  stop(): Promise<void>
-}
+export type Postgres = DatabaseServer
 
 export async function startPostgres(): Promise<Postgres> {
   const { port, image, container } = await startServer('postgres', /database system is ready to accept connections/)
