@@ -1,4 +1,5 @@
-// The node → shop half for Dujiao-Next: the engine's Adapter port against Dujiao-Next's PostgreSQL.
+// The node → shop half for Dujiao-Next: the engine's Adapter port against Dujiao-Next's database
+// (PostgreSQL or SQLite, ../shop-db/sql.ts).
 // Serve it to a stock node with generic/callback-host.ts (main.ts), or pass it to an engine in-process.
 //
 // Fencing. Dujiao-Next delivers automatically right after payment (its queue worker) and retries a
@@ -7,15 +8,15 @@
 // fenced is logged as an error and still tombstoned, so the node counts the duplicate) and the
 // operator's rule in adapters/dujiao-next/README.md.
 import type { Adapter, CardKey, Logger, PartnerDelivery } from '../contract.js'
-import type { PgPool } from '../postgres/db.js'
-import { setFencedFlag } from '../postgres/fence.js'
 import { checkCount } from '../shop-db/fence.js'
+import { setFencedFlag } from '../shop-db/sql-fence.js'
+import type { SqlDatabase } from '../shop-db/sql.js'
 import { checkShopSchema, ensureStandinTables } from './schema.js'
 import { checkShadowTable, returnStock, type StockOptions, takeStock } from './stock.js'
 import { writeBack } from './write-back.js'
 
 export interface DujiaoNextAdapterOptions {
-  readonly pool: PgPool
+  readonly db: SqlDatabase
   readonly logger: Logger
   readonly now?: () => number
 }
@@ -23,19 +24,19 @@ export interface DujiaoNextAdapterOptions {
 /** Checks Dujiao-Next's tables, creates Standin's; refuses to start if a column it needs is missing. */
 export async function createDujiaoNextAdapter(options: DujiaoNextAdapterOptions): Promise<Adapter> {
   const now = options.now ?? Date.now
-  await checkShopSchema(options.pool)
-  await ensureStandinTables(options.pool)
-  await checkShadowTable(options.pool)
-  const stock: StockOptions = { pool: options.pool, logger: options.logger, now }
+  await checkShopSchema(options.db)
+  await ensureStandinTables(options.db)
+  await checkShadowTable(options.db)
+  const stock: StockOptions = { db: options.db, logger: options.logger, now }
   return {
-    setFenced: (fenced: boolean): Promise<void> => setFencedFlag(options.pool, fenced, now(), options.logger, 'Dujiao-Next'),
+    setFenced: (fenced: boolean): Promise<void> => setFencedFlag(options.db, fenced, now(), options.logger, 'Dujiao-Next'),
     takeStock: async (sku: string, count: number): Promise<CardKey[]> => {
       checkCount(count)
       return takeStock(stock, sku, count)
     },
     returnStock: (sku: string, keys: readonly CardKey[]): Promise<void> => returnStock(stock, sku, keys),
     async writeBack(delivery: PartnerDelivery): Promise<void> {
-      await writeBack({ pool: options.pool, logger: options.logger, now }, delivery)
+      await writeBack({ db: options.db, logger: options.logger, now }, delivery)
     },
   }
 }

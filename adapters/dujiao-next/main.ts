@@ -3,23 +3,23 @@
 // It serves the node's callbacks (fence, stock, write-back) if `callback` is set, and runs the
 // bridge (orders, tombstones, health → the node) if `node` is set (../shop-db/process.ts). Environment:
 //   STANDIN_ADAPTER_CREDENTIALS  path of the node's adapter.json (else node.credentialsFile)
-//   DUJIAO_NEXT_DB_PASSWORD      the database password (else db.password)
+//   DUJIAO_NEXT_DB_PASSWORD      the PostgreSQL password (else db.password)
 // Logs JSON lines to stderr; stops cleanly on SIGTERM or SIGINT.
-import { createPgPool } from '../postgres/db.js'
 import { runAdapterProcess } from '../shop-db/process.js'
 import { createDujiaoNextAdapter } from './adapter.js'
 import { DujiaoNextBridge } from './bridge.js'
 import { DujiaoNextConfig } from './config.js'
+import { openDujiaoNextDatabase } from './database.js'
 
 await runAdapterProcess({
   name: 'dujiao-next',
   schema: DujiaoNextConfig,
   passwordEnv: 'DUJIAO_NEXT_DB_PASSWORD',
-  openPool: (db, password) => createPgPool({ ...db, password }),
-  port: (_config, pool, logger) => createDujiaoNextAdapter({ pool, logger }),
-  bridge: (config, pool, node, claimKey, logger) =>
+  openPool: openDujiaoNextDatabase,
+  port: (_config, db, logger) => createDujiaoNextAdapter({ db, logger }),
+  bridge: (config, db, node, claimKey, logger) =>
     DujiaoNextBridge.open({
-      pool,
+      db,
       node,
       shopUrl: config.shopUrl,
       bridge: config.bridge,

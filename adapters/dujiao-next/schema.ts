@@ -1,15 +1,17 @@
-// What the Dujiao-Next adapter reads from Dujiao-Next's PostgreSQL tables (created by its GORM
-// AutoMigrate; validated here with zod: the database is outside our control), the columns checked
-// at start, and the tables Standin keeps beside them (prefix `standin_`; it never alters Dujiao-Next's).
+// What the Dujiao-Next adapter reads from Dujiao-Next's tables on PostgreSQL or SQLite (created by
+// its GORM AutoMigrate; validated here with zod: the database is outside our control), the columns
+// checked at start, and the tables Standin keeps beside them (prefix `standin_`; it never alters
+// Dujiao-Next's).
 //
 // An order in Dujiao-Next is a parent (what the buyer paid, no items) with one child per line
 // (`order_no` = the parent's + "-01", …). Each child holds exactly one item, its keys' reservations
 // and its fulfillment: Standin's order is the child. Its sku is "<product_id>:<sku_id>".
 import { z } from 'zod'
-import { checkColumns } from '../postgres/columns.js'
 import type { RequiredColumns } from '../shop-db/columns.js'
-import type { PgQueryable } from '../postgres/db.js'
-import { SHOP_DELIVERED_DDL } from '../postgres/hand-delivered.js'
+import { checkColumns } from '../shop-db/sql-columns.js'
+import { SHOP_DELIVERED_DDL } from '../shop-db/sql-hand-delivered.js'
+import { type Dialect, SqlBool, type SqlDatabase } from '../shop-db/sql.js'
+import { TIME_SQL } from './dialect.js'
 
 export const ORDER_STATUS = {
   pendingPayment: 'pending_payment',
@@ -77,13 +79,12 @@ export const REQUIRED_COLUMNS: RequiredColumns = {
 }
 
 /** Throws, naming every missing column, unless Dujiao-Next's tables have all the adapter uses. */
-export function checkShopSchema(db: PgQueryable): Promise<void> {
-  return checkColumns(
-    db,
-    REQUIRED_COLUMNS,
-    'Dujiao-Next',
-    'Is this Dujiao-Next on PostgreSQL, with the database (and search_path) of its config.yml? See adapters/dujiao-next/README.md.',
-  )
+export function checkShopSchema(db: SqlDatabase): Promise<void> {
+  const hint =
+    db.dialect === 'postgres'
+      ? 'Is this Dujiao-Next on PostgreSQL, with the database (and search_path) of its config.yml? See adapters/dujiao-next/README.md.'
+      : "Is this Dujiao-Next's SQLite file (its config.yml database.dsn), after Dujiao-Next's first start made its tables? See adapters/dujiao-next/README.md."
+  return checkColumns(db, REQUIRED_COLUMNS, 'Dujiao-Next', hint)
 }
 
 export const RowId = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)]).transform(String)
@@ -94,8 +95,8 @@ export const OrderRow = z.object({
   status: z.string(),
   currency: z.string(),
   total_amount: z.string(),
-  deleted: z.boolean(),
-  /** `updated_at` as exact UTC text (microseconds): the cursor. */
+  deleted: SqlBool,
+  /** `updated_at` as exact UTC text (./dialect.ts): the cursor. */
   updated: z.string(),
   /** The child's paid_at, else its parent's (Dujiao-Next stamps the parent), in ms; null if neither. */
   paid_at_ms: RowId.nullable(),
@@ -113,24 +114,35 @@ export const OrderRow = z.object({
 })
 export type OrderRow = z.infer<typeof OrderRow>
 
-/** The SELECT of OrderRow: `o` the order, `p` its parent, `i` its first item, `f` its fulfillment. */
-export const ORDER_SELECT = `SELECT o.id, o.order_no, o.status, o.currency, o.total_amount::text AS total_amount, o.deleted_at IS NOT NULL AS deleted,
-    to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated,
-    (EXTRACT(EPOCH FROM COALESCE(o.paid_at, p.paid_at)) * 1000)::bigint AS paid_at_ms,
+/**
+ * The SELECT of OrderRow: `o` the order, `p` its parent, `i` its first item, `f` its fulfillment.
+ * The first item is joined by a subquery (SQLite has no LATERAL), the count beside it.
+ */
+export function orderSelect(dialect: Dialect): string {
+  const t = TIME_SQL[dialect]
+  return `SELECT o.id, o.order_no, o.status, o.currency, CAST(o.total_amount AS TEXT) AS total_amount, o.deleted_at IS NOT NULL AS deleted,
+    ${t.key('o.updated_at')} AS updated, ${t.msOf('COALESCE(o.paid_at, p.paid_at)')} AS paid_at_ms,
     COALESCE(NULLIF(o.guest_email, ''), NULLIF(p.guest_email, ''), u.email) AS email,
     COALESCE(NULLIF(p.guest_password, ''), NULLIF(o.guest_password, '')) AS password,
-    i.product_id, i.sku_id, i.quantity, i.fulfillment_type AS item_type, COALESCE(i.n, 0) AS items,
+    i.product_id, i.sku_id, i.quantity, i.fulfillment_type AS item_type,
+    (SELECT COUNT(*) FROM order_items n WHERE n.order_id = o.id AND n.deleted_at IS NULL) AS items,
     f.type AS fulfillment_type, f.payload
   FROM orders o
   LEFT JOIN orders p ON p.id = o.parent_id
   LEFT JOIN users u ON u.id = COALESCE(p.user_id, o.user_id) AND COALESCE(p.user_id, o.user_id) <> 0
-  LEFT JOIN LATERAL (SELECT product_id, sku_id, quantity, fulfillment_type, COUNT(*) OVER () AS n
-    FROM order_items WHERE order_id = o.id AND deleted_at IS NULL ORDER BY id LIMIT 1) i ON true
+  LEFT JOIN order_items i ON i.id = (SELECT MIN(m.id) FROM order_items m WHERE m.order_id = o.id AND m.deleted_at IS NULL)
   LEFT JOIN fulfillments f ON f.order_id = o.id`
+}
 
 export type OrderState = 'submitting' | 'escrowed' | 'delivered' | 'cancelled' | 'written-back' | 'invalid'
 
-/** Standin's tables; `standin_card_rows` holds consigned card_secrets rows, same columns (no constraints). */
+/** `standin_card_rows`: consigned card_secrets rows, the same columns (no constraints). */
+export const CARD_ROWS_DDL: Readonly<Record<Dialect, string>> = {
+  postgres: 'CREATE TABLE IF NOT EXISTS standin_card_rows (LIKE card_secrets INCLUDING DEFAULTS)',
+  sqlite: 'CREATE TABLE IF NOT EXISTS standin_card_rows AS SELECT * FROM card_secrets WHERE 0',
+}
+
+/** Standin's tables (standard SQL both engines take). */
 const DDL = [
   `CREATE TABLE IF NOT EXISTS standin_cursor (name VARCHAR(32) PRIMARY KEY, updated TEXT NOT NULL, last_id BIGINT NOT NULL, moved_ms BIGINT NOT NULL)`,
   // What the bridge told the node about each order.
@@ -140,15 +152,14 @@ const DDL = [
   // Every key Standin took and where it is now.
   `CREATE TABLE IF NOT EXISTS standin_cards (card_id BIGINT PRIMARY KEY, sku VARCHAR(64) NOT NULL, state VARCHAR(16) NOT NULL,
     secret_sha CHAR(64) NOT NULL, order_no VARCHAR(150) NULL, changed_ms BIGINT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS standin_card_rows (LIKE card_secrets INCLUDING DEFAULTS)`,
   `CREATE TABLE IF NOT EXISTS standin_state (name VARCHAR(32) PRIMARY KEY, value VARCHAR(255) NOT NULL, changed_ms BIGINT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS standin_writebacks (order_no VARCHAR(150) NOT NULL, fulfiller VARCHAR(64) NOT NULL, result VARCHAR(16) NOT NULL,
     key_ids TEXT NOT NULL, epoch BIGINT NOT NULL, delivered_at_ms BIGINT NOT NULL, recorded_ms BIGINT NOT NULL, PRIMARY KEY (order_no, fulfiller))`,
   SHOP_DELIVERED_DDL,
 ]
 
-export async function ensureStandinTables(db: PgQueryable): Promise<void> {
-  for (const statement of DDL) await db.query(statement)
+export async function ensureStandinTables(db: SqlDatabase): Promise<void> {
+  for (const statement of [...DDL, CARD_ROWS_DDL[db.dialect]]) await db.query(statement)
 }
 
 /** The parent's status from its children's, as Dujiao-Next derives it (service/order_status.go, calcParentStatus). */

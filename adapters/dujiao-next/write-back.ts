@@ -7,15 +7,16 @@
 // the partner used go back into card_secrets as used by the order. Idempotent per (order, fulfiller).
 import { z } from 'zod'
 import type { Logger, PartnerDelivery } from '../contract.js'
-import { inTransactionRetrying, type PgClient, type PgPool, selectRows, unavailableOr } from '../postgres/db.js'
+import { type Dialect, forUpdate, inIds, type Queryable, selectRows, type SqlDatabase } from '../shop-db/sql.js'
+import { TIME_SQL } from './dialect.js'
 import { stranded } from './orders.js'
-import { CARD_STATUS, FULFILLMENT, ORDER_STATUS, ORDER_SELECT, OrderRow, parentStatus, RowId } from './schema.js'
+import { CARD_STATUS, FULFILLMENT, ORDER_STATUS, orderSelect, OrderRow, parentStatus, RowId } from './schema.js'
 import { restoreRows } from './stock.js'
 
 export type WriteBackResult = 'applied' | 'repeated' | 'duplicate' | 'unknown-order' | 'conflict' | 'manual'
 
 export interface WriteBackOptions {
-  readonly pool: PgPool
+  readonly db: SqlDatabase
   readonly logger: Logger
   readonly now: () => number
 }
@@ -23,22 +24,24 @@ export interface WriteBackOptions {
 const TakenRow = z.object({ card_id: RowId, state: z.string() })
 
 /** Marks our consigned keys the partner delivered; returns how many were back in stock (a recall raced the delivery). */
-async function markCardsDelivered(client: PgClient, o: WriteBackOptions, delivery: PartnerDelivery, orderId: string | null): Promise<number> {
+async function markCardsDelivered(tx: Queryable, o: WriteBackOptions, delivery: PartnerDelivery, orderId: string | null): Promise<number> {
+  const dialect = o.db.dialect
   const ids = delivery.keys.map((k) => k.keyId).filter((id) => /^\d{1,19}$/.test(id))
   if (ids.length === 0) return 0
-  const taken = await selectRows(client, TakenRow, 'SELECT card_id, state FROM standin_cards WHERE card_id = ANY($1::bigint[]) FOR UPDATE', [ids])
+  const taken = await selectRows(tx, TakenRow, `SELECT card_id, state FROM standin_cards WHERE ${inIds(dialect, 'card_id', '$1')}${forUpdate(dialect)}`, [ids])
   const consigned = taken.filter((r) => r.state === 'consigned').map((r) => r.card_id)
   const returned = taken.filter((r) => r.state === 'returned').map((r) => r.card_id)
-  await restoreRows(client, consigned, { orderId })
+  await restoreRows(tx, dialect, consigned, { orderId })
   // Recalled into stock, then delivered by the partner anyway: off sale for good.
+  const now = TIME_SQL[dialect].now
   if (returned.length > 0)
-    await client.query(
-      'UPDATE card_secrets SET status = $2, order_id = COALESCE(order_id, $3), used_at = NOW(), reserved_at = NULL, updated_at = NOW() WHERE id = ANY($1::bigint[])',
+    await tx.query(
+      `UPDATE card_secrets SET status = $2, order_id = COALESCE(order_id, $3), used_at = ${now}, reserved_at = NULL, updated_at = ${now} WHERE ${inIds(dialect, 'id', '$1')}`,
       [returned, CARD_STATUS.used, orderId],
     )
   const marked = [...consigned, ...returned]
   if (marked.length > 0)
-    await client.query("UPDATE standin_cards SET state = 'delivered', order_no = $2, changed_ms = $3 WHERE card_id = ANY($1::bigint[])", [
+    await tx.query(`UPDATE standin_cards SET state = 'delivered', order_no = $2, changed_ms = $3 WHERE ${inIds(dialect, 'card_id', '$1')}`, [
       marked,
       delivery.order,
       o.now(),
@@ -47,40 +50,42 @@ async function markCardsDelivered(client: PgClient, o: WriteBackOptions, deliver
 }
 
 /** The child order delivered, its reserved keys released, and its parent's status derived again. */
-async function applyDelivery(client: PgClient, order: OrderRow, delivery: PartnerDelivery): Promise<boolean> {
-  const inserted = await client.query(
+async function applyDelivery(tx: Queryable, dialect: Dialect, order: OrderRow, delivery: PartnerDelivery): Promise<boolean> {
+  const t = TIME_SQL[dialect]
+  const inserted = await tx.query(
     `INSERT INTO fulfillments (order_id, type, status, payload, delivered_at, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0), NOW(), NOW()) ON CONFLICT (order_id) DO NOTHING`,
+     VALUES ($1, $2, $3, $4, ${t.fromMs('$5')}, ${t.now}, ${t.now}) ON CONFLICT (order_id) DO NOTHING`,
     [order.id, FULFILLMENT.manual, FULFILLMENT.delivered, delivery.keys.map((k) => k.key).join('\n'), delivery.deliveredAt],
   )
   if (inserted.rowCount !== 1) return false
-  await client.query('UPDATE orders SET status = $2, updated_at = NOW() WHERE id = $1', [order.id, ORDER_STATUS.delivered])
-  await client.query(
-    'UPDATE card_secrets SET status = $2, order_id = NULL, reserved_at = NULL, updated_at = NOW() WHERE order_id = $1 AND status = $3 AND deleted_at IS NULL',
+  await tx.query(`UPDATE orders SET status = $2, updated_at = ${t.now} WHERE id = $1`, [order.id, ORDER_STATUS.delivered])
+  await tx.query(
+    `UPDATE card_secrets SET status = $2, order_id = NULL, reserved_at = NULL, updated_at = ${t.now} WHERE order_id = $1 AND status = $3 AND deleted_at IS NULL`,
     [order.id, CARD_STATUS.available, CARD_STATUS.reserved],
   )
-  const [parent] = await selectRows(client, z.object({ parent_id: RowId.nullable() }), 'SELECT parent_id FROM orders WHERE id = $1', [order.id])
+  const [parent] = await selectRows(tx, z.object({ parent_id: RowId.nullable() }), 'SELECT parent_id FROM orders WHERE id = $1', [order.id])
   if (parent?.parent_id == null) return true
   const children = await selectRows(
-    client,
+    tx,
     z.object({ status: z.string() }),
-    'SELECT status FROM orders WHERE parent_id = $1 AND deleted_at IS NULL ORDER BY id FOR UPDATE',
+    `SELECT status FROM orders WHERE parent_id = $1 AND deleted_at IS NULL ORDER BY id${forUpdate(dialect)}`,
     [parent.parent_id],
   )
   const derived = parentStatus(children.map((c) => c.status))
-  if (derived !== null) await client.query('UPDATE orders SET status = $2, updated_at = NOW() WHERE id = $1 AND status <> $2', [parent.parent_id, derived])
+  if (derived !== null) await tx.query(`UPDATE orders SET status = $2, updated_at = ${t.now} WHERE id = $1 AND status <> $2`, [parent.parent_id, derived])
   return true
 }
 
 export async function writeBack(o: WriteBackOptions, delivery: PartnerDelivery): Promise<WriteBackResult> {
+  const dialect = o.db.dialect
   let outcome: { result: WriteBackResult; raced: number }
   try {
-    outcome = await inTransactionRetrying(o.pool, async (client) => {
-      const [order] = await selectRows(client, OrderRow, `${ORDER_SELECT} WHERE o.order_no = $1 FOR UPDATE OF o`, [delivery.order])
+    outcome = await o.db.transaction(async (tx) => {
+      const [order] = await selectRows(tx, OrderRow, `${orderSelect(dialect)} WHERE o.order_no = $1${forUpdate(dialect, 'o')}`, [delivery.order])
       const [prior] = await selectRows(
-        client,
+        tx,
         z.object({ result: z.string() }),
-        'SELECT result FROM standin_writebacks WHERE order_no = $1 AND fulfiller = $2 FOR UPDATE',
+        `SELECT result FROM standin_writebacks WHERE order_no = $1 AND fulfiller = $2${forUpdate(dialect)}`,
         [delivery.order, delivery.fulfiller],
       )
       if (prior !== undefined) return { result: 'repeated' as const, raced: 0 }
@@ -91,25 +96,25 @@ export async function writeBack(o: WriteBackOptions, delivery: PartnerDelivery):
       else if (order.fulfillment_type !== null || [ORDER_STATUS.delivered, ORDER_STATUS.completed].includes(order.status as 'delivered'))
         result = 'duplicate' // served by the shop itself, or by a person
       else if (!stranded(order)) result = 'conflict'
-      else if (!(await applyDelivery(client, order, delivery)))
+      else if (!(await applyDelivery(tx, dialect, order, delivery)))
         result = 'duplicate' // Dujiao-Next's own delivery won the race
       else {
-        await client.query(
+        await tx.query(
           `INSERT INTO standin_orders (order_no, state, paid_at_ms, note, changed_ms) VALUES ($1, 'written-back', NULL, $2, $3)
            ON CONFLICT (order_no) DO UPDATE SET state = 'written-back', note = EXCLUDED.note, changed_ms = EXCLUDED.changed_ms`,
           [delivery.order, `delivered by ${delivery.fulfillerName}`.slice(0, 500), at],
         )
         result = 'applied'
       }
-      const raced = await markCardsDelivered(client, o, delivery, result === 'applied' && order !== undefined ? order.id : null)
-      await client.query(
+      const raced = await markCardsDelivered(tx, o, delivery, result === 'applied' && order !== undefined ? order.id : null)
+      await tx.query(
         'INSERT INTO standin_writebacks (order_no, fulfiller, result, key_ids, epoch, delivered_at_ms, recorded_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)',
         [delivery.order, delivery.fulfiller, result, JSON.stringify(delivery.keys.map((k) => k.keyId)), delivery.epoch, delivery.deliveredAt, at],
       )
       return { result, raced }
     })
   } catch (error) {
-    throw unavailableOr(error)
+    throw o.db.unavailableOr(error)
   }
   const fields = { order: delivery.order, fulfiller: delivery.fulfiller, keyIds: delivery.keys.map((k) => k.keyId) }
   if (outcome.raced > 0) o.logger.error({ ...fields, raced: outcome.raced }, 'partner delivered keys that were back in our stock: taken off sale, reconcile')

@@ -2,11 +2,10 @@
 // run in UTC with a statement and lock timeout, returning int8 and numeric as text (ids and prices
 // never pass through a float). Rows are validated with zod before use (each adapter's schema.ts).
 import pg from 'pg'
-import type { z } from 'zod'
 import { AdapterError } from '../contract.js'
 import type { DbConfig } from '../shop-db/config.js'
 import { retryingConflicts } from '../shop-db/retry.js'
-import { parseRows } from '../shop-db/rows.js'
+import type { Queryable, SqlDatabase } from '../shop-db/sql.js'
 
 export type PgPool = pg.Pool
 export type PgClient = pg.PoolClient
@@ -64,10 +63,15 @@ export function inTransactionRetrying<T>(pool: PgPool, work: (client: PgClient) 
   )
 }
 
-/** SELECT, each row validated; a row that does not match is an error naming the query and field. */
-export async function selectRows<S extends z.ZodType>(db: PgQueryable, schema: S, sql: string, params: unknown[] = []): Promise<z.infer<S>[]> {
-  const result = await db.query(sql, params)
-  return parseRows(schema, sql, result.rows)
+/** The pool as the engine-neutral database of ../shop-db/sql.ts. */
+export function pgDatabase(pool: PgPool): SqlDatabase {
+  return {
+    dialect: 'postgres',
+    query: (sql, params) => pool.query(sql, params),
+    transaction: <T>(work: (tx: Queryable) => Promise<T>) => inTransactionRetrying(pool, work),
+    unavailableOr,
+    end: () => pool.end(),
+  }
 }
 
 /** Network failures (node's codes) and SQLSTATEs that mean "could not reach or use the database now". */

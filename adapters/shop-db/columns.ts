@@ -2,7 +2,7 @@
 // versions change the schema; an adapter that found out at its first poll or consignment would fail
 // half way, or read NULLs as values. So an adapter refuses to start, naming each missing column and
 // what it is needed for. The listing of a database's columns is per engine (../mysql/columns.ts,
-// ../postgres/columns.ts); the comparison and the message are here.
+// ./sql-columns.ts); the comparison and the message are here.
 
 /** Per table, per column: what the adapter needs it for. */
 export type RequiredColumns = Readonly<Record<string, Readonly<Record<string, string>>>>

@@ -1,5 +1,5 @@
 // What the database adapters' fences share: the flag lives in the shop database's `standin_state`
-// (../mysql/fence.ts, ../postgres/fence.ts) so it survives restarts of the adapter and the bridge
+// (../mysql/fence.ts; ./sql-fence.ts for PostgreSQL and SQLite) so it survives restarts of the adapter and the bridge
 // reads what the port wrote; the operator's rule is logged when it changes.
 import { AdapterError, type Logger } from '../contract.js'
 

@@ -4,7 +4,7 @@
 // shop may sell it again; key texts may also repeat across rows (no unique index). Standin must
 // never consign such a key: a partner would hand a second buyer a key the first one already has.
 // So each bridge records the SHA-256 of every line of the orders it sees completed by hand
-// (`standin_shop_delivered`, per engine: ../mysql/hand-delivered.ts, ../postgres/hand-delivered.ts),
+// (`standin_shop_delivered`, per engine: ../mysql/hand-delivered.ts, ./sql-hand-delivered.ts),
 // consignment skips every key whose text is listed, and a listed text still unsold is logged for
 // the operator.
 //

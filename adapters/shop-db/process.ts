@@ -11,7 +11,6 @@ import type { Adapter, AdapterCredentials, Logger, NodeIngress } from '../contra
 import { startCallbackHost } from '../generic/callback-host.js'
 import { AdapterClient } from '../generic/client.js'
 import { readAdapterCredentials } from '../generic/credentials.js'
-import type { DbConfig } from './config.js'
 
 export function loadConfig<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
   const parsed = schema.safeParse(JSON.parse(readFileSync(path, 'utf8')))
@@ -42,9 +41,15 @@ export function stopOnSignals(stops: readonly (() => Promise<void>)[], pool: { e
   process.once('SIGINT', stop)
 }
 
+/** `db.password` of the config file, when its engine has one. */
+function configuredPassword(db: object): string | null {
+  return 'password' in db && typeof db.password === 'string' ? db.password : null
+}
+
 /** What every database adapter's config has, as its main.ts needs it. */
 interface ProcessConfig {
-  readonly db: DbConfig
+  /** The shop's database; `password` where the engine takes one. */
+  readonly db: object
   readonly node: { readonly url: string; readonly credentialsFile: string | null } | null
   readonly callback: { readonly host: string; readonly port: number } | null
   readonly logLevel: string
@@ -56,7 +61,7 @@ export interface AdapterProcess<C extends ProcessConfig, P extends { end(): Prom
   readonly schema: z.ZodType<C>
   /** The environment variable with the database password (else db.password). */
   readonly passwordEnv: string
-  /** The shop database's pool (mysql2 or pg), with the password from the environment or the config. */
+  /** The shop database's pool (mysql2 or pg) or connection (SQLite), with the password from the environment or the config. */
   openPool(db: C['db'], password: string | null): P
   port(config: C, pool: P, logger: Logger): Promise<Adapter>
   bridge(config: C, pool: P, node: NodeIngress, claimKey: string, logger: Logger): Promise<{ run(): void; close(): Promise<void> }>
@@ -74,7 +79,7 @@ export async function runAdapterProcess<C extends ProcessConfig, P extends { end
     const config = loadConfig(configPath, p.schema)
     logger.level = process.env.STANDIN_LOG_LEVEL ?? config.logLevel
     const secrets = credentialsOf(config.node, configPath)
-    const pool = p.openPool(config.db, process.env[p.passwordEnv] ?? config.db.password)
+    const pool = p.openPool(config.db, process.env[p.passwordEnv] ?? configuredPassword(config.db))
     const stops: (() => Promise<void>)[] = []
     if (config.callback !== null) {
       const adapter = await p.port(config, pool, logger)

@@ -89,9 +89,11 @@ describe('Dujiao-Next orders', () => {
     const example = JSON.parse(readFileSync(new URL('../../examples/dujiao-next/dujiao-next.json', import.meta.url), 'utf8')) as Record<string, unknown>
     expect(DujiaoNextConfig.parse(example)).toMatchObject({ db: { port: 5432, database: 'dujiao' }, money: { minorDigits: 2 }, callback: { port: 9300 } })
     const { port: _port, ...db } = example.db as Record<string, unknown>
-    expect(DujiaoNextConfig.parse({ ...example, db }).db.port).toBe(5432)
+    expect(DujiaoNextConfig.parse({ ...example, db }).db).toMatchObject({ driver: 'postgres', port: 5432 })
     const bad = DujiaoNextConfig.safeParse({ ...example, money: { currency: 'CNY', minorDigits: 2 }, db: { ...db, database: 'a b' } })
     expect(bad.success).toBe(false)
     expect(bad.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['db.database', 'money'])
+    const onSqlite = JSON.parse(readFileSync(new URL('../../examples/dujiao-next/dujiao-next-sqlite.json', import.meta.url), 'utf8')) as unknown
+    expect(DujiaoNextConfig.parse(onSqlite).db).toEqual({ driver: 'sqlite', path: '/opt/dujiao-next/db/dujiao.db', busyTimeoutMs: 5_000 })
   })
 })

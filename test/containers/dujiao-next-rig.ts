@@ -1,15 +1,18 @@
-// Wiring for the Dujiao-Next container tests: a fresh PostgreSQL database per rig with the FAKE
-// Dujiao-Next's tables (dujiao-next-shop.ts) plus a `users` table, the real adapter and bridge
-// against it, the FAKE node of test/adapters/fake-node.ts, and the FAKE shop front of db-rig.ts for
-// the health probe. Dujiao-Next's queue worker is "down" for the orders createPaidOrder makes: they
+// Wiring for the Dujiao-Next tests: a FAKE Dujiao-Next on a fresh database (PostgreSQL:
+// dujiao-next-shop.ts, a database per rig, plus a `users` table; SQLite:
+// ../adapters/dujiao-next-sqlite-shop.ts, a file per rig), the real adapter and bridge against it,
+// the FAKE node of test/adapters/fake-node.ts, and the FAKE shop front of db-rig.ts for the health
+// probe. Dujiao-Next's queue worker is "down" for the orders createPaidOrder makes: they
 // are paid, their keys reserved, and nothing delivers them (the stranded orders Standin exists for).
-import type { Adapter } from '../../adapters/contract.js'
+import { expect } from 'vitest'
+import type { Adapter, Logger } from '../../adapters/contract.js'
 import { createDujiaoNextAdapter } from '../../adapters/dujiao-next/adapter.js'
 import { DujiaoNextBridge } from '../../adapters/dujiao-next/bridge.js'
 import { AdapterClient } from '../../adapters/generic/client.js'
-import { createPgPool, type PgPool } from '../../adapters/postgres/db.js'
-import { readFenced } from '../../adapters/postgres/fence.js'
+import { createPgPool, type PgPool, pgDatabase } from '../../adapters/postgres/db.js'
+import { readFenced } from '../../adapters/shop-db/sql-fence.js'
 import { BridgeConfig, HealthConfig } from '../../adapters/shop-db/config.js'
+import type { SqlDatabase } from '../../adapters/shop-db/sql.js'
 import { PgDbConfig } from '../../adapters/dujiao-next/config.js'
 import type { ConformanceRig } from '../adapters/conformance.js'
 import { type FakeNode, startFakeNode } from '../adapters/fake-node.js'
@@ -30,17 +33,26 @@ export const DEFAULT_PRODUCTS: ProductSpec[] = [
   { title: 'Off sale', price: '5.00', fulfillment: 'auto', keys: 5, active: false },
 ]
 
-export interface DujiaoNextRig {
-  readonly shop: FakeDujiaoNext
-  readonly pool: PgPool
+/** What the rigs and the conformance suite drive, the same on both engines. */
+export type DujiaoNextShop = Pick<FakeDujiaoNext, 'skuIdOf' | 'createOrder' | 'pay' | 'autoFulfil' | 'buy' | 'cancel' | 'order' | 'sellableKeyIds' | 'end'>
+
+/** The adapter's side of a rig, the same on both engines. */
+export interface DujiaoNextRigCore {
+  /** The adapter's handle on the shop's database. */
+  readonly db: SqlDatabase
   readonly adapter: Adapter
   readonly node: FakeNode
   readonly front: Front
   readonly bridge: DujiaoNextBridge
   readonly logger: ReturnType<typeof recordingLogger>
-  readonly database: string
   skuOf(product: number): string
   stop(): Promise<void>
+}
+
+export interface DujiaoNextRig extends DujiaoNextRigCore {
+  readonly shop: FakeDujiaoNext
+  readonly pool: PgPool
+  readonly database: string
 }
 
 export async function installShop(db: Postgres, products: readonly ProductSpec[] = DEFAULT_PRODUCTS): Promise<{ shop: FakeDujiaoNext; database: string }> {
@@ -58,37 +70,59 @@ export function poolFor(db: Postgres, database: string): PgPool {
   return createPgPool(PgDbConfig.parse({ host: db.host, port: db.port, user: PG_USER, password: PG_PASSWORD, database, connections: 10 }))
 }
 
-export async function dujiaoNextRig(db: Postgres, options: { products?: ProductSpec[] } = {}): Promise<DujiaoNextRig> {
-  const { shop, database } = await installShop(db, options.products)
-  const pool = poolFor(db, database)
-  const logger = recordingLogger()
-  const adapter = await createDujiaoNextAdapter({ pool, logger })
-  const node = await startFakeNode(NODE_SECRET)
-  const front = await startFront()
-  const bridge = await DujiaoNextBridge.open({
-    pool,
-    node: new AdapterClient({ baseUrl: node.url, secret: NODE_SECRET }),
-    shopUrl: front.url,
-    bridge: BridgeConfig.parse({ batchSize: 7, overlapSeconds: 5 }),
+export async function dujiaoNextRig(server: Postgres, options: { products?: ProductSpec[] } = {}): Promise<DujiaoNextRig> {
+  const { shop, database } = await installShop(server, options.products)
+  const pool = poolFor(server, database)
+  return { ...(await rigOn(shop, pgDatabase(pool))), shop, pool, database }
+}
+
+/** Every key of product STOCK is in exactly one place: in card_secrets (available, reserved or used) or consigned. */
+export async function checkKeys(db: SqlDatabase, total: number): Promise<void> {
+  const rows = async (sql: string, params: unknown[] = []) => (await db.query(sql, params)).rows as { id: unknown; status?: string; order_id?: unknown }[]
+  const inTable = await rows('SELECT CAST(id AS TEXT) AS id, status, order_id FROM card_secrets WHERE product_id = $1', [STOCK])
+  const consigned = new Set((await rows("SELECT CAST(card_id AS TEXT) AS id FROM standin_cards WHERE state = 'consigned'")).map((r) => String(r.id)))
+  const shadow = new Set((await rows('SELECT CAST(id AS TEXT) AS id FROM standin_card_rows')).map((r) => String(r.id)))
+  expect(shadow).toEqual(consigned)
+  for (const key of inTable) {
+    expect(consigned.has(String(key.id)), `key ${key.id} both in card_secrets and consigned`).toBe(false)
+    if (key.status !== 'available') expect(key.order_id, `${key.status} key ${key.id} without an order`).not.toBeNull()
+  }
+  expect(inTable.length + consigned.size).toBe(total)
+}
+
+/** The bridge on `db`, reporting to the node at `nodeUrl` and probing `shopUrl`, with the tests' settings. */
+export function openBridge(db: SqlDatabase, logger: Logger, nodeUrl: string, shopUrl: string, bridge = BridgeConfig.parse({})): Promise<DujiaoNextBridge> {
+  return DujiaoNextBridge.open({
+    db,
+    node: new AdapterClient({ baseUrl: nodeUrl, secret: NODE_SECRET }),
+    shopUrl,
+    bridge,
     health: HealthConfig.parse({ timeoutMs: 2_000, downAfterFailures: 2 }),
     minorDigits: 2,
     buyerLocale: 'zh-CN',
     claimKey: NODE_SECRET,
     logger,
   })
+}
+
+/** The adapter, bridge, node and front against `shop`, whose database the adapter reaches through `db`. */
+export async function rigOn(shop: DujiaoNextShop, db: SqlDatabase): Promise<DujiaoNextRigCore> {
+  const logger = recordingLogger()
+  const adapter = await createDujiaoNextAdapter({ db, logger })
+  const node = await startFakeNode(NODE_SECRET)
+  const front = await startFront()
+  const bridge = await openBridge(db, logger, node.url, front.url, BridgeConfig.parse({ batchSize: 7, overlapSeconds: 5 }))
   return {
-    shop,
-    pool,
+    db,
     adapter,
     node,
     front,
     bridge,
     logger,
-    database,
     skuOf: (product) => `${product}:${shop.skuIdOf(product)}`,
     async stop() {
       await bridge.close()
-      await pool.end().catch(() => undefined)
+      await db.end().catch(() => undefined)
       await shop.end()
       await node.stop()
       await front.stop()
@@ -96,10 +130,15 @@ export async function dujiaoNextRig(db: Postgres, options: { products?: ProductS
   }
 }
 
-/** The Dujiao-Next rig as a conformance rig; `overHttp` drives the port through callback-adapter → callback-host. */
-export async function dujiaoNextConformanceRig(db: Postgres, overHttp: boolean): Promise<ConformanceRig> {
-  const rig = await dujiaoNextRig(db)
-  const { shop, pool } = rig
+/** The Dujiao-Next rig on PostgreSQL as a conformance rig; `overHttp` drives the port through callback-adapter → callback-host. */
+export async function dujiaoNextConformanceRig(server: Postgres, overHttp: boolean): Promise<ConformanceRig> {
+  const rig = await dujiaoNextRig(server)
+  return conformanceRigOf(rig.shop, rig, overHttp)
+}
+
+/** A rig on either engine as a conformance rig. */
+export async function conformanceRigOf(shop: DujiaoNextShop, rig: DujiaoNextRigCore, overHttp: boolean): Promise<ConformanceRig> {
+  const { db } = rig
   const { adapter, stop: stopHost } = await portFor(rig.adapter, overHttp, rig.logger)
   let password = 0
   return {
@@ -127,24 +166,24 @@ export async function dujiaoNextConformanceRig(db: Postgres, overHttp: boolean):
       },
       sellableKeyIds: () => shop.sellableKeyIds(STOCK),
       async soldKeyIds() {
-        const result = await pool.query<{ id: string }>("SELECT id::text AS id FROM card_secrets WHERE product_id = $1 AND status = 'used'", [STOCK])
-        return new Set(result.rows.map((r) => r.id))
+        const result = await db.query("SELECT CAST(id AS TEXT) AS id FROM card_secrets WHERE product_id = $1 AND status = 'used'", [STOCK])
+        return new Set((result.rows as { id: string }[]).map((r) => r.id))
       },
       async orderView(order) {
         const view = await shop.order(order)
         if (view === null || view.deleted || ['canceled', 'refunded'].includes(view.status)) return { status: 'cancelled', keys: [] }
-        const applied = await pool.query("SELECT 1 FROM standin_writebacks WHERE order_no = $1 AND result = 'applied'", [order])
+        const applied = await db.query("SELECT 1 FROM standin_writebacks WHERE order_no = $1 AND result = 'applied'", [order])
         const served = view.fulfillment !== null || ['delivered', 'completed'].includes(view.status)
         return { status: applied.rowCount ? 'delivered-by-partner' : served ? 'delivered' : 'paid', keys: view.keyIds }
       },
       async duplicateWriteBacks() {
-        const result = await pool.query<{ n: string }>("SELECT COUNT(*) AS n FROM standin_writebacks WHERE result = 'duplicate'")
-        return Number(result.rows[0]?.n)
+        const result = await db.query("SELECT COUNT(*) AS n FROM standin_writebacks WHERE result = 'duplicate'")
+        return Number((result.rows as { n: string | number }[])[0]?.n)
       },
       async setPlatform(platform) {
         rig.front.status = platform === 'up' ? 200 : 503
       },
-      fenced: () => readFenced(pool),
+      fenced: () => readFenced(db),
     },
     sync: syncOf(() => rig.bridge),
     async stop() {

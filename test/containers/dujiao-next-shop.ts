@@ -157,6 +157,35 @@ export function parentStatus(children: readonly string[]): string {
   return ''
 }
 
+/** Key rows in the order of a fulfillment payload's lines (rows not in it last); by id when there is no payload. */
+export function inPayloadOrder<K extends { secret: string }>(rows: readonly K[], payload: string | null): K[] {
+  if (payload === null) return [...rows]
+  const lines = payload.split('\n')
+  const at = (secret: string) => {
+    const i = lines.indexOf(secret)
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i
+  }
+  return [...rows].sort((a, b) => at(a.secret) - at(b.secret))
+}
+
+/** Checkout, payment and automatic delivery, as a buyer's purchase goes: the child order's number, or null when checkout was short of keys or delivery did not deliver. */
+export async function purchase(
+  shop: Pick<FakeDujiaoNext, 'createOrder' | 'pay' | 'autoFulfil'>,
+  productId: number,
+  qty: number,
+  email: string,
+): Promise<string | null> {
+  let orderNos: { parent: string; child: string }
+  try {
+    orderNos = await shop.createOrder({ productId, qty, email, password: null })
+  } catch (error) {
+    if (error instanceof InsufficientStock) return null
+    throw error
+  }
+  await shop.pay(orderNos.parent)
+  return (await shop.autoFulfil(orderNos.child)) === 'delivered' ? orderNos.child : null
+}
+
 /** 'DJ' + yyyyMMddHHmmss (the shop's local time) + 6 random digits, like Dujiao-Next's order numbers. */
 function newOrderNo(): string {
   const d = new Date()
@@ -377,19 +406,12 @@ export class FakeDujiaoNext {
 
   /** A buyer's purchase end to end; null when checkout was short of keys or delivery did not deliver. */
   async buy(productId: number, qty: number, email = 'buyer@example.com'): Promise<{ child: string; keys: { keyId: string; key: string }[] } | null> {
-    let orderNos: { parent: string; child: string }
-    try {
-      orderNos = await this.createOrder({ productId, qty, email, password: null })
-    } catch (error) {
-      if (error instanceof InsufficientStock) return null
-      throw error
-    }
-    await this.pay(orderNos.parent)
-    if ((await this.autoFulfil(orderNos.child)) !== 'delivered') return null
-    const child = await this.orderRow(this.pool, orderNos.child)
+    const childNo = await purchase(this, productId, qty, email)
+    if (childNo === null) return null
+    const child = await this.orderRow(this.pool, childNo)
     const { rows } = await this.pool.query<{ payload: string | null }>('SELECT payload FROM fulfillments WHERE order_id = $1', [child.id])
     const keys = await this.usedKeysOf(child.id, rows[0]?.payload ?? null)
-    return { child: orderNos.child, keys: keys.map((k) => ({ keyId: k.id, key: k.secret })) }
+    return { child: childNo, keys: keys.map((k) => ({ keyId: k.id, key: k.secret })) }
   }
 
   /** The used keys attached to an order, in the payload's line order when there is one, else by id. */
@@ -398,13 +420,7 @@ export class FakeDujiaoNext {
       `SELECT id, secret FROM card_secrets WHERE order_id = $1 AND status = 'used' AND deleted_at IS NULL ORDER BY id`,
       [orderId],
     )
-    if (payload === null) return rows
-    const lines = payload.split('\n')
-    const at = (secret: string) => {
-      const i = lines.indexOf(secret)
-      return i < 0 ? Number.MAX_SAFE_INTEGER : i
-    }
-    return [...rows].sort((a, b) => at(a.secret) - at(b.secret))
+    return inPayloadOrder(rows, payload)
   }
 
   /** CreateManual: an admin pastes text; no key row is touched. */

@@ -6,34 +6,18 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { createDujiaoNextAdapter } from '../../adapters/dujiao-next/adapter.js'
-import { DujiaoNextBridge } from '../../adapters/dujiao-next/bridge.js'
 import type { AdapterOrder } from '../../protocol/index.js'
 import { partnerDelivery } from '../adapters/conformance.js'
 import { NODE_SECRET, recordingLogger } from '../adapters/helpers.js'
-import { BridgeConfig, HealthConfig } from '../../adapters/shop-db/config.js'
-import { AdapterClient } from '../../adapters/generic/client.js'
 import { PgDbConfig } from '../../adapters/dujiao-next/config.js'
-import { createPgPool } from '../../adapters/postgres/db.js'
-import { readFenced } from '../../adapters/postgres/fence.js'
+import { createPgPool, pgDatabase } from '../../adapters/postgres/db.js'
+import { readFenced } from '../../adapters/shop-db/sql-fence.js'
 import { startFakeNode } from '../adapters/fake-node.js'
-import { dujiaoNextRig, type DujiaoNextRig, installShop, MANUAL, OFF_SALE, poolFor, STOCK, WAITING } from './dujiao-next-rig.js'
+import { checkKeys, dujiaoNextRig, type DujiaoNextRig, installShop, MANUAL, OFF_SALE, openBridge, poolFor, STOCK, WAITING } from './dujiao-next-rig.js'
 import type { Postgres } from './postgres.js'
 
 async function rows(rig: DujiaoNextRig, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
   return (await rig.pool.query(sql, params)).rows
-}
-
-/** Every key of product STOCK is in exactly one place: in card_secrets (available, reserved or used) or consigned. */
-async function checkKeys(rig: DujiaoNextRig, total: number): Promise<void> {
-  const inTable = await rows(rig, 'SELECT id::text AS id, status, order_id FROM card_secrets WHERE product_id = $1', [STOCK])
-  const consigned = new Set((await rows(rig, "SELECT card_id::text AS id FROM standin_cards WHERE state = 'consigned'")).map((r) => String(r.id)))
-  const shadow = new Set((await rows(rig, 'SELECT id::text AS id FROM standin_card_rows')).map((r) => String(r.id)))
-  expect(shadow).toEqual(consigned)
-  for (const key of inTable) {
-    expect(consigned.has(String(key.id)), `key ${key.id} both in card_secrets and consigned`).toBe(false)
-    if (key.status !== 'available') expect(key.order_id, `${key.status} key ${key.id} without an order`).not.toBeNull()
-  }
-  expect(inTable.length + consigned.size).toBe(total)
 }
 
 export function describeDujiaoNextCases(database: () => Postgres): void {
@@ -110,7 +94,7 @@ export function describeDujiaoNextCases(database: () => Postgres): void {
         const sold = (await rig.shop.order(order.child))?.keyIds ?? []
         expect(sold).toHaveLength(2)
         expect(taken.filter((k) => sold.includes(k.keyId))).toEqual([])
-        await checkKeys(rig, 40)
+        await checkKeys(rig.db, 40)
 
         // Loaded: recall everything, then 24 purchases and 6 consignments at once.
         await rig.adapter.returnStock(rig.skuOf(STOCK), taken)
@@ -122,7 +106,7 @@ export function describeDujiaoNextCases(database: () => Postgres): void {
           const boughtIds = bought.flatMap((b) => b?.keys.map((k) => k.keyId) ?? [])
           const consignedIds = consigned.flat().map((k) => k.keyId)
           expect(new Set([...boughtIds, ...consignedIds]).size).toBe(boughtIds.length + consignedIds.length)
-          await checkKeys(fresh, 40)
+          await checkKeys(fresh.db, 40)
         } finally {
           await fresh.stop()
         }
@@ -210,18 +194,8 @@ export function describeDujiaoNextCases(database: () => Postgres): void {
       const node = await startFakeNode(NODE_SECRET)
       try {
         const logger = recordingLogger()
-        const adapter = await createDujiaoNextAdapter({ pool, logger })
-        const bridge = await DujiaoNextBridge.open({
-          pool,
-          node: new AdapterClient({ baseUrl: node.url, secret: NODE_SECRET }),
-          shopUrl: node.url,
-          bridge: BridgeConfig.parse({}),
-          health: HealthConfig.parse({}),
-          minorDigits: 2,
-          buyerLocale: 'zh-CN',
-          claimKey: NODE_SECRET,
-          logger,
-        })
+        const adapter = await createDujiaoNextAdapter({ db: pgDatabase(pool), logger })
+        const bridge = await openBridge(pgDatabase(pool), logger, node.url, node.url)
         const order = await shop.createOrder({ productId: WAITING, qty: 1, email: 'g@example.com', password: 'p' })
         await shop.pay(order.parent)
         expect(await bridge.pollOnce()).toMatchObject({ escrowed: 1 })
@@ -249,22 +223,12 @@ export function describeDujiaoNextCases(database: () => Postgres): void {
         await shop.pool.query('ALTER TABLE card_secrets DROP COLUMN reserved_at')
         await shop.pool.query('ALTER TABLE orders DROP COLUMN guest_password')
         const logger = recordingLogger()
-        const refused = createDujiaoNextAdapter({ pool, logger })
+        const refused = createDujiaoNextAdapter({ db: pgDatabase(pool), logger })
         await expect(refused).rejects.toThrow(/card_secrets\.reserved_at \(reservations\)/)
         await expect(refused).rejects.toThrow(/orders\.guest_password/)
-        await expect(
-          DujiaoNextBridge.open({
-            pool,
-            node: new AdapterClient({ baseUrl: 'http://127.0.0.1:9/', secret: NODE_SECRET }),
-            shopUrl: 'http://127.0.0.1:9/',
-            bridge: BridgeConfig.parse({}),
-            health: HealthConfig.parse({}),
-            minorDigits: 2,
-            buyerLocale: 'zh-CN',
-            claimKey: NODE_SECRET,
-            logger,
-          }),
-        ).rejects.toThrow(/lacks columns the adapter needs: .*card_secrets\.reserved_at/)
+        await expect(openBridge(pgDatabase(pool), logger, 'http://127.0.0.1:9/', 'http://127.0.0.1:9/')).rejects.toThrow(
+          /lacks columns the adapter needs: .*card_secrets\.reserved_at/,
+        )
         const tables = await pool.query("SELECT 1 FROM information_schema.tables WHERE table_name LIKE 'standin_%'")
         expect(tables.rowCount).toBe(0) // refused before creating anything
       } finally {
