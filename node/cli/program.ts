@@ -9,7 +9,7 @@ import { rotateSecret } from './secrets-commands.js'
 import { alertsTest } from './alerts-command.js'
 import { mailTest } from './mail-command.js'
 import { platform, status, waitForStatus } from './status-command.js'
-import { packageVersion } from './version.js'
+import { versionLine } from './version.js'
 import { decideKeys, exposedKeys, refused } from './partner-commands.js'
 import { drill } from './drill-command.js'
 import { consoleLink } from './console-command.js'
@@ -30,7 +30,7 @@ const STATEMENT_REF = "id (st-…) or hash; a hash beginning with '-' goes after
 /** The `standin` command tree: subcommands, options and what each runs. */
 export function program(): Command {
   const cli = new Command('standin').description('Standin: mutual-aid failover for card shops').exitOverride()
-  cli.version(packageVersion())
+  cli.version(versionLine())
   const dirOption = ['-d, --dir <path>', 'data directory of this node', DEFAULT_DIR] as const
 
   cli

@@ -7,7 +7,8 @@ import { ClassicLevel } from 'classic-level'
 import { MemoryLevel } from 'memory-level'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import type { RangeOptions, Section, Store, StoreOp } from '../core/ports.js'
-import { isSealed, SealedValueError, sealedJsonEncoding } from './sealed-values.js'
+import { migrate } from './migrations.js'
+import { SealedValueError, sealedJsonEncoding } from './sealed-values.js'
 
 type Db = AbstractLevel<string | Uint8Array | Buffer, string, unknown>
 type Sub = AbstractSublevel<Db, string | Uint8Array | Buffer, string, unknown>
@@ -39,9 +40,6 @@ export const SECTIONS: readonly Section[] = [
   'peer-keys',
 ]
 
-/** Values re-sealed per batch when a store written before encryption at rest is opened. */
-const SEAL_BATCH_OPS = 1_000
-
 type ValueEncoding = 'json' | ReturnType<typeof sealedJsonEncoding>
 
 export class LevelStore implements Store {
@@ -56,12 +54,17 @@ export class LevelStore implements Store {
 
   /**
    * Opens (creating if needed) the on-disk store in `path`, every value sealed under `key`
-   * (storeKeyFromSeed). A store written before encryption at rest is sealed in place first.
+   * (storeKeyFromSeed). An older store is migrated first, a newer one refused (migrations.ts).
    */
   static async openOnDisk(path: string, key: Uint8Array): Promise<LevelStore> {
     const db = new ClassicLevel<string, unknown>(path, { valueEncoding: 'json' }) as unknown as Db
     await db.open()
-    await sealPlainValues(db, sealedJsonEncoding(key))
+    try {
+      await migrate(db, sealedJsonEncoding(key), SECTIONS, path)
+    } catch (error) {
+      await db.close()
+      throw error
+    }
     return new LevelStore(db, sealedJsonEncoding(key))
   }
 
@@ -122,29 +125,4 @@ function decodeReason(error: unknown): never {
   const { code, cause } = error as { code?: unknown; cause?: unknown }
   if (code === 'LEVEL_DECODE_ERROR' && cause instanceof SealedValueError) throw new SealedValueError(cause.message, { cause: error })
   throw error
-}
-
-/**
- * Seals every plain (JSON) value left by a node from before encryption at rest, then compacts so
- * LevelDB drops the old plaintext from its files. Idempotent: a crash midway leaves sealed and
- * plain values side by side, and the next open finishes the job.
- */
-async function sealPlainValues(db: Db, sealed: ReturnType<typeof sealedJsonEncoding>): Promise<void> {
-  let found = false
-  for (const section of SECTIONS) {
-    const raw = db.sublevel<string, Buffer>(section, { valueEncoding: 'buffer' })
-    let batch: { type: 'put'; key: string; value: Buffer }[] = []
-    for await (const [key, value] of raw.iterator()) {
-      if (isSealed(value)) continue
-      batch.push({ type: 'put', key, value: sealed.encode(JSON.parse(value.toString('utf8'))) })
-      if (batch.length >= SEAL_BATCH_OPS) {
-        await raw.batch(batch, { sync: true } as never)
-        batch = []
-      }
-      found = true
-    }
-    if (batch.length > 0) await raw.batch(batch, { sync: true } as never)
-  }
-  // Sublevel keys all begin with '!' (0x21) and section names are plain ASCII letters and '-'.
-  if (found && db instanceof ClassicLevel) await db.compactRange('!', '~')
 }

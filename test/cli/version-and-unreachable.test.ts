@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { STORE_VERSION } from '../../node/store/migrations.js'
+import { PROTOCOL_VERSION } from '../../protocol/index.js'
 
 const BIN = fileURLToPath(new URL('../../bin/standin.js', import.meta.url))
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
@@ -36,11 +38,11 @@ function freePort(): Promise<number> {
 
 describe('standin --version', () => {
   it.each(['--version', '-V'])(
-    '%s prints the package version and exits 0',
+    '%s prints the package version, with the store and protocol versions, and exits 0',
     async (flag) => {
       const result = await standin([flag])
       expect(result.code).toBe(0)
-      expect(result.stdout.trim()).toBe(VERSION)
+      expect(result.stdout.trim()).toBe(`${VERSION} (store ${STORE_VERSION}, protocol ${PROTOCOL_VERSION})`)
     },
     30_000,
   )
