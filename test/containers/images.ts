@@ -17,13 +17,14 @@ export const BASE_IMAGE = process.env.STANDIN_TEST_BASE_IMAGE ?? 'standin/base:b
 export const IMAGE_BUILD_TIMEOUT_MS = 10 * 60_000
 /** From `docker run` to "ready" (≈2 s here). */
 export const STARTUP_TIMEOUT_MS = 60_000
-const LABEL = 'standin.test'
-const OWNER_LABEL = 'standin.test.owner-pid'
+/** Every test container carries these: what it is, and the test process that owns it. */
+export const LABEL = 'standin.test'
+export const OWNER_LABEL = 'standin.test.owner-pid'
 
 /** The image directories under test/containers/. */
 export type ServerImage = 'mariadb' | 'postgres'
 
-function docker(args: string[], timeoutMs = 30_000): string {
+export function docker(args: string[], timeoutMs = 30_000): string {
   const result = spawnSync('docker', args, { encoding: 'utf8', timeout: timeoutMs })
   if (result.error !== undefined) throw result.error
   if (result.status !== 0) throw new Error(`docker ${args.join(' ')} exited ${result.status}: ${result.stderr.trim()}`)
@@ -40,12 +41,19 @@ function imageTag(name: ServerImage): string {
   return `standin-test/${name}:${hash.digest('hex').slice(0, 16)}`
 }
 
-/** Builds the image unless a build of these exact inputs exists; returns its tag and whether it was reused. */
-export async function ensureImage(name: ServerImage): Promise<{ tag: string; reused: boolean }> {
-  const tag = imageTag(name)
-  if (spawnSync('docker', ['image', 'inspect', tag], { stdio: 'ignore' }).status === 0) return { tag, reused: true }
+/** Whether the local daemon has an image of this tag or id. */
+export function imageExists(image: string): boolean {
+  return spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status === 0
+}
+
+/**
+ * `docker build --network host` of `context` (its Dockerfile), without blocking this process (the
+ * test's own servers keep answering); fails after IMAGE_BUILD_TIMEOUT_MS.
+ */
+export async function buildImage(tag: string, context: string, buildArgs: Record<string, string>, iidFile?: string): Promise<void> {
+  const args = ['build', '--network', 'host', ...Object.entries(buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`])]
   await new Promise<void>((resolve, reject) => {
-    const build = spawn('docker', ['build', '--network', 'host', '--build-arg', `STANDIN_TEST_BASE_IMAGE=${BASE_IMAGE}`, '-t', tag, contextOf(name)], {
+    const build = spawn('docker', [...args, ...(iidFile === undefined ? [] : ['--iidfile', iidFile]), '-t', tag, context], {
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     let stderr = ''
@@ -58,11 +66,18 @@ export async function ensureImage(name: ServerImage): Promise<{ tag: string; reu
       else reject(new Error(`docker build of ${tag} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`))
     })
   })
+}
+
+/** Builds the image unless a build of these exact inputs exists; returns its tag and whether it was reused. */
+export async function ensureImage(name: ServerImage): Promise<{ tag: string; reused: boolean }> {
+  const tag = imageTag(name)
+  if (imageExists(tag)) return { tag, reused: true }
+  await buildImage(tag, contextOf(name), { STANDIN_TEST_BASE_IMAGE: BASE_IMAGE })
   return { tag, reused: false }
 }
 
-/** Removes test containers of `name` left running by test processes that no longer exist (killed runs). */
-function removeOrphans(name: ServerImage): void {
+/** Removes test containers labelled `name` left behind by test processes that no longer exist (killed runs). */
+export function removeOrphans(name: string): void {
   const lines = docker(['ps', '-a', '--filter', `label=${LABEL}=${name}`, '--format', `{{.ID}} {{.Label "${OWNER_LABEL}"}}`])
   for (const line of lines.split('\n').filter(Boolean)) {
     const [id, pid] = line.split(' ')
