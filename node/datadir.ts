@@ -251,13 +251,21 @@ export class DataDir {
       : `${this.configPath}: moved smtp.password to ${this.secretsPath} smtpPassword (D59)`
   }
 
-  /** Replaces one secret with a fresh one; returns the file it is in. Takes effect at the next start. */
-  rotate(purpose: SecretPurpose): string {
+  /**
+   * Replaces one secret with a fresh one; returns the file the new value is in. The admin token and
+   * the request and callback secrets keep their old value in secrets.json until `untilMs` (the
+   * grace: the node accepts both, ../config/rotating-secret.ts); `untilMs` null ends it at once. The
+   * claim key has no grace: only the adapter uses it.
+   */
+  rotate(purpose: SecretPurpose, untilMs: number | null): string {
     const { secrets, adapter } = this.keys()
+    const previous = (value: string) => (untilMs === null ? undefined : { value, untilMs })
     if (purpose === 'admin') {
-      writeJson(this.secretsPath, { ...secrets, adminToken: newSecret() } satisfies NodeSecrets)
+      writeJson(this.secretsPath, { ...secrets, adminToken: newSecret(), previousAdminToken: previous(secrets.adminToken) } satisfies NodeSecrets)
       return this.secretsPath
     }
+    if (purpose === 'request') writeJson(this.secretsPath, { ...secrets, previousRequestSecret: previous(adapter.requestSecret) } satisfies NodeSecrets)
+    if (purpose === 'callback') writeJson(this.secretsPath, { ...secrets, previousCallbackSecret: previous(adapter.callbackSecret) } satisfies NodeSecrets)
     const field = ({ request: 'requestSecret', callback: 'callbackSecret', claim: 'claimKey' } as const)[purpose]
     writeJson(this.adapterPath, { ...adapter, [field]: newSecret() } satisfies AdapterCredentials)
     return this.adapterPath

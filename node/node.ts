@@ -18,6 +18,7 @@ import { createCallbackAdapter, createNullAdapter } from './shop/callback-adapte
 import { type Agreement, assert, fromBase64url, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
 import { TermsService } from './terms/service.js'
 import { TermsExchange } from './terms/exchange.js'
+import { SecretSlot } from './config/rotating-secret.js'
 
 /** How long a stop waits for the engine's in-flight work before closing the store. */
 const STOP_SETTLE_MS = 5_000
@@ -70,6 +71,16 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const upgraded = dir.upgrade()
   const config = dir.config(env)
   const { identity, box, secrets, adapter: adapterCredentials } = dir.keys()
+  // The secrets `standin secrets rotate` may replace while the node runs (reloadSecrets, below).
+  const adminToken = new SecretSlot(secrets.adminToken, secrets.previousAdminToken ?? null)
+  const requestSecret = new SecretSlot(adapterCredentials.requestSecret, secrets.previousRequestSecret ?? null)
+  const callbackSecret = new SecretSlot(adapterCredentials.callbackSecret, secrets.previousCallbackSecret ?? null)
+  const reloadSecrets = (): void => {
+    const read = dir.keys()
+    adminToken.replace(read.secrets.adminToken, read.secrets.previousAdminToken ?? null)
+    requestSecret.replace(read.adapter.requestSecret, read.secrets.previousRequestSecret ?? null)
+    callbackSecret.replace(read.adapter.callbackSecret, read.secrets.previousCallbackSecret ?? null)
+  }
   const termsService = new TermsService(dir)
   const book = termsService.book
   const now = () => Date.now()
@@ -118,7 +129,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   })
   const transport = exchange.attach(p2p.transport)
   const adapter = config.adapter.callbackUrl
-    ? createCallbackAdapter({ baseUrl: config.adapter.callbackUrl, secret: adapterCredentials.callbackSecret, logger })
+    ? createCallbackAdapter({ baseUrl: config.adapter.callbackUrl, secret: callbackSecret, logger })
     : createNullAdapter(logger)
   const mailer = config.smtp ? createSmtpMailer(config.smtp, secrets.smtpPassword, logger) : createNullMailer(logger)
   const alerter = new Alerter({
@@ -229,8 +240,12 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const api = currentEngine(() => engine)
   const http = await buildHttpServer({
     api,
-    adapterSecret: adapterCredentials.requestSecret,
-    adminToken: secrets.adminToken,
+    adapterSecret: requestSecret,
+    adminToken,
+    reloadSecrets: () => {
+      reloadSecrets()
+      logger.info('secrets reloaded from the data directory (standin secrets rotate)')
+    },
     adminAllowRemote: config.http.adminAllowRemote,
     // Over the network only through an https proxy; on this machine (the default) plain http is fine.
     secureCookies: config.http.adminAllowRemote && config.http.publicUrl.startsWith('https:'),

@@ -127,13 +127,14 @@ export async function run(dir: string, logFormat?: string): Promise<void> {
   console.log(`standin node ${node.engine.identity().id} listening on ${node.httpUrl} and ${node.p2p.listenAddrs().join(' ')}`)
 }
 
-export async function admin<T>(dir: DataDir, path: string, body?: unknown): Promise<T> {
+/** An admin API call to the running node, with the admin token of secrets.json (or `token`: the one the node still holds, during a rotation). */
+export async function admin<T>(dir: DataDir, path: string, body?: unknown, token?: string): Promise<T> {
   const config = dir.config()
   const { secrets } = dir.keys()
   const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host
   const response = await fetchNode(`http://${host}:${config.http.port}`, path, dir.path, {
     method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${secrets.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${token ?? secrets.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`)

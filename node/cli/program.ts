@@ -55,7 +55,8 @@ export function program(): Command {
     .description('replace one secret: admin (token), request / callback / claim (adapter.json)')
     .argument('<purpose>', 'admin | request | callback | claim')
     .option(...dirOption)
-    .action((purpose: string, o) => console.log(rotateSecret({ dir: o.dir, purpose })))
+    .option('--grace-minutes <n>', 'how long the old admin token, request or callback secret stays valid (0: refused at once, for a leaked secret)', '60')
+    .action(async (purpose: string, o) => console.log(await rotateSecret({ dir: o.dir, purpose, graceMinutes: o.graceMinutes })))
 
   cli
     .command('mail')

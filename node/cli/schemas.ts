@@ -63,9 +63,14 @@ export const AllotArgs = z.strictObject({
 })
 export type AllotArgs = z.infer<typeof AllotArgs>
 
+/** Longest grace a rotated secret may keep, in minutes (a week). */
+export const MAX_GRACE_MINUTES = 7 * 24 * 60
+
 export const RotateArgs = z.strictObject({
   dir: z.string().min(1),
   purpose: z.enum(['admin', 'request', 'callback', 'claim']),
+  /** How long the running node still accepts the old value; 0 refuses it at once (a leaked secret). */
+  graceMinutes: z.coerce.number().int().min(0).max(MAX_GRACE_MINUTES).default(60),
 })
 export type RotateArgs = z.infer<typeof RotateArgs>
 

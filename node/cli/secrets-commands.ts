@@ -1,21 +1,46 @@
 // `standin secrets rotate`: one secret per purpose (D54), each replaced alone. The new value goes
-// to its file, never to the screen; the command says who must be given it and what to restart.
+// to its file, never to the screen. The admin token and the request and callback secrets are
+// replaced without downtime (D91): the old value stays valid for `--grace-minutes` (60 by
+// default; 0 for a leaked secret), and a running node is told to reload at once; the command says
+// who must be given the new value, by when.
 import { formatZodError } from '../../protocol/index.js'
 import { DataDir, type SecretPurpose } from '../datadir.js'
+import { admin } from './local-commands.js'
+import { NodeNotRunningError } from './node-request.js'
 import { RotateArgs } from './schemas.js'
 
 const AFTER: Record<SecretPurpose, string> = {
-  admin: 'restart the node (`standin run`); the CLI reads the new token from the file',
-  request: "copy it to the shop's adapter and restart the node and the adapter: until both run with it, the node refuses the adapter's requests",
-  callback: "copy it to the shop's adapter and restart the node and the adapter: until both run with it, the shop refuses the node's callbacks",
+  admin: 'the CLI reads the new token from the file; give it to whoever logs in to the console with the token',
+  request: "copy adapter.json to the shop's adapter and restart the adapter",
+  callback: "copy adapter.json to the shop's adapter and restart the adapter",
   claim: "copy it to the shop's adapter and restart the adapter: claim secrets it derives for new orders change; orders already escrowed keep theirs",
 }
 
-export function rotateSecret(raw: Record<string, unknown>): string {
+/** Rotates the secret; tells a running node to take it. Resolves with what to tell the operator. */
+export async function rotateSecret(raw: Record<string, unknown>): Promise<string> {
   const args = RotateArgs.safeParse(raw)
   if (!args.success) throw new Error(`arguments: ${formatZodError(args.error)}`)
+  const { purpose, graceMinutes } = args.data
   const dir = new DataDir(args.data.dir)
   if (!dir.exists()) throw new Error(`${args.data.dir}: no node here (config.json missing); run standin init first`)
-  const file = dir.rotate(args.data.purpose)
-  return [`rotated the ${args.data.purpose} secret in ${file}`, `next: ${AFTER[args.data.purpose]}`].join('\n')
+  // The running node still holds the old admin token until it reloads.
+  const tokenBefore = dir.keys().secrets.adminToken
+  const untilMs = purpose === 'claim' || graceMinutes === 0 ? null : Date.now() + graceMinutes * 60_000
+  const file = dir.rotate(purpose, untilMs)
+  const lines = [`rotated the ${purpose} secret in ${file}`]
+  if (purpose !== 'claim')
+    lines.push(
+      untilMs === null
+        ? 'the old value is refused from now on'
+        : `the old value is accepted until ${new Date(untilMs).toISOString()} (--grace-minutes ${graceMinutes}); refused after`,
+    )
+  try {
+    await admin(dir, '/v1/admin/secrets/reload', {}, tokenBefore)
+    lines.push('the running node took it')
+  } catch (error) {
+    if (error instanceof NodeNotRunningError) lines.push('the node is not running: it takes it when it starts')
+    else lines.push(`the running node did not take it (${error instanceof Error ? error.message : String(error)}): restart it (standin run)`)
+  }
+  lines.push(`next: ${AFTER[purpose]}${untilMs === null || purpose === 'admin' ? '' : `, before ${new Date(untilMs).toISOString()}`}`)
+  return lines.join('\n')
 }

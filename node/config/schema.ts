@@ -124,6 +124,9 @@ const Base64url32 = z
  * secrets.json (mode 0600): what only the node itself may hold. The adapter's secrets live in
  * adapter.json (AdapterCredentials, adapters/contract.ts), one file per holder (D54).
  */
+/** A secret replaced by `standin secrets rotate`, still accepted until `untilMs` (../config/rotating-secret.ts). */
+export const PreviousSecret = z.strictObject({ value: z.string().min(32).max(256), untilMs: z.number().int().nonnegative() })
+
 export const NodeSecrets = z.strictObject({
   version: z.literal(2),
   /** Ed25519 identity seed; also keys the store's encryption at rest. */
@@ -136,6 +139,10 @@ export const NodeSecrets = z.strictObject({
   smtpPassword: z.string().min(1).max(255).nullable(),
   /** Alert channel secrets by channel id (config.json alerts); absent in older files. */
   alerts: AlertSecrets.optional(),
+  /** The values the last rotation of each replaced, while their grace runs (kept here, never in adapter.json). */
+  previousAdminToken: PreviousSecret.optional(),
+  previousRequestSecret: PreviousSecret.optional(),
+  previousCallbackSecret: PreviousSecret.optional(),
 })
 export type NodeSecrets = z.infer<typeof NodeSecrets>
 

@@ -7,10 +7,11 @@ import { installHmacAuth } from './hmac-auth.js'
 import type { ReplayGuard } from '../../adapters/contract.js'
 import { OkReply } from '../../protocol/index.js'
 import { ERROR_REPLIES } from './schemas.js'
+import type { RotatingSecret } from '../config/rotating-secret.js'
 
 export interface AdapterRoutesOptions {
   api: NodeApi
-  secret: string
+  secret: string | RotatingSecret
   clock: () => number
   bodyLimitBytes: number
   replayGuard?: ReplayGuard

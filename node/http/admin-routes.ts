@@ -3,7 +3,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { NodeApi } from '../core/api.js'
-import { ShopId, TimeMs } from '../../protocol/index.js'
+import { OkReply, ShopId, TimeMs } from '../../protocol/index.js'
+import type { RotatingSecret } from '../config/rotating-secret.js'
 import {
   ConsignBody,
   ConsignReply,
@@ -40,7 +41,10 @@ import { ERROR_REPLIES } from './schemas.js'
 
 export interface AdminRoutesOptions {
   api: NodeApi
-  token: string
+  token: string | RotatingSecret
+  clock?: () => number
+  /** Re-reads the secrets files after `standin secrets rotate` (the node's, node.ts); without it there is no reload route. */
+  reloadSecrets?: () => void
   bodyLimitBytes: number
   /** Answer clients that are not on loopback (off by default: the admin API is local). */
   allowRemote: boolean
@@ -56,8 +60,19 @@ const SECURITY = [{ adminBearer: [] }]
 
 export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app, options) => {
   const { api, bodyLimitBytes: bodyLimit } = options
-  await installOperatorGuard(app, { token: options.token, allowRemote: options.allowRemote })
+  await installOperatorGuard(app, { token: options.token, allowRemote: options.allowRemote, ...(options.clock ? { clock: options.clock } : {}) })
   const doc = (summary: string) => ({ tags: TAGS, security: SECURITY, summary })
+
+  const reload = options.reloadSecrets
+  if (reload)
+    app.post(
+      '/secrets/reload',
+      { bodyLimit, schema: { ...doc('Take the secrets files as they are now (after standin secrets rotate)'), response: { 200: OkReply, ...ERROR_REPLIES } } },
+      async () => {
+        reload()
+        return { ok: true as const }
+      },
+    )
 
   app.get(
     '/identity',

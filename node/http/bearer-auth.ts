@@ -3,6 +3,7 @@
 // its 401 replies: the HttpError shape of errors.ts plus a WWW-Authenticate header.
 import fastifyBearerAuth from '@fastify/bearer-auth'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { matchesSecret, type RotatingSecret } from '../config/rotating-secret.js'
 import { HttpError } from './errors.js'
 
 // Exactly one space and one token of visible ASCII. The plugin alone would trim and accept
@@ -14,12 +15,18 @@ const BEARER = /^Bearer ([\x21-\x7e]+)$/
  * without `Authorization: Bearer <token>`. Hooks run in the order added: add this after any hook
  * that must refuse first (the loopback rule).
  */
-export async function addBearerAuth(app: FastifyInstance, token: string): Promise<void> {
-  if (token.length === 0) throw new Error('admin token must not be empty')
+export async function addBearerAuth(app: FastifyInstance, token: RotatingSecret, clock: () => number = Date.now): Promise<void> {
   // addHook: false, so a refusal comes back to us and goes out through the project's error handler,
   // not the plugin's own body (which has no message and no WWW-Authenticate header).
   // The error handler logs every refusal already; the plugin's own line is for debugging only.
-  await app.register(fastifyBearerAuth, { keys: [token], addHook: false, verifyErrorLogLevel: 'debug' })
+  // `auth` instead of fixed keys: the token may be rotated while the node runs, the previous one
+  // accepted until its grace ends (../config/rotating-secret.ts), compared in constant time.
+  await app.register(fastifyBearerAuth, {
+    keys: [],
+    auth: (key: string) => matchesSecret(key, token, clock()),
+    addHook: false,
+    verifyErrorLogLevel: 'debug',
+  })
   const verify = app.verifyBearerAuth
   if (verify === undefined) throw new Error('@fastify/bearer-auth did not decorate verifyBearerAuth')
   const matches = (request: FastifyRequest, reply: FastifyReply) =>

@@ -12,6 +12,7 @@ import {
 } from '../../protocol/index.js'
 import { HttpError } from './errors.js'
 import { ReplayGuard } from '../../adapters/contract.js'
+import { acceptedSecrets, type RotatingSecret, rotating } from '../config/rotating-secret.js'
 
 interface AdapterAuthState {
   timestampMs: number
@@ -28,7 +29,8 @@ declare module 'fastify' {
 }
 
 export interface HmacAuthOptions {
-  secret: string
+  /** The adapter's request secret; while a rotation's grace runs, the previous one is accepted too. */
+  secret: string | RotatingSecret
   clock: () => number
   bodyLimitBytes: number
   replayGuard?: ReplayGuard
@@ -57,12 +59,12 @@ function readHeaders(request: FastifyRequest, clock: () => number): AdapterAuthS
   return { timestampMs, signature, verified: false }
 }
 
-function verify(request: FastifyRequest, raw: Buffer, secret: string, guard: ReplayGuard): void {
+function verify(request: FastifyRequest, raw: Buffer, secrets: readonly string[], guard: ReplayGuard): void {
   const auth = request.adapterAuth
   if (auth === null) throw unauthorized('request was not authenticated')
   // The adapter signs the request target exactly as sent (path and any query string).
-  const expected = adapterSignature(secret, auth.timestampMs, request.method, request.url, raw)
-  if (!adapterSignatureMatches(expected, auth.signature)) {
+  const signedWith = (secret: string) => adapterSignatureMatches(adapterSignature(secret, auth.timestampMs, request.method, request.url, raw), auth.signature)
+  if (!secrets.some(signedWith)) {
     throw unauthorized(`${ADAPTER_SIGNATURE_HEADER}: does not match the method, path, timestamp and body`)
   }
   const verdict = guard.admit(auth.signature, auth.timestampMs)
@@ -94,7 +96,8 @@ function parseJson(raw: Buffer): unknown {
 
 /** Adds the adapter authentication hooks and the raw-body JSON parser to `instance` (an encapsulated context). */
 export function installHmacAuth(instance: FastifyInstance, options: HmacAuthOptions): void {
-  if (options.secret.length === 0) throw new Error('adapter secret must not be empty')
+  const secret = rotating(options.secret)
+  const secrets = () => acceptedSecrets(secret, options.clock())
   const guard = options.replayGuard ?? new ReplayGuard(options.clock)
   instance.decorateRequest('adapterRawBody', null)
   instance.decorateRequest('adapterAuth', null)
@@ -110,7 +113,7 @@ export function installHmacAuth(instance: FastifyInstance, options: HmacAuthOpti
     try {
       const raw = body as Buffer
       request.adapterRawBody = raw
-      verify(request, raw, options.secret, guard)
+      verify(request, raw, secrets(), guard)
       done(null, parseJson(raw))
     } catch (error) {
       done(error as Error, undefined)
@@ -119,6 +122,6 @@ export function installHmacAuth(instance: FastifyInstance, options: HmacAuthOpti
 
   // Requests without a body never reach the parser; their MAC covers the empty body.
   instance.addHook('preValidation', async (request) => {
-    if (request.adapterAuth?.verified !== true) verify(request, EMPTY, options.secret, guard)
+    if (request.adapterAuth?.verified !== true) verify(request, EMPTY, secrets(), guard)
   })
 }

@@ -3,6 +3,7 @@
 // pages and health (issue 18; SECURITY.md): metrics tell order volume and partner health, the
 // API document maps every route. Installed into each operator context, so nothing else inherits it.
 import type { FastifyInstance } from 'fastify'
+import { type RotatingSecret, rotating } from '../config/rotating-secret.js'
 import { addBearerAuth } from './bearer-auth.js'
 import { HttpError } from './errors.js'
 
@@ -19,7 +20,9 @@ export function fromThisMachine(socket: { remoteAddress?: string | undefined; lo
 }
 
 export interface OperatorGuardOptions {
-  token: string
+  /** The admin token; while a rotation's grace runs, the previous one is accepted too. */
+  token: string | RotatingSecret
+  clock?: () => number
   /** Answer clients that are not on this machine too (config http.adminAllowRemote). */
   allowRemote: boolean
 }
@@ -31,5 +34,5 @@ export async function installOperatorGuard(app: FastifyInstance, options: Operat
       throw new HttpError(403, 'forbidden', 'operator routes (admin API, /metrics, /docs) answer loopback clients only (config http.adminAllowRemote)')
     }
   })
-  await addBearerAuth(app, options.token)
+  await addBearerAuth(app, rotating(options.token), options.clock)
 }

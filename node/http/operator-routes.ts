@@ -4,17 +4,19 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Registry } from 'prom-client'
 import { docsRoutes } from './docs.js'
 import { metricsRoute } from './metrics.js'
+import type { RotatingSecret } from '../config/rotating-secret.js'
 import { installOperatorGuard } from './operator-guard.js'
 
 export interface OperatorRoutesOptions {
-  token: string
+  token: string | RotatingSecret
   allowRemote: boolean
+  clock?: () => number
   registry: Registry
   collect?: () => Record<string, number>
 }
 
 export const operatorRoutes: FastifyPluginAsync<OperatorRoutesOptions> = async (app, options) => {
-  await installOperatorGuard(app, { token: options.token, allowRemote: options.allowRemote })
+  await installOperatorGuard(app, { token: options.token, allowRemote: options.allowRemote, ...(options.clock ? { clock: options.clock } : {}) })
   metricsRoute(app, options.registry, options.collect)
   await docsRoutes(app)
 }

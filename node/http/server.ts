@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { NodeApi } from '../core/api.js'
 import { LIMITS } from '../../protocol/index.js'
+import { type RotatingSecret, rotating } from '../config/rotating-secret.js'
 import { adapterRoutes } from './adapter-routes.js'
 import { adminRoutes } from './admin-routes.js'
 import type { TermsOperations } from '../terms/schemas.js'
@@ -23,10 +24,12 @@ import { MAX_ACK_WAIT_MS } from '../core/api-schemas.js'
 
 export interface HttpServerOptions {
   api: NodeApi
-  /** Shared with the shop's adapter; signs every /v1/adapter request. */
-  adapterSecret: string
-  /** Bearer token of the admin API. */
-  adminToken: string
+  /** Shared with the shop's adapter; signs every /v1/adapter request (rotatable: ../config/rotating-secret.ts). */
+  adapterSecret: string | RotatingSecret
+  /** Bearer token of the admin API (rotatable). */
+  adminToken: string | RotatingSecret
+  /** Re-reads the secrets files (POST /v1/admin/secrets/reload); absent: no such route. */
+  reloadSecrets?: () => void
   /** Serve the admin API to non-loopback clients too (default false). */
   adminAllowRemote?: boolean
   logger: Logger
@@ -55,8 +58,9 @@ export const KEEP_ALIVE_TIMEOUT_MS = 5_000
 /** Requests one keep-alive connection may carry before the server closes it. */
 export const MAX_REQUESTS_PER_SOCKET = 10_000
 
-function requireSecret(name: string, value: string): void {
-  if (value.length < MIN_SECRET_CHARS) throw new Error(`${name} must be at least ${MIN_SECRET_CHARS} characters`)
+function requireSecret(name: string, value: string | RotatingSecret): void {
+  if ((typeof value === 'string' ? value : value.current()).length < MIN_SECRET_CHARS)
+    throw new Error(`${name} must be at least ${MIN_SECRET_CHARS} characters`)
 }
 
 export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
@@ -90,14 +94,17 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     clock,
     bodyLimitBytes,
   })
-  const consoleSessions = new ConsoleSessions(options.adminToken, clock)
+  const adminToken = rotating(options.adminToken)
+  const consoleSessions = new ConsoleSessions(adminToken, clock)
   await app.register(adminRoutes, {
     prefix: '/v1/admin',
     api: options.api,
-    token: options.adminToken,
+    token: adminToken,
+    clock,
     bodyLimitBytes,
     allowRemote: options.adminAllowRemote ?? false,
     consoleLinks: consoleSessions,
+    ...(options.reloadSecrets === undefined ? {} : { reloadSecrets: options.reloadSecrets }),
     ...(options.terms === undefined ? {} : { terms: options.terms }),
   })
   await app.register(consoleRoutes, {
@@ -110,7 +117,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     secureCookie: options.secureCookies ?? false,
   })
   await app.register(operatorRoutes, {
-    token: options.adminToken,
+    token: adminToken,
+    clock,
     allowRemote: options.adminAllowRemote ?? false,
     registry,
     ...(options.metrics?.collect === undefined ? {} : { collect: options.metrics.collect }),

@@ -29,6 +29,7 @@ import {
   TakeStockReply,
   WriteBackBody,
 } from '../../protocol/index.js'
+import { type RotatingSecret, rotating } from '../config/rotating-secret.js'
 
 /** Per attempt, connect to last reply byte. A take-stock of 5,000 keys is well under this locally. */
 export const DEFAULT_CALLBACK_TIMEOUT_MS = 10_000
@@ -49,7 +50,12 @@ export const MAX_CALLBACK_REPLY_BYTES = 8 * 1024 * 1024
 export interface CallbackAdapterOptions {
   /** The shop's callback base URL, e.g. http://127.0.0.1:9000 (CALLBACK_PATHS are appended). */
   readonly baseUrl: string
-  readonly secret: string
+  /**
+   * Signs every callback. While a rotation's grace runs (../config/rotating-secret.ts), a callback
+   * the shop refuses with 401 is signed again with the previous secret at once: an adapter not yet
+   * restarted knows only that one, and a 401 means it did nothing.
+   */
+  readonly secret: string | RotatingSecret
   readonly logger: Logger
   readonly timeoutMs?: number
   readonly takeStockTimeoutMs?: number
@@ -129,7 +135,7 @@ function transient(error: CallbackError): boolean {
 }
 
 export function createCallbackAdapter(options: CallbackAdapterOptions): Adapter {
-  if (options.secret.length === 0) throw new Error('adapter callback secret must not be empty')
+  const secret = rotating(options.secret)
   const base = new URL(options.baseUrl)
   const timeoutMs = options.timeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS
   const takeStockTimeoutMs = options.takeStockTimeoutMs ?? DEFAULT_TAKE_STOCK_TIMEOUT_MS
@@ -141,7 +147,7 @@ export function createCallbackAdapter(options: CallbackAdapterOptions): Adapter 
   // the same signature and the second would be refused as a replay.
   let lastTimestampMs = 0
 
-  async function attempt<S extends z.ZodType>(path: string, raw: string, reply: S): Promise<z.infer<S>> {
+  async function attempt<S extends z.ZodType>(path: string, raw: string, reply: S, signingSecret: string): Promise<z.infer<S>> {
     const attemptTimeoutMs = path === CALLBACK_PATHS.takeStock ? takeStockTimeoutMs : timeoutMs
     // Sign the request target exactly as sent, as the node's ingress does (a base URL may carry a prefix).
     const url = new URL(`${base.pathname.replace(/\/$/, '')}${path}`, base)
@@ -156,7 +162,7 @@ export function createCallbackAdapter(options: CallbackAdapterOptions): Adapter 
         headers: {
           'content-type': 'application/json',
           [ADAPTER_TIMESTAMP_HEADER]: String(timestampMs),
-          [ADAPTER_SIGNATURE_HEADER]: adapterSignature(options.secret, timestampMs, 'POST', target, raw),
+          [ADAPTER_SIGNATURE_HEADER]: adapterSignature(signingSecret, timestampMs, 'POST', target, raw),
         },
         body: raw,
         signal: AbortSignal.timeout(attemptTimeoutMs),
@@ -180,11 +186,26 @@ export function createCallbackAdapter(options: CallbackAdapterOptions): Adapter 
     return parsed.data
   }
 
+  /** One attempt signed with the current secret, and once more with the previous one if the shop answers 401 during a rotation's grace. */
+  async function attemptSigned<S extends z.ZodType>(path: string, raw: string, reply: S): Promise<z.infer<S>> {
+    try {
+      return await attempt(path, raw, reply, secret.current())
+    } catch (error) {
+      const previous = secret.previous(now())
+      if (!(error instanceof CallbackError) || error.status !== 401 || previous === null) throw error
+      log.warn(
+        { path },
+        'shop refused the new callback secret; signing with the previous one while its grace runs (restart the adapter with the new adapter.json)',
+      )
+      return attempt(path, raw, reply, previous)
+    }
+  }
+
   async function call<S extends z.ZodType>(path: string, body: unknown, reply: S, policy: RetryPolicy): Promise<z.infer<S>> {
     const raw = JSON.stringify(body)
     for (let attemptNo = 0; ; attemptNo++) {
       try {
-        const result = await attempt(path, raw, reply)
+        const result = await attemptSigned(path, raw, reply)
         log.debug({ path, attempt: attemptNo + 1 }, 'shop callback answered')
         return result
       } catch (caught) {

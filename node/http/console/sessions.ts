@@ -3,7 +3,8 @@
 // opens a session: a random id in an HttpOnly, SameSite=Strict cookie, with its own CSRF token for
 // every form. Links and sessions live in memory only, bounded: a restart logs everyone out, and
 // nothing about them is on disk.
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { matchesSecret, type RotatingSecret, sameSecret } from '../../config/rotating-secret.js'
 
 /** A one-time link works this long after `standin console` printed it. */
 export const CONSOLE_LINK_TTL_MS = 10 * 60_000
@@ -32,12 +33,6 @@ const MAX_FLASH_CHARS = 2_000
 
 const token = () => randomBytes(TOKEN_BYTES).toString('base64url')
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
-}
-
 export class ConsoleSessions {
   private readonly links = new Map<string, number>()
   private readonly sessions = new Map<string, ConsoleSession>()
@@ -45,7 +40,7 @@ export class ConsoleSessions {
   private readonly flashes = new Map<string, ConsoleFlash>()
 
   constructor(
-    private readonly adminToken: string,
+    private readonly adminToken: RotatingSecret,
     private readonly now: () => number,
   ) {}
 
@@ -69,7 +64,7 @@ export class ConsoleSessions {
 
   /** The admin token typed into the login form: a session, or null. */
   loginWithToken(typed: string): ConsoleSession | null {
-    return sameSecret(typed, this.adminToken) ? this.open() : null
+    return matchesSecret(typed, this.adminToken, this.now()) ? this.open() : null
   }
 
   /** The live session with this id, if any. */
