@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { Registry } from 'prom-client'
 import type { FastifyInstance } from 'fastify'
 import { Engine } from './core/engine.js'
-import { DataDir, DataDirError } from './datadir.js'
+import { DataDir, DataDirError, type Keys } from './datadir.js'
 import { createNodeLogger } from './logger.js'
 import { createP2pTransport, type P2pTransport } from './p2p/index.js'
 import { buildHttpServer } from './http/index.js'
@@ -71,16 +71,17 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const upgraded = dir.upgrade()
   const config = dir.config(env)
   const { identity, box, secrets, adapter: adapterCredentials } = dir.keys()
-  // The secrets `standin secrets rotate` may replace while the node runs (reloadSecrets, below).
-  const adminToken = new SecretSlot(secrets.adminToken, secrets.previousAdminToken ?? null)
-  const requestSecret = new SecretSlot(adapterCredentials.requestSecret, secrets.previousRequestSecret ?? null)
-  const callbackSecret = new SecretSlot(adapterCredentials.callbackSecret, secrets.previousCallbackSecret ?? null)
-  const reloadSecrets = (): void => {
-    const read = dir.keys()
+  // The secrets `standin secrets rotate` may replace while the node runs: taken now, and again
+  // from the files whenever the CLI asks the running node to reload.
+  const adminToken = new SecretSlot(secrets.adminToken)
+  const requestSecret = new SecretSlot(adapterCredentials.requestSecret)
+  const callbackSecret = new SecretSlot(adapterCredentials.callbackSecret)
+  const takeSecrets = (read: Pick<Keys, 'secrets' | 'adapter'>): void => {
     adminToken.replace(read.secrets.adminToken, read.secrets.previousAdminToken ?? null)
     requestSecret.replace(read.adapter.requestSecret, read.secrets.previousRequestSecret ?? null)
     callbackSecret.replace(read.adapter.callbackSecret, read.secrets.previousCallbackSecret ?? null)
   }
+  takeSecrets({ secrets, adapter: adapterCredentials })
   const termsService = new TermsService(dir)
   const book = termsService.book
   const now = () => Date.now()
@@ -243,7 +244,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     adapterSecret: requestSecret,
     adminToken,
     reloadSecrets: () => {
-      reloadSecrets()
+      takeSecrets(dir.keys())
       logger.info('secrets reloaded from the data directory (standin secrets rotate)')
     },
     adminAllowRemote: config.http.adminAllowRemote,

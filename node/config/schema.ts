@@ -120,13 +120,13 @@ const Base64url32 = z
   .length(43)
   .regex(/^[A-Za-z0-9_-]+$/)
 
+/** A secret replaced by `standin secrets rotate`, still accepted until `untilMs` (../config/rotating-secret.ts). */
+export const PreviousSecret = z.strictObject({ value: z.string().min(32).max(256), untilMs: z.number().int().nonnegative() })
+
 /**
  * secrets.json (mode 0600): what only the node itself may hold. The adapter's secrets live in
  * adapter.json (AdapterCredentials, adapters/contract.ts), one file per holder (D54).
  */
-/** A secret replaced by `standin secrets rotate`, still accepted until `untilMs` (../config/rotating-secret.ts). */
-export const PreviousSecret = z.strictObject({ value: z.string().min(32).max(256), untilMs: z.number().int().nonnegative() })
-
 export const NodeSecrets = z.strictObject({
   version: z.literal(2),
   /** Ed25519 identity seed; also keys the store's encryption at rest. */

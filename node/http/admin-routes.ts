@@ -42,7 +42,7 @@ import { ERROR_REPLIES } from './schemas.js'
 export interface AdminRoutesOptions {
   api: NodeApi
   token: string | RotatingSecret
-  clock?: () => number
+  clock?: (() => number) | undefined
   /** Re-reads the secrets files after `standin secrets rotate` (the node's, node.ts); without it there is no reload route. */
   reloadSecrets?: () => void
   bodyLimitBytes: number
@@ -60,14 +60,22 @@ const SECURITY = [{ adminBearer: [] }]
 
 export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app, options) => {
   const { api, bodyLimitBytes: bodyLimit } = options
-  await installOperatorGuard(app, { token: options.token, allowRemote: options.allowRemote, ...(options.clock ? { clock: options.clock } : {}) })
+  await installOperatorGuard(app, { token: options.token, allowRemote: options.allowRemote, clock: options.clock })
   const doc = (summary: string) => ({ tags: TAGS, security: SECURITY, summary })
 
   const reload = options.reloadSecrets
   if (reload)
     app.post(
       '/secrets/reload',
-      { bodyLimit, schema: { ...doc('Take the secrets files as they are now (after standin secrets rotate)'), response: { 200: OkReply, ...ERROR_REPLIES } } },
+      {
+        bodyLimit,
+        // Nothing to send: the node reads the files itself (a body naming a secret would only leak it).
+        schema: {
+          ...doc('Take the secrets files as they are now (after standin secrets rotate)'),
+          body: z.strictObject({}),
+          response: { 200: OkReply, ...ERROR_REPLIES },
+        },
+      },
       async () => {
         reload()
         return { ok: true as const }

@@ -22,7 +22,7 @@ export function fromThisMachine(socket: { remoteAddress?: string | undefined; lo
 export interface OperatorGuardOptions {
   /** The admin token; while a rotation's grace runs, the previous one is accepted too. */
   token: string | RotatingSecret
-  clock?: () => number
+  clock?: (() => number) | undefined
   /** Answer clients that are not on this machine too (config http.adminAllowRemote). */
   allowRemote: boolean
 }

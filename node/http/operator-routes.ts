@@ -10,13 +10,13 @@ import { installOperatorGuard } from './operator-guard.js'
 export interface OperatorRoutesOptions {
   token: string | RotatingSecret
   allowRemote: boolean
-  clock?: () => number
+  clock?: (() => number) | undefined
   registry: Registry
   collect?: () => Record<string, number>
 }
 
 export const operatorRoutes: FastifyPluginAsync<OperatorRoutesOptions> = async (app, options) => {
-  await installOperatorGuard(app, { token: options.token, allowRemote: options.allowRemote, ...(options.clock ? { clock: options.clock } : {}) })
+  await installOperatorGuard(app, { token: options.token, allowRemote: options.allowRemote, clock: options.clock })
   metricsRoute(app, options.registry, options.collect)
   await docsRoutes(app)
 }
