@@ -11,6 +11,7 @@ import { createNodeLogger } from './logger.js'
 import { createP2pTransport, type P2pTransport } from './p2p/index.js'
 import { buildHttpServer } from './http/index.js'
 import { LevelStore } from './store/level-store.js'
+import { storeLines } from './backup/archive.js'
 import { storeKeyFromSeed } from './store/sealed-values.js'
 import { cryptoRng, systemClock } from './system.js'
 import { createNullMailer, createSmtpMailer } from './mail/index.js'
@@ -247,6 +248,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       takeSecrets(dir.keys())
       logger.info('secrets reloaded from the data directory (standin secrets rotate)')
     },
+    backupLines: () => storeLines(store.rawPairs()),
     adminAllowRemote: config.http.adminAllowRemote,
     // Over the network only through an https proxy; on this machine (the default) plain http is fine.
     secureCookies: config.http.adminAllowRemote && config.http.publicUrl.startsWith('https:'),

@@ -22,15 +22,24 @@ export class WaitTimedOutError extends Error {
   }
 }
 
-/** fetch with a timeout; a refused connection, a DNS failure or the timeout become NodeNotRunningError. */
+/**
+ * fetch with a timeout; a refused connection, a DNS failure or the timeout become
+ * NodeNotRunningError. With `signal: null` the timeout bounds only the wait for the response's
+ * head, not the reading of its body (a backup's stream may take minutes).
+ */
 export async function fetchNode(baseUrl: string, path: string, dirPath: string, init: RequestInit = {}): Promise<Response> {
+  const headOnly = init.signal === null
+  const controller = new AbortController()
+  const timer = headOnly ? setTimeout(() => controller.abort(new DOMException('node request timed out', 'TimeoutError')), NODE_REQUEST_TIMEOUT_MS) : undefined
   try {
-    return await fetch(`${baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS) })
+    return await fetch(`${baseUrl}${path}`, { ...init, signal: headOnly ? controller.signal : AbortSignal.timeout(NODE_REQUEST_TIMEOUT_MS) })
   } catch (error) {
     // fetch rejects with TypeError('fetch failed') for network errors and with a TimeoutError
     // DOMException for the timeout; anything else (a bug in the body, say) is rethrown as is.
     const name = (error as Error).name
     if (error instanceof TypeError || name === 'TimeoutError' || name === 'AbortError') throw new NodeNotRunningError(baseUrl, dirPath)
     throw error
+  } finally {
+    clearTimeout(timer)
   }
 }

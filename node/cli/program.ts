@@ -6,6 +6,7 @@ import type { TermsResult } from '../terms/schemas.js'
 import { DEFAULT_ALLOTMENT_CAP } from '../terms/schemas.js'
 import { allot, incidents, init, recallAllotment, run } from './local-commands.js'
 import { rotateSecret } from './secrets-commands.js'
+import { backup, restore } from './backup-commands.js'
 import { alertsTest } from './alerts-command.js'
 import { mailTest } from './mail-command.js'
 import { platform, status, waitForStatus } from './status-command.js'
@@ -57,6 +58,42 @@ export function program(): Command {
     .option(...dirOption)
     .option('--grace-minutes <n>', 'how long the old admin token, request or callback secret stays valid (0: refused at once, for a leaked secret)', '60')
     .action(async (purpose: string, o) => console.log(await rotateSecret({ dir: o.dir, purpose, graceMinutes: o.graceMinutes })))
+
+  const passphraseOption = ['--passphrase-file <path>', 'file holding the backup passphrase (else STANDIN_BACKUP_PASSPHRASE)'] as const
+  cli
+    .command('backup')
+    .description('write the node to one file: its store from one snapshot (running or stopped) and its files sealed under a passphrase')
+    .argument('<file>', 'the backup file to write (must not exist)')
+    .option(...dirOption)
+    .option('--secrets-only', 'only the files (identity, secrets, config, cards, agreements): for standin recover')
+    .option(...passphraseOption)
+    .action(async (file: string, o) =>
+      console.log(await backup({ dir: o.dir, file, secretsOnly: o.secretsOnly === true, ...(o.passphraseFile ? { passphraseFile: o.passphraseFile } : {}) })),
+    )
+  const restoreCommands = [
+    [
+      'restore',
+      'restored',
+      'put a backup into a new, empty data directory; the node confirms its feed with its partners before it writes',
+      'a file standin backup wrote',
+    ],
+    [
+      'recover',
+      'recovered',
+      'a node whose disk is gone: its files from a backup (secrets-only will do), its feed and escrow from its partners',
+      'a file standin backup wrote (with or without --secrets-only)',
+    ],
+  ] as const
+  for (const [name, reason, description, fileHelp] of restoreCommands)
+    cli
+      .command(name)
+      .description(description)
+      .argument('<file>', fileHelp)
+      .option(...dirOption)
+      .option(...passphraseOption)
+      .action(async (file: string, o) =>
+        console.log(await restore({ dir: o.dir, file, ...(o.passphraseFile ? { passphraseFile: o.passphraseFile } : {}) }, reason)),
+      )
 
   cli
     .command('mail')

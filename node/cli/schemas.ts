@@ -66,6 +66,21 @@ export type AllotArgs = z.infer<typeof AllotArgs>
 /** Longest grace a rotated secret may keep, in minutes (a week). */
 export const MAX_GRACE_MINUTES = 7 * 24 * 60
 
+/** `standin backup <file> [--secrets-only] [--passphrase-file <path>]`. */
+export const BackupArgs = z.strictObject({
+  dir: z.string().min(1),
+  file: z.string().min(1).max(4_096),
+  secretsOnly: z.boolean().default(false),
+  passphraseFile: z.string().min(1).optional(),
+})
+
+/** `standin restore <file>` / `standin recover <file>` into an empty directory. */
+export const RestoreArgs = z.strictObject({
+  dir: z.string().min(1),
+  file: z.string().min(1).max(4_096),
+  passphraseFile: z.string().min(1).optional(),
+})
+
 export const RotateArgs = z.strictObject({
   dir: z.string().min(1),
   purpose: z.enum(['admin', 'request', 'callback', 'claim']),

@@ -127,5 +127,21 @@ function selfLines(self: SelfStatus, nameOf: (id: string) => string): string {
       say('cli.self.ordersValue', { pending: String(self.pending), stuck: String(self.stuck), minutes: String(Math.round(self.stuckAfterMs / 60_000)) }),
     ],
     [say('cli.self.unserved'), unservedText(self.unserved)],
+    [say('cli.self.feed'), feedText(self.feed, nameOf)],
   ])
+}
+
+function feedText(feed: SelfStatus['feed'], nameOf: (id: string) => string): string {
+  const names = (ids: readonly string[]) => ids.map(nameOf).join(', ') || '-'
+  const state = feed.rejoining
+    ? say('cli.self.feedRejoining', {
+        reason: say(`cli.self.rejoin.${feed.rejoining}`),
+        seq: String(feed.seq),
+        confirmed: names(feed.confirmed),
+        waiting: names(feed.waiting),
+      })
+    : say('cli.self.feedWriting', { seq: String(feed.seq) })
+  const skipped = Object.entries(feed.notRebuilt)
+  if (skipped.length === 0) return state
+  return `${state}\n${say('cli.self.feedNotRebuilt', { types: skipped.map(([type, n]) => `${type} ×${n}`).join(', ') })}`
 }

@@ -119,7 +119,13 @@ export async function selfStatus(p: Parts): Promise<SelfStatus> {
     stuck,
     stuckAfterMs: STUCK_AFTER_MS,
     unserved: p.coverage.view(),
+    feed: feedStatus(p),
   }
+}
+
+function feedStatus(p: Parts): SelfStatus['feed'] {
+  const r = p.rejoin.status()
+  return { seq: r.head, rejoining: r.reason, confirmed: [...r.confirmed], waiting: [...r.waiting], rebuilt: r.rebuilt, notRebuilt: { ...r.notRebuilt } }
 }
 
 export async function escrow(p: Parts) {

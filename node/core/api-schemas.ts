@@ -85,6 +85,15 @@ export const SelfStatus = z.strictObject({
   stuckAfterMs: z.number().int().positive(),
   /** Orders escrowed since the node started that no partner could have served (the newest listed, D68). */
   unserved: z.strictObject({ count: z.number().int().nonnegative(), recent: z.array(UnservedOrder) }),
+  /** Our own feed: its head, and while the node confirms where it ends after a restore, who answered (D92). */
+  feed: z.strictObject({
+    seq: z.number().int().nonnegative(),
+    rejoining: z.enum(['restored', 'recovered']).nullable(),
+    confirmed: z.array(ShopId),
+    waiting: z.array(ShopId),
+    rebuilt: z.number().int().nonnegative(),
+    notRebuilt: z.record(z.string(), z.number().int().nonnegative()),
+  }),
 })
 export type SelfStatus = z.infer<typeof SelfStatus>
 

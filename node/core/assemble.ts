@@ -23,7 +23,8 @@ import { Outbox } from './outbox.js'
 import { PartnerReceipts } from './partner-receipts.js'
 import { PeerWork } from './peer-work.js'
 import { ReceiptGuard } from './receipt-guard.js'
-import { recordApplier } from './records.js'
+import { OwnFeedRejoin } from './own-feed-rejoin.js'
+import { ownRecordApplier, recordApplier } from './records.js'
 import { Replication } from './replication.js'
 import { Settlement } from './settlement.js'
 import { State } from './state/index.js'
@@ -37,6 +38,7 @@ export interface EngineParts {
   readonly coverage: Coverage
   readonly drills: Drills
   readonly replication: Replication
+  readonly rejoin: OwnFeedRejoin
   readonly allotments: Allotments
   readonly liveness: Liveness
   readonly failover: Failover
@@ -176,6 +178,19 @@ export function assemble(o: EngineOptions): EngineParts {
     fulfilment.end(origin)
     o.emit?.(clock.now(), { kind: 'handback', origin, epoch, receipts: 0 })
   }
+  const rejoin = new OwnFeedRejoin({
+    identity: o.identity,
+    box: o.box,
+    store: o.store,
+    writer,
+    transport: o.transport,
+    clock,
+    logger,
+    emit,
+    applyOwn: ownRecordApplier(me, escrowBook),
+    serially: (unit) => state.serially(unit),
+    partners: () => federation.partners,
+  })
   const replication = new Replication({
     identity: o.identity,
     box: o.box,
@@ -192,6 +207,7 @@ export function assemble(o: EngineOptions): EngineParts {
     partners: () => federation.partners,
     knownTerms: (hash) => federation.knowsTerms(hash),
     ownHead: () => writer.state,
+    rejoin,
   })
   const handback = new Handback({ me, federation, state, writer, adapter: o.adapter, clock, logger, emit })
 
@@ -223,7 +239,7 @@ export function assemble(o: EngineOptions): EngineParts {
     owedTo,
     everyMs: o.drillEveryMs ?? null,
   })
-  const lifecycle: Startable[] = [writer, state, replication, failover, incidents, background, fulfilment, drills]
+  const lifecycle: Startable[] = [writer, rejoin, state, replication, failover, incidents, background, fulfilment, drills]
   return {
     o,
     federation,
@@ -233,6 +249,7 @@ export function assemble(o: EngineOptions): EngineParts {
     coverage,
     drills,
     replication,
+    rejoin,
     allotments,
     liveness,
     failover,

@@ -133,19 +133,23 @@ export class Escrow {
     }
   }
 
-  /** Partner side: an origin's verified records, in feed order, applied with `tx`. */
+  /**
+   * An origin's verified records, in feed order, applied with `tx`: at a partner, or at the origin
+   * itself for its own records fetched back after a restore.
+   */
   async applyRecords(tx: Tx, origin: ShopId, seq: number, records: readonly FeedRecord[]): Promise<void> {
+    const grant = origin === this.me ? ({ by: 'own-record', seq } as const) : ({ by: 'origin-record', seq } as const)
     const ids = records.flatMap((r) => (r.type === 'order.escrowed' || r.type === 'order.delivered' || r.type === 'order.cancelled' ? [r.order] : []))
     const rows = await this.orders.getMany(origin, ids, tx)
     const known = new Map(ids.map((id, i) => [id, rows[i]]))
     for (const record of records) {
       if (record.type === 'order.escrowed') {
-        if (this.orders.escrow(tx, origin, record, seq, { by: 'origin-record', seq }, known.get(record.order)))
+        if (this.orders.escrow(tx, origin, record, seq, grant, known.get(record.order)))
           known.set(record.order, await this.orders.get(origin, record.order, tx))
       } else if (record.type === 'order.delivered' || record.type === 'order.cancelled') {
         const row = known.get(record.order)
         if (!row) continue
-        const outcome = this.orders.tombstone(tx, row, record.type === 'order.delivered' ? 'origin-delivered' : 'cancel', { by: 'origin-record', seq })
+        const outcome = this.orders.tombstone(tx, row, record.type === 'order.delivered' ? 'origin-delivered' : 'cancel', grant)
         if (outcome === 'duplicate') tx.afterCommit(() => this.onDuplicate(origin, record.order, [origin, row.fulfiller as ShopId].sort()))
         known.set(record.order, await this.orders.get(origin, record.order, tx))
       }

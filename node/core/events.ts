@@ -8,6 +8,7 @@ export type EngineEvent =
   | { kind: 'entry-rejected'; author: ShopId; from: ShopId; code: string; reason: string }
   | { kind: 'gap'; author: ShopId; afterSeq: number; askedFrom: ShopId }
   | { kind: 'fork'; author: ShopId; seq: number }
+  | { kind: 'rejoin'; phase: 'started' | 'done'; reason: 'restored' | 'recovered'; seq: number }
   | { kind: 'ack'; partner: ShopId; seq: number }
   | { kind: 'heartbeat'; from: ShopId; platform: string }
   | { kind: 'message-rejected'; from: ShopId; code: string; reason: string }

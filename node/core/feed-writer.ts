@@ -55,6 +55,8 @@ export class FeedWriter implements Startable {
   private readonly queue: Pending[] = []
   private queuedRecords = 0
   private flushing = false
+  /** Why appends are refused now (a restored node confirming its head: own-feed-rejoin.ts), or null. */
+  private pausedBecause: string | null = null
 
   constructor(
     private readonly deps: FeedWriterDeps,
@@ -74,6 +76,41 @@ export class FeedWriter implements Startable {
   }
 
   /**
+   * Refuses appends until `resume`: a node that may be behind its own feed must not sign a seq it
+   * may have signed before (a fork). Appends already queued still run.
+   */
+  pause(reason: string): void {
+    this.pausedBecause = reason
+  }
+
+  resume(): void {
+    this.pausedBecause = null
+  }
+
+  get paused(): string | null {
+    return this.pausedBecause
+  }
+
+  /**
+   * An entry of our own feed fetched back from a partner while paused, verified by the caller as
+   * the next one after our head: staged into `tx` with the head it makes, which moves once `tx`
+   * commits. Our feed has one writer: this class, whether it signs an entry or takes one back.
+   */
+  adopt(entry: FeedEntry, tx: Tx): void {
+    assert(this.pausedBecause !== null, 'own entries are taken back only while appends are paused')
+    assert(entry.body.author === this.deps.identity.id, 'adopt takes entries of our own feed')
+    const before = tx.seen('meta', META.ownHead) as { seq: number; hash: string | null } | undefined
+    const head = before ? { author: this.deps.identity.id, ...before } : this.head
+    assert(entry.body.seq === head.seq + 1 && entry.body.prev === head.hash, `entry ${entry.body.seq} does not follow our head ${head.seq}`)
+    const next = headAfter(entry)
+    tx.put('entries', seqKey(next.author, next.seq), entry)
+    tx.put('meta', META.ownHead, { seq: next.seq, hash: next.hash })
+    tx.afterCommit(() => {
+      if (next.seq > this.head.seq) this.head = next
+    })
+  }
+
+  /**
    * Resolves with the seq of the entry that holds the records, once it is durable. `tx` holds the
    * state changes that commit atomically with the entry; `build`, called once the entry's seq is
    * known (synchronously, at the write), adds the ones that name it. `tx` is committed before this
@@ -83,6 +120,7 @@ export class FeedWriter implements Startable {
     const count = clear.length + sealed.length
     assert(count > 0, 'append needs at least one record')
     assert(clear.length <= this.limits.maxRecordsPerEntry && sealed.length <= this.limits.maxRecordsPerEntry, 'one append must fit one entry')
+    if (this.pausedBecause !== null) return Promise.reject(new UnavailableError(this.pausedBecause))
     if (this.queuedRecords + count > this.limits.maxQueuedRecords)
       return Promise.reject(new UnavailableError(`feed queue full (${this.queuedRecords} records waiting); retry shortly`))
     return new Promise<number>((resolve, reject) => {

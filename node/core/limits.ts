@@ -34,6 +34,12 @@ export const REPLICATION_LIMITS = {
   recentEntries: 256,
 } as const
 
+/**
+ * A restored node asks a partner that has not confirmed its feed again after this long: a partner
+ * answers one feed.get at a time and drops the rest (peer-work.ts), so one ask may go unanswered.
+ */
+export const REJOIN_ASK_AGAIN_MS = 2_000
+
 // ---- what one partner can make us do (peer-work.ts) ----
 
 /** Feed pushes from one partner being applied at once; the next frame is read only then. */

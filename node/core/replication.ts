@@ -27,6 +27,7 @@ import type { PeerWork } from './peer-work.js'
 import type { Startable, Timers } from './lifecycle.js'
 import { REPLICATION_LIMITS } from './limits.js'
 import type { Clock, Logger, Store, Transport } from './ports.js'
+import type { OwnFeedRejoin } from './own-feed-rejoin.js'
 import type { RecordApplier } from './records.js'
 import { seqKey } from './state/codec.js'
 import { Tx } from './state/tx.js'
@@ -67,6 +68,8 @@ export interface ReplicationDeps {
   readonly partners: () => readonly ShopId[]
   readonly knownTerms: (hash: string) => boolean
   readonly ownHead: () => FeedState
+  /** Our own feed taken back from partners after a restore (own-feed-rejoin.ts). */
+  readonly rejoin: OwnFeedRejoin
 }
 
 type Sized = { entry: FeedEntry; bytes: number }
@@ -137,10 +140,12 @@ export class Replication implements Startable {
     out.lastProgressAt = this.deps.clock.now()
     this.startPump(partner)
     this.requestCatchUp(partner, partner)
+    this.deps.rejoin.onConnected(partner)
   }
 
   /** Called every tick: resend to partners that went quiet with entries outstanding. */
   tick(): void {
+    this.deps.rejoin.tick()
     const now = this.deps.clock.now()
     const head = this.deps.ownHead().seq
     for (const [partner, out] of this.outbound) {
@@ -258,18 +263,21 @@ export class Replication implements Startable {
     switch (message.type) {
       case 'feed.entries': {
         const author = message.author
-        // Entries of one author are applied in arrival order, whoever relays them.
-        return work.admit(from, 'feed.entries', () => {
-          const previous = this.inboundChains.get(author) ?? Promise.resolve()
-          const next = previous
-            .then(() => this.deps.serially(() => this.receiveEntries(from, author, message.entries)))
-            .catch((error: unknown) => {
-              this.deps.logger.error({ from, author, err: String(error) }, 'storing entries failed')
-            })
-          this.inboundChains.set(author, next)
-          return next
-        })
+        // Entries of one author are applied in arrival order, whoever relays them; our own come
+        // back only to a node confirming its feed after a restore.
+        return work.admit(from, 'feed.entries', () =>
+          this.inOrder(from, author, () =>
+            author === this.deps.identity.id && this.deps.rejoin.active
+              ? this.deps.rejoin.receive(from, message.entries)
+              : this.deps.serially(() => this.receiveEntries(from, author, message.entries)),
+          ),
+        )
       }
+      case 'feed.held':
+        // After the entries it answers with: it says whether they reached the holder's head.
+        if (message.author === this.deps.identity.id && this.deps.rejoin.active)
+          work.task(from, 'feed.held', () => this.inOrder(from, message.author, () => this.deps.rejoin.held(from, message.seq, message.head)))
+        break
       case 'feed.get':
         work.read(from, () => this.serve(from, message.author, message.afterSeq, message.limit))
         break
@@ -284,6 +292,16 @@ export class Replication implements Startable {
         break
     }
     return Promise.resolve()
+  }
+
+  /** Runs `unit` after every earlier unit for `author`'s feed. */
+  private inOrder(from: ShopId, author: ShopId, unit: () => Promise<void>): Promise<void> {
+    const previous = this.inboundChains.get(author) ?? Promise.resolve()
+    const next = previous.then(unit).catch((error: unknown) => {
+      this.deps.logger.error({ from, author, err: String(error) }, 'storing entries failed')
+    })
+    this.inboundChains.set(author, next)
+    return next
   }
 
   private reject(from: ShopId, author: ShopId, code: string, reason: string): void {
@@ -379,6 +397,17 @@ export class Replication implements Startable {
     const out = this.outbound.get(ack.holder)
     if (!out) return
     if (ack.seq <= out.acked) return
+    // A partner says it holds more of our feed than we do. Either this store was copied back by
+    // hand, not with `standin restore`, or the partner lies; one partner's word does not pause our
+    // writer (it could stall us at will), so the operator hears it (D92).
+    if (ack.seq > this.deps.ownHead().seq) {
+      if (this.deps.rejoin.active) return // expected: the rejoin is fetching what we lack
+      return this.rejectMessage(
+        from,
+        'ahead-of-us',
+        `ack for seq ${ack.seq} of our feed; we hold ${this.deps.ownHead().seq}: if this data directory was copied back by hand, stop the node and use standin restore`,
+      )
+    }
     const ours = ack.seq === this.deps.ownHead().seq ? this.deps.ownHead().hash : await this.ownEntryHash(ack.seq)
     if (ours !== ack.head) return this.rejectMessage(from, 'bad-chain', `ack for seq ${ack.seq} names a head we never wrote`)
     out.acked = ack.seq
@@ -423,9 +452,14 @@ export class Replication implements Startable {
 
   private async serve(to: ShopId, author: ShopId, afterSeq: number, limit: number): Promise<void> {
     const head = author === this.deps.identity.id ? this.deps.ownHead() : this.heads.get(author)
-    if (!head || afterSeq >= head.seq) return
-    const entries = await this.entriesFrom(author, afterSeq + 1, Math.min(head.seq, afterSeq + limit))
-    if (entries.length > 0) this.deps.transport.send(to, 'feed', { type: 'feed.entries', author, entries })
+    if (!head) return
+    if (afterSeq < head.seq) {
+      const entries = await this.entriesFrom(author, afterSeq + 1, Math.min(head.seq, afterSeq + limit))
+      if (entries.length > 0) this.deps.transport.send(to, 'feed', { type: 'feed.entries', author, entries })
+    }
+    // An author asking for its own feed may have been restored from a backup: it learns where we
+    // hold it, so it never signs a seq we hold another entry at (D92).
+    if (to === author) this.deps.transport.send(to, 'feed', { type: 'feed.held', author, seq: head.seq, head: head.hash })
   }
 
   private async quarantine(author: ShopId, proof: { a: FeedEntry; b: FeedEntry }): Promise<void> {

@@ -1,5 +1,6 @@
 // Operator API: what this node is, who its partners are, what it holds in escrow. Read-only,
 // behind a bearer token, and bound to loopback by the CLI unless the operator says otherwise.
+import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { NodeApi } from '../core/api.js'
@@ -45,6 +46,8 @@ export interface AdminRoutesOptions {
   clock?: (() => number) | undefined
   /** Re-reads the secrets files after `standin secrets rotate` (the node's, node.ts); without it there is no reload route. */
   reloadSecrets?: () => void
+  /** The store's pairs from one snapshot, as backup lines (node.ts, D92); without it there is no backup route. */
+  backupLines?: () => AsyncIterable<string>
   bodyLimitBytes: number
   /** Answer clients that are not on loopback (off by default: the admin API is local). */
   allowRemote: boolean
@@ -80,6 +83,15 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
         reload()
         return { ok: true as const }
       },
+    )
+
+  const backupLines = options.backupLines
+  if (backupLines)
+    app.get(
+      '/backup',
+      // A stream of JSON lines (node/backup/archive.ts), not one JSON document: no response schema.
+      { bodyLimit, schema: { ...doc('The store, read from one snapshot, as backup lines (standin backup)') } },
+      async (_request, reply) => reply.type('application/x-ndjson').send(Readable.from(backupLines())),
     )
 
   app.get(

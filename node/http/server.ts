@@ -30,6 +30,8 @@ export interface HttpServerOptions {
   adminToken: string | RotatingSecret
   /** Re-reads the secrets files (POST /v1/admin/secrets/reload); absent: no such route. */
   reloadSecrets?: () => void
+  /** The store as backup lines (GET /v1/admin/backup); absent: no such route. */
+  backupLines?: () => AsyncIterable<string>
   /** Serve the admin API to non-loopback clients too (default false). */
   adminAllowRemote?: boolean
   logger: Logger
@@ -105,6 +107,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     allowRemote: options.adminAllowRemote ?? false,
     consoleLinks: consoleSessions,
     ...(options.reloadSecrets === undefined ? {} : { reloadSecrets: options.reloadSecrets }),
+    ...(options.backupLines === undefined ? {} : { backupLines: options.backupLines }),
     ...(options.terms === undefined ? {} : { terms: options.terms }),
   })
   await app.register(consoleRoutes, {

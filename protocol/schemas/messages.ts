@@ -15,7 +15,7 @@ import {
 } from './control.js'
 import { Agreement } from './agreement.js'
 import { ForkProof } from './feed.js'
-import { Seq, ShopId, Text } from './primitives.js'
+import { Hash, Seq, ShopId, Text } from './primitives.js'
 
 export const FEED_PROTOCOL = '/standin/feed/1'
 export const CONTROL_PROTOCOL = '/standin/control/1'
@@ -36,6 +36,12 @@ export const FeedMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('feed.entries'), author: ShopId, entries: z.array(z.unknown()).max(LIMITS.maxEntriesPerResponse) }),
   z.strictObject({ type: z.literal('feed.ack'), ack: SignedFeedAck }),
   z.strictObject({ type: z.literal('feed.fork'), proof: ForkProof }),
+  /**
+   * Holder → author, after answering the author's feed.get for its own feed: the head of that feed
+   * the holder keeps (seq 0, head null: none of it). A node restored from a backup learns from
+   * these where its feed really ends before it writes again (docs/decisions.md D92).
+   */
+  z.strictObject({ type: z.literal('feed.held'), author: ShopId, seq: Seq, head: Hash.nullable() }),
   z.strictObject({ type: z.literal('feed.error'), reason: Text }),
 ])
 export type FeedMessage = z.infer<typeof FeedMessage>

@@ -12,6 +12,9 @@ const IDS = Object.keys(ZH_CN) as MessageId[]
 /** Sample values for every placeholder the catalogue uses; a new placeholder needs one here. */
 const SAMPLES: Record<string, string | number> = {
   field: 'FIELD',
+  confirmed: 'CONFIRMED',
+  waiting: 'WAITING',
+  types: 'TYPES',
   originName: 'ORIGIN',
   fulfillerName: 'FULFILLER',
   order: 'ORDER-7',

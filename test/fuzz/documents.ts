@@ -207,6 +207,8 @@ export const FEED_MESSAGES: readonly FeedMessage[] = [
   { type: 'feed.ack', ack: SIGNED_DOCUMENTS.find((d) => d.type === 'feed-ack')!.doc as Extract<FeedMessage, { type: 'feed.ack' }>['ack'] },
   { type: 'feed.fork', proof: { a: FEED.entries[1]!, b: FORKED } },
   { type: 'feed.error', reason: 'unknown author' },
+  { type: 'feed.held', author: alice.identity.id, seq: 2, head: entryHash(FEED.entries[1]!) },
+  { type: 'feed.held', author: alice.identity.id, seq: 0, head: null },
 ]
 
 const documentOf = <T>(type: string) => SIGNED_DOCUMENTS.find((d) => d.type === type)!.doc as T

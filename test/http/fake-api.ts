@@ -76,6 +76,7 @@ export class FakeApi implements NodeApi {
     stuck: 1,
     stuckAfterMs: 600_000,
     unserved: { count: 0, recent: [] },
+    feed: { seq: 3, rejoining: null, confirmed: [], waiting: [], rebuilt: 0, notRebuilt: {} },
   }
   static readonly escrowReply: EscrowReply = {
     ownSeq: 3,

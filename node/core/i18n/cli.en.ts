@@ -42,6 +42,12 @@ export const CLI_EN = {
   'cli.self.terms': 'terms',
   'cli.self.orders': 'orders',
   'cli.self.unserved': 'unserved',
+  'cli.self.feed': 'own feed',
+  'cli.self.feedWriting': 'writing (seq {seq})',
+  'cli.self.feedRejoining': 'NOT WRITING: {reason}, confirming where our feed ends (seq {seq}); confirmed by {confirmed}; waiting for {waiting}',
+  'cli.self.feedNotRebuilt': 'records taken back whose effects here were not rebuilt: {types} (README "Backup and restore")',
+  'cli.self.rejoin.restored': 'restored from a backup',
+  'cli.self.rejoin.recovered': 'recovered from secrets alone',
   'cli.self.fenced': 'FENCED: the shop must not deliver escrowed orders itself',
   'cli.self.open': 'open: the shop delivers its orders',
   'cli.self.takenOver':

@@ -41,4 +41,6 @@ export function prefixRange(prefix: string): { gt: string; lt: string } {
 
 export const META = {
   ownHead: 'own-head',
+  /** Present while the node confirms where its own feed ends (own-feed-rejoin.ts). */
+  rejoin: 'rejoin',
 } as const

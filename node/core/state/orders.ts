@@ -1,7 +1,8 @@
 // Escrowed orders, ours and every partner's: the one module that reads and writes `orders` rows
 // (origin!order). Every change is a step of the protocol's order machine, named with the grant
 // that permits it, and asserted here:
-//   escrow            the origin's adapter (at the origin) or the origin's signed record (at a partner)
+//   escrow            the origin's adapter (at the origin) or the origin's signed record (at a partner,
+//                     or at the origin itself when a restore fetches its own feed back: own-record)
 //   origin-delivered, cancel   the origin's own act or its signed tombstone
 //   reserve, deliver  our own takeover of the origin at an epoch we adopted (we are the fulfiller)
 //   partner-delivered a partner's receipt under an authority we adopted for its epoch, or one the
@@ -56,6 +57,8 @@ export interface EscrowCounts {
 export type OrderGrant =
   | { readonly by: 'origin' }
   | { readonly by: 'origin-record'; readonly seq: number }
+  /** Our own signed record, fetched back from a partner after a restore (own-feed-rejoin.ts). */
+  | { readonly by: 'own-record'; readonly seq: number }
   | { readonly by: 'takeover'; readonly epoch: number }
   | { readonly by: 'receipt'; readonly epoch: number }
   | { readonly by: 'origin-ack' }
@@ -66,6 +69,11 @@ export type OrderGrant =
  * nothing (already final).
  */
 export type TombstoneOutcome = 'applied' | 'duplicate' | 'noted' | 'already-final'
+
+/** The origin's own act: at the origin its adapter or its own record taken back, elsewhere its signed record. */
+function originGrant(ours: boolean, grant: OrderGrant): boolean {
+  return ours ? grant.by === 'origin' || grant.by === 'own-record' : grant.by === 'origin-record'
+}
 
 const COUNTED: Record<OrderState, keyof EscrowCounts | null> = { escrowed: 'pending', reserved: 'pending', delivered: 'delivered', cancelled: 'cancelled' }
 
@@ -143,7 +151,7 @@ export class Orders {
 
   /** A new order. At the origin by its adapter; at a partner by the origin's record. False if known. */
   escrow(tx: Tx, origin: ShopId, record: OrderEscrowed, seq: number, grant: OrderGrant, existing: OrderRow | undefined): boolean {
-    assert(grant.by === (origin === this.me ? 'origin' : 'origin-record'), 'orders are escrowed only by their origin')
+    assert(originGrant(origin === this.me, grant), 'orders are escrowed only by their origin')
     if (existing) return false // the origin escrowed it twice: the first one stands
     this.write(tx, undefined, { origin, record, state: 'escrowed', seq })
     return true
@@ -155,7 +163,7 @@ export class Orders {
    * (our key may already be out).
    */
   tombstone(tx: Tx, row: OrderRow, event: 'origin-delivered' | 'cancel', grant: OrderGrant): TombstoneOutcome {
-    assert(grant.by === (row.origin === this.me ? 'origin' : 'origin-record'), 'only the origin delivers or cancels its orders itself')
+    assert(originGrant(row.origin === this.me, grant), 'only the origin delivers or cancels its orders itself')
     if (row.state === 'escrowed') {
       this.write(tx, row, { ...row, state: this.step(row, event) })
       return 'applied'

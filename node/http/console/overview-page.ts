@@ -40,6 +40,7 @@ export function overviewBody(locale: Locale, self: SelfStatus, partners: readonl
         { text: tr('console.overview.ordersValue', { pending: String(self.pending), stuck: String(self.stuck) }), cls: self.stuck > 0 ? 'bad' : '' },
       ],
       [tr('console.overview.unserved'), { text: String(self.unserved.count), cls: self.unserved.count > 0 ? 'bad' : '' }],
+      [tr('cli.self.feed'), feedCell(tr, self.feed, (id) => names.get(id) ?? id)],
     ],
   )
   const partnerRows = partners.map((p): Cell[] => [
@@ -71,6 +72,21 @@ export function overviewBody(locale: Locale, self: SelfStatus, partners: readonl
       },
     ],
   })
+}
+
+/** Our own feed: writing, or (after a restore, D92) waiting for partners to say where it ends. */
+function feedCell(tr: Translate, feed: SelfStatus['feed'], nameOf: (id: string) => string): Cell {
+  if (feed.rejoining === null) return tr('cli.self.feedWriting', { seq: String(feed.seq) })
+  const names = (ids: readonly string[]) => ids.map(nameOf).join(', ') || '-'
+  return {
+    text: tr('cli.self.feedRejoining', {
+      reason: tr(`cli.self.rejoin.${feed.rejoining}`),
+      seq: String(feed.seq),
+      confirmed: names(feed.confirmed),
+      waiting: names(feed.waiting),
+    }),
+    cls: 'bad',
+  }
 }
 
 const drillsTemplate = htmlTemplate<{

@@ -1,0 +1,141 @@
+// A node restored from an earlier copy of its store (D92), in the simulator: until every partner has
+// said where it holds the node's feed, the node writes nothing; it takes back only entries it
+// signed that follow its head; then it writes after them, and nobody sees a fork.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { appendEntry, entryHash, type FeedEntry } from '../../protocol/index.js'
+import type { Section } from '../../node/core/ports.js'
+import { META, seqKey } from '../../node/core/state/codec.js'
+import { SECTIONS } from '../../node/store/level-store.js'
+import { SIM_START_MS, SimFederation, simOrder, type SimShop } from '../sim/sim-federation.js'
+
+type Copy = [Section, string, unknown][]
+
+async function copyOf(shop: SimShop): Promise<Copy> {
+  const rows: Copy = []
+  for (const section of SECTIONS) for await (const [key, value] of shop.store.range(section, {})) rows.push([section, key, value])
+  return rows
+}
+
+/** What a restore leaves: the store as `copy` holds it, marked (node/cli/backup-commands.ts does the same on disk). */
+async function putBack(shop: SimShop, copy: Copy): Promise<void> {
+  const now = await copyOf(shop)
+  await shop.store.write(
+    now.map(([section, key]) => ({ type: 'del' as const, section, key })),
+    { sync: true },
+  )
+  await shop.store.write(
+    [
+      ...copy.map(([section, key, value]) => ({ type: 'put' as const, section, key, value })),
+      { type: 'put', section: 'meta', key: META.rejoin, value: { reason: 'restored', since: 0 } },
+    ],
+    { sync: true },
+  )
+}
+
+describe('a restored node rejoins its own feed', () => {
+  let sim: SimFederation
+  let a: SimShop
+  const run = (ms: number) => sim.runUntil(sim.clock.now() - SIM_START_MS + ms)
+
+  beforeEach(async () => {
+    sim = await SimFederation.create({ seed: 'rejoin', shops: 3 })
+    a = sim.shop('A')
+  })
+  afterEach(async () => {
+    await sim.close()
+  })
+
+  /** A escrows orders `from`…`to`, one entry each; its partners hold them. */
+  async function escrow(from: number, to: number): Promise<void> {
+    for (let n = from; n <= to; n++) {
+      await sim.await(a.engine.submitOrders([simOrder(sim.prng, n)]))
+      await run(50)
+    }
+    await run(1_000)
+  }
+
+  async function restoreA(copy: Copy): Promise<void> {
+    sim.crash('A')
+    await putBack(a, copy)
+    await sim.restart('A')
+    a = sim.shop('A')
+  }
+
+  it('takes back the 10 entries after the copy, refuses to write until every partner answered, then writes after them', async () => {
+    await escrow(1, 3)
+    const copy = await copyOf(a)
+    await escrow(4, 13)
+    const head = a.engine.feeds()[0]?.seq as number
+    expect(head).toBe(13)
+
+    await restoreA(copy)
+    // Before anyone answered: paused, and a submit is refused with the reason.
+    await expect(a.engine.submitOrders([simOrder(sim.prng, 99)])).rejects.toThrow(/confirming where its own feed ends/)
+
+    await run(5_000)
+    const feed = (await a.engine.selfStatus()).feed
+    expect(feed).toMatchObject({ seq: head, rejoining: null, rebuilt: 10, notRebuilt: {} })
+    expect(feed.confirmed).toHaveLength(2)
+    const orders = await a.engine.listEscrow(a.identity.id, undefined, 100)
+    expect(orders.orders.map((o) => o.order).sort()).toEqual(Array.from({ length: 13 }, (_, i) => `O-${i + 1}`).sort())
+
+    await escrow(14, 14)
+    expect(a.engine.feeds()[0]?.seq).toBe(head + 1)
+    for (const name of ['B', 'C']) {
+      const view = sim
+        .shop(name)
+        .engine.partners()
+        .find((p) => p.id === a.identity.id)
+      expect(view?.quarantined).toBe(false)
+      expect(view?.theirHead.seq).toBe(head + 1)
+    }
+    expect(sim.events.some((e) => e.event.kind === 'fork')).toBe(false)
+  })
+
+  it('an entry offered as ours that we did not sign, or that does not follow our head, is not taken back', async () => {
+    await escrow(1, 2)
+    const copy = await copyOf(a)
+    await escrow(3, 3)
+    await restoreA(copy)
+    const b = sim.shop('B')
+    // B offers A's third entry altered (its signature no longer holds), then one of A's own that skips a seq.
+    const third = (await b.store.get<FeedEntry>('entries', seqKey(a.identity.id, 3))) as FeedEntry
+    const forged = { ...third, body: { ...third.body, time: third.body.time + 1 } }
+    a.engine.onFeedMessage(b.identity.id, { type: 'feed.entries', author: a.identity.id, entries: [forged] })
+    const skipping = appendEntry({
+      identity: a.identity,
+      head: { author: a.identity.id, seq: 3, hash: entryHash(third) },
+      time: sim.clock.now(),
+      terms: a.engine.federation.termsHash,
+      records: [{ type: 'order.cancelled', order: 'O-2', reason: 'skips' }],
+    })
+    a.engine.onFeedMessage(b.identity.id, { type: 'feed.entries', author: a.identity.id, entries: [skipping] })
+    await run(1)
+    expect(a.engine.feeds()[0]?.seq).toBe(2)
+    expect(a.warnings.join('\n')).toMatch(/refused an entry offered as ours/)
+    expect(a.warnings.join('\n')).toMatch(/does not follow our head/)
+    // The genuine third entry is taken back once the partners answer.
+    await run(5_000)
+    expect(a.engine.feeds()[0]?.seq).toBe(3)
+    expect(entryHash((await a.store.get<FeedEntry>('entries', seqKey(a.identity.id, 3))) as FeedEntry)).toBe(entryHash(third))
+    expect((await a.engine.listEscrow(a.identity.id, undefined, 10)).orders.find((o) => o.order === 'O-1')?.state).toBe('escrowed')
+  })
+
+  it('a partner that claims more of our feed than it sends keeps the node from writing; the others confirm', async () => {
+    await escrow(1, 2)
+    const copy = await copyOf(a)
+    await restoreA(copy)
+    const b = sim.shop('B')
+    // B's honest answers never arrive; what does is a claim to hold seq 9 of A's feed, with nothing after seq 2.
+    sim.network.cut(a.identity.id, b.identity.id)
+    const lie = { type: 'feed.held' as const, author: a.identity.id, seq: 9, head: 'A'.repeat(43) }
+    a.engine.onFeedMessage(b.identity.id, lie)
+    await run(1_000)
+    a.engine.onFeedMessage(b.identity.id, lie)
+    await run(5_000)
+    const feed = (await a.engine.selfStatus()).feed
+    expect(feed).toMatchObject({ seq: 2, rejoining: 'restored', confirmed: [sim.shop('C').identity.id], waiting: [b.identity.id] })
+    expect(a.warnings.join('\n')).toMatch(/holds our feed beyond our head but sends nothing that follows it/)
+    await expect(a.engine.submitOrders([simOrder(sim.prng, 3)])).rejects.toThrow(/confirming where its own feed ends/)
+  })
+})
