@@ -24,7 +24,8 @@ import { PartnerReceipts } from './partner-receipts.js'
 import { PeerWork } from './peer-work.js'
 import { ReceiptGuard } from './receipt-guard.js'
 import { OwnFeedRejoin } from './own-feed-rejoin.js'
-import { ownRecordApplier, recordApplier } from './records.js'
+import { ownRecordApplier } from './own-records.js'
+import { recordApplier } from './records.js'
 import { Replication } from './replication.js'
 import { Settlement } from './settlement.js'
 import { State } from './state/index.js'
@@ -187,7 +188,7 @@ export function assemble(o: EngineOptions): EngineParts {
     clock,
     logger,
     emit,
-    applyOwn: ownRecordApplier(me, escrowBook),
+    applyOwn: ownRecordApplier({ me, state, escrow: escrowBook, handback: (tx, epoch) => failover.handbackTakenBack(tx, epoch) }),
     serially: (unit) => state.serially(unit),
     partners: () => federation.partners,
   })

@@ -601,6 +601,21 @@ export class Failover implements Startable {
     this.platform = platform
   }
 
+  /**
+   * Our own handback, taken back after a restore (own-records.ts): that epoch was ours and is over,
+   * so our epoch is at least it (a restored node never asks for an epoch its partners closed).
+   * False when we are taken over now: then the epoch is the failover's to settle.
+   */
+  handbackTakenBack(tx: Tx, epoch: number): boolean {
+    if (this.ownTakeover !== null) return false
+    if (epoch <= this.ownEpoch) return true
+    tx.put('meta', OWN_EPOCH, { epoch, takeover: null })
+    tx.afterCommit(() => {
+      if (this.ownTakeover === null && epoch > this.ownEpoch) this.ownEpoch = epoch
+    })
+    return true
+  }
+
   /** After a handback our takeover is over: deliver again once leases allow. */
   async handedBack(): Promise<void> {
     this.ownTakeover = null

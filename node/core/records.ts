@@ -13,7 +13,7 @@ import type { Settlement } from './settlement.js'
 import type { State } from './state/index.js'
 import type { Tx } from './state/tx.js'
 
-const ORDER_RECORDS = new Set(['order.escrowed', 'order.delivered', 'order.cancelled'])
+export const ORDER_RECORDS: ReadonlySet<string> = new Set(['order.escrowed', 'order.delivered', 'order.cancelled'])
 
 export interface RecordDeps {
   readonly state: State
@@ -25,22 +25,6 @@ export interface RecordDeps {
   readonly fulfilment: Fulfilment
   readonly receipts: PartnerReceipts
   readonly onHandback: (origin: ShopId, epoch: number) => void
-}
-
-/**
- * Our own records, fetched back from a partner after a restore (own-feed-rejoin.ts), applied to
- * our own rows with `tx`. Resolves with the types of the records whose effects here it does not
- * rebuild: what they did at our node lived only in the rows the backup lacks (README "Backup and
- * restore" lists them; the operator reconciles those by hand).
- */
-export type OwnRecordApplier = (entry: FeedEntry, records: readonly FeedRecord[], tx: Tx) => Promise<string[]>
-
-export function ownRecordApplier(me: ShopId, escrow: Escrow): OwnRecordApplier {
-  return async (entry, records, tx) => {
-    const orders = records.filter((r) => ORDER_RECORDS.has(r.type))
-    if (orders.length > 0) await escrow.applyRecords(tx, me, entry.body.seq, orders)
-    return records.filter((r) => !ORDER_RECORDS.has(r.type)).map((r) => r.type)
-  }
 }
 
 export type RecordApplier = (author: ShopId, entry: FeedEntry, records: readonly FeedRecord[], tx: Tx) => Promise<void>

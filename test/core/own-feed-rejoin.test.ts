@@ -54,11 +54,23 @@ describe('a restored node rejoins its own feed', () => {
     await run(1_000)
   }
 
+  async function restore(name: string, copy: Copy): Promise<SimShop> {
+    sim.crash(name)
+    await putBack(sim.shop(name), copy)
+    await sim.restart(name)
+    return sim.shop(name)
+  }
+
   async function restoreA(copy: Copy): Promise<void> {
-    sim.crash('A')
-    await putBack(a, copy)
-    await sim.restart('A')
-    a = sim.shop('A')
+    a = await restore('A', copy)
+  }
+
+  /** B's rows of A's keys, by state. */
+  async function keyStatesAtB(): Promise<Record<string, number>> {
+    const states: Record<string, number> = {}
+    for await (const [, row] of sim.shop('B').store.range<{ origin: string; state: string }>('keys', {}))
+      if (row.origin === a.identity.id) states[row.state] = (states[row.state] ?? 0) + 1
+    return states
   }
 
   it('takes back the 10 entries after the copy, refuses to write until every partner answered, then writes after them', async () => {
@@ -90,6 +102,46 @@ describe('a restored node rejoins its own feed', () => {
       expect(view?.theirHead.seq).toBe(head + 1)
     }
     expect(sim.events.some((e) => e.event.kind === 'fork')).toBe(false)
+  })
+
+  it('a restored holder takes back its receipts and releases: keys it delivered or released after the copy are never free again', async () => {
+    await escrow(1, 4)
+    const { allotment } = await sim.await(a.engine.consign(sim.shop('B').identity.id, 'card-100', 6))
+    await run(1_000)
+    const copy = await copyOf(sim.shop('B'))
+    expect(await keyStatesAtB()).toEqual({ consigned: 6 })
+    // After B's copy: A goes down, B delivers A's four orders; then A recalls the rest.
+    a.engine.reportPlatformHealth('down')
+    await run(60_000)
+    const delivered = (await a.engine.listEscrow(a.identity.id, undefined, 10)).orders.filter((o) => o.state === 'delivered')
+    expect(delivered).toHaveLength(4)
+    a.engine.reportPlatformHealth('up')
+    await run(30_000)
+    await sim.await(a.engine.recall(sim.shop('B').identity.id, allotment))
+    await run(5_000)
+    const after = await keyStatesAtB()
+    expect(after).toEqual({ delivered: 4, returned: 2 })
+    const holdingBefore = sim.shop('B').engine.holdings()
+    const headOfB = sim.shop('B').engine.feeds()[0]?.seq as number
+
+    const b = await restore('B', copy)
+    expect(await keyStatesAtB()).toEqual({ consigned: 6 })
+    await run(5_000)
+    const feed = (await b.engine.selfStatus()).feed
+    expect(feed.rejoining).toBeNull()
+    expect(feed.notRebuilt).toEqual({})
+    // Its own four receipts (in one or more entries) and its release did it: it wrote nothing new.
+    expect(feed.rebuilt).toBeGreaterThanOrEqual(5)
+    expect(feed.seq).toBe(headOfB)
+    expect(await keyStatesAtB()).toEqual(after)
+    expect(b.engine.holdings()).toEqual(holdingBefore)
+    const ordersAtB = (await b.engine.listEscrow(a.identity.id, undefined, 10)).orders
+    expect(
+      ordersAtB
+        .filter((o) => o.state === 'delivered')
+        .map((o) => o.order)
+        .sort(),
+    ).toEqual(delivered.map((o) => o.order).sort())
   })
 
   it('an entry offered as ours that we did not sign, or that does not follow our head, is not taken back', async () => {

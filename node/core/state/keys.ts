@@ -283,6 +283,27 @@ export class Keys {
     tx.ifAborted(() => this.untake(rows))
   }
 
+  /**
+   * Holder: our own receipt or release, taken back from a partner after a restore
+   * (own-feed-rejoin.ts): the keys it names leave our free list again. Authority: the record we
+   * signed, which we wrote only under that authority (a receipt) or as the keys' holder (a release).
+   */
+  retaken(
+    tx: Tx,
+    rows: readonly KeyRow[],
+    outcome: { readonly kind: 'delivered'; readonly order: string; readonly epoch: number } | { readonly kind: 'returned' },
+  ): void {
+    for (const row of rows) {
+      assert(row.holder === this.me && row.state === 'consigned', `key ${row.keyId}: only a free key of ours is taken again`)
+      const list = this.freeList(row.origin, row.sku)
+      const i = list.findIndex((r) => r.keyId === row.keyId)
+      if (i >= 0) list.splice(i, 1)
+      if (outcome.kind === 'returned') this.move(tx, row, 'return')
+      else this.move(tx, this.move(tx, row, 'reserve', { order: outcome.order, epoch: outcome.epoch }), 'deliver')
+    }
+    tx.ifAborted(() => this.untake(rows))
+  }
+
   /** Origin: a receipt under an adopted authority (`epoch`) names these keys of `fulfiller`. */
   receipted(tx: Tx, rows: readonly KeyRow[], fulfiller: ShopId, order: string, epoch: number): void {
     assert(this.authorities.get(this.me, epoch, tx) !== undefined, `a receipt at epoch ${epoch} without an adopted authority`)

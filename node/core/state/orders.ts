@@ -7,6 +7,8 @@
 //   reserve, deliver  our own takeover of the origin at an epoch we adopted (we are the fulfiller)
 //   partner-delivered a partner's receipt under an authority we adopted for its epoch, or one the
 //                     origin itself acknowledged (handback, receipt.ack)
+//   reserve+deliver   our own receipt, taken back after a restore (own-receipt): we signed it only
+//                     under an authority we had adopted
 // A tombstone or a receipt that meets an order already final is a fact, not a transition: it is
 // noted on the row (originDelivered) and reported as a duplicate. Counts per origin are derived
 // from the rows at load and move only once a change is durable. A change to an existing row is
@@ -59,6 +61,8 @@ export type OrderGrant =
   | { readonly by: 'origin-record'; readonly seq: number }
   /** Our own signed record, fetched back from a partner after a restore (own-feed-rejoin.ts). */
   | { readonly by: 'own-record'; readonly seq: number }
+  /** Our own receipt as the fulfiller, fetched back likewise. */
+  | { readonly by: 'own-receipt'; readonly seq: number }
   | { readonly by: 'takeover'; readonly epoch: number }
   | { readonly by: 'receipt'; readonly epoch: number }
   | { readonly by: 'origin-ack' }
@@ -187,6 +191,31 @@ export class Orders {
     const next: OrderRow = { ...row, state: this.step(row, 'reserve'), fulfiller: this.me, keyIds: [...keyIds], epoch: grant.epoch }
     this.write(tx, row, next)
     return next
+  }
+
+  /**
+   * Our own receipt taken back after a restore: an order still escrowed here is delivered by us, as
+   * when we wrote it. False when the row has moved on (final already, or reserved again).
+   */
+  ownReceipt(
+    tx: Tx,
+    row: OrderRow,
+    delivery: { keyIds: readonly string[]; epoch: number; at: number },
+    grant: Extract<OrderGrant, { by: 'own-receipt' }>,
+  ): boolean {
+    assert(row.origin !== this.me && grant.seq > 0, 'an own receipt is for another origin, from an entry of our feed')
+    if (row.state !== 'escrowed') return false
+    const reserved = this.step(row, 'reserve')
+    assert(reserved === 'reserved', 'an escrowed order is reserved first')
+    this.write(tx, row, {
+      ...row,
+      state: this.step({ ...row, state: reserved }, 'deliver'),
+      fulfiller: this.me,
+      keyIds: [...delivery.keyIds],
+      epoch: delivery.epoch,
+      deliveredAt: delivery.at,
+    })
+    return true
   }
 
   /** Our receipt for a reservation is written: the order is delivered (also repairs a row a race left reserved). */
