@@ -2,7 +2,7 @@
 // nothing more; connects the signals parts emit to the parts that listen; and lists the parts in
 // the order they start (they stop in reverse). No part is filled in later and none calls back into
 // the engine: what flows upward flows through a Signal connected here.
-import type { ShopId } from '../../protocol/index.js'
+import type { FeedState, ShopId } from '../../protocol/index.js'
 import { Allotments } from './allotments.js'
 import { Background } from './background.js'
 import { ClaimBook } from './claims.js'
@@ -179,7 +179,7 @@ export function assemble(o: EngineOptions): EngineParts {
     fulfilment.end(origin)
     o.emit?.(clock.now(), { kind: 'handback', origin, epoch, receipts: 0 })
   }
-  const rejoin = new OwnFeedRejoin({
+  const rejoin: OwnFeedRejoin = new OwnFeedRejoin({
     identity: o.identity,
     box: o.box,
     store: o.store,
@@ -191,8 +191,10 @@ export function assemble(o: EngineOptions): EngineParts {
     applyOwn: ownRecordApplier({ me, state, escrow: escrowBook, handback: (tx, epoch) => failover.handbackTakenBack(tx, epoch) }),
     serially: (unit) => state.serially(unit),
     partners: () => federation.partners,
+    headOf: (author): FeedState => replication.headOf(author),
+    ignoreMarker: o.canary === 'no-rejoin',
   })
-  const replication = new Replication({
+  const replication: Replication = new Replication({
     identity: o.identity,
     box: o.box,
     store: o.store,

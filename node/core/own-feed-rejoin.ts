@@ -5,6 +5,10 @@
 // partners hold beyond our head comes back: verified as ours, chained to our head, opened, its
 // order records applied to our own rows, then stored in one synced unit (docs/decisions.md D92).
 //
+// Every partner's own feed is caught up first (a holder says where a feed ends with feed.held for
+// any feed): our receipts and releases taken back name keys a partner consigned to us, so its
+// consignments must be here before our records are applied to them.
+//
 // Authority: an entry is taken back only if our own identity signed it and it follows our head;
 // a partner can withhold entries, never invent one. A partner's feed.held answer only counts as
 // its confirmation once our head has reached it and the hash there is ours.
@@ -63,11 +67,17 @@ export interface RejoinDeps {
   readonly applyOwn: OwnRecordApplier
   readonly serially: <T>(unit: () => Promise<T>) => Promise<T>
   readonly partners: () => readonly ShopId[]
+  /** Our head of a partner's feed (replication.ts). */
+  readonly headOf: (author: ShopId) => FeedState
+  /** The simulator's canary: the marker is ignored (options.ts). */
+  readonly ignoreMarker?: boolean
 }
 
 export class OwnFeedRejoin implements Startable {
   private marker: RejoinMarker | null = null
   private readonly confirmed = new Set<ShopId>()
+  /** Partners whose own feed we hold up to where they said it ends: we may ask them for ours. */
+  private readonly caughtUp = new Set<ShopId>()
   private rebuilt = 0
   private readonly notRebuilt = new Map<string, number>()
   /** Our head when we last asked each partner, and when: an answer that did not move it is not asked for again at once. */
@@ -79,7 +89,8 @@ export class OwnFeedRejoin implements Startable {
 
   async start(): Promise<void> {
     const marker = await this.deps.store.get<RejoinMarker>('meta', META.rejoin)
-    if (marker) this.pause(marker)
+    if (marker && this.deps.ignoreMarker === true) await this.deps.store.write([{ type: 'del', section: 'meta', key: META.rejoin }], { sync: true })
+    else if (marker) this.pause(marker)
   }
 
   get active(): boolean {
@@ -99,9 +110,13 @@ export class OwnFeedRejoin implements Startable {
     }
   }
 
-  /** A connection to a partner: ask where it holds our feed (it answers entries, then feed.held). */
+  /** A connection to a partner: replication asks for its feed; ours once that is caught up. */
   onConnected(partner: ShopId): void {
-    if (this.active) this.ask(partner)
+    if (this.active && this.allCaughtUp()) this.ask(partner)
+  }
+
+  private allCaughtUp(): boolean {
+    return this.deps.partners().every((p) => this.caughtUp.has(p))
   }
 
   /** Every tick: partners connected and not yet confirming are asked again, at most every REJOIN_ASK_AGAIN_MS. */
@@ -111,14 +126,25 @@ export class OwnFeedRejoin implements Startable {
     for (const partner of this.deps.partners()) {
       const last = this.asked.get(partner)
       if (this.confirmed.has(partner) || !this.deps.transport.isConnected(partner)) continue
-      if (last === undefined || now - last.at >= REJOIN_ASK_AGAIN_MS) this.ask(partner)
+      if (last === undefined || now - last.at >= REJOIN_ASK_AGAIN_MS) {
+        if (!this.caughtUp.has(partner)) this.askTheirs(partner)
+        else if (this.allCaughtUp()) this.ask(partner)
+      }
     }
   }
 
   /** feed.entries of our own feed, from `from`, while active (the caller serializes per author). */
   receive(from: ShopId, raw: readonly unknown[]): Promise<void> {
-    if (!this.active) return Promise.resolve()
+    if (!this.active || !this.allCaughtUp()) return Promise.resolve() // asked again once they are
     return this.deps.serially(() => this.takeBack(from, raw))
+  }
+
+  /** feed.held for the partner's own feed, after its entries: caught up, or more to fetch. */
+  theirHeld(from: ShopId, seq: number): void {
+    if (!this.active || this.caughtUp.has(from)) return
+    if (seq > this.deps.headOf(from).seq) return this.askTheirs(from)
+    this.caughtUp.add(from)
+    if (this.allCaughtUp()) for (const partner of this.deps.partners()) if (this.deps.transport.isConnected(partner)) this.ask(partner)
   }
 
   /** feed.held: where `from` holds our feed. Arrives after the entries it answered with. */
@@ -147,6 +173,12 @@ export class OwnFeedRejoin implements Startable {
     if (this.deps.partners().every((p) => this.confirmed.has(p))) await this.finish()
   }
 
+  private askTheirs(partner: ShopId): void {
+    this.asked.set(partner, { seq: -1, at: this.deps.clock.now() })
+    const afterSeq = this.deps.headOf(partner).seq
+    this.deps.transport.send(partner, 'feed', { type: 'feed.get', author: partner, afterSeq, limit: LIMITS.maxEntriesPerResponse })
+  }
+
   private ask(partner: ShopId): void {
     const afterSeq = this.deps.writer.state.seq
     this.asked.set(partner, { seq: afterSeq, at: this.deps.clock.now() })
@@ -156,6 +188,7 @@ export class OwnFeedRejoin implements Startable {
   private pause(marker: RejoinMarker): void {
     this.marker = marker
     this.confirmed.clear()
+    this.caughtUp.clear()
     this.deps.writer.pause(
       `this node is confirming where its own feed ends with its partners (${marker.reason}); it writes again once every partner has answered (standin status)`,
     )

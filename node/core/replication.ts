@@ -273,11 +273,16 @@ export class Replication implements Startable {
           ),
         )
       }
-      case 'feed.held':
-        // After the entries it answers with: it says whether they reached the holder's head.
-        if (message.author === this.deps.identity.id && this.deps.rejoin.active)
-          work.task(from, 'feed.held', () => this.inOrder(from, message.author, () => this.deps.rejoin.held(from, message.seq, message.head)))
+      case 'feed.held': {
+        // After the entries it answers with: it says whether they reached the holder's head. Only
+        // a restored node confirming its feed listens (own-feed-rejoin.ts).
+        const { author, seq, head } = message
+        const rejoin = this.deps.rejoin
+        if (!rejoin.active) break
+        if (author === this.deps.identity.id) work.task(from, 'feed.held', () => this.inOrder(from, author, () => rejoin.held(from, seq, head)))
+        else if (author === from) work.task(from, 'feed.held', () => this.inOrder(from, author, async () => rejoin.theirHeld(from, seq)))
         break
+      }
       case 'feed.get':
         work.read(from, () => this.serve(from, message.author, message.afterSeq, message.limit))
         break
@@ -457,9 +462,10 @@ export class Replication implements Startable {
       const entries = await this.entriesFrom(author, afterSeq + 1, Math.min(head.seq, afterSeq + limit))
       if (entries.length > 0) this.deps.transport.send(to, 'feed', { type: 'feed.entries', author, entries })
     }
-    // An author asking for its own feed may have been restored from a backup: it learns where we
-    // hold it, so it never signs a seq we hold another entry at (D92).
-    if (to === author) this.deps.transport.send(to, 'feed', { type: 'feed.held', author, seq: head.seq, head: head.hash })
+    // Where we hold the feed, after the entries: a node restored from a backup learns where its own
+    // feed ends, so it never signs a seq we hold another entry at, and when it has caught up on
+    // ours (D92). Others ignore it.
+    if (to === author || author === this.deps.identity.id) this.deps.transport.send(to, 'feed', { type: 'feed.held', author, seq: head.seq, head: head.hash })
   }
 
   private async quarantine(author: ShopId, proof: { a: FeedEntry; b: FeedEntry }): Promise<void> {

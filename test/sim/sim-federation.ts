@@ -2,6 +2,7 @@
 // network, all driven by one seed. Used by the deterministic core tests and the simulator.
 import {
   type AdapterOrder,
+  assert,
   type Agreement,
   type BoxKeyPair,
   boxKeyPairFromSecret,
@@ -20,7 +21,9 @@ import { simulatedSignatures, useSignatureScheme } from '../../protocol/simulati
 import { Engine, type EngineOptions } from '../../node/core/engine.js'
 import type { EngineEvent } from '../../node/core/events.js'
 import type { Clock, Logger, RangeOptions, Section, Store, StoreOp } from '../../node/core/ports.js'
-import { LevelStore } from '../../node/store/level-store.js'
+import { LevelStore, SECTIONS } from '../../node/store/level-store.js'
+import type { RejoinMarker } from '../../node/core/own-feed-rejoin.js'
+import { META } from '../../node/core/state/codec.js'
 import { Prng } from './prng.js'
 import { SimClock } from './sim-clock.js'
 import { SimNetwork } from './sim-network.js'
@@ -42,6 +45,12 @@ export interface SimEvent {
 function recordingLogger(into: string[]): Logger {
   const keep = (fields: Record<string, unknown>, message: string) => into.push(`${message} ${JSON.stringify(fields)}`)
   return { debug() {}, info() {}, warn: keep, error: keep }
+}
+
+/** A shop's store and shadow at one moment (SimFederation.copyStore). */
+export interface StoreCopy {
+  readonly rows: readonly [Section, string, unknown][]
+  readonly shadow: ReturnType<StoreShadow['copy']>
 }
 
 export interface SimShop {
@@ -229,6 +238,37 @@ export class SimFederation {
     this.network.reincarnate(victim.identity.id)
     this.crashed.add(name)
     for (const other of this.shops) if (other !== victim) this.network.cut(victim.identity.id, other.identity.id)
+  }
+
+  /** Everything a shop's store holds now, with its shadow: what `standin backup` would copy. */
+  async copyStore(name: string): Promise<StoreCopy> {
+    const shop = this.shop(name)
+    const rows: [Section, string, unknown][] = []
+    for (const section of SECTIONS) for await (const [key, value] of shop.store.range(section, {})) rows.push([section, key, value])
+    return { rows, shadow: (this.shadows.get(name) as StoreShadow).copy() }
+  }
+
+  /**
+   * A crashed shop's store put back to `copy` and marked, as `standin restore` leaves it
+   * (node/cli/backup-commands.ts): the next restart confirms its feed with its partners (D92).
+   */
+  async putBack(name: string, copy: StoreCopy): Promise<void> {
+    assert(this.crashed.has(name), 'only a crashed shop is restored')
+    const store = this.shop(name).store
+    const now: StoreOp[] = []
+    for (const section of SECTIONS) for await (const [key] of store.range(section, {})) now.push({ type: 'del', section, key })
+    await store.write(now, { sync: true })
+    const marker: RejoinMarker = { reason: 'restored', since: this.clock.now() }
+    await store.write(
+      [
+        ...copy.rows.map(([section, key, value]): StoreOp => ({ type: 'put', section, key, value })),
+        { type: 'put', section: 'meta', key: META.rejoin, value: marker },
+      ],
+      { sync: true },
+    )
+    const shadow = this.shadows.get(name) as StoreShadow
+    shadow.putBack(copy.shadow)
+    shadow.apply([{ type: 'put', section: 'meta', key: META.rejoin, value: marker }])
   }
 
   /** Starts a new engine over the crashed shop's store and heals its links. */

@@ -40,6 +40,18 @@ export class StoreShadow {
     }
   }
 
+  /** A copy of what the shadow holds, for a shop restored from an earlier copy of its store. */
+  copy(): { sections: Map<Section, Map<string, unknown>>; keyCounts: Map<string, number> } {
+    return { sections: new Map([...this.sections].map(([s, rows]) => [s, new Map(rows)])), keyCounts: new Map(this.keyCounts) }
+  }
+
+  /** The store was put back to what `copy` saw: so is the shadow (not a write: nothing to check). */
+  putBack(copy: ReturnType<StoreShadow['copy']>): void {
+    for (const [section, rows] of copy.sections) this.sections.set(section, new Map(rows))
+    this.keyCounts.clear()
+    for (const [key, n] of copy.keyCounts) this.keyCounts.set(key, n)
+  }
+
   keyCount(origin: ShopId, holder: ShopId, state: KeyRow['state']): number {
     return this.keyCounts.get(`${origin}|${holder}|${state}`) ?? 0
   }

@@ -5,12 +5,13 @@
 // both phases, and the liveness phase takes one honest origin's platform down once more: its
 // stranded orders must reach their buyers through honest partners within a bound, whatever the
 // adversaries claim.
-import { claimTtlMs } from '../../protocol/index.js'
+import { claimTtlMs, type FeedEntry } from '../../protocol/index.js'
+import { META, seqKey } from '../../node/core/state/codec.js'
 import type { KeyRow } from '../../node/core/state/keys.js'
 import { Adversary } from './adversary.js'
 import { type AckedOrder, InvariantChecker, type Violation } from './invariants.js'
 import { Prng } from './prng.js'
-import { type Canary, SimFederation, simOrder, type SimShop, SIM_SPARE_SKU, SIM_START_MS, simTerms } from './sim-federation.js'
+import { type Canary, SimFederation, simOrder, type SimShop, SIM_SPARE_SKU, SIM_START_MS, simTerms, type StoreCopy } from './sim-federation.js'
 
 export interface SeedResult {
   readonly seed: string
@@ -28,6 +29,8 @@ export interface SeedResult {
   /** Byzantine shops of the seed, and how many attacks they made. */
   readonly byzantine: readonly string[]
   readonly attacks: number
+  /** Shops restored from an earlier copy of their store during the safety phase (D92). */
+  readonly restores: number
 }
 
 export interface SeedOptions {
@@ -43,6 +46,24 @@ export interface SeedOptions {
 }
 
 const SHOP_COUNTS = [3, 3, 3, 4, 4, 4, 5, 5, 6, 7]
+/** Chance per step of copying one shop's store (as `standin backup` would), and of restoring one. */
+const COPY_CHANCE = 0.02
+const RESTORE_CHANCE = 0.05
+/**
+ * Own records whose effect a restored node rebuilds from its feed (node/core/own-records.ts). A
+ * shop is restored only while every own entry since its copy holds these alone (the others are
+ * D92's documented limit) and every partner acknowledged its head (an entry no partner holds is
+ * lost with the disk, D92 (e)).
+ */
+const REBUILT_RECORDS: ReadonlySet<string> = new Set([
+  'order.escrowed',
+  'order.delivered',
+  'order.cancelled',
+  'receipt',
+  'allotment.released',
+  'handback',
+  'claim',
+])
 const SAFETY_MS = 10_000
 /** The liveness budget: every order delivered and every pair in agreement by then. */
 const LIVENESS_MS = 25_000
@@ -127,6 +148,9 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
   const at = () => sim.clock.now() - SIM_START_MS
   const any = <T>(list: readonly T[]): T => list[prng.int(0, list.length - 1)] as T
   const adversary = byzantine.length > 0 ? new Adversary(sim, prng, byzantine, (name) => crashed.has(name)) : null
+  // Copies and restores draw from their own stream, so seeds that never restore run as before.
+  // Honest seeds only: a Byzantine partner may keep a restored node waiting for good (D92 (c)).
+  const restores = byzantine.length === 0 ? new Restores(sim, new Prng(`${seed}/restore`), crashed) : null
   await sim.runUntil(600)
   for (const a of sim.shops) for (const b of sim.shops) if (a !== b) await a.engine.consign(b.identity.id, 'card-100', 40)
   await sim.runUntil(1_500)
@@ -216,6 +240,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
       }
     }
     await adversary?.step()
+    await restores?.step()
     await sim.runUntil(at() + STEP_MS)
     checker.afterStep(steps)
   }
@@ -295,6 +320,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     boundaryOrders,
     byzantine,
     attacks: adversary?.actions ?? 0,
+    restores: restores?.count ?? 0,
   }
 }
 
@@ -387,4 +413,52 @@ export function describeViolations(result: SeedResult): string {
     `VIOLATION seed=${result.seed}${flag} (replay: npm run sim -- --seed ${result.seed}${flag}; Byzantine: ${result.byzantine.join(', ') || 'none'})`,
     ...lines,
   ].join('\n')
+}
+
+/**
+ * A shop put back to an earlier copy of its store mid-run, as an operator restores a backup
+ * (D92): crashed, its store and shadow replaced by the copy and marked, restarted. It must take
+ * back what it signed since from its partners and go on without a fork or a lost order.
+ */
+class Restores {
+  private readonly copies = new Map<string, { copy: StoreCopy; seq: number }>()
+  count = 0
+
+  constructor(
+    private readonly sim: SimFederation,
+    private readonly prng: Prng,
+    private readonly crashed: ReadonlySet<string>,
+  ) {}
+
+  async step(): Promise<void> {
+    const live = this.sim.shops.filter((s) => !this.crashed.has(s.name) && !this.rejoining(s))
+    if (live.length === 0) return
+    const shop = live[this.prng.int(0, live.length - 1)] as SimShop
+    if (this.prng.chance(COPY_CHANCE)) this.copies.set(shop.name, { copy: await this.sim.copyStore(shop.name), seq: this.ownHead(shop) })
+    else if (this.copies.has(shop.name) && this.prng.chance(RESTORE_CHANCE) && (await this.restorable(shop))) {
+      const { copy } = this.copies.get(shop.name) as { copy: StoreCopy }
+      this.copies.delete(shop.name)
+      this.sim.crash(shop.name)
+      await this.sim.putBack(shop.name, copy)
+      await this.sim.restart(shop.name)
+      this.count++
+    }
+  }
+
+  private rejoining(shop: SimShop): boolean {
+    return this.sim.shadows.get(shop.name)?.section('meta').has(META.rejoin) ?? false
+  }
+
+  private ownHead(shop: SimShop): number {
+    return (this.sim.shadows.get(shop.name)?.section('meta').get(META.ownHead) as { seq: number } | undefined)?.seq ?? 0
+  }
+
+  private async restorable(shop: SimShop): Promise<boolean> {
+    const head = this.ownHead(shop)
+    for (const partner of this.sim.shops) if (partner !== shop && ((await shop.store.get<number>('acks', partner.identity.id)) ?? 0) < head) return false
+    const from = (this.copies.get(shop.name) as { seq: number }).seq
+    for await (const [, entry] of shop.store.range<FeedEntry>('entries', { gt: seqKey(shop.identity.id, from), lte: seqKey(shop.identity.id, head) }))
+      if (entry.body.records.some((r) => !REBUILT_RECORDS.has(r.type))) return false
+    return true
+  }
 }
