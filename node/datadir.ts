@@ -24,7 +24,7 @@ import {
   verifyDocument,
 } from '../protocol/index.js'
 import { AdapterCredentials } from '../adapters/contract.js'
-import { NodeConfig, type NodeConfigFile, NodeSecrets, NodeSecretsV1 } from './config/schema.js'
+import { MAX_PREVIOUS_BOX_SECRETS, NodeConfig, type NodeConfigFile, NodeSecrets, NodeSecretsV1 } from './config/schema.js'
 
 export class DataDirError extends Error {}
 
@@ -34,12 +34,14 @@ const MAX_DEPTH = 2
 export interface Keys {
   readonly identity: Identity
   readonly box: BoxKeyPair
+  /** Box key pairs rotated out, newest first (D93): sealed data addressed to them still opens. */
+  readonly previousBoxes: readonly BoxKeyPair[]
   readonly secrets: NodeSecrets
   readonly adapter: AdapterCredentials
 }
 
 /** What `standin secrets rotate` can replace: the admin token and each adapter secret. */
-export const SECRET_PURPOSES = ['admin', 'request', 'callback', 'claim'] as const
+export const SECRET_PURPOSES = ['admin', 'request', 'callback', 'claim', 'box'] as const
 export type SecretPurpose = (typeof SECRET_PURPOSES)[number]
 
 /** The data directory and its subdirectories: the node's user only. */
@@ -186,7 +188,13 @@ export class DataDir {
     this.upgrade()
     const secrets = readJson(this.secretsPath, NodeSecrets)
     const adapter = readJson(this.adapterPath, AdapterCredentials)
-    return { identity: identityFromSeed(fromBase64url(secrets.seed)), box: boxKeyPairFromSecret(fromBase64url(secrets.boxSecret)), secrets, adapter }
+    return {
+      identity: identityFromSeed(fromBase64url(secrets.seed)),
+      box: boxKeyPairFromSecret(fromBase64url(secrets.boxSecret)),
+      previousBoxes: (secrets.previousBoxSecrets ?? []).map((s) => boxKeyPairFromSecret(fromBase64url(s))),
+      secrets,
+      adapter,
+    }
   }
 
   /**
@@ -259,6 +267,12 @@ export class DataDir {
    */
   rotate(purpose: SecretPurpose, untilMs: number | null): string {
     const { secrets, adapter } = this.keys()
+    if (purpose === 'box') {
+      // The old box secret stays (partners sealed to it until they see our new card, D93).
+      const previousBoxSecrets = [secrets.boxSecret, ...(secrets.previousBoxSecrets ?? [])].slice(0, MAX_PREVIOUS_BOX_SECRETS)
+      writeJson(this.secretsPath, { ...secrets, boxSecret: toBase64url(randomBytes(32)), previousBoxSecrets } satisfies NodeSecrets)
+      return this.secretsPath
+    }
     const previous = (value: string) => (untilMs === null ? undefined : { value, untilMs })
     if (purpose === 'admin') {
       writeJson(this.secretsPath, { ...secrets, adminToken: newSecret(), previousAdminToken: previous(secrets.adminToken) } satisfies NodeSecrets)
@@ -275,6 +289,12 @@ export class DataDir {
     const verified = verifyDocument('shop-card', card)
     if (!verified.ok) throw new DataDirError(`shop card: ${verified.error.message}`)
     writeJson(join(this.path, 'cards', `${card.body.id}.json`), card)
+  }
+
+  /** The card held for `id` (ours included), if any. */
+  cardOf(id: string): Signed<ShopCard> | undefined {
+    const path = join(this.path, 'cards', `${id}.json`)
+    return existsSync(path) ? readJson(path, SignedShopCard) : undefined
   }
 
   cards(): Signed<ShopCard>[] {

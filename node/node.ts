@@ -16,7 +16,7 @@ import { storeKeyFromSeed } from './store/sealed-values.js'
 import { cryptoRng, systemClock } from './system.js'
 import { createNullMailer, createSmtpMailer } from './mail/index.js'
 import { createCallbackAdapter, createNullAdapter } from './shop/callback-adapter.js'
-import { type Agreement, assert, fromBase64url, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
+import { type Agreement, assert, fromBase64url, toBase64url, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
 import { TermsService } from './terms/service.js'
 import { TermsExchange } from './terms/exchange.js'
 import { SecretSlot } from './config/rotating-secret.js'
@@ -71,7 +71,9 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const mended = dir.secure()
   const upgraded = dir.upgrade()
   const config = dir.config(env)
-  const { identity, box, secrets, adapter: adapterCredentials } = dir.keys()
+  const { identity, secrets, adapter: adapterCredentials } = dir.keys()
+  // Replaced by `standin secrets rotate box` while the node runs (the engine restarts on them, D93).
+  let boxes = dir.keys()
   // The secrets `standin secrets rotate` may replace while the node runs: taken now, and again
   // from the files whenever the CLI asks the running node to reload.
   const adminToken = new SecretSlot(secrets.adminToken)
@@ -103,6 +105,9 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     book,
     logger,
     now,
+    cards: { own: () => dir.cardOf(identity.id), of: (id) => dir.cardOf(id), save: (card) => dir.saveCard(card) },
+    // A partner's new box key: the engine seals to it from its next start, on the same store.
+    onCard: (from) => restart(`a newer card of ${from}`),
     onInForce: (agreement) => {
       firstInForce()
       changes = changes
@@ -150,7 +155,8 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const startEngine = async (terms: Agreement): Promise<void> => {
     const next = new Engine({
       identity,
-      box,
+      box: boxes.box,
+      previousBoxes: boxes.previousBoxes,
       name: config.name,
       addrs: () => p2p.listenAddrs(),
       agreement: terms,
@@ -176,6 +182,21 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     await next.start()
     engine = next
     agreement = terms
+  }
+
+  /** The engine again on the agreement in force, the store and connections kept (as for a revision, D67). */
+  const restart = (why: string): void => {
+    changes = changes
+      .then(async () => {
+        if (stopping || !engine || !agreement) return
+        cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
+        const old = engine
+        engine = null
+        await old.stop()
+        await startEngine(agreement)
+        logger.info({ why }, 'engine restarted on the same store and connections')
+      })
+      .catch((error: unknown) => logger.error({ err: String(error), why }, 'the engine could not restart'))
   }
 
   /**
@@ -245,8 +266,15 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     adapterSecret: requestSecret,
     adminToken,
     reloadSecrets: () => {
-      takeSecrets(dir.keys())
+      const read = dir.keys()
+      takeSecrets(read)
       logger.info('secrets reloaded from the data directory (standin secrets rotate)')
+      if (toBase64url(read.box.publicKey) !== toBase64url(boxes.box.publicKey)) {
+        // A new box key: the engine opens with it (and the old ones), partners get our new card.
+        boxes = read
+        restart('a new box key (standin secrets rotate box)')
+        changes = changes.then(() => exchange.announceCard())
+      }
     },
     backupLines: () => storeLines(store.rawPairs()),
     adminAllowRemote: config.http.adminAllowRemote,

@@ -9,7 +9,7 @@ import { LIMITS } from './limits.js'
 import { type FeedEntry, type FeedEntryBody, ForkProof } from './schemas/feed.js'
 import type { ShopId } from './schemas/primitives.js'
 import { type FeedRecord, FeedRecordList } from './schemas/records.js'
-import { openJson, type RandomBytes, type Recipient, sealJson } from './seal.js'
+import { type BoxKeyring, openJson, type RandomBytes, type Recipient, sealJson } from './seal.js'
 import { signDocument, verifyDocument } from './sign.js'
 import { formatZodError } from './validate.js'
 
@@ -128,7 +128,7 @@ export function verifyForkProof(raw: unknown): Result<ForkProof> {
 }
 
 /** All records of an entry we may read: the clear ones, then the sealed ones if addressed to us. */
-export function readRecords(entry: FeedEntry, me: ShopId, mine: BoxKeyPair): Result<FeedRecord[]> {
+export function readRecords(entry: FeedEntry, me: ShopId, mine: BoxKeyring): Result<FeedRecord[]> {
   const records = [...entry.body.records]
   const sealed = entry.body.sealed
   if (sealed && sealed.keys.some((k) => k.to === me)) {

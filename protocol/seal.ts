@@ -55,8 +55,14 @@ export function seal(plaintext: Uint8Array, recipients: readonly Recipient[], se
   return box
 }
 
+/**
+ * Our box key pairs, the current one first, then those rotated out (newest first): a box sealed to
+ * us before a rotation opens with the key it was sealed to (D93).
+ */
+export type BoxKeyring = BoxKeyPair | readonly BoxKeyPair[]
+
 /** Opens a box addressed to `me`. Fails (never throws) on a box not for us or any tampering. */
-export function openSealed(box: SealedBox, me: ShopId, mine: BoxKeyPair): Result<Uint8Array> {
+export function openSealed(box: SealedBox, me: ShopId, mine: BoxKeyring): Result<Uint8Array> {
   const entry = box.keys.find((k) => k.to === me)
   if (!entry) return fail('cannot-open', `sealed box is not addressed to ${me}`)
   try {
@@ -64,8 +70,13 @@ export function openSealed(box: SealedBox, me: ShopId, mine: BoxKeyPair): Result
     // X25519 ignores bit 255, so a sender key with it set is another spelling of a real key: refuse
     // it (real public keys never set it) rather than open a box whose bytes were altered.
     if (sender.byteLength !== 32 || ((sender[31] as number) & 0x80) !== 0) return fail('cannot-open', 'sender key is not a canonical X25519 public key')
-    const key = sharedKey(sender, mine)
-    const dataKey = nacl.box.open.after(fromBase64url(entry.box), fromBase64url(entry.nonce), key)
+    const boxed = fromBase64url(entry.box)
+    const keyNonce = fromBase64url(entry.nonce)
+    let dataKey: Uint8Array | null = null
+    for (const pair of Array.isArray(mine) ? (mine as readonly BoxKeyPair[]) : [mine as BoxKeyPair]) {
+      dataKey = nacl.box.open.after(boxed, keyNonce, sharedKey(sender, pair))
+      if (dataKey) break
+    }
     if (!dataKey) return fail('cannot-open', 'data key does not authenticate')
     const plaintext = nacl.secretbox.open(fromBase64url(box.ciphertext), fromBase64url(box.nonce), dataKey)
     dataKey.fill(0)
@@ -86,7 +97,7 @@ export function sealJson(value: unknown, recipients: readonly Recipient[], sende
 }
 
 /** Opens a box and parses its JSON with `schema`. */
-export function openJson<S extends z.ZodType>(box: SealedBox, me: ShopId, mine: BoxKeyPair, schema: S): Result<z.infer<S>> {
+export function openJson<S extends z.ZodType>(box: SealedBox, me: ShopId, mine: BoxKeyring, schema: S): Result<z.infer<S>> {
   const opened = openSealed(box, me, mine)
   if (!opened.ok) return opened
   let json: unknown

@@ -83,7 +83,7 @@ export const RestoreArgs = z.strictObject({
 
 export const RotateArgs = z.strictObject({
   dir: z.string().min(1),
-  purpose: z.enum(['admin', 'request', 'callback', 'claim']),
+  purpose: z.enum(['admin', 'request', 'callback', 'claim', 'box']),
   /** How long the running node still accepts the old value; 0 refuses it at once (a leaked secret). */
   graceMinutes: z.coerce.number().int().min(0).max(MAX_GRACE_MINUTES).default(60),
 })

@@ -8,12 +8,14 @@ import { DataDir, type SecretPurpose } from '../datadir.js'
 import { admin } from './local-commands.js'
 import { NodeNotRunningError } from './node-request.js'
 import { RotateArgs } from './schemas.js'
+import { ownCard } from '../terms/service.js'
 
 const AFTER: Record<SecretPurpose, string> = {
   admin: 'the CLI reads the new token from the file; give it to whoever logs in to the console with the token',
   request: "copy adapter.json to the shop's adapter and restart the adapter",
   callback: "copy adapter.json to the shop's adapter and restart the adapter",
   claim: "copy it to the shop's adapter and restart the adapter: claim secrets it derives for new orders change; orders already escrowed keep theirs",
+  box: 'nothing to copy: the node hands its new card to every partner as it connects, and keeps the old box secret for what was sealed to it (D93)',
 }
 
 /** Rotates the secret; tells a running node to take it. Resolves with what to tell the operator. */
@@ -25,10 +27,11 @@ export async function rotateSecret(raw: Record<string, unknown>): Promise<string
   if (!dir.exists()) throw new Error(`${args.data.dir}: no node here (config.json missing); run standin init first`)
   // The running node still holds the old admin token until it reloads.
   const tokenBefore = dir.keys().secrets.adminToken
-  const untilMs = purpose === 'claim' || graceMinutes === 0 ? null : Date.now() + graceMinutes * 60_000
+  const untilMs = purpose === 'claim' || purpose === 'box' || graceMinutes === 0 ? null : Date.now() + graceMinutes * 60_000
   const file = dir.rotate(purpose, untilMs)
   const lines = [`rotated the ${purpose} secret in ${file}`]
-  if (purpose !== 'claim')
+  if (purpose === 'box') lines.push(`our card re-signed with the new box key (issued ${new Date(ownCard(dir, Date.now()).body.issuedAt).toISOString()})`)
+  else if (purpose !== 'claim')
     lines.push(
       untilMs === null
         ? 'the old value is refused from now on'
@@ -41,6 +44,6 @@ export async function rotateSecret(raw: Record<string, unknown>): Promise<string
     if (error instanceof NodeNotRunningError) lines.push('the node is not running: it takes it when it starts')
     else lines.push(`the running node did not take it (${error instanceof Error ? error.message : String(error)}): restart it (standin run)`)
   }
-  lines.push(`next: ${AFTER[purpose]}${untilMs === null || purpose === 'admin' ? '' : `, before ${new Date(untilMs).toISOString()}`}`)
+  lines.push(`next: ${AFTER[purpose]}${untilMs === null || purpose === 'admin' || purpose === 'box' ? '' : `, before ${new Date(untilMs).toISOString()}`}`)
   return lines.join('\n')
 }

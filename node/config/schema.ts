@@ -127,6 +127,9 @@ export const PreviousSecret = z.strictObject({ value: z.string().min(32).max(256
  * secrets.json (mode 0600): what only the node itself may hold. The adapter's secrets live in
  * adapter.json (AdapterCredentials, adapters/contract.ts), one file per holder (D54).
  */
+/** Box secrets kept after rotations (D93): each rotation keeps the one it replaced. */
+export const MAX_PREVIOUS_BOX_SECRETS = 8
+
 export const NodeSecrets = z.strictObject({
   version: z.literal(2),
   /** Ed25519 identity seed; also keys the store's encryption at rest. */
@@ -143,6 +146,11 @@ export const NodeSecrets = z.strictObject({
   previousAdminToken: PreviousSecret.optional(),
   previousRequestSecret: PreviousSecret.optional(),
   previousCallbackSecret: PreviousSecret.optional(),
+  /**
+   * Box secrets rotated out (`standin secrets rotate box`), newest first: what partners sealed to
+   * them before they saw our new card still opens (D93). The oldest beyond the limit is dropped.
+   */
+  previousBoxSecrets: z.array(Base64url32).max(MAX_PREVIOUS_BOX_SECRETS).optional(),
 })
 export type NodeSecrets = z.infer<typeof NodeSecrets>
 

@@ -8,6 +8,7 @@ import {
   type AllotmentBilled,
   type AllotmentConsigned,
   type BoxKeyPair,
+  type BoxKeyring,
   CardKeyList,
   type CardKey,
   type Identity,
@@ -32,6 +33,8 @@ export class Allotments {
     private readonly deps: {
       readonly identity: Identity
       readonly box: BoxKeyPair
+      /** Our box key pairs, current first: keys consigned to us before a rotation still open (D93). */
+      readonly keyring: BoxKeyring
       readonly state: State
       readonly rng: Rng
       readonly writer: FeedWriter
@@ -241,7 +244,7 @@ export class Allotments {
       tx.afterCommit(() => this.deps.onPeerKeys(origin))
       return
     }
-    const opened = openJson(record.keys, me, this.deps.box, CardKeyList)
+    const opened = openJson(record.keys, me, this.deps.keyring, CardKeyList)
     if (!opened.ok) {
       this.deps.logger.error({ origin, allotment: record.allotment, reason: opened.error.message }, 'cannot open consigned keys')
       this.keys.count(tx, origin, record.sku, record.holder, 'consigned', record.keyIds.length)

@@ -74,6 +74,8 @@ export function assemble(o: EngineOptions): EngineParts {
     incidents.onEvent(at, event)
     o.emit?.(at, event)
   }
+  /** Our box key pairs, current first, then those rotated out (D93). */
+  const keyring = [o.box, ...(o.previousBoxes ?? [])]
   const writer = new FeedWriter({
     identity: o.identity,
     box: o.box,
@@ -110,6 +112,7 @@ export function assemble(o: EngineOptions): EngineParts {
   const allotments = new Allotments({
     identity: o.identity,
     box: o.box,
+    keyring,
     state,
     rng: o.rng,
     writer,
@@ -181,7 +184,7 @@ export function assemble(o: EngineOptions): EngineParts {
   }
   const rejoin: OwnFeedRejoin = new OwnFeedRejoin({
     identity: o.identity,
-    box: o.box,
+    box: keyring,
     store: o.store,
     writer,
     transport: o.transport,
@@ -196,7 +199,7 @@ export function assemble(o: EngineOptions): EngineParts {
   })
   const replication: Replication = new Replication({
     identity: o.identity,
-    box: o.box,
+    box: keyring,
     store: o.store,
     transport: o.transport,
     clock,

@@ -6,6 +6,8 @@ import type { Adapter, Clock, Logger, Mailer, Rng, Store, Transport } from './po
 export interface EngineOptions {
   readonly identity: Identity
   readonly box: BoxKeyPair
+  /** Box key pairs rotated out, newest first (D93): what was sealed to them still opens. */
+  readonly previousBoxes?: readonly BoxKeyPair[]
   readonly name: string
   readonly addrs: () => string[]
   /** Base URL of our public pages (claim page, outage notice), or null. */

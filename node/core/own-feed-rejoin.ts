@@ -20,7 +20,7 @@ import {
   type Identity,
   LIMITS,
   readRecords,
-  type BoxKeyPair,
+  type BoxKeyring,
   type ShopId,
   verifyEntry,
   entryHash,
@@ -57,7 +57,8 @@ export interface RejoinStatus {
 
 export interface RejoinDeps {
   readonly identity: Identity
-  readonly box: BoxKeyPair
+  /** Our box key pairs, current first. */
+  readonly box: BoxKeyring
   readonly store: Store
   readonly writer: FeedWriter
   readonly transport: Transport

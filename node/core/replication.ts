@@ -18,7 +18,7 @@ import {
   verifyEntry,
   verifyForkProof,
   readRecords,
-  type BoxKeyPair,
+  type BoxKeyring,
 } from '../../protocol/index.js'
 import type { FeedVerification } from './api.js'
 import type { Background } from './background.js'
@@ -53,7 +53,8 @@ interface Outbound {
 
 export interface ReplicationDeps {
   readonly identity: Identity
-  readonly box: BoxKeyPair
+  /** Our box key pairs, current first (what partners sealed to us opens with one of them). */
+  readonly box: BoxKeyring
   readonly store: Store
   readonly transport: Transport
   readonly clock: Clock

@@ -2,8 +2,19 @@
 // reaches every party without anyone carrying a token back, and notices when the agreement in force
 // changes (a revision every party signed), whether the change came from a partner or from our own
 // operator's CLI writing to the data directory. It sits in front of the engine on the transport:
-// `terms.agreement` messages stop here, everything else goes on to the engine's handler.
-import { type Agreement, type ControlMessage, type FeedMessage, type ShopId, termsHash } from '../../protocol/index.js'
+// `terms.agreement` messages stop here, everything else goes on to the engine's handler. So do
+// `card` messages: each node hands its own card to a partner as it connects, and a partner takes a
+// newer one signed by the sender's identity (a rotated box key, D93).
+import {
+  type Agreement,
+  type ControlMessage,
+  type FeedMessage,
+  type ShopCard,
+  type ShopId,
+  type Signed,
+  termsHash,
+  verifyDocument,
+} from '../../protocol/index.js'
 import type { InboundHandler, Logger, Transport } from '../core/ports.js'
 import type { TermsBook } from './book.js'
 
@@ -26,6 +37,16 @@ export interface TermsExchangeOptions {
   /** The agreement in force changed to `agreement` (first terms, or a revision). */
   readonly onInForce: (agreement: Agreement) => void
   readonly pollMs?: number
+  /** The cards in the data directory; without them no card is sent or taken. */
+  readonly cards?: CardFiles
+  /** A partner's newer card was stored: the engine seals to its new box key from now on. */
+  readonly onCard?: (from: ShopId) => void
+}
+
+export interface CardFiles {
+  own(): Signed<ShopCard> | undefined
+  of(id: ShopId): Signed<ShopCard> | undefined
+  save(card: Signed<ShopCard>): void
 }
 
 export class TermsExchange {
@@ -52,7 +73,11 @@ export class TermsExchange {
     transport.setHandler({
       onFeedMessage: (from, m: FeedMessage) => this.engine?.onFeedMessage(from, m),
       onControlMessage: (from, m: ControlMessage) =>
-        m.type === 'terms.agreement' ? this.onAgreement(from, m.agreement) : this.engine?.onControlMessage(from, m),
+        m.type === 'terms.agreement'
+          ? this.onAgreement(from, m.agreement)
+          : m.type === 'card'
+            ? this.onCard(from, m.card)
+            : this.engine?.onControlMessage(from, m),
       onPeerConnected: (peer) => {
         this.greet(peer)
         this.engine?.onPeerConnected(peer)
@@ -124,6 +149,43 @@ export class TermsExchange {
     this.check()
   }
 
+  /**
+   * A partner's card. Authority: the partner's own identity, which signed it; only its own card,
+   * only newer than the one we hold, and still valid. Anything else is dropped and logged.
+   */
+  private onCard(from: ShopId, raw: Signed<ShopCard>): void {
+    const files = this.o.cards
+    if (!files || !this.take(from)) return
+    const verified = verifyDocument('shop-card', raw)
+    const held = files.of(from)
+    const now = this.o.now()
+    let refused: string | null = null
+    if (!verified.ok) refused = verified.error.message
+    else if (raw.body.id !== from) refused = `a card of ${raw.body.id}, not of the sender`
+    else if (raw.body.validUntil <= now) refused = 'expired'
+    else if (held && raw.body.issuedAt <= held.body.issuedAt) return // the one we hold, or older: nothing new
+    if (refused !== null) {
+      this.o.logger.warn({ from, reason: refused }, 'card from a partner refused')
+      return
+    }
+    files.save(raw)
+    this.o.logger.info(
+      { from, boxKeyChanged: held?.body.boxKey !== raw.body.boxKey, issuedAt: new Date(raw.body.issuedAt).toISOString() },
+      "a partner's newer card stored",
+    )
+    this.o.onCard?.(from)
+  }
+
+  /** Our card to every connected partner (after `standin secrets rotate box`). */
+  announceCard(): void {
+    for (const p of this.parties()) if (this.transport?.isConnected(p)) this.sendCard(p)
+  }
+
+  private sendCard(peer: ShopId): void {
+    const card = this.o.cards?.own()
+    if (card) this.transport?.send(peer, 'control', { type: 'card', card })
+  }
+
   /** False once `from` has sent its share this minute; logged once per minute. */
   private take(from: ShopId): boolean {
     const now = this.o.now()
@@ -139,6 +201,7 @@ export class TermsExchange {
   }
 
   private greet(peer: ShopId): void {
+    this.sendCard(peer)
     for (const h of this.outgoing())
       if (h.agreement.terms.parties.includes(peer)) this.transport?.send(peer, 'control', { type: 'terms.agreement', agreement: h.agreement })
   }

@@ -14,6 +14,7 @@ import {
   SignedTakeoverRequest,
 } from './control.js'
 import { Agreement } from './agreement.js'
+import { SignedShopCard } from './tokens.js'
 import { ForkProof } from './feed.js'
 import { Hash, Seq, ShopId, Text } from './primitives.js'
 
@@ -59,6 +60,11 @@ export const ControlMessage = z.discriminatedUnion('type', [
    * receiver checks every signature and signs nothing for its operator.
    */
   z.strictObject({ type: z.literal('terms.agreement'), agreement: Agreement }),
+  /**
+   * The sender's own card, signed by its identity: sent when it connects, so a partner learns a
+   * rotated box key (D93). A receiver takes only the sender's own card, and only a newer one.
+   */
+  z.strictObject({ type: z.literal('card'), card: SignedShopCard }),
   /** The fire drill (D69): an origin asks a holder to prove its keys, the holder answers. */
   z.strictObject({ type: z.literal('drill.request'), request: SignedDrillRequest }),
   z.strictObject({ type: z.literal('drill.report'), report: SignedDrillReport }),

@@ -3,8 +3,10 @@
 // sign for us, slip in terms we are not party to or that skip a revision, forge a signature, or
 // fill our disk. Real data directories (init) and real Ed25519 keys; no network.
 import { describe, expect, it } from 'vitest'
-import { type Agreement, type ControlMessage, signTerms, termsHash } from '../../protocol/index.js'
+import { type Agreement, type ControlMessage, signDocument, signTerms, termsHash } from '../../protocol/index.js'
 import { accept, propose } from '../../node/cli/federation-commands.js'
+import { DataDir } from '../../node/datadir.js'
+import { ownCard } from '../../node/terms/service.js'
 import { federation, NOW } from './terms-fixture.js'
 import { MAX_UNSIGNED_FROM_PARTNERS } from '../../node/terms/book.js'
 import { MAX_TERMS_MESSAGES_PER_MINUTE, TermsExchange } from '../../node/terms/exchange.js'
@@ -157,5 +159,53 @@ describe('terms between the parties', () => {
     now += 60_000
     void handler!.onControlMessage(A.book.me, { type: 'terms.agreement', agreement })
     expect(received).toBe(MAX_TERMS_MESSAGES_PER_MINUTE + 1)
+  })
+
+  it("a partner hands over its own newer card (a rotated box key, D93): taken; another shop's, an older or an expired card is not", () => {
+    const { A, B } = federation()
+    const dirA = new DataDir(A.path)
+    const dirB = new DataDir(B.path)
+    const sent: { peer: string; m: ControlMessage }[] = []
+    let handler: InboundHandler | null = null
+    const transport: Transport = {
+      send: ((peer: string, _p: string, m: ControlMessage) => sent.push({ peer, m }) > 0) as Transport['send'],
+      isConnected: () => true,
+      setHandler: (h) => void (handler = h),
+    }
+    const changed: string[] = []
+    const exchange = new TermsExchange({
+      book: B.book,
+      logger: pino({ level: 'silent' }),
+      now: () => NOW,
+      onInForce: () => undefined,
+      cards: { own: () => dirB.cardOf(B.book.me), of: (id) => dirB.cardOf(id), save: (card) => dirB.saveCard(card) },
+      onCard: (from) => changed.push(from),
+    })
+    exchange.attach(transport)
+    // B greets A with its own card.
+    handler!.onPeerConnected(A.book.me)
+    expect(sent.find((s) => s.m.type === 'card')?.m).toMatchObject({ type: 'card', card: { body: { id: B.book.me } } })
+
+    const held = dirB.cardOf(A.book.me)!
+    dirA.rotate('box', null)
+    const newer = ownCard(dirA, held.body.issuedAt + 1_000)
+    expect(newer.body.boxKey).not.toBe(held.body.boxKey)
+    // A card of C sent by A, a card no newer than the held one, an expired one: nothing changes.
+    void handler!.onControlMessage(A.book.me, {
+      type: 'card',
+      card: dirB.cardOf(dirB.cards().find((c) => c.body.id !== A.book.me && c.body.id !== B.book.me)!.body.id)!,
+    })
+    const stale = signDocument('shop-card', { ...newer.body, issuedAt: held.body.issuedAt }, dirA.keys().identity)
+    void handler!.onControlMessage(A.book.me, { type: 'card', card: stale })
+    const expired = signDocument('shop-card', { ...newer.body, issuedAt: NOW - 2_000, validUntil: NOW - 1 }, dirA.keys().identity)
+    void handler!.onControlMessage(A.book.me, { type: 'card', card: expired })
+    const forged = { ...newer, body: { ...newer.body, boxKey: held.body.boxKey } }
+    void handler!.onControlMessage(A.book.me, { type: 'card', card: forged })
+    expect(dirB.cardOf(A.book.me)).toEqual(held)
+    expect(changed).toEqual([])
+    // A's own newer card: stored, and the node told.
+    void handler!.onControlMessage(A.book.me, { type: 'card', card: newer })
+    expect(dirB.cardOf(A.book.me)?.body.boxKey).toBe(newer.body.boxKey)
+    expect(changed).toEqual([A.book.me])
   })
 })

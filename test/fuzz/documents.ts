@@ -223,4 +223,5 @@ export const CONTROL_MESSAGES: readonly ControlMessage[] = [
   { type: 'claim', claim: documentOf('claim') },
   { type: 'drill.request', request: documentOf('drill-request') },
   { type: 'drill.report', report: documentOf('drill-report') },
+  { type: 'card', card: documentOf('shop-card') },
 ]

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fromBase64url, openJson, openSealed, seal, SealedBox, toBase64url, utf8 } from '../../protocol/index.js'
+import { boxKeyPairFromSecret, fromBase64url, openJson, openSealed, seal, SealedBox, sha256, toBase64url, utf8 } from '../../protocol/index.js'
 import { z } from 'zod'
 import { alice, bob, carol, mallory, random } from './fixtures.js'
 
@@ -15,6 +15,16 @@ describe('sealing', () => {
     // Mallory relabelling bob's boxed key as hers gains nothing: it is boxed to bob's key.
     const relabelled = { ...box, keys: box.keys.map((k) => (k.to === bob.identity.id ? { ...k, to: mallory.identity.id } : k)) }
     expect(openSealed(relabelled, mallory.identity.id, mallory.box).ok).toBe(false)
+  })
+
+  it('after a box key rotation (D93) a box sealed to the old key opens with a keyring holding it, and not without', () => {
+    const rotated = boxKeyPairFromSecret(sha256(utf8('standin test box bob, rotated')))
+    const box = seal(plaintext, [bob.recipient], alice.box, random('rotation'))
+    expect(openSealed(box, bob.identity.id, [rotated, bob.box])).toEqual({ ok: true, value: plaintext })
+    expect(openSealed(box, bob.identity.id, [rotated]).ok).toBe(false)
+    const fresh = seal(plaintext, [{ id: bob.identity.id, boxKey: rotated.publicKey }], alice.box, random('rotation 2'))
+    expect(openSealed(fresh, bob.identity.id, [rotated, bob.box])).toEqual({ ok: true, value: plaintext })
+    expect(openSealed(fresh, bob.identity.id, bob.box).ok).toBe(false)
   })
 
   it('a single-holder box opens for the holder only', () => {
