@@ -33,6 +33,8 @@ export const ALERT_KINDS = {
   'statement-disputed': 'warning',
   'credit-limit': 'warning',
   'drill-failed': 'critical',
+  'rejoin-started': 'critical',
+  rejoined: 'info',
   test: 'critical',
 } as const satisfies Record<string, AlertSeverity>
 
@@ -66,6 +68,11 @@ export function alertOf(event: EngineEvent): AlertEvent | null {
     case 'refused':
       // Summarised: one alert per partner and kind of request per dedup window, not one per order.
       return { kind: 'refused', subject: `${event.from}/${event.what}`, params: { partner: event.from, what: event.what, reason: event.reason } }
+    case 'rejoin':
+      // After a restore (D92): escrow waits for every partner; the operator must see who is missing.
+      return event.phase === 'started'
+        ? { kind: 'rejoin-started', subject: '', params: { reason: event.reason, seq: String(event.seq) } }
+        : { kind: 'rejoined', subject: '', params: { seq: String(event.seq) } }
     case 'drill-failed':
       return { kind: 'drill-failed', subject: event.partner, params: { partner: event.partner, reason: event.reason } }
     case 'order-unserved':

@@ -15,7 +15,7 @@ const AFTER: Record<SecretPurpose, string> = {
   request: "copy adapter.json to the shop's adapter and restart the adapter",
   callback: "copy adapter.json to the shop's adapter and restart the adapter",
   claim: "copy it to the shop's adapter and restart the adapter: claim secrets it derives for new orders change; orders already escrowed keep theirs",
-  box: 'nothing to copy: the node hands its new card to every partner as it connects, and keeps the old box secret for what was sealed to it (D93)',
+  box: 'nothing to copy: the node hands its new card to every partner as it connects, and keeps the old box secret for what was sealed to it (D93). Take a new backup now (standin backup): one from before this rotation lacks the new key',
 }
 
 /** Rotates the secret; tells a running node to take it. Resolves with what to tell the operator. */

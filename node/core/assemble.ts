@@ -75,7 +75,7 @@ export function assemble(o: EngineOptions): EngineParts {
     o.emit?.(at, event)
   }
   /** Our box key pairs, current first, then those rotated out (D93). */
-  const keyring = [o.box, ...(o.previousBoxes ?? [])]
+  const keyring = [o.box, ...(o.canary === 'no-keyring' ? [] : (o.previousBoxes ?? []))]
   const writer = new FeedWriter({
     identity: o.identity,
     box: o.box,

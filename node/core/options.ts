@@ -30,7 +30,8 @@ export interface EngineOptions {
    * A deliberately planted bug, for the simulator's canary tests only (never set in a real node):
    * 'reuse-keys' hands out free keys without taking them off the free list; 'lone-receipts'
    * treats every epoch as adopted, so a partner's receipts need no takeover (issue 16's attack 1);
-   * 'no-rejoin' ignores a restore's marker, so a restored node writes at once from its old head.
+   * 'no-rejoin' ignores a restore's marker, so a restored node writes at once from its old head;
+   * 'no-keyring' forgets rotated-out box keys, so what was sealed to them no longer opens.
    */
-  readonly canary?: 'reuse-keys' | 'lone-receipts' | 'no-rejoin'
+  readonly canary?: 'reuse-keys' | 'lone-receipts' | 'no-rejoin' | 'no-keyring'
 }

@@ -150,7 +150,7 @@ export class OwnFeedRejoin implements Startable {
 
   /** feed.held: where `from` holds our feed. Arrives after the entries it answered with. */
   async held(from: ShopId, seq: number, hash: string | null): Promise<void> {
-    if (!this.active) return
+    if (!this.active || !this.allCaughtUp()) return // an answer to no ask of ours: we ask once caught up
     const head = this.deps.writer.state
     if (seq > head.seq) {
       // More than one answer's worth: ask on. Asked at this head already: what it sent did not follow

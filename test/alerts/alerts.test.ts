@@ -297,6 +297,12 @@ describe('alertOf: engine events to alerts', () => {
       owed: '600',
       limit: '500',
     })
+    expect(alertOf({ kind: 'rejoin', phase: 'started', reason: 'restored', seq: 9 })).toEqual({
+      kind: 'rejoin-started',
+      subject: '',
+      params: { reason: 'restored', seq: '9' },
+    })
+    expect(alertOf({ kind: 'rejoin', phase: 'done', reason: 'recovered', seq: 12 })).toEqual({ kind: 'rejoined', subject: '', params: { seq: '12' } })
     expect(alertOf({ kind: 'ack', partner: 'b' as never, seq: 1 })).toBeNull()
   })
 })

@@ -22,6 +22,7 @@ import { Engine, type EngineOptions } from '../../node/core/engine.js'
 import type { EngineEvent } from '../../node/core/events.js'
 import type { Clock, Logger, RangeOptions, Section, Store, StoreOp } from '../../node/core/ports.js'
 import { LevelStore, SECTIONS } from '../../node/store/level-store.js'
+import { MAX_PREVIOUS_BOX_SECRETS } from '../../node/config/schema.js'
 import type { RejoinMarker } from '../../node/core/own-feed-rejoin.js'
 import { META } from '../../node/core/state/codec.js'
 import { Prng } from './prng.js'
@@ -59,6 +60,8 @@ export interface SimShop {
   readonly store: LevelStore
   readonly identity: Identity
   readonly box: BoxKeyPair
+  /** Box key pairs rotated out, newest first (D93). */
+  readonly previousBoxes?: readonly BoxKeyPair[]
   /** Every warning and error the engine logged, for tests that check rejections are logged. */
   readonly warnings: string[]
   readonly shop: SimShopAdapter
@@ -198,6 +201,7 @@ export class SimFederation {
     return new Engine({
       identity: s.identity,
       box: s.box,
+      previousBoxes: s.previousBoxes ?? [],
       name: `Shop ${s.name}`,
       addrs: () => [],
       agreement: this.agreement,
@@ -238,6 +242,35 @@ export class SimFederation {
     this.network.reincarnate(victim.identity.id)
     this.crashed.add(name)
     for (const other of this.shops) if (other !== victim) this.network.cut(victim.identity.id, other.identity.id)
+  }
+
+  /**
+   * `standin secrets rotate box` at `name` (D93): a new box key pair, the old one kept, its card
+   * re-signed. Every live engine restarts gracefully on the cards as they are now, as the nodes do
+   * once the new card reaches them; a crashed one takes it at its restart.
+   */
+  async rotateBox(name: string): Promise<void> {
+    const index = this.shops.findIndex((s) => s.name === name)
+    const old = this.shops[index] as SimShop
+    const rotations = (old.previousBoxes?.length ?? 0) + 1
+    const box = boxKeyPairFromSecret(sha256(utf8(`sim/${this.seed}/box/${name}/${rotations}`)))
+    this.shops[index] = { ...old, box, previousBoxes: [old.box, ...(old.previousBoxes ?? [])].slice(0, MAX_PREVIOUS_BOX_SECRETS) }
+    this.cards = this.cards.map((card) =>
+      card.body.id === old.identity.id
+        ? signDocument('shop-card', { ...card.body, boxKey: toBase64url(box.publicKey), issuedAt: this.clock.now() }, old.identity)
+        : card,
+    )
+    for (const shop of [...this.shops]) if (!this.crashed.has(shop.name)) await this.reload(shop.name)
+  }
+
+  /** A graceful engine restart on the same store and links (what a node does for a new card or terms revision). */
+  private async reload(name: string): Promise<void> {
+    const index = this.shops.findIndex((s) => s.name === name)
+    const old = this.shops[index] as SimShop
+    await this.await(old.engine.stop())
+    const fresh: SimShop = { ...old, engine: this.makeEngine(old) }
+    this.shops[index] = fresh
+    await fresh.engine.start()
   }
 
   /** Everything a shop's store holds now, with its shadow: what `standin backup` would copy. */

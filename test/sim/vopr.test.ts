@@ -78,11 +78,12 @@ async function simRun(prefix: string, seeds: number, extra: readonly string[] = 
       .split('\n')
       .find((l) => l.startsWith('SIM-SUMMARY '))
       ?.slice('SIM-SUMMARY '.length) ?? '{}',
-  ) as { seeds?: number; violations?: number; failing?: string[]; restores?: number }
+  ) as { seeds?: number; violations?: number; failing?: string[]; restores?: number; rotations?: number }
   // Violations print their seed, step and trace above the summary: show them when this fails.
   return {
     run: { code, seeds: summary.seeds, violations: summary.violations, failing: summary.failing, out: summary.violations ? out.slice(0, 20_000) : '' },
     restores: summary.restores ?? 0,
+    rotations: summary.rotations ?? 0,
   }
 }
 
@@ -128,11 +129,12 @@ describe('simulator seeds', () => {
     expect(unhandled.map(String)).toEqual([])
   }, 60_000)
 
-  it(`${SEEDS} seeds (ci-0 …) keep every invariant after every step, shops restored from earlier copies of their stores among the faults`, async () => {
-    const { run, restores } = await simRun('ci', SEEDS)
+  it(`${SEEDS} seeds (ci-0 …) keep every invariant after every step, restores and box key rotations among the faults`, async () => {
+    const { run, restores, rotations } = await simRun('ci', SEEDS)
     expect(run).toEqual({ code: 0, seeds: SEEDS, violations: 0, failing: [], out: '' })
-    // About one restore in seven seeds (D92): the fault mix really has them.
+    // About one restore in three seeds (D92) and one rotation per seed (D93): the fault mix really has them.
     expect(restores).toBeGreaterThan(SEEDS / 20)
+    expect(rotations).toBeGreaterThan(SEEDS / 4)
   }, 1_800_000)
 
   it(`Byzantine regression seeds ${BYZANTINE_REGRESSION_SEEDS.join(', ')} keep every invariant of the honest shops`, async () => {
@@ -159,6 +161,15 @@ describe('simulator canary', () => {
     for (let i = 0; i < 50 && caughtAt < 0; i++) {
       const result = await runSeed(`canary-${i}`, { canary: 'no-rejoin' })
       if (result.restores > 0 && result.violations.length > 0) caughtAt = i
+    }
+    expect(caughtAt).toBeGreaterThanOrEqual(0)
+  }, 600_000)
+
+  it('catches a node that forgets its rotated-out box keys (what was sealed to them never opens) within 50 seeds', async () => {
+    let caughtAt = -1
+    for (let i = 0; i < 50 && caughtAt < 0; i++) {
+      const result = await runSeed(`canary-${i}`, { canary: 'no-keyring' })
+      if (result.rotations > 0 && result.violations.length > 0) caughtAt = i
     }
     expect(caughtAt).toBeGreaterThanOrEqual(0)
   }, 600_000)

@@ -31,6 +31,8 @@ export interface SeedResult {
   readonly attacks: number
   /** Shops restored from an earlier copy of their store during the safety phase (D92). */
   readonly restores: number
+  /** Box keys rotated during the safety phase (D93). */
+  readonly rotations: number
 }
 
 export interface SeedOptions {
@@ -49,6 +51,8 @@ const SHOP_COUNTS = [3, 3, 3, 4, 4, 4, 5, 5, 6, 7]
 /** Chance per step of copying one shop's store (as `standin backup` would), and of restoring one. */
 const COPY_CHANCE = 0.02
 const RESTORE_CHANCE = 0.05
+/** Chance per step of one shop rotating its box key (`standin secrets rotate box`, D93). */
+const ROTATE_CHANCE = 0.01
 /**
  * Own records whose effect a restored node rebuilds from its feed (node/core/own-records.ts). A
  * shop is restored only while every own entry since its copy holds these alone (the others are
@@ -148,9 +152,10 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
   const at = () => sim.clock.now() - SIM_START_MS
   const any = <T>(list: readonly T[]): T => list[prng.int(0, list.length - 1)] as T
   const adversary = byzantine.length > 0 ? new Adversary(sim, prng, byzantine, (name) => crashed.has(name)) : null
-  // Copies and restores draw from their own stream, so seeds that never restore run as before.
-  // Honest seeds only: a Byzantine partner may keep a restored node waiting for good (D92 (c)).
-  const restores = byzantine.length === 0 ? new Restores(sim, new Prng(`${seed}/restore`), crashed) : null
+  // The operators' acts (copies, restores, box key rotations) draw from their own stream, so seeds
+  // without any run as before. Honest seeds only: a Byzantine partner may keep a restored node
+  // waiting for good (D92 (c)).
+  const operator = byzantine.length === 0 ? new OperatorActs(sim, new Prng(`${seed}/restore`), crashed) : null
   await sim.runUntil(600)
   for (const a of sim.shops) for (const b of sim.shops) if (a !== b) await a.engine.consign(b.identity.id, 'card-100', 40)
   await sim.runUntil(1_500)
@@ -240,7 +245,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
       }
     }
     await adversary?.step()
-    await restores?.step()
+    await operator?.step()
     await sim.runUntil(at() + STEP_MS)
     checker.afterStep(steps)
   }
@@ -320,7 +325,8 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     boundaryOrders,
     byzantine,
     attacks: adversary?.actions ?? 0,
-    restores: restores?.count ?? 0,
+    restores: operator?.restores ?? 0,
+    rotations: operator?.rotations ?? 0,
   }
 }
 
@@ -416,13 +422,16 @@ export function describeViolations(result: SeedResult): string {
 }
 
 /**
- * A shop put back to an earlier copy of its store mid-run, as an operator restores a backup
- * (D92): crashed, its store and shadow replaced by the copy and marked, restarted. It must take
- * back what it signed since from its partners and go on without a fork or a lost order.
+ * What operators do mid-run. A shop put back to an earlier copy of its store, as an operator
+ * restores a backup (D92): crashed, its store and shadow replaced by the copy and marked,
+ * restarted; it must take back what it signed since from its partners and go on without a fork
+ * or a lost order. A shop's box key rotated (D93): every engine restarts on the new card, and what
+ * was sealed to the old key, stored or still on the wire, must still open.
  */
-class Restores {
+class OperatorActs {
   private readonly copies = new Map<string, { copy: StoreCopy; seq: number }>()
-  count = 0
+  restores = 0
+  rotations = 0
 
   constructor(
     private readonly sim: SimFederation,
@@ -434,14 +443,17 @@ class Restores {
     const live = this.sim.shops.filter((s) => !this.crashed.has(s.name) && !this.rejoining(s))
     if (live.length === 0) return
     const shop = live[this.prng.int(0, live.length - 1)] as SimShop
-    if (this.prng.chance(COPY_CHANCE)) this.copies.set(shop.name, { copy: await this.sim.copyStore(shop.name), seq: this.ownHead(shop) })
+    if (this.prng.chance(ROTATE_CHANCE)) {
+      await this.sim.rotateBox(shop.name)
+      this.rotations++
+    } else if (this.prng.chance(COPY_CHANCE)) this.copies.set(shop.name, { copy: await this.sim.copyStore(shop.name), seq: this.ownHead(shop) })
     else if (this.copies.has(shop.name) && this.prng.chance(RESTORE_CHANCE) && (await this.restorable(shop))) {
       const { copy } = this.copies.get(shop.name) as { copy: StoreCopy }
       this.copies.delete(shop.name)
       this.sim.crash(shop.name)
       await this.sim.putBack(shop.name, copy)
       await this.sim.restart(shop.name)
-      this.count++
+      this.restores++
     }
   }
 

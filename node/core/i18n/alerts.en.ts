@@ -10,6 +10,9 @@ export const ALERTS_EN = {
   'alert.fence': '{fenced, select, true {Our shop is fenced (it stopped delivering).} other {Our shop is no longer fenced.}}',
   'alert.handback': 'Handback of partner {partner} is done ({receipts} receipts).',
   'alert.fork': 'The log of partner {partner} forked (seq {seq}); it is quarantined.',
+  'alert.rejoin-started':
+    'This node was {reason} and writes nothing (new orders are not escrowed) until every partner has said where its own log ends (seq {seq} here). standin status shows who has answered; start any partner that is down.',
+  'alert.rejoined': 'Every partner confirmed where our log ends (seq {seq}): the node writes again.',
   'alert.duplicate': 'Order {order} was delivered more than once ({fulfillers}).',
   'alert.refused': 'Refused {what} from {partner}: {reason}',
   'alert.platform-silent': 'The shop adapter sent no health report for {seconds} s.',

@@ -8,6 +8,9 @@ export const ALERTS_ZH_CN = {
   'alert.fence': '{fenced, select, true {我们的店铺已被隔离（停止发货）。} other {我们的店铺已解除隔离。}}',
   'alert.handback': '伙伴 {partner} 的交还已完成（{receipts} 张回执）。',
   'alert.fork': '伙伴 {partner} 的日志出现分叉（序号 {seq}），已隔离。',
+  'alert.rejoin-started':
+    '本节点（{reason}）在每个伙伴告知本店日志的末尾之前不写任何记录（新订单暂不托管；本地序号 {seq}）。用 standin status 查看哪些伙伴已回复；有伙伴宕机请让它恢复。',
+  'alert.rejoined': '所有伙伴都已确认本店日志的末尾（序号 {seq}）：节点恢复写入。',
   'alert.duplicate': '订单 {order} 被重复发货（{fulfillers}）。',
   'alert.refused': '拒绝了来自 {partner} 的请求（{what}）：{reason}',
   'alert.platform-silent': '店铺适配器已 {seconds} 秒没有上报健康状态。',
