@@ -106,8 +106,12 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     logger,
     now,
     cards: { own: () => dir.cardOf(identity.id), of: (id) => dir.cardOf(id), save: (card) => dir.saveCard(card) },
-    // A partner's new box key: the engine seals to it from its next start, on the same store.
-    onCard: (from) => restart(`a newer card of ${from}`),
+    // A partner's new box key: the engine seals to it from its next start, on the same store. A
+    // card that changed only its addresses needs none: the dialer reads them from `cardOf`.
+    onCard: (from, boxKeyChanged) => {
+      cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
+      if (boxKeyChanged) restart(`a new box key of ${from}`)
+    },
     onInForce: (agreement) => {
       firstInForce()
       changes = changes

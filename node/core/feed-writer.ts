@@ -120,9 +120,15 @@ export class FeedWriter implements Startable {
     const count = clear.length + sealed.length
     assert(count > 0, 'append needs at least one record')
     assert(clear.length <= this.limits.maxRecordsPerEntry && sealed.length <= this.limits.maxRecordsPerEntry, 'one append must fit one entry')
-    if (this.pausedBecause !== null) return Promise.reject(new UnavailableError(this.pausedBecause))
-    if (this.queuedRecords + count > this.limits.maxQueuedRecords)
-      return Promise.reject(new UnavailableError(`feed queue full (${this.queuedRecords} records waiting); retry shortly`))
+    // Refused before it is queued: the unit is aborted here too, so what it reserved in memory (a
+    // holding count, keys taken) goes back, as after a failed write (seeds ops-160, ops-182).
+    const refused =
+      this.pausedBecause ??
+      (this.queuedRecords + count > this.limits.maxQueuedRecords ? `feed queue full (${this.queuedRecords} records waiting); retry shortly` : null)
+    if (refused !== null) {
+      tx?.aborted()
+      return Promise.reject(new UnavailableError(refused))
+    }
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ clear, sealed, tx, build, resolve, reject })
       this.queuedRecords += count

@@ -5,17 +5,21 @@
 // partners hold beyond our head comes back: verified as ours, chained to our head, opened, its
 // order records applied to our own rows, then stored in one synced unit (docs/decisions.md D92).
 //
-// Every partner's own feed is caught up first (a holder says where a feed ends with feed.held for
-// any feed): our receipts and releases taken back name keys a partner consigned to us, so its
-// consignments must be here before our records are applied to them.
+// Two phases, because records depend on each other across feeds. (1) Own: our feed comes back
+// first, while partners' feeds wait (replication drops their entries, they resend): a partner's
+// receipt for one of our orders must meet the order, not be refused as unknown (seed ops-130).
+// (2) Theirs: once every partner confirmed our head, each partner's own feed is caught up (a
+// holder says where a feed ends with feed.held for any feed); then our own receipts and releases
+// that named keys we did not hold yet (consigned after the backup) are applied again, and the
+// writer resumes.
 //
 // Authority: an entry is taken back only if our own identity signed it and it follows our head;
 // a partner can withhold entries, never invent one. A partner's feed.held answer only counts as
 // its confirmation once our head has reached it and the hash there is ours.
 import {
-  assert,
   classifyEntry,
   type FeedEntry,
+  type FeedRecord,
   type FeedState,
   type Identity,
   LIMITS,
@@ -32,7 +36,7 @@ import type { Clock, Logger, Store, Transport } from './ports.js'
 import type { OwnRecordApplier } from './own-records.js'
 import { REJOIN_ASK_AGAIN_MS } from './limits.js'
 import { META, seqKey } from './state/codec.js'
-import { Tx } from './state/tx.js'
+import { commit, Tx } from './state/tx.js'
 
 /** Why the node is confirming its own feed: `standin restore` or `standin recover`. */
 export type RejoinReason = 'restored' | 'recovered'
@@ -42,6 +46,9 @@ export interface RejoinMarker {
   readonly reason: RejoinReason
   readonly since: number
 }
+
+/** Own records set aside until partners' feeds are caught up, at most (beyond: not rebuilt). */
+export const MAX_DEFERRED_OWN_RECORDS = 100_000
 
 export interface RejoinStatus {
   readonly active: boolean
@@ -76,12 +83,16 @@ export interface RejoinDeps {
 
 export class OwnFeedRejoin implements Startable {
   private marker: RejoinMarker | null = null
+  /** Partners that said where they hold our feed, and it matched: phase own is over when all have. */
   private readonly confirmed = new Set<ShopId>()
-  /** Partners whose own feed we hold up to where they said it ends: we may ask them for ours. */
+  /** Partners whose own feed we hold up to where they said it ends (phase theirs). */
   private readonly caughtUp = new Set<ShopId>()
+  /** Our receipts and releases that named keys we do not hold yet, with their entry's seq. */
+  private deferred: { seq: number; records: FeedRecord[] }[] = []
+  private deferredCount = 0
   private rebuilt = 0
   private readonly notRebuilt = new Map<string, number>()
-  /** Our head when we last asked each partner, and when: an answer that did not move it is not asked for again at once. */
+  /** Our head when we last asked each partner (-1: for its own feed), and when. */
   private readonly asked = new Map<ShopId, { seq: number; at: number }>()
   /** Partners already reported for claiming more than they send, at this head. */
   private readonly reported = new Map<ShopId, number>()
@@ -98,6 +109,11 @@ export class OwnFeedRejoin implements Startable {
     return this.marker !== null
   }
 
+  /** Phase own: partners' entries wait (replication drops them; they resend). */
+  get holdsPartnerFeeds(): boolean {
+    return this.active && !this.allConfirmed()
+  }
+
   status(): RejoinStatus {
     const partners = this.deps.partners()
     return {
@@ -105,52 +121,52 @@ export class OwnFeedRejoin implements Startable {
       reason: this.marker?.reason ?? null,
       head: this.deps.writer.state.seq,
       confirmed: partners.filter((p) => this.confirmed.has(p)),
-      waiting: this.active ? partners.filter((p) => !this.confirmed.has(p)) : [],
+      // Phase own: who has not said where it holds our feed; phase theirs: whose feed is not back yet.
+      waiting: !this.active ? [] : partners.filter((p) => (this.allConfirmed() ? !this.caughtUp.has(p) : !this.confirmed.has(p))),
       rebuilt: this.rebuilt,
       notRebuilt: Object.fromEntries(this.notRebuilt),
     }
   }
 
-  /** A connection to a partner: replication asks for its feed; ours once that is caught up. */
-  onConnected(partner: ShopId): void {
-    if (this.active && this.allCaughtUp()) this.ask(partner)
+  private allConfirmed(): boolean {
+    return this.deps.partners().every((p) => this.confirmed.has(p))
   }
 
   private allCaughtUp(): boolean {
     return this.deps.partners().every((p) => this.caughtUp.has(p))
   }
 
-  /** Every tick: partners connected and not yet confirming are asked again, at most every REJOIN_ASK_AGAIN_MS. */
+  /** A connection to a partner: ask where it holds our feed, or (phase theirs) its own. */
+  onConnected(partner: ShopId): void {
+    if (!this.active) return
+    if (!this.allConfirmed()) this.ask(partner)
+    else this.askTheirs(partner)
+  }
+
+  /** Every tick: partners connected and not yet answering are asked again, at most every REJOIN_ASK_AGAIN_MS. */
   tick(): void {
     if (!this.active) return
     const now = this.deps.clock.now()
+    const own = !this.allConfirmed()
     for (const partner of this.deps.partners()) {
       const last = this.asked.get(partner)
-      if (this.confirmed.has(partner) || !this.deps.transport.isConnected(partner)) continue
-      if (last === undefined || now - last.at >= REJOIN_ASK_AGAIN_MS) {
-        if (!this.caughtUp.has(partner)) this.askTheirs(partner)
-        else if (this.allCaughtUp()) this.ask(partner)
-      }
+      const done = own ? this.confirmed.has(partner) : this.caughtUp.has(partner)
+      if (done || !this.deps.transport.isConnected(partner)) continue
+      if (last !== undefined && now - last.at < REJOIN_ASK_AGAIN_MS) continue
+      if (own) this.ask(partner)
+      else this.askTheirs(partner)
     }
   }
 
   /** feed.entries of our own feed, from `from`, while active (the caller serializes per author). */
   receive(from: ShopId, raw: readonly unknown[]): Promise<void> {
-    if (!this.active || !this.allCaughtUp()) return Promise.resolve() // asked again once they are
+    if (!this.active) return Promise.resolve()
     return this.deps.serially(() => this.takeBack(from, raw))
-  }
-
-  /** feed.held for the partner's own feed, after its entries: caught up, or more to fetch. */
-  theirHeld(from: ShopId, seq: number): void {
-    if (!this.active || this.caughtUp.has(from)) return
-    if (seq > this.deps.headOf(from).seq) return this.askTheirs(from)
-    this.caughtUp.add(from)
-    if (this.allCaughtUp()) for (const partner of this.deps.partners()) if (this.deps.transport.isConnected(partner)) this.ask(partner)
   }
 
   /** feed.held: where `from` holds our feed. Arrives after the entries it answered with. */
   async held(from: ShopId, seq: number, hash: string | null): Promise<void> {
-    if (!this.active || !this.allCaughtUp()) return // an answer to no ask of ours: we ask once caught up
+    if (!this.active || this.allConfirmed()) return
     const head = this.deps.writer.state
     if (seq > head.seq) {
       // More than one answer's worth: ask on. Asked at this head already: what it sent did not follow
@@ -171,7 +187,17 @@ export class OwnFeedRejoin implements Startable {
       return
     }
     this.confirmed.add(from)
-    if (this.deps.partners().every((p) => this.confirmed.has(p))) await this.finish()
+    if (!this.allConfirmed()) return
+    // Phase theirs: every partner's own feed, now that our orders are back to meet their receipts.
+    for (const partner of this.deps.partners()) if (this.deps.transport.isConnected(partner)) this.askTheirs(partner)
+  }
+
+  /** feed.held for the partner's own feed, after its entries (phase theirs): caught up, or more to fetch. */
+  async theirHeld(from: ShopId, seq: number): Promise<void> {
+    if (!this.active || !this.allConfirmed() || this.caughtUp.has(from)) return
+    if (seq > this.deps.headOf(from).seq) return this.askTheirs(from)
+    this.caughtUp.add(from)
+    if (this.allCaughtUp()) await this.deps.serially(() => this.finish())
   }
 
   private askTheirs(partner: ShopId): void {
@@ -196,10 +222,18 @@ export class OwnFeedRejoin implements Startable {
     this.deps.emit(this.deps.clock.now(), { kind: 'rejoin', phase: 'started', reason: marker.reason, seq: this.deps.writer.state.seq })
   }
 
+  /** Our deferred records applied again (what still cannot be is counted), the marker deleted, the writer resumed. */
   private async finish(): Promise<void> {
     const marker = this.marker
-    assert(marker !== null, 'finish while not rejoining')
-    await this.deps.store.write([{ type: 'del', section: 'meta', key: META.rejoin }], { sync: true })
+    if (marker === null) return
+    const tx = new Tx()
+    for (const { seq, records } of this.deferred) {
+      const again = await this.deps.applyOwn(seq, records, tx, true)
+      this.count(records.length, again.skipped)
+    }
+    this.deferred = []
+    tx.del('meta', META.rejoin)
+    await commit(this.deps.store, tx)
     this.marker = null
     this.deps.writer.resume()
     const seq = this.deps.writer.state.seq
@@ -210,10 +244,16 @@ export class OwnFeedRejoin implements Startable {
     this.deps.emit(this.deps.clock.now(), { kind: 'rejoin', phase: 'done', reason: marker.reason, seq })
   }
 
+  private count(records: number, skipped: readonly string[]): void {
+    this.rebuilt += records - skipped.length
+    for (const type of skipped) this.notRebuilt.set(type, (this.notRebuilt.get(type) ?? 0) + 1)
+  }
+
   private async takeBack(from: ShopId, raw: readonly unknown[]): Promise<void> {
     const me = this.deps.identity.id
     const tx = new Tx()
     let head: FeedState = this.deps.writer.state
+    const deferred: { seq: number; records: FeedRecord[] }[] = []
     for (const [i, item] of raw.entries()) {
       const verified = verifyEntry(item)
       if (!verified.ok || verified.value.body.author !== me) {
@@ -234,20 +274,18 @@ export class OwnFeedRejoin implements Startable {
         this.deps.logger.error({ seq: entry.body.seq, reason: opened.error.message }, 'an entry of our own feed does not open with our box key')
         break
       }
-      const skipped = await this.deps.applyOwn(entry, opened.value, tx)
-      this.rebuilt += opened.value.length - skipped.length
-      for (const type of skipped) this.notRebuilt.set(type, (this.notRebuilt.get(type) ?? 0) + 1)
+      // The last pass may not defer: past the bound, what would wait is counted as not rebuilt.
+      const last = this.deferredCount >= MAX_DEFERRED_OWN_RECORDS
+      const applied = await this.deps.applyOwn(entry.body.seq, opened.value, tx, last)
+      this.count(opened.value.length - applied.deferred.length, applied.skipped)
+      if (applied.deferred.length > 0) deferred.push({ seq: entry.body.seq, records: applied.deferred })
       this.deps.writer.adopt(entry, tx)
       head = placed.value.head
     }
     if (head.seq === this.deps.writer.state.seq) return
-    try {
-      await this.deps.store.write(tx.ops, { sync: true })
-    } catch (error) {
-      tx.aborted()
-      throw error
-    }
-    tx.committed()
+    await commit(this.deps.store, tx)
+    this.deferred.push(...deferred)
+    this.deferredCount += deferred.reduce((n, d) => n + d.records.length, 0)
     this.deps.logger.info({ partner: from, seq: head.seq }, 'took back entries of our own feed from a partner')
   }
 

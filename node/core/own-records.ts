@@ -6,18 +6,28 @@
 //   allotment.released  as a holder: the keys it names went back to their origin
 //   handback       our epoch is at least the one it ended
 //   claim          nothing: a claim only held orders for its time to live, long over or renewed
-// so a restored holder never hands out a key it delivered or released after the backup. Every
-// other type, and a receipt or release whose keys we do not hold (yet), is returned unapplied: the
+// so a restored holder never hands out a key it delivered or released after the backup. A receipt
+// or release naming keys we do not hold yet is deferred: their consignment comes back with the
+// partner's feed, after ours (own-feed-rejoin.ts), and the record is applied again then. Every
+// other type, and what still does not apply on that last pass, is returned as skipped: the
 // operator sees them counted in `standin status` (README "Backup and restore").
-import { type FeedEntry, type FeedRecord, hashOf, type Receipt, type ShopId } from '../../protocol/index.js'
+import { type FeedRecord, hashOf, type Receipt, type ShopId } from '../../protocol/index.js'
 import type { Escrow } from './escrow.js'
 import { ORDER_RECORDS } from './records.js'
 import type { State } from './state/index.js'
 import type { KeyRow } from './state/keys.js'
 import type { Tx } from './state/tx.js'
 
-/** Resolves with the types of the records it did not apply. */
-export type OwnRecordApplier = (entry: FeedEntry, records: readonly FeedRecord[], tx: Tx) => Promise<string[]>
+/**
+ * Applies the records of our entry `seq` with `tx`. Resolves with the records to try again once
+ * partners' feeds are caught up (none when `last`), and the types of those it will never apply.
+ */
+export type OwnRecordApplier = (
+  seq: number,
+  records: readonly FeedRecord[],
+  tx: Tx,
+  last: boolean,
+) => Promise<{ readonly deferred: FeedRecord[]; readonly skipped: string[] }>
 
 export interface OwnRecordDeps {
   readonly me: ShopId
@@ -55,20 +65,22 @@ export function ownRecordApplier({ me, state, escrow, handback }: OwnRecordDeps)
     return true
   }
 
-  return async (entry, records, tx) => {
-    const seq = entry.body.seq
+  return async (seq, records, tx, last) => {
     const orders = records.filter((r) => ORDER_RECORDS.has(r.type))
     if (orders.length > 0) await escrow.applyRecords(tx, me, seq, orders)
+    const deferred: FeedRecord[] = []
     const skipped: string[] = []
     for (const record of records) {
-      if (ORDER_RECORDS.has(record.type)) continue
-      let applied = false
-      if (record.type === 'receipt') applied = await receipt(record, seq, tx)
-      else if (record.type === 'allotment.released') applied = await released(record.origin, record.keyIds, tx)
-      else if (record.type === 'handback') applied = handback(tx, record.epoch)
-      else if (record.type === 'claim') applied = true
-      if (!applied) skipped.push(record.type)
+      if (ORDER_RECORDS.has(record.type) || record.type === 'claim') continue
+      if (record.type === 'receipt' || record.type === 'allotment.released') {
+        const applied = record.type === 'receipt' ? await receipt(record, seq, tx) : await released(record.origin, record.keyIds, tx)
+        // Its keys are not here (yet): try again once partners' feeds are back, or give up.
+        if (!applied && last) skipped.push(record.type)
+        else if (!applied) deferred.push(record)
+        continue
+      }
+      if (record.type !== 'handback' || !handback(tx, record.epoch)) skipped.push(record.type)
     }
-    return skipped
+    return { deferred, skipped }
   }
 }

@@ -265,7 +265,9 @@ export class Replication implements Startable {
       case 'feed.entries': {
         const author = message.author
         // Entries of one author are applied in arrival order, whoever relays them; our own come
-        // back only to a node confirming its feed after a restore.
+        // back only to a node confirming its feed after a restore, and partners' wait until then
+        // (dropped unacknowledged: they are sent again).
+        if (author !== this.deps.identity.id && this.deps.rejoin.holdsPartnerFeeds) return Promise.resolve()
         return work.admit(from, 'feed.entries', () =>
           this.inOrder(from, author, () =>
             author === this.deps.identity.id && this.deps.rejoin.active
@@ -281,7 +283,7 @@ export class Replication implements Startable {
         const rejoin = this.deps.rejoin
         if (!rejoin.active) break
         if (author === this.deps.identity.id) work.task(from, 'feed.held', () => this.inOrder(from, author, () => rejoin.held(from, seq, head)))
-        else if (author === from) work.task(from, 'feed.held', () => this.inOrder(from, author, async () => rejoin.theirHeld(from, seq)))
+        else if (author === from) work.task(from, 'feed.held', () => this.inOrder(from, author, () => rejoin.theirHeld(from, seq)))
         break
       }
       case 'feed.get':

@@ -117,10 +117,11 @@ export class LevelStore implements Store {
 
   /**
    * Every key and raw value of the store (values as sealed on disk), read from one LevelDB
-   * snapshot: a consistent copy while the node keeps writing (`standin backup`, D92).
+   * snapshot taken by this call: a consistent copy while the node keeps writing (`standin
+   * backup`, D92). Keys are the sublevels' (`!section!key`).
    */
-  async *rawPairs(): AsyncIterable<[string, Buffer]> {
-    yield* rawPairsOf(this.db)
+  rawPairs(): AsyncIterable<[string, Buffer]> {
+    return drain(snapshotIterator(this.db))
   }
 
   async close(): Promise<void> {
@@ -128,9 +129,18 @@ export class LevelStore implements Store {
   }
 }
 
+type RawIterator = AsyncIterable<[string, Buffer]> & { close(): Promise<void> }
+
+/** One iterator over every section: abstract-level reads it from one implicit snapshot, taken now. */
+function snapshotIterator(db: Db): RawIterator {
+  return db.iterator({ keyEncoding: 'utf8', valueEncoding: 'buffer' } as never) as unknown as RawIterator
+}
+
 async function* rawPairsOf(db: Db): AsyncIterable<[string, Buffer]> {
-  // One iterator reads one implicit snapshot (abstract-level), across every section.
-  const iterator = db.iterator({ keyEncoding: 'utf8', valueEncoding: 'buffer' } as never) as AsyncIterable<[string, Buffer]> & { close(): Promise<void> }
+  yield* drain(snapshotIterator(db))
+}
+
+async function* drain(iterator: RawIterator): AsyncIterable<[string, Buffer]> {
   try {
     for await (const [key, value] of iterator) yield [key, value]
   } finally {

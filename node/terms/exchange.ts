@@ -39,8 +39,8 @@ export interface TermsExchangeOptions {
   readonly pollMs?: number
   /** The cards in the data directory; without them no card is sent or taken. */
   readonly cards?: CardFiles
-  /** A partner's newer card was stored: the engine seals to its new box key from now on. */
-  readonly onCard?: (from: ShopId) => void
+  /** A partner's newer card was stored; `boxKeyChanged`: the engine must seal to its new box key from now on. */
+  readonly onCard?: (from: ShopId, boxKeyChanged: boolean) => void
 }
 
 export interface CardFiles {
@@ -169,11 +169,9 @@ export class TermsExchange {
       return
     }
     files.save(raw)
-    this.o.logger.info(
-      { from, boxKeyChanged: held?.body.boxKey !== raw.body.boxKey, issuedAt: new Date(raw.body.issuedAt).toISOString() },
-      "a partner's newer card stored",
-    )
-    this.o.onCard?.(from)
+    const boxKeyChanged = held?.body.boxKey !== raw.body.boxKey
+    this.o.logger.info({ from, boxKeyChanged, issuedAt: new Date(raw.body.issuedAt).toISOString() }, "a partner's newer card stored")
+    this.o.onCard?.(from, boxKeyChanged)
   }
 
   /** Our card to every connected partner (after `standin secrets rotate box`). */

@@ -179,7 +179,7 @@ describe('terms between the parties', () => {
       now: () => NOW,
       onInForce: () => undefined,
       cards: { own: () => dirB.cardOf(B.book.me), of: (id) => dirB.cardOf(id), save: (card) => dirB.saveCard(card) },
-      onCard: (from) => changed.push(from),
+      onCard: (from, boxKeyChanged) => changed.push(`${from}:${boxKeyChanged}`),
     })
     exchange.attach(transport)
     // B greets A with its own card.
@@ -206,6 +206,6 @@ describe('terms between the parties', () => {
     // A's own newer card: stored, and the node told.
     void handler!.onControlMessage(A.book.me, { type: 'card', card: newer })
     expect(dirB.cardOf(A.book.me)?.body.boxKey).toBe(newer.body.boxKey)
-    expect(changed).toEqual([A.book.me])
+    expect(changed).toEqual([`${A.book.me}:true`])
   })
 })

@@ -91,6 +91,31 @@ describe('a restored node rejoins its own feed', () => {
     expect(sim.events.some((e) => e.event.kind === 'fork')).toBe(false)
   })
 
+  it("a restored origin takes its orders back before its partners' receipts for them, so none is refused as unknown (seed ops-130)", async () => {
+    const b = sim.shop('B')
+    await sim.await(a.engine.consign(b.identity.id, 'card-100', 6))
+    await sim.await(a.engine.consign(sim.shop('C').identity.id, 'card-100', 6))
+    await escrow(1, 2)
+    const copy = await sim.copyStore('A')
+    // After the copy: two more orders, then A's platform goes down and its partners deliver all four.
+    await escrow(3, 4)
+    a.engine.reportPlatformHealth('down')
+    await run(60_000)
+    expect((await a.engine.listEscrow(a.identity.id, undefined, 10)).orders.filter((o) => o.state === 'delivered')).toHaveLength(4)
+
+    // A's own entries are held up on the way; its partners' receipts for orders 3 and 4 are not.
+    sim.network.intercept = (_from, to, _protocol, message) => !ownEntriesTo(a, to, message)
+    await restoreA(copy)
+    await run(2_000)
+    sim.network.intercept = null
+    await run(10_000)
+    const feed = (await a.engine.selfStatus()).feed
+    expect(feed.rejoining).toBeNull()
+    const orders = (await a.engine.listEscrow(a.identity.id, undefined, 10)).orders
+    expect(orders.map((o) => `${o.order}:${o.state}`).sort()).toEqual(['O-1:delivered', 'O-2:delivered', 'O-3:delivered', 'O-4:delivered'])
+    expect(sim.events.some((e) => e.node === 'A' && e.event.kind === 'refused')).toBe(false)
+  })
+
   it('a restored holder takes back its receipts and releases: keys it delivered or released after the copy are never free again', async () => {
     await escrow(1, 4)
     const { allotment } = await sim.await(a.engine.consign(sim.shop('B').identity.id, 'card-100', 6))

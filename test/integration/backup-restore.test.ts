@@ -80,7 +80,8 @@ async function writesOnAfterItsHead(federation: Federation): Promise<void> {
   expect(await ackedByAll(federation, next)).toBe(true)
   for (const view of await partnersOfA(federation)) {
     expect(view.quarantined).toBe(false)
-    expect(view.theirHead.seq).toBe(next)
+    // At least that far (the node may have written more since: a handback after a takeover).
+    expect(view.theirHead.seq).toBeGreaterThanOrEqual(next)
   }
 }
 

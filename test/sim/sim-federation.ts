@@ -51,7 +51,6 @@ function recordingLogger(into: string[]): Logger {
 /** A shop's store and shadow at one moment (SimFederation.copyStore). */
 export interface StoreCopy {
   readonly rows: readonly [Section, string, unknown][]
-  readonly shadow: ReturnType<StoreShadow['copy']>
 }
 
 export interface SimShop {
@@ -273,12 +272,20 @@ export class SimFederation {
     await fresh.engine.start()
   }
 
-  /** Everything a shop's store holds now, with its shadow: what `standin backup` would copy. */
+  /** Everything a shop's store holds now, read from one snapshot: what `standin backup` copies. */
   async copyStore(name: string): Promise<StoreCopy> {
-    const shop = this.shop(name)
     const rows: [Section, string, unknown][] = []
-    for (const section of SECTIONS) for await (const [key, value] of shop.store.range(section, {})) rows.push([section, key, value])
-    return { rows, shadow: (this.shadows.get(name) as StoreShadow).copy() }
+    for await (const [raw, value] of this.shop(name).store.rawPairs()) {
+      // Sublevel keys are `!section!key`; the in-memory store holds JSON text.
+      const end = raw.indexOf('!', 1)
+      rows.push([raw.slice(1, end) as Section, raw.slice(end + 1), JSON.parse(value.toString('utf8'))])
+    }
+    return { rows }
+  }
+
+  /** Once a crashed shop's last writes landed, as they would on a disk (before a restore looks at it). */
+  async landed(name: string): Promise<void> {
+    await this.views.get(name)?.landed()
   }
 
   /**
@@ -287,6 +294,7 @@ export class SimFederation {
    */
   async putBack(name: string, copy: StoreCopy): Promise<void> {
     assert(this.crashed.has(name), 'only a crashed shop is restored')
+    await this.landed(name)
     const store = this.shop(name).store
     const now: StoreOp[] = []
     for (const section of SECTIONS) for await (const [key] of store.range(section, {})) now.push({ type: 'del', section, key })
@@ -299,9 +307,7 @@ export class SimFederation {
       ],
       { sync: true },
     )
-    const shadow = this.shadows.get(name) as StoreShadow
-    shadow.putBack(copy.shadow)
-    shadow.apply([{ type: 'put', section: 'meta', key: META.rejoin, value: marker }])
+    ;(this.shadows.get(name) as StoreShadow).putBack([...copy.rows, ['meta', META.rejoin, marker]])
   }
 
   /** Starts a new engine over the crashed shop's store and heals its links. */
@@ -457,6 +463,8 @@ const RANGE_ROWS_PER_READ = 16
 
 export class CrashableStore implements Store {
   private dead = false
+  /** Writes handed to the store and not yet landed: a killed engine's may still land (as on a disk). */
+  private readonly landing = new Set<Promise<void>>()
 
   constructor(
     private readonly store: Store,
@@ -467,6 +475,11 @@ export class CrashableStore implements Store {
 
   kill(): void {
     this.dead = true
+  }
+
+  /** Once every write this incarnation handed to the store has landed (a restore waits for them). */
+  async landed(): Promise<void> {
+    await Promise.allSettled([...this.landing])
   }
 
   private async alive(): Promise<void> {
@@ -489,7 +502,13 @@ export class CrashableStore implements Store {
   async write(ops: readonly StoreOp[], options: { readonly sync: boolean }): Promise<void> {
     await this.alive()
     if (this.dead) return this.alive()
-    await this.store.write(ops, options)
+    const write = this.store.write(ops, options)
+    this.landing.add(write)
+    try {
+      await write
+    } finally {
+      this.landing.delete(write)
+    }
     this.onWritten(ops)
   }
 

@@ -40,16 +40,14 @@ export class StoreShadow {
     }
   }
 
-  /** A copy of what the shadow holds, for a shop restored from an earlier copy of its store. */
-  copy(): { sections: Map<Section, Map<string, unknown>>; keyCounts: Map<string, number> } {
-    return { sections: new Map([...this.sections].map(([s, rows]) => [s, new Map(rows)])), keyCounts: new Map(this.keyCounts) }
-  }
-
-  /** The store was put back to what `copy` saw: so is the shadow (not a write: nothing to check). */
-  putBack(copy: ReturnType<StoreShadow['copy']>): void {
-    for (const [section, rows] of copy.sections) this.sections.set(section, new Map(rows))
+  /** The store was put back to these rows (a restore): so is the shadow (not a write: nothing to check). */
+  putBack(rows: readonly (readonly [Section, string, unknown])[]): void {
+    for (const section of this.sections.values()) section.clear()
     this.keyCounts.clear()
-    for (const [key, n] of copy.keyCounts) this.keyCounts.set(key, n)
+    for (const [section, key, value] of rows) {
+      this.sections.get(section)?.set(key, value)
+      if (section === 'keys') this.count(value as KeyRow, 1)
+    }
   }
 
   keyCount(origin: ShopId, holder: ShopId, state: KeyRow['state']): number {

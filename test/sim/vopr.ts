@@ -446,14 +446,20 @@ class OperatorActs {
     if (this.prng.chance(ROTATE_CHANCE)) {
       await this.sim.rotateBox(shop.name)
       this.rotations++
-    } else if (this.prng.chance(COPY_CHANCE)) this.copies.set(shop.name, { copy: await this.sim.copyStore(shop.name), seq: this.ownHead(shop) })
-    else if (this.copies.has(shop.name) && this.prng.chance(RESTORE_CHANCE) && (await this.restorable(shop))) {
-      const { copy } = this.copies.get(shop.name) as { copy: StoreCopy }
-      this.copies.delete(shop.name)
+    } else if (this.prng.chance(COPY_CHANCE)) {
+      const copy = await this.sim.copyStore(shop.name)
+      const head = copy.rows.find(([section, key]) => section === 'meta' && key === META.ownHead)?.[2] as { seq: number } | undefined
+      this.copies.set(shop.name, { copy, seq: head?.seq ?? 0 })
+    } else if (this.copies.has(shop.name) && this.prng.chance(RESTORE_CHANCE)) {
+      // Judged once the shop is down and its last writes landed: nothing moves under the check.
       this.sim.crash(shop.name)
-      await this.sim.putBack(shop.name, copy)
+      await this.sim.landed(shop.name)
+      if (await this.restorable(shop)) {
+        await this.sim.putBack(shop.name, (this.copies.get(shop.name) as { copy: StoreCopy }).copy)
+        this.copies.delete(shop.name)
+        this.restores++
+      }
       await this.sim.restart(shop.name)
-      this.restores++
     }
   }
 
