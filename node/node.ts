@@ -181,11 +181,16 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       emit: (at, event) => {
         logger.debug({ at, event }, 'engine event')
         alerter.onEngineEvent(at, event)
+        // A quorum revoked a partner (D94): the engine runs without it from its next start, and
+        // the p2p layer lets it in no more (its connection closes at the next keep-connected round).
+        if (event.kind === 'partner-revoked' && !event.us) restart(`partner ${event.partner} revoked`)
       },
     })
     await next.start()
     engine = next
     agreement = terms
+    // The partners this engine runs with: the terms' parties less any a quorum revoked.
+    partnerIds = [...next.federation.partners]
   }
 
   /** The engine again on the agreement in force, the store and connections kept (as for a revision, D67). */
@@ -205,8 +210,9 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
 
   /**
    * A new agreement in force. The first one starts the engine (the HTTP server follows below); a
-   * revision with the same parties replaces the engine on the same store and connections (D67).
-   * One that changes the parties needs a restart: the p2p layer's limits are fixed at creation.
+   * revision replaces the engine on the same store and connections (D67), parties left out or not
+   * (D95): the p2p layer follows `partnerIds`, which the new engine sets, and closes a former
+   * party's connection at its next round.
    */
   const adopt = async (next: Agreement): Promise<void> => {
     if (stopping) return
@@ -217,11 +223,11 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       await startEngine(next)
       return
     }
-    const same = parties.length === partnerIds.length && parties.every((p) => partnerIds.includes(p))
-    if (!same) {
-      logger.error({ revision: next.terms.revision }, 'terms: the agreement now in force changes the parties; restart the node (standin run) to apply it')
-      return
-    }
+    const leaving = partnerIds.filter((p) => !parties.includes(p))
+    const joining = parties.filter((p) => !partnerIds.includes(p))
+    if (leaving.length + joining.length > 0)
+      logger.warn({ revision: next.terms.revision, leaving, joining }, 'terms: the revision in force changes the parties')
+    cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
     const old = engine
     engine = null
     await old.stop()

@@ -8,23 +8,34 @@ import type { Signed } from './schemas/signed.js'
 import { termsHash, verifyDocument } from './sign.js'
 import { formatZodError } from './validate.js'
 
-function checkVote(vote: DownVote, origin: ShopId, epoch: number, hash: string, terms: Terms): string | null {
+/**
+ * `revoked`: parties a quorum revoked (D94). A node that knows builds no certificate with their
+ * votes, and takes none of them over; the quorum stays the terms' (a revocation never lowers it).
+ */
+function checkVote(vote: DownVote, origin: ShopId, epoch: number, hash: string, terms: Terms, revoked: readonly ShopId[]): string | null {
   if (vote.origin !== origin) return `votes for ${vote.origin}, not ${origin}`
   if (vote.epoch !== epoch) return `votes for epoch ${vote.epoch}, not ${epoch}`
   if (vote.terms !== hash) return 'votes under other terms'
   if (!terms.parties.includes(vote.voter)) return `${vote.voter} is not a party`
+  if (revoked.includes(vote.voter)) return `${vote.voter} is revoked`
   if (vote.voter === origin) return 'the origin cannot vote itself down'
   return null
 }
 
 /** Collects the valid, distinct votes for (origin, epoch) and certifies once they reach quorum. */
-export function buildCertificate(terms: Terms, origin: ShopId, epoch: number, votes: readonly Signed<DownVote>[]): Result<Certificate> {
+export function buildCertificate(
+  terms: Terms,
+  origin: ShopId,
+  epoch: number,
+  votes: readonly Signed<DownVote>[],
+  revoked: readonly ShopId[] = [],
+): Result<Certificate> {
   const hash = termsHash(terms)
   const byVoter = new Map<ShopId, Signed<DownVote>>()
   for (const vote of votes) {
     const verified = verifyDocument('down-vote', vote)
     if (!verified.ok) continue
-    if (checkVote(verified.value.body, origin, epoch, hash, terms) !== null) continue
+    if (checkVote(verified.value.body, origin, epoch, hash, terms, revoked) !== null) continue
     if (!byVoter.has(verified.value.body.voter)) byVoter.set(verified.value.body.voter, verified.value)
   }
   if (byVoter.size < terms.quorum) return fail('below-quorum', `${byVoter.size} valid votes for ${origin} at epoch ${epoch}; quorum is ${terms.quorum}`)
@@ -32,18 +43,21 @@ export function buildCertificate(terms: Terms, origin: ShopId, epoch: number, vo
   return ok({ origin, terms: hash, epoch, votes: chosen })
 }
 
-export function verifyCertificate(raw: unknown, terms: Terms): Result<Certificate> {
+export function verifyCertificate(raw: unknown, terms: Terms, revoked: readonly ShopId[] = []): Result<Certificate> {
   const parsed = Certificate.safeParse(raw)
   if (!parsed.success) return fail('invalid', `certificate: ${formatZodError(parsed.error)}`)
   const cert = parsed.data
   const hash = termsHash(terms)
   if (cert.terms !== hash) return fail('terms', 'certificate is under other terms')
   if (!terms.parties.includes(cert.origin)) return fail('not-a-party', `origin ${cert.origin} is not a party`)
+  if (revoked.includes(cert.origin)) return fail('not-a-party', `origin ${cert.origin} is revoked`)
   const voters = new Set<ShopId>()
   for (const [i, vote] of cert.votes.entries()) {
     const verified = verifyDocument('down-vote', vote)
     if (!verified.ok) return fail(verified.error.code, `certificate.votes.${i}: ${verified.error.message}`)
-    const problem = checkVote(verified.value.body, cert.origin, cert.epoch, hash, terms)
+    // A revoked voter's vote in a certificate another node built before it knew of the revocation
+    // still counts: every node judges a certificate alike, whenever it learned (D94).
+    const problem = checkVote(verified.value.body, cert.origin, cert.epoch, hash, terms, [])
     if (problem) return fail(problem.includes('party') ? 'not-a-party' : 'invalid', `certificate.votes.${i}: ${problem}`)
     if (voters.has(verified.value.body.voter)) return fail('invalid', `certificate.votes.${i}: ${verified.value.body.voter} voted twice`)
     voters.add(verified.value.body.voter)
@@ -56,13 +70,13 @@ export function verifyCertificate(raw: unknown, terms: Terms): Result<Certificat
  * Checks authority for taking `origin` over at a new epoch. `currentEpoch` is the highest epoch we
  * know for the origin: authority for it or anything older is stale (fencing, docs/design.md §2, invariant 5).
  */
-export function verifyAuthority(raw: unknown, terms: Terms, currentEpoch: number): Result<{ origin: ShopId; epoch: number }> {
+export function verifyAuthority(raw: unknown, terms: Terms, currentEpoch: number, revoked: readonly ShopId[] = []): Result<{ origin: ShopId; epoch: number }> {
   const parsed = Authority.safeParse(raw)
   if (!parsed.success) return fail('invalid', `authority: ${formatZodError(parsed.error)}`)
   let origin: ShopId
   let epoch: number
   if (parsed.data.kind === 'certificate') {
-    const cert = verifyCertificate(parsed.data.certificate, terms)
+    const cert = verifyCertificate(parsed.data.certificate, terms, revoked)
     if (!cert.ok) return cert
     origin = cert.value.origin
     epoch = cert.value.epoch
@@ -71,6 +85,7 @@ export function verifyAuthority(raw: unknown, terms: Terms, currentEpoch: number
     if (!request.ok) return request
     if (request.value.body.terms !== termsHash(terms)) return fail('terms', 'takeover request is under other terms')
     if (!terms.parties.includes(request.value.body.origin)) return fail('not-a-party', 'requesting origin is not a party')
+    if (revoked.includes(request.value.body.origin)) return fail('not-a-party', 'requesting origin is revoked')
     origin = request.value.body.origin
     epoch = request.value.body.epoch
   }

@@ -35,6 +35,8 @@ export const ALERT_KINDS = {
   'drill-failed': 'critical',
   'rejoin-started': 'critical',
   rejoined: 'info',
+  revocation: 'warning',
+  'partner-revoked': 'critical',
   test: 'critical',
 } as const satisfies Record<string, AlertSeverity>
 
@@ -73,6 +75,15 @@ export function alertOf(event: EngineEvent): AlertEvent | null {
       return event.phase === 'started'
         ? { kind: 'rejoin-started', subject: '', params: { reason: event.reason, seq: String(event.seq) } }
         : { kind: 'rejoined', subject: '', params: { seq: String(event.seq) } }
+    case 'revocation':
+      // Another party signed: the operator decides whether to sign too (D94).
+      return {
+        kind: 'revocation',
+        subject: `${event.partner}/${event.by}`,
+        params: { partner: event.partner, by: event.by, reason: event.reason, reached: String(event.reached) },
+      }
+    case 'partner-revoked':
+      return { kind: 'partner-revoked', subject: event.partner, params: { partner: event.partner, by: event.by.join(', '), us: String(event.us) } }
     case 'drill-failed':
       return { kind: 'drill-failed', subject: event.partner, params: { partner: event.partner, reason: event.reason } }
     case 'order-unserved':

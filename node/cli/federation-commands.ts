@@ -5,7 +5,7 @@ import { decodeToken, encodeToken, TOKEN_PREFIX, formatZodError, type ShopCard, 
 import { existsSync, readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { SelfStatus } from '../core/api-schemas.js'
-import { admin } from './local-commands.js'
+import { admin, partnerId } from './local-commands.js'
 import { NodeNotRunningError, WaitTimedOutError } from './node-request.js'
 import { WaitArg } from './status-command.js'
 import { JoinArgs } from './schemas.js'
@@ -67,9 +67,11 @@ export function accept(dirPath: string, arg?: string): TermsResult {
 }
 
 /** The next revision of the terms in force, with skus of ours added or removed; signed by us. */
-export function propose(raw: { dir: string; addSku: string[]; removeSku: string[]; cap?: string }): TermsResult {
-  const service = new TermsService(new DataDir(raw.dir))
-  return termsCall(() => service.propose({ addSkus: raw.addSku, removeSkus: raw.removeSku, cap: raw.cap }, Date.now()))
+export function propose(raw: { dir: string; addSku: string[]; removeSku: string[]; cap?: string; removeParty?: string[] }): TermsResult {
+  const dir = new DataDir(raw.dir)
+  const service = new TermsService(dir)
+  const removeParties = (raw.removeParty ?? []).map((who) => partnerId(dir, who))
+  return termsCall(() => service.propose({ addSkus: raw.addSku, removeSkus: raw.removeSku, cap: raw.cap, removeParties }, Date.now()))
 }
 
 /** Input errors read as the CLI's own (`arguments: addSkus.0: …`). */

@@ -1,10 +1,11 @@
 // refused and keys: what partners sent that the node refused (the evidence), and the keys they
 // released back, which are exposed and wait for the operator's decision.
 import { formatZodError } from '../../protocol/index.js'
-import { DecideKeysBody, type ExposedKeyView, type RefusalView } from '../core/api-schemas.js'
+import { DecideKeysBody, type ExposedKeyView, type HoldingView, type RefusalView, RevokeBody, type RevokeReply } from '../core/api-schemas.js'
+import { NodeNotRunningError } from './node-request.js'
 import type { z } from 'zod'
 import { DataDir } from '../datadir.js'
-import { admin, table } from './local-commands.js'
+import { admin, partnerId, table } from './local-commands.js'
 
 function namesOf(dir: DataDir): (id: string | null) => string {
   const names = new Map(dir.cards().map((c) => [c.body.id, c.body.name]))
@@ -55,4 +56,45 @@ export async function decideKeys(dirPath: string, decision: string, keyIds: read
     reconsign: 'consigned again to the partner that released them',
   }[body.data.decision]
   return `${reply.keys} keys ${what}${reply.seq ? ` (feed seq ${reply.seq})` : ''}`
+}
+
+/**
+ * `standin partner revoke`: our signed revocation (D94). It takes force once a quorum of the
+ * parties signed one; until then it is our word only, and the others are alerted to decide.
+ */
+export async function revokePartner(dirPath: string, who: string, reason: string): Promise<string> {
+  const dir = new DataDir(dirPath)
+  const body = RevokeBody.safeParse({ partner: partnerId(dir, who), reason })
+  if (!body.success) throw new Error(`arguments: ${formatZodError(body.error)}`)
+  const reply = await admin<z.infer<typeof RevokeReply>>(dir, '/v1/admin/partners/revoke', body.data)
+  const name = namesOf(dir)
+  const signed = `revocation of ${name(body.data.partner)} signed (feed seq ${reply.seq}); signed by ${reply.by.map(name).join(', ')}`
+  if (reply.inForce)
+    return `${signed}: IN FORCE. The node runs without it now: nothing is sealed to it or taken from it. Void the keys of ours it still holds (standin status shows how many) and settle with it off the network (standin settle export).`
+  return `${signed}: ${reply.by.length} of the ${reply.needed} parties needed. It takes force once the others sign (each runs standin partner revoke ${who}); they were alerted.`
+}
+
+/**
+ * Parting with a party (D95), while it is still one: every allotment of ours it holds recalled,
+ * and a final statement of what it owes us issued, both through the running node. Once the
+ * revision without it takes force nothing more reaches it, so this runs when the revision is
+ * proposed. Without the node running, says what to do instead.
+ */
+export async function windDown(dirPath: string, who: string): Promise<string> {
+  const dir = new DataDir(dirPath)
+  const id = partnerId(dir, who)
+  const name = namesOf(dir)(id)
+  let holdings: HoldingView[]
+  try {
+    holdings = (await admin<{ holdings: HoldingView[] }>(dir, '/v1/admin/allotments')).holdings
+  } catch (error) {
+    if (!(error instanceof NodeNotRunningError)) throw error
+    return `the node is not running: start it and recall what ${name} holds (standin allot --recall <allotment> --from ${who}), then settle (standin settle issue)`
+  }
+  const allotments = holdings.filter((h) => h.holder === id).flatMap((h) => h.allotments.filter((a) => a.held > 0).map((a) => a.allotment))
+  for (const allotment of allotments) await admin(dir, '/v1/admin/allotments/recall', { holder: id, allotment })
+  const issued = await admin<{ issued: boolean }>(dir, '/v1/admin/statements', { counterparty: id })
+  const recalled =
+    allotments.length === 0 ? `${name} holds no keys of ours` : `recalled ${allotments.length} allotment(s) from ${name}: ${allotments.join(', ')}`
+  return `${recalled}; ${issued.issued ? 'final statement issued' : 'nothing to settle'}. Keys it has not released when the revision takes force stay with it (standin status).`
 }

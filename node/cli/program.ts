@@ -11,7 +11,7 @@ import { alertsTest } from './alerts-command.js'
 import { mailTest } from './mail-command.js'
 import { platform, status, waitForStatus } from './status-command.js'
 import { versionLine } from './version.js'
-import { decideKeys, exposedKeys, refused } from './partner-commands.js'
+import { decideKeys, exposedKeys, refused, revokePartner, windDown } from './partner-commands.js'
 import { drill } from './drill-command.js'
 import { consoleLink } from './console-command.js'
 import {
@@ -177,7 +177,19 @@ export function program(): Command {
     .option('--add-sku <sku=value>', 'cover a sku of ours, with the value of one key in yuan (repeatable): steam-100=100.00', repeat, [] as string[])
     .option('--remove-sku <sku>', 'stop covering a sku of ours (repeatable)', repeat, [] as string[])
     .option('--cap <keys>', 'most keys of each added sku one partner may hold', String(DEFAULT_ALLOTMENT_CAP))
-    .action((o) => printTerms(propose({ dir: o.dir, addSku: o.addSku, removeSku: o.removeSku, cap: o.cap })))
+    .option(
+      '--remove-party <partner>',
+      'leave a party out (repeatable); its allotments are recalled and a final statement issued first',
+      repeat,
+      [] as string[],
+    )
+    .action(async (o) => {
+      const removeParty = o.removeParty as string[]
+      const result = propose({ dir: o.dir, addSku: o.addSku, removeSku: o.removeSku, cap: o.cap, removeParty })
+      // Recalled and settled while it is still a party: once the revision takes force nothing reaches it.
+      for (const who of removeParty) console.error(await windDown(o.dir, who))
+      printTerms(result)
+    })
 
   cli
     .command('allot')
@@ -223,6 +235,15 @@ export function program(): Command {
     .option(...dirOption)
     .option('--json', 'machine-readable output')
     .action(async (o) => console.log(await refused(o.dir, Boolean(o.json))))
+
+  const partner = cli.command('partner').description('revoke a compromised or rogue partner (needs the node running; docs/decisions.md D94)')
+  partner
+    .command('revoke')
+    .description('sign our revocation of a partner; in force once a quorum of the parties signed one')
+    .argument('<partner>', 'partner name or shop id')
+    .requiredOption('--reason <text>', 'why, in a few words: the other parties see it')
+    .option(...dirOption)
+    .action(async (who: string, o) => console.log(await revokePartner(o.dir, who, o.reason)))
 
   const keys = cli.command('keys').description('keys partners released back: exposed, not on sale (needs the node running)')
   keys

@@ -120,7 +120,21 @@ export async function selfStatus(p: Parts): Promise<SelfStatus> {
     stuckAfterMs: STUCK_AFTER_MS,
     unserved: p.coverage.view(),
     feed: feedStatus(p),
+    revocations: revocationStatus(p),
   }
+}
+
+/** Each revocation, with the keys of ours the revoked party still holds (the operator voids them in the shop). */
+function revocationStatus(p: Parts): SelfStatus['revocations'] {
+  const me = p.o.identity.id
+  const ours = p.federation.terms.skus.filter((s) => s.shop === me)
+  return p.revocations.views().map((v) => ({
+    partner: v.partner,
+    by: v.by.map((b) => ({ ...b })),
+    needed: v.needed,
+    inForce: v.inForce,
+    keysHeld: v.partner === me ? 0 : ours.reduce((n, s) => n + p.state.keys.outstanding(me, s.sku, v.partner), 0),
+  }))
 }
 
 function feedStatus(p: Parts): SelfStatus['feed'] {

@@ -16,6 +16,7 @@ import {
   Seq,
   ShopId,
   Statement,
+  Text,
   TimeMs,
   WellFormedString,
   UnservedOrder,
@@ -48,6 +49,17 @@ export const PartnerStatus = z.strictObject({
   epoch: Epoch,
 })
 export type PartnerStatus = z.infer<typeof PartnerStatus>
+
+/** A party someone revoked (D94): who signed, how many must, and what it still holds of ours. */
+export const RevocationStatus = z.strictObject({
+  partner: ShopId,
+  by: z.array(z.strictObject({ shop: ShopId, reason: z.string(), at: TimeMs })),
+  needed: z.number().int().nonnegative(),
+  /** Revoked at this node: no partner of ours any more. */
+  inForce: z.boolean(),
+  /** Our keys it holds, consigned and neither delivered nor returned: void them in the shop. */
+  keysHeld: z.number().int().nonnegative(),
+})
 
 /** This shop as its own node sees it: what `standin status` shows first. */
 export const SelfStatus = z.strictObject({
@@ -94,6 +106,8 @@ export const SelfStatus = z.strictObject({
     rebuilt: z.number().int().nonnegative(),
     notRebuilt: z.record(z.string(), z.number().int().nonnegative()),
   }),
+  /** Parties a partner revoked, in force or awaiting the quorum (D94). */
+  revocations: z.array(RevocationStatus),
 })
 export type SelfStatus = z.infer<typeof SelfStatus>
 
@@ -232,6 +246,16 @@ export type ShopStatusView = z.infer<typeof ShopStatusView>
 export const ConsignBody = z.strictObject({ holder: ShopId, sku: Id, count: z.number().int().min(1).max(LIMITS.maxKeysPerAllotment) })
 export const ConsignReply = z.strictObject({ allotment: Id, keys: z.number().int().nonnegative(), seq: z.number().int().nonnegative() })
 export const RecallBody = z.strictObject({ holder: ShopId, allotment: Id })
+
+/** `standin partner revoke`: our signed revocation of a partner (D94). */
+export const RevokeBody = z.strictObject({ partner: ShopId, reason: Text.min(1) })
+export const RevokeReply = z.strictObject({
+  seq: z.number().int().positive(),
+  /** True when with ours a quorum revoked it: the node restarts its engine without it. */
+  inForce: z.boolean(),
+  needed: z.number().int().nonnegative(),
+  by: z.array(ShopId),
+})
 
 /** What a partner sent that we refused or hold (its signed entry or message is the evidence). */
 export const RefusalView = z.strictObject({

@@ -27,6 +27,7 @@ import type {
   RefusalView,
   ShopStatusView,
   DrillResultView,
+  RevokeReply,
 } from './api-schemas.js'
 import type { z } from 'zod'
 import type { StatementState } from './state/ledger.js'
@@ -62,6 +63,8 @@ export interface AdminApi {
   consign(holder: ShopId, sku: string, count: number): Promise<{ allotment: string; keys: number; seq: number }>
   /** Asks a partner to release the unused keys of an allotment. */
   recall(holder: ShopId, allotment: string): Promise<number>
+  /** Our signed revocation of a partner (D94); in force once a quorum of parties signed one. */
+  revokePartner(partner: ShopId, reason: string): Promise<z.infer<typeof RevokeReply>>
   /** Keys partners released back to us (exposed: not on sale until the operator decides). */
   exposedKeys(): Promise<z.infer<typeof ExposedKeyView>[]>
   /** Our keys per partner and sku: what each holds now, per allotment. */

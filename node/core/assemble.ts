@@ -27,6 +27,7 @@ import { OwnFeedRejoin } from './own-feed-rejoin.js'
 import { ownRecordApplier } from './own-records.js'
 import { recordApplier } from './records.js'
 import { Replication } from './replication.js'
+import { Revocations } from './revocations.js'
 import { Settlement } from './settlement.js'
 import { State } from './state/index.js'
 
@@ -40,6 +41,7 @@ export interface EngineParts {
   readonly drills: Drills
   readonly replication: Replication
   readonly rejoin: OwnFeedRejoin
+  readonly revocations: Revocations
   readonly allotments: Allotments
   readonly liveness: Liveness
   readonly failover: Failover
@@ -84,6 +86,16 @@ export function assemble(o: EngineOptions): EngineParts {
     rng: o.rng,
     termsHash: () => federation.termsHash,
     recipients: () => federation.recipients(),
+  })
+  const revocations = new Revocations({
+    me,
+    federation,
+    store: o.store,
+    writer,
+    clock,
+    logger,
+    emit,
+    canary: o.canary === 'seal-to-revoked' ? o.canary : undefined,
   })
   const coverage = new Coverage({ me, federation, keys: state.keys })
   const escrowBook = new Escrow(
@@ -191,7 +203,13 @@ export function assemble(o: EngineOptions): EngineParts {
     clock,
     logger,
     emit,
-    applyOwn: ownRecordApplier({ me, state, escrow: escrowBook, handback: (tx, epoch) => failover.handbackTakenBack(tx, epoch) }),
+    applyOwn: ownRecordApplier({
+      me,
+      state,
+      escrow: escrowBook,
+      handback: (tx, epoch) => failover.handbackTakenBack(tx, epoch),
+      revoked: (tx, partner, reason, seq) => revocations.applyRecord(tx, me, { partner, reason }, { seq, time: clock.now() }),
+    }),
     serially: (unit) => state.serially(unit),
     partners: () => federation.partners,
     headOf: (author): FeedState => replication.headOf(author),
@@ -208,7 +226,7 @@ export function assemble(o: EngineOptions): EngineParts {
     background,
     work,
     emit,
-    apply: recordApplier({ state, settlement, logger, escrow: escrowBook, allotments, failover, fulfilment, receipts, onHandback }),
+    apply: recordApplier({ state, settlement, logger, escrow: escrowBook, allotments, failover, fulfilment, receipts, revocations, onHandback }),
     serially: (unit) => state.serially(unit),
     partners: () => federation.partners,
     knownTerms: (hash) => federation.knowsTerms(hash),
@@ -245,7 +263,8 @@ export function assemble(o: EngineOptions): EngineParts {
     owedTo,
     everyMs: o.drillEveryMs ?? null,
   })
-  const lifecycle: Startable[] = [writer, rejoin, state, replication, failover, incidents, background, fulfilment, drills]
+  // Revocations first: they fix who our partners are before any part reads the list.
+  const lifecycle: Startable[] = [revocations, writer, rejoin, state, replication, failover, incidents, background, fulfilment, drills]
   return {
     o,
     federation,
@@ -256,6 +275,7 @@ export function assemble(o: EngineOptions): EngineParts {
     drills,
     replication,
     rejoin,
+    revocations,
     allotments,
     liveness,
     failover,

@@ -287,6 +287,10 @@ export class Engine implements InboundHandler, NodeApi {
     return this.parts.allotments.recall(holder, allotment)
   }
 
+  revokePartner(partner: ShopId, reason: string) {
+    return this.parts.revocations.revoke(partner, reason)
+  }
+
   decideKeys(keyIds: readonly string[], decision: 'write-off' | 'bill' | 'reconsign') {
     return this.parts.allotments.decide(keyIds, decision)
   }

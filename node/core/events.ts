@@ -10,6 +10,10 @@ export type EngineEvent =
   | { kind: 'fork'; author: ShopId; seq: number }
   | { kind: 'rejoin'; phase: 'started' | 'done'; reason: 'restored' | 'recovered'; seq: number }
   | { kind: 'ack'; partner: ShopId; seq: number }
+  /** A party's signed revocation of `partner` is durable here (revocations.ts); `reached`: with it the quorum is. */
+  | { kind: 'revocation'; partner: ShopId; by: ShopId; reason: string; reached: boolean }
+  /** `partner` is revoked (a quorum signed, D94); `us`: the federation revoked this shop. The node restarts the engine without it. */
+  | { kind: 'partner-revoked'; partner: ShopId; by: ShopId[]; us: boolean }
   | { kind: 'heartbeat'; from: ShopId; platform: string }
   | { kind: 'message-rejected'; from: ShopId; code: string; reason: string }
   | { kind: 'suspect'; origin: ShopId; epoch: number; reason: string; lastHeartbeatAt: number | null }

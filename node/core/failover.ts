@@ -296,7 +296,7 @@ export class Failover implements Startable {
     if (w.view.phase !== 'suspect') return
     const now = this.deps.clock.now()
     const fresh = [...w.votes.values()].filter((v) => now - v.body.time <= this.voteTtlMs)
-    const cert = buildCertificate(this.deps.federation.terms, origin, w.view.epoch + 1, fresh)
+    const cert = buildCertificate(this.deps.federation.terms, origin, w.view.epoch + 1, fresh, this.deps.federation.revoked())
     if (!cert.ok) return
     const authority: Authority = { kind: 'certificate', certificate: cert.value }
     await this.certify(origin, w, authority, cert.value.epoch)
@@ -409,7 +409,7 @@ export class Failover implements Startable {
     if (origin === this.deps.identity.id) return this.onAuthorityAboutUs(from, authority)
     const w = this.watches.get(origin)
     if (!w) return
-    const checked = verifyAuthority(authority, this.deps.federation.terms, w.view.epoch)
+    const checked = verifyAuthority(authority, this.deps.federation.terms, w.view.epoch, this.deps.federation.revoked())
     if (!checked.ok) {
       if (checked.error.code !== 'stale') this.reject(from, authority.kind, checked.error.message)
       // An epoch we are past may still have had this authority, earlier than the one we adopted:
@@ -462,7 +462,7 @@ export class Failover implements Startable {
    * hand back as soon as we are caught up.
    */
   private onAuthorityAboutUs(from: ShopId, authority: Authority): void {
-    const checked = verifyAuthority(authority, this.deps.federation.terms, this.ownEpoch)
+    const checked = verifyAuthority(authority, this.deps.federation.terms, this.ownEpoch, this.deps.federation.revoked())
     if (authority.kind === 'certificate' && this.fromTheFuture(authority.certificate.votes))
       return this.reject(from, 'certificate', 'a vote is dated ahead of now: not adopted')
     if (!checked.ok) {
@@ -488,7 +488,7 @@ export class Failover implements Startable {
    * (it never learns a new epoch this way: adopting one is the failover's decision).
    */
   private evidence(authority: Authority): void {
-    if (!verifyAuthority(authority, this.deps.federation.terms, 0).ok) return
+    if (!verifyAuthority(authority, this.deps.federation.terms, 0, this.deps.federation.revoked()).ok) return
     const known = this.deps.state.authorities.get(authorityOrigin(authority), authorityEpoch(authority))
     if (!known || known.startsAt <= authorityStart(authority)) return
     const tx = new Tx()
@@ -521,7 +521,7 @@ export class Failover implements Startable {
    * the same as for the control message.
    */
   requestInFeed(tx: Tx, author: ShopId, raw: Signed<TakeoverRequest>): void {
-    const checked = verifyAuthority({ kind: 'request', request: raw }, this.deps.federation.terms, 0)
+    const checked = verifyAuthority({ kind: 'request', request: raw }, this.deps.federation.terms, 0, this.deps.federation.revoked())
     if (!checked.ok || checked.value.origin !== author) {
       this.deps.logger.warn({ author, reason: checked.ok ? 'a request for another origin' : checked.error.message }, 'takeover request in a feed refused')
       return

@@ -16,21 +16,30 @@ import {
 export class Federation {
   readonly terms: Terms
   readonly termsHash: string
-  readonly partners: readonly ShopId[]
+  private partnerList: readonly ShopId[]
   private readonly cards = new Map<ShopId, ShopCard>()
-  private readonly recipientList: Recipient[]
+  private recipientList: Recipient[]
+  /** Parties a quorum revoked (D94): no partners of ours any more, though the terms still name them. */
+  private readonly revokedSet = new Set<ShopId>()
+  private revocationsTaken = false
 
   /** Every agreement we signed that receipts may still refer to (terms changes), by hash. */
   private readonly termsByHash = new Map<string, Terms>()
 
-  constructor(me: ShopId, myBoxKey: Uint8Array, agreement: Agreement, cards: readonly Signed<ShopCard>[], earlier: readonly Agreement[] = []) {
+  constructor(
+    private readonly me: ShopId,
+    private readonly myBoxKey: Uint8Array,
+    agreement: Agreement,
+    cards: readonly Signed<ShopCard>[],
+    earlier: readonly Agreement[] = [],
+  ) {
     const verified = verifyAgreement(agreement)
     if (!verified.ok) throw new Error(`agreement: ${verified.error.message}`)
     assert(verified.value.missing.length === 0, `agreement is not signed by ${verified.value.missing.join(', ')}`)
     assert(agreement.terms.parties.includes(me), 'we are not a party to this agreement')
     this.terms = agreement.terms
     this.termsHash = verified.value.hash
-    this.partners = agreement.terms.parties.filter((p) => p !== me)
+    this.partnerList = agreement.terms.parties.filter((p) => p !== me)
     this.termsByHash.set(this.termsHash, this.terms)
     for (const old of earlier) {
       const checked = verifyAgreement(old)
@@ -42,7 +51,39 @@ export class Federation {
       if (this.partners.includes(card.value.body.id)) this.cards.set(card.value.body.id, card.value.body)
     }
     for (const partner of this.partners) assert(this.cards.has(partner), `no shop card for partner ${partner}`)
-    this.recipientList = [{ id: me, boxKey: myBoxKey }, ...this.partners.map((p) => ({ id: p, boxKey: fromBase64url((this.cards.get(p) as ShopCard).boxKey) }))]
+    this.recipientList = this.recipientsOf(me, myBoxKey)
+  }
+
+  private recipientsOf(me: ShopId, myBoxKey: Uint8Array): Recipient[] {
+    return [{ id: me, boxKey: myBoxKey }, ...this.partners.map((p) => ({ id: p, boxKey: fromBase64url((this.cards.get(p) as ShopCard).boxKey) }))]
+  }
+
+  /** Partners under the terms in force, less those revoked. */
+  get partners(): readonly ShopId[] {
+    return this.partnerList
+  }
+
+  /**
+   * Takes the revocations in force, once, before any part starts (revocations.ts): from then on the
+   * revoked are no partners (nothing sealed to them, nothing taken from them) and their votes count
+   * for no certificate. A revocation that takes force later restarts the engine (D94).
+   */
+  revoke(revoked: readonly ShopId[], canary?: 'seal-to-revoked'): void {
+    const me = this.me
+    assert(!this.revocationsTaken, 'revocations are taken once, before the engine starts')
+    this.revocationsTaken = true
+    for (const id of revoked) if (id !== me && this.terms.parties.includes(id)) this.revokedSet.add(id)
+    if (this.revokedSet.size === 0) return
+    this.partnerList = this.partnerList.filter((p) => !this.revokedSet.has(p))
+    if (canary !== 'seal-to-revoked') this.recipientList = this.recipientsOf(me, this.myBoxKey)
+  }
+
+  isRevoked(id: ShopId): boolean {
+    return this.revokedSet.has(id)
+  }
+
+  revoked(): readonly ShopId[] {
+    return [...this.revokedSet]
   }
 
   isPartner(id: string): boolean {

@@ -57,6 +57,9 @@ export class FeedWriter implements Startable {
   private flushing = false
   /** Why appends are refused now (a restored node confirming its head: own-feed-rejoin.ts), or null. */
   private pausedBecause: string | null = null
+  /** The flush running now, if any: stop waits for it, so the next engine reads the head it wrote. */
+  private flushed: Promise<void> = Promise.resolve()
+  private stopped = false
 
   constructor(
     private readonly deps: FeedWriterDeps,
@@ -69,6 +72,16 @@ export class FeedWriter implements Startable {
   async start(): Promise<void> {
     const stored = await this.deps.store.get<{ seq: number; hash: string | null }>('meta', META.ownHead)
     if (stored) this.head = { author: this.deps.identity.id, seq: stored.seq, hash: stored.hash }
+  }
+
+  /**
+   * Refuses appends from now on and waits for those queued: the engine that replaces this one (a
+   * restart on a revocation, a card, terms) starts its own writer from the head this one left. A
+   * stopped writer that still signed would fork our feed.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true
+    await this.flushed
   }
 
   get state(): FeedState {
@@ -123,6 +136,7 @@ export class FeedWriter implements Startable {
     // Refused before it is queued: the unit is aborted here too, so what it reserved in memory (a
     // holding count, keys taken) goes back, as after a failed write (seeds ops-160, ops-182).
     const refused =
+      (this.stopped ? 'the engine stopped; retry in a moment' : null) ??
       this.pausedBecause ??
       (this.queuedRecords + count > this.limits.maxQueuedRecords ? `feed queue full (${this.queuedRecords} records waiting); retry shortly` : null)
     if (refused !== null) {
@@ -134,7 +148,7 @@ export class FeedWriter implements Startable {
       this.queuedRecords += count
       assert(this.queuedRecords <= this.limits.maxQueuedRecords, `${this.queuedRecords} records queued`)
       // Not a Background task: appenders wait on it, so it runs even while the engine stops.
-      this.flush().catch((error: unknown) => this.failQueued(error as Error))
+      if (!this.flushing) this.flushed = this.flush().catch((error: unknown) => this.failQueued(error as Error))
     })
   }
 

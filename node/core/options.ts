@@ -31,7 +31,8 @@ export interface EngineOptions {
    * 'reuse-keys' hands out free keys without taking them off the free list; 'lone-receipts'
    * treats every epoch as adopted, so a partner's receipts need no takeover (issue 16's attack 1);
    * 'no-rejoin' ignores a restore's marker, so a restored node writes at once from its old head;
-   * 'no-keyring' forgets rotated-out box keys, so what was sealed to them no longer opens.
+   * 'no-keyring' forgets rotated-out box keys, so what was sealed to them no longer opens;
+   * 'seal-to-revoked' goes on sealing to a party a quorum revoked (D94).
    */
-  readonly canary?: 'reuse-keys' | 'lone-receipts' | 'no-rejoin' | 'no-keyring'
+  readonly canary?: 'reuse-keys' | 'lone-receipts' | 'no-rejoin' | 'no-keyring' | 'seal-to-revoked'
 }

@@ -6,6 +6,7 @@
 //   allotment.released  as a holder: the keys it names went back to their origin
 //   handback       our epoch is at least the one it ended
 //   claim          nothing: a claim only held orders for its time to live, long over or renewed
+//   partner.revoked  our revocation of that partner stands again (revocations.ts)
 // so a restored holder never hands out a key it delivered or released after the backup. A receipt
 // or release naming keys we do not hold yet is deferred: their consignment comes back with the
 // partner's feed, after ours (own-feed-rejoin.ts), and the record is applied again then. Every
@@ -35,9 +36,11 @@ export interface OwnRecordDeps {
   readonly escrow: Escrow
   /** Failover.handbackTakenBack: false when the epoch is not ours to raise now. */
   readonly handback: (tx: Tx, epoch: number) => boolean
+  /** Revocations.applyRecord for our own record, taken back at entry `seq`. */
+  readonly revoked: (tx: Tx, partner: ShopId, reason: string, seq: number) => void
 }
 
-export function ownRecordApplier({ me, state, escrow, handback }: OwnRecordDeps): OwnRecordApplier {
+export function ownRecordApplier({ me, state, escrow, handback, revoked }: OwnRecordDeps): OwnRecordApplier {
   /** Our free key rows for these ids of `origin`, or null when any is not a free key of ours. */
   const freeRows = async (origin: ShopId, keyIds: readonly string[], tx: Tx): Promise<KeyRow[] | null> => {
     const rows = await state.keys.getMany(origin, keyIds, tx)
@@ -77,6 +80,10 @@ export function ownRecordApplier({ me, state, escrow, handback }: OwnRecordDeps)
         // Its keys are not here (yet): try again once partners' feeds are back, or give up.
         if (!applied && last) skipped.push(record.type)
         else if (!applied) deferred.push(record)
+        continue
+      }
+      if (record.type === 'partner.revoked') {
+        revoked(tx, record.partner, record.reason, seq)
         continue
       }
       if (record.type !== 'handback' || !handback(tx, record.epoch)) skipped.push(record.type)

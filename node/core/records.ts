@@ -9,6 +9,7 @@ import type { Failover } from './failover.js'
 import type { Fulfilment } from './fulfilment.js'
 import type { Logger } from './ports.js'
 import type { PartnerReceipts } from './partner-receipts.js'
+import type { Revocations } from './revocations.js'
 import type { Settlement } from './settlement.js'
 import type { State } from './state/index.js'
 import type { Tx } from './state/tx.js'
@@ -24,6 +25,7 @@ export interface RecordDeps {
   readonly failover: Failover
   readonly fulfilment: Fulfilment
   readonly receipts: PartnerReceipts
+  readonly revocations: Revocations
   readonly onHandback: (origin: ShopId, epoch: number) => void
 }
 
@@ -88,6 +90,9 @@ export function recordApplier(deps: RecordDeps): RecordApplier {
           break
         case 'payment.recorded':
           await deps.settlement.onPaymentRecorded(tx, author, record.statement, record.amount, record.reference)
+          break
+        case 'partner.revoked':
+          deps.revocations.applyRecord(tx, author, record, entry.body)
           break
         case 'payment.confirmed':
           await deps.settlement.onPaymentConfirmed(tx, author, record.statement)

@@ -21,6 +21,8 @@ import {
   RefusalsReply,
   IncidentsReply,
   RecallBody,
+  RevokeBody,
+  RevokeReply,
   RecallReply,
   AcksWaitQuery,
   AcksWaitReply,
@@ -315,5 +317,18 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminRoutesOptions> = async (app
       schema: { ...doc('Ask a partner to release the unused keys of an allotment'), body: RecallBody, response: { 200: RecallReply, ...ERROR_REPLIES } },
     },
     async (request) => refusedAs422(async () => ({ seq: await api.recall(request.body.holder, request.body.allotment) })),
+  )
+
+  app.post(
+    '/partners/revoke',
+    {
+      bodyLimit,
+      schema: {
+        ...doc('Revoke a partner: our signed record; in force once a quorum of parties signed one (docs/decisions.md D94)'),
+        body: RevokeBody,
+        response: { 200: RevokeReply, ...ERROR_REPLIES },
+      },
+    },
+    async (request) => refusedAs422(() => api.revokePartner(request.body.partner, request.body.reason)),
   )
 }

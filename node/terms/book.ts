@@ -15,6 +15,7 @@ import {
   termsHash,
   verifyAgreement,
   formatZodError,
+  minimumQuorum,
 } from '../../protocol/index.js'
 import type { DataDir } from '../datadir.js'
 
@@ -35,6 +36,8 @@ export interface SkuChange {
   readonly add: readonly { sku: string; unitMinorUnits: number }[]
   readonly remove: readonly string[]
   readonly cap: number
+  /** Parties the revision leaves out, with their skus (D95). */
+  readonly removeParties?: readonly ShopId[]
 }
 
 export type Received =
@@ -111,11 +114,17 @@ export class TermsBook {
     return this.find(verified.value.hash, nowMs)
   }
 
-  /** The next revision of the terms in force with skus of ours added or removed, signed by us. */
+  /** The next revision of the terms in force with skus of ours added or removed, or parties left out, signed by us. */
   propose(change: SkuChange, nowMs: number): HeldAgreement {
     const current = this.inForce(nowMs)
     if (!current) throw new TermsError('no terms in force to revise: the first terms come from `standin join`')
-    const skus: SkuTerms[] = current.terms.skus.filter((s) => !(s.shop === this.me && change.remove.includes(s.sku)))
+    const leaving = change.removeParties ?? []
+    if (leaving.includes(this.me)) throw new TermsError('removeParties: a shop cannot remove itself; the others remove it')
+    for (const party of leaving)
+      if (!current.terms.parties.includes(party)) throw new TermsError(`removeParties: ${party} is not a party to the terms in force`)
+    const parties = current.terms.parties.filter((p) => !leaving.includes(p))
+    if (parties.length < 2) throw new TermsError('removeParties: terms need two parties at least')
+    const skus: SkuTerms[] = current.terms.skus.filter((s) => !leaving.includes(s.shop) && !(s.shop === this.me && change.remove.includes(s.sku)))
     for (const removed of change.remove)
       if (!current.terms.skus.some((s) => s.shop === this.me && s.sku === removed))
         throw new TermsError(`--remove-sku ${removed}: the terms in force do not cover it`)
@@ -128,7 +137,17 @@ export class TermsBook {
         unitValue: { minorUnits: added.unitMinorUnits, currency: current.terms.settlement.currency },
       })
     }
-    const next = Terms.safeParse({ ...current.terms, revision: current.terms.revision + 1, supersedes: termsHash(current.terms), skus, createdAt: nowMs })
+    // Fewer parties: the quorum stays where it was, within what the smaller federation allows.
+    const quorum = Math.max(minimumQuorum(parties.length), Math.min(current.terms.quorum, Math.max(2, parties.length - 1)))
+    const next = Terms.safeParse({
+      ...current.terms,
+      revision: current.terms.revision + 1,
+      supersedes: termsHash(current.terms),
+      parties,
+      quorum,
+      skus,
+      createdAt: nowMs,
+    })
     if (!next.success) throw new TermsError(`terms: ${formatZodError(next.error)}`)
     return this.sign({ terms: next.data, signatures: [] }, nowMs)
   }

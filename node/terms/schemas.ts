@@ -1,7 +1,7 @@
 // What an operator gives and gets when changing terms, from the CLI or the admin API (D64): one
 // schema per input, so both refuse the same things with the same words.
 import { z } from 'zod'
-import { Hash, ShopId } from '../../protocol/index.js'
+import { Hash, LIMITS, ShopId } from '../../protocol/index.js'
 
 /** Keys of one sku a partner may hold at once when no cap is given. */
 export const DEFAULT_ALLOTMENT_CAP = 500
@@ -28,6 +28,8 @@ export const ProposeBody = z.strictObject({
   addSkus: z.array(SkuValueArg).max(MAX_SKU_CHANGES).default([]),
   removeSkus: z.array(z.string().min(1).max(128)).max(MAX_SKU_CHANGES).default([]),
   cap: AllotmentCapArg.default(DEFAULT_ALLOTMENT_CAP),
+  /** Parties the next revision leaves out (D95): a quorum-free way to part, signed by those who stay. */
+  removeParties: z.array(ShopId).max(LIMITS.maxParties).default([]),
 })
 export type ProposeBody = z.infer<typeof ProposeBody>
 

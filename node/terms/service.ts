@@ -77,8 +77,9 @@ export class TermsService {
   }
 
   proposeParsed(body: ProposeBody, nowMs: number): TermsResult {
-    if (body.addSkus.length + body.removeSkus.length === 0) throw new TermsInputError('addSkus: give a sku to add (<sku>=<unit value>) or one to remove')
-    return this.result(this.book.propose({ add: body.addSkus, remove: body.removeSkus, cap: body.cap }, nowMs))
+    if (body.addSkus.length + body.removeSkus.length + body.removeParties.length === 0)
+      throw new TermsInputError('addSkus: give a sku to add (<sku>=<unit value>) or one to remove, or a party to remove')
+    return this.result(this.book.propose({ add: body.addSkus, remove: body.removeSkus, cap: body.cap, removeParties: body.removeParties }, nowMs))
   }
 
   /** Signs terms: a token another party sent, terms named by hash, or the one proposal waiting for us. */

@@ -89,6 +89,14 @@ export function leaseQuorum(terms: { parties: readonly string[]; quorum: number 
   return Math.max(0, terms.parties.length - 1 - terms.quorum + 1)
 }
 
+/**
+ * Parties other than `partner` whose signed `partner.revoked` records revoke it everywhere (D94):
+ * the certificate quorum, or every other party when there are fewer (two parties: the other one).
+ */
+export function revocationQuorum(terms: { parties: readonly string[]; quorum: number }): number {
+  return Math.min(terms.quorum, terms.parties.length - 1)
+}
+
 const TermsShape = z.strictObject({
   protocol: z.literal(PROTOCOL_VERSION),
   /** Name of this federation's agreement; revisions keep it. */

@@ -38,6 +38,9 @@ const PARAMS = {
   mismatches: '1',
   owed: '500000',
   limit: '500000',
+  by: 'shop-a',
+  reached: 'false',
+  us: 'false',
 }
 const KINDS = Object.keys(ALERT_KINDS) as AlertKind[]
 const eventOf = (kind: AlertKind): AlertEvent => ({ kind, subject: `s-${kind}`, params: PARAMS })
@@ -82,7 +85,8 @@ describe('each channel delivers each alert kind in its documented format', () =>
       it(`${service} (${locale})`, async () => {
         const sink = await sinkFor(service)
         const channel = channelFor(service, sink.base, locale)
-        const a = alerter({ channels: [channel], secrets: { [channel.id]: secretFor(service) } })
+        // Every kind once: more kinds than the rate limit lets through in one window.
+        const a = alerter({ channels: [channel], secrets: { [channel.id]: secretFor(service) }, limits: { perChannelPerWindow: KINDS.length } })
         for (const kind of KINDS) a.raise(eventOf(kind), NOW)
         await a.idle()
         expect(sink.refused).toEqual([])
@@ -100,7 +104,7 @@ describe('each channel delivers each alert kind in its documented format', () =>
   it('email goes through the Mailer port', async () => {
     const mail: MailMessage[] = []
     const channel = AlertChannelConfig.parse({ id: 'mail', kind: 'email', to: 'owner@moon.example', minSeverity: 'info' })
-    const a = alerter({ channels: [channel], secrets: {}, mailer: { send: async (m) => void mail.push(m) } })
+    const a = alerter({ channels: [channel], secrets: {}, mailer: { send: async (m) => void mail.push(m) }, limits: { perChannelPerWindow: KINDS.length } })
     for (const kind of KINDS) a.raise(eventOf(kind), NOW)
     await a.idle()
     expect(mail.map((m) => m.text)).toEqual(KINDS.map((k) => renderAlert(eventOf(k), 'zh-CN')))
@@ -258,7 +262,7 @@ describe('Alerter limits (injected clock)', () => {
   it('skips channels whose minimum severity the alert does not reach', async () => {
     const mail: MailMessage[] = []
     const channel = AlertChannelConfig.parse({ id: 'mail', kind: 'email', to: 'o@moon.example', minSeverity: 'critical' })
-    const a = alerter({ channels: [channel], secrets: {}, mailer: { send: async (m) => void mail.push(m) } })
+    const a = alerter({ channels: [channel], secrets: {}, mailer: { send: async (m) => void mail.push(m) }, limits: { perChannelPerWindow: KINDS.length } })
     a.raise(eventOf('handback'), NOW)
     a.raise(eventOf('fork'), NOW)
     await a.idle()
@@ -303,6 +307,17 @@ describe('alertOf: engine events to alerts', () => {
       params: { reason: 'restored', seq: '9' },
     })
     expect(alertOf({ kind: 'rejoin', phase: 'done', reason: 'recovered', seq: 12 })).toEqual({ kind: 'rejoined', subject: '', params: { seq: '12' } })
+    // Revocations (D94): another party's signature asks the operator to decide; the quorum is critical.
+    expect(alertOf({ kind: 'revocation', partner: 'shop-c', by: 'shop-a', reason: 'key stolen', reached: false })).toEqual({
+      kind: 'revocation',
+      subject: 'shop-c/shop-a',
+      params: { partner: 'shop-c', by: 'shop-a', reason: 'key stolen', reached: 'false' },
+    })
+    expect(alertOf({ kind: 'partner-revoked', partner: 'shop-c', by: ['shop-a', 'shop-b'], us: false })).toEqual({
+      kind: 'partner-revoked',
+      subject: 'shop-c',
+      params: { partner: 'shop-c', by: 'shop-a, shop-b', us: 'false' },
+    })
     expect(alertOf({ kind: 'ack', partner: 'b' as never, seq: 1 })).toBeNull()
   })
 })

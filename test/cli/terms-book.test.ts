@@ -31,6 +31,26 @@ describe('terms between the parties', () => {
     expect(B.book.held(NOW)).toHaveLength(1)
   })
 
+  it('terms propose --remove-party leaves a party and its skus out, signed by those who stay; C cannot keep it from force (D95)', () => {
+    const { A, B, C } = federation()
+    const current = A.book.inForce(NOW) as Agreement
+    expect(() => propose({ dir: A.path, addSku: [], removeSku: [], removeParty: ['Shop A'] })).toThrow(/cannot remove itself/)
+    expect(() => propose({ dir: A.path, addSku: [], removeSku: [], removeParty: ['Shop Z'] })).toThrow(/no partner named Shop Z/)
+    const proposal = propose({ dir: A.path, addSku: [], removeSku: [], removeParty: ['Shop C'] })
+    const terms = A.book.find(proposal.hash, NOW).agreement.terms
+    expect(terms.parties).toEqual(current.terms.parties.filter((p) => p !== C.book.me))
+    expect(terms.skus.some((k) => k.shop === C.book.me)).toBe(false)
+    expect(terms.quorum).toBe(2)
+    expect(proposal.missing).toEqual([B.book.me])
+    // C's node refuses terms that do not name it; B's signature alone puts them in force.
+    expect(C.book.receive(A.book.me, A.book.find(proposal.hash, NOW).agreement, NOW)).toMatchObject({ kind: 'refused' })
+    expect(B.book.receive(A.book.me, A.book.find(proposal.hash, NOW).agreement, NOW)).toMatchObject({ kind: 'merged', complete: false })
+    expect(accept(B.path).missing).toEqual([])
+    expect(B.book.inForce(NOW)?.terms.parties).toHaveLength(2)
+    // Two parties are the fewest terms can have.
+    expect(() => propose({ dir: B.path, addSku: [], removeSku: [], removeParty: ['Shop A'] })).toThrow(/two parties at least/)
+  })
+
   it('a partner adds signatures; it never signs for us, and the terms take force only once every party signed', () => {
     const { A, B, C } = federation()
     const proposal = propose({ dir: A.path, addSku: ['steam-100=100.00'], removeSku: [], cap: '10' })

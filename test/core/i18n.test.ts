@@ -66,6 +66,10 @@ const SAMPLES: Record<string, string | number> = {
   limit: 'LIMIT',
   severity: 'warning',
   cause: 'terms',
+  by: 'BY',
+  needed: 'NEEDED',
+  reached: 'false',
+  us: 'false',
   // the console's messages (console.*.ts)
   ok: 'true',
   keys: 'KEYS',

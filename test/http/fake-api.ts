@@ -77,6 +77,7 @@ export class FakeApi implements NodeApi {
     stuckAfterMs: 600_000,
     unserved: { count: 0, recent: [] },
     feed: { seq: 3, rejoining: null, confirmed: [], waiting: [], rebuilt: 0, notRebuilt: {} },
+    revocations: [],
   }
   static readonly escrowReply: EscrowReply = {
     ownSeq: 3,
@@ -225,6 +226,10 @@ export class FakeApi implements NodeApi {
   async recall(holder: string, allotment: string) {
     this.record('recall', holder, allotment)
     return 10
+  }
+  async revokePartner(partner: string, reason: string) {
+    this.record('revokePartner', partner, reason)
+    return { seq: 11, inForce: false, needed: 2, by: [alice.identity.id] }
   }
   exposedReply: ExposedKey[] = []
   async exposedKeys() {

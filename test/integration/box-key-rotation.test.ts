@@ -9,30 +9,24 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { boxKeyPairFromSecret, fromBase64url, toBase64url } from '../../protocol/index.js'
 import type { DrillResultView, EscrowOrderView } from '../../node/core/api-schemas.js'
 import { cliAsync, waitFor } from './cluster.js'
-import { allot, type Federation, keysToOrders, mails, shop, SKU, startFederation, stopFederation } from './federation-env.js'
+import {
+  allot,
+  buyAtA,
+  ESCROW_TIMEOUT_MS,
+  type Federation,
+  keysToOrders,
+  mails,
+  shop,
+  startFederation,
+  STRANDED_TIMEOUT_MS,
+  stopFederation,
+} from './federation-env.js'
 
 let f: Federation | undefined
 afterEach(async () => {
   await stopFederation(f)
   f = undefined
 })
-
-/** Orders escrow and partners acknowledge them within this long. */
-const ESCROW_TIMEOUT_MS = 30_000
-/** Every stranded order's mail arrives within this long of the shop going down. */
-const STRANDED_TIMEOUT_MS = 90_000
-
-async function buy(federation: Federation, emails: readonly string[], everyAck = true): Promise<string[]> {
-  const s = shop(federation, 'A')
-  const orders: string[] = []
-  for (const email of emails) orders.push((await s.buy({ sku: SKU, qty: 1, email, locale: 'en' })).order)
-  await waitFor('orders escrowed at A', () => (s.state().orders.escrowed >= s.state().orders.total ? true : undefined), ESCROW_TIMEOUT_MS)
-  if (!everyAck) return orders
-  const { ownSeq } = await federation.cluster.admin<{ ownSeq: number }>('A', '/v1/admin/escrow')
-  const { acked } = await federation.cluster.admin<{ acked: boolean }>('A', `/v1/admin/acks/wait?seq=${ownSeq}&timeoutMs=${ESCROW_TIMEOUT_MS}`)
-  expect(acked).toBe(true)
-  return orders
-}
 
 const boxKeyIn = (dir: string) =>
   toBase64url(boxKeyPairFromSecret(fromBase64url((JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as { boxSecret: string }).boxSecret)).publicKey)
@@ -64,7 +58,7 @@ describe('box key rotation', () => {
     const b = f.cluster.node('B')
     await allot(f, 'A', 'B', 4)
     await allot(f, 'A', 'C', 4)
-    const before = await buy(f, ['before-0@example.com', 'before-1@example.com'])
+    const before = await buyAtA(f, ['before-0@example.com', 'before-1@example.com'])
     const oldKey = boxKeyIn(b.dir)
 
     const out = await cliAsync(['secrets', 'rotate', 'box', '-d', b.dir])
@@ -78,7 +72,7 @@ describe('box key rotation', () => {
     await waitFor('C holds B new card', () => (cardBoxKey(f!.cluster.node('C').dir, b.id) === newKey ? true : undefined), ESCROW_TIMEOUT_MS, 200)
 
     // Orders escrowed and keys consigned after the rotation: sealed to the new key, opened by B.
-    const after = await buy(f, ['after-0@example.com', 'after-1@example.com'])
+    const after = await buyAtA(f, ['after-0@example.com', 'after-1@example.com'])
     await allot(f, 'A', 'B', 4)
     await waitFor('B opened every order of A', async () => {
       const opened = await openedAtB(f as Federation)
@@ -95,7 +89,7 @@ describe('box key rotation', () => {
     await f.cluster.kill('B', 'SIGTERM')
     expect(await cliAsync(['secrets', 'rotate', 'box', '-d', b.dir])).toMatch(/the node is not running: it takes it when it starts/)
     const newest = boxKeyIn(b.dir)
-    const whileDown = await buy(f, ['while-down-0@example.com', 'while-down-1@example.com'], false)
+    const whileDown = await buyAtA(f, ['while-down-0@example.com', 'while-down-1@example.com'], false)
     await f.cluster.start('B')
     await waitFor('A holds B newest card', () => (cardBoxKey(a.dir, b.id) === newest ? true : undefined), ESCROW_TIMEOUT_MS, 200)
     await waitFor('B opened the orders sealed to its rotated-out key', async () => {
@@ -104,7 +98,7 @@ describe('box key rotation', () => {
     })
 
     // A's shop dies: B and C deliver every stranded order, with keys consigned under both B keys.
-    const more = await buy(
+    const more = await buyAtA(
       f,
       Array.from({ length: 4 }, (_, i) => `stranded-${i}@example.com`),
     )

@@ -9,6 +9,10 @@ import { type Sink, startSink } from '../mail/sink.js'
 import { Cluster, type ClusterOptions, cliAsync, freePort, waitFor } from './cluster.js'
 
 export const SKU = 'steam-50'
+/** Orders escrow at A and partners acknowledge them within this long. */
+export const ESCROW_TIMEOUT_MS = 30_000
+/** Every stranded order's mail arrives within this long of the shop going down. */
+export const STRANDED_TIMEOUT_MS = 90_000
 const KEY_PATTERN = /STEAM-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/g
 
 export interface Federation {
@@ -164,4 +168,17 @@ export function keysToOrders(all: readonly Mail[]): Map<string, Set<string>> {
   const byKey = new Map<string, Set<string>>()
   for (const m of all) for (const k of m.keys) byKey.set(k, (byKey.get(k) ?? new Set()).add(m.order ?? '?'))
   return byKey
+}
+
+/** Buyers at A's shop, one order each: escrowed at A, and (with `everyAck`) acknowledged by every partner. */
+export async function buyAtA(f: Federation, emails: readonly string[], everyAck = true): Promise<string[]> {
+  const s = shop(f, 'A')
+  const orders: string[] = []
+  for (const email of emails) orders.push((await s.buy({ sku: SKU, qty: 1, email, locale: 'en' })).order)
+  await waitFor('orders escrowed at A', () => (s.state().orders.escrowed >= s.state().orders.total ? true : undefined), ESCROW_TIMEOUT_MS)
+  if (!everyAck) return orders
+  const { ownSeq } = await f.cluster.admin<{ ownSeq: number }>('A', '/v1/admin/escrow')
+  const { acked } = await f.cluster.admin<{ acked: boolean }>('A', `/v1/admin/acks/wait?seq=${ownSeq}&timeoutMs=${ESCROW_TIMEOUT_MS}`)
+  if (!acked) throw new Error(`partners did not acknowledge A's feed up to ${ownSeq} within ${ESCROW_TIMEOUT_MS} ms`)
+  return orders
 }

@@ -43,6 +43,23 @@ describe('quorum certificates', () => {
     }
   })
 
+  it('a revoked party votes in no certificate we build and is taken over by nobody; the quorum stays (D94)', () => {
+    const carolRevoked = [carol.identity.id]
+    expect(buildCertificate(terms, alice.identity.id, 1, [vote(bob), vote(carol)], carolRevoked)).toMatchObject({ ok: false, error: { code: 'below-quorum' } })
+    // One another node built before it knew: judged alike everywhere, whenever each node learned.
+    const withCarol = buildCertificate(terms, alice.identity.id, 1, [vote(bob), vote(carol)])
+    expect(withCarol.ok).toBe(true)
+    if (!withCarol.ok) return
+    expect(verifyCertificate(withCarol.value, terms, carolRevoked).ok).toBe(true)
+    expect(verifyAuthority({ kind: 'certificate', certificate: withCarol.value }, terms, 0, carolRevoked).ok).toBe(true)
+    expect(buildCertificate(terms, alice.identity.id, 1, [vote(bob), vote(carol), vote(dave)], carolRevoked).ok).toBe(true)
+    const aliceRevoked = [alice.identity.id]
+    expect(verifyCertificate(withCarol.value, terms, aliceRevoked)).toMatchObject({ ok: false, error: { code: 'not-a-party' } })
+    const request = signDocument('takeover-request', { origin: alice.identity.id, terms: hash, epoch: 1, time: T0, reason: 'platform down' }, alice.identity)
+    expect(verifyAuthority({ kind: 'request', request }, terms, 0).ok).toBe(true)
+    expect(verifyAuthority({ kind: 'request', request }, terms, 0, aliceRevoked)).toMatchObject({ ok: false, error: { code: 'not-a-party' } })
+  })
+
   it('rejects a certificate with a tampered vote', () => {
     const good = vote(carol)
     const tampered = { ...good, body: { ...good.body, time: T0 + 5 } }

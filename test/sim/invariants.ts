@@ -3,12 +3,12 @@
 // events that touched it, so `npm run sim -- --seed S` shows where to look. With Byzantine shops
 // in the seed (adversary.ts) every invariant is about the honest shops: what they store, deliver,
 // book and agree on; the Byzantine ones may hold or do anything.
-import type { ShopId } from '../../protocol/index.js'
 import type { KeyRow } from '../../node/core/state/keys.js'
 import type { BookLine } from '../../node/core/state/ledger.js'
 import type { OrderRow } from '../../node/core/state/orders.js'
 import type { ReceiptRow } from '../../node/core/state/receipts.js'
 import type { StoreOp } from '../../node/core/ports.js'
+import type { FeedEntry, ShopId } from '../../protocol/index.js'
 import { META } from '../../node/core/state/codec.js'
 import { type SimEvent, type SimFederation, SIM_SPARE_SKU, SIM_START_MS } from './sim-federation.js'
 import type { StoreShadow } from './store-shadow.js'
@@ -54,6 +54,8 @@ export class InvariantChecker {
   private readonly reported = new Set<string>()
   /** `H|O|order` → when honest origin O's order was stranded (its platform down) with honest holders. */
   private readonly stranded = new Map<string, number>()
+  /** `N|X` → the head of revoked X's feed honest node N held when first seen running without X (D94). */
+  private readonly revokedAt = new Map<string, number>()
 
   constructor(
     private readonly sim: SimFederation,
@@ -102,6 +104,7 @@ export class InvariantChecker {
       if (this.honest(name)) for (const what of shadow.violations.slice(seen)) this.violate(what, [name])
       this.shadowSeen.set(name, shadow.violations.length)
     }
+    this.checkRevocations()
     this.checkAckedOrdersDurable()
     this.checkKeyConservation(false)
     this.checkReturnedKeys()
@@ -286,6 +289,11 @@ export class InvariantChecker {
           `${name} took ${this.name(row.fulfiller)}'s receipt for its order ${row.receipt.order} at epoch ${row.receipt.epoch} without an adopted authority`,
           [row.receipt.order],
         )
+    } else if (op.section === 'entries' && op.key.startsWith(`${me}!`)) {
+      // Written by the engine running now: it must seal nothing to a party it runs without (D94).
+      const sealedTo = new Set((op.value as FeedEntry).body.sealed?.keys.map((k) => k.to) ?? [])
+      for (const revoked of this.sim.shop(name).engine.federation.revoked())
+        if (sealedTo.has(revoked)) this.violate(`${name} sealed an entry of its feed to revoked ${this.name(revoked)}`, ['own-append'])
     } else if (op.section === 'orders') {
       const row = op.value as OrderRow
       const before = shadow.section('orders').get(op.key) as OrderRow | undefined
@@ -412,6 +420,31 @@ export class InvariantChecker {
       }
     }
     return out
+  }
+
+  /** Revocations in force at honest nodes, counted once per (node, revoked party). */
+  get revocations(): number {
+    return this.revokedAt.size
+  }
+
+  /**
+   * D94: no honest party is ever revoked at an honest node; once an honest node runs without a
+   * revoked party, it takes no more of its feed (what it seals to it: checkWrite).
+   */
+  private checkRevocations(): void {
+    for (const shop of this.sim.shops) {
+      if (!this.honest(shop.name)) continue
+      const heads = (this.sim.shadows.get(shop.name) as StoreShadow).section('heads')
+      const head = (id: ShopId) => (heads.get(id) as { seq: number } | undefined)?.seq ?? 0
+      for (const revoked of shop.engine.federation.revoked()) {
+        if (this.honestId(revoked)) this.violate(`${shop.name} revoked honest ${this.name(revoked)}`, ['revocation', 'partner-revoked'])
+        const key = `${shop.name}|${revoked}`
+        const held = this.revokedAt.get(key)
+        if (held === undefined) this.revokedAt.set(key, head(revoked))
+        else if (head(revoked) > held)
+          this.violate(`${shop.name} took entries of revoked ${this.name(revoked)}'s feed up to ${head(revoked)}, past ${held}`, ['entries-stored'])
+      }
+    }
   }
 
   private violate(what: string, about: readonly string[]): void {

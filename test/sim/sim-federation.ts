@@ -55,7 +55,8 @@ export interface StoreCopy {
 
 export interface SimShop {
   readonly name: string
-  readonly engine: Engine
+  /** Replaced in place at each restart, so a driver holding this shop always reaches the engine running now. */
+  engine: Engine
   readonly store: LevelStore
   readonly identity: Identity
   readonly box: BoxKeyPair
@@ -221,6 +222,19 @@ export class SimFederation {
 
   private record(at: number, node: string, event: EngineEvent): void {
     this.events.push({ at, node, event })
+    // A quorum revoked a partner (D94): the node restarts its engine without it, as node.ts does.
+    if (event.kind === 'partner-revoked' && !event.us) this.revokedAt.add(node)
+  }
+
+  /** Shops whose engine saw a revocation take force and restarts on it (runUntil, between steps). */
+  private readonly revokedAt = new Set<string>()
+
+  private async reloadRevoked(limit: number): Promise<void> {
+    for (const name of [...this.revokedAt]) {
+      this.revokedAt.delete(name)
+      if (this.crashed.has(name)) continue // it takes the revocation from its store at its restart
+      await this.reload(name, limit)
+    }
   }
 
   /** One readable line per event ("<ms> <shop> <event JSON>", shop ids as names), built on demand. */
@@ -263,13 +277,15 @@ export class SimFederation {
   }
 
   /** A graceful engine restart on the same store and links (what a node does for a new card or terms revision). */
-  private async reload(name: string): Promise<void> {
-    const index = this.shops.findIndex((s) => s.name === name)
-    const old = this.shops[index] as SimShop
-    await this.await(old.engine.stop())
-    const fresh: SimShop = { ...old, engine: this.makeEngine(old) }
-    this.shops[index] = fresh
-    await fresh.engine.start()
+  private async reload(name: string, limit = Number.MAX_SAFE_INTEGER): Promise<void> {
+    const shop = this.shop(name)
+    const platform = (await this.await(shop.engine.selfStatus(), limit)).platform
+    await this.await(shop.engine.stop(), limit)
+    shop.engine = this.makeEngine(shop)
+    await shop.engine.start()
+    // A live node's adapter reports its platform again within a minute; the simulated shops report
+    // only when the driver says, so the last report is repeated to the new engine at once.
+    if (platform !== 'unknown') shop.engine.reportPlatformHealth(platform)
   }
 
   /** Everything a shop's store holds now, read from one snapshot: what `standin backup` copies. */
@@ -312,10 +328,8 @@ export class SimFederation {
 
   /** Starts a new engine over the crashed shop's store and heals its links. */
   async restart(name: string): Promise<void> {
-    const index = this.shops.findIndex((s) => s.name === name)
-    const old = this.shops[index] as SimShop
-    const fresh: SimShop = { ...old, engine: this.makeEngine(old) }
-    this.shops[index] = fresh
+    const fresh = this.shop(name)
+    fresh.engine = this.makeEngine(fresh)
     this.crashed.delete(name)
     await fresh.engine.start()
     for (const other of this.shops) if (other !== fresh && !this.crashed.has(other.name)) this.network.heal(fresh.identity.id, other.identity.id)
@@ -338,6 +352,7 @@ export class SimFederation {
     try {
       for (;;) {
         await settle()
+        if (this.revokedAt.size > 0) await this.reloadRevoked(limit)
         if (!this.clock.runNext(limit)) break
       }
       this.clock.advanceTo(limit)
@@ -351,21 +366,23 @@ export class SimFederation {
    * Awaits work the driver started (an order, a consignment), moving the clock while it waits:
    * with store latency on, it may wait on the clock itself, or on work that does.
    */
-  async await<T>(work: Promise<T>): Promise<T> {
+  async await<T>(work: Promise<T>, limit = Number.MAX_SAFE_INTEGER): Promise<T> {
     let done = false
     const settled = work.then(
       () => void (done = true),
       () => void (done = true),
     )
+    // Also called from within runUntil (a reload on a revocation): the clock stays within its limit.
+    const wasRunning = this.running
     this.running = true
     try {
       for (;;) {
         await settle()
         if (done) break
-        if (!this.clock.runNext(Number.MAX_SAFE_INTEGER)) break
+        if (!this.clock.runNext(limit)) break
       }
     } finally {
-      this.running = false
+      this.running = wasRunning
     }
     await settled
     return work

@@ -31,9 +31,9 @@ export class StoreShadow {
 
   apply(ops: readonly StoreOp[]): void {
     for (const op of ops) {
+      for (const check of this.checks) check(op, this)
       const section = this.sections.get(op.section)
       if (!section) continue
-      for (const check of this.checks) check(op, this)
       if (op.section === 'keys') this.checkKeyRow(section.get(op.key) as KeyRow | undefined, op.type === 'put' ? (op.value as KeyRow) : undefined)
       if (op.type === 'put') section.set(op.key, op.value)
       else section.delete(op.key)

@@ -64,6 +64,12 @@ const BYZANTINE_REGRESSION_SEEDS = [
   'seed-3728',
   'seed-247',
   'seed-6137',
+  // Revocations (D94): a certificate built before the revocation reached its builder (rv-3), a
+  // stopped writer still signing (rv-8, rv-16), a restarted engine's platform health (rv-13).
+  'rv-3',
+  'rv-8',
+  'rv-13',
+  'rv-16',
 ]
 /**
  * Seeds whose takeover boundary phase (issue 17) left an order out of every holder's plan before
@@ -99,12 +105,13 @@ async function simRun(prefix: string, seeds: number, extra: readonly string[] = 
       .split('\n')
       .find((l) => l.startsWith('SIM-SUMMARY '))
       ?.slice('SIM-SUMMARY '.length) ?? '{}',
-  ) as { seeds?: number; violations?: number; failing?: string[]; restores?: number; rotations?: number }
+  ) as { seeds?: number; violations?: number; failing?: string[]; restores?: number; rotations?: number; revocations?: number }
   // Violations print their seed, step and trace above the summary: show them when this fails.
   return {
     run: { code, seeds: summary.seeds, violations: summary.violations, failing: summary.failing, out: summary.violations ? out.slice(0, 20_000) : '' },
     restores: summary.restores ?? 0,
     rotations: summary.rotations ?? 0,
+    revocations: summary.revocations ?? 0,
   }
 }
 
@@ -163,7 +170,10 @@ describe('simulator seeds', () => {
   }, 600_000)
 
   it(`${BYZANTINE_SEEDS} seeds with up to quorum − 1 Byzantine partners (byz-0 …) keep every invariant of the honest shops`, async () => {
-    expect((await simRun('byz', BYZANTINE_SEEDS, ['--byzantine'])).run).toEqual({ code: 0, seeds: BYZANTINE_SEEDS, violations: 0, failing: [], out: '' })
+    const { run, revocations } = await simRun('byz', BYZANTINE_SEEDS, ['--byzantine'])
+    expect(run).toEqual({ code: 0, seeds: BYZANTINE_SEEDS, violations: 0, failing: [], out: '' })
+    // Half the seeds revoke their Byzantine partners (D94): the fault mix really has revocations.
+    expect(revocations).toBeGreaterThan(BYZANTINE_SEEDS / 4)
   }, 1_800_000)
 })
 
@@ -184,6 +194,14 @@ describe('simulator canary', () => {
 
   it('catches a node that forgets its rotated-out box keys (what was sealed to them never opens) within 50 seeds', async () => {
     expect(await caughtWithin50({ canary: 'no-keyring' }, (r) => r.rotations > 0 && r.violations.length > 0)).toBeGreaterThanOrEqual(0)
+  }, 600_000)
+
+  it('catches a node that goes on sealing to a party a quorum revoked within 50 Byzantine seeds (D94)', async () => {
+    expect(
+      await caughtWithin50({ canary: 'seal-to-revoked', byzantine: true }, (r) =>
+        r.violations.some((v) => /sealed an entry of its feed to revoked/.test(v.what)),
+      ),
+    ).toBeGreaterThanOrEqual(0)
   }, 600_000)
 
   it('catches a re-planted attack 1 (receipts taken without an adopted authority) within 50 Byzantine seeds', async () => {

@@ -33,6 +33,8 @@ export interface SeedResult {
   readonly restores: number
   /** Box keys rotated during the safety phase (D93). */
   readonly rotations: number
+  /** Revocations in force at honest nodes, per (node, revoked party) (D94). */
+  readonly revocations: number
 }
 
 export interface SeedOptions {
@@ -68,6 +70,15 @@ const REBUILT_RECORDS: ReadonlySet<string> = new Set([
   'handback',
   'claim',
 ])
+/**
+ * Byzantine seeds that revoke (D94): the honest operators revoke every Byzantine partner late in
+ * the safety phase (so earlier faults replay as before), one signature at a time; the colluders
+ * try to revoke an honest shop meanwhile.
+ */
+const REVOKING_SEEDS = 0.5
+const REVOKE_FROM_MS = 6_000
+const REVOKE_CHANCE = 0.2
+const COUNTER_REVOKE_CHANCE = 0.05
 const SAFETY_MS = 10_000
 /** The liveness budget: every order delivered and every pair in agreement by then. */
 const LIVENESS_MS = 25_000
@@ -156,6 +167,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
   // without any run as before. Honest seeds only: a Byzantine partner may keep a restored node
   // waiting for good (D92 (c)).
   const operator = byzantine.length === 0 ? new OperatorActs(sim, new Prng(`${seed}/restore`), crashed) : null
+  const revokers = byzantine.length > 0 ? new Revokers(sim, new Prng(`${seed}/revoke`), byzantine, crashed) : null
   await sim.runUntil(600)
   for (const a of sim.shops) for (const b of sim.shops) if (a !== b) await a.engine.consign(b.identity.id, 'card-100', 40)
   await sim.runUntil(1_500)
@@ -246,6 +258,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     }
     await adversary?.step()
     await operator?.step()
+    await revokers?.step(at())
     await sim.runUntil(at() + STEP_MS)
     checker.afterStep(steps)
   }
@@ -327,6 +340,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     attacks: adversary?.actions ?? 0,
     restores: operator?.restores ?? 0,
     rotations: operator?.rotations ?? 0,
+    revocations: checker.revocations,
   }
 }
 
@@ -478,5 +492,42 @@ class OperatorActs {
     for await (const [, entry] of shop.store.range<FeedEntry>('entries', { gt: seqKey(shop.identity.id, from), lte: seqKey(shop.identity.id, head) }))
       if (entry.body.records.some((r) => !REBUILT_RECORDS.has(r.type))) return false
     return true
+  }
+}
+
+/**
+ * Operators revoking parties (D94), in a Byzantine seed: from a drawn moment late in the safety
+ * phase, each live honest shop signs a revocation of each Byzantine one, one signature per step at
+ * most; the colluders sign revocations of honest shops, which must never take force.
+ */
+class Revokers {
+  private readonly active: boolean
+  private readonly fromMs: number
+  private readonly honest: readonly string[]
+
+  constructor(
+    private readonly sim: SimFederation,
+    private readonly prng: Prng,
+    private readonly byzantine: readonly string[],
+    private readonly crashed: ReadonlySet<string>,
+  ) {
+    this.active = prng.chance(REVOKING_SEEDS)
+    this.fromMs = prng.int(REVOKE_FROM_MS, SAFETY_MS - 1_000)
+    this.honest = sim.shops.map((s) => s.name).filter((n) => !byzantine.includes(n))
+  }
+
+  async step(atMs: number): Promise<void> {
+    if (!this.active || atMs < this.fromMs) return
+    const live = (names: readonly string[]) => names.filter((n) => !this.crashed.has(n))
+    if (this.prng.chance(REVOKE_CHANCE)) await this.sign(live(this.honest), this.byzantine)
+    if (this.prng.chance(COUNTER_REVOKE_CHANCE)) await this.sign(live(this.byzantine), this.honest)
+  }
+
+  /** One of `signers` revokes one of `targets` it has not revoked yet (refused ones are part of the game). */
+  private async sign(signers: readonly string[], targets: readonly string[]): Promise<void> {
+    if (signers.length === 0) return
+    const signer = this.sim.shop(signers[this.prng.int(0, signers.length - 1)] as string)
+    const target = this.sim.shop(targets[this.prng.int(0, targets.length - 1)] as string)
+    await signer.engine.revokePartner(target.identity.id, 'sim').catch(() => null)
   }
 }

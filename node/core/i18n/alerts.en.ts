@@ -13,6 +13,10 @@ export const ALERTS_EN = {
   'alert.rejoin-started':
     'This node was {reason} and writes nothing (new orders are not escrowed) until every partner has said where its own log ends (seq {seq} here). standin status shows who has answered; start any partner that is down.',
   'alert.rejoined': 'Every partner confirmed where our log ends (seq {seq}): the node writes again.',
+  'alert.revocation':
+    '{by} revoked partner {partner} ({reason}). {reached, select, true {With it enough parties have signed.} other {It takes force once enough parties sign: if you agree, run standin partner revoke {partner}.}}',
+  'alert.partner-revoked':
+    '{us, select, true {This shop was revoked by {by}: partners take nothing from this node any more.} other {Partner {partner} is revoked (signed by {by}): nothing is sealed to it or taken from it any more. Void the keys of ours it still holds (standin status) and settle with it off the network.}}',
   'alert.duplicate': 'Order {order} was delivered more than once ({fulfillers}).',
   'alert.refused': 'Refused {what} from {partner}: {reason}',
   'alert.platform-silent': 'The shop adapter sent no health report for {seconds} s.',

@@ -11,6 +11,10 @@ export const ALERTS_ZH_CN = {
   'alert.rejoin-started':
     '本节点（{reason}）在每个伙伴告知本店日志的末尾之前不写任何记录（新订单暂不托管；本地序号 {seq}）。用 standin status 查看哪些伙伴已回复；有伙伴宕机请让它恢复。',
   'alert.rejoined': '所有伙伴都已确认本店日志的末尾（序号 {seq}）：节点恢复写入。',
+  'alert.revocation':
+    '{by} 撤销了伙伴 {partner}（{reason}）。{reached, select, true {签署方已达到所需数量。} other {需足够多的参与方签署后才生效：如果你同意，请运行 standin partner revoke {partner}。}}',
+  'alert.partner-revoked':
+    '{us, select, true {本店已被 {by} 撤销：伙伴不再接受本节点的任何消息。} other {伙伴 {partner} 已被撤销（签署方：{by}）：不再向它加密任何记录，也不再接受它的任何消息。请作废仍寄存在它那里的本店卡密（见 standin status），并在网络之外与它结算。}}',
   'alert.duplicate': '订单 {order} 被重复发货（{fulfillers}）。',
   'alert.refused': '拒绝了来自 {partner} 的请求（{what}）：{reason}',
   'alert.platform-silent': '店铺适配器已 {seconds} 秒没有上报健康状态。',

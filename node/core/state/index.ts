@@ -31,7 +31,7 @@ export class State implements Startable {
     readonly store: Store
     readonly federation: Federation
     readonly logger: Logger
-    readonly canary?: 'reuse-keys' | 'lone-receipts' | 'no-rejoin' | 'no-keyring' | undefined
+    readonly canary?: 'reuse-keys' | 'lone-receipts' | 'no-rejoin' | 'no-keyring' | 'seal-to-revoked' | undefined
   }) {
     this.store = deps.store
     this.authorities = new Authorities(deps.store, deps.canary === 'lone-receipts')

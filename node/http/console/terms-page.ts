@@ -22,6 +22,8 @@ const ProposeForm = z
     addSkus: f.addSku === undefined ? [] : [f.addSku],
     removeSkus: f.removeSku === undefined ? [] : [f.removeSku],
     cap: f.cap ?? DEFAULT_ALLOTMENT_CAP,
+    // Parting with a party is the CLI's (`standin terms propose --remove-party`): it recalls first.
+    removeParties: [],
   }))
 const AcceptForm = z.strictObject({ ...CSRF_FIELD, hash: z.string().min(4).max(64) })
 
