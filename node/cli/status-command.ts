@@ -8,6 +8,7 @@ import { NodeNotRunningError, WaitTimedOutError } from './node-request.js'
 import { DataDir } from '../datadir.js'
 import { admin, table } from './local-commands.js'
 import type { MessageId } from '../core/i18n/index.js'
+import { revocationText } from '../core/i18n/revocation-text.js'
 import { say } from './locale.js'
 
 /** Our failover view of a partner, in the STATE column. */
@@ -128,18 +129,8 @@ function selfLines(self: SelfStatus, nameOf: (id: string) => string): string {
     ],
     [say('cli.self.unserved'), unservedText(self.unserved)],
     [say('cli.self.feed'), feedText(self.feed, nameOf)],
-    ...self.revocations.map((r) => [say('cli.self.revoked', { partner: nameOf(r.partner) }), revocationText(r, self.id, nameOf)]),
+    ...self.revocations.map((r) => [say('cli.self.revoked', { partner: nameOf(r.partner) }), revocationText(say, r, self.id, nameOf)]),
   ])
-}
-
-/** One revocation (D94): in force or how many more must sign, and what to do about our keys it holds. */
-function revocationText(r: SelfStatus['revocations'][number], me: string, nameOf: (id: string) => string): string {
-  const by = r.by.map((b) => `${nameOf(b.shop)} (${b.reason})`).join(', ')
-  if (r.partner === me) return say('cli.self.revokedUs', { by })
-  const state = r.inForce
-    ? say('cli.self.revokedInForce', { by })
-    : say('cli.self.revokedPending', { by, count: String(r.by.length), needed: String(r.needed) })
-  return r.keysHeld > 0 ? `${state}\n${say('cli.self.revokedKeys', { keys: String(r.keysHeld) })}` : state
 }
 
 function feedText(feed: SelfStatus['feed'], nameOf: (id: string) => string): string {

@@ -82,6 +82,28 @@ describe.skipIf(!hasChromium)('operator console in a real browser', () => {
     await ctx.close()
   })
 
+  it.each(['zh-CN', 'en'] as const)(
+    'revocations (%s): the overview shows who signed and our keys the partner holds; the form signs ours (D94)',
+    async (lang) => {
+      const { ctx, page, problems } = await context()
+      await page.goto(await link())
+      await page.goto(`${base}/console/?lang=${lang}`)
+      const text = (await page.textContent('main')) ?? ''
+      expect(text).toContain('key stolen')
+      expect(text).toContain(lang === 'en' ? '3 of our keys are still consigned to it' : '仍有 3 个本店卡密寄存在它那里')
+      const calls = api.calls.filter((c) => c.method === 'revokePartner').length
+      await page.selectOption('#revoke-partner', FakeApi.partner.id)
+      await page.fill('#revoke-reason', 'sells our keys elsewhere')
+      await Promise.all([page.waitForURL(`${base}/console/`), page.click('#revoke-submit')])
+      expect(api.calls.filter((c) => c.method === 'revokePartner').slice(calls)).toEqual([
+        { method: 'revokePartner', args: [FakeApi.partner.id, 'sells our keys elsewhere'] },
+      ])
+      expect(await page.textContent('main')).toContain(lang === 'en' ? '1 of the 2 parties needed' : '已有 1 方，需 2 方')
+      expect(problems).toEqual([])
+      await ctx.close()
+    },
+  )
+
   it('the admin token logs in; a wrong one does not', async () => {
     const { ctx, page } = await context('en-GB')
     await page.goto(`${base}/console/login?lang=en`)

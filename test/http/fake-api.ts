@@ -77,7 +77,9 @@ export class FakeApi implements NodeApi {
     stuckAfterMs: 600_000,
     unserved: { count: 0, recent: [] },
     feed: { seq: 3, rejoining: null, confirmed: [], waiting: [], rebuilt: 0, notRebuilt: {} },
-    revocations: [],
+    revocations: [
+      { partner: bob.identity.id, by: [{ shop: alice.identity.id, reason: 'key stolen', at: 1_790_000_000_000 }], needed: 2, inForce: false, keysHeld: 3 },
+    ],
   }
   static readonly escrowReply: EscrowReply = {
     ownSeq: 3,

@@ -46,6 +46,14 @@ export const CONSOLE_EN = {
   'console.drills.intro':
     'Each partner proves it holds, and can read, the keys we consigned to it: nothing is delivered or booked, and no key text crosses the network.',
   'console.drills.run': 'Run a drill now',
+  'console.revoke.title': 'Revoke a partner',
+  'console.revoke.intro':
+    'If a partner’s key is stolen or the partner turned rogue: sign our revocation. It takes force once enough parties signed one; until then the others are alerted to decide.',
+  'console.revoke.partner': 'Partner',
+  'console.revoke.reason': 'Why (the other parties see it)',
+  'console.revoke.submit': 'Sign the revocation',
+  'console.revoke.signed': 'Revocation of {partner} signed: {count} of the {needed} parties needed.',
+  'console.revoke.inForce': 'Revocation of {partner} signed and in force: the node runs without it now.',
   'console.drills.none': 'No drill has run since the node started.',
   'console.drills.heading': 'Drill {id} ({time}): {ok, select, true {all passed} other {failures}}',
   'console.drills.col.partner': 'Partner',

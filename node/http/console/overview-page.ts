@@ -1,16 +1,38 @@
 // The overview (own state, partners and their health, escrow) and the fire drills page (D69, D72).
+import { z } from 'zod'
+import { Text } from '../../../protocol/index.js'
 import type { DrillResultView, EscrowReply, PartnerStatus, SelfStatus } from '../../core/api-schemas.js'
 import { type Html, htmlTemplate } from '../../core/html-templates.js'
 import { type Locale, type Translate, translator } from '../../core/i18n/index.js'
-import { type ConsoleContext, CsrfOnly } from './context.js'
+import { revocationText } from '../../core/i18n/revocation-text.js'
+import { type ConsoleContext, CSRF_FIELD, CsrfOnly } from './context.js'
 import { type Cell, PHASE, sectionsTemplate, table } from './views.js'
 
+/** The operator's revocation of a partner (D94), as `standin partner revoke` signs it. */
+const RevokeForm = z.strictObject({ ...CSRF_FIELD, partner: z.string().min(1).max(128), reason: Text.min(1) })
+
 export function overviewPage(c: ConsoleContext): void {
-  c.show('/console/', 'overview', async ({ locale, now }) => {
+  c.show('/console/', 'overview', async ({ locale, now, session }) => {
     const [self, escrow] = await Promise.all([c.api.selfStatus(), c.api.escrow()])
-    return overviewBody(locale, self, c.api.partners(), escrow, now)
+    return overviewBody(locale, self, c.api.partners(), escrow, now, session.csrf)
+  })
+  c.act('/console/revoke', RevokeForm, '/console/', async (form, { tr }) => {
+    const reply = await c.api.revokePartner(form.partner, form.reason)
+    const name = c.api.partners().find((p) => p.id === form.partner)?.name ?? form.partner
+    return reply.inForce
+      ? tr('console.revoke.inForce', { partner: name })
+      : tr('console.revoke.signed', { partner: name, count: String(reply.by.length), needed: String(reply.needed) })
   })
 }
+
+const revokeTemplate = htmlTemplate<{ t: Record<'intro' | 'partner' | 'reason' | 'submit', string>; csrf: string; partners: { id: string; name: string }[] }>(
+  'console-revoke',
+  `<p><%= it.t.intro %></p>
+<form method="post" action="/console/revoke"><input type="hidden" name="csrf" value="<%= it.csrf %>">
+<label for="revoke-partner"><%= it.t.partner %></label> <select id="revoke-partner" name="partner"><% for (const p of it.partners) { %><option value="<%= p.id %>"><%= p.name %></option><% } %></select>
+<label for="revoke-reason"><%= it.t.reason %></label> <input id="revoke-reason" name="reason" required maxlength="500">
+<button type="submit" id="revoke-submit"><%= it.t.submit %></button></form>`,
+)
 
 export function drillsPage(c: ConsoleContext): void {
   c.show('/console/drills', 'drills', async ({ locale, session }) => drillsBody(locale, c.api.drills(), session.csrf))
@@ -20,7 +42,7 @@ export function drillsPage(c: ConsoleContext): void {
   })
 }
 
-export function overviewBody(locale: Locale, self: SelfStatus, partners: readonly PartnerStatus[], escrow: EscrowReply, now: number): Html {
+export function overviewBody(locale: Locale, self: SelfStatus, partners: readonly PartnerStatus[], escrow: EscrowReply, now: number, csrf: string): Html {
   const tr: Translate = translator(locale)
   const names = new Map(partners.map((p) => [p.id, p.name]))
   const own = table(
@@ -41,6 +63,13 @@ export function overviewBody(locale: Locale, self: SelfStatus, partners: readonl
       ],
       [tr('console.overview.unserved'), { text: String(self.unserved.count), cls: self.unserved.count > 0 ? 'bad' : '' }],
       [tr('cli.self.feed'), feedCell(tr, self.feed, (id) => names.get(id) ?? id)],
+      ...self.revocations.map((r): Cell[] => [
+        tr('cli.self.revoked', { partner: names.get(r.partner) ?? (r.partner === self.id ? self.name : r.partner) }),
+        {
+          text: revocationText(tr, r, self.id, (id) => names.get(id) ?? (id === self.id ? self.name : id)),
+          cls: r.inForce || r.partner === self.id ? 'bad' : '',
+        },
+      ]),
     ],
   )
   const partnerRows = partners.map((p): Cell[] => [
@@ -62,6 +91,19 @@ export function overviewBody(locale: Locale, self: SelfStatus, partners: readonl
           (['partner', 'connected', 'heartbeat', 'platform', 'state'] as const).map((c) => tr(`console.overview.col.${c}`)),
           partnerRows,
         ),
+      },
+      {
+        title: tr('console.revoke.title'),
+        html: revokeTemplate({
+          t: {
+            intro: tr('console.revoke.intro'),
+            partner: tr('console.revoke.partner'),
+            reason: tr('console.revoke.reason'),
+            submit: tr('console.revoke.submit'),
+          },
+          csrf,
+          partners: partners.map((p) => ({ id: p.id, name: p.name })),
+        }),
       },
       {
         title: tr('console.overview.escrow'),
