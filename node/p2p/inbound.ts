@@ -20,6 +20,8 @@ export interface InboundSpec<S extends z.ZodType> {
   /** Resolves once the node took the frame: the next one is read only then (backpressure). */
   deliver(from: ShopId, message: z.infer<S>): Promise<void> | void
   reject(from: ShopId, protocol: Protocol, reason: string): void
+  /** True for a frame that did not parse because the partner's newer protocol added its type (versions.ts). */
+  tolerate?(from: ShopId, frame: Uint8Array): boolean
 }
 
 // Errors lpStream throws when the length prefix itself is unacceptable.
@@ -68,6 +70,10 @@ export function inboundHandler<S extends z.ZodType>(spec: InboundSpec<S>): Strea
         return
       }
       const decoded = decodeFrame(frame, spec.schema)
+      if (!decoded.ok && spec.tolerate?.(from, frame)) {
+        spec.logger.debug(fields, "p2p: a message type from the partner's newer protocol, ignored (D96)")
+        continue
+      }
       if (!decoded.ok) {
         spec.logger.warn({ ...fields, reason: decoded.reason }, 'p2p: invalid frame dropped')
         spec.reject(from, spec.protocol, decoded.reason)

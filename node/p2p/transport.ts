@@ -2,7 +2,7 @@
 // partner and protocol, and one bounded queue plus long-lived stream per partner and protocol out.
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { CONTROL_PROTOCOL, ControlMessage, FEED_PROTOCOL, FeedMessage, type ShopId } from '../../protocol/index.js'
+import { CONTROL_PROTOCOL, ControlMessage, FEED_PROTOCOL, FeedMessage, HELLO, type ShopId } from '../../protocol/index.js'
 import type { InboundHandler, Protocol, Transport } from '../core/ports.js'
 import { Dialer } from './dialer.js'
 import { encodeFrame } from './framing.js'
@@ -13,6 +13,7 @@ import { inboundHandler } from './inbound.js'
 import { KeepConnected } from './keep-connected.js'
 import { resolveLimits, type P2pTransportOptions } from './options.js'
 import { PeerQueue } from './peer-queue.js'
+import { HELLO_WAIT_MS, PeerVersions } from './versions.js'
 
 export interface P2pTransport {
   readonly transport: Transport
@@ -54,6 +55,9 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
   const dialer = new Dialer({ libp2p, limits, logger, addressesOf: options.addressesOf })
   const queues = new Map<string, PeerQueue>()
   const announced = new Set<ShopId>()
+  const versions = new PeerVersions(logger)
+  /** Partners connected whose `hello` we wait for before telling the node (versions.ts). */
+  const awaitingHello = new Map<ShopId, NodeJS.Timeout>()
   let handler: InboundHandler = unsetHandler(logger)
   let state: 'created' | 'running' | 'stopped' = 'created'
 
@@ -68,7 +72,13 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
   const streamOptions = { maxInboundStreams: limits.maxInboundStreamsPerProtocol }
   await libp2p.handle(
     FEED_PROTOCOL,
-    inboundHandler({ ...common, protocol: 'feed', schema: FeedMessage, deliver: (from, m) => handler.onFeedMessage(from, m) }),
+    inboundHandler({
+      ...common,
+      protocol: 'feed',
+      schema: FeedMessage,
+      tolerate: (from, frame) => versions.isNewerAddition(from, 'feed', frame),
+      deliver: (from, m) => handler.onFeedMessage(from, m),
+    }),
     streamOptions,
   )
   await libp2p.handle(
@@ -77,7 +87,8 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
       ...common,
       protocol: 'control',
       schema: ControlMessage,
-      deliver: (from, m) => handler.onControlMessage(from, m),
+      tolerate: (from, frame) => versions.isNewerAddition(from, 'control', frame),
+      deliver: (from, m) => (m.type === 'hello' ? onHello(from, m.major, m.minor) : handler.onControlMessage(from, m)),
     }),
     streamOptions,
   )
@@ -106,16 +117,36 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
       logger.error({ err }, `p2p: ${what} handler threw`)
     }
   }
-  const onConnect = (evt: CustomEvent<PeerId>): void => {
-    const peer = evt.detail.toString()
-    if (!isPartner(peer)) return
+  const announce = (peer: ShopId): void => {
+    clearTimeout(awaitingHello.get(peer))
+    awaitingHello.delete(peer)
+    if (state !== 'running' || announced.has(peer) || !isPartner(peer)) return
     announced.add(peer)
-    logger.info({ peer }, 'p2p: partner connected')
+    logger.info({ peer, minor: versions.minorOf(peer) }, 'p2p: partner connected')
     for (const protocol of ['feed', 'control'] as const) queues.get(queueKey(peer, protocol))?.nudge()
     callHandler('onPeerConnected', () => handler.onPeerConnected(peer))
   }
+  const onHello = (peer: ShopId, major: number, minor: number): void => {
+    versions.hello(peer, major, minor)
+    if (awaitingHello.has(peer)) announce(peer)
+  }
+  const onConnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail.toString()
+    if (!isPartner(peer)) return
+    // Ours first, past the version filter: a node from before `hello` drops it as a bad frame.
+    const frame = encodeFrame(HELLO)
+    queueFor(peer, 'control').push(frame)
+    if (versions.heard(peer)) return announce(peer)
+    awaitingHello.set(
+      peer,
+      setTimeout(() => announce(peer), HELLO_WAIT_MS),
+    )
+  }
   const onDisconnect = (evt: CustomEvent<PeerId>): void => {
     const peer = evt.detail.toString()
+    clearTimeout(awaitingHello.get(peer))
+    awaitingHello.delete(peer)
+    versions.forget(peer)
     // Announced partners only, so the engine sees matched pairs even if the partner set changed.
     if (!announced.delete(peer)) return
     logger.info({ peer }, 'p2p: partner disconnected')
@@ -150,6 +181,10 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
   const transport: Transport = {
     send(peer: ShopId, protocol: Protocol, message: FeedMessage | ControlMessage): boolean {
       if (state !== 'running' || !isPartner(peer)) return false
+      if (!versions.canSend(peer, message.type)) {
+        logger.debug({ peer, type: message.type, minor: versions.minorOf(peer) }, "p2p: a message type the partner's protocol lacks, not sent (D96)")
+        return false
+      }
       let frame: Uint8Array
       try {
         frame = encodeFrame(message)
@@ -190,6 +225,8 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
       libp2p.removeEventListener('peer:connect', onConnect)
       libp2p.removeEventListener('peer:disconnect', onDisconnect)
       await keepConnected.stop()
+      for (const timer of awaitingHello.values()) clearTimeout(timer)
+      awaitingHello.clear()
       await Promise.all([...queues.values()].map((queue) => queue.stop()))
       queues.clear()
       announced.clear()

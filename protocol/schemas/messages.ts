@@ -1,7 +1,7 @@
 // Frames on the two libp2p protocols. Every frame is one canonical JSON document, length-prefixed
 // by the transport and never larger than LIMITS.maxFrameBytes.
 import { z } from 'zod'
-import { LIMITS } from '../limits.js'
+import { LIMITS, PROTOCOL_MINOR, PROTOCOL_VERSION } from '../limits.js'
 import {
   Certificate,
   SignedClaim,
@@ -68,5 +68,23 @@ export const ControlMessage = z.discriminatedUnion('type', [
   /** The fire drill (D69): an origin asks a holder to prove its keys, the holder answers. */
   z.strictObject({ type: z.literal('drill.request'), request: SignedDrillRequest }),
   z.strictObject({ type: z.literal('drill.report'), report: SignedDrillReport }),
+  /**
+   * The sender's protocol, first on every connection (D96): a receiver sends it no message type
+   * newer than `minor`, and takes a type it does not know from a sender on a newer minor as the
+   * sender's addition, not as an attack. Unsigned: it only ever narrows what is sent.
+   */
+  z.strictObject({ type: z.literal('hello'), major: z.number().int().min(1).max(1_000), minor: z.number().int().min(0).max(1_000) }),
 ])
 export type ControlMessage = z.infer<typeof ControlMessage>
+
+/** Our own `hello`. */
+export const HELLO: ControlMessage = { type: 'hello', major: PROTOCOL_VERSION, minor: PROTOCOL_MINOR }
+
+/** Message types added after minor 0, with the minor that added each: not sent to an older partner. */
+export const MESSAGE_SINCE_MINOR: Readonly<Record<string, number>> = { 'feed.held': 1, card: 1, hello: 1 }
+
+/** Every message type this build knows, per protocol. */
+export const KNOWN_MESSAGE_TYPES = {
+  feed: new Set<string>(FeedMessage.options.map((o) => o.shape.type.value)),
+  control: new Set<string>(ControlMessage.options.map((o) => o.shape.type.value)),
+} as const
