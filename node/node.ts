@@ -193,16 +193,28 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     partnerIds = [...next.federation.partners]
   }
 
+  /**
+   * Stops the running engine and starts one on `terms`. The platform health the adapter last
+   * reported goes to the new engine at once, as the adapter's next report would within a minute:
+   * until then an origin taken over could not hand back (seed rv-13, D94).
+   */
+  const replaceEngine = async (terms: Agreement): Promise<void> => {
+    const old = engine as Engine
+    const { platform } = await old.selfStatus()
+    engine = null
+    await old.stop()
+    await startEngine(terms)
+    const next = engine as Engine | null // set by startEngine
+    if (platform !== 'unknown') next?.reportPlatformHealth(platform)
+  }
+
   /** The engine again on the agreement in force, the store and connections kept (as for a revision, D67). */
   const restart = (why: string): void => {
     changes = changes
       .then(async () => {
         if (stopping || !engine || !agreement) return
         cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
-        const old = engine
-        engine = null
-        await old.stop()
-        await startEngine(agreement)
+        await replaceEngine(agreement)
         logger.info({ why }, 'engine restarted on the same store and connections')
       })
       .catch((error: unknown) => logger.error({ err: String(error), why }, 'the engine could not restart'))
@@ -228,10 +240,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     if (leaving.length + joining.length > 0)
       logger.warn({ revision: next.terms.revision, leaving, joining }, 'terms: the revision in force changes the parties')
     cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
-    const old = engine
-    engine = null
-    await old.stop()
-    await startEngine(next)
+    await replaceEngine(next)
     logger.info(
       { terms: next.terms.id, revision: next.terms.revision, skus: next.terms.skus.length },
       'terms: a new revision is in force; the node runs on it now',
