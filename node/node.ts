@@ -200,7 +200,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
    */
   const replaceEngine = async (terms: Agreement): Promise<void> => {
     const old = engine as Engine
-    const { platform } = await old.selfStatus()
+    const platform = old.platformHealth()
     engine = null
     await old.stop()
     await startEngine(terms)

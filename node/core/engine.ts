@@ -249,6 +249,11 @@ export class Engine implements InboundHandler, NodeApi {
     )
   }
 
+  /** The platform's health as last reported, for the node to hand to the engine that replaces this one. */
+  platformHealth(): PlatformHealth {
+    return this.parts.failover.platformHealth()
+  }
+
   ready(): boolean {
     return this.started
   }

@@ -21,6 +21,7 @@ export class Federation {
   private recipientList: Recipient[]
   /** Parties a quorum revoked (D94): no partners of ours any more, though the terms still name them. */
   private readonly revokedSet = new Set<ShopId>()
+  private revokedList: readonly ShopId[] = []
   private revocationsTaken = false
 
   /** Every agreement we signed that receipts may still refer to (terms changes), by hash. */
@@ -74,6 +75,7 @@ export class Federation {
     this.revocationsTaken = true
     for (const id of revoked) if (id !== me && this.terms.parties.includes(id)) this.revokedSet.add(id)
     if (this.revokedSet.size === 0) return
+    this.revokedList = [...this.revokedSet]
     this.partnerList = this.partnerList.filter((p) => !this.revokedSet.has(p))
     if (canary !== 'seal-to-revoked') this.recipientList = this.recipientsOf(me, this.myBoxKey)
   }
@@ -83,7 +85,7 @@ export class Federation {
   }
 
   revoked(): readonly ShopId[] {
-    return [...this.revokedSet]
+    return this.revokedList
   }
 
   isPartner(id: string): boolean {

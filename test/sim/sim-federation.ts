@@ -279,7 +279,7 @@ export class SimFederation {
   /** A graceful engine restart on the same store and links (what a node does for a new card or terms revision). */
   private async reload(name: string, limit = Number.MAX_SAFE_INTEGER): Promise<void> {
     const shop = this.shop(name)
-    const platform = (await this.await(shop.engine.selfStatus(), limit)).platform
+    const platform = shop.engine.platformHealth()
     await this.await(shop.engine.stop(), limit)
     shop.engine = this.makeEngine(shop)
     await shop.engine.start()
