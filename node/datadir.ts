@@ -332,9 +332,9 @@ export class DataDir {
       })
   }
 
-  /** The agreement in force at `nowMs`: signed by every party, not expired, highest revision. */
-  agreementInForce(nowMs: number): Agreement | null {
-    const complete = this.agreements().filter((a) => a.missing.length === 0 && a.agreement.terms.expiresAt > nowMs)
+  /** The agreement in force for `me` at `nowMs`: naming it, signed by every party, not expired, highest revision. */
+  agreementInForce(nowMs: number, me: string): Agreement | null {
+    const complete = this.agreements().filter((a) => a.missing.length === 0 && a.agreement.terms.expiresAt > nowMs && a.agreement.terms.parties.includes(me))
     complete.sort((a, b) => b.agreement.terms.revision - a.agreement.terms.revision || b.agreement.terms.createdAt - a.agreement.terms.createdAt)
     return complete[0]?.agreement ?? null
   }

@@ -107,11 +107,19 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     now,
     cards: { own: () => dir.cardOf(identity.id), of: (id) => dir.cardOf(id), save: (card) => dir.saveCard(card) },
     // A partner's new box key: the engine seals to it from its next start, on the same store. A
-    // card that changed only its addresses needs none: the dialer reads them from `cardOf`.
-    onCard: (from, boxKeyChanged) => {
+    // card that changed only its addresses needs none: the dialer reads them from `cardOf`. A
+    // newcomer's first card may be what a revision in force waited for (D97).
+    onCard: (id, boxKeyChanged) => {
       cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
-      if (boxKeyChanged) restart(`a new box key of ${from}`)
+      if (awaitingCards) {
+        const next = awaitingCards
+        awaitingCards = null
+        changes = changes
+          .then(() => adopt(next))
+          .catch((error: unknown) => logger.error({ err: String(error) }, 'terms: the new agreement could not be applied'))
+      } else if (boxKeyChanged && engine?.federation.isPartner(id)) restart(`a new box key of ${id}`)
     },
+    onParties: () => refreshPeers(),
     onInForce: (agreement) => {
       firstInForce()
       changes = changes
@@ -119,9 +127,22 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
         .catch((error: unknown) => logger.error({ err: String(error) }, 'terms: the new agreement could not be applied'))
     },
   })
-  // Partners are the parties of the terms we signed; their cards and addresses come from cards/.
+  // Who the p2p layer lets in and dials: the engine's partners, and the parties of terms we signed
+  // that wait for others (a shop being added must reach us to sign, D97), less the revoked. Cards
+  // and addresses come from cards/.
   let partnerIds = exchange.parties()
   let cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
+  // A revision in force that names a shop whose card has not reached us yet (D97).
+  let awaitingCards: Agreement | null = null
+  const refreshPeers = (): void => {
+    const running = engine
+    if (!running) {
+      partnerIds = exchange.parties()
+      return
+    }
+    const signing = exchange.parties().filter((p) => !running.federation.isRevoked(p))
+    partnerIds = [...new Set([...running.federation.partners, ...signing])]
+  }
   let rejectedFrames = 0
   const p2p = await createP2pTransport({
     identity,
@@ -189,8 +210,9 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     await next.start()
     engine = next
     agreement = terms
-    // The partners this engine runs with: the terms' parties less any a quorum revoked.
-    partnerIds = [...next.federation.partners]
+    refreshPeers()
+    // A node that waited for a card (D97) serves from here, as one that waited for signatures does.
+    firstInForce()
   }
 
   /**
@@ -229,6 +251,15 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const adopt = async (next: Agreement): Promise<void> => {
     if (stopping) return
     const parties = next.terms.parties.filter((p) => p !== identity.id)
+    cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
+    const noCard = parties.filter((p) => !cardOf.has(p))
+    if (noCard.length > 0) {
+      // The engine keeps running on the terms before; the card comes with the proposal or from the
+      // newcomer as it connects, and the revision is taken then.
+      awaitingCards = next
+      logger.warn({ revision: next.terms.revision, noCard }, 'terms: in force, but the card of a party has not reached this node; waiting for it')
+      return
+    }
     if (!engine) {
       partnerIds = parties
       cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
@@ -247,13 +278,18 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     )
   }
 
-  const first = book.inForce(now())
+  const first = exchange.ready()
   if (first) await adopt(first)
   exchange.start()
   await p2p.start()
   if (!engine) {
     const waiting = book.held(now()).filter((h) => h.state === 'waiting' && h.signedByUs)
     const names = new Map(dir.cards().map((c) => [c.body.id, c.body.name]))
+    if (exchange.wantedHistory().length > 0)
+      logger.warn(
+        { earlierTerms: exchange.wantedHistory().map((h) => h.slice(0, 12)) },
+        'terms: this shop joined terms in force; fetching the earlier revisions from partners before the node serves (D97)',
+      )
     logger.warn(
       { waitingFor: [...new Set(waiting.flatMap((h) => h.missing))].map((id) => names.get(id) ?? id) },
       'terms not signed by every party yet: waiting for their nodes to pass their signatures on; the node serves once every party has signed (D66)',

@@ -75,8 +75,10 @@ export interface ClusterOptions {
   readonly preset?: 'local' | 'standard'
   /** Extra `standin init` arguments per shop. */
   readonly initArgs?: (name: string) => string[]
-  /** Overrides for any terms field, given every shop's id by name. */
+  /** Overrides for any terms field, given every party's id by name. */
   readonly terms?: (ids: Record<string, string>) => Record<string, unknown>
+  /** Shops set up (init) but left out of the first terms: a revision adds them later. */
+  readonly joinLater?: readonly string[]
 }
 
 export interface ClusterNode {
@@ -122,17 +124,18 @@ export class Cluster {
         output: '',
       })
     }
-    const [first, ...rest] = names
+    const parties = names.filter((n) => !options.joinLater?.includes(n))
+    const [first, ...rest] = parties
     const invites = rest.map((n) => cli(['invite', '-d', cluster.node(n).dir]))
     const joinArgs = ['join', '-d', cluster.node(first as string).dir, '--preset', options.preset ?? 'local', ...invites]
     if (options.terms) {
       const file = join(cluster.root, 'terms-overrides.json')
-      writeFileSync(file, JSON.stringify(options.terms(Object.fromEntries(names.map((n) => [n, cluster.node(n).id])))))
+      writeFileSync(file, JSON.stringify(options.terms(Object.fromEntries(parties.map((n) => [n, cluster.node(n).id])))))
       joinArgs.push('--terms-file', file)
     }
     let token = cli(joinArgs)
     for (const name of rest) token = cli(['terms', 'accept', '-d', cluster.node(name).dir, token])
-    for (const name of names) cli(['terms', 'accept', '-d', cluster.node(name).dir, token])
+    for (const name of parties) cli(['terms', 'accept', '-d', cluster.node(name).dir, token])
     return cluster
   }
 

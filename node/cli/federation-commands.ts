@@ -67,11 +67,12 @@ export function accept(dirPath: string, arg?: string): TermsResult {
 }
 
 /** The next revision of the terms in force, with skus of ours added or removed; signed by us. */
-export function propose(raw: { dir: string; addSku: string[]; removeSku: string[]; cap?: string; removeParty?: string[] }): TermsResult {
+export function propose(raw: { dir: string; addSku: string[]; removeSku: string[]; cap?: string; removeParty?: string[]; addParty?: string[] }): TermsResult {
   const dir = new DataDir(raw.dir)
   const service = new TermsService(dir)
   const removeParties = (raw.removeParty ?? []).map((who) => partnerId(dir, who))
-  return termsCall(() => service.propose({ addSkus: raw.addSku, removeSkus: raw.removeSku, cap: raw.cap, removeParties }, Date.now()))
+  const addParties = (raw.addParty ?? []).map(tokenText)
+  return termsCall(() => service.propose({ addSkus: raw.addSku, removeSkus: raw.removeSku, cap: raw.cap, removeParties, addParties }, Date.now()))
 }
 
 /** Input errors read as the CLI's own (`arguments: addSkus.0: …`). */

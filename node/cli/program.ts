@@ -183,9 +183,15 @@ export function program(): Command {
       repeat,
       [] as string[],
     )
+    .option(
+      '--add-party <invite>',
+      "add a shop (repeatable): its invite token, or the file holding it; it catches up from its partners' nodes",
+      repeat,
+      [] as string[],
+    )
     .action(async (o) => {
       const removeParty = o.removeParty as string[]
-      const result = propose({ dir: o.dir, addSku: o.addSku, removeSku: o.removeSku, cap: o.cap, removeParty })
+      const result = propose({ dir: o.dir, addSku: o.addSku, removeSku: o.removeSku, cap: o.cap, removeParty, addParty: o.addParty as string[] })
       // Recalled and settled while it is still a party: once the revision takes force nothing reaches it.
       for (const who of removeParty) console.error(await windDown(o.dir, who))
       printTerms(result)

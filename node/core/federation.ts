@@ -24,7 +24,10 @@ export class Federation {
   private revokedList: readonly ShopId[] = []
   private revocationsTaken = false
 
-  /** Every agreement we signed that receipts may still refer to (terms changes), by hash. */
+  /**
+   * Every agreement entries and receipts may still refer to, by hash: the revisions we signed, and
+   * for a shop that joined later those its partners signed before (D97).
+   */
   private readonly termsByHash = new Map<string, Terms>()
 
   constructor(
@@ -44,7 +47,7 @@ export class Federation {
     this.termsByHash.set(this.termsHash, this.terms)
     for (const old of earlier) {
       const checked = verifyAgreement(old)
-      if (checked.ok && checked.value.missing.length === 0 && old.terms.parties.includes(me)) this.termsByHash.set(checked.value.hash, old.terms)
+      if (checked.ok && checked.value.missing.length === 0) this.termsByHash.set(checked.value.hash, old.terms)
     }
     for (const raw of cards) {
       const card = verifyDocument('shop-card', raw)

@@ -135,7 +135,10 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
     if (!isPartner(peer)) return
     // Ours first, past the version filter: a node from before `hello` drops it as a bad frame.
     const frame = encodeFrame(HELLO)
-    queueFor(peer, 'control').push(frame)
+    const control = queueFor(peer, 'control')
+    control.push(frame)
+    // The queue may sit in a reconnect pause from the last connection: the hello goes now.
+    control.nudge()
     if (versions.heard(peer)) return announce(peer)
     awaitingHello.set(
       peer,

@@ -16,6 +16,7 @@ import {
   verifyAgreement,
   formatZodError,
   minimumQuorum,
+  verifyDocument,
 } from '../../protocol/index.js'
 import type { DataDir } from '../datadir.js'
 
@@ -38,11 +39,15 @@ export interface SkuChange {
   readonly cap: number
   /** Parties the revision leaves out, with their skus (D95). */
   readonly removeParties?: readonly ShopId[]
+  /** Shops the revision adds, by their signed cards from `standin invite` (D97). */
+  readonly addParties?: readonly Signed<ShopCard>[]
 }
 
 export type Received =
   | { readonly kind: 'unchanged' }
   | { readonly kind: 'merged'; readonly hash: string; readonly complete: boolean }
+  /** Earlier terms that terms naming us supersede, which a newcomer fetches from its partners (D97). */
+  | { readonly kind: 'history'; readonly hash: string }
   | { readonly kind: 'refused'; readonly reason: string }
 
 export class TermsError extends Error {}
@@ -58,7 +63,7 @@ export class TermsBook {
   }
 
   inForce(nowMs: number): Agreement | null {
-    return this.dir.agreementInForce(nowMs)
+    return this.dir.agreementInForce(nowMs, this.me)
   }
 
   held(nowMs: number): HeldAgreement[] {
@@ -74,11 +79,13 @@ export class TermsBook {
         state:
           hash === inForceHash
             ? ('in-force' as const)
-            : missing.length > 0
-              ? ('waiting' as const)
-              : inForce && agreement.terms.revision < inForce.terms.revision
-                ? ('superseded' as const)
-                : ('signed' as const),
+            : missing.length === 0 && !agreement.terms.parties.includes(this.me)
+              ? ('superseded' as const) // earlier terms, before this shop joined (D97)
+              : missing.length > 0
+                ? ('waiting' as const)
+                : inForce && agreement.terms.revision < inForce.terms.revision
+                  ? ('superseded' as const)
+                  : ('signed' as const),
       }))
       .sort((a, b) => a.agreement.terms.revision - b.agreement.terms.revision || a.agreement.terms.createdAt - b.agreement.terms.createdAt)
   }
@@ -103,6 +110,31 @@ export class TermsBook {
     return matches[0] as HeldAgreement
   }
 
+  /**
+   * Earlier terms we lack that terms naming us supersede, one per chain: a newcomer's partners
+   * wrote entries under them, which it can only verify once it holds them (D97). Empty for a shop
+   * that signed every revision since the first.
+   */
+  wantedHistory(nowMs: number): string[] {
+    const held = this.held(nowMs)
+    const byHash = new Map(held.map((h) => [h.hash, h.agreement]))
+    const wanted = new Set<string>()
+    for (const h of held) {
+      if (!(h.state === 'in-force' || (h.state === 'waiting' && h.signedByUs))) continue
+      let next = h.agreement.terms.supersedes
+      // Each step goes one revision down, so the walk ends within the revisions held.
+      for (let steps = 0; next !== null && steps <= held.length; steps++) {
+        const earlier = byHash.get(next)
+        if (!earlier) {
+          wanted.add(next)
+          break
+        }
+        next = earlier.terms.supersedes
+      }
+    }
+    return [...wanted]
+  }
+
   /** Our operator signs `agreement` (verified first); partners' cards come with it. */
   sign(agreement: Agreement, nowMs: number, cards: readonly Signed<ShopCard>[] = []): HeldAgreement {
     const verified = verifyAgreement(agreement)
@@ -122,7 +154,15 @@ export class TermsBook {
     if (leaving.includes(this.me)) throw new TermsError('removeParties: a shop cannot remove itself; the others remove it')
     for (const party of leaving)
       if (!current.terms.parties.includes(party)) throw new TermsError(`removeParties: ${party} is not a party to the terms in force`)
-    const parties = current.terms.parties.filter((p) => !leaving.includes(p))
+    const joining = change.addParties ?? []
+    for (const card of joining) {
+      const checked = verifyDocument('shop-card', card)
+      if (!checked.ok) throw new TermsError(`addParties: ${checked.error.message}`)
+      if (card.body.validUntil <= nowMs) throw new TermsError(`addParties: the invite of ${card.body.name} has expired; ask for a new one`)
+      if (current.terms.parties.includes(card.body.id)) throw new TermsError(`addParties: ${card.body.name} is a party already`)
+    }
+    // Sorted, as terms keep them (one order for every party's signature).
+    const parties = [...current.terms.parties.filter((p) => !leaving.includes(p)), ...new Set(joining.map((c) => c.body.id))].sort()
     if (parties.length < 2) throw new TermsError('removeParties: terms need two parties at least')
     const skus: SkuTerms[] = current.terms.skus.filter((s) => !leaving.includes(s.shop) && !(s.shop === this.me && change.remove.includes(s.sku)))
     for (const removed of change.remove)
@@ -137,7 +177,8 @@ export class TermsBook {
         unitValue: { minorUnits: added.unitMinorUnits, currency: current.terms.settlement.currency },
       })
     }
-    // Fewer parties: the quorum stays where it was, within what the smaller federation allows.
+    // Fewer parties: the quorum stays where it was, within what the smaller federation allows;
+    // more parties: at least the majority the larger federation needs.
     const quorum = Math.max(minimumQuorum(parties.length), Math.min(current.terms.quorum, Math.max(2, parties.length - 1)))
     const next = Terms.safeParse({
       ...current.terms,
@@ -149,7 +190,7 @@ export class TermsBook {
       createdAt: nowMs,
     })
     if (!next.success) throw new TermsError(`terms: ${formatZodError(next.error)}`)
-    return this.sign({ terms: next.data, signatures: [] }, nowMs)
+    return this.sign({ terms: next.data, signatures: [] }, nowMs, joining)
   }
 
   /**
@@ -160,17 +201,25 @@ export class TermsBook {
   receive(from: ShopId, raw: Agreement, nowMs: number): Received {
     const verified = verifyAgreement(raw)
     if (!verified.ok) return { kind: 'refused', reason: verified.error.message }
+    if (this.wantedHistory(nowMs).includes(verified.value.hash)) {
+      // Authority: every party of those terms signed them, and terms we signed name their hash.
+      if (verified.value.missing.length > 0) return { kind: 'refused', reason: 'earlier terms not signed by all their parties' }
+      this.dir.saveAgreement(raw)
+      return { kind: 'history', hash: verified.value.hash }
+    }
     const { terms, signatures } = raw
-    if (!terms.parties.includes(this.me) || !terms.parties.includes(from)) return { kind: 'refused', reason: 'terms that do not name both of us' }
-    if (terms.expiresAt <= nowMs) return { kind: 'refused', reason: 'expired terms' }
     const hash = verified.value.hash
     const held = this.dir.agreements().find((a) => a.hash === hash)
+    // Nothing new (earlier terms two partners both answered with, a repeat): nothing to judge.
+    if (held && signatures.every((s) => held.agreement.signatures.some((h) => h.signer === s.signer))) return { kind: 'unchanged' }
+    if (!terms.parties.includes(this.me) || !terms.parties.includes(from)) return { kind: 'refused', reason: 'terms that do not name both of us' }
+    if (terms.expiresAt <= nowMs) return { kind: 'refused', reason: 'expired terms' }
     if (!held) {
       if (!signatures.some((s) => s.signer === from)) return { kind: 'refused', reason: 'terms its sender has not signed' }
       if (!this.couldFollow(terms, nowMs)) return { kind: 'refused', reason: 'terms that do not follow the terms in force' }
       if (this.held(nowMs).filter((h) => !h.signedByUs && h.state === 'waiting').length >= MAX_UNSIGNED_FROM_PARTNERS)
         return { kind: 'refused', reason: `already ${MAX_UNSIGNED_FROM_PARTNERS} proposals wait for our operator` }
-    } else if (signatures.every((s) => held.agreement.signatures.some((h) => h.signer === s.signer))) return { kind: 'unchanged' }
+    }
     const merged = this.dir.saveAgreement(raw)
     const after = verifyAgreement(merged)
     return { kind: 'merged', hash, complete: after.ok && after.value.missing.length === 0 }

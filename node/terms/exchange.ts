@@ -4,7 +4,9 @@
 // operator's CLI writing to the data directory. It sits in front of the engine on the transport:
 // `terms.agreement` messages stop here, everything else goes on to the engine's handler. So do
 // `card` messages: each node hands its own card to a partner as it connects, and a partner takes a
-// newer one signed by the sender's identity (a rotated box key, D93).
+// newer one signed by the sender's identity (a rotated box key, D93). A shop added to terms in force
+// (D97) asks its partners for the earlier terms (`terms.ask`) before its node runs on them, and the
+// proposer passes the newcomer's card on with the proposal.
 import {
   type Agreement,
   type ControlMessage,
@@ -22,6 +24,8 @@ import type { TermsBook } from './book.js'
 export const TERMS_POLL_MS = 1_000
 /** Agreements sent to a partner when it connects: those still collecting signatures, newest first, and the one in force. */
 export const MAX_AGREEMENTS_PER_GREETING = 4
+/** A newcomer asks again for earlier terms nobody sent (ms): a partner may have been busy or away. */
+export const HISTORY_ASK_AGAIN_MS = 5_000
 
 /**
  * Terms messages taken from one partner per minute. Each costs signature checks and a read of the
@@ -39,8 +43,10 @@ export interface TermsExchangeOptions {
   readonly pollMs?: number
   /** The cards in the data directory; without them no card is sent or taken. */
   readonly cards?: CardFiles
-  /** A partner's newer card was stored; `boxKeyChanged`: the engine must seal to its new box key from now on. */
-  readonly onCard?: (from: ShopId, boxKeyChanged: boolean) => void
+  /** A newer card of `id` was stored; `boxKeyChanged`: the engine must seal to its new box key from now on. */
+  readonly onCard?: (id: ShopId, boxKeyChanged: boolean) => void
+  /** Who the p2p layer should let in may have changed: our operator signed, or terms took force. */
+  readonly onParties?: () => void
 }
 
 export interface CardFiles {
@@ -58,10 +64,27 @@ export class TermsExchange {
   private inForceHash: string | null
   /** Per partner: the start of its current minute and the messages taken in it (one row per party). */
   private readonly taken = new Map<ShopId, { since: number; count: number }>()
+  /** Earlier terms we lack (D97), as of the last look; empty for a shop that signed them all. */
+  private wanted: string[]
+  private lastAsk = { key: '', at: Number.NEGATIVE_INFINITY }
 
   constructor(private readonly o: TermsExchangeOptions) {
+    this.wanted = this.o.book.wantedHistory(this.o.now())
     this.inForceHash = this.currentHash()
     this.seen = this.signatureCounts()
+  }
+
+  /**
+   * The agreement in force once we hold every earlier revision it builds on: a node runs on it only
+   * then, or it would refuse its partners' entries made under terms it cannot check (D97).
+   */
+  ready(): Agreement | null {
+    return this.wanted.length === 0 ? this.o.book.inForce(this.o.now()) : null
+  }
+
+  /** Earlier terms this node still waits for from its partners (D97). */
+  wantedHistory(): readonly string[] {
+    return this.wanted
   }
 
   /**
@@ -75,9 +98,11 @@ export class TermsExchange {
       onControlMessage: (from, m: ControlMessage) =>
         m.type === 'terms.agreement'
           ? this.onAgreement(from, m.agreement)
-          : m.type === 'card'
-            ? this.onCard(from, m.card)
-            : this.engine?.onControlMessage(from, m),
+          : m.type === 'terms.ask'
+            ? this.onAsk(from, m.hash)
+            : m.type === 'card'
+              ? this.onCard(from, m.card)
+              : this.engine?.onControlMessage(from, m),
       onPeerConnected: (peer) => {
         this.greet(peer)
         this.engine?.onPeerConnected(peer)
@@ -125,7 +150,10 @@ export class TermsExchange {
     }
     const changed = [...counts].filter(([hash, n]) => this.seen.get(hash) !== n).map(([hash]) => hash)
     this.seen = counts
+    if (this.wanted.length > 0 || changed.length > 0) this.wanted = this.o.book.wantedHistory(this.o.now())
+    this.askHistory()
     if (changed.length === 0) return
+    this.o.onParties?.()
     for (const h of this.outgoing()) if (changed.includes(h.hash)) this.sendToParties(h.agreement, null)
     const hash = this.currentHash()
     if (hash !== null && hash !== this.inForceHash) {
@@ -136,13 +164,18 @@ export class TermsExchange {
   }
 
   private onAgreement(from: ShopId, agreement: Agreement): void {
-    if (!this.take(from)) return
+    // Earlier terms we asked for come past the per-minute share: a long history arrives in one go.
+    if (!this.wanted.includes(termsHash(agreement.terms)) && !this.take(from)) return
     const result = this.o.book.receive(from, agreement, this.o.now())
     if (result.kind === 'refused') {
       this.o.logger.warn({ from, reason: result.reason }, 'terms from a partner refused')
       return
     }
     if (result.kind === 'unchanged') return
+    if (result.kind === 'history') {
+      this.o.logger.info({ from, terms: result.hash.slice(0, 12), revision: agreement.terms.revision }, 'terms: earlier terms from a partner stored')
+      return this.check()
+    }
     this.o.logger.info({ from, terms: result.hash.slice(0, 12), complete: result.complete }, 'terms: signatures from a partner stored')
     // Passed on at once, so a signature reaches parties its signer is not connected to.
     this.sendToParties(agreement, from)
@@ -150,18 +183,48 @@ export class TermsExchange {
   }
 
   /**
-   * A partner's card. Authority: the partner's own identity, which signed it; only its own card,
-   * only newer than the one we hold, and still valid. Anything else is dropped and logged.
+   * Earlier terms a partner that joined later asks for (D97). Authority: terms we signed name it;
+   * it gets only terms every party signed, one per ask, within its share of terms messages.
+   */
+  private onAsk(from: ShopId, hash: string): void {
+    if (!this.take(from)) return
+    if (!this.parties().includes(from)) {
+      this.o.logger.warn({ from }, 'terms: asked for earlier terms by a shop no terms we signed name; not answered')
+      return
+    }
+    const held = this.o.book.held(this.o.now()).find((h) => h.hash === hash && h.missing.length === 0)
+    if (held) this.transport?.send(from, 'control', { type: 'terms.agreement', agreement: held.agreement })
+  }
+
+  /** Asks the connected parties for the earlier terms we lack; again only after HISTORY_ASK_AGAIN_MS. */
+  private askHistory(): void {
+    if (this.wanted.length === 0) return
+    const now = this.o.now()
+    const key = this.wanted.join(',')
+    if (key === this.lastAsk.key && now - this.lastAsk.at < HISTORY_ASK_AGAIN_MS) return
+    const connected = this.parties().filter((p) => this.transport?.isConnected(p))
+    if (connected.length === 0) return
+    this.lastAsk = { key, at: now }
+    this.o.logger.info({ wanted: this.wanted.map((h) => h.slice(0, 12)) }, 'terms: asking partners for earlier terms (D97)')
+    for (const p of connected) for (const hash of this.wanted) this.transport?.send(p, 'control', { type: 'terms.ask', hash })
+  }
+
+  /**
+   * A card. Authority: the identity it names, which signed it; only newer than the one we hold, and
+   * still valid. The sender's own, or (D97) one of a shop that terms we hold name beside us, which
+   * the proposer of a new party passes on. Anything else is dropped and logged.
    */
   private onCard(from: ShopId, raw: Signed<ShopCard>): void {
     const files = this.o.cards
     if (!files || !this.take(from)) return
     const verified = verifyDocument('shop-card', raw)
-    const held = files.of(from)
+    const id = raw.body.id
+    const held = files.of(id)
     const now = this.o.now()
     let refused: string | null = null
     if (!verified.ok) refused = verified.error.message
-    else if (raw.body.id !== from) refused = `a card of ${raw.body.id}, not of the sender`
+    else if (id === this.o.book.me) refused = 'a card of ours'
+    else if (id !== from && !this.named(id)) refused = `a card of ${id}, which no terms we hold name`
     else if (raw.body.validUntil <= now) refused = 'expired'
     else if (held && raw.body.issuedAt <= held.body.issuedAt) return // the one we hold, or older: nothing new
     if (refused !== null) {
@@ -170,8 +233,29 @@ export class TermsExchange {
     }
     files.save(raw)
     const boxKeyChanged = held?.body.boxKey !== raw.body.boxKey
-    this.o.logger.info({ from, boxKeyChanged, issuedAt: new Date(raw.body.issuedAt).toISOString() }, "a partner's newer card stored")
-    this.o.onCard?.(from, boxKeyChanged)
+    this.o.logger.info({ from, id, boxKeyChanged, issuedAt: new Date(raw.body.issuedAt).toISOString() }, "a partner's newer card stored")
+    this.o.onCard?.(id, boxKeyChanged)
+  }
+
+  /** True when terms we hold name `id` beside us (signed by us or not). */
+  private named(id: ShopId): boolean {
+    return this.o.book.held(this.o.now()).some((h) => h.agreement.terms.parties.includes(this.o.book.me) && h.agreement.terms.parties.includes(id))
+  }
+
+  /**
+   * Cards of the parties `agreement` adds to the revision it supersedes, for a party that may not
+   * have them (D97): without its card no node can seal to a newcomer or dial it.
+   */
+  private sendNewcomerCards(peer: ShopId, agreement: Agreement): void {
+    const files = this.o.cards
+    const supersedes = agreement.terms.supersedes
+    if (supersedes === null) return
+    const before = this.o.book.held(this.o.now()).find((h) => h.hash === supersedes)?.agreement.terms.parties ?? []
+    for (const p of agreement.terms.parties) {
+      if (p === peer || p === this.o.book.me || before.includes(p)) continue
+      const card = files?.of(p)
+      if (card) this.transport?.send(peer, 'control', { type: 'card', card })
+    }
   }
 
   /** Our card to every connected partner (after `standin secrets rotate box`). */
@@ -201,7 +285,12 @@ export class TermsExchange {
   private greet(peer: ShopId): void {
     this.sendCard(peer)
     for (const h of this.outgoing())
-      if (h.agreement.terms.parties.includes(peer)) this.transport?.send(peer, 'control', { type: 'terms.agreement', agreement: h.agreement })
+      if (h.agreement.terms.parties.includes(peer)) {
+        this.transport?.send(peer, 'control', { type: 'terms.agreement', agreement: h.agreement })
+        this.sendNewcomerCards(peer, h.agreement)
+      }
+    this.lastAsk = { key: '', at: Number.NEGATIVE_INFINITY }
+    this.askHistory()
   }
 
   private outgoing() {
@@ -216,11 +305,15 @@ export class TermsExchange {
     const held = this.o.book.held(this.o.now()).find((h) => h.hash === hash)
     const copy = held?.agreement ?? agreement
     for (const p of copy.terms.parties)
-      if (p !== this.o.book.me && p !== except && this.transport?.isConnected(p))
+      if (p !== this.o.book.me && p !== except && this.transport?.isConnected(p)) {
         this.transport.send(p, 'control', { type: 'terms.agreement', agreement: copy })
+        this.sendNewcomerCards(p, copy)
+      }
   }
 
+  /** The in-force hash the node may run on: none while earlier terms are missing (D97). */
   private currentHash(): string | null {
+    if (this.wanted.length > 0) return null
     return this.o.book.held(this.o.now()).find((h) => h.state === 'in-force')?.hash ?? null
   }
 

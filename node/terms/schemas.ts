@@ -30,6 +30,8 @@ export const ProposeBody = z.strictObject({
   cap: AllotmentCapArg.default(DEFAULT_ALLOTMENT_CAP),
   /** Parties the next revision leaves out (D95): a quorum-free way to part, signed by those who stay. */
   removeParties: z.array(ShopId).max(LIMITS.maxParties).default([]),
+  /** Shops the next revision adds (D97): the invite token each printed with `standin invite`. */
+  addParties: z.array(z.string().min(10).max(20_000)).max(LIMITS.maxParties).default([]),
 })
 export type ProposeBody = z.infer<typeof ProposeBody>
 

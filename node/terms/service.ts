@@ -77,9 +77,16 @@ export class TermsService {
   }
 
   proposeParsed(body: ProposeBody, nowMs: number): TermsResult {
-    if (body.addSkus.length + body.removeSkus.length + body.removeParties.length === 0)
-      throw new TermsInputError('addSkus: give a sku to add (<sku>=<unit value>) or one to remove, or a party to remove')
-    return this.result(this.book.propose({ add: body.addSkus, remove: body.removeSkus, cap: body.cap, removeParties: body.removeParties }, nowMs))
+    if (body.addSkus.length + body.removeSkus.length + body.removeParties.length + body.addParties.length === 0)
+      throw new TermsInputError('addSkus: give a sku to add (<sku>=<unit value>) or one to remove, or a party to add or remove')
+    const addParties = body.addParties.map((text, i) => {
+      const token = decodeToken(text.trim())
+      if (!token.ok) throw new TermsInputError(`addParties.${i}: ${token.error.message}`)
+      if (token.value.kind !== 'invite')
+        throw new TermsInputError(`addParties.${i}: a terms token; give the invite the new shop printed with \`standin invite\``)
+      return token.value.card
+    })
+    return this.result(this.book.propose({ add: body.addSkus, remove: body.removeSkus, cap: body.cap, removeParties: body.removeParties, addParties }, nowMs))
   }
 
   /** Signs terms: a token another party sent, terms named by hash, or the one proposal waiting for us. */

@@ -61,6 +61,12 @@ export const ControlMessage = z.discriminatedUnion('type', [
    */
   z.strictObject({ type: z.literal('terms.agreement'), agreement: Agreement }),
   /**
+   * A shop that joined later asks for earlier terms by hash (D97): its partners' feeds hold entries
+   * written under them. Answered with `terms.agreement` by a partner whose signed terms name the
+   * sender; the asker keeps only terms that terms naming it supersede.
+   */
+  z.strictObject({ type: z.literal('terms.ask'), hash: Hash }),
+  /**
    * The sender's own card, signed by its identity: sent when it connects, so a partner learns a
    * rotated box key (D93). A receiver takes only the sender's own card, and only a newer one.
    */
@@ -81,7 +87,7 @@ export type ControlMessage = z.infer<typeof ControlMessage>
 export const HELLO: ControlMessage = { type: 'hello', major: PROTOCOL_VERSION, minor: PROTOCOL_MINOR }
 
 /** Message types added after minor 0, with the minor that added each: not sent to an older partner. */
-export const MESSAGE_SINCE_MINOR: Readonly<Record<string, number>> = { 'feed.held': 1, card: 1, hello: 1 }
+export const MESSAGE_SINCE_MINOR: Readonly<Record<string, number>> = { 'feed.held': 1, card: 1, hello: 1, 'terms.ask': 2 }
 
 /** Every message type this build knows, per protocol. */
 export const KNOWN_MESSAGE_TYPES = {

@@ -210,7 +210,8 @@ describe('terms between the parties', () => {
     dirA.rotate('box', null)
     const newer = ownCard(dirA, held.body.issuedAt + 1_000)
     expect(newer.body.boxKey).not.toBe(held.body.boxKey)
-    // A card of C sent by A, a card no newer than the held one, an expired one: nothing changes.
+    // A card of C (the one B holds) passed on by A, a card no newer than the held one, an expired
+    // or forged one: nothing changes.
     void handler!.onControlMessage(A.book.me, {
       type: 'card',
       card: dirB.cardOf(dirB.cards().find((c) => c.body.id !== A.book.me && c.body.id !== B.book.me)!.body.id)!,

@@ -16,7 +16,8 @@ export interface Shop {
   readonly path: string
 }
 
-function shops(names: string[]): Record<string, Shop> {
+/** Data directories set up with `standin init`, no terms yet. */
+export function shops(names: string[]): Record<string, Shop> {
   const root = mkdtempSync(join(tmpdir(), 'standin-terms-'))
   const out: Record<string, Shop> = {}
   for (const [i, name] of names.entries()) {

@@ -23,7 +23,7 @@ export interface Federation {
   readonly shopPorts: Record<string, number>
 }
 
-export interface FederationOptions extends Pick<ClusterOptions, 'preset'> {
+export interface FederationOptions extends Pick<ClusterOptions, 'preset' | 'joinLater'> {
   readonly names?: string[]
   readonly keysPerShop?: number
   /** How long a shop waits before delivering an order itself (long: orders stay stranded). */
@@ -59,6 +59,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       `Shop ${name} <shop-${name.toLowerCase()}@example.com>`,
     ],
     terms: options.terms ?? ((ids) => testTerms(ids)),
+    joinLater: options.joinLater,
   })
   await options.beforeStart?.(cluster)
   const shops = new Map<string, ShopSimulator>()
@@ -96,9 +97,11 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       }),
     )
   }
-  await Promise.all(names.map((n) => cluster.start(n)))
+  // A shop that joins later runs once a revision names it (the test starts it).
+  const parties = names.filter((n) => !options.joinLater?.includes(n))
+  await Promise.all(parties.map((n) => cluster.start(n)))
   await waitFor('every node connected to its partners', async () => {
-    for (const name of names) {
+    for (const name of parties) {
       const { partners } = await cluster.admin<{ partners: PartnerStatus[] }>(name, '/v1/admin/partners')
       if (!partners.every((p) => p.connected && p.lastHeartbeatAt !== null)) return undefined
     }

@@ -63,7 +63,7 @@ function heal(): void {
 }
 
 function timing(federation: Federation): Timing {
-  const agreement = new DataDir(federation.cluster.node('A').dir).agreementInForce(Date.now())
+  const agreement = new DataDir(federation.cluster.node('A').dir).agreementInForce(Date.now(), federation.cluster.node('A').id)
   if (!agreement) throw new Error('no agreement in force')
   return agreement.terms.timing
 }

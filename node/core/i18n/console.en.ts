@@ -223,6 +223,7 @@ export const CONSOLE_EN = {
   'console.terms.proposeIntro': 'Add a sku of ours as sku=unit value in yuan (steam-50=50.00), or remove one. We sign it; each partner signs it on its node.',
   'console.terms.addSku': 'Add sku',
   'console.terms.removeSku': 'Remove sku',
+  'console.terms.addParty': 'Add a shop (its invite token, from `standin invite`)',
   'console.terms.cap': 'Cap per partner (keys)',
   'console.terms.proposeSubmit': 'Propose and sign',
   'console.terms.accept': 'Sign this revision',

@@ -215,6 +215,7 @@ export const CONSOLE_ZH_CN = {
   'console.terms.proposeIntro': '以 商品=单价（元）的形式添加我们的商品（steam-50=50.00），或移除一个。我们先签署；每个伙伴在自己的节点上签署。',
   'console.terms.addSku': '添加商品',
   'console.terms.removeSku': '移除商品',
+  'console.terms.addParty': '添加店铺（对方 `standin invite` 生成的邀请令牌）',
   'console.terms.cap': '每个伙伴的上限（个）',
   'console.terms.proposeSubmit': '提议并签署',
   'console.terms.accept': '签署此修订版',

@@ -1,6 +1,7 @@
 // Terms: every revision this node holds and who signed it, the skus each covers, proposing the next
-// revision (a sku of ours added or removed), and signing one a partner's node brought (D64). The
-// same operations as `standin terms` and the admin API; a token to pass by hand stays with the CLI.
+// revision (a sku of ours added or removed, a shop added by its invite: D97), and signing one a
+// partner's node brought (D64). The same operations as `standin terms` and the admin API; a token
+// to pass by hand stays with the CLI.
 import { z } from 'zod'
 import { type Html, htmlTemplate } from '../../core/html-templates.js'
 import type { Translate } from '../../core/i18n/index.js'
@@ -17,6 +18,7 @@ const ProposeForm = z
     addSku: optional(SkuValueArg),
     removeSku: optional(z.string().min(1).max(128)),
     cap: optional(ProposeBody.shape.cap.unwrap()),
+    addParty: optional(z.string().min(10).max(20_000)),
   })
   .transform((f): ProposeBody => ({
     addSkus: f.addSku === undefined ? [] : [f.addSku],
@@ -24,6 +26,7 @@ const ProposeForm = z
     cap: f.cap ?? DEFAULT_ALLOTMENT_CAP,
     // Parting with a party is the CLI's (`standin terms propose --remove-party`): it recalls first.
     removeParties: [],
+    addParties: f.addParty === undefined ? [] : [f.addParty],
   }))
 const AcceptForm = z.strictObject({ ...CSRF_FIELD, hash: z.string().min(4).max(64) })
 
@@ -41,6 +44,7 @@ export function termsPage(c: ConsoleContext): void {
         addSku: tr('console.terms.addSku'),
         removeSku: tr('console.terms.removeSku'),
         cap: tr('console.terms.cap'),
+        addParty: tr('console.terms.addParty'),
         proposeSubmit: tr('console.terms.proposeSubmit'),
         accept: tr('console.terms.accept'),
       },
@@ -81,7 +85,7 @@ function agreementView(tr: Translate, a: Agreement) {
 }
 
 const termsTemplate = htmlTemplate<{
-  t: Record<'title' | 'intro' | 'propose' | 'proposeIntro' | 'addSku' | 'removeSku' | 'cap' | 'proposeSubmit' | 'accept', string>
+  t: Record<'title' | 'intro' | 'propose' | 'proposeIntro' | 'addSku' | 'removeSku' | 'cap' | 'addParty' | 'proposeSubmit' | 'accept', string>
   unavailable: string | null
   csrf: string
   agreements: { heading: string; hash: string; canAccept: boolean; parties: Html; skus: Html }[]
@@ -95,6 +99,7 @@ const termsTemplate = htmlTemplate<{
 <label><%= it.t.addSku %> <input name="addSku" id="propose-add" placeholder="steam-50=50.00"></label>
 <label><%= it.t.removeSku %> <input name="removeSku" id="propose-remove"></label>
 <label><%= it.t.cap %> <input name="cap" id="propose-cap" type="number" min="1"></label>
+<label><%= it.t.addParty %> <textarea name="addParty" id="propose-add-party" rows="2" placeholder="standin1.…"></textarea></label>
 <button type="submit" id="propose-submit"><%= it.t.proposeSubmit %></button></form>
 <% } %><% for (const a of it.agreements) { %><h2><%= a.heading %></h2>
 <p><code><%= a.hash %></code></p>
