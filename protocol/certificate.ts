@@ -43,13 +43,26 @@ export function buildCertificate(
   return ok({ origin, terms: hash, epoch, votes: chosen })
 }
 
-export function verifyCertificate(raw: unknown, terms: Terms, revoked: readonly ShopId[] = []): Result<Certificate> {
+/** Earlier revisions of the terms the node holds, by hash (D97): none by default. */
+export type EarlierTerms = (hash: string) => Terms | undefined
+const NO_EARLIER: EarlierTerms = () => undefined
+
+/**
+ * A certificate under the terms in force, or under an earlier revision the node holds (D97): a
+ * takeover certified just before a revision took force stays authority, or its origin would never
+ * learn of it and never hand back (seed ci-2). It is judged by the terms it names, their parties
+ * and quorum, so every node judges it alike whenever it learned, before the revision or after (a
+ * revision that raised the quorum must not strand a takeover its partners began: seed ci-8). Its
+ * origin must be a party now.
+ */
+export function verifyCertificate(raw: unknown, terms: Terms, revoked: readonly ShopId[] = [], earlier: EarlierTerms = NO_EARLIER): Result<Certificate> {
   const parsed = Certificate.safeParse(raw)
   if (!parsed.success) return fail('invalid', `certificate: ${formatZodError(parsed.error)}`)
   const cert = parsed.data
-  const hash = termsHash(terms)
-  if (cert.terms !== hash) return fail('terms', 'certificate is under other terms')
-  if (!terms.parties.includes(cert.origin)) return fail('not-a-party', `origin ${cert.origin} is not a party`)
+  const under = cert.terms === termsHash(terms) ? terms : earlier(cert.terms)
+  if (!under) return fail('terms', 'certificate is under other terms')
+  const hash = cert.terms
+  if (!terms.parties.includes(cert.origin) || !under.parties.includes(cert.origin)) return fail('not-a-party', `origin ${cert.origin} is not a party`)
   if (revoked.includes(cert.origin)) return fail('not-a-party', `origin ${cert.origin} is revoked`)
   const voters = new Set<ShopId>()
   for (const [i, vote] of cert.votes.entries()) {
@@ -57,12 +70,12 @@ export function verifyCertificate(raw: unknown, terms: Terms, revoked: readonly 
     if (!verified.ok) return fail(verified.error.code, `certificate.votes.${i}: ${verified.error.message}`)
     // A revoked voter's vote in a certificate another node built before it knew of the revocation
     // still counts: every node judges a certificate alike, whenever it learned (D94).
-    const problem = checkVote(verified.value.body, cert.origin, cert.epoch, hash, terms, [])
+    const problem = checkVote(verified.value.body, cert.origin, cert.epoch, hash, under, [])
     if (problem) return fail(problem.includes('party') ? 'not-a-party' : 'invalid', `certificate.votes.${i}: ${problem}`)
     if (voters.has(verified.value.body.voter)) return fail('invalid', `certificate.votes.${i}: ${verified.value.body.voter} voted twice`)
     voters.add(verified.value.body.voter)
   }
-  if (voters.size < terms.quorum) return fail('below-quorum', `${voters.size} votes; quorum is ${terms.quorum}`)
+  if (voters.size < under.quorum) return fail('below-quorum', `${voters.size} votes; quorum is ${under.quorum}`)
   return ok(cert)
 }
 
@@ -70,20 +83,27 @@ export function verifyCertificate(raw: unknown, terms: Terms, revoked: readonly 
  * Checks authority for taking `origin` over at a new epoch. `currentEpoch` is the highest epoch we
  * know for the origin: authority for it or anything older is stale (fencing, docs/design.md §2, invariant 5).
  */
-export function verifyAuthority(raw: unknown, terms: Terms, currentEpoch: number, revoked: readonly ShopId[] = []): Result<{ origin: ShopId; epoch: number }> {
+export function verifyAuthority(
+  raw: unknown,
+  terms: Terms,
+  currentEpoch: number,
+  revoked: readonly ShopId[] = [],
+  earlier: EarlierTerms = NO_EARLIER,
+): Result<{ origin: ShopId; epoch: number }> {
   const parsed = Authority.safeParse(raw)
   if (!parsed.success) return fail('invalid', `authority: ${formatZodError(parsed.error)}`)
   let origin: ShopId
   let epoch: number
   if (parsed.data.kind === 'certificate') {
-    const cert = verifyCertificate(parsed.data.certificate, terms, revoked)
+    const cert = verifyCertificate(parsed.data.certificate, terms, revoked, earlier)
     if (!cert.ok) return cert
     origin = cert.value.origin
     epoch = cert.value.epoch
   } else {
     const request = verifyDocument('takeover-request', parsed.data.request)
     if (!request.ok) return request
-    if (request.value.body.terms !== termsHash(terms)) return fail('terms', 'takeover request is under other terms')
+    // The origin's own word, under the terms in force or an earlier revision (D97), a party now.
+    if (request.value.body.terms !== termsHash(terms) && !earlier(request.value.body.terms)) return fail('terms', 'takeover request is under other terms')
     if (!terms.parties.includes(request.value.body.origin)) return fail('not-a-party', 'requesting origin is not a party')
     if (revoked.includes(request.value.body.origin)) return fail('not-a-party', 'requesting origin is revoked')
     origin = request.value.body.origin

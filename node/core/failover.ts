@@ -90,6 +90,8 @@ export class Failover implements Startable {
   private resumedAt = Number.NEGATIVE_INFINITY
   /** The adapter's health reports, and what their end means (health-silence.ts). */
   private health = new HealthSilence(0)
+  /** Earlier revisions authority may still be under (D97): a takeover certified just before one took force. */
+  private readonly earlier = (hash: string) => this.deps.federation.termsFor(hash)
 
   constructor(
     private readonly deps: {
@@ -409,7 +411,7 @@ export class Failover implements Startable {
     if (origin === this.deps.identity.id) return this.onAuthorityAboutUs(from, authority)
     const w = this.watches.get(origin)
     if (!w) return
-    const checked = verifyAuthority(authority, this.deps.federation.terms, w.view.epoch, this.deps.federation.revoked())
+    const checked = verifyAuthority(authority, this.deps.federation.terms, w.view.epoch, this.deps.federation.revoked(), this.earlier)
     if (!checked.ok) {
       if (checked.error.code !== 'stale') this.reject(from, authority.kind, checked.error.message)
       // An epoch we are past may still have had this authority, earlier than the one we adopted:
@@ -462,7 +464,7 @@ export class Failover implements Startable {
    * hand back as soon as we are caught up.
    */
   private onAuthorityAboutUs(from: ShopId, authority: Authority): void {
-    const checked = verifyAuthority(authority, this.deps.federation.terms, this.ownEpoch, this.deps.federation.revoked())
+    const checked = verifyAuthority(authority, this.deps.federation.terms, this.ownEpoch, this.deps.federation.revoked(), this.earlier)
     if (authority.kind === 'certificate' && this.fromTheFuture(authority.certificate.votes))
       return this.reject(from, 'certificate', 'a vote is dated ahead of now: not adopted')
     if (!checked.ok) {
@@ -488,7 +490,7 @@ export class Failover implements Startable {
    * (it never learns a new epoch this way: adopting one is the failover's decision).
    */
   private evidence(authority: Authority): void {
-    if (!verifyAuthority(authority, this.deps.federation.terms, 0, this.deps.federation.revoked()).ok) return
+    if (!verifyAuthority(authority, this.deps.federation.terms, 0, this.deps.federation.revoked(), this.earlier).ok) return
     const known = this.deps.state.authorities.get(authorityOrigin(authority), authorityEpoch(authority))
     if (!known || known.startsAt <= authorityStart(authority)) return
     const tx = new Tx()
@@ -521,7 +523,7 @@ export class Failover implements Startable {
    * the same as for the control message.
    */
   requestInFeed(tx: Tx, author: ShopId, raw: Signed<TakeoverRequest>): void {
-    const checked = verifyAuthority({ kind: 'request', request: raw }, this.deps.federation.terms, 0, this.deps.federation.revoked())
+    const checked = verifyAuthority({ kind: 'request', request: raw }, this.deps.federation.terms, 0, this.deps.federation.revoked(), this.earlier)
     if (!checked.ok || checked.value.origin !== author) {
       this.deps.logger.warn({ author, reason: checked.ok ? 'a request for another origin' : checked.error.message }, 'takeover request in a feed refused')
       return

@@ -85,4 +85,35 @@ describe('quorum certificates', () => {
     const outsider = signDocument('takeover-request', { ...request.body, origin: mallory.identity.id }, mallory.identity)
     expect(verifyAuthority({ kind: 'request', request: outsider }, terms, 2)).toMatchObject({ ok: false, error: { code: 'not-a-party' } })
   })
+
+  it('a certificate under an earlier revision the node holds is judged by those terms; the origin must be a party now (D97)', () => {
+    // Revision 1: alice, bob, carol (quorum 2). Revision 2 adds dave with quorum 3.
+    const first = sampleTerms([alice, bob, carol])
+    const firstHash = termsHash(first)
+    const next = sampleTerms([alice, bob, carol, dave], { revision: 2, supersedes: firstHash, quorum: 3 })
+    const earlier = (h: string) => (h === firstHash ? first : undefined)
+    const old = buildCertificate(first, alice.identity.id, 1, [vote(bob, { terms: firstHash }), vote(carol, { terms: firstHash })])
+    expect(old.ok).toBe(true)
+    if (!old.ok) return
+    // Unknown earlier terms: refused, as before. Known: two votes meet revision 1's quorum.
+    expect(verifyCertificate(old.value, next)).toMatchObject({ ok: false, error: { code: 'terms' } })
+    expect(verifyCertificate(old.value, next, [], earlier).ok).toBe(true)
+    expect(verifyAuthority({ kind: 'certificate', certificate: old.value }, next, 0, [], earlier).ok).toBe(true)
+    // Below the quorum of the terms it names, or with a vote under other terms: refused.
+    const short = { ...old.value, votes: old.value.votes.slice(0, 1) }
+    expect(verifyCertificate(short, next, [], earlier)).toMatchObject({ ok: false, error: { code: 'below-quorum' } })
+    const mixed = { ...old.value, votes: [old.value.votes[0], vote(dave)] }
+    expect(verifyCertificate(mixed, next, [], earlier).ok).toBe(false)
+    // An origin the terms in force no longer name is taken over by nobody.
+    const without = sampleTerms([bob, carol, dave], { revision: 2, supersedes: firstHash })
+    expect(verifyCertificate(old.value, without, [], earlier)).toMatchObject({ ok: false, error: { code: 'not-a-party' } })
+    // The origin's own request under revision 1 still counts under revision 2.
+    const request = signDocument(
+      'takeover-request',
+      { origin: alice.identity.id, terms: firstHash, epoch: 1, time: T0, reason: 'platform down' },
+      alice.identity,
+    )
+    expect(verifyAuthority({ kind: 'request', request }, next, 0)).toMatchObject({ ok: false, error: { code: 'terms' } })
+    expect(verifyAuthority({ kind: 'request', request }, next, 0, [], earlier).ok).toBe(true)
+  })
 })

@@ -10,7 +10,7 @@ import type { ReceiptRow } from '../../node/core/state/receipts.js'
 import type { StoreOp } from '../../node/core/ports.js'
 import type { FeedEntry, ShopId } from '../../protocol/index.js'
 import { META } from '../../node/core/state/codec.js'
-import { type SimEvent, type SimFederation, SIM_SPARE_SKU, SIM_START_MS } from './sim-federation.js'
+import { type SimEvent, type SimFederation, type SimShop, SIM_SPARE_SKU, SIM_START_MS } from './sim-federation.js'
 import type { StoreShadow } from './store-shadow.js'
 
 export interface Violation {
@@ -63,12 +63,16 @@ export class InvariantChecker {
     /** Names of the Byzantine shops of this seed (none in an honest seed). */
     private readonly byzantine: ReadonlySet<string> = new Set(),
   ) {
-    for (const s of sim.shops) {
-      this.idOf.set(s.name, s.identity.id)
-      this.nameOf.set(s.identity.id, s.name)
-    }
+    for (const s of sim.shops) this.joined(s)
     for (const name of byzantine) this.mayRequest.add(name) // a Byzantine origin may hand its orders over whenever it likes
-    for (const [name, shadow] of sim.shadows) if (this.honest(name)) shadow.checks.push((op, sh) => this.checkWrite(name, op, sh))
+  }
+
+  /** A shop the checker watches: every one at the start, and one that joins later (D97). */
+  joined(s: SimShop): void {
+    this.idOf.set(s.name, s.identity.id)
+    this.nameOf.set(s.identity.id, s.name)
+    const shadow = this.sim.shadows.get(s.name)
+    if (shadow && this.honest(s.name)) shadow.checks.push((op, sh) => this.checkWrite(s.name, op, sh))
   }
 
   private honest(name: string): boolean {
@@ -87,8 +91,9 @@ export class InvariantChecker {
     return this.honest(this.name(id))
   }
 
+  /** The lowest quorum of the revisions so far: a certificate is judged by the terms it names (D97). */
   private get quorum(): number {
-    return this.sim.agreement.terms.quorum
+    return Math.min(this.sim.agreement.terms.quorum, ...this.sim.earlier.map((a) => a.terms.quorum))
   }
 
   /** The simulator told this origin's node its platform is down: it may sign a takeover request. */

@@ -8,12 +8,14 @@ import {
   boxKeyPairFromSecret,
   type Identity,
   identityFromSeed,
+  minimumQuorum,
   type ShopCard,
   type Signed,
   sha256,
   signDocument,
   signTerms,
   type Terms,
+  termsHash,
   toBase64url,
   utf8,
 } from '../../protocol/index.js'
@@ -104,27 +106,11 @@ export class SimFederation {
   static async create(options: SimOptions): Promise<SimFederation> {
     const sim = new SimFederation(options.seed)
     const names = Array.from({ length: options.shops }, (_, i) => String.fromCharCode(65 + i))
-    const keys = names.map((name) => ({
-      name,
-      identity: identityFromSeed(sha256(utf8(`sim/${options.seed}/id/${name}`))),
-      box: boxKeyPairFromSecret(sha256(utf8(`sim/${options.seed}/box/${name}`))),
-    }))
-    if (options.signatures === 'simulated') sim.restoreSignatures = useSignatureScheme(simulatedSignatures(keys.map((k) => k.identity)))
-    const cards: Signed<ShopCard>[] = keys.map((k) =>
-      signDocument(
-        'shop-card',
-        {
-          id: k.identity.id,
-          name: `Shop ${k.name}`,
-          boxKey: toBase64url(k.box.publicKey),
-          addrs: [],
-          claimUrl: null,
-          issuedAt: SIM_START_MS,
-          validUntil: SIM_START_MS + 365 * 86_400_000,
-        },
-        k.identity,
-      ),
-    )
+    const keys = names.map((name) => simKeys(options.seed, name))
+    // The keys of a shop that may join later (addShop): the simulated signatures know it from here.
+    sim.spare = simKeys(options.seed, String.fromCharCode(65 + options.shops))
+    if (options.signatures === 'simulated') sim.restoreSignatures = useSignatureScheme(simulatedSignatures([...keys, sim.spare].map((k) => k.identity)))
+    const cards: Signed<ShopCard>[] = keys.map((k) => simCard(k, SIM_START_MS))
     const defaults = simTerms(keys.map((k) => k.identity.id).sort())
     const terms = options.terms ? options.terms(defaults) : defaults
     const agreement: Agreement = { terms, signatures: keys.map((k) => signTerms(terms, k.identity)) }
@@ -134,18 +120,18 @@ export class SimFederation {
     sim.skewMs = options.skewMs ?? (() => 0)
     sim.clockFor = options.clockFor ?? ((_name, clock) => clock)
     sim.cards = cards
-    for (const k of keys) {
-      const store = await LevelStore.openInMemory()
-      const shop = new SimShopAdapter(k.name, { 'card-100': options.stockPerShop ?? 200, [SIM_SPARE_SKU]: SIM_SPARE_STOCK })
-      const base = { name: k.name, store, identity: k.identity, box: k.box, warnings: [] as string[], shop, mailer: new SimMailer() }
-      sim.shops.push({ ...base, engine: sim.makeEngine(base) })
-    }
+    sim.stockPerShop = options.stockPerShop ?? 200
+    for (const k of keys) await sim.newShop(k)
     for (const shop of sim.shops) await shop.engine.start()
     for (const a of sim.shops) for (const b of sim.shops) if (a !== b) a.engine.onPeerConnected(b.engine.identity().id)
     return sim
   }
 
   agreement!: Agreement
+  /** The revisions before `agreement`, oldest first: a shop that joins later gets them (D97). */
+  readonly earlier: Agreement[] = []
+  private spare: SimKeys | null = null
+  private stockPerShop = 200
   private restoreSignatures: () => void = () => undefined
   canary: Canary | undefined
   drillEveryMs: number | null = null
@@ -205,6 +191,7 @@ export class SimFederation {
       name: `Shop ${s.name}`,
       addrs: () => [],
       agreement: this.agreement,
+      earlierAgreements: this.earlier,
       cards: this.cards,
       clock: this.clockFor(s.name, skewed(this.clock, this.skewMs(s.name))),
       rng: this.prng,
@@ -274,6 +261,49 @@ export class SimFederation {
         : card,
     )
     for (const shop of [...this.shops]) if (!this.crashed.has(shop.name)) await this.reload(shop.name)
+  }
+
+  /** A shop on an empty store, its engine made on the agreement in force (not started). */
+  private async newShop(k: SimKeys): Promise<SimShop> {
+    const store = await LevelStore.openInMemory()
+    const shop = new SimShopAdapter(k.name, { 'card-100': this.stockPerShop, [SIM_SPARE_SKU]: SIM_SPARE_STOCK })
+    const base = { name: k.name, store, identity: k.identity, box: k.box, warnings: [] as string[], shop, mailer: new SimMailer() }
+    const made = { ...base, engine: this.makeEngine(base) }
+    this.shops.push(made)
+    return made
+  }
+
+  /**
+   * A shop joins the terms in force (D97): the next revision names it (its skus added, the quorum
+   * the larger federation needs), every party signs, and every live engine restarts on it as the
+   * nodes do; a crashed one takes it at its restart. The newcomer starts on an empty store with the
+   * earlier revisions (as its node fetches them) and catches up its partners' feeds from seq 1.
+   */
+  async addShop(): Promise<SimShop> {
+    const k = this.spare
+    assert(k !== null, 'one shop joins per run')
+    this.spare = null
+    const old = this.agreement
+    const parties = [...old.terms.parties, k.identity.id].sort()
+    const terms: Terms = {
+      ...old.terms,
+      revision: old.terms.revision + 1,
+      supersedes: termsHash(old.terms),
+      parties,
+      quorum: Math.max(minimumQuorum(parties.length), old.terms.quorum),
+      skus: [...old.terms.skus, ...simTerms([k.identity.id]).skus],
+      createdAt: this.clock.now(),
+    }
+    const signers = [...this.shops.map((s) => s.identity), k.identity]
+    this.agreement = { terms, signatures: signers.map((identity) => signTerms(terms, identity)) }
+    this.earlier.push(old)
+    this.cards = [...this.cards, simCard(k, this.clock.now())]
+    const existing = [...this.shops]
+    const joined = await this.newShop(k)
+    for (const shop of existing) if (!this.crashed.has(shop.name)) await this.reload(shop.name)
+    await joined.engine.start()
+    for (const other of existing) if (!this.crashed.has(other.name)) this.network.heal(joined.identity.id, other.identity.id)
+    return joined
   }
 
   /** A graceful engine restart on the same store and links (what a node does for a new card or terms revision). */
@@ -395,6 +425,36 @@ export class SimFederation {
     }
     this.restoreSignatures()
   }
+}
+
+interface SimKeys {
+  readonly name: string
+  readonly identity: Identity
+  readonly box: BoxKeyPair
+}
+
+function simKeys(seed: string, name: string): SimKeys {
+  return {
+    name,
+    identity: identityFromSeed(sha256(utf8(`sim/${seed}/id/${name}`))),
+    box: boxKeyPairFromSecret(sha256(utf8(`sim/${seed}/box/${name}`))),
+  }
+}
+
+function simCard(k: SimKeys, issuedAt: number): Signed<ShopCard> {
+  return signDocument(
+    'shop-card',
+    {
+      id: k.identity.id,
+      name: `Shop ${k.name}`,
+      boxKey: toBase64url(k.box.publicKey),
+      addrs: [],
+      claimUrl: null,
+      issuedAt,
+      validUntil: SIM_START_MS + 365 * 86_400_000,
+    },
+    k.identity,
+  )
 }
 
 /** A shop's view of virtual time, `skewMs` off the true one; timers still fire on the true clock. */

@@ -35,6 +35,8 @@ export interface SeedResult {
   readonly rotations: number
   /** Revocations in force at honest nodes, per (node, revoked party) (D94). */
   readonly revocations: number
+  /** Shops added to the terms in force during the safety phase (D97): 0 or 1. */
+  readonly joins: number
 }
 
 export interface SeedOptions {
@@ -79,6 +81,13 @@ const REVOKING_SEEDS = 0.5
 const REVOKE_FROM_MS = 6_000
 const REVOKE_CHANCE = 0.2
 const COUNTER_REVOKE_CHANCE = 0.05
+/**
+ * Honest seeds where a shop joins the terms in force (D97), at a drawn moment of the safety phase,
+ * while faults go on. The moment leaves time to catch up before the liveness phase judges.
+ */
+const JOINING_SEEDS = 0.3
+const JOIN_FROM_MS = 2_000
+const JOIN_UNTIL_MS = 8_000
 const SAFETY_MS = 10_000
 /** The liveness budget: every order delivered and every pair in agreement by then. */
 const LIVENESS_MS = 25_000
@@ -168,6 +177,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
   // waiting for good (D92 (c)).
   const operator = byzantine.length === 0 ? new OperatorActs(sim, new Prng(`${seed}/restore`), crashed) : null
   const revokers = byzantine.length > 0 ? new Revokers(sim, new Prng(`${seed}/revoke`), byzantine, crashed) : null
+  const joiner = byzantine.length === 0 ? new Joiner(sim, new Prng(`${seed}/join`), checker) : null
   await sim.runUntil(600)
   for (const a of sim.shops) for (const b of sim.shops) if (a !== b) await a.engine.consign(b.identity.id, 'card-100', 40)
   await sim.runUntil(1_500)
@@ -259,6 +269,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     await adversary?.step()
     await operator?.step()
     await revokers?.step(at())
+    await joiner?.step(at())
     await sim.runUntil(at() + STEP_MS)
     checker.afterStep(steps)
   }
@@ -341,6 +352,32 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     restores: operator?.restores ?? 0,
     rotations: operator?.rotations ?? 0,
     revocations: checker.revocations,
+    joins: joiner?.joins ?? 0,
+  }
+}
+
+/**
+ * A shop joining the terms in force (D97), in an honest seed: at a drawn moment every party signs
+ * the revision that names it, the live engines restart on it, and the newcomer starts from an empty
+ * store. From then on the driver treats it as any shop (orders, consignments, crashes, cuts); the
+ * checker holds it to every invariant, its partners' whole feeds included.
+ */
+class Joiner {
+  joins = 0
+  private readonly at: number | null
+
+  constructor(
+    private readonly sim: SimFederation,
+    prng: Prng,
+    private readonly checker: InvariantChecker,
+  ) {
+    this.at = prng.chance(JOINING_SEEDS) ? prng.int(JOIN_FROM_MS, JOIN_UNTIL_MS) : null
+  }
+
+  async step(now: number): Promise<void> {
+    if (this.at === null || this.joins > 0 || now < this.at) return
+    this.joins++
+    this.checker.joined(await this.sim.addShop())
   }
 }
 
