@@ -294,7 +294,17 @@ describe.skipIf(!hasChromium)('console pages in a real browser', () => {
     await page.fill('#propose-add', 'gift-200=200.50')
     await page.fill('#propose-cap', '40')
     await submit(page, '#propose-submit', '/console/terms')
-    expect(terms.proposed.at(-1)).toEqual({ addSkus: [{ sku: 'gift-200', unitMinorUnits: 20_050 }], removeSkus: [], cap: 40, removeParties: [] })
+    expect(terms.proposed.at(-1)).toEqual({
+      addSkus: [{ sku: 'gift-200', unitMinorUnits: 20_050 }],
+      removeSkus: [],
+      cap: 40,
+      removeParties: [],
+      addParties: [],
+    })
+    // A shop added by the invite it printed (D97): the token goes to the terms as given.
+    await page.fill('#propose-add-party', 'standin1.an-invite-token')
+    await submit(page, '#propose-submit', '/console/terms')
+    expect(terms.proposed.at(-1)).toMatchObject({ addSkus: [], addParties: ['standin1.an-invite-token'] })
 
     // Three decimals: refused with the field named, nothing proposed.
     const proposals = terms.proposed.length
