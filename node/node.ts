@@ -6,6 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { Registry } from 'prom-client'
 import type { FastifyInstance } from 'fastify'
 import { Engine } from './core/engine.js'
+import { UnavailableError } from './core/api.js'
 import { DataDir, DataDirError, type Keys } from './datadir.js'
 import { createNodeLogger } from './logger.js'
 import { createP2pTransport, type P2pTransport } from './p2p/index.js'
@@ -52,12 +53,20 @@ export interface StartOptions {
   readonly signal?: AbortSignal
 }
 
+/** How often a removed shop's node tries again to lift the fence until the adapter confirms (ms, D98). */
+const UNFENCE_RETRY_MS = 5_000
+
 /** Every method of the engine running now, for the HTTP layer, which outlives each engine (D67). */
-function currentEngine(get: () => Engine | null): Engine {
+function currentEngine(get: () => Engine | null, removed: () => boolean): Engine {
   return new Proxy({} as Engine, {
     get(_target, prop) {
       const engine = get()
-      if (!engine) throw new Error('the node is changing to new terms; try again in a moment')
+      // 503 with the reason: an adapter retries later, an operator reads why.
+      if (!engine && removed())
+        throw new UnavailableError(
+          'this shop was removed from the federation (every other party signed terms without it); the node serves nothing more: stop it (D98)',
+        )
+      if (!engine) throw new UnavailableError('the node is changing to new terms; try again in a moment')
       const value = Reflect.get(engine, prop, engine) as unknown
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(engine) : value
     },
@@ -120,6 +129,9 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       } else if (boxKeyChanged && engine?.federation.isPartner(id)) restart(`a new box key of ${id}`)
     },
     onParties: () => refreshPeers(),
+    onRemoved: (removal) => {
+      changes = changes.then(() => standDown(removal)).catch((error: unknown) => logger.error({ err: String(error) }, 'could not stand down'))
+    },
     onInForce: (agreement) => {
       firstInForce()
       changes = changes
@@ -136,6 +148,10 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   let awaitingCards: Agreement | null = null
   const refreshPeers = (): void => {
     const running = engine
+    if (removedBy) {
+      partnerIds = [] // removed (D98): no partner any more
+      return
+    }
     if (!running) {
       partnerIds = exchange.parties()
       return
@@ -176,6 +192,9 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   let stopping = false
   let engine: Engine | null = null
   let agreement: Agreement | null = null
+  // The revision that removed this shop (D98): from then on no engine runs and the shop is unfenced.
+  let removedBy: Agreement | null = null
+  let unfenceTimer: NodeJS.Timeout | null = null
 
   const startEngine = async (terms: Agreement): Promise<void> => {
     const next = new Engine({
@@ -249,7 +268,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
    * party's connection at its next round.
    */
   const adopt = async (next: Agreement): Promise<void> => {
-    if (stopping) return
+    if (stopping || removedBy) return
     const parties = next.terms.parties.filter((p) => p !== identity.id)
     cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
     const noCard = parties.filter((p) => !cardOf.has(p))
@@ -268,6 +287,9 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     }
     const leaving = partnerIds.filter((p) => !parties.includes(p))
     const joining = parties.filter((p) => !partnerIds.includes(p))
+    // Parties the revision leaves out hear of it while still connected, and stand down (D98).
+    const removed = (agreement?.terms.parties ?? []).filter((p) => p !== identity.id && !parties.includes(p))
+    if (removed.length > 0) exchange.tellRemoved(removed, next)
     if (leaving.length + joining.length > 0)
       logger.warn({ revision: next.terms.revision, leaving, joining }, 'terms: the revision in force changes the parties')
     cardOf = new Map(dir.cards().map((c) => [c.body.id, c.body]))
@@ -278,11 +300,46 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     )
   }
 
+  /**
+   * Every other party signed terms without this shop (D95): no partner takes it over or holds its
+   * escrow any more, so the fence has nothing left to guard. The engine stops, the shop is told it
+   * may deliver every order itself (again until the adapter confirms), and the node serves nothing
+   * but says why; the operator stops it (D98).
+   */
+  const standDown = async (removal: Agreement): Promise<void> => {
+    if (stopping || removedBy) return
+    removedBy = removal
+    logger.error(
+      { revision: removal.terms.revision, parties: removal.terms.parties.length },
+      'this shop was removed from the federation: every other party signed terms without it. The node stands down: nothing is escrowed any more and the shop delivers its own orders; stop the node (D98)',
+    )
+    alerter.raise({ kind: 'removed', subject: '', params: { revision: String(removal.terms.revision) } })
+    const old = engine
+    engine = null
+    partnerIds = []
+    if (old) await old.stop()
+    const unfence = (): void => {
+      adapter.setFenced(false).then(
+        () => {
+          if (unfenceTimer) clearInterval(unfenceTimer)
+          unfenceTimer = null
+          logger.info('fence lifted for good: this shop is no party any more (D98)')
+        },
+        (error: unknown) => logger.warn({ err: String(error) }, 'could not reach the shop adapter to lift the fence; retrying'),
+      )
+    }
+    unfenceTimer = setInterval(unfence, UNFENCE_RETRY_MS)
+    unfenceTimer.unref()
+    unfence()
+  }
+
   const first = exchange.ready()
-  if (first) await adopt(first)
+  const removal = book.removal(now())
+  if (removal) await standDown(removal)
+  else if (first) await adopt(first)
   exchange.start()
   await p2p.start()
-  if (!engine) {
+  if (!engine && !removedBy) {
     const waiting = book.held(now()).filter((h) => h.state === 'waiting' && h.signedByUs)
     const names = new Map(dir.cards().map((c) => [c.body.id, c.body.name]))
     if (exchange.wantedHistory().length > 0)
@@ -315,7 +372,10 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     }
   }
   const registry = new Registry()
-  const api = currentEngine(() => engine)
+  const api = currentEngine(
+    () => engine,
+    () => removedBy !== null,
+  )
   const http = await buildHttpServer({
     api,
     adapterSecret: requestSecret,
@@ -364,6 +424,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       stopped = true
       stopping = true
       exchange.stop()
+      if (unfenceTimer) clearInterval(unfenceTimer)
       await http.close()
       await p2p.stop()
       await changes
@@ -373,7 +434,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       // delivering escrowed orders now (a node starts fenced, and lifts it once it holds leases
       // again). After engine.stop, so no tick lifts it. A shop that cannot be reached in time is
       // the killed-node case the README names.
-      if (agreement && leaseQuorum(agreement.terms) > 0) {
+      if (agreement && !removedBy && leaseQuorum(agreement.terms) > 0) {
         const fenced = await within(
           FENCE_AT_STOP_MS,
           adapter.setFenced(true).then(

@@ -37,6 +37,7 @@ export const ALERT_KINDS = {
   rejoined: 'info',
   revocation: 'warning',
   'partner-revoked': 'critical',
+  removed: 'critical',
   test: 'critical',
 } as const satisfies Record<string, AlertSeverity>
 

@@ -48,6 +48,8 @@ export type Received =
   | { readonly kind: 'merged'; readonly hash: string; readonly complete: boolean }
   /** Earlier terms that terms naming us supersede, which a newcomer fetches from its partners (D97). */
   | { readonly kind: 'history'; readonly hash: string }
+  /** The next revision, signed by every other party, without us: this shop was removed (D98). */
+  | { readonly kind: 'removed'; readonly hash: string }
   | { readonly kind: 'refused'; readonly reason: string }
 
 export class TermsError extends Error {}
@@ -135,6 +137,35 @@ export class TermsBook {
     return [...wanted]
   }
 
+  /**
+   * Proof that this shop was removed (D95, D98): the revision after the terms in force, leaving
+   * this shop out and naming no one new, signed by every party it names. Null while none is held.
+   */
+  removal(nowMs: number): Agreement | null {
+    const current = this.inForce(nowMs)
+    if (!current) return null
+    return this.dir.agreements().find((a) => a.missing.length === 0 && this.removes(current, a.agreement))?.agreement ?? null
+  }
+
+  /** Stores `raw` if it is such proof (verified here); true when it is. */
+  takeRemoval(raw: Agreement, nowMs: number): boolean {
+    const current = this.inForce(nowMs)
+    const verified = verifyAgreement(raw)
+    if (!current || !verified.ok || verified.value.missing.length > 0 || !this.removes(current, raw)) return false
+    this.dir.saveAgreement(raw)
+    return true
+  }
+
+  private removes(current: Agreement, next: Agreement): boolean {
+    const terms = next.terms
+    return (
+      terms.supersedes === termsHash(current.terms) &&
+      terms.revision === current.terms.revision + 1 &&
+      !terms.parties.includes(this.me) &&
+      terms.parties.every((p) => current.terms.parties.includes(p))
+    )
+  }
+
   /** Our operator signs `agreement` (verified first); partners' cards come with it. */
   sign(agreement: Agreement, nowMs: number, cards: readonly Signed<ShopCard>[] = []): HeldAgreement {
     const verified = verifyAgreement(agreement)
@@ -212,6 +243,8 @@ export class TermsBook {
     const held = this.dir.agreements().find((a) => a.hash === hash)
     // Nothing new (earlier terms two partners both answered with, a repeat): nothing to judge.
     if (held && signatures.every((s) => held.agreement.signatures.some((h) => h.signer === s.signer))) return { kind: 'unchanged' }
+    // Authority: every party that stays signed the revision that leaves us out (D98).
+    if (!terms.parties.includes(this.me) && this.takeRemoval(raw, nowMs)) return { kind: 'removed', hash }
     if (!terms.parties.includes(this.me) || !terms.parties.includes(from)) return { kind: 'refused', reason: 'terms that do not name both of us' }
     if (terms.expiresAt <= nowMs) return { kind: 'refused', reason: 'expired terms' }
     if (!held) {

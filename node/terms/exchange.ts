@@ -47,6 +47,8 @@ export interface TermsExchangeOptions {
   readonly onCard?: (id: ShopId, boxKeyChanged: boolean) => void
   /** Who the p2p layer should let in may have changed: our operator signed, or terms took force. */
   readonly onParties?: () => void
+  /** The other parties signed terms without us (D98): told once, whether a partner or our CLI brought them. */
+  readonly onRemoved?: (removal: Agreement) => void
 }
 
 export interface CardFiles {
@@ -67,6 +69,7 @@ export class TermsExchange {
   /** Earlier terms we lack (D97), as of the last look; empty for a shop that signed them all. */
   private wanted: string[]
   private lastAsk = { key: '', at: Number.NEGATIVE_INFINITY }
+  private removedTold = false
 
   constructor(private readonly o: TermsExchangeOptions) {
     this.wanted = this.o.book.wantedHistory(this.o.now())
@@ -154,6 +157,11 @@ export class TermsExchange {
     this.askHistory()
     if (changed.length === 0) return
     this.o.onParties?.()
+    const removal = this.removedTold ? null : this.o.book.removal(this.o.now())
+    if (removal) {
+      this.removedTold = true
+      this.o.onRemoved?.(removal)
+    }
     for (const h of this.outgoing()) if (changed.includes(h.hash)) this.sendToParties(h.agreement, null)
     const hash = this.currentHash()
     if (hash !== null && hash !== this.inForceHash) {
@@ -172,6 +180,10 @@ export class TermsExchange {
       return
     }
     if (result.kind === 'unchanged') return
+    if (result.kind === 'removed') {
+      this.o.logger.error({ from, terms: result.hash.slice(0, 12) }, 'terms: every other party signed terms without this shop (D98)')
+      return this.check()
+    }
     if (result.kind === 'history') {
       this.o.logger.info({ from, terms: result.hash.slice(0, 12), revision: agreement.terms.revision }, 'terms: earlier terms from a partner stored')
       return this.check()
@@ -258,6 +270,14 @@ export class TermsExchange {
     }
   }
 
+  /**
+   * A revision that leaves `parties` out, to each of them still connected (D98): their nodes stand
+   * down on it rather than keep their shops fenced for want of leases.
+   */
+  tellRemoved(parties: readonly ShopId[], agreement: Agreement): void {
+    for (const p of parties) if (this.transport?.isConnected(p)) this.transport.send(p, 'control', { type: 'terms.agreement', agreement })
+  }
+
   /** Our card to every connected partner (after `standin secrets rotate box`). */
   announceCard(): void {
     for (const p of this.parties()) if (this.transport?.isConnected(p)) this.sendCard(p)
@@ -289,8 +309,8 @@ export class TermsExchange {
         this.transport?.send(peer, 'control', { type: 'terms.agreement', agreement: h.agreement })
         this.sendNewcomerCards(peer, h.agreement)
       }
-    this.lastAsk = { key: '', at: Number.NEGATIVE_INFINITY }
-    this.askHistory()
+    // The one that just connected only: the others were asked when they did (D97).
+    for (const hash of this.wanted) this.transport?.send(peer, 'control', { type: 'terms.ask', hash })
   }
 
   private outgoing() {

@@ -104,6 +104,14 @@ export class TermsService {
       if (token.value.kind !== 'terms') throw new TermsInputError('token: this is an invite; run `standin join <token>` instead')
       const verified = verifyAgreement(token.value.agreement)
       if (!verified.ok) throw new TermsInputError(`agreement: ${verified.error.message}`)
+      // A node that was down when the others removed its shop learns it from their token (D98).
+      if (!token.value.agreement.terms.parties.includes(this.book.me) && this.book.takeRemoval(token.value.agreement, nowMs))
+        return {
+          token: this.tokenFor(token.value.agreement),
+          hash: verified.value.hash,
+          missing: [],
+          next: `every other party signed terms ${verified.value.hash.slice(0, 12)} (rev ${token.value.agreement.terms.revision}) without this shop: it was removed from the federation. A running node stands down at once (the shop delivers its own orders again); stop it when you like (D98).`,
+        }
       return this.result(this.book.sign(token.value.agreement, nowMs, token.value.cards))
     }
     return this.result(this.book.sign(this.book.find(body.hash, nowMs).agreement, nowMs))

@@ -41,6 +41,7 @@ const PARAMS = {
   by: 'shop-a',
   reached: 'false',
   us: 'false',
+  revision: '3',
 }
 const KINDS = Object.keys(ALERT_KINDS) as AlertKind[]
 const eventOf = (kind: AlertKind): AlertEvent => ({ kind, subject: `s-${kind}`, params: PARAMS })

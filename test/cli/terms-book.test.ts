@@ -7,7 +7,7 @@ import { type Agreement, type ControlMessage, signDocument, signTerms, termsHash
 import { accept, propose } from '../../node/cli/federation-commands.js'
 import { DataDir } from '../../node/datadir.js'
 import { ownCard } from '../../node/terms/service.js'
-import { federation, NOW } from './terms-fixture.js'
+import { federation, NOW, type Shop, shops } from './terms-fixture.js'
 import { MAX_UNSIGNED_FROM_PARTNERS } from '../../node/terms/book.js'
 import { MAX_TERMS_MESSAGES_PER_MINUTE, TermsExchange } from '../../node/terms/exchange.js'
 import type { InboundHandler, Transport } from '../../node/core/ports.js'
@@ -47,6 +47,24 @@ describe('terms between the parties', () => {
     expect(B.book.receive(A.book.me, A.book.find(proposal.hash, NOW).agreement, NOW)).toMatchObject({ kind: 'merged', complete: false })
     expect(accept(B.path).missing).toEqual([])
     expect(B.book.inForce(NOW)?.terms.parties).toHaveLength(2)
+    // Signed by every party that stays: proof for C that it was removed (D98). C keeps it, runs on
+    // nothing new (its terms in force stay revision 1), and its node stands down on it.
+    expect(C.book.removal(NOW)).toBeNull()
+    const complete = B.book.find(proposal.hash, NOW).agreement
+    expect(C.book.receive(B.book.me, complete, NOW)).toMatchObject({ kind: 'removed' })
+    expect(C.book.removal(NOW)?.terms.revision).toBe(2)
+    expect(C.book.inForce(NOW)?.terms.revision).toBe(1)
+    // Not proof, though signed by every party they name: terms without C that skip a revision, or
+    // that bring in a shop C never had as a partner.
+    const signedByAll = (terms: Agreement['terms'], signers: Shop[]): Agreement => ({
+      terms,
+      signatures: signers.map((x) => signTerms(terms, x.dir.keys().identity)),
+    })
+    const skipping = { ...complete.terms, revision: 3 }
+    expect(C.book.takeRemoval(signedByAll(skipping, [A, B]), NOW)).toBe(false)
+    const { E } = shops(['E']) as { E: Shop }
+    const stranger = { ...complete.terms, parties: [...complete.terms.parties, E.book.me].sort() }
+    expect(C.book.takeRemoval(signedByAll(stranger, [A, B, E]), NOW)).toBe(false)
     // Two parties are the fewest terms can have.
     expect(() => propose({ dir: B.path, addSku: [], removeSku: [], removeParty: ['Shop A'] })).toThrow(/two parties at least/)
   })

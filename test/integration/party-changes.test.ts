@@ -3,8 +3,9 @@
 // nothing but alerts B. B's operator signs too: that is the quorum, and both running nodes drop C
 // at once, without a restart by hand. Removing a party (D95): A proposes terms without C, which
 // first recalls what C holds and issues a final statement; once B signed, both nodes run the new
-// terms without a restart. Either way, from then on A seals nothing to C and C's node learns
-// nothing more of A; when A's platform dies, B delivers every stranded order once and C none.
+// terms without a restart, and C's node stands down, its shop unfenced (D98). Either way, from then
+// on A seals nothing to C and C's node learns nothing more of A; when A's platform dies, B delivers
+// every stranded order once and C none.
 import { afterEach, describe, expect, it } from 'vitest'
 import type { HoldingView, PartnerStatus, SelfStatus } from '../../node/core/api-schemas.js'
 import { cliAsync, waitFor } from './cluster.js'
@@ -43,7 +44,7 @@ async function heldAtC(federation: Federation): Promise<string[]> {
  * gone, A has one partner left, below the quorum of 2: no certificate can form, as between two
  * parties). B delivers every stranded order, each key once; C none, and still holds `atC` keys.
  */
-async function strandedDeliveredByB(federation: Federation, stranded: readonly string[], atC: number): Promise<void> {
+async function strandedDeliveredByB(federation: Federation, stranded: readonly string[], atC: number, cServes = true): Promise<void> {
   const b = federation.cluster.node('B')
   const c = federation.cluster.node('C')
   await shop(federation, 'A').setPlatform('down')
@@ -55,7 +56,8 @@ async function strandedDeliveredByB(federation: Federation, stranded: readonly s
   const { holdings } = await federation.cluster.admin<{ holdings: HoldingView[] }>('A', '/v1/admin/allotments')
   expect(holdings.find((h) => h.holder === c.id)).toMatchObject({ delivered: 0, held: atC })
   expect(holdings.find((h) => h.holder === b.id)?.delivered).toBe(stranded.length)
-  for (const report of await incidents(federation, 'C')) expect(report.fulfillers).toEqual({})
+  // A removed C's node serves nothing (D98); a revoked C's keeps its reports.
+  if (cServes) for (const report of await incidents(federation, 'C')) expect(report.fulfillers).toEqual({})
 }
 
 const nodesOf = (federation: Federation) => ({ a: federation.cluster.node('A'), b: federation.cluster.node('B'), c: federation.cluster.node('C') })
@@ -127,10 +129,13 @@ describe('changing the federation', () => {
     await cliAsync(['terms', 'accept', token, '-d', b.dir])
     await bothRunWithoutC(f)
     expect((await selfOf(f, 'A')).terms.revision).toBe(2)
+    // C's node hears of it and stands down (D98): its shop is unfenced for good, not left fenced
+    // for want of leases, and the node says why it serves nothing.
+    await waitFor('C stands down', () => (/removed from the federation/.test(c.output) ? true : undefined), ESCROW_TIMEOUT_MS, 200)
+    await waitFor('C unfenced', () => (shop(f as Federation, 'C').fenced === false ? true : undefined), ESCROW_TIMEOUT_MS, 200)
+    await expect(selfOf(f, 'C')).rejects.toThrow(/removed from the federation/)
 
     const after = await buyAtA(f, ['after-0@example.com', 'after-1@example.com'])
-    const atC = await heldAtC(f)
-    for (const order of after) expect(atC).not.toContain(order)
-    await strandedDeliveredByB(f, [...before, ...during, ...after], 0)
+    await strandedDeliveredByB(f, [...before, ...during, ...after], 0, false)
   }, 300_000)
 })
