@@ -311,7 +311,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     removedBy = removal
     logger.error(
       { revision: removal.terms.revision, parties: removal.terms.parties.length },
-      'this shop was removed from the federation: every other party signed terms without it. The node stands down: nothing is escrowed any more and the shop delivers its own orders; stop the node (D98)',
+      'this shop was removed from the federation: every other party signed terms without it. The node stands down: the shop is unfenced, nothing is escrowed any more; take the Standin adapter out of the shop, then stop the node (D98)',
     )
     alerter.raise({ kind: 'removed', subject: '', params: { revision: String(removal.terms.revision) } })
     const old = engine

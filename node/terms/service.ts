@@ -110,7 +110,7 @@ export class TermsService {
           token: this.tokenFor(token.value.agreement),
           hash: verified.value.hash,
           missing: [],
-          next: `every other party signed terms ${verified.value.hash.slice(0, 12)} (rev ${token.value.agreement.terms.revision}) without this shop: it was removed from the federation. A running node stands down at once (the shop delivers its own orders again); stop it when you like (D98).`,
+          next: `every other party signed terms ${verified.value.hash.slice(0, 12)} (rev ${token.value.agreement.terms.revision}) without this shop: it was removed from the federation. A running node stands down at once and lifts the fence; take the Standin adapter out of the shop, then stop the node (D98).`,
         }
       return this.result(this.book.sign(token.value.agreement, nowMs, token.value.cards))
     }
