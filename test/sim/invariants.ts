@@ -8,7 +8,7 @@ import type { BookLine } from '../../node/core/state/ledger.js'
 import type { OrderRow } from '../../node/core/state/orders.js'
 import type { ReceiptRow } from '../../node/core/state/receipts.js'
 import type { StoreOp } from '../../node/core/ports.js'
-import type { FeedEntry, ShopId } from '../../protocol/index.js'
+import { type FeedEntry, type ShopId, type Terms, termsHash } from '../../protocol/index.js'
 import { META } from '../../node/core/state/codec.js'
 import { type SimEvent, type SimFederation, type SimShop, SIM_SPARE_SKU, SIM_START_MS } from './sim-federation.js'
 import type { StoreShadow } from './store-shadow.js'
@@ -56,6 +56,10 @@ export class InvariantChecker {
   private readonly stranded = new Map<string, number>()
   /** `N|X` → the head of revoked X's feed honest node N held when first seen running without X (D94). */
   private readonly revokedAt = new Map<string, number>()
+  /** Parties the terms removed, and `N|X` → the head of X's feed N held when first seen running without it (D95). */
+  private readonly removedIds = new Set<ShopId>()
+  private readonly removedHeads = new Map<string, number>()
+  private readonly termsByHash = new Map<string, Terms>()
 
   constructor(
     private readonly sim: SimFederation,
@@ -73,6 +77,37 @@ export class InvariantChecker {
     this.nameOf.set(s.identity.id, s.name)
     const shadow = this.sim.shadows.get(s.name)
     if (shadow && this.honest(s.name)) shadow.checks.push((op, sh) => this.checkWrite(s.name, op, sh))
+  }
+
+  /**
+   * A party the others signed terms without (D95): from the moment an honest node runs those
+   * terms, it takes no other entry of its feed, seals nothing to it and delivers none of its orders.
+   */
+  removed(s: SimShop): void {
+    this.removedIds.add(s.identity.id)
+  }
+
+  /** The revision of this run with that hash (computed once per revision). */
+  private termsOf(hash: string): Terms | undefined {
+    const all = [...this.sim.earlier, this.sim.agreement]
+    for (const a of all.slice(this.termsByHash.size)) this.termsByHash.set(termsHash(a.terms), a.terms)
+    return this.termsByHash.get(hash)
+  }
+
+  /** `node`'s engine runs terms without `id` (it took the revision that removed it). */
+  private runsWithout(node: string, id: ShopId): boolean {
+    const running = this.sim.shops.find((s) => s.name === node)
+    return running !== undefined && this.removedIds.has(id) && !running.engine.federation.isPartner(id)
+  }
+
+  /** `name` takes over a partner, or a partner takes it over, as far as the events told. */
+  inTakeover(name: string): boolean {
+    const id = this.idOf.get(name)
+    return [...this.takeovers.keys()].some((key) => key.endsWith(`|${id}`) || key.startsWith(`${name}|`))
+  }
+
+  private headOf(node: string, author: ShopId): number {
+    return ((this.sim.shadows.get(node) as StoreShadow).section('heads').get(author) as { seq: number } | undefined)?.seq ?? 0
   }
 
   private honest(name: string): boolean {
@@ -110,6 +145,7 @@ export class InvariantChecker {
       this.shadowSeen.set(name, shadow.violations.length)
     }
     this.checkRevocations()
+    this.checkRemovals()
     this.checkAckedOrdersDurable()
     this.checkKeyConservation(false)
     this.checkReturnedKeys()
@@ -131,7 +167,8 @@ export class InvariantChecker {
   private honestTakeovers(): [string, number][] {
     return [...this.takeovers].filter(([key]) => {
       const [partner, origin] = key.split('|') as [string, ShopId]
-      return this.honest(partner) && this.honestId(origin)
+      // A removed shop's engine stopped (D98): what it took over ends with it.
+      return this.honest(partner) && this.honestId(origin) && !this.removedIds.has(this.idOf.get(partner) as ShopId)
     })
   }
 
@@ -159,7 +196,7 @@ export class InvariantChecker {
    * receipts an order without mailing the key keeps that key; the buyer finds it in the shop).
    */
   private undelivered(ownDelivered: ReadonlySet<string>): string[] {
-    const writtenBack = new Set(this.sim.shops.flatMap((s) => s.shop.writeBacks.map((w) => w.order)))
+    const writtenBack = new Set([...this.sim.shops, ...this.sim.removed].flatMap((s) => s.shop.writeBacks.map((w) => w.order)))
     return [...this.acked.values()]
       .filter((o) => this.honest(o.origin) && !ownDelivered.has(o.order) && !this.partnerDeliveries.has(o.order) && !writtenBack.has(o.order))
       .map((o) => o.order)
@@ -240,6 +277,7 @@ export class InvariantChecker {
   }
 
   private onPartnerDelivery(node: string, ev: Extract<SimEvent['event'], { kind: 'delivered' }>): void {
+    if (this.runsWithout(node, ev.origin)) this.violate(`${node} delivered ${ev.order} of ${this.name(ev.origin)} after the terms removed it`, [ev.order])
     const epoch = this.takeovers.get(`${node}|${ev.origin}`)
     if (epoch !== ev.epoch)
       this.violate(`${node} delivered ${ev.order} at epoch ${ev.epoch} while its takeover of ${this.name(ev.origin)} is at ${epoch ?? 'none'}`, [
@@ -297,8 +335,16 @@ export class InvariantChecker {
     } else if (op.section === 'entries' && op.key.startsWith(`${me}!`)) {
       // Written by the engine running now: it must seal nothing to a party it runs without (D94).
       const sealedTo = new Set((op.value as FeedEntry).body.sealed?.keys.map((k) => k.to) ?? [])
-      for (const revoked of this.sim.shop(name).engine.federation.revoked())
+      // A removed shop's engine has stopped: its writes in flight seal to no one new.
+      const running = this.sim.shops.find((s) => s.name === name)
+      for (const revoked of running?.engine.federation.revoked() ?? [])
         if (sealedTo.has(revoked)) this.violate(`${name} sealed an entry of its feed to revoked ${this.name(revoked)}`, ['own-append'])
+      // An entry written under terms naming the party (one a restore takes back, D92) may seal to it.
+      const entry = op.value as FeedEntry
+      const underTerms = this.termsOf(entry.body.terms)
+      for (const removed of this.removedIds)
+        if (sealedTo.has(removed) && this.runsWithout(name, removed) && !(underTerms?.parties.includes(removed) ?? false))
+          this.violate(`${name} sealed an entry of its feed to ${this.name(removed)}, which the terms removed`, ['own-append'])
     } else if (op.section === 'orders') {
       const row = op.value as OrderRow
       const before = shadow.section('orders').get(op.key) as OrderRow | undefined
@@ -448,6 +494,21 @@ export class InvariantChecker {
         if (held === undefined) this.revokedAt.set(key, head(revoked))
         else if (head(revoked) > held)
           this.violate(`${shop.name} took entries of revoked ${this.name(revoked)}'s feed up to ${head(revoked)}, past ${held}`, ['entries-stored'])
+      }
+    }
+  }
+
+  /** D95: once the terms left a party out, no honest node that stays takes more of its feed. */
+  private checkRemovals(): void {
+    for (const shop of this.sim.shops) {
+      if (!this.honest(shop.name)) continue
+      for (const removed of this.removedIds) {
+        if (!this.runsWithout(shop.name, removed)) continue
+        const key = `${shop.name}|${removed}`
+        const held = this.removedHeads.get(key)
+        const head = this.headOf(shop.name, removed)
+        if (held === undefined) this.removedHeads.set(key, head)
+        else if (head > held) this.violate(`${shop.name} took entries of removed ${this.name(removed)}'s feed up to ${head}, past ${held}`, ['entries-stored'])
       }
     }
   }

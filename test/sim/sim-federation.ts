@@ -306,6 +306,41 @@ export class SimFederation {
     return joined
   }
 
+  /** Shops a revision left out (D95): their engines stopped, their stores and shops kept for the checker. */
+  readonly removed: SimShop[] = []
+
+  /**
+   * The parties that stay sign a revision without `name` (D95): its skus dropped, the quorum where
+   * it was within what the smaller federation allows (as `TermsBook` computes it). Every live
+   * engine restarts on it; a crashed one takes it at its restart. The removed shop stands down
+   * (D98): its engine stops, its shop is unfenced for good, and its links are cut.
+   */
+  async removeShop(name: string): Promise<SimShop> {
+    const gone = this.shop(name)
+    assert(!this.crashed.has(name), 'the sim removes a running shop')
+    const old = this.agreement
+    const parties = old.terms.parties.filter((p) => p !== gone.identity.id)
+    assert(parties.length >= 2, 'terms keep two parties at least')
+    const terms: Terms = {
+      ...old.terms,
+      revision: old.terms.revision + 1,
+      supersedes: termsHash(old.terms),
+      parties,
+      quorum: Math.max(minimumQuorum(parties.length), Math.min(old.terms.quorum, Math.max(2, parties.length - 1))),
+      skus: old.terms.skus.filter((s) => s.shop !== gone.identity.id),
+      createdAt: this.clock.now(),
+    }
+    this.shops.splice(this.shops.indexOf(gone), 1)
+    this.removed.push(gone)
+    this.agreement = { terms, signatures: this.shops.map((s) => signTerms(terms, s.identity)) }
+    this.earlier.push(old)
+    await this.await(gone.engine.stop())
+    gone.shop.fenced = false
+    for (const other of this.shops) this.network.cut(gone.identity.id, other.identity.id)
+    for (const shop of [...this.shops]) if (!this.crashed.has(shop.name)) await this.reload(shop.name)
+    return gone
+  }
+
   /** A graceful engine restart on the same store and links (what a node does for a new card or terms revision). */
   private async reload(name: string, limit = Number.MAX_SAFE_INTEGER): Promise<void> {
     const shop = this.shop(name)
@@ -366,7 +401,7 @@ export class SimFederation {
   }
 
   nameOf(id: string): string {
-    return this.shops.find((s) => s.engine.identity().id === id)?.name ?? id
+    return [...this.shops, ...this.removed].find((s) => s.identity.id === id)?.name ?? id
   }
 
   shop(name: string): SimShop {

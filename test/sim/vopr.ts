@@ -37,6 +37,7 @@ export interface SeedResult {
   readonly revocations: number
   /** Shops added to the terms in force during the safety phase (D97): 0 or 1. */
   readonly joins: number
+  readonly removals: number
 }
 
 export interface SeedOptions {
@@ -88,6 +89,17 @@ const COUNTER_REVOKE_CHANCE = 0.05
 const JOINING_SEEDS = 0.3
 const JOIN_FROM_MS = 2_000
 const JOIN_UNTIL_MS = 8_000
+/**
+ * Honest seeds where the parties remove one of them (D95) at a drawn moment, while faults go on:
+ * first every other party recalls its allotments there, then, a while later, they sign terms
+ * without it. A careful operator parts with a partner that is up and not taken over; the draw
+ * waits for such a moment, and gives up at REMOVE_UNTIL_MS.
+ */
+const REMOVING_SEEDS = 0.3
+const REMOVE_FROM_MS = 2_000
+const REMOVE_UNTIL_MS = 9_000
+/** From the recalls to the revision: time for the party to release what it holds. */
+const RECALL_LEAD_MS = 1_000
 const SAFETY_MS = 10_000
 /** The liveness budget: every order delivered and every pair in agreement by then. */
 const LIVENESS_MS = 25_000
@@ -178,6 +190,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
   const operator = byzantine.length === 0 ? new OperatorActs(sim, new Prng(`${seed}/restore`), crashed) : null
   const revokers = byzantine.length > 0 ? new Revokers(sim, new Prng(`${seed}/revoke`), byzantine, crashed) : null
   const joiner = byzantine.length === 0 ? new Joiner(sim, new Prng(`${seed}/join`), checker) : null
+  const remover = byzantine.length === 0 ? new Remover(sim, new Prng(`${seed}/remove`), checker, crashed, platformDown) : null
   await sim.runUntil(600)
   for (const a of sim.shops) for (const b of sim.shops) if (a !== b) await a.engine.consign(b.identity.id, 'card-100', 40)
   await sim.runUntil(1_500)
@@ -270,6 +283,15 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     await operator?.step()
     await revokers?.step(at())
     await joiner?.step(at())
+    const gone = await remover?.step(at())
+    if (gone) {
+      // Stood down and unfenced (D98), its shop delivers its own paid orders no partner delivered.
+      const byPartner = new Set(gone.shop.writeBacks.map((w) => w.order))
+      for (const o of acked.values())
+        if (o.origin === gone.name && !ownDelivered.has(o.order) && !byPartner.has(o.order) && !checker.partnerDeliveries.has(o.order))
+          ownDelivered.add(o.order)
+      for (let i = cuts.length - 1; i >= 0; i--) if ((cuts[i] as [SimShop, SimShop]).includes(gone)) cuts.splice(i, 1)
+    }
     await sim.runUntil(at() + STEP_MS)
     checker.afterStep(steps)
   }
@@ -353,6 +375,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     rotations: operator?.rotations ?? 0,
     revocations: checker.revocations,
     joins: joiner?.joins ?? 0,
+    removals: remover?.removals ?? 0,
   }
 }
 
@@ -378,6 +401,71 @@ class Joiner {
     if (this.at === null || this.joins > 0 || now < this.at) return
     this.joins++
     this.checker.joined(await this.sim.addShop())
+  }
+}
+
+/**
+ * A party removed from the terms in force (D95, D98), in an honest seed. At a drawn moment every
+ * other live party recalls the allotments it holds there; RECALL_LEAD_MS later, at the first step
+ * the party is up, its platform up and nobody taking it over, the others sign terms without it.
+ * The checker then holds them to "nothing more reaches it" (no entry of its feed taken, nothing
+ * sealed to it, none of its orders delivered by a partner).
+ */
+class Remover {
+  removals = 0
+  private readonly at: number | null
+  private victim: string | null = null
+  private recalledAt = 0
+
+  constructor(
+    private readonly sim: SimFederation,
+    private readonly prng: Prng,
+    private readonly checker: InvariantChecker,
+    private readonly crashed: ReadonlySet<string>,
+    private readonly platformDown: ReadonlySet<string>,
+  ) {
+    this.at = prng.chance(REMOVING_SEEDS) ? prng.int(REMOVE_FROM_MS, REMOVE_UNTIL_MS - RECALL_LEAD_MS) : null
+  }
+
+  async step(now: number): Promise<SimShop | null> {
+    if (this.at === null || this.removals > 0 || now < this.at || now > REMOVE_UNTIL_MS || this.sim.shops.length < 3) return null
+    if (this.victim === null) {
+      const candidates = this.sim.shops.filter((s) => !this.crashed.has(s.name))
+      if (candidates.length === 0) return null
+      const victim = candidates[this.prng.int(0, candidates.length - 1)] as SimShop
+      this.victim = victim.name
+      this.recalledAt = now
+      for (const origin of this.sim.shops) if (origin !== victim && !this.crashed.has(origin.name)) await this.recallAll(origin, victim)
+      return null
+    }
+    if (now < this.recalledAt + RECALL_LEAD_MS || !(await this.parting(this.victim))) return null
+    this.removals++
+    const gone = await this.sim.removeShop(this.victim)
+    this.checker.removed(gone)
+    return gone
+  }
+
+  /** The operator's `terms propose --remove-party`: every allotment of `origin` the party holds is recalled. */
+  private async recallAll(origin: SimShop, holder: SimShop): Promise<void> {
+    const rows = [...(this.sim.shadows.get(origin.name)?.section('keys').values() ?? [])] as KeyRow[]
+    const allotments = new Set(
+      rows.filter((k) => k.origin === origin.identity.id && k.holder === holder.identity.id && k.state === 'consigned').map((k) => k.allotment),
+    )
+    for (const allotment of allotments) await origin.engine.recall(holder.identity.id, allotment).catch(() => null)
+  }
+
+  /**
+   * Up, its platform up, not fenced, and in no takeover either way: a moment to part without an
+   * emergency. (A party removed while it takes a partner over never hands back; what it delivered
+   * and its partner had not yet replicated would be settled off the network, D95.)
+   */
+  private async parting(name: string): Promise<boolean> {
+    if (this.crashed.has(name) || this.platformDown.has(name) || this.sim.shadows.get(name)?.section('meta').has(META.rejoin)) return false
+    const self = await this.sim
+      .shop(name)
+      .engine.selfStatus()
+      .catch(() => null)
+    return self !== null && !self.takenOver && !self.fenced && !this.checker.inTakeover(name)
   }
 }
 
