@@ -2,7 +2,7 @@
 // The directory is 0700 and every file in it 0600 (checked and mended at start, D55). Every file
 // is parsed with its schema; errors name the file, field and reason.
 import { randomBytes } from 'node:crypto'
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import writeFileAtomic from 'write-file-atomic'
 import { z } from 'zod'
@@ -24,7 +24,7 @@ import {
   verifyDocument,
 } from '../protocol/index.js'
 import { AdapterCredentials } from '../adapters/contract.js'
-import { MAX_PREVIOUS_BOX_SECRETS, NodeConfig, type NodeConfigFile, NodeSecrets, NodeSecretsV1 } from './config/schema.js'
+import { MAX_PREDECESSORS, MAX_PREVIOUS_BOX_SECRETS, NodeConfig, type NodeConfigFile, NodeSecrets, NodeSecretsV1 } from './config/schema.js'
 
 export class DataDirError extends Error {}
 
@@ -78,7 +78,11 @@ function readJson<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
 function writeJson(path: string, value: unknown, mode = FILE_MODE): void {
   writeFileAtomic.sync(path, `${JSON.stringify(value, null, 2)}\n`, { mode, fsync: true })
   // write-file-atomic syncs the file, not the directory entry the rename changed.
-  const dir = openSync(dirname(path), 'r')
+  syncDir(dirname(path))
+}
+
+function syncDir(path: string): void {
+  const dir = openSync(path, 'r')
   try {
     fsyncSync(dir)
   } finally {
@@ -283,6 +287,54 @@ export class DataDir {
     const field = ({ request: 'requestSecret', callback: 'callbackSecret', claim: 'claimKey' } as const)[purpose]
     writeJson(this.adapterPath, { ...adapter, [field]: newSecret() } satisfies AdapterCredentials)
     return this.adapterPath
+  }
+
+  /** Where the store of an identity this node handed over stays (D99). */
+  retiredDbPath(id: string): string {
+    return join(this.path, `db-${id}`)
+  }
+
+  /**
+   * The identity this shop hands its place to (D99): made by the first `standin identity rotate`
+   * and kept in secrets.json until the handover takes force; the same one while it waits.
+   */
+  successorIdentity(): Identity {
+    const { secrets } = this.keys()
+    if (secrets.successorSeed) return identityFromSeed(fromBase64url(secrets.successorSeed))
+    const successorSeed = toBase64url(randomBytes(32))
+    writeJson(this.secretsPath, { ...secrets, successorSeed } satisfies NodeSecrets)
+    return identityFromSeed(fromBase64url(successorSeed))
+  }
+
+  /**
+   * The handover in force (D99): the successor's seed becomes the identity (and keys the store),
+   * the old seed is kept beside the id it was, and the old store moves aside to db-<old id>/, so
+   * the successor starts on an empty one. secrets.json is written and synced first; a start that
+   * finds the newest predecessor's store not yet moved moves it, so a crash between the two steps
+   * ends the same way. Returns the id handed over.
+   */
+  handOver(nowMs: number): string {
+    const { secrets, identity } = this.keys()
+    const { successorSeed, ...rest } = secrets
+    if (!successorSeed) throw new DataDirError('no successor identity to hand over to (`standin identity rotate` makes one)')
+    // The moved store is the marker that the handover finished: one that never ran gets an empty one.
+    if (!existsSync(this.dbPath)) mkdirSync(this.dbPath, { mode: DIR_MODE })
+    const predecessors = [{ id: identity.id, seed: secrets.seed, retiredAt: nowMs }, ...(secrets.predecessors ?? [])].slice(0, MAX_PREDECESSORS)
+    writeJson(this.secretsPath, { ...rest, seed: successorSeed, predecessors } satisfies NodeSecrets)
+    this.finishHandover()
+    return identity.id
+  }
+
+  /** Moves the newest predecessor's store aside if its handover stopped before that; returns where to, or null. */
+  finishHandover(): string | null {
+    this.upgrade()
+    const last = readJson(this.secretsPath, NodeSecrets).predecessors?.[0]
+    if (!last) return null
+    const aside = this.retiredDbPath(last.id)
+    if (existsSync(aside) || !existsSync(this.dbPath)) return null
+    renameSync(this.dbPath, aside)
+    syncDir(this.path)
+    return aside
   }
 
   saveCard(card: Signed<ShopCard>): void {

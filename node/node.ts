@@ -19,6 +19,7 @@ import { createNullMailer, createSmtpMailer } from './mail/index.js'
 import { createCallbackAdapter, createNullAdapter } from './shop/callback-adapter.js'
 import { type Agreement, assert, fromBase64url, toBase64url, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
 import { TermsService } from './terms/service.js'
+import { TermsBook } from './terms/book.js'
 import { TermsExchange } from './terms/exchange.js'
 import { SecretSlot } from './config/rotating-secret.js'
 
@@ -45,6 +46,11 @@ export interface RunningNode {
   readonly httpUrl: string
   /** Engine timers set and not yet fired or cleared, counted at the clock (0 once stopped). */
   pendingTimers(): number
+  /**
+   * Settles once every party signed this shop's handover to its new identity (D99): the caller
+   * stops this node and starts it again, which then runs as the new identity. Never settles otherwise.
+   */
+  readonly handedOver: Promise<void>
   stop(): Promise<void>
 }
 
@@ -80,6 +86,10 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const mended = dir.secure()
   const upgraded = dir.upgrade()
   const config = dir.config(env)
+  // A handover every party signed (D99), or one a stop interrupted, is finished before anything
+  // reads the identity: from here on this node is the successor, on an empty store.
+  const movedAside = dir.finishHandover()
+  const handedOverFrom = new TermsBook(dir, dir.keys().identity).handedOver(Date.now()) ? dir.handOver(Date.now()) : null
   const { identity, secrets, adapter: adapterCredentials } = dir.keys()
   // Replaced by `standin secrets rotate box` while the node runs (the engine restarts on them, D93).
   let boxes = dir.keys()
@@ -102,9 +112,22 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const logger = createNodeLogger({ level: config.logLevel, shop: config.name, env })
   for (const line of upgraded) logger.info({ upgraded: line }, 'data directory: a file written by an earlier version was brought up to date')
   for (const line of mended) logger.warn({ mended: line }, 'data directory: a mode let other users in; mended (docs/decisions.md D55)')
+  if (handedOverFrom !== null || movedAside !== null)
+    logger.warn(
+      {
+        predecessor: handedOverFrom ?? secrets.predecessors?.[0]?.id,
+        id: identity.id,
+        oldStore: dir.retiredDbPath(handedOverFrom ?? secrets.predecessors?.[0]?.id ?? ''),
+      },
+      "identity: every party signed this shop's handover; the node runs as its new identity from here, on an empty store, and the old identity's store stays aside (D99)",
+    )
   const store = await LevelStore.openOnDisk(dir.dbPath, storeKeyFromSeed(fromBase64url(secrets.seed)))
   // Engine changes (first terms, a revision) run one at a time, in the order they were noticed.
   let changes: Promise<void> = Promise.resolve()
+  let handOver: () => void = () => undefined
+  const handedOver = new Promise<void>((resolve) => {
+    handOver = resolve
+  })
   // Resolved by the first agreement in force, which a node waiting for signatures waits for (D66).
   let firstInForce: () => void = () => undefined
   const inForce = new Promise<void>((resolve) => {
@@ -129,6 +152,14 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       } else if (boxKeyChanged && engine?.federation.isPartner(id)) restart(`a new box key of ${id}`)
     },
     onParties: () => refreshPeers(),
+    onHandedOver: (handover) => {
+      logger.warn(
+        { successor: handover.terms.succession?.body.successor, revision: handover.terms.revision },
+        "identity: every party signed this shop's handover to its new identity; the node restarts as it (D99)",
+      )
+      handOver()
+    },
+    onForeignHandover: (from) => alerter.raise({ kind: 'identity-taken', subject: from, params: { partner: cardOf.get(from)?.name ?? from } }),
     onRemoved: (removal) => {
       changes = changes.then(() => standDown(removal)).catch((error: unknown) => logger.error({ err: String(error) }, 'could not stand down'))
     },
@@ -419,6 +450,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
     p2p,
     httpUrl: address,
     pendingTimers: () => clock.pending(),
+    handedOver,
     async stop() {
       if (stopped) return
       stopped = true

@@ -4,10 +4,11 @@ export const PROTOCOL_VERSION = 1
 /**
  * Additions within PROTOCOL_VERSION that an older node of the same major does without (D96): new
  * message types, each named in MESSAGE_SINCE_MINOR. 0 is the wire of Standin 0.1.0; 1 added
- * `feed.held` (D92), `card` (D93) and `hello`; 2 added `terms.ask` (D97). Nodes tell each other
- * theirs in `hello`.
+ * `feed.held` (D92), `card` (D93) and `hello`; 2 added `terms.ask` (D97); 3 added terms carrying
+ * a `succession` (D99), which an older node's strict schema refuses. Nodes tell each other theirs
+ * in `hello`.
  */
-export const PROTOCOL_MINOR = 2
+export const PROTOCOL_MINOR = 3
 
 export const LIMITS = {
   /** Largest encoded frame on any stream, and the largest signed document. */

@@ -5,7 +5,7 @@ import { canonicalBytes, concatBytes, documentBytes, fromBase64url, hashOf, toBa
 import { assert, fail, ok, type Result } from './errors.js'
 import type { Identity } from './identity.js'
 import { PROTOCOL_VERSION } from './limits.js'
-import { Agreement, Terms } from './schemas/agreement.js'
+import { Agreement, Succession, Terms } from './schemas/agreement.js'
 import { FeedAck, Claim, DownVote, DrillReport, DrillRequest, Heartbeat, LeaseGrant, TakeoverRequest } from './schemas/control.js'
 import { FeedEntryBody } from './schemas/feed.js'
 import type { PartySignature, ShopId } from './schemas/primitives.js'
@@ -26,6 +26,7 @@ export const DOCUMENTS = {
   'feed-ack': { schema: FeedAck, signer: (b: FeedAck) => b.holder },
   'drill-request': { schema: DrillRequest, signer: (b: DrillRequest) => b.origin },
   'drill-report': { schema: DrillReport, signer: (b: DrillReport) => b.holder },
+  succession: { schema: Succession, signer: (b: Succession) => b.predecessor },
 } as const
 
 export type DocumentType = keyof typeof DOCUMENTS | 'terms'

@@ -38,6 +38,7 @@ export const ALERT_KINDS = {
   revocation: 'warning',
   'partner-revoked': 'critical',
   removed: 'critical',
+  'identity-taken': 'critical',
   test: 'critical',
 } as const satisfies Record<string, AlertSeverity>
 

@@ -125,6 +125,26 @@ export async function run(dir: string, logFormat?: string): Promise<void> {
   state.node = node
   if (state.signal !== undefined) return stop(node, state.signal)
   console.log(`standin node ${node.engine.identity().id} listening on ${node.httpUrl} and ${node.p2p.listenAddrs().join(' ')}`)
+  // Every party signed our handover to a new identity (D99): the node stops and starts again as it.
+  const env = format === undefined ? process.env : { ...process.env, STANDIN_LOG_FORMAT: format }
+  const followHandover = (running: RunningNode): void => {
+    running.handedOver
+      .then(async () => {
+        if (state.signal !== undefined) return
+        await running.stop()
+        const next = await startNode(dir, env, { signal: waiting.signal })
+        state.node = next
+        if (state.signal !== undefined) return stop(next, state.signal)
+        console.log(`standin node ${next.engine.identity().id} (this shop's new identity) listening on ${next.httpUrl}`)
+        followHandover(next)
+      })
+      .catch((error: unknown) => {
+        if (waiting.signal.aborted) process.exit(0)
+        console.error(`standin: restarting as the new identity failed: ${String(error)}; run standin run again`)
+        process.exit(1)
+      })
+  }
+  followHandover(node)
 }
 
 /** An admin API call to the running node, with the admin token of secrets.json (or `token`: the one the node still holds, during a rotation). */

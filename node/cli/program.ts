@@ -6,6 +6,7 @@ import type { TermsResult } from '../terms/schemas.js'
 import { DEFAULT_ALLOTMENT_CAP } from '../terms/schemas.js'
 import { allot, incidents, init, recallAllotment, run } from './local-commands.js'
 import { rotateSecret } from './secrets-commands.js'
+import { rotateIdentity } from './identity-commands.js'
 import { backup, restore } from './backup-commands.js'
 import { alertsTest } from './alerts-command.js'
 import { mailTest } from './mail-command.js'
@@ -58,6 +59,16 @@ export function program(): Command {
     .option(...dirOption)
     .option('--grace-minutes <n>', 'how long the old admin token, request or callback secret stays valid (0: refused at once, for a leaked secret)', '60')
     .action(async (purpose: string, o) => console.log(await rotateSecret({ dir: o.dir, purpose, graceMinutes: o.graceMinutes })))
+
+  cli
+    .command('identity')
+    .description("this shop's identity key")
+    .command('rotate')
+    .description(
+      "hand this shop's place to a new identity key: the partners' nodes sign the handover, then the node restarts as the new identity on an empty store (D99)",
+    )
+    .option(...dirOption)
+    .action(async (o) => console.log(await rotateIdentity(o.dir)))
 
   const passphraseOption = ['--passphrase-file <path>', 'file holding the backup passphrase (else STANDIN_BACKUP_PASSPHRASE)'] as const
   cli

@@ -130,6 +130,9 @@ export const PreviousSecret = z.strictObject({ value: z.string().min(32).max(256
 /** Box secrets kept after rotations (D93): each rotation keeps the one it replaced. */
 export const MAX_PREVIOUS_BOX_SECRETS = 8
 
+/** Identity handovers remembered in secrets.json (D99): each keeps the seed of the store it left behind. */
+export const MAX_PREDECESSORS = 16
+
 export const NodeSecrets = z.strictObject({
   version: z.literal(2),
   /** Ed25519 identity seed; also keys the store's encryption at rest. */
@@ -151,6 +154,16 @@ export const NodeSecrets = z.strictObject({
    * them before they saw our new card still opens (D93). The oldest beyond the limit is dropped.
    */
   previousBoxSecrets: z.array(Base64url32).max(MAX_PREVIOUS_BOX_SECRETS).optional(),
+  /** The identity seed `standin identity rotate` made, until the handover takes force and it becomes `seed` (D99). */
+  successorSeed: Base64url32.optional(),
+  /**
+   * Identities this node handed over, newest first, each with its seed: the seed keys the encryption
+   * of the store it left behind in `db-<id>/` (D99).
+   */
+  predecessors: z
+    .array(z.strictObject({ id: z.string().min(1).max(128), seed: Base64url32, retiredAt: z.number().int().nonnegative() }))
+    .max(MAX_PREDECESSORS)
+    .optional(),
 })
 export type NodeSecrets = z.infer<typeof NodeSecrets>
 

@@ -2,7 +2,7 @@
 // partner and protocol, and one bounded queue plus long-lived stream per partner and protocol out.
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { CONTROL_PROTOCOL, ControlMessage, FEED_PROTOCOL, FeedMessage, HELLO, type ShopId } from '../../protocol/index.js'
+import { CONTROL_PROTOCOL, ControlMessage, FEED_PROTOCOL, FeedMessage, HELLO, messageKind, type ShopId } from '../../protocol/index.js'
 import type { InboundHandler, Protocol, Transport } from '../core/ports.js'
 import { Dialer } from './dialer.js'
 import { encodeFrame } from './framing.js'
@@ -184,8 +184,8 @@ export async function createP2pTransport(options: P2pTransportOptions): Promise<
   const transport: Transport = {
     send(peer: ShopId, protocol: Protocol, message: FeedMessage | ControlMessage): boolean {
       if (state !== 'running' || !isPartner(peer)) return false
-      if (!versions.canSend(peer, message.type)) {
-        logger.debug({ peer, type: message.type, minor: versions.minorOf(peer) }, "p2p: a message type the partner's protocol lacks, not sent (D96)")
+      if (!versions.canSend(peer, messageKind(message))) {
+        logger.debug({ peer, type: messageKind(message), minor: versions.minorOf(peer) }, "p2p: a message kind the partner's protocol lacks, not sent (D96)")
         return false
       }
       let frame: Uint8Array

@@ -11,6 +11,8 @@ import {
   type Signed,
   type SkuTerms,
   signTerms,
+  successionTerms,
+  verifySuccession,
   Terms,
   termsHash,
   verifyAgreement,
@@ -45,12 +47,15 @@ export interface SkuChange {
 
 export type Received =
   | { readonly kind: 'unchanged' }
-  | { readonly kind: 'merged'; readonly hash: string; readonly complete: boolean }
+  /** `signedForUs`: a partner's handover to its new identity, which the node signs without the operator (D99). */
+  | { readonly kind: 'merged'; readonly hash: string; readonly complete: boolean; readonly signedForUs?: boolean }
   /** Earlier terms that terms naming us supersede, which a newcomer fetches from its partners (D97). */
   | { readonly kind: 'history'; readonly hash: string }
   /** The next revision, signed by every other party, without us: this shop was removed (D98). */
   | { readonly kind: 'removed'; readonly hash: string }
   | { readonly kind: 'refused'; readonly reason: string }
+  /** A handover of this shop's own place that this node did not make: someone else holds its identity key (D99). */
+  | { readonly kind: 'not-ours'; readonly hash: string }
 
 export class TermsError extends Error {}
 
@@ -77,7 +82,7 @@ export class TermsBook {
         hash,
         agreement,
         missing,
-        signedByUs: agreement.signatures.some((s) => s.signer === this.me),
+        signedByUs: this.signedByUs(agreement),
         state:
           hash === inForceHash
             ? ('in-force' as const)
@@ -90,6 +95,12 @@ export class TermsBook {
                   : ('signed' as const),
       }))
       .sort((a, b) => a.agreement.terms.revision - b.agreement.terms.revision || a.agreement.terms.createdAt - b.agreement.terms.createdAt)
+  }
+
+  /** Our signature is on it; on our own handover (D99), our successor's, which our operator made. */
+  private signedByUs(agreement: Agreement): boolean {
+    const signer = agreement.terms.succession?.body.predecessor === this.me ? agreement.terms.succession.body.successor : this.me
+    return agreement.signatures.some((s) => s.signer === signer)
   }
 
   /** Terms naming us that our operator has not signed yet and that would still take effect. */
@@ -163,6 +174,40 @@ export class TermsBook {
       terms.revision === current.terms.revision + 1 &&
       !terms.parties.includes(this.me) &&
       terms.parties.every((p) => current.terms.parties.includes(p))
+    )
+  }
+
+  /**
+   * Hands this shop's place in the terms in force to `successor` (D99): the next revision with the
+   * successor where we are, our signed succession in it, signed by the successor; its card saved so
+   * it travels with the revision. While one waits for the other parties, that one again.
+   */
+  handOver(successor: Identity, card: Signed<ShopCard>, nowMs: number): HeldAgreement {
+    const current = this.inForce(nowMs)
+    if (!current) throw new TermsError('no terms in force: a shop hands over its place in terms in force only')
+    const waiting = this.ownHandover(current, false)
+    if (waiting) return this.find(termsHash(waiting.terms), nowMs)
+    if (card.body.id !== successor.id) throw new TermsError("the successor's card names another shop")
+    const terms = successionTerms(current.terms, this.identity, successor.id, nowMs)
+    this.dir.saveCard(card)
+    this.dir.saveAgreement({ terms, signatures: [signTerms(terms, successor)] })
+    return this.find(termsHash(terms), nowMs)
+  }
+
+  /** Our handover of the terms in force once every party of it signed: the node then restarts as the successor (D99). */
+  handedOver(nowMs: number): Agreement | null {
+    const current = this.inForce(nowMs)
+    return current ? this.ownHandover(current, true) : null
+  }
+
+  private ownHandover(current: Agreement, complete: boolean): Agreement | null {
+    const hash = termsHash(current.terms)
+    return (
+      this.dir
+        .agreements()
+        .find(
+          (a) => a.agreement.terms.succession?.body.predecessor === this.me && a.agreement.terms.supersedes === hash && (!complete || a.missing.length === 0),
+        )?.agreement ?? null
     )
   }
 
@@ -243,16 +288,38 @@ export class TermsBook {
     const held = this.dir.agreements().find((a) => a.hash === hash)
     // Nothing new (earlier terms two partners both answered with, a repeat): nothing to judge.
     if (held && signatures.every((s) => held.agreement.signatures.some((h) => h.signer === s.signer))) return { kind: 'unchanged' }
+    const handover = terms.succession?.body
+    if (handover?.predecessor === this.me) {
+      // Our own handover (D99): the parties pass their signatures back to us. One we never made
+      // means another holds our identity key.
+      if (!held) return { kind: 'not-ours', hash }
+      return this.merge(raw, hash)
+    }
     // Authority: every party that stays signed the revision that leaves us out (D98).
     if (!terms.parties.includes(this.me) && this.takeRemoval(raw, nowMs)) return { kind: 'removed', hash }
-    if (!terms.parties.includes(this.me) || !terms.parties.includes(from)) return { kind: 'refused', reason: 'terms that do not name both of us' }
+    // A handover comes from its predecessor, a party of the terms in force though not of these.
+    const sender = handover?.predecessor === from ? handover.successor : from
+    if (!terms.parties.includes(this.me) || !terms.parties.includes(sender)) return { kind: 'refused', reason: 'terms that do not name both of us' }
     if (terms.expiresAt <= nowMs) return { kind: 'refused', reason: 'expired terms' }
     if (!held) {
-      if (!signatures.some((s) => s.signer === from)) return { kind: 'refused', reason: 'terms its sender has not signed' }
+      if (!signatures.some((s) => s.signer === sender)) return { kind: 'refused', reason: 'terms its sender has not signed' }
       if (!this.couldFollow(terms, nowMs)) return { kind: 'refused', reason: 'terms that do not follow the terms in force' }
       if (this.held(nowMs).filter((h) => !h.signedByUs && h.state === 'waiting').length >= MAX_UNSIGNED_FROM_PARTNERS)
         return { kind: 'refused', reason: `already ${MAX_UNSIGNED_FROM_PARTNERS} proposals wait for our operator` }
     }
+    if (!handover) return this.merge(raw, hash)
+    // A partner hands its place to its new identity (D99). Authority: the predecessor's signed
+    // succession and the successor's signature on terms that change nothing else; what our
+    // operator signed stays as it was, so the node signs for it.
+    const current = this.inForce(nowMs)
+    const checked = current ? verifySuccession(current.terms, terms) : null
+    if (!checked?.ok) return { kind: 'refused', reason: `a handover that does not verify: ${checked?.error.message ?? 'no terms in force'}` }
+    if (!signatures.some((s) => s.signer === handover.successor)) return { kind: 'refused', reason: 'a handover its successor has not signed' }
+    const ours = held?.agreement.signatures.some((s) => s.signer === this.me) ? [] : [signTerms(terms, this.identity)]
+    return { ...this.merge({ terms, signatures: [...signatures, ...ours] }, hash), signedForUs: ours.length > 0 }
+  }
+
+  private merge(raw: Agreement, hash: string): Extract<Received, { kind: 'merged' }> {
     const merged = this.dir.saveAgreement(raw)
     const after = verifyAgreement(merged)
     return { kind: 'merged', hash, complete: after.ok && after.value.missing.length === 0 }

@@ -49,6 +49,10 @@ export interface TermsExchangeOptions {
   readonly onParties?: () => void
   /** The other parties signed terms without us (D98): told once, whether a partner or our CLI brought them. */
   readonly onRemoved?: (removal: Agreement) => void
+  /** Every party signed our handover to our successor (D99): told once; the node restarts as the successor. */
+  readonly onHandedOver?: (handover: Agreement) => void
+  /** A partner passed a handover of our own place that we never made: our identity key is in other hands (D99). */
+  readonly onForeignHandover?: (from: ShopId, hash: string) => void
 }
 
 export interface CardFiles {
@@ -70,6 +74,7 @@ export class TermsExchange {
   private wanted: string[]
   private lastAsk = { key: '', at: Number.NEGATIVE_INFINITY }
   private removedTold = false
+  private handedOverTold = false
 
   constructor(private readonly o: TermsExchangeOptions) {
     this.wanted = this.o.book.wantedHistory(this.o.now())
@@ -162,6 +167,11 @@ export class TermsExchange {
       this.removedTold = true
       this.o.onRemoved?.(removal)
     }
+    const handover = this.handedOverTold ? null : this.o.book.handedOver(this.o.now())
+    if (handover) {
+      this.handedOverTold = true
+      this.o.onHandedOver?.(handover)
+    }
     for (const h of this.outgoing()) if (changed.includes(h.hash)) this.sendToParties(h.agreement, null)
     const hash = this.currentHash()
     if (hash !== null && hash !== this.inForceHash) {
@@ -180,6 +190,14 @@ export class TermsExchange {
       return
     }
     if (result.kind === 'unchanged') return
+    if (result.kind === 'not-ours') {
+      this.o.logger.error(
+        { from, terms: result.hash.slice(0, 12) },
+        "terms: a partner passed on a handover of this shop's place to a new identity that this node never made: someone else holds this shop's identity key (D99)",
+      )
+      this.o.onForeignHandover?.(from, result.hash)
+      return
+    }
     if (result.kind === 'removed') {
       this.o.logger.error({ from, terms: result.hash.slice(0, 12) }, 'terms: every other party signed terms without this shop (D98)')
       return this.check()
@@ -188,7 +206,13 @@ export class TermsExchange {
       this.o.logger.info({ from, terms: result.hash.slice(0, 12), revision: agreement.terms.revision }, 'terms: earlier terms from a partner stored')
       return this.check()
     }
-    this.o.logger.info({ from, terms: result.hash.slice(0, 12), complete: result.complete }, 'terms: signatures from a partner stored')
+    const handover = agreement.terms.succession?.body
+    if (result.signedForUs)
+      this.o.logger.info(
+        { from, terms: result.hash.slice(0, 12), predecessor: handover?.predecessor, successor: handover?.successor },
+        'terms: a partner hands its place to a new identity, signed by its old and new keys; signed for our operator, nothing else changes (D99)',
+      )
+    else this.o.logger.info({ from, terms: result.hash.slice(0, 12), complete: result.complete }, 'terms: signatures from a partner stored')
     // Passed on at once, so a signature reaches parties its signer is not connected to.
     this.sendToParties(agreement, from)
     this.check()
@@ -324,8 +348,12 @@ export class TermsExchange {
     const hash = termsHash(agreement.terms)
     const held = this.o.book.held(this.o.now()).find((h) => h.hash === hash)
     const copy = held?.agreement ?? agreement
-    for (const p of copy.terms.parties)
-      if (p !== this.o.book.me && p !== except && this.transport?.isConnected(p)) {
+    // A handover's predecessor is no party of it, yet waits for every signature to restart as its
+    // successor (D99): it gets each, its own sender's too.
+    const predecessor = copy.terms.succession?.body.predecessor
+    const to = [...copy.terms.parties.filter((p) => p !== except), ...(predecessor === undefined ? [] : [predecessor])]
+    for (const p of to)
+      if (p !== this.o.book.me && this.transport?.isConnected(p)) {
         this.transport.send(p, 'control', { type: 'terms.agreement', agreement: copy })
         this.sendNewcomerCards(p, copy)
       }

@@ -5,6 +5,7 @@ import {
   decodeToken,
   encodeToken,
   formatZodError,
+  type Identity,
   type ShopCard,
   type Signed,
   signDocument,
@@ -19,10 +20,10 @@ const CARD_VALIDITY_MS = 365 * 86_400_000
 
 export class TermsInputError extends Error {}
 
-/** Our own signed shop card, from config; saved so every token we print carries it. */
-export function ownCard(dir: DataDir, nowMs: number): Signed<ShopCard> {
+/** Our own signed shop card, from config; saved so every token we print carries it. `identity`: our successor's (D99). */
+export function ownCard(dir: DataDir, nowMs: number, identity: Identity = dir.keys().identity): Signed<ShopCard> {
   const config = dir.config()
-  const { identity, box } = dir.keys()
+  const { box } = dir.keys()
   const card = signDocument(
     'shop-card',
     {
@@ -115,6 +116,25 @@ export class TermsService {
       return this.result(this.book.sign(token.value.agreement, nowMs, token.value.cards))
     }
     return this.result(this.book.sign(this.book.find(body.hash, nowMs).agreement, nowMs))
+  }
+
+  /**
+   * `standin identity rotate` (D99): a new identity for this shop, and the revision of the terms in
+   * force that hands it our place, signed by the new key, our succession in it signed by the old.
+   * The partners' nodes sign it without their operators; once all have, our node restarts as the
+   * successor. Run again while it waits, it prints the same revision.
+   */
+  handOver(nowMs: number): TermsResult & { successor: string } {
+    const successor = this.dir.successorIdentity()
+    const card = this.dir.cardOf(successor.id) ?? ownCard(this.dir, nowMs, successor)
+    const held = this.book.handOver(successor, card, nowMs)
+    const names = this.names()
+    const waiting = held.missing.map((m) => names.get(m) ?? m)
+    const next =
+      waiting.length === 0
+        ? `every party signed the handover to ${successor.id}: the running node restarts as it now (at its next start if it is stopped).`
+        : `handover to ${successor.id} proposed (terms ${held.hash.slice(0, 12)}, rev ${held.agreement.terms.revision}). The partners' nodes sign it on their own once ours passes it on (the node must run); waiting for ${waiting.join(', ')}. Then this node restarts as the new identity; \`standin status\` shows it.`
+    return { ...this.result(held), next, successor: successor.id }
   }
 
   /** The operations the admin API and console use (node/http/terms-routes.ts). */

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { LIMITS, PROTOCOL_VERSION } from '../limits.js'
 import { Currency, DurationMs, Hash, Id, Money, PartySignature, ShopId, TimeMs } from './primitives.js'
+import { signedSchema } from './signed.js'
 
 /** One shop's sku that the federation covers, with the cap on keys any one partner may hold. */
 export const SkuTerms = z.strictObject({
@@ -97,6 +98,21 @@ export function revocationQuorum(terms: { parties: readonly string[]; quorum: nu
   return Math.min(terms.quorum, terms.parties.length - 1)
 }
 
+/**
+ * A shop's identity key handing over to a new one (D99). The predecessor signs it; it travels in
+ * the revision that puts the successor in the predecessor's place, which the successor signs as a
+ * party: both keys consent. It names the terms it follows, so it serves that one revision only.
+ */
+export const Succession = z.strictObject({
+  predecessor: ShopId,
+  successor: ShopId,
+  /** Hash of the terms in force that the revision carrying it supersedes. */
+  supersedes: Hash,
+  at: TimeMs,
+})
+export type Succession = z.infer<typeof Succession>
+export const SignedSuccession = signedSchema(Succession)
+
 const TermsShape = z.strictObject({
   protocol: z.literal(PROTOCOL_VERSION),
   /** Name of this federation's agreement; revisions keep it. */
@@ -115,6 +131,8 @@ const TermsShape = z.strictObject({
   settlement: SettlementTerms,
   createdAt: TimeMs,
   expiresAt: TimeMs,
+  /** Only in a revision that hands a party's place to its new identity (D99; protocol minor 3). */
+  succession: SignedSuccession.optional(),
 })
 
 /** The mutual-aid terms every party signs; every record refers to their hash. */
@@ -147,6 +165,12 @@ export const Terms = TermsShape.superRefine((terms, ctx) => {
     issue(['settlement', 'creditLimit'], 'must exceed settleThreshold')
   if (terms.expiresAt <= terms.createdAt) issue(['expiresAt'], 'must be later than createdAt')
   if ((terms.revision === 1) !== (terms.supersedes === null)) issue(['supersedes'], 'must be null exactly when revision is 1')
+  const handover = terms.succession?.body
+  if (handover) {
+    if (handover.supersedes !== terms.supersedes) issue(['succession', 'body', 'supersedes'], 'must be the hash these terms supersede')
+    if (!terms.parties.includes(handover.successor)) issue(['succession', 'body', 'successor'], 'must be a party')
+    if (terms.parties.includes(handover.predecessor)) issue(['succession', 'body', 'predecessor'], 'must not be a party any more')
+  }
   const parties = new Set(terms.parties)
   const seen = new Set<string>()
   terms.skus.forEach((s, i) => {

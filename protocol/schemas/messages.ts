@@ -86,8 +86,16 @@ export type ControlMessage = z.infer<typeof ControlMessage>
 /** Our own `hello`. */
 export const HELLO: ControlMessage = { type: 'hello', major: PROTOCOL_VERSION, minor: PROTOCOL_MINOR }
 
-/** Message types added after minor 0, with the minor that added each: not sent to an older partner. */
-export const MESSAGE_SINCE_MINOR: Readonly<Record<string, number>> = { 'feed.held': 1, card: 1, hello: 1, 'terms.ask': 2 }
+/**
+ * Message kinds added after minor 0, with the minor that added each: not sent to an older partner.
+ * A kind is the message type, or for an addition inside a type, the name `messageKind` gives it.
+ */
+export const MESSAGE_SINCE_MINOR: Readonly<Record<string, number>> = { 'feed.held': 1, card: 1, hello: 1, 'terms.ask': 2, 'terms.succession': 3 }
+
+/** The kind MESSAGE_SINCE_MINOR judges a message by: its type, or `terms.succession` for terms handing over an identity (D99). */
+export function messageKind(message: FeedMessage | ControlMessage): string {
+  return message.type === 'terms.agreement' && message.agreement.terms.succession !== undefined ? 'terms.succession' : message.type
+}
 
 /** Every message type this build knows, per protocol. */
 export const KNOWN_MESSAGE_TYPES = {

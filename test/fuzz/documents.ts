@@ -21,7 +21,7 @@ import {
   utf8,
   drillProof,
 } from '../../protocol/index.js'
-import { alice, bob, carol, cny, random, sampleTerms, T0 } from '../protocol/fixtures.js'
+import { alice, bob, carol, cny, mallory, random, sampleTerms, T0 } from '../protocol/fixtures.js'
 
 const TERMS = sampleTerms()
 const TERMS_HASH = termsHash(TERMS)
@@ -179,6 +179,10 @@ export const SIGNED_DOCUMENTS: readonly { readonly type: Exclude<DocumentType, '
       },
       bob.identity,
     ),
+  },
+  {
+    type: 'succession',
+    doc: signDocument('succession', { predecessor: alice.identity.id, successor: mallory.identity.id, supersedes: TERMS_HASH, at: T0 + 6 }, alice.identity),
   },
   {
     type: 'shop-card',

@@ -46,6 +46,7 @@ const SIGNER_FIELD: Record<DocType, string> = {
   'feed-ack': 'holder',
   'drill-request': 'origin',
   'drill-report': 'holder',
+  succession: 'predecessor',
 }
 const OTHER_PARTIES = [alice, bob, carol, mallory].map((s) => s.identity.id)
 

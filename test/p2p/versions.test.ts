@@ -3,9 +3,21 @@
 // 0, played by a bare libp2p host) is told it connected once the wait for its hello ran out, and
 // is sent no type newer than its minor. A partner on the next minor keeps working: a type only it
 // knows is dropped quietly, never counted against it, and what follows still arrives.
+import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeFrame } from '../../node/p2p/index.js'
-import { CONTROL_PROTOCOL, type ControlMessage, FEED_PROTOCOL, type FeedMessage, PROTOCOL_MINOR, PROTOCOL_VERSION } from '../../protocol/index.js'
+import { PeerVersions } from '../../node/p2p/versions.js'
+import {
+  CONTROL_PROTOCOL,
+  type ControlMessage,
+  FEED_PROTOCOL,
+  type FeedMessage,
+  messageKind,
+  PROTOCOL_MINOR,
+  PROTOCOL_VERSION,
+  successionTerms,
+} from '../../protocol/index.js'
+import { alice, bob, carol, dave, sampleTerms, T0 } from '../protocol/fixtures.js'
 import { Federation, feedGet, heartbeat, identity, waitFor } from './helpers.js'
 import { RawPeer, rawFrame } from './raw-peer.js'
 
@@ -67,5 +79,21 @@ describe('protocol versions between partners', () => {
     await waitFor('the bad feed.get refused', () => alice.rejected.length === 1)
     // bob's newer minor has every type alice's has: she sends him all of them.
     expect(alice.node.transport.send(bob.id, 'feed', held(alice.identity.id))).toBe(true)
+  })
+})
+
+describe('message kinds by minor', () => {
+  it('terms handing over an identity (D99) go to partners on minor 3 and later only; other terms to all', () => {
+    const versions = new PeerVersions(pino({ level: 'silent' }))
+    const terms = successionTerms(sampleTerms([alice, bob, carol]), alice.identity, dave.identity.id, T0)
+    const succession: ControlMessage = { type: 'terms.agreement', agreement: { terms, signatures: [] } }
+    const plain: ControlMessage = { type: 'terms.agreement', agreement: { terms: sampleTerms([alice, bob, carol]), signatures: [] } }
+    expect(messageKind(succession)).toBe('terms.succession')
+    expect(messageKind(plain)).toBe('terms.agreement')
+    versions.hello('older', PROTOCOL_VERSION, 2)
+    versions.hello('current', PROTOCOL_VERSION, 3)
+    expect(versions.canSend('older', messageKind(succession))).toBe(false)
+    expect(versions.canSend('older', messageKind(plain))).toBe(true)
+    expect(versions.canSend('current', messageKind(succession))).toBe(true)
   })
 })

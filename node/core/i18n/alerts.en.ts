@@ -19,6 +19,8 @@ export const ALERTS_EN = {
     '{us, select, true {This shop was revoked by {by}: partners take nothing from this node any more.} other {Partner {partner} is revoked (signed by {by}): nothing is sealed to it or taken from it any more. Void the keys of ours it still holds (standin status) and settle with it off the network.}}',
   'alert.removed':
     'Every other party signed terms without this shop (revision {revision}): it was removed from the federation. The node stands down: the shop is unfenced and delivers the orders escrowed before, but new orders are escrowed nowhere. Take the Standin adapter out of the shop, then stop the node.',
+  'alert.identity-taken':
+    "Partner {partner} passed on a handover of this shop's place to a new identity that this node never made: someone else holds this shop's identity key. Ask the other parties to revoke the old identity (standin partner revoke), then join again under a new one (SECURITY.md).",
   'alert.duplicate': 'Order {order} was delivered more than once ({fulfillers}).',
   'alert.refused': 'Refused {what} from {partner}: {reason}',
   'alert.platform-silent': 'The shop adapter sent no health report for {seconds} s.',

@@ -17,6 +17,8 @@ export const ALERTS_ZH_CN = {
     '{us, select, true {本店已被 {by} 撤销：伙伴不再接受本节点的任何消息。} other {伙伴 {partner} 已被撤销（签署方：{by}）：不再向它加密任何记录，也不再接受它的任何消息。请作废仍寄存在它那里的本店卡密（见 standin status），并在网络之外与它结算。}}',
   'alert.removed':
     '其他所有参与方已签署不含本店的新条款（修订版 {revision}）：本店已被移出联盟。节点停止工作：店铺解除隔离，之前托管的订单由店铺自己发货，但新订单不再有任何托管。请先从店铺中移除 Standin 适配器，再停止节点。',
+  'alert.identity-taken':
+    '伙伴 {partner} 转来一份把本店位置交给新身份的交接，但本节点从未发起过：有人掌握了本店的身份密钥。请其他参与方撤销旧身份（standin partner revoke），再以新身份重新加入（见 SECURITY.md）。',
   'alert.duplicate': '订单 {order} 被重复发货（{fulfillers}）。',
   'alert.refused': '拒绝了来自 {partner} 的请求（{what}）：{reason}',
   'alert.platform-silent': '店铺适配器已 {seconds} 秒没有上报健康状态。',
