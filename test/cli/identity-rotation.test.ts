@@ -5,57 +5,39 @@
 // runs as the new identity on an empty store, the old one kept aside, also after a crash halfway.
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import pino from 'pino'
 import { randomBytes } from 'node:crypto'
 import { type Agreement, type ControlMessage, identityFromSeed, signTerms, successionTerms, termsHash } from '../../protocol/index.js'
-import type { InboundHandler, Transport } from '../../node/core/ports.js'
 import { DataDir } from '../../node/datadir.js'
 import { TermsBook } from '../../node/terms/book.js'
-import { TermsExchange } from '../../node/terms/exchange.js'
+import type { TermsExchange } from '../../node/terms/exchange.js'
 import { TermsService } from '../../node/terms/service.js'
-import { federation, NOW, type Shop } from './terms-fixture.js'
+import { exchangeFor, federation, NOW, type Shop, type Wire } from './terms-fixture.js'
 
-interface Wire {
+interface Wired {
   readonly exchange: TermsExchange
-  readonly sent: { peer: string; message: ControlMessage }[]
+  readonly sent: Wire['sent']
   readonly handedOver: Agreement[]
   readonly foreign: string[]
   deliver(from: string, message: ControlMessage): void
   connect(peer: string): void
 }
 
-/** A TermsExchange for `shop` on a recording transport where every peer is connected. */
-function wire(shop: Shop): Wire {
-  const sent: Wire['sent'] = []
+/** `shop`'s exchange on a recording transport, noting handovers complete and foreign ones. */
+function wire(shop: Shop): Wired {
   const handedOver: Agreement[] = []
   const foreign: string[] = []
-  let handler: InboundHandler | null = null
-  const transport: Transport = {
-    send: ((peer: string, _p: string, message: ControlMessage) => sent.push({ peer, message }) > 0) as Transport['send'],
-    isConnected: () => true,
-    setHandler: (h) => void (handler = h),
-  }
-  const exchange = new TermsExchange({
-    book: shop.book,
-    logger: pino({ level: 'silent' }),
-    now: () => NOW,
-    onInForce: () => undefined,
-    onHandedOver: (a) => handedOver.push(a),
-    onForeignHandover: (from) => foreign.push(from),
-    cards: { own: () => shop.dir.cardOf(shop.book.me), of: (id) => shop.dir.cardOf(id), save: (card) => shop.dir.saveCard(card) },
-  })
-  exchange.attach(transport)
+  const w = exchangeFor(shop, { onHandedOver: (a) => handedOver.push(a), onForeignHandover: (from) => foreign.push(from) })
   return {
-    exchange,
-    sent,
+    exchange: w.exchange,
+    sent: w.sent,
     handedOver,
     foreign,
-    deliver: (from, message) => (handler as unknown as InboundHandler).onControlMessage(from, message),
-    connect: (peer) => (handler as unknown as InboundHandler).onPeerConnected(peer),
+    deliver: (from, message) => w.handler().onControlMessage(from, message),
+    connect: (peer) => w.handler().onPeerConnected(peer),
   }
 }
 
-const termsTo = (w: Wire, peer: string): Agreement[] =>
+const termsTo = (w: Wired, peer: string): Agreement[] =>
   w.sent.filter((s) => s.peer === peer && s.message.type === 'terms.agreement').map((s) => (s.message as { agreement: Agreement }).agreement)
 
 describe('handing a shop’s place to a new identity (D99)', () => {

@@ -4,38 +4,10 @@
 // before it runs; a partner answers its asks only once terms it signed name it; a newcomer's card
 // travels with the proposal, a stranger's does not.
 import { describe, expect, it } from 'vitest'
-import pino from 'pino'
 import { type Agreement, type ControlMessage, termsHash } from '../../protocol/index.js'
 import { accept, invite, propose } from '../../node/cli/federation-commands.js'
-import type { InboundHandler, Transport } from '../../node/core/ports.js'
-import { TermsExchange } from '../../node/terms/exchange.js'
 import { ownCard } from '../../node/terms/service.js'
-import { federation, NOW, type Shop, shops } from './terms-fixture.js'
-
-interface Wire {
-  readonly sent: { peer: string; message: ControlMessage }[]
-  readonly handler: () => InboundHandler
-}
-
-/** A TermsExchange for `shop` on a recording transport where every peer is connected. */
-function exchangeFor(shop: Shop, onInForce: (a: Agreement) => void = () => undefined): { exchange: TermsExchange } & Wire {
-  const sent: Wire['sent'] = []
-  let handler: InboundHandler | null = null
-  const transport: Transport = {
-    send: ((peer: string, _p: string, message: ControlMessage) => sent.push({ peer, message }) > 0) as Transport['send'],
-    isConnected: () => true,
-    setHandler: (h) => void (handler = h),
-  }
-  const exchange = new TermsExchange({
-    book: shop.book,
-    logger: pino({ level: 'silent' }),
-    now: () => NOW,
-    onInForce,
-    cards: { own: () => shop.dir.cardOf(shop.book.me), of: (id) => shop.dir.cardOf(id), save: (card) => shop.dir.saveCard(card) },
-  })
-  exchange.attach(transport)
-  return { exchange, sent, handler: () => handler as unknown as InboundHandler }
-}
+import { exchangeFor, federation, NOW, type Shop, shops } from './terms-fixture.js'
 
 describe('adding a party to terms in force (D97)', () => {
   it('terms propose --add-party names the newcomer by its invite; a terms token or a party already in is refused', () => {
@@ -68,7 +40,7 @@ describe('adding a party to terms in force (D97)', () => {
     expect(D.book.inForce(NOW)?.terms.revision).toBe(2)
     expect(D.book.wantedHistory(NOW)).toEqual([termsHash(first.terms)])
     const adopted: number[] = []
-    const atD = exchangeFor(D, (a) => adopted.push(a.terms.revision))
+    const atD = exchangeFor(D, { onInForce: (a) => adopted.push(a.terms.revision) })
     expect(atD.exchange.ready()).toBeNull()
     // It asks its partners (all connected here) for what it lacks.
     atD.exchange.check()

@@ -7,6 +7,10 @@ import { accept, invite, join as joinTerms } from '../../node/cli/federation-com
 import { init } from '../../node/cli/local-commands.js'
 import { DataDir } from '../../node/datadir.js'
 import { TermsBook } from '../../node/terms/book.js'
+import pino from 'pino'
+import type { ControlMessage } from '../../protocol/index.js'
+import type { InboundHandler, Transport } from '../../node/core/ports.js'
+import { TermsExchange, type TermsExchangeOptions } from '../../node/terms/exchange.js'
 
 export const NOW = Date.now()
 
@@ -39,4 +43,33 @@ export function federation() {
   accept(A!.path, all.token)
   accept(C!.path, all.token)
   return { A: A!, B: B!, C: C! }
+}
+
+export interface Wire {
+  readonly exchange: TermsExchange
+  /** Everything the exchange sent, in order. */
+  readonly sent: { peer: string; message: ControlMessage }[]
+  /** The handler the exchange gave the transport: messages and connections are delivered through it. */
+  readonly handler: () => InboundHandler
+}
+
+/** A TermsExchange for `shop` on a recording transport where every peer is connected. */
+export function exchangeFor(shop: Shop, options: Partial<TermsExchangeOptions> = {}): Wire {
+  const sent: Wire['sent'] = []
+  let handler: InboundHandler | null = null
+  const transport: Transport = {
+    send: ((peer: string, _p: string, message: ControlMessage) => sent.push({ peer, message }) > 0) as Transport['send'],
+    isConnected: () => true,
+    setHandler: (h) => void (handler = h),
+  }
+  const exchange = new TermsExchange({
+    book: shop.book,
+    logger: pino({ level: 'silent' }),
+    now: () => NOW,
+    onInForce: () => undefined,
+    cards: { own: () => shop.dir.cardOf(shop.book.me), of: (id) => shop.dir.cardOf(id), save: (card) => shop.dir.saveCard(card) },
+    ...options,
+  })
+  exchange.attach(transport)
+  return { exchange, sent, handler: () => handler as unknown as InboundHandler }
 }
