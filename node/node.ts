@@ -17,7 +17,7 @@ import { storeKeyFromSeed } from './store/sealed-values.js'
 import { cryptoRng, systemClock } from './system.js'
 import { createNullMailer, createSmtpMailer } from './mail/index.js'
 import { createCallbackAdapter, createNullAdapter } from './shop/callback-adapter.js'
-import { type Agreement, assert, fromBase64url, toBase64url, leaseQuorum, signatureSchemeName } from '../protocol/index.js'
+import { type Agreement, assert, fromBase64url, toBase64url, leaseQuorum, type ShopId, signatureSchemeName } from '../protocol/index.js'
 import { TermsService } from './terms/service.js'
 import { TermsBook } from './terms/book.js'
 import { TermsExchange } from './terms/exchange.js'
@@ -158,6 +158,13 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
         "identity: every party signed this shop's handover to its new identity; the node restarts as it (D99)",
       )
       handOver()
+    },
+    // While the old identity still is a party, what it holds of ours comes back: after the handover
+    // nothing reaches it (as the proposer of a removal does, D95).
+    onHandoverSigned: (predecessor) => {
+      changes = changes
+        .then(() => recallFrom(predecessor))
+        .catch((error: unknown) => logger.warn({ err: String(error), predecessor }, 'could not recall what a handed-over identity holds'))
     },
     onForeignHandover: (from) => alerter.raise({ kind: 'identity-taken', subject: from, params: { partner: cardOf.get(from)?.name ?? from } }),
     onRemoved: (removal) => {
@@ -329,6 +336,18 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
       { terms: next.terms.id, revision: next.terms.revision, skus: next.terms.skus.length },
       'terms: a new revision is in force; the node runs on it now',
     )
+  }
+
+  /** Every allotment of ours `holder` still holds, recalled (D99: a partner's old identity). */
+  const recallFrom = async (holder: ShopId): Promise<void> => {
+    const running = engine
+    if (!running) return
+    const allotments = (await running.holdings())
+      .filter((h) => h.holder === holder)
+      .flatMap((h) => h.allotments.filter((a) => a.held > 0).map((a) => a.allotment))
+    for (const allotment of allotments) await running.recall(holder, allotment)
+    if (allotments.length > 0)
+      logger.warn({ holder, allotments }, "identity: recalled what a partner's old identity holds of ours, before its handover takes force (D99)")
   }
 
   /**

@@ -10,16 +10,23 @@ import type { ShopId } from './schemas/primitives.js'
 import type { Signed } from './schemas/signed.js'
 import { signDocument, termsHash, verifyDocument } from './sign.js'
 
+/**
+ * The next revision of `current` before its changes: the revision counted on, `supersedes` its
+ * hash, made at `createdAt`. A succession belongs to the one revision that carries it (it names
+ * the terms it follows), so the next revision of a handover starts without it.
+ */
+export function nextRevision(current: Terms, createdAt: number): Terms {
+  const { succession: _once, ...carried } = current
+  return { ...carried, revision: current.revision + 1, supersedes: termsHash(current), createdAt }
+}
+
 /** `current` with `predecessor` replaced by `successor`: the one change a succession revision makes. */
 function handedOver(current: Terms, succession: Signed<Succession>, createdAt: number): Terms {
   const { predecessor, successor } = succession.body
   return {
-    ...current,
-    revision: current.revision + 1,
-    supersedes: termsHash(current),
+    ...nextRevision(current, createdAt),
     parties: current.parties.map((p) => (p === predecessor ? successor : p)).sort(),
     skus: current.skus.map((s) => (s.shop === predecessor ? { ...s, shop: successor } : s)),
-    createdAt,
     succession,
   }
 }

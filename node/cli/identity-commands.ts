@@ -6,7 +6,7 @@
 // leaving, D95): after the handover nothing reaches the old identity.
 import { DataDir } from '../datadir.js'
 import { TermsService } from '../terms/service.js'
-import { windDown } from './partner-commands.js'
+import { windDownPartner } from './partner-commands.js'
 
 export async function rotateIdentity(dirPath: string): Promise<string> {
   const dir = new DataDir(dirPath)
@@ -17,7 +17,7 @@ export async function rotateIdentity(dirPath: string): Promise<string> {
   const current = service.book.inForce(now)
   const result = service.handOver(now)
   const lines = [`this shop's new identity: ${result.successor} (the old one, ${me}, signed the handover)`]
-  for (const partner of current?.terms.parties ?? []) if (partner !== me) lines.push(await windDown(dirPath, partner))
+  for (const partner of current?.terms.parties ?? []) if (partner !== me) lines.push(await windDownPartner(dirPath, partner))
   lines.push(`next: ${result.next}`)
   return lines.join('\n')
 }

@@ -6,6 +6,7 @@ import { NodeNotRunningError } from './node-request.js'
 import type { z } from 'zod'
 import { DataDir } from '../datadir.js'
 import { admin, partnerId, table } from './local-commands.js'
+import { windDown, type WindDownApi, type WoundDown } from '../terms/wind-down.js'
 
 function namesOf(dir: DataDir): (id: string | null) => string {
   const names = new Map(dir.cards().map((c) => [c.body.id, c.body.name]))
@@ -75,26 +76,26 @@ export async function revokePartner(dirPath: string, who: string, reason: string
 }
 
 /**
- * Parting with a party (D95), while it is still one: every allotment of ours it holds recalled,
- * and a final statement of what it owes us issued, both through the running node. Once the
- * revision without it takes force nothing more reaches it, so this runs when the revision is
- * proposed. Without the node running, says what to do instead.
+ * Parting with a party (D95), or handing our place to a new identity (D99), through the running
+ * node (../terms/wind-down.ts). Without the node running, says what to do instead.
  */
-export async function windDown(dirPath: string, who: string): Promise<string> {
+export async function windDownPartner(dirPath: string, who: string): Promise<string> {
   const dir = new DataDir(dirPath)
   const id = partnerId(dir, who)
   const name = namesOf(dir)(id)
-  let holdings: HoldingView[]
+  const overAdmin: WindDownApi = {
+    holdings: async () => (await admin<{ holdings: HoldingView[] }>(dir, '/v1/admin/allotments')).holdings,
+    recall: (holder, allotment) => admin(dir, '/v1/admin/allotments/recall', { holder, allotment }),
+    issueStatement: async (counterparty) => (await admin<{ issued: boolean }>(dir, '/v1/admin/statements', { counterparty })).issued,
+  }
+  let done: WoundDown
   try {
-    holdings = (await admin<{ holdings: HoldingView[] }>(dir, '/v1/admin/allotments')).holdings
+    done = await windDown(overAdmin, id)
   } catch (error) {
     if (!(error instanceof NodeNotRunningError)) throw error
     return `the node is not running: start it and recall what ${name} holds (standin allot --recall <allotment> --from ${who}), then settle (standin settle issue)`
   }
-  const allotments = holdings.filter((h) => h.holder === id).flatMap((h) => h.allotments.filter((a) => a.held > 0).map((a) => a.allotment))
-  for (const allotment of allotments) await admin(dir, '/v1/admin/allotments/recall', { holder: id, allotment })
-  const issued = await admin<{ issued: boolean }>(dir, '/v1/admin/statements', { counterparty: id })
   const recalled =
-    allotments.length === 0 ? `${name} holds no keys of ours` : `recalled ${allotments.length} allotment(s) from ${name}: ${allotments.join(', ')}`
-  return `${recalled}; ${issued.issued ? 'final statement issued' : 'nothing to settle'}. Keys it has not released when the revision takes force stay with it (standin status).`
+    done.recalled.length === 0 ? `${name} holds no keys of ours` : `recalled ${done.recalled.length} allotment(s) from ${name}: ${done.recalled.join(', ')}`
+  return `${recalled}; ${done.issued ? 'final statement issued' : 'nothing to settle'}. Keys it has not released when the revision takes force stay with it (standin status).`
 }

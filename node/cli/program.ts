@@ -12,7 +12,7 @@ import { alertsTest } from './alerts-command.js'
 import { mailTest } from './mail-command.js'
 import { platform, status, waitForStatus } from './status-command.js'
 import { versionLine } from './version.js'
-import { decideKeys, exposedKeys, refused, revokePartner, windDown } from './partner-commands.js'
+import { decideKeys, exposedKeys, refused, revokePartner, windDownPartner } from './partner-commands.js'
 import { drill } from './drill-command.js'
 import { consoleLink } from './console-command.js'
 import {
@@ -204,7 +204,7 @@ export function program(): Command {
       const removeParty = o.removeParty as string[]
       const result = propose({ dir: o.dir, addSku: o.addSku, removeSku: o.removeSku, cap: o.cap, removeParty, addParty: o.addParty as string[] })
       // Recalled and settled while it is still a party: once the revision takes force nothing reaches it.
-      for (const who of removeParty) console.error(await windDown(o.dir, who))
+      for (const who of removeParty) console.error(await windDownPartner(o.dir, who))
       printTerms(result)
     })
 

@@ -10,6 +10,7 @@ import {
   type ShopId,
   type Signed,
   type SkuTerms,
+  nextRevision,
   signTerms,
   successionTerms,
   verifySuccession,
@@ -256,15 +257,7 @@ export class TermsBook {
     // Fewer parties: the quorum stays where it was, within what the smaller federation allows;
     // more parties: at least the majority the larger federation needs.
     const quorum = Math.max(minimumQuorum(parties.length), Math.min(current.terms.quorum, Math.max(2, parties.length - 1)))
-    const next = Terms.safeParse({
-      ...current.terms,
-      revision: current.terms.revision + 1,
-      supersedes: termsHash(current.terms),
-      parties,
-      quorum,
-      skus,
-      createdAt: nowMs,
-    })
+    const next = Terms.safeParse({ ...nextRevision(current.terms, nowMs), parties, quorum, skus })
     if (!next.success) throw new TermsError(`terms: ${formatZodError(next.error)}`)
     return this.sign({ terms: next.data, signatures: [] }, nowMs, joining)
   }

@@ -51,6 +51,8 @@ export interface TermsExchangeOptions {
   readonly onRemoved?: (removal: Agreement) => void
   /** Every party signed our handover to our successor (D99): told once; the node restarts as the successor. */
   readonly onHandedOver?: (handover: Agreement) => void
+  /** Our node signed a partner's handover to its new identity (D99): what the old identity holds of ours is recalled now. */
+  readonly onHandoverSigned?: (predecessor: ShopId) => void
   /** A partner passed a handover of our own place that we never made: our identity key is in other hands (D99). */
   readonly onForeignHandover?: (from: ShopId, hash: string) => void
 }
@@ -207,12 +209,13 @@ export class TermsExchange {
       return this.check()
     }
     const handover = agreement.terms.succession?.body
-    if (result.signedForUs)
+    if (result.signedForUs && handover) {
       this.o.logger.info(
-        { from, terms: result.hash.slice(0, 12), predecessor: handover?.predecessor, successor: handover?.successor },
+        { from, terms: result.hash.slice(0, 12), predecessor: handover.predecessor, successor: handover.successor },
         'terms: a partner hands its place to a new identity, signed by its old and new keys; signed for our operator, nothing else changes (D99)',
       )
-    else this.o.logger.info({ from, terms: result.hash.slice(0, 12), complete: result.complete }, 'terms: signatures from a partner stored')
+      this.o.onHandoverSigned?.(handover.predecessor)
+    } else this.o.logger.info({ from, terms: result.hash.slice(0, 12), complete: result.complete }, 'terms: signatures from a partner stored')
     // Passed on at once, so a signature reaches parties its signer is not connected to.
     this.sendToParties(agreement, from)
     this.check()

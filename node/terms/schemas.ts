@@ -77,6 +77,8 @@ export interface TermsOperations {
   list(): TermsReply
   propose(body: ProposeBody): TermsResult
   accept(body: AcceptBody): TermsResult
+  /** Hands this shop's place to its new identity (D99): the revision, and the new identity's id. */
+  handOver(): TermsResult & { readonly successor: string }
   /** True for an error that is the operator's to fix (nothing to sign, a sku already covered, …). */
   refused(error: unknown): boolean
 }

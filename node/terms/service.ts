@@ -143,6 +143,7 @@ export class TermsService {
       list: () => this.list(now()),
       propose: (body) => this.proposeParsed(body, now()),
       accept: (body) => this.acceptParsed(body, now()),
+      handOver: () => this.handOver(now()),
       refused: (error) => error instanceof TermsError || error instanceof TermsInputError,
     }
   }

@@ -7,6 +7,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { type Agreement, type ControlMessage, identityFromSeed, signTerms, successionTerms, termsHash } from '../../protocol/index.js'
+import { propose } from '../../node/cli/federation-commands.js'
 import { DataDir } from '../../node/datadir.js'
 import { TermsBook } from '../../node/terms/book.js'
 import type { TermsExchange } from '../../node/terms/exchange.js'
@@ -83,6 +84,12 @@ describe('handing a shop’s place to a new identity (D99)', () => {
     // The old identity stands down as no removed shop: it runs on as it was until it restarts.
     expect(A.book.removal(NOW)).toBeNull()
     expect(A.book.inForce(NOW)?.terms.revision).toBe(1)
+    // The next revision after the handover carries no succession: it names the terms it followed
+    // (the simulator's seed ci-105 found the next revision carrying it along, refused as invalid).
+    const next = propose({ dir: C.path, addSku: ['steam-9=9.00'], removeSku: [] })
+    const after = C.book.find(next.hash, NOW).agreement.terms
+    expect(after).toMatchObject({ revision: 3, supersedes: proposed.hash })
+    expect(after.succession).toBeUndefined()
   })
 
   it('the data directory then runs as the new identity, on an empty store, the old one aside; a crash halfway ends the same', () => {

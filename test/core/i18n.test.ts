@@ -38,6 +38,8 @@ const SAMPLES: Record<string, string | number> = {
   fulfillers: 'FULFILLERS',
   id: 'ID',
   revision: 'REVISION',
+  allotments: 'ALLOTMENTS',
+  successor: 'SUCCESSOR',
   hash: 'HASH',
   pending: 'PENDING',
   stuck: 'STUCK',

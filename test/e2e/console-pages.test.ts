@@ -16,7 +16,7 @@ import { buildHttpServer } from '../../node/http/index.js'
 import type { AcceptBody, ProposeBody, TermsOperations, TermsReply } from '../../node/terms/schemas.js'
 import { FakeApi } from '../http/fake-api.js'
 import { SECRET, TOKEN } from '../http/helpers.js'
-import { alice, bob } from '../protocol/fixtures.js'
+import { alice, bob, carol } from '../protocol/fixtures.js'
 import { hasChromium, LAUNCH_TIMEOUT_MS, launchChromium, watchedPage } from './chromium.js'
 
 const LANGS = ['zh-CN', 'en'] as const
@@ -56,6 +56,11 @@ class FakeTerms implements TermsOperations {
   accept(body: AcceptBody) {
     this.accepted.push(body)
     return { token: 'token', hash: hash('B'), missing: [], next: 'In force.' }
+  }
+  handOvers = 0
+  handOver() {
+    this.handOvers++
+    return { token: 'token', hash: hash('D'), missing: [bob.identity.id], next: 'Partners sign on their own.', successor: carol.identity.id }
   }
   refused(): boolean {
     return false
@@ -280,42 +285,67 @@ describe.skipIf(!hasChromium)('console pages in a real browser', () => {
     await close()
   })
 
-  it.each(LANGS)('terms (%s): revisions and signatures; sign the waiting one; propose adding a sku', async (lang) => {
-    const { page, problems, close } = await open(lang, '/console/terms')
-    const text = (await page.textContent('main')) ?? ''
-    expect(text).toContain(lang === 'en' ? 'circle, revision 2: waiting for signatures' : 'circle，修订版 2：等待签署')
-    expect(text).toContain('gift-100')
-    expect(text).toContain('100.00 CNY')
+  it.each(LANGS)(
+    'terms (%s): revisions and signatures; sign the waiting one; propose adding a sku or leaving a party out; hand over to a new identity',
+    async (lang) => {
+      const { page, problems, close } = await open(lang, '/console/terms')
+      const text = (await page.textContent('main')) ?? ''
+      expect(text).toContain(lang === 'en' ? 'circle, revision 2: waiting for signatures' : 'circle，修订版 2：等待签署')
+      expect(text).toContain('gift-100')
+      expect(text).toContain('100.00 CNY')
 
-    const accepted = await submit(page, `button[data-accept="${hash('B')}"]`, '/console/terms')
-    expect(terms.accepted.at(-1)).toEqual({ hash: hash('B') })
-    expect(accepted).toContain('In force.')
+      const accepted = await submit(page, `button[data-accept="${hash('B')}"]`, '/console/terms')
+      expect(terms.accepted.at(-1)).toEqual({ hash: hash('B') })
+      expect(accepted).toContain('In force.')
 
-    await page.fill('#propose-add', 'gift-200=200.50')
-    await page.fill('#propose-cap', '40')
-    await submit(page, '#propose-submit', '/console/terms')
-    expect(terms.proposed.at(-1)).toEqual({
-      addSkus: [{ sku: 'gift-200', unitMinorUnits: 20_050 }],
-      removeSkus: [],
-      cap: 40,
-      removeParties: [],
-      addParties: [],
-    })
-    // A shop added by the invite it printed (D97): the token goes to the terms as given.
-    await page.fill('#propose-add-party', 'standin1.an-invite-token')
-    await submit(page, '#propose-submit', '/console/terms')
-    expect(terms.proposed.at(-1)).toMatchObject({ addSkus: [], addParties: ['standin1.an-invite-token'] })
+      await page.fill('#propose-add', 'gift-200=200.50')
+      await page.fill('#propose-cap', '40')
+      await submit(page, '#propose-submit', '/console/terms')
+      expect(terms.proposed.at(-1)).toEqual({
+        addSkus: [{ sku: 'gift-200', unitMinorUnits: 20_050 }],
+        removeSkus: [],
+        cap: 40,
+        removeParties: [],
+        addParties: [],
+      })
+      // A shop added by the invite it printed (D97): the token goes to the terms as given.
+      await page.fill('#propose-add-party', 'standin1.an-invite-token')
+      await submit(page, '#propose-submit', '/console/terms')
+      expect(terms.proposed.at(-1)).toMatchObject({ addSkus: [], addParties: ['standin1.an-invite-token'] })
 
-    // Three decimals: refused with the field named, nothing proposed.
-    const proposals = terms.proposed.length
-    await page.fill('#propose-add', 'gift-200=1.234')
-    const refused = await submit(page, '#propose-submit', '/console/terms')
-    expect(refused).toContain('addSku')
-    expect(refused).toContain(lang === 'en' ? 'Nothing was changed' : '未做任何更改')
-    expect(terms.proposed).toHaveLength(proposals)
-    expect(problems).toEqual([])
-    await close()
-  })
+      // A party left out (D95): what it holds of ours is recalled and its final statement issued first.
+      const calls = api.calls.length
+      await page.selectOption('#propose-remove-party', bob.identity.id)
+      const removed = await submit(page, '#propose-submit', '/console/terms')
+      expect(terms.proposed.at(-1)).toMatchObject({ addSkus: [], removeParties: [bob.identity.id] })
+      expect(api.calls.slice(calls).map((c) => [c.method, ...c.args])).toEqual(
+        expect.arrayContaining([
+          ['recall', bob.identity.id, 'al-77'],
+          ['issueStatement', bob.identity.id],
+        ]),
+      )
+      expect(removed).toContain(lang === 'en' ? 'Recalled 1 allotment(s)' : '召回 1 批卡密')
+
+      // This shop's place to a new identity (D99): every partner wound down, then the handover.
+      const handOvers = terms.handOvers
+      const recalls = api.calls.filter((c) => c.method === 'recall').length
+      const handed = await submit(page, '#hand-over-submit', '/console/terms')
+      expect(terms.handOvers).toBe(handOvers + 1)
+      expect(api.calls.filter((c) => c.method === 'recall').length).toBe(recalls + 1)
+      expect(handed).toContain(carol.identity.id)
+      expect(handed).toContain('Partners sign on their own.')
+
+      // Three decimals: refused with the field named, nothing proposed.
+      const proposals = terms.proposed.length
+      await page.fill('#propose-add', 'gift-200=1.234')
+      const refused = await submit(page, '#propose-submit', '/console/terms')
+      expect(refused).toContain('addSku')
+      expect(refused).toContain(lang === 'en' ? 'Nothing was changed' : '未做任何更改')
+      expect(terms.proposed).toHaveLength(proposals)
+      expect(problems).toEqual([])
+      await close()
+    },
+  )
 
   it.each(LANGS)('alert log (%s): each alert in the reader’s words, and what became of it', async (lang) => {
     const { page, problems, close } = await open(lang, '/console/alerts')

@@ -2,7 +2,7 @@
 // through the CLI, a generic-adapter shop simulator per shop (in this process) and a real SMTP
 // sink that records buyer mail.
 import { type ShopSimulator, startShopSimulator } from '../../examples/shop-simulator/simulator.js'
-import type { IncidentReport, PartnerStatus } from '../../node/core/api-schemas.js'
+import type { IncidentReport, PartnerStatus, SelfStatus } from '../../node/core/api-schemas.js'
 import { join } from 'node:path'
 import { killShop, type ShopProcess, startShopProcess } from '../../examples/demo/shops.js'
 import { type Sink, startSink } from '../mail/sink.js'
@@ -184,4 +184,14 @@ export async function buyAtA(f: Federation, emails: readonly string[], everyAck 
   const { acked } = await f.cluster.admin<{ acked: boolean }>('A', `/v1/admin/acks/wait?seq=${ownSeq}&timeoutMs=${ESCROW_TIMEOUT_MS}`)
   if (!acked) throw new Error(`partners did not acknowledge A's feed up to ${ownSeq} within ${ESCROW_TIMEOUT_MS} ms`)
   return orders
+}
+
+/** The partners `name`'s node lists, as its admin API says. */
+export async function partnersOf(f: Federation, name: string): Promise<PartnerStatus[]> {
+  return (await f.cluster.admin<{ partners: PartnerStatus[] }>(name, '/v1/admin/partners')).partners
+}
+
+/** `name`'s node on itself, as its admin API says. */
+export function selfOf(f: Federation, name: string): Promise<SelfStatus> {
+  return f.cluster.admin<SelfStatus>(name, '/v1/admin/self')
 }

@@ -7,7 +7,6 @@
 // it, and when A's platform dies every stranded order is delivered once, D among the deliverers
 // it may be.
 import { afterEach, describe, expect, it } from 'vitest'
-import type { PartnerStatus, SelfStatus } from '../../node/core/api-schemas.js'
 import type { TermsReply } from '../../node/terms/schemas.js'
 import { cliAsync, waitFor } from './cluster.js'
 import {
@@ -17,6 +16,8 @@ import {
   type Federation,
   keysToOrders,
   mails,
+  partnersOf,
+  selfOf,
   shop,
   startFederation,
   STRANDED_TIMEOUT_MS,
@@ -28,10 +29,6 @@ afterEach(async () => {
   await stopFederation(f)
   f = undefined
 })
-
-const partners = async (federation: Federation, name: string) =>
-  (await federation.cluster.admin<{ partners: PartnerStatus[] }>(name, '/v1/admin/partners')).partners
-const selfOf = (federation: Federation, name: string) => federation.cluster.admin<SelfStatus>(name, '/v1/admin/self')
 
 describe('adding a party to terms in force', () => {
   it('A, B and C add D while A sells: D catches up from nothing, then holds escrow and delivers', async () => {
@@ -67,7 +64,7 @@ describe('adding a party to terms in force', () => {
     for (const name of ['A', 'B', 'C'])
       await waitFor(
         `${name} runs with D`,
-        async () => ((await partners(federation, name)).some((p) => p.id === d.id && p.connected) ? true : undefined),
+        async () => ((await partnersOf(federation, name)).some((p) => p.id === d.id && p.connected) ? true : undefined),
         ESCROW_TIMEOUT_MS,
         200,
       )
@@ -79,7 +76,7 @@ describe('adding a party to terms in force', () => {
     // D holds A's whole feed, the entries written before it joined included, and refused none.
     await waitFor(
       "D holds A's feed",
-      async () => ((await partners(federation, 'D')).find((p) => p.id === a.id)?.theirHead.seq === ownSeq ? true : undefined),
+      async () => ((await partnersOf(federation, 'D')).find((p) => p.id === a.id)?.theirHead.seq === ownSeq ? true : undefined),
       ESCROW_TIMEOUT_MS,
       200,
     )

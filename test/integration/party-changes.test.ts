@@ -7,7 +7,7 @@
 // on A seals nothing to C and C's node learns nothing more of A; when A's platform dies, B delivers
 // every stranded order once and C none.
 import { afterEach, describe, expect, it } from 'vitest'
-import type { HoldingView, PartnerStatus, SelfStatus } from '../../node/core/api-schemas.js'
+import type { HoldingView } from '../../node/core/api-schemas.js'
 import { cliAsync, waitFor } from './cluster.js'
 import {
   allot,
@@ -17,6 +17,8 @@ import {
   incidents,
   keysToOrders,
   mails,
+  partnersOf,
+  selfOf,
   shop,
   startFederation,
   STRANDED_TIMEOUT_MS,
@@ -29,9 +31,7 @@ afterEach(async () => {
   f = undefined
 })
 
-const partnerIds = async (federation: Federation, name: string) =>
-  (await federation.cluster.admin<{ partners: PartnerStatus[] }>(name, '/v1/admin/partners')).partners.map((p) => p.id)
-const selfOf = (federation: Federation, name: string) => federation.cluster.admin<SelfStatus>(name, '/v1/admin/self')
+const partnerIds = async (federation: Federation, name: string) => (await partnersOf(federation, name)).map((p) => p.id)
 /** A's orders C's node holds in escrow. */
 async function heldAtC(federation: Federation): Promise<string[]> {
   const a = federation.cluster.node('A').id

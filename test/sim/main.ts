@@ -34,6 +34,7 @@ export interface RunSummary {
   rotations: number
   joins: number
   removals: number
+  handovers: number
   /** Revocations in force at honest nodes (D94), per (node, revoked party), over all the seeds. */
   revocations: number
   failing: string[]
@@ -57,7 +58,7 @@ process.on('unhandledRejection', crashed('unhandled rejection'))
 process.on('uncaughtException', crashed('uncaught exception'))
 
 async function runRange(prefix: string, from: number, count: number, byzantine: boolean, boundaryEvery: number): Promise<RunSummary> {
-  const summary: RunSummary = { seeds: 0, steps: 0, violations: 0, restores: 0, rotations: 0, revocations: 0, joins: 0, removals: 0, failing: [] }
+  const summary: RunSummary = { seeds: 0, steps: 0, violations: 0, restores: 0, rotations: 0, revocations: 0, joins: 0, removals: 0, handovers: 0, failing: [] }
   for (let i = from; i < from + count; i++) {
     running = `${prefix}-${i}`
     const result = await runSeed(running, { byzantine, boundary: i % boundaryEvery === 0 })
@@ -67,6 +68,7 @@ async function runRange(prefix: string, from: number, count: number, byzantine: 
     summary.rotations += result.rotations
     summary.joins += result.joins
     summary.removals += result.removals
+    summary.handovers += result.handovers
     summary.revocations += result.revocations
     if (result.violations.length > 0) {
       summary.violations++
@@ -81,7 +83,7 @@ async function runRange(prefix: string, from: number, count: number, byzantine: 
 
 /** One child per job, each a contiguous part of the range; violations stream through as they come. */
 async function runJobs(prefix: string, from: number, count: number, jobs: number, byzantine: boolean, boundaryEvery: number): Promise<RunSummary> {
-  const total: RunSummary = { seeds: 0, steps: 0, violations: 0, restores: 0, rotations: 0, revocations: 0, joins: 0, removals: 0, failing: [] }
+  const total: RunSummary = { seeds: 0, steps: 0, violations: 0, restores: 0, rotations: 0, revocations: 0, joins: 0, removals: 0, handovers: 0, failing: [] }
   const share = Math.ceil(count / jobs)
   const children = Array.from({ length: jobs }, (_, j) => {
     const start = from + j * share
@@ -123,6 +125,7 @@ async function runJobs(prefix: string, from: number, count: number, jobs: number
         total.rotations += part.rotations
         total.joins += part.joins
         total.removals += part.removals
+        total.handovers += part.handovers
         total.revocations += part.revocations
         total.failing.push(...part.failing.slice(0, MAX_FAILING - total.failing.length))
       }
@@ -165,7 +168,7 @@ if (args.seed) {
   await new Promise((resolve) => setTimeout(resolve, 100)) // a rejection the last seed left behind crashes before the summary
   console.log(`${SUMMARY}${JSON.stringify(summary)}`)
   console.log(
-    `sim seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations} restores=${summary.restores} rotations=${summary.rotations} joins=${summary.joins} removals=${summary.removals} revocations=${summary.revocations} seconds=${((Date.now() - started) / 1000).toFixed(1)} jobs=${args.jobs}${args.byzantine ? ' byzantine' : ''}${args.boundaryEvery > 1 ? ` boundary-every=${args.boundaryEvery}` : ''} range=${args.prefix}-${args.from}..${args.prefix}-${args.from + args.seeds - 1}`,
+    `sim seeds=${summary.seeds} steps=${summary.steps} violations=${summary.violations} restores=${summary.restores} rotations=${summary.rotations} joins=${summary.joins} removals=${summary.removals} handovers=${summary.handovers} revocations=${summary.revocations} seconds=${((Date.now() - started) / 1000).toFixed(1)} jobs=${args.jobs}${args.byzantine ? ' byzantine' : ''}${args.boundaryEvery > 1 ? ` boundary-every=${args.boundaryEvery}` : ''} range=${args.prefix}-${args.from}..${args.prefix}-${args.from + args.seeds - 1}`,
   )
   process.exitCode = summary.violations === 0 && summary.seeds === args.seeds ? 0 : 1
 }

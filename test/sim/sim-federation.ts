@@ -12,10 +12,11 @@ import {
   type ShopCard,
   type Signed,
   sha256,
+  nextRevision,
   signDocument,
+  successionTerms,
   signTerms,
   type Terms,
-  termsHash,
   toBase64url,
   utf8,
 } from '../../protocol/index.js'
@@ -109,7 +110,10 @@ export class SimFederation {
     const keys = names.map((name) => simKeys(options.seed, name))
     // The keys of a shop that may join later (addShop): the simulated signatures know it from here.
     sim.spare = simKeys(options.seed, String.fromCharCode(65 + options.shops))
-    if (options.signatures === 'simulated') sim.restoreSignatures = useSignatureScheme(simulatedSignatures([...keys, sim.spare].map((k) => k.identity)))
+    // And each shop's successor, should it hand its place to a new identity (handOver).
+    const successors = [...keys, sim.spare].map((k) => simKeys(options.seed, successorName(k.name)))
+    if (options.signatures === 'simulated')
+      sim.restoreSignatures = useSignatureScheme(simulatedSignatures([...keys, sim.spare, ...successors].map((k) => k.identity)))
     const cards: Signed<ShopCard>[] = keys.map((k) => simCard(k, SIM_START_MS))
     const defaults = simTerms(keys.map((k) => k.identity.id).sort())
     const terms = options.terms ? options.terms(defaults) : defaults
@@ -286,13 +290,10 @@ export class SimFederation {
     const old = this.agreement
     const parties = [...old.terms.parties, k.identity.id].sort()
     const terms: Terms = {
-      ...old.terms,
-      revision: old.terms.revision + 1,
-      supersedes: termsHash(old.terms),
+      ...nextRevision(old.terms, this.clock.now()),
       parties,
       quorum: Math.max(minimumQuorum(parties.length), old.terms.quorum),
       skus: [...old.terms.skus, ...simTerms([k.identity.id]).skus],
-      createdAt: this.clock.now(),
     }
     const signers = [...this.shops.map((s) => s.identity), k.identity]
     this.agreement = { terms, signatures: signers.map((identity) => signTerms(terms, identity)) }
@@ -317,28 +318,53 @@ export class SimFederation {
    */
   async removeShop(name: string): Promise<SimShop> {
     const gone = this.shop(name)
-    assert(!this.crashed.has(name), 'the sim removes a running shop')
     const old = this.agreement
     const parties = old.terms.parties.filter((p) => p !== gone.identity.id)
     assert(parties.length >= 2, 'terms keep two parties at least')
     const terms: Terms = {
-      ...old.terms,
-      revision: old.terms.revision + 1,
-      supersedes: termsHash(old.terms),
+      ...nextRevision(old.terms, this.clock.now()),
       parties,
       quorum: Math.max(minimumQuorum(parties.length), Math.min(old.terms.quorum, Math.max(2, parties.length - 1))),
       skus: old.terms.skus.filter((s) => s.shop !== gone.identity.id),
-      createdAt: this.clock.now(),
     }
+    await this.leave(gone, terms, [])
+    for (const shop of [...this.shops]) if (!this.crashed.has(shop.name)) await this.reload(shop.name)
+    return gone
+  }
+
+  /**
+   * `standin identity rotate` at `name` (D99): the next revision puts its successor (keys made at
+   * create) in its place, the succession signed by the old key, the revision by the new one and
+   * every other party (their nodes sign it on their own). The old identity's engine stops and its
+   * links are cut; the successor starts on an empty store with a shop of its own (the sim's shops
+   * are per identity), and every live engine restarts on the revision.
+   */
+  async handOver(name: string): Promise<{ gone: SimShop; successor: SimShop }> {
+    const gone = this.shop(name)
+    const k = simKeys(this.seed, successorName(name))
+    assert(!this.shops.some((s) => s.name === k.name), 'one handover per shop')
+    const terms = successionTerms(this.agreement.terms, gone.identity, k.identity.id, this.clock.now())
+    // The old identity's shop is unfenced: the orders paid before are its own to deliver (D99).
+    await this.leave(gone, terms, [k])
+    this.cards = [...this.cards, simCard(k, this.clock.now())]
+    const existing = [...this.shops]
+    const successor = await this.newShop(k)
+    for (const shop of existing) if (!this.crashed.has(shop.name)) await this.reload(shop.name)
+    await successor.engine.start()
+    for (const other of existing) if (!this.crashed.has(other.name)) this.network.heal(successor.identity.id, other.identity.id)
+    return { gone, successor }
+  }
+
+  /** `gone` leaves: `terms` in force, signed by every shop that stays and `joining`; its engine stopped, its shop unfenced, its links cut. */
+  private async leave(gone: SimShop, terms: Terms, joining: readonly SimKeys[]): Promise<void> {
+    assert(!this.crashed.has(gone.name), 'the sim takes a running shop out')
     this.shops.splice(this.shops.indexOf(gone), 1)
     this.removed.push(gone)
-    this.agreement = { terms, signatures: this.shops.map((s) => signTerms(terms, s.identity)) }
-    this.earlier.push(old)
+    this.earlier.push(this.agreement)
+    this.agreement = { terms, signatures: [...this.shops.map((s) => s.identity), ...joining.map((k) => k.identity)].map((id) => signTerms(terms, id)) }
     await this.await(gone.engine.stop())
     gone.shop.fenced = false
     for (const other of this.shops) this.network.cut(gone.identity.id, other.identity.id)
-    for (const shop of [...this.shops]) if (!this.crashed.has(shop.name)) await this.reload(shop.name)
-    return gone
   }
 
   /** A graceful engine restart on the same store and links (what a node does for a new card or terms revision). */
@@ -466,6 +492,11 @@ interface SimKeys {
   readonly name: string
   readonly identity: Identity
   readonly box: BoxKeyPair
+}
+
+/** The name of the identity `name` hands its place to (D99). */
+export function successorName(name: string): string {
+  return `${name}'`
 }
 
 function simKeys(seed: string, name: string): SimKeys {

@@ -38,6 +38,7 @@ export interface SeedResult {
   /** Shops added to the terms in force during the safety phase (D97): 0 or 1. */
   readonly joins: number
   readonly removals: number
+  readonly handovers: number
 }
 
 export interface SeedOptions {
@@ -100,6 +101,11 @@ const REMOVE_FROM_MS = 2_000
 const REMOVE_UNTIL_MS = 9_000
 /** From the recalls to the revision: time for the party to release what it holds. */
 const RECALL_LEAD_MS = 1_000
+/**
+ * Honest seeds where a shop hands its place to a new identity (D99), drawn like a removal: the
+ * recalls first, the handover at the first calm moment after, within the same window.
+ */
+const ROTATING_IDENTITY_SEEDS = 0.25
 const SAFETY_MS = 10_000
 /** The liveness budget: every order delivered and every pair in agreement by then. */
 const LIVENESS_MS = 25_000
@@ -190,7 +196,8 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
   const operator = byzantine.length === 0 ? new OperatorActs(sim, new Prng(`${seed}/restore`), crashed) : null
   const revokers = byzantine.length > 0 ? new Revokers(sim, new Prng(`${seed}/revoke`), byzantine, crashed) : null
   const joiner = byzantine.length === 0 ? new Joiner(sim, new Prng(`${seed}/join`), checker) : null
-  const remover = byzantine.length === 0 ? new Remover(sim, new Prng(`${seed}/remove`), checker, crashed, platformDown) : null
+  const remover = byzantine.length === 0 ? new Parting('remove', sim, new Prng(`${seed}/remove`), checker, crashed, platformDown) : null
+  const rotator = byzantine.length === 0 ? new Parting('hand-over', sim, new Prng(`${seed}/identity`), checker, crashed, platformDown) : null
   await sim.runUntil(600)
   for (const a of sim.shops) for (const b of sim.shops) if (a !== b) await a.engine.consign(b.identity.id, 'card-100', 40)
   await sim.runUntil(1_500)
@@ -283,7 +290,7 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     await operator?.step()
     await revokers?.step(at())
     await joiner?.step(at())
-    const gone = await remover?.step(at())
+    const gone = (await remover?.step(at())) ?? (await rotator?.step(at()))
     if (gone) {
       // Stood down and unfenced (D98), its shop delivers its own paid orders no partner delivered.
       const byPartner = new Set(gone.shop.writeBacks.map((w) => w.order))
@@ -375,7 +382,8 @@ async function drive(sim: SimFederation, seed: string, mix: FaultMix, byzantine:
     rotations: operator?.rotations ?? 0,
     revocations: checker.revocations,
     joins: joiner?.joins ?? 0,
-    removals: remover?.removals ?? 0,
+    removals: remover?.done ?? 0,
+    handovers: rotator?.done ?? 0,
   }
 }
 
@@ -405,47 +413,67 @@ class Joiner {
 }
 
 /**
- * A party removed from the terms in force (D95, D98), in an honest seed. At a drawn moment every
- * other live party recalls the allotments it holds there; RECALL_LEAD_MS later, at the first step
- * the party is up, its platform up and nobody taking it over, the others sign terms without it.
- * The checker then holds them to "nothing more reaches it" (no entry of its feed taken, nothing
- * sealed to it, none of its orders delivered by a partner).
+ * A party parting with its place in the terms in force, in an honest seed: removed by the others
+ * (D95, D98), or handing its place to its new identity (D99). At a drawn moment every other live
+ * party recalls the allotments it holds there (and, for a handover, it recalls its own held by
+ * them); RECALL_LEAD_MS later, at the first step the party is up, its platform up and in no
+ * takeover either way, the revision takes force. The checker then holds the others to "nothing
+ * more reaches it" (no entry of its feed taken, nothing sealed to it, none of its orders delivered
+ * by a partner); a successor is watched as any shop.
  */
-class Remover {
-  removals = 0
-  private readonly at: number | null
+class Parting {
+  done = 0
+  private at: number | null
   private victim: string | null = null
   private recalledAt = 0
 
   constructor(
+    private readonly how: 'remove' | 'hand-over',
     private readonly sim: SimFederation,
     private readonly prng: Prng,
     private readonly checker: InvariantChecker,
     private readonly crashed: ReadonlySet<string>,
     private readonly platformDown: ReadonlySet<string>,
   ) {
-    this.at = prng.chance(REMOVING_SEEDS) ? prng.int(REMOVE_FROM_MS, REMOVE_UNTIL_MS - RECALL_LEAD_MS) : null
+    const share = how === 'remove' ? REMOVING_SEEDS : ROTATING_IDENTITY_SEEDS
+    this.at = prng.chance(share) ? prng.int(REMOVE_FROM_MS, REMOVE_UNTIL_MS - RECALL_LEAD_MS) : null
   }
 
   async step(now: number): Promise<SimShop | null> {
-    if (this.at === null || this.removals > 0 || now < this.at || now > REMOVE_UNTIL_MS || this.sim.shops.length < 3) return null
+    if (this.at === null || this.done > 0 || now < this.at || now > REMOVE_UNTIL_MS) return null
+    if (this.how === 'remove' && this.sim.shops.length < 3) return null
     if (this.victim === null) {
       const candidates = this.sim.shops.filter((s) => !this.crashed.has(s.name))
       if (candidates.length === 0) return null
       const victim = candidates[this.prng.int(0, candidates.length - 1)] as SimShop
       this.victim = victim.name
       this.recalledAt = now
-      for (const origin of this.sim.shops) if (origin !== victim && !this.crashed.has(origin.name)) await this.recallAll(origin, victim)
+      for (const other of this.sim.shops)
+        if (other !== victim && !this.crashed.has(other.name)) {
+          await this.recallAll(other, victim)
+          if (this.how === 'hand-over') await this.recallAll(victim, other)
+        }
       return null
     }
-    if (now < this.recalledAt + RECALL_LEAD_MS || !(await this.parting(this.victim))) return null
-    this.removals++
-    const gone = await this.sim.removeShop(this.victim)
+    // Taken out meanwhile by the other kind of parting: nothing left to do.
+    if (!this.sim.shops.some((s) => s.name === this.victim)) {
+      this.at = null
+      return null
+    }
+    if (now < this.recalledAt + RECALL_LEAD_MS || !(await this.calm(this.victim))) return null
+    this.done++
+    if (this.how === 'remove') {
+      const gone = await this.sim.removeShop(this.victim)
+      this.checker.removed(gone)
+      return gone
+    }
+    const { gone, successor } = await this.sim.handOver(this.victim)
     this.checker.removed(gone)
+    this.checker.joined(successor)
     return gone
   }
 
-  /** The operator's `terms propose --remove-party`: every allotment of `origin` the party holds is recalled. */
+  /** The operator recalls every allotment of `origin` that `holder` holds (D95's wind-down, D99's rotate). */
   private async recallAll(origin: SimShop, holder: SimShop): Promise<void> {
     const rows = [...(this.sim.shadows.get(origin.name)?.section('keys').values() ?? [])] as KeyRow[]
     const allotments = new Set(
@@ -456,10 +484,10 @@ class Remover {
 
   /**
    * Up, its platform up, not fenced, and in no takeover either way: a moment to part without an
-   * emergency. (A party removed while it takes a partner over never hands back; what it delivered
+   * emergency. (A party that parts while it takes a partner over never hands back; what it delivered
    * and its partner had not yet replicated would be settled off the network, D95.)
    */
-  private async parting(name: string): Promise<boolean> {
+  private async calm(name: string): Promise<boolean> {
     if (this.crashed.has(name) || this.platformDown.has(name) || this.sim.shadows.get(name)?.section('meta').has(META.rejoin)) return false
     const self = await this.sim
       .shop(name)

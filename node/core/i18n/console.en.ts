@@ -225,6 +225,15 @@ export const CONSOLE_EN = {
   'console.terms.removeSku': 'Remove sku',
   'console.terms.addParty': 'Add a shop (its invite token, from `standin invite`)',
   'console.terms.cap': 'Cap per partner (keys)',
+  'console.terms.removeParty': 'Leave a party out (what it holds of ours is recalled and a final statement issued first)',
+  'console.terms.keepAll': '(none)',
+  'console.terms.woundDown':
+    'Recalled {allotments} allotment(s) from the party left out and issued its final statement; keys it has not released when the revision takes force stay with it.',
+  'console.terms.handOver': "This shop's identity key",
+  'console.terms.handOverIntro':
+    "Hand this shop's place to a new identity key, with the platform up: what partners hold of our keys is recalled and each gets a final statement; their nodes sign the handover on their own, and this node then restarts as the new identity on an empty store. Orders paid before it takes force are the shop's to deliver. Not for a stolen key: see SECURITY.md.",
+  'console.terms.handOverSubmit': 'Rotate the identity key',
+  'console.terms.handedOver': 'New identity {successor}; recalled {allotments} allotment(s) and issued final statements. {next}',
   'console.terms.proposeSubmit': 'Propose and sign',
   'console.terms.accept': 'Sign this revision',
   'console.terms.unavailable': 'This node serves no terms operations.',

@@ -1,12 +1,15 @@
 // Terms: every revision this node holds and who signed it, the skus each covers, proposing the next
-// revision (a sku of ours added or removed, a shop added by its invite: D97), and signing one a
-// partner's node brought (D64). The same operations as `standin terms` and the admin API; a token
-// to pass by hand stays with the CLI.
+// revision (a sku of ours added or removed, a shop added by its invite: D97, a party left out after
+// what it holds of ours is recalled: D95), handing our place to a new identity (D99), and signing
+// one a partner's node brought (D64). The same operations as `standin terms` and `standin identity
+// rotate`; a token to pass by hand stays with the CLI.
 import { z } from 'zod'
 import { type Html, htmlTemplate } from '../../core/html-templates.js'
 import type { Translate } from '../../core/i18n/index.js'
 import { type AgreementView, DEFAULT_ALLOTMENT_CAP, ProposeBody, SkuValueArg } from '../../terms/schemas.js'
-import { type ConsoleContext, CSRF_FIELD } from './context.js'
+import { type ConsoleContext, CSRF_FIELD, CsrfOnly } from './context.js'
+import { windDown, type WindDownApi } from '../../terms/wind-down.js'
+import { ShopId } from '../../../protocol/index.js'
 import { type Cell, money, table } from './views.js'
 
 const BACK = '/console/terms'
@@ -19,13 +22,13 @@ const ProposeForm = z
     removeSku: optional(z.string().min(1).max(128)),
     cap: optional(ProposeBody.shape.cap.unwrap()),
     addParty: optional(z.string().min(10).max(20_000)),
+    removeParty: optional(ShopId),
   })
   .transform((f): ProposeBody => ({
     addSkus: f.addSku === undefined ? [] : [f.addSku],
     removeSkus: f.removeSku === undefined ? [] : [f.removeSku],
     cap: f.cap ?? DEFAULT_ALLOTMENT_CAP,
-    // Parting with a party is the CLI's (`standin terms propose --remove-party`): it recalls first.
-    removeParties: [],
+    removeParties: f.removeParty === undefined ? [] : [f.removeParty],
     addParties: f.addParty === undefined ? [] : [f.addParty],
   }))
 const AcceptForm = z.strictObject({ ...CSRF_FIELD, hash: z.string().min(4).max(64) })
@@ -45,17 +48,44 @@ export function termsPage(c: ConsoleContext): void {
         removeSku: tr('console.terms.removeSku'),
         cap: tr('console.terms.cap'),
         addParty: tr('console.terms.addParty'),
+        removeParty: tr('console.terms.removeParty'),
+        keepAll: tr('console.terms.keepAll'),
         proposeSubmit: tr('console.terms.proposeSubmit'),
         accept: tr('console.terms.accept'),
+        handOver: tr('console.terms.handOver'),
+        handOverIntro: tr('console.terms.handOverIntro'),
+        handOverSubmit: tr('console.terms.handOverSubmit'),
       },
       unavailable: c.terms === null ? tr('console.terms.unavailable') : null,
       csrf: session.csrf,
+      partners: await partnersInForce(c, agreements),
       agreements: agreements.map((a) => agreementView(tr, a)),
     })
   })
   c.act(`${BACK}/propose`, ProposeForm, BACK, async (form, { tr }) => {
+    // A party left out first gives back what it holds of ours, while it still is one (D95).
+    const woundDown = await Promise.all(form.removeParties.map((p) => windDown(windDownApi(c), p)))
     const result = termsOf(c).propose(form)
-    return tr('console.terms.proposed', { hash: result.hash.slice(0, 12), next: result.next })
+    const recalled = woundDown.flatMap((w) => w.recalled)
+    return [
+      tr('console.terms.proposed', { hash: result.hash.slice(0, 12), next: result.next }),
+      ...(form.removeParties.length === 0 ? [] : [tr('console.terms.woundDown', { allotments: String(recalled.length) })]),
+    ].join(' ')
+  })
+  c.act(`${BACK}/hand-over`, CsrfOnly, BACK, async (_form, { tr }) => {
+    const inForce = termsOf(c)
+      .list()
+      .agreements.find((a) => a.state === 'in-force')
+    const me = (await c.api.selfStatus()).id
+    const partners = (inForce?.parties ?? []).map((p) => p.id).filter((id) => id !== me)
+    const woundDown = []
+    for (const p of partners) woundDown.push(await windDown(windDownApi(c), p))
+    const result = termsOf(c).handOver()
+    return tr('console.terms.handedOver', {
+      successor: result.successor,
+      allotments: String(woundDown.flatMap((w) => w.recalled).length),
+      next: result.next,
+    })
   })
   c.act(`${BACK}/accept`, AcceptForm, BACK, async (form, { tr }) => {
     const result = termsOf(c).accept({ hash: form.hash })
@@ -63,9 +93,26 @@ export function termsPage(c: ConsoleContext): void {
   })
 }
 
+/** The wind-down (D95, D99) on the node's API in this process. */
+function windDownApi(c: ConsoleContext): WindDownApi {
+  return {
+    holdings: () => c.api.holdings(),
+    recall: (holder, allotment) => c.api.recall(holder, allotment),
+    issueStatement: async (counterparty) => (await c.api.issueStatement(counterparty)) !== null,
+  }
+}
+
 function termsOf(c: ConsoleContext) {
   if (c.terms === null) throw new Error('console: this node serves no terms operations')
   return c.terms
+}
+
+/** The parties of the terms in force other than us: who a revision may leave out. */
+async function partnersInForce(c: ConsoleContext, agreements: readonly Agreement[]): Promise<{ id: string; name: string }[]> {
+  const inForce = agreements.find((a) => a.state === 'in-force')
+  if (!inForce) return []
+  const me = (await c.api.selfStatus()).id
+  return inForce.parties.filter((p) => p.id !== me).map((p) => ({ id: p.id, name: p.name }))
 }
 
 function agreementView(tr: Translate, a: Agreement) {
@@ -85,9 +132,27 @@ function agreementView(tr: Translate, a: Agreement) {
 }
 
 const termsTemplate = htmlTemplate<{
-  t: Record<'title' | 'intro' | 'propose' | 'proposeIntro' | 'addSku' | 'removeSku' | 'cap' | 'addParty' | 'proposeSubmit' | 'accept', string>
+  t: Record<
+    | 'title'
+    | 'intro'
+    | 'propose'
+    | 'proposeIntro'
+    | 'addSku'
+    | 'removeSku'
+    | 'cap'
+    | 'addParty'
+    | 'removeParty'
+    | 'keepAll'
+    | 'proposeSubmit'
+    | 'accept'
+    | 'handOver'
+    | 'handOverIntro'
+    | 'handOverSubmit',
+    string
+  >
   unavailable: string | null
   csrf: string
+  partners: { id: string; name: string }[]
   agreements: { heading: string; hash: string; canAccept: boolean; parties: Html; skus: Html }[]
 }>(
   'console-terms',
@@ -100,7 +165,11 @@ const termsTemplate = htmlTemplate<{
 <label><%= it.t.removeSku %> <input name="removeSku" id="propose-remove"></label>
 <label><%= it.t.cap %> <input name="cap" id="propose-cap" type="number" min="1"></label>
 <label><%= it.t.addParty %> <textarea name="addParty" id="propose-add-party" rows="2" placeholder="standin1.…"></textarea></label>
+<label><%= it.t.removeParty %> <select name="removeParty" id="propose-remove-party"><option value=""><%= it.t.keepAll %></option><% for (const p of it.partners) { %><option value="<%= p.id %>"><%= p.name %></option><% } %></select></label>
 <button type="submit" id="propose-submit"><%= it.t.proposeSubmit %></button></form>
+<h2><%= it.t.handOver %></h2>
+<p><%= it.t.handOverIntro %></p>
+<form method="post" action="/console/terms/hand-over"><input type="hidden" name="csrf" value="<%= it.csrf %>"><button type="submit" id="hand-over-submit"><%= it.t.handOverSubmit %></button></form>
 <% } %><% for (const a of it.agreements) { %><h2><%= a.heading %></h2>
 <p><code><%= a.hash %></code></p>
 <% if (a.canAccept) { %><form method="post" action="/console/terms/accept"><input type="hidden" name="csrf" value="<%= it.csrf %>"><input type="hidden" name="hash" value="<%= a.hash %>"><button type="submit" data-accept="<%= a.hash %>"><%= it.t.accept %></button></form><% } %>
