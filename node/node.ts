@@ -21,6 +21,7 @@ import { type Agreement, assert, fromBase64url, toBase64url, leaseQuorum, type S
 import { TermsService } from './terms/service.js'
 import { TermsBook } from './terms/book.js'
 import { TermsExchange } from './terms/exchange.js'
+import { recallAll } from './terms/wind-down.js'
 import { SecretSlot } from './config/rotating-secret.js'
 
 /** How long a stop waits for the engine's in-flight work before closing the store. */
@@ -342,10 +343,7 @@ export async function startNode(dirPath: string, env: NodeJS.ProcessEnv = proces
   const recallFrom = async (holder: ShopId): Promise<void> => {
     const running = engine
     if (!running) return
-    const allotments = (await running.holdings())
-      .filter((h) => h.holder === holder)
-      .flatMap((h) => h.allotments.filter((a) => a.held > 0).map((a) => a.allotment))
-    for (const allotment of allotments) await running.recall(holder, allotment)
+    const allotments = await recallAll(running, holder)
     if (allotments.length > 0)
       logger.warn({ holder, allotments }, "identity: recalled what a partner's old identity holds of ours, before its handover takes force (D99)")
   }

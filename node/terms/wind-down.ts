@@ -19,7 +19,13 @@ export interface WoundDown {
 }
 
 export async function windDown(api: WindDownApi, partner: ShopId): Promise<WoundDown> {
-  const recalled = (await api.holdings()).filter((h) => h.holder === partner).flatMap((h) => h.allotments.filter((a) => a.held > 0).map((a) => a.allotment))
-  for (const allotment of recalled) await api.recall(partner, allotment)
+  const recalled = await recallAll(api, partner)
   return { recalled, issued: await api.issueStatement(partner) }
+}
+
+/** Every allotment of ours `holder` still holds, recalled; returns their ids. */
+export async function recallAll(api: Pick<WindDownApi, 'holdings' | 'recall'>, holder: ShopId): Promise<string[]> {
+  const allotments = (await api.holdings()).filter((h) => h.holder === holder).flatMap((h) => h.allotments.filter((a) => a.held > 0).map((a) => a.allotment))
+  for (const allotment of allotments) await api.recall(holder, allotment)
+  return allotments
 }

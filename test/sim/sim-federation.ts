@@ -298,6 +298,14 @@ export class SimFederation {
     const signers = [...this.shops.map((s) => s.identity), k.identity]
     this.agreement = { terms, signatures: signers.map((identity) => signTerms(terms, identity)) }
     this.earlier.push(old)
+    return this.admit(k)
+  }
+
+  /**
+   * `k` joins the terms now in force on an empty store: every live engine restarts on them, as the
+   * nodes do (a crashed one takes them at its restart), then the newcomer starts and its links heal.
+   */
+  private async admit(k: SimKeys): Promise<SimShop> {
     this.cards = [...this.cards, simCard(k, this.clock.now())]
     const existing = [...this.shops]
     const joined = await this.newShop(k)
@@ -346,13 +354,7 @@ export class SimFederation {
     const terms = successionTerms(this.agreement.terms, gone.identity, k.identity.id, this.clock.now())
     // The old identity's shop is unfenced: the orders paid before are its own to deliver (D99).
     await this.leave(gone, terms, [k])
-    this.cards = [...this.cards, simCard(k, this.clock.now())]
-    const existing = [...this.shops]
-    const successor = await this.newShop(k)
-    for (const shop of existing) if (!this.crashed.has(shop.name)) await this.reload(shop.name)
-    await successor.engine.start()
-    for (const other of existing) if (!this.crashed.has(other.name)) this.network.heal(successor.identity.id, other.identity.id)
-    return { gone, successor }
+    return { gone, successor: await this.admit(k) }
   }
 
   /** `gone` leaves: `terms` in force, signed by every shop that stays and `joining`; its engine stopped, its shop unfenced, its links cut. */
