@@ -308,6 +308,14 @@ export class TermsBook {
     const checked = current ? verifySuccession(current.terms, terms) : null
     if (!checked?.ok) return { kind: 'refused', reason: `a handover that does not verify: ${checked?.error.message ?? 'no terms in force'}` }
     if (!signatures.some((s) => s.signer === handover.successor)) return { kind: 'refused', reason: 'a handover its successor has not signed' }
+    // One handover of a place per terms in force: the node signs it, so the operator's cap on
+    // proposals does not bound it, and a partner must not fill our directory with handovers.
+    const other = this.dir
+      .agreements()
+      .some(
+        (a) => a.hash !== hash && a.agreement.terms.supersedes === terms.supersedes && a.agreement.terms.succession?.body.predecessor === handover.predecessor,
+      )
+    if (other) return { kind: 'refused', reason: 'a second handover of that place for the terms in force' }
     const ours = held?.agreement.signatures.some((s) => s.signer === this.me) ? [] : [signTerms(terms, this.identity)]
     return { ...this.merge({ terms, signatures: [...signatures, ...ours] }, hash), signedForUs: ours.length > 0 }
   }

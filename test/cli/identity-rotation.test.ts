@@ -115,7 +115,7 @@ describe('handing a shop’s place to a new identity (D99)', () => {
     rmSync(A.dir.retiredDbPath(old), { recursive: true })
   })
 
-  it('partners refuse a handover that changes anything else or that the successor did not sign; a handover we never made is reported', () => {
+  it('partners refuse a handover that changes anything else, that the successor did not sign, or a second one of the same place; a handover we never made is reported', () => {
     const { A, B, C } = federation()
     const current = A.book.inForce(NOW) as Agreement
     const aKey = A.dir.keys().identity
@@ -132,6 +132,18 @@ describe('handing a shop’s place to a new identity (D99)', () => {
     atB.deliver(stranger, { type: 'terms.agreement', agreement: { terms: unsigned, signatures: [signTerms(unsigned, mallory)] } })
     expect(B.dir.agreements().map((a) => a.agreement.terms.revision)).toEqual([1])
     expect(atB.sent.filter((s) => s.message.type === 'terms.agreement')).toEqual([])
+    // One handover of a place per terms in force: B's node signs the first, refuses a second.
+    const first = { terms: unsigned, signatures: [signTerms(unsigned, mallory)] }
+    atB.deliver(A.book.me, { type: 'terms.agreement', agreement: first })
+    const other = identityFromSeed(randomBytes(32))
+    const second = successionTerms(current.terms, aKey, other.id, NOW + 1)
+    atB.deliver(A.book.me, { type: 'terms.agreement', agreement: { terms: second, signatures: [signTerms(second, other)] } })
+    expect(
+      B.dir
+        .agreements()
+        .map((a) => termsHash(a.agreement.terms))
+        .sort(),
+    ).toEqual([termsHash(current.terms), termsHash(unsigned)].sort())
 
     // Whoever holds A's key hands A's place to itself; C's node signs it (it cannot tell), but A's
     // own node knows it never made it, stores nothing and raises the alarm.
