@@ -24,9 +24,15 @@ export function isLoopbackHost(host: string): boolean {
   return family !== 0 && LOOPBACK.check(bare, family === 4 ? 'ipv4' : 'ipv6')
 }
 
+/** Bounds of config.json smtp.maxConnections (connections) and smtp.maxMessagesPerSecond (messages/s). */
+export const SMTP_MAX_CONNECTIONS = 32
+export const SMTP_DEFAULT_CONNECTIONS = 4
+export const SMTP_MAX_MESSAGES_PER_SECOND = 10_000
+
 /**
  * config.json `smtp`. The password is not here: it is secrets.json `smtpPassword` (D59). Parsing
- * fills in `requireTls` when the file leaves it out, here and nowhere else (D58).
+ * fills in `requireTls` (D58), `tlsCaFile`, `maxConnections` and `maxMessagesPerSecond` when the file
+ * leaves them out, here and nowhere else.
  */
 export const SmtpConfig = z
   .strictObject({
@@ -50,8 +56,18 @@ export const SmtpConfig = z
       .refine((path) => isAbsolute(path), 'must be an absolute path')
       .nullable()
       .optional(),
+    /** Connections held open to the relay at once. Absent: 4. Relays that throttle by connection want fewer. */
+    maxConnections: z.number().int().min(1).max(SMTP_MAX_CONNECTIONS).optional(),
+    /** Messages handed to the relay per second at most, for relays that limit senders. Absent or null: no limit. */
+    maxMessagesPerSecond: z.number().int().min(1).max(SMTP_MAX_MESSAGES_PER_SECOND).nullable().optional(),
   })
-  .transform(({ requireTls, tlsCaFile, ...smtp }) => ({ ...smtp, requireTls: requireTls ?? !isLoopbackHost(smtp.host), tlsCaFile: tlsCaFile ?? null }))
+  .transform(({ requireTls, tlsCaFile, maxConnections, maxMessagesPerSecond, ...smtp }) => ({
+    ...smtp,
+    requireTls: requireTls ?? !isLoopbackHost(smtp.host),
+    tlsCaFile: tlsCaFile ?? null,
+    maxConnections: maxConnections ?? SMTP_DEFAULT_CONNECTIONS,
+    maxMessagesPerSecond: maxMessagesPerSecond ?? null,
+  }))
   // A password never crosses a network in the clear, whatever else the operator turns off (D58).
   .refine((smtp) => smtp.secure || smtp.requireTls || smtp.user === null || isLoopbackHost(smtp.host), {
     path: ['requireTls'],
@@ -112,7 +128,7 @@ export const NodeConfig = z.strictObject({
     .default({ everyMinutes: DEFAULT_DRILL_EVERY_MINUTES }),
 })
 export type NodeConfig = z.infer<typeof NodeConfig>
-/** config.json as written: fields parsing fills in (smtp.requireTls) may be left out. */
+/** config.json as written: fields parsing fills in (smtp.requireTls, smtp.maxConnections, …) may be left out. */
 export type NodeConfigFile = z.input<typeof NodeConfig>
 
 const Base64url32 = z

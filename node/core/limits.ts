@@ -83,8 +83,12 @@ export const MAX_WRITE_BACKS_PER_CALL = 500
 
 /** Mails read from the outbox per round; a full round schedules the next at once. */
 export const MAX_MAILS_PER_ROUND = 500
-/** Mails handed to the mailer at once (its pool bounds the SMTP connections). */
-export const MAILS_IN_FLIGHT = 8
+/**
+ * Mails handed to the mailer at once. Its pool bounds the SMTP connections (config.json
+ * smtp.maxConnections, at most 32) and queues the rest, so each connection has its next message
+ * ready when the relay answers.
+ */
+export const MAILS_IN_FLIGHT = 32
 /** Attempts per mail before giving up (the claim page still shows the key). */
 export const MAX_MAIL_ATTEMPTS = 10
 /** Backoff after the n-th failed attempt: MAIL_BACKOFF_BASE_MS · 2ⁿ, at most MAX_MAIL_BACKOFF_MS. */

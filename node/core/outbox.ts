@@ -12,6 +12,8 @@ import { MAILS_IN_FLIGHT, MAIL_BACKOFF_BASE_MS, MAX_MAILS_PER_ROUND, MAX_MAIL_AT
 
 export class Outbox {
   private busy = false
+  /** drain() was asked for while a round ran: mails queued since may not be in that round. */
+  private again = false
   sent = 0
   failed = 0
 
@@ -32,8 +34,12 @@ export class Outbox {
   ) {}
 
   async drain(): Promise<void> {
-    if (this.busy) return
+    if (this.busy) {
+      this.again = true
+      return
+    }
     this.busy = true
+    this.again = false
     try {
       const now = this.deps.clock.now()
       const due = await this.deps.rows.due(now, MAX_MAIL_ATTEMPTS, MAX_MAILS_PER_ROUND)
@@ -46,7 +52,9 @@ export class Outbox {
         }
       }
       await Promise.all(Array.from({ length: MAILS_IN_FLIGHT }, worker))
-      if (due.length === MAX_MAILS_PER_ROUND) this.deps.timers.set(0, () => this.deps.background.run('outbox.drain', () => this.drain())) // more are waiting
+      // More are waiting: the round was full, or mails were queued while it ran (else they would
+      // wait for the next heartbeat's drain).
+      if (due.length === MAX_MAILS_PER_ROUND || this.again) this.deps.timers.set(0, () => this.deps.background.run('outbox.drain', () => this.drain()))
     } finally {
       this.busy = false
     }

@@ -25,7 +25,7 @@ async function delivered(f: Awaited<ReturnType<typeof startFederation>>, aId: st
 async function one({ preset, orders }: Run): Promise<void> {
   const cny = (minorUnits: number) => ({ minorUnits, currency: 'CNY' })
   const limits = { maxOrdersPerOutage: 100_000, maxValuePerOutage: cny(1e12), maxOrdersPerHour: 100_000, maxValuePerHour: cny(1e12) }
-  const f = await startFederation({ preset, keysPerShop: orders + 100, terms: (ids) => testTerms(ids, limits) })
+  const f = await startFederation({ preset, keysPerShop: orders + 100, terms: (ids) => testTerms(ids, limits), sink: { decode: false } })
   try {
     const half = Math.ceil(orders / 2)
     await allot(f, 'A', 'B', half)
@@ -52,7 +52,22 @@ async function one({ preset, orders }: Run): Promise<void> {
     let firstAt = 0
     await waitFor('the first stranded key', async () => ((await delivered(f, aId)) > 0 ? (firstAt = Date.now()) : undefined), 120_000, 20)
     const allAt = await waitFor('every stranded key', async () => ((await delivered(f, aId)) >= orders ? Date.now() : undefined), 300_000, 50)
-    const mailsAt = await waitFor('every buyer mail', () => (f.sink.received.length >= orders ? Date.now() : undefined), 600_000, 100).catch(() => null)
+    const mailsAt = await waitFor(
+      'every buyer mail',
+      () => (f.sink.acceptedAt.length >= orders ? f.sink.acceptedAt[orders - 1] : undefined),
+      600_000,
+      100,
+    ).catch(() => null)
+    if (mailsAt === null) {
+      console.log(`mails accepted by the relay: ${f.sink.acceptedAt.length} of ${orders}; the partners' mail warnings:`)
+      for (const name of ['B', 'C'])
+        for (const line of f.cluster
+          .node(name)
+          .output.split('\n')
+          .filter((l) => /mail|smtp/i.test(l))
+          .slice(-5))
+          console.log(`  ${name}: ${line.slice(0, 300)}`)
+    }
     const reports = (await Promise.all(['B', 'C'].map((n) => f.cluster.admin<{ incidents: IncidentReport[] }>(n, '/v1/admin/incidents')))).flatMap(
       (r) => r.incidents,
     )

@@ -5,7 +5,7 @@ import { type ShopSimulator, startShopSimulator } from '../../examples/shop-simu
 import type { IncidentReport, PartnerStatus, SelfStatus } from '../../node/core/api-schemas.js'
 import { join } from 'node:path'
 import { killShop, type ShopProcess, startShopProcess } from '../../examples/demo/shops.js'
-import { type Sink, startSink } from '../mail/sink.js'
+import { type Sink, type SinkOptions, startSink } from '../mail/sink.js'
 import { Cluster, type ClusterOptions, cliAsync, freePort, waitFor } from './cluster.js'
 
 export const SKU = 'steam-50'
@@ -33,6 +33,8 @@ export interface FederationOptions extends Pick<ClusterOptions, 'preset' | 'join
   readonly terms?: (ids: Record<string, string>) => Record<string, unknown>
   /** Shops run as their own processes (so a test can SIGKILL one), reached over HTTP; the rest in this process. */
   readonly shopProcesses?: readonly string[]
+  /** The SMTP sink's options (benchmarks count mail without decoding it). */
+  readonly sink?: SinkOptions
 }
 
 /** Terms for tests: every shop's steam-50 covered, limits high enough for benchmarks. */
@@ -45,7 +47,7 @@ export function testTerms(ids: Record<string, string>, limits?: Record<string, u
 
 export async function startFederation(options: FederationOptions = {}): Promise<Federation> {
   const names = options.names ?? ['A', 'B', 'C']
-  const sink = await startSink()
+  const sink = await startSink(options.sink)
   const shopPorts: Record<string, number> = {}
   for (const name of names) shopPorts[name] = await freePort()
   const cluster = await Cluster.create(names, {

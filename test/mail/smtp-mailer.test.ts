@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { deliveryEmail } from '../../node/core/delivery-mail.js'
 import type { Logger } from '../../node/core/ports.js'
 import { createNullMailer, createSmtpMailer, SMTP_LIMITS } from '../../node/mail/index.js'
-import type { SmtpConfig } from '../../node/config/schema.js'
+import { SMTP_DEFAULT_CONNECTIONS, SMTP_MAX_CONNECTIONS, SmtpConfig } from '../../node/config/schema.js'
 import { type Sink, startSink } from './sink.js'
 
 const KEY = 'CARD-KEY-7F3A-99QX'
@@ -30,6 +30,8 @@ const config = (port: number, overrides: Partial<SmtpConfig> = {}): SmtpConfig =
   from: 'Moon Shop <noreply@moon.example>',
   requireTls: false,
   tlsCaFile: null,
+  maxConnections: SMTP_DEFAULT_CONNECTIONS,
+  maxMessagesPerSecond: null,
   ...overrides,
 })
 
@@ -62,11 +64,36 @@ function mailer(...args: Parameters<typeof createSmtpMailer>) {
 }
 
 describe('createSmtpMailer', () => {
-  it('has named, bounded timeouts and a small pool', () => {
+  it('has named, bounded timeouts; config.json smtp without pool settings gets a small pool and no rate limit', () => {
     expect(SMTP_LIMITS.connectionTimeoutMs).toBeGreaterThan(0)
     expect(SMTP_LIMITS.greetingTimeoutMs).toBeGreaterThan(0)
     expect(SMTP_LIMITS.socketTimeoutMs).toBeGreaterThan(0)
-    expect(SMTP_LIMITS.maxConnections).toBeLessThanOrEqual(5)
+    const parsed = SmtpConfig.parse({ host: '127.0.0.1', port: 25, secure: false, user: null, from: 'a@b.example' })
+    expect(parsed.maxConnections).toBe(SMTP_DEFAULT_CONNECTIONS)
+    expect(parsed.maxConnections).toBeLessThanOrEqual(5)
+    expect(parsed.maxMessagesPerSecond).toBeNull()
+  })
+
+  it.each([
+    [{ maxConnections: 0 }, 'maxConnections'],
+    [{ maxConnections: SMTP_MAX_CONNECTIONS + 1 }, 'maxConnections'],
+    [{ maxMessagesPerSecond: 0 }, 'maxMessagesPerSecond'],
+    [{ maxMessagesPerSecond: 1.5 }, 'maxMessagesPerSecond'],
+  ])('config.json smtp %j is refused, naming the field', (fields, field) => {
+    const parsed = SmtpConfig.safeParse({ host: '127.0.0.1', port: 25, secure: false, user: null, from: 'a@b.example', ...fields })
+    expect(parsed.success).toBe(false)
+    expect(parsed.error?.issues[0]?.path).toEqual([field])
+  })
+
+  it('smtp.maxMessagesPerSecond: the relay gets no more messages than that in a second', async () => {
+    const s = await sink()
+    const m = mailer(config(s.port, { maxMessagesPerSecond: 1 }), null, recordingLogger())
+    await Promise.all([1, 2, 3].map((i) => m.send({ ...message(), to: `buyer${i}@example.com` })))
+    const at = s.received.map((r) => r.at).sort((x, y) => x - y)
+    expect(at).toHaveLength(3)
+    // A limiter can only spread messages out, however slow the machine: one per 1,000 ms window,
+    // less the jitter between handing a message to its connection and the relay taking it.
+    expect((at[2] as number) - (at[0] as number)).toBeGreaterThanOrEqual(1_500)
   })
 
   it.each(['en', 'zh-CN'] as const)('%s: the sink receives the message with the recipient, subject and key', async (locale) => {
