@@ -56,6 +56,8 @@ export interface RangeOptions {
   readonly lte?: string
   readonly limit?: number
   readonly reverse?: boolean
+  /** False: keys only, every value yielded as undefined (an index scan skips opening each value). */
+  readonly values?: false
 }
 
 export interface Store {

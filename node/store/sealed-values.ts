@@ -11,6 +11,11 @@ const NONCE_BYTES = nacl.secretbox.nonceLength
 const KEY_BYTES = nacl.secretbox.keyLength
 /** HKDF info: this key seals the store and nothing else. */
 const STORE_KEY_INFO = 'standin/store-at-rest/v1'
+/**
+ * Nonces drawn from the CSPRNG per call: one call per this many sealed values. A call costs about
+ * as much as sealing a small value, and a booked ledger line writes several small values.
+ */
+const NONCES_PER_DRAW = 1_024
 
 export class SealedValueError extends Error {}
 
@@ -27,11 +32,22 @@ export function isSealed(value: Uint8Array): boolean {
 /** A level-transcoder encoding: JSON in, [version ‖ nonce ‖ secretbox] bytes out. */
 export function sealedJsonEncoding(key: Uint8Array) {
   if (key.length !== KEY_BYTES) throw new RangeError(`store key must be ${KEY_BYTES} bytes`)
+  // Random 24-byte nonces as before, only fetched in blocks; each is used once (offset moves on).
+  let nonces = Buffer.alloc(0)
+  let offset = 0
+  const nextNonce = (): Buffer => {
+    if (offset + NONCE_BYTES > nonces.length) {
+      nonces = randomBytes(NONCE_BYTES * NONCES_PER_DRAW)
+      offset = 0
+    }
+    offset += NONCE_BYTES
+    return nonces.subarray(offset - NONCE_BYTES, offset)
+  }
   return {
     name: 'standin-sealed-json',
     format: 'buffer' as const,
     encode(value: unknown): Buffer {
-      const nonce = randomBytes(NONCE_BYTES)
+      const nonce = nextNonce()
       const box = nacl.secretbox(Buffer.from(JSON.stringify(value), 'utf8'), nonce, key)
       return Buffer.concat([Buffer.of(SEALED_V1), nonce, box])
     },

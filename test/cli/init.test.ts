@@ -59,6 +59,9 @@ describe('standin init --smtp-user', () => {
       from: 'Shop <no-reply@standin.invalid>',
       requireTls: true,
       tlsCaFile: null,
+      // The pool's defaults, written out so the operator sees what to change for a relay that limits senders.
+      maxConnections: 4,
+      maxMessagesPerSecond: null,
     })
     expect(JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')).smtpPassword).toBe(PASSWORD)
   })

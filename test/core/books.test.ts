@@ -1,7 +1,8 @@
 // Books at the unit level: idempotent booking, typed conflicts, and terms changes (a receipt is
 // judged by the terms it names, not by today's).
 import { describe, expect, it } from 'vitest'
-import { Books, ConflictingReceiptError } from '../../node/core/state/ledger.js'
+import { type BookLine, bookLineOf, Books, ConflictingReceiptError } from '../../node/core/state/ledger.js'
+import { CorruptRowError } from '../../node/core/state/rows.js'
 import { Tx } from '../../node/core/state/tx.js'
 import { Federation } from '../../node/core/federation.js'
 import type { Logger } from '../../node/core/ports.js'
@@ -50,11 +51,23 @@ describe('books', () => {
     const b = await books()
     const tx = new Tx()
     await b.bookReceipts(tx, [receipt('old', termsHash(v1)), receipt('new', termsHash(v2))], bob.identity.id)
-    const lines = tx.ops
-      .filter((o) => o.type === 'put' && o.key.startsWith('l!'))
-      .map((o) => (o as { value: { line: { order: string; amount: { minorUnits: number } } } }).value.line)
-    expect(lines.find((l) => l.order === 'old')?.amount.minorUnits).toBe(100) // 1 % of 100.00
-    expect(lines.find((l) => l.order === 'new')?.amount.minorUnits).toBe(305) // 3 % + 0.05
+    const lines = tx.ops.filter((o) => o.type === 'put' && o.key.startsWith('l!')).map((o) => (o.type === 'put' ? bookLineOf(o.key, o.value).line : undefined))
+    expect(lines.find((l) => l?.order === 'old')?.amount.minorUnits).toBe(100) // 1 % of 100.00
+    expect(lines.find((l) => l?.order === 'new')?.amount.minorUnits).toBe(305) // 3 % + 0.05
+  })
+
+  it('stores lines as compact rows, still reads rows stored as objects, and names a malformed row', async () => {
+    const b = await books()
+    const tx = new Tx()
+    await b.bookReceipts(tx, [receipt('o-1', termsHash(v2))], bob.identity.id)
+    const put = tx.ops.find((o) => o.type === 'put' && o.key.startsWith('l!'))
+    if (put?.type !== 'put') throw new Error('no line booked')
+    expect(Array.isArray(put.value)).toBe(true)
+    const book: BookLine = bookLineOf(put.key, put.value)
+    expect(book).toMatchObject({ status: 'open', statement: null, dispute: null, line: { order: 'o-1', origin: alice.identity.id, creditor: bob.identity.id } })
+    expect(bookLineOf(put.key, JSON.parse(JSON.stringify(book)))).toEqual(book) // an object row, as stored before
+    expect(() => bookLineOf(put.key, [...(put.value as unknown[]).slice(0, 7), 'many', ...(put.value as unknown[]).slice(8)])).toThrow(CorruptRowError)
+    expect(() => bookLineOf(put.key, { ...book, status: 'lost' })).toThrow(CorruptRowError)
   })
 
   it('books a receipt once, and refuses another body for the same order and fulfiller', async () => {

@@ -4,7 +4,7 @@
 // books), or consign them again to the same holder (who can deliver them once more).
 import { afterEach, describe, expect, it } from 'vitest'
 import type { KeyRow } from '../../node/core/state/keys.js'
-import type { BookLine } from '../../node/core/state/ledger.js'
+import { type BookLine, bookLineOf } from '../../node/core/state/ledger.js'
 import { SimFederation, type SimShop } from '../sim/sim-federation.js'
 
 let sim: SimFederation | undefined
@@ -21,8 +21,8 @@ async function keyRows(shop: SimShop, origin: SimShop): Promise<KeyRow[]> {
 
 async function lines(shop: SimShop, counterparty: SimShop): Promise<BookLine[]> {
   const out: BookLine[] = []
-  for await (const [, line] of shop.store.range<BookLine>('ledger', { gt: `l!${counterparty.identity.id}!`, lt: `l!${counterparty.identity.id}!\xff` }))
-    out.push(line)
+  for await (const [key, row] of shop.store.range('ledger', { gt: `l!${counterparty.identity.id}!`, lt: `l!${counterparty.identity.id}!\xff` }))
+    out.push(bookLineOf(key, row))
   return out
 }
 

@@ -2,7 +2,7 @@
 // survive restarts of either side mid-exchange, disputes never settle silently, the credit limit
 // stops new takeovers until settled, and exports add up to the statement.
 import { afterEach, describe, expect, it } from 'vitest'
-import type { BookLine } from '../../node/core/state/ledger.js'
+import { bookLineOf } from '../../node/core/state/ledger.js'
 import { SimFederation, simOrder, type SimShop } from '../sim/sim-federation.js'
 
 let sim: SimFederation
@@ -12,7 +12,8 @@ afterEach(async () => {
 
 async function lines(shop: SimShop, counterparty: string): Promise<{ receipt: string; minor: number; status: string; statement: string | null }[]> {
   const out = []
-  for await (const [, b] of shop.store.range<BookLine>('ledger', { gt: `l!${counterparty}!`, lt: `l!${counterparty}!\xff` })) {
+  for await (const [key, row] of shop.store.range('ledger', { gt: `l!${counterparty}!`, lt: `l!${counterparty}!\xff` })) {
+    const b = bookLineOf(key, row)
     out.push({ receipt: b.line.receipt, minor: b.line.amount.minorUnits, status: b.status, statement: b.statement })
   }
   return out.sort((x, y) => (x.receipt < y.receipt ? -1 : 1))

@@ -3,7 +3,7 @@
 // deliver. Plus readers for what a partner's hostile operator would find in its own store.
 import type { AdapterOrder, Money, Receipt, Terms } from '../../protocol/index.js'
 import type { KeyRow } from '../../node/core/state/keys.js'
-import type { BookLine } from '../../node/core/state/ledger.js'
+import { type BookLine, bookLineOf } from '../../node/core/state/ledger.js'
 import type { ReceiptRow } from '../../node/core/state/receipts.js'
 import { SimFederation, simOrder, type SimShop } from '../sim/sim-federation.js'
 import { runFor } from './helpers.js'
@@ -63,8 +63,8 @@ export async function heldKeys(shop: SimShop, state: KeyRow['state'] = 'consigne
 /** Ledger lines `shop` books with `counterparty`, by receipt hash. */
 export async function ledgerLines(shop: SimShop, counterparty: SimShop): Promise<BookLine[]> {
   const out: BookLine[] = []
-  for await (const [, line] of shop.store.range<BookLine>('ledger', { gt: `l!${counterparty.identity.id}!`, lt: `l!${counterparty.identity.id}!\xff` }))
-    out.push(line)
+  for await (const [key, row] of shop.store.range('ledger', { gt: `l!${counterparty.identity.id}!`, lt: `l!${counterparty.identity.id}!\xff` }))
+    out.push(bookLineOf(key, row))
   return out
 }
 

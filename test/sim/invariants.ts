@@ -4,7 +4,7 @@
 // in the seed (adversary.ts) every invariant is about the honest shops: what they store, deliver,
 // book and agree on; the Byzantine ones may hold or do anything.
 import type { KeyRow } from '../../node/core/state/keys.js'
-import type { BookLine } from '../../node/core/state/ledger.js'
+import { bookLineOf } from '../../node/core/state/ledger.js'
 import type { OrderRow } from '../../node/core/state/orders.js'
 import type { ReceiptRow } from '../../node/core/state/receipts.js'
 import type { StoreOp } from '../../node/core/ports.js'
@@ -358,7 +358,7 @@ export class InvariantChecker {
           )
       }
     } else if (op.section === 'ledger' && op.key.startsWith('l!')) {
-      const book = op.value as BookLine
+      const book = bookLineOf(op.key, op.value)
       if (book.status !== 'open' || book.line.debtor !== me || book.line.origin !== me || shadow.section('ledger').has(op.key)) return
       const order = shadow.section('orders').get(`${me}!${book.line.order}`) as OrderRow | undefined
       if (order && (order.state === 'cancelled' || (order.state === 'delivered' && order.fulfiller === undefined)))
@@ -454,7 +454,7 @@ export class InvariantChecker {
       const lines = new Set<string>()
       for (const [key, value] of ledger) {
         if (key.startsWith(`l!${counterparty}!${direction}!`)) {
-          const { line } = value as BookLine
+          const { line } = bookLineOf(key, value)
           lines.add(`${line.receipt}:${line.debtor}:${line.creditor}:${line.amount.minorUnits}`)
         }
       }
