@@ -111,11 +111,16 @@ export class AdapterError extends Error {
 }
 
 /**
- * Signatures a receiver of signed adapter requests remembers at most. The node takes batches of up
- * to 1,000 orders per request; the shop takes one partner delivery per callback, so after an
- * outage thousands come within minutes. A full guard refuses new requests until its window passes.
+ * Signatures a receiver of signed adapter requests remembers at most. Each is remembered for the
+ * replay window (5 minutes), so this bounds the sustained rate of signed requests: 1,000,000 is
+ * ≈3,300 requests/s, above what one node serves (≈1,800 one-order requests/s on a core, `npm run
+ * bench -- ingress`); 100,000 held a shop selling one order per request to 333/s (issue 22). A full
+ * guard refuses new requests until its window passes. At ≈200 bytes an entry, a full guard holds
+ * ≈200 MB, and only requests that passed the HMAC check ever enter it.
  */
-export const MAX_SEEN_SIGNATURES = 100_000
+export const MAX_SEEN_SIGNATURES = 1_000_000
+/** A full guard looks for stale signatures at most this often: a scan of a full guard takes ≈10 ms of CPU. */
+export const FULL_GUARD_PURGE_EVERY_MS = 1_000
 
 export type ReplayVerdict = 'fresh' | 'replayed' | 'full' | 'before-start'
 
@@ -132,9 +137,10 @@ export type ReplayVerdict = 'fresh' | 'replayed' | 'full' | 'before-start'
  */
 export class ReplayGuard {
   private readonly seen: LRUCache<string, true>
+  private purgedAtMs = -Infinity
 
   constructor(
-    clock: () => number,
+    private readonly clock: () => number,
     private readonly capacity = MAX_SEEN_SIGNATURES,
     private readonly windowMs = ADAPTER_REPLAY_WINDOW_MS,
     /** Timestamps before this are refused: by default the moment the guard is created. */
@@ -151,7 +157,13 @@ export class ReplayGuard {
     if (timestampMs < this.notBeforeMs) return 'before-start'
     if (this.seen.has(signature)) return 'replayed'
     if (this.seen.size >= this.capacity) {
-      this.seen.purgeStale()
+      // Refusals while full must stay cheap: one scan per FULL_GUARD_PURGE_EVERY_MS, not one per
+      // request (at 13 ms each, a flood of refused requests took the node's event loop).
+      const now = this.clock()
+      if (now - this.purgedAtMs >= FULL_GUARD_PURGE_EVERY_MS) {
+        this.purgedAtMs = now
+        this.seen.purgeStale()
+      }
       if (this.seen.size >= this.capacity) return 'full'
     }
     // lru-cache reads a start of 0 as none (never stale); no real timestamp is 0, but stay safe.

@@ -15,7 +15,11 @@ type Sub = AbstractSublevel<Db, string | Uint8Array | Buffer, string, unknown>
 
 /** Largest batch one write accepts; callers batch below it (TigerBeetle style: a limit on everything). */
 export const MAX_OPS_PER_WRITE = 50_000
-/** Largest range one read may ask for. */
+/**
+ * Largest `limit` a range may ask for. A range without one streams the whole span: a node's loads
+ * at start and a takeover's plan read every row of a section, and a cap here cut them off
+ * silently at 100,000 rows (found by `npm run bench -- memory`, issue 22).
+ */
 export const MAX_RANGE_LIMIT = 100_000
 
 /** Every section the store holds (tests snapshot them all). */
@@ -136,7 +140,7 @@ export class LevelStore implements Store {
   }
 
   async *range<T = unknown>(section: Section, options: RangeOptions): AsyncIterable<[string, T]> {
-    const limit = Math.min(options.limit ?? MAX_RANGE_LIMIT, MAX_RANGE_LIMIT)
+    const limit = options.limit === undefined ? Infinity : Math.min(options.limit, MAX_RANGE_LIMIT)
     const iterator = this.sub(section).iterator({ ...options, limit })
     try {
       for await (const [key, value] of iterator) yield [key, value as T]

@@ -10,6 +10,8 @@ const BENCHES: Record<string, () => Promise<{ run: Bench }>> = {
   failover: () => import('./failover.js'),
   settlement: () => import('./settlement.js'),
   store: () => import('./store.js'),
+  ingress: () => import('./ingress.js'),
+  memory: () => import('./memory.js'),
 }
 
 const name = process.argv[2]

@@ -1,6 +1,6 @@
 // The replay set forgets signatures once their timestamps are stale, and fails closed when full.
 import { describe, expect, it } from 'vitest'
-import { ReplayGuard } from '../../adapters/contract.js'
+import { FULL_GUARD_PURGE_EVERY_MS, ReplayGuard } from '../../adapters/contract.js'
 
 const WINDOW_MS = 1_000
 
@@ -33,6 +33,18 @@ describe('ReplayGuard', () => {
     expect(guard.admit('b', 10_000)).toBe('fresh')
     expect(guard.admit('c', 10_000)).toBe('full')
     expect(guard.admit('a', 10_000)).toBe('replayed')
+  })
+
+  it('when full, looks for stale signatures once per FULL_GUARD_PURGE_EVERY_MS, not on every refused request', () => {
+    const clock = { now: 10_000 }
+    const guard = new ReplayGuard(() => clock.now, 2, WINDOW_MS, 9_000)
+    expect(guard.admit('early', 9_100)).toBe('fresh') // stale from 10,100
+    expect(guard.admit('b', 10_000)).toBe('fresh')
+    expect(guard.admit('c', 10_000)).toBe('full') // scanned at 10,000: nothing stale yet
+    clock.now = 10_000 + FULL_GUARD_PURGE_EVERY_MS - 1
+    expect(guard.admit('d', clock.now)).toBe('full') // 'early' is stale, but the next scan is not due
+    clock.now = 10_000 + FULL_GUARD_PURGE_EVERY_MS
+    expect(guard.admit('d', clock.now)).toBe('fresh')
   })
 
   it('refuses any timestamp from before it was created: a request captured before a restart does not replay after it', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { LevelStore, MAX_OPS_PER_WRITE } from '../../node/store/level-store.js'
+import { LevelStore, MAX_OPS_PER_WRITE, MAX_RANGE_LIMIT } from '../../node/store/level-store.js'
 import { storeKeyFromSeed } from '../../node/store/sealed-values.js'
 
 const dirs: string[] = []
@@ -62,6 +62,28 @@ describe('LevelStore on disk (classic-level)', () => {
     const ops = Array.from({ length: MAX_OPS_PER_WRITE + 1 }, (_, i) => ({ type: 'put' as const, section: 'meta' as const, key: `k${i}`, value: i }))
     await expect(store.write(ops, { sync: false })).rejects.toThrow(/exceeds/)
     expect(await store.get('meta', 'k0')).toBeUndefined()
+    await store.close()
+  })
+
+  it('a range without a limit reads the whole section, past MAX_RANGE_LIMIT; a limit above it is held to it', async () => {
+    // A node's loads and a takeover's plan read whole sections; a cap cut them off at 100,000 rows.
+    const store = await LevelStore.openInMemory()
+    const rows = MAX_RANGE_LIMIT + 10
+    for (let start = 0; start < rows; start += MAX_OPS_PER_WRITE) {
+      const ops = Array.from({ length: Math.min(MAX_OPS_PER_WRITE, rows - start) }, (_, i) => ({
+        type: 'put' as const,
+        section: 'orders' as const,
+        key: `o${String(start + i).padStart(7, '0')}`,
+        value: 1,
+      }))
+      await store.write(ops, { sync: false })
+    }
+    let all = 0
+    for await (const _ of store.range('orders', { values: false })) all++
+    expect(all).toBe(rows)
+    let limited = 0
+    for await (const _ of store.range('orders', { limit: rows, values: false })) limited++
+    expect(limited).toBe(MAX_RANGE_LIMIT)
     await store.close()
   })
 })
