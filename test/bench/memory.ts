@@ -195,13 +195,16 @@ export async function run(args: string[]): Promise<void> {
     const pendingAtB = await escrowAtB()
     if (pendingAtB !== orders || keysAtB !== keys) throw new Error(`B holds ${pendingAtB} orders and ${keysAtB} keys, expected ${orders} and ${keys}`)
 
-    await settle(f, 'B')
-    const loaded = await read(f, 'B')
-    let loadedGc: Reading | null = null
-    if (snapshotDir !== undefined) {
-      console.log(`heap_snapshot_loaded=${await heapSnapshot(f, 'B', snapshotDir)}`)
-      loadedGc = await read(f, 'B')
+    // B's figures once it has settled, and again after a heap snapshot (which collects garbage
+    // first) when one is asked for.
+    const measure = async (stage: string): Promise<{ reading: Reading; gc: Reading | null }> => {
+      await settle(fed, 'B')
+      const reading = await read(fed, 'B')
+      if (snapshotDir === undefined) return { reading, gc: null }
+      console.log(`heap_snapshot_${stage}=${await heapSnapshot(fed, 'B', snapshotDir)}`)
+      return { reading, gc: await read(fed, 'B') }
     }
+    const { reading: loaded, gc: loadedGc } = await measure('loaded')
 
     // Restart: B loads its state from LevelDB.
     await f.cluster.kill('B', 'SIGTERM')
@@ -217,13 +220,7 @@ export async function run(args: string[]): Promise<void> {
     // range cut off at 100,000 rows (fixed: LevelStore.range without a limit reads the whole span).
     const pendingAfter = await escrowAtB()
     if (pendingAfter !== orders) throw new Error(`B counts ${pendingAfter} of ${orders} escrowed orders after its restart`)
-    await settle(f, 'B')
-    const restarted = await read(f, 'B')
-    let restartedGc: Reading | null = null
-    if (snapshotDir !== undefined) {
-      console.log(`heap_snapshot_restarted=${await heapSnapshot(f, 'B', snapshotDir)}`)
-      restartedGc = await read(f, 'B')
-    }
+    const { reading: restarted, gc: restartedGc } = await measure('restarted')
 
     console.log(
       `memory node=B orders_escrowed=${pendingAtB} keys_consigned=${keysAtB} keys_load_s=${keysSeconds.toFixed(1)} ` +
