@@ -16,7 +16,7 @@ import * as views from './admin-views.js'
 import { assemble, type EngineParts } from './assemble.js'
 import type { HealthSource } from './health-silence.js'
 import type { EngineOptions } from './options.js'
-import { CATCH_UP_ENTRIES, HANDBACK_RETRY_EVERY_TICKS, STATEMENT_CHECK_EVERY_TICKS } from './limits.js'
+import { HANDBACK_RETRY_EVERY_TICKS, STATEMENT_CHECK_EVERY_TICKS } from './limits.js'
 import type { InboundHandler, TimerHandle } from './ports.js'
 import type { NodeApi } from './api.js'
 
@@ -195,8 +195,7 @@ export class Engine implements InboundHandler, NodeApi {
     const hb = liveness.onHeartbeat(from, raw)
     if (!hb) return
     failover.onHeartbeat(from, hb)
-    const ours = replication.headOf(from).seq
-    if (hb.head.seq > ours) this.o.transport.send(from, 'feed', { type: 'feed.get', author: from, afterSeq: ours, limit: CATCH_UP_ENTRIES })
+    replication.onPartnerHead(from, hb.head.seq)
   }
 
   onPeerConnected(peer: ShopId): void {

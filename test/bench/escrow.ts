@@ -59,6 +59,10 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `escrow orders/s=${Math.round(total / seconds)} p50_ms=${Math.round(percentile(latencies, 50))} p99_ms=${Math.round(percentile(latencies, 99))}`,
     )
+    // Frames a partner dropped because A sent more than it takes (peer-work.ts logs the first drop
+    // and every DROPS_PER_LOG_LINE-th): each drop costs a gap, a catch-up and resent entries.
+    const drops = (name: string) => cluster.node(name).output.match(/partner sends more than we take/g)?.length ?? 0
+    console.log(`drop_warnings(B,C,D)=${['B', 'C', 'D'].map(drops).join(',')}`)
   } finally {
     await cluster.stop()
   }

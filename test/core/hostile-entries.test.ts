@@ -67,6 +67,19 @@ describe('hostile feed entries at a partner', () => {
     expect(await snapshot(b, ['entries', 'heads', 'orders', 'forks'])).toBe(before)
   })
 
+  it('takes an entry with the signature of one it holds for a copy, whatever its body says: nothing stored, no fork', async () => {
+    // Copies are skipped before verification (replication.ts isHeldCopy); a body changed under the
+    // held signature does not verify, so it can be neither a new entry nor a fork proof.
+    const before = await snapshot(b)
+    await deliver([
+      { ...held, body: { ...held.body, time: held.body.time + 1 } },
+      { sig: held.sig, body: null },
+      { ...held, sig: 42 },
+    ])
+    expect(await snapshot(b)).toBe(before)
+    expect(await b.store.get('forks', a.identity.id)).toBeUndefined()
+  })
+
   it('detects a fork, keeps the proof, quarantines the author and stores none of the forked entry', async () => {
     const before = await snapshot(b, ['entries', 'heads', 'orders'])
     const fork = appendEntry({
