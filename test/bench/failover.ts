@@ -68,6 +68,17 @@ async function one({ preset, orders }: Run): Promise<void> {
           .slice(-5))
           console.log(`  ${name}: ${line.slice(0, 300)}`)
     }
+    // Mail the partners retried (relay refused or connection lost) and where the relay's
+    // acceptances fell: the mail figure is the slowest of them.
+    const count = (name: string, pattern: RegExp) => f.cluster.node(name).output.match(pattern)?.length ?? 0
+    const accepted = f.sink.acceptedAt.slice(0, orders)
+    const tenths = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((t) => (accepted[Math.ceil((t * accepted.length) / 10) - 1] ?? crashAt) - crashAt)
+    console.log(
+      `mail retries(B,C)=${['B', 'C'].map((n) => count(n, /mail failed; will retry/g)).join(',')} ` +
+        `smtp_connection_errors(B,C)=${['B', 'C'].map((n) => count(n, /smtp: connection error/g)).join(',')} ` +
+        `stalls(B,C)=${['B', 'C'].map((n) => count(n, /did not run for longer/g)).join(',')} ` +
+        `crash_to_each_tenth_of_mail_ms=${tenths.join(',')}`,
+    )
     const reports = (await Promise.all(['B', 'C'].map((n) => f.cluster.admin<{ incidents: IncidentReport[] }>(n, '/v1/admin/incidents')))).flatMap(
       (r) => r.incidents,
     )
