@@ -95,6 +95,8 @@ export class Replication implements Startable {
   private readonly inboundChains = new Map<ShopId, Promise<void>>()
   private readonly ackWaiters: { seq: number; resolve: (ok: boolean) => void }[] = []
   private readonly recentHashes = new Map<ShopId, Map<number, string>>()
+  /** Signatures of the same entries: a copy is recognised without reading (and opening) the held one. */
+  private readonly recentSigs = new Map<ShopId, Map<number, string>>()
   /** Per author whose heartbeat showed a head past ours: our head then, and since when it stood still. */
   private readonly behind = new Map<ShopId, { seq: number; sinceMs: number }>()
 
@@ -379,7 +381,7 @@ export class Replication implements Startable {
       await this.deps.apply(author, entry, opened.value, unit.tx)
       unit.records += opened.value.length
       unit.head = headAfter(entry)
-      this.noteHash(unit.head)
+      this.noteHash(unit.head, entry.sig)
     }
     await this.finish(unit, () => undefined)
   }
@@ -397,6 +399,8 @@ export class Replication implements Startable {
     const { body, sig } = item as { body?: unknown; sig?: unknown }
     const seq = typeof body === 'object' && body !== null ? (body as { seq?: unknown }).seq : undefined
     if (typeof sig !== 'string' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || seq > unit.head.seq) return false
+    const recent = this.recentSigs.get(author)?.get(seq)
+    if (recent !== undefined) return recent === sig
     const held = await this.heldEntry(author, seq, unit.tx)
     return held !== undefined && held.sig === sig
   }
@@ -488,12 +492,16 @@ export class Replication implements Startable {
     this.deps.transport.send(ack.holder, 'feed', { type: 'feed.get', author: ack.author, afterSeq: ack.seq - 1, limit: 1 })
   }
 
-  /** Hashes of the latest entries we stored per author, so comparing acks rarely reads the store. */
-  private noteHash(head: FeedState): void {
-    let hashes = this.recentHashes.get(head.author)
-    if (!hashes) this.recentHashes.set(head.author, (hashes = new Map()))
-    hashes.set(head.seq, head.hash as string)
-    hashes.delete(head.seq - this.limits.recentEntries)
+  /** Hashes and signatures of the latest entries we stored per author: comparing acks and spotting copies rarely read the store. */
+  private noteHash(head: FeedState, sig: string): void {
+    const note = (notes: Map<ShopId, Map<number, string>>, value: string) => {
+      let recent = notes.get(head.author)
+      if (!recent) notes.set(head.author, (recent = new Map()))
+      recent.set(head.seq, value)
+      recent.delete(head.seq - this.limits.recentEntries)
+    }
+    note(this.recentHashes, head.hash as string)
+    note(this.recentSigs, sig)
   }
 
   private async ownEntryHash(seq: number): Promise<string | null> {
