@@ -58,7 +58,7 @@ describe('ReplayGuard', () => {
 
   it('takes memory as signatures arrive, not for its whole capacity at creation', () => {
     // Every node and every shop callback server creates one at start. Slots for MAX_SEEN_SIGNATURES
-    // allocated up front were ≈16 MB of heap a guard (and ≈270 ms), which doubled the suite's time.
+    // allocated up front were ≈16 MB of heap a guard (and ≈270 ms at every node start).
     const before = getHeapStatistics().used_heap_size
     const guards = Array.from({ length: 20 }, () => new ReplayGuard(() => 10_000))
     const grownBytes = getHeapStatistics().used_heap_size - before
