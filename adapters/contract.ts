@@ -150,8 +150,8 @@ export class ReplayGuard {
     // injected clock lets tests and the simulator move time; ttlResolution 0 reads it every time
     // instead of caching it on a real timer. The bound is maxSize at one unit an entry, not max:
     // lru-cache allocates `max` slots up front (≈41 MB and ≈270 ms for 1,000,000, paid by every node
-    // and every shop callback server at start; it made the test suite twice as slow). admit() never
-    // sets into a full cache, so the size bound never evicts.
+    // and every shop callback server at start). admit() never sets into a full cache, so the size
+    // bound never evicts.
     this.seen = new LRUCache({ maxSize: capacity, sizeCalculation: () => 1, ttl: windowMs, ttlResolution: 0, perf: { now: clock } })
   }
 

@@ -4,6 +4,7 @@
 import type { AdapterOrder } from '../../protocol/index.js'
 import { Cluster, waitFor } from '../integration/cluster.js'
 import type { PartnerStatus } from '../../node/core/api-schemas.js'
+import { logCount } from './node-stats.js'
 
 const ORDERS_PER_REQUEST = 1_000
 const REQUESTS_IN_FLIGHT = 4
@@ -61,7 +62,7 @@ export async function run(args: string[]): Promise<void> {
     )
     // Frames a partner dropped because A sent more than it takes (peer-work.ts logs the first drop
     // and every DROPS_PER_LOG_LINE-th): each drop costs a gap, a catch-up and resent entries.
-    const drops = (name: string) => cluster.node(name).output.match(/partner sends more than we take/g)?.length ?? 0
+    const drops = (name: string) => logCount(cluster, name, /partner sends more than we take/g)
     console.log(`drop_warnings(B,C,D)=${['B', 'C', 'D'].map(drops).join(',')}`)
   } finally {
     await cluster.stop()

@@ -7,6 +7,7 @@ import type { AdapterOrder } from '../../protocol/index.js'
 import type { IncidentReport } from '../../node/core/api-schemas.js'
 import { waitFor } from '../integration/cluster.js'
 import { allot, startFederation, stopFederation, testTerms } from '../integration/federation-env.js'
+import { logCount } from './node-stats.js'
 
 interface Run {
   preset: 'local' | 'standard'
@@ -70,7 +71,7 @@ async function one({ preset, orders }: Run): Promise<void> {
     }
     // Mail the partners retried (relay refused or connection lost) and where the relay's
     // acceptances fell: the mail figure is the slowest of them.
-    const count = (name: string, pattern: RegExp) => f.cluster.node(name).output.match(pattern)?.length ?? 0
+    const count = (name: string, pattern: RegExp) => logCount(f.cluster, name, pattern)
     const accepted = f.sink.acceptedAt.slice(0, orders)
     const tenths = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((t) => (accepted[Math.ceil((t * accepted.length) / 10) - 1] ?? crashAt) - crashAt)
     console.log(

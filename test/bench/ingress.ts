@@ -27,7 +27,7 @@ import { Agent, request } from 'node:http'
 import { AdapterClient, AdapterRequestError } from '../../adapters/generic/client.js'
 import { ADAPTER_SIGNATURE_HEADER, ADAPTER_TIMESTAMP_HEADER, type AdapterOrder, adapterSignature } from '../../protocol/index.js'
 import { allot, type Federation, startFederation, stopFederation } from '../integration/federation-env.js'
-import { machineLoad, metric, percentile, pidOf, procCpuSeconds, scrape, sleep } from './node-stats.js'
+import { logCount, machineLoad, metric, percentile, pidOf, procCpuSeconds, scrape, sleep } from './node-stats.js'
 
 const IN_FLIGHT = 512
 const CONNECTIONS = IN_FLIGHT
@@ -287,7 +287,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(`per_second ok/errors/p99_ms ${perSecond.join(' ')}`)
     console.log(`partners_acked_all=${acked} ack_wait_after_last_reply_ms=${Math.round(ackMs)}`)
     console.log(`machine_load before=(${loadBefore}) end=(${machineLoad()}, ours included)`)
-    const count = (name: string, pattern: RegExp) => cluster.node(name).output.match(pattern)?.length ?? 0
+    const count = (name: string, pattern: RegExp) => logCount(cluster, name, pattern)
     console.log(
       `node_warnings stalls(A,B,C)=${['A', 'B', 'C'].map((n) => count(n, /did not run for longer/g)).join(',')} ` +
         `taken_over(A,B,C)=${['A', 'B', 'C'].map((n) => count(n, /partners took over our orders/g)).join(',')}`,
