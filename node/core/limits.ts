@@ -72,11 +72,6 @@ export const MAX_ORDERS_PER_FULFIL_BATCH = 500
  * partners only for claimTtlMs, so we claim no more than we reserve within a few steps.
  */
 export const MAX_ORDERS_CLAIMED_AHEAD = 4 * MAX_ORDERS_PER_FULFIL_BATCH
-/**
- * Passes over the waiting orders in one fulfilment step: a pass whose picked orders had been
- * settled meanwhile (a co-partner delivered them) frees their keys for the next pass.
- */
-export const MAX_CLAIM_PASSES_PER_STEP = 16
 /** Heartbeats a takeover that reached a limit of the terms waits before it looks again. */
 export const LIMITED_RECHECK_HEARTBEATS = 4
 /** Heartbeats a takeover out of keys for an order waits before it looks for newly arrived keys. */
