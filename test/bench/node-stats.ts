@@ -14,12 +14,12 @@ export function pidOf(cluster: Cluster, name: string): number {
   return pid
 }
 
-/** VmRSS (resident now), VmHWM (peak resident since start), RssAnon (heap, stacks: not file pages), in bytes. */
 /** Lines of node `name`'s output (its log) that match `pattern` (a /g regex). */
 export function logCount(cluster: Cluster, name: string, pattern: RegExp): number {
   return cluster.node(name).output.match(pattern)?.length ?? 0
 }
 
+/** VmRSS (resident now), VmHWM (peak resident since start), RssAnon (heap, stacks: not file pages), in bytes. */
 export function procMemory(pid: number): { rss: number; hwm: number; anon: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
