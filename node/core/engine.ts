@@ -113,7 +113,7 @@ export class Engine implements InboundHandler, NodeApi {
     const { failover, handback } = this.parts
     const authority = failover.takenOverAuthority()
     if (authority) {
-      if (failover.platformHealth() !== 'up' || !this.caughtUp()) return
+      if (!failover.mayHandBack() || !this.caughtUp()) return
       if (await handback.run(failover.epoch(), failover.epoch())) await failover.handedBack()
     } else if (this.ticks % HANDBACK_RETRY_EVERY_TICKS === 0) {
       await handback.run(null, failover.epoch())

@@ -36,7 +36,7 @@ import type { Adapter, Clock, Logger, Store, Transport } from './ports.js'
 import { authorityEpoch, authorityOrigin, authorityStart } from './state/authorities.js'
 import type { State } from './state/index.js'
 import { Tx } from './state/tx.js'
-import { NEVER_HEARD_GRACE_FACTOR } from './limits.js'
+import { MAX_CERTIFICATE_SHOWINGS_AFTER_HANDBACK, NEVER_HEARD_GRACE_FACTOR } from './limits.js'
 
 /** Our failover view of one origin. What we hear from it is Liveness's (liveness.ts). */
 export interface OriginWatch {
@@ -54,6 +54,8 @@ export interface OriginWatch {
    * shown last), so it learns the epoch's earlier start (seed-3327).
    */
   certificateShownAt: number | null
+  /** Showings since the origin handed the epoch back (bounded: MAX_CERTIFICATE_SHOWINGS_AFTER_HANDBACK). */
+  shownAfterHandback: number
   originRequested: number | null
 }
 
@@ -76,7 +78,14 @@ export class Failover implements Startable {
   private ownEpoch = 0
   /** Our authority for the current epoch when we were taken over and have not handed back. */
   private ownTakeover: Authority | null = null
+  /** What heartbeats say: 'down' only once our takeover request is durable and adopted. */
   private platform: PlatformHealth = 'unknown'
+  /**
+   * The newest report, set as it arrives: while a 'down' report's request is being written,
+   * `platform` still says 'up' and our takeover is already adopted; the handback must wait for
+   * this, not `platform` (byz-301: the origin handed an epoch back the moment it asked for it).
+   */
+  private reported: PlatformHealth = 'unknown'
   /** Signed time of the newest down-vote taken per origin!voter, kept when votes are cleared. */
   private readonly newestVote = new Map<string, number>()
   private startedAt = 0
@@ -144,6 +153,7 @@ export class Failover implements Startable {
         takenOverAt: stored?.takenOverAt ?? null,
         authority: stored?.authority ?? null,
         certificateShownAt: null,
+        shownAfterHandback: 0,
         originRequested: null,
       })
     }
@@ -159,6 +169,11 @@ export class Failover implements Startable {
 
   platformHealth(): PlatformHealth {
     return this.platform
+  }
+
+  /** The shop is up by its newest report, and no takeover request of ours is being written. */
+  mayHandBack(): boolean {
+    return this.platform === 'up' && this.reported === 'up'
   }
 
   isFenced(): boolean {
@@ -355,10 +370,17 @@ export class Failover implements Startable {
       this.sendAuthority(from, w.authority)
       return
     }
-    // Until the origin hands back, it hears our certificate again now and then if it asked for
-    // the same epoch itself (the first showing may have been lost).
-    if (hb.epoch === w.view.epoch && w.originRequested === w.view.epoch && w.view.phase === 'taken-over') {
-      if (w.certificateShownAt === null || now - w.certificateShownAt >= this.timing.suspectAfterMs) this.showCertificate(from, w)
+    // If the origin asked for the epoch itself, it hears our certificate again now and then (the
+    // first showing may have been lost): until it hands back, and a bounded number of times after,
+    // since it may hand back before any showing reached it and then hold our receipts dated before
+    // its request for good (byz-359).
+    if (hb.epoch === w.view.epoch && w.originRequested === w.view.epoch) {
+      const due = w.certificateShownAt === null || now - w.certificateShownAt >= this.timing.suspectAfterMs
+      if (due && w.view.phase === 'taken-over') this.showCertificate(from, w)
+      else if (due && w.shownAfterHandback < MAX_CERTIFICATE_SHOWINGS_AFTER_HANDBACK) {
+        w.shownAfterHandback++
+        this.showCertificate(from, w)
+      }
     }
     if (w.view.phase === 'handed-back' && hb.platform !== 'down') this.step(from, w, { type: 'heartbeat-ok' })
     if (w.votedAt !== null || w.view.phase === 'certified' || w.view.phase === 'taken-over') return
@@ -418,6 +440,7 @@ export class Failover implements Startable {
       // receipts dated between the two are then authorised (registry only, nothing to act on).
       else if (authority.kind === 'request' || this.freshEnough(authority.certificate.votes)) this.evidence(authority)
       if (authority.kind === 'request' && authorityEpoch(authority) === w.view.epoch && w.authority?.kind === 'certificate') {
+        if (w.originRequested !== w.view.epoch) w.shownAfterHandback = 0
         w.originRequested = w.view.epoch
         this.showCertificate(origin, w)
       }
@@ -580,6 +603,7 @@ export class Failover implements Startable {
   /** The adapter (or the operator) reports the shop platform's health; down → ask partners to take over. */
   async setPlatform(platform: PlatformHealth, onRequest: (authority: Authority) => Promise<void>, source: HealthSource = 'adapter'): Promise<void> {
     if (this.health.reported({ platform, source, at: this.deps.clock.now() })) this.deps.logger.info({ platform, source }, 'health reports resumed')
+    this.reported = platform
     if (platform !== 'down' || this.ownTakeover) {
       this.platform = platform
       return
@@ -600,7 +624,8 @@ export class Failover implements Startable {
     await this.adoptEpoch(request.body.epoch, authority)
     for (const partner of this.deps.federation.partners) this.deps.transport.send(partner, 'control', { type: 'takeover.request', request })
     // Only now may heartbeats say "down": partners hear our request before they could start voting.
-    this.platform = platform
+    // A newer report that came while the request was written stands.
+    if (this.reported === platform) this.platform = platform
   }
 
   /**

@@ -9,6 +9,12 @@
 export const HOUR_MS = 3_600_000
 /** An own order pending longer than this is stuck: an auto-delivery shop delivers in seconds. */
 export const STUCK_AFTER_MS = 10 * 60_000
+/**
+ * Times we show an origin our certificate for an epoch it also asked for, after it handed that
+ * epoch back (one per suspectAfterMs, on its heartbeats): each showing can be lost, and without
+ * one the origin holds our receipts dated before its own request (failover.ts).
+ */
+export const MAX_CERTIFICATE_SHOWINGS_AFTER_HANDBACK = 8
 /** Multiple of suspectAfterMs before a partner never heard from since our start is suspected. */
 export const NEVER_HEARD_GRACE_FACTOR = 10
 /** Heartbeat ticks between checks whether a statement is due (a period is hours; a tick ~1 s). */
@@ -72,6 +78,11 @@ export const MAX_ORDERS_PER_FULFIL_BATCH = 500
  * partners only for claimTtlMs, so we claim no more than we reserve within a few steps.
  */
 export const MAX_ORDERS_CLAIMED_AHEAD = 4 * MAX_ORDERS_PER_FULFIL_BATCH
+/**
+ * Passes over the waiting orders in one fulfilment step: a pass whose picked orders had been
+ * settled meanwhile (a co-partner delivered them) frees their keys for the next pass.
+ */
+export const MAX_CLAIM_PASSES_PER_STEP = 16
 /** Heartbeats a takeover that reached a limit of the terms waits before it looks again. */
 export const LIMITED_RECHECK_HEARTBEATS = 4
 /** Heartbeats a takeover out of keys for an order waits before it looks for newly arrived keys. */

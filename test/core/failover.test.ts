@@ -98,6 +98,24 @@ describe('failover in the simulator', () => {
     expect(a.shop.fenced).toBe(false)
   })
 
+  it('an origin whose takeover request is still being written does not hand it back (byz-301)', async () => {
+    const { a, b, c } = await setUp('slow-request')
+    a.engine.reportPlatformHealth('up')
+    await a.engine.submitOrders(Array.from({ length: 10 }, (_, i) => simOrder(sim.prng, i)))
+    await sim.runUntil(1_500)
+    // A slow disk: the request's write spans the engine's ticks (300 ms an operation; with the
+    // handback judged by what heartbeats say, the origin handed the epoch back within them).
+    sim.storeLatencyMs = () => 300
+    a.engine.reportPlatformHealth('down')
+    await sim.runUntil(6_000)
+    sim.storeLatencyMs = null
+    expect(sim.log.filter((l) => l.includes('"kind":"handback"'))).toEqual([])
+    expect(a.shop.fenced).toBe(true)
+    // Every order reached its buyer (both partners may deliver one while the disk is this slow).
+    const delivered = new Set([...deliveredKeys([b, c], a.identity.id).values()].flat())
+    expect(delivered.size).toBe(10)
+  })
+
   it('a fulfiller that crashes mid-takeover: no key twice, every order still delivered', async () => {
     const { a, b, c } = await setUp('fulfiller-crash', 60)
     await a.engine.submitOrders(Array.from({ length: 40 }, (_, i) => simOrder(sim.prng, i)))

@@ -77,6 +77,12 @@ const BYZANTINE_REGRESSION_SEEDS = [
   'rv-8',
   'rv-13',
   'rv-16',
+  // A certificate shown once to an origin that asked for the same epoch, the showing lost, and the
+  // origin handing back before another: the holder's earlier receipt stayed held there (D102).
+  'byz-359',
+  // The origin's shop reported down during the boundary phase; the origin adopted its own takeover
+  // request and handed it back at once, while its platform still said 'up' (D103).
+  'byz-301',
 ]
 /**
  * Seeds whose takeover boundary phase (issue 17) left an order out of every holder's plan before
