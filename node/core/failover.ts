@@ -54,7 +54,7 @@ export interface OriginWatch {
    * shown last), so it learns the epoch's earlier start (seed-3327).
    */
   certificateShownAt: number | null
-  /** Showings since the origin handed the epoch back (bounded: MAX_CERTIFICATE_SHOWINGS_AFTER_HANDBACK). */
+  /** Showings outside the 'taken-over' phase, i.e. after the handback (bounded: MAX_CERTIFICATE_SHOWINGS_AFTER_HANDBACK). */
   shownAfterHandback: number
   originRequested: number | null
 }
@@ -85,7 +85,7 @@ export class Failover implements Startable {
    * `platform` still says 'up' and our takeover is already adopted; the handback must wait for
    * this, not `platform` (byz-301: the origin handed an epoch back the moment it asked for it).
    */
-  private reported: PlatformHealth = 'unknown'
+  private newestReport: PlatformHealth = 'unknown'
   /** Signed time of the newest down-vote taken per origin!voter, kept when votes are cleared. */
   private readonly newestVote = new Map<string, number>()
   private startedAt = 0
@@ -173,7 +173,7 @@ export class Failover implements Startable {
 
   /** The shop is up by its newest report, and no takeover request of ours is being written. */
   mayHandBack(): boolean {
-    return this.platform === 'up' && this.reported === 'up'
+    return this.platform === 'up' && this.newestReport === 'up'
   }
 
   isFenced(): boolean {
@@ -603,7 +603,7 @@ export class Failover implements Startable {
   /** The adapter (or the operator) reports the shop platform's health; down → ask partners to take over. */
   async setPlatform(platform: PlatformHealth, onRequest: (authority: Authority) => Promise<void>, source: HealthSource = 'adapter'): Promise<void> {
     if (this.health.reported({ platform, source, at: this.deps.clock.now() })) this.deps.logger.info({ platform, source }, 'health reports resumed')
-    this.reported = platform
+    this.newestReport = platform
     if (platform !== 'down' || this.ownTakeover) {
       this.platform = platform
       return
@@ -625,7 +625,7 @@ export class Failover implements Startable {
     for (const partner of this.deps.federation.partners) this.deps.transport.send(partner, 'control', { type: 'takeover.request', request })
     // Only now may heartbeats say "down": partners hear our request before they could start voting.
     // A newer report that came while the request was written stands.
-    if (this.reported === platform) this.platform = platform
+    if (this.newestReport === platform) this.platform = platform
   }
 
   /**
