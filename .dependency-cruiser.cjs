@@ -8,7 +8,7 @@ module.exports = {
       comment: 'protocol/ does no I/O and depends on nothing of ours outside itself',
       severity: 'error',
       from: { path: '^protocol/' },
-      to: { pathNot: ['^protocol/', '^node_modules/(zod|canonicalize|tweetnacl|@libp2p/(crypto|peer-id))/'], dependencyTypesNot: ['core'] },
+      to: { pathNot: ['^protocol/', '^node_modules/(zod|canonicalize|tweetnacl|sodium-native|@libp2p/(crypto|peer-id))/'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'protocol-no-io-builtins',

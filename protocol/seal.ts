@@ -1,11 +1,13 @@
 // Multi-recipient sealing: encrypt once with secretbox under a fresh data key, box the data key to
-// each recipient with an X25519 shared key precomputed once per pair (box.before: ≈40× faster).
+// each recipient with an X25519 shared key precomputed once per pair (box.before: ≈40× faster). Both
+// boxes are NaCl's secretbox (box.after is secretbox under the shared key), computed by libsodium.
 // Sealed boxes travel inside signed documents: verify the signature before calling open.
 import nacl from 'tweetnacl'
 import type { z } from 'zod'
 import { fromBase64url, fromUtf8, toBase64url, utf8 } from './encoding.js'
 import { assert, fail, ok, type Result } from './errors.js'
 import type { BoxKeyPair } from './identity.js'
+import { SECRETBOX_KEY_BYTES, SECRETBOX_NONCE_BYTES, secretbox, secretboxOpen } from './secretbox.js'
 import { LIMITS } from './limits.js'
 import type { ShopId } from './schemas/primitives.js'
 import type { SealedBox } from './schemas/sealed.js'
@@ -35,12 +37,12 @@ function sharedKey(theirPublic: Uint8Array, ours: BoxKeyPair): Uint8Array {
 export function seal(plaintext: Uint8Array, recipients: readonly Recipient[], sender: BoxKeyPair, random: RandomBytes): SealedBox {
   assert(recipients.length >= 1 && recipients.length <= LIMITS.maxRecipients, 'recipient count out of range')
   assert(new Set(recipients.map((r) => r.id)).size === recipients.length, 'recipients must be distinct')
-  const dataKey = random(nacl.secretbox.keyLength)
-  const nonce = random(nacl.secretbox.nonceLength)
-  const ciphertext = nacl.secretbox(plaintext, nonce, dataKey)
+  const dataKey = random(SECRETBOX_KEY_BYTES)
+  const nonce = random(SECRETBOX_NONCE_BYTES)
+  const ciphertext = secretbox(plaintext, nonce, dataKey)
   const keys = recipients.map((r) => {
-    const keyNonce = random(nacl.box.nonceLength)
-    const boxed = nacl.box.after(dataKey, keyNonce, sharedKey(r.boxKey, sender))
+    const keyNonce = random(SECRETBOX_NONCE_BYTES)
+    const boxed = secretbox(dataKey, keyNonce, sharedKey(r.boxKey, sender))
     return { to: r.id, nonce: toBase64url(keyNonce), box: toBase64url(boxed) }
   })
   dataKey.fill(0)
@@ -74,11 +76,11 @@ export function openSealed(box: SealedBox, me: ShopId, mine: BoxKeyring): Result
     const keyNonce = fromBase64url(entry.nonce)
     let dataKey: Uint8Array | null = null
     for (const pair of Array.isArray(mine) ? (mine as readonly BoxKeyPair[]) : [mine as BoxKeyPair]) {
-      dataKey = nacl.box.open.after(boxed, keyNonce, sharedKey(sender, pair))
+      dataKey = secretboxOpen(boxed, keyNonce, sharedKey(sender, pair))
       if (dataKey) break
     }
     if (!dataKey) return fail('cannot-open', 'data key does not authenticate')
-    const plaintext = nacl.secretbox.open(fromBase64url(box.ciphertext), fromBase64url(box.nonce), dataKey)
+    const plaintext = secretboxOpen(fromBase64url(box.ciphertext), fromBase64url(box.nonce), dataKey)
     dataKey.fill(0)
     if (!plaintext) return fail('cannot-open', 'ciphertext does not authenticate')
     return ok(plaintext)

@@ -8,8 +8,7 @@
 // Nothing in the file is readable without the passphrase; every line is parsed with its schema.
 import { createHash, randomBytes, scryptSync } from 'node:crypto'
 import { z } from 'zod'
-import nacl from 'tweetnacl'
-import { formatZodError, ShopId, TimeMs } from '../../protocol/index.js'
+import { formatZodError, SECRETBOX_KEY_BYTES, SECRETBOX_NONCE_BYTES, secretbox, secretboxOpen, ShopId, TimeMs } from '../../protocol/index.js'
 
 export const BACKUP_FORMAT = 'standin-backup'
 export const BACKUP_VERSION = 1
@@ -69,19 +68,19 @@ export function checkPassphrase(passphrase: string): string {
 }
 
 function keyOf(passphrase: string, salt: Buffer): Uint8Array {
-  return new Uint8Array(scryptSync(passphrase.normalize('NFC'), salt, nacl.secretbox.keyLength, SCRYPT))
+  return new Uint8Array(scryptSync(passphrase.normalize('NFC'), salt, SECRETBOX_KEY_BYTES, SCRYPT))
 }
 
 export function sealFiles(files: DataFiles, passphrase: string): BackupHeader['files'] {
   const salt = randomBytes(SALT_BYTES)
-  const nonce = randomBytes(nacl.secretbox.nonceLength)
-  const box = nacl.secretbox(Buffer.from(JSON.stringify(files), 'utf8'), nonce, keyOf(passphrase, salt))
+  const nonce = randomBytes(SECRETBOX_NONCE_BYTES)
+  const box = secretbox(Buffer.from(JSON.stringify(files), 'utf8'), nonce, keyOf(passphrase, salt))
   return { kdf: 'scrypt', salt: salt.toString('base64'), nonce: nonce.toString('base64'), box: Buffer.from(box).toString('base64') }
 }
 
 export function openFiles(sealed: BackupHeader['files'], passphrase: string): DataFiles {
   const key = keyOf(passphrase, Buffer.from(sealed.salt, 'base64'))
-  const opened = nacl.secretbox.open(Buffer.from(sealed.box, 'base64'), Buffer.from(sealed.nonce, 'base64'), key)
+  const opened = secretboxOpen(Buffer.from(sealed.box, 'base64'), Buffer.from(sealed.nonce, 'base64'), key)
   if (opened === null) throw new BackupError('the passphrase does not open this backup (or the file is damaged)')
   const parsed = DataFiles.safeParse(JSON.parse(Buffer.from(opened).toString('utf8')))
   if (!parsed.success) throw new BackupError(`backup files: ${formatZodError(parsed.error)}`)

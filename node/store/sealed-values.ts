@@ -1,14 +1,14 @@
 // Encryption at rest (D55): every value a node writes to LevelDB on disk is JSON sealed with
-// XSalsa20-Poly1305 (tweetnacl's secretbox) under a key derived from the node's identity seed, so
+// XSalsa20-Poly1305 (NaCl's secretbox, protocol/secretbox.ts) under a key derived from the node's identity seed, so
 // a copy of db/ (a backup, a disk image, another user's grep) holds no card key, buyer contact or
 // mail text. Store keys stay plain: they are ids, never secrets (level-store.ts says which).
 import { hkdfSync, randomBytes } from 'node:crypto'
-import nacl from 'tweetnacl'
+import { SECRETBOX_KEY_BYTES, SECRETBOX_MAC_BYTES, SECRETBOX_NONCE_BYTES, secretboxInto, secretboxOpen } from '../../protocol/index.js'
 
 /** First byte of a sealed value; JSON text never starts with it, so a plain value is told apart. */
 export const SEALED_V1 = 0x01
-const NONCE_BYTES = nacl.secretbox.nonceLength
-const KEY_BYTES = nacl.secretbox.keyLength
+const NONCE_BYTES = SECRETBOX_NONCE_BYTES
+const KEY_BYTES = SECRETBOX_KEY_BYTES
 /** HKDF info: this key seals the store and nothing else. */
 const STORE_KEY_INFO = 'standin/store-at-rest/v1'
 /**
@@ -47,13 +47,17 @@ export function sealedJsonEncoding(key: Uint8Array) {
     name: 'standin-sealed-json',
     format: 'buffer' as const,
     encode(value: unknown): Buffer {
-      const nonce = nextNonce()
-      const box = nacl.secretbox(Buffer.from(JSON.stringify(value), 'utf8'), nonce, key)
-      return Buffer.concat([Buffer.of(SEALED_V1), nonce, box])
+      const plain = Buffer.from(JSON.stringify(value), 'utf8')
+      // [version ‖ nonce ‖ box] in one buffer: the box is sealed in place, nothing copied after.
+      const out = Buffer.allocUnsafe(1 + NONCE_BYTES + SECRETBOX_MAC_BYTES + plain.length)
+      out[0] = SEALED_V1
+      nextNonce().copy(out, 1)
+      secretboxInto(out.subarray(1 + NONCE_BYTES), plain, out.subarray(1, 1 + NONCE_BYTES), key)
+      return out
     },
     decode(data: Buffer): unknown {
       if (!isSealed(data)) throw new SealedValueError('store value is not sealed (written before encryption at rest, or not by this node)')
-      const opened = nacl.secretbox.open(data.subarray(1 + NONCE_BYTES), data.subarray(1, 1 + NONCE_BYTES), key)
+      const opened = data.length < 1 + NONCE_BYTES ? null : secretboxOpen(data.subarray(1 + NONCE_BYTES), data.subarray(1, 1 + NONCE_BYTES), key)
       if (opened === null) throw new SealedValueError("store value does not open with this node's key (another node's db/, or damaged)")
       return JSON.parse(Buffer.from(opened.buffer, opened.byteOffset, opened.byteLength).toString('utf8'))
     },

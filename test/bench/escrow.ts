@@ -4,10 +4,11 @@
 import type { AdapterOrder } from '../../protocol/index.js'
 import { Cluster, waitFor } from '../integration/cluster.js'
 import type { PartnerStatus } from '../../node/core/api-schemas.js'
-import { logCount } from './node-stats.js'
+import { logCount, pidOf, procCpuSeconds } from './node-stats.js'
 
 const ORDERS_PER_REQUEST = 1_000
 const REQUESTS_IN_FLIGHT = 4
+const NODES = ['A', 'B', 'C', 'D'] as const
 
 function batch(start: number, count: number): AdapterOrder[] {
   const paidAt = Date.now()
@@ -28,9 +29,9 @@ function percentile(sorted: number[], p: number): number {
 
 export async function run(args: string[]): Promise<void> {
   const total = Number(args[0] ?? 100_000)
-  const cluster = await Cluster.create(['A', 'B', 'C', 'D'])
+  const cluster = await Cluster.create([...NODES])
   try {
-    await Promise.all(['A', 'B', 'C', 'D'].map((n) => cluster.start(n)))
+    await Promise.all(NODES.map((n) => cluster.start(n)))
     await waitFor('A connected to its 3 partners', async () => {
       const { partners } = await cluster.admin<{ partners: PartnerStatus[] }>('A', '/v1/admin/partners')
       return partners.every((p) => p.connected) || undefined
@@ -39,6 +40,11 @@ export async function run(args: string[]): Promise<void> {
     await client.submitOrders(batch(-ORDERS_PER_REQUEST, ORDERS_PER_REQUEST)) // warm-up, not counted
     const latencies: number[] = []
     let next = 0
+    // CPU per order and process says what the design costs, whatever the cores: at N orders/s the
+    // processes together need N × the sum of these µs per second of CPU.
+    const pids = NODES.map((n) => pidOf(cluster, n))
+    const cpuBefore = pids.map(procCpuSeconds)
+    const generatorCpuBefore = process.cpuUsage()
     const started = performance.now()
     const worker = async () => {
       while (next < total) {
@@ -55,11 +61,17 @@ export async function run(args: string[]): Promise<void> {
     }
     await Promise.all(Array.from({ length: REQUESTS_IN_FLIGHT }, worker))
     const seconds = (performance.now() - started) / 1000
+    const cpuUs = pids.map((pid, i) => ((procCpuSeconds(pid) - (cpuBefore[i] as number)) * 1e6) / total)
+    const generator = process.cpuUsage(generatorCpuBefore)
+    const generatorUs = (generator.user + generator.system) / total
     latencies.sort((x, y) => x - y)
     console.log(`orders=${total} requests_of=${ORDERS_PER_REQUEST} in_flight=${REQUESTS_IN_FLIGHT} partners=3 seconds=${seconds.toFixed(2)}`)
     console.log(
       `escrow orders/s=${Math.round(total / seconds)} p50_ms=${Math.round(percentile(latencies, 50))} p99_ms=${Math.round(percentile(latencies, 99))}`,
     )
+    const perNode = NODES.map((n, i) => `${n}=${Math.round(cpuUs[i] as number)}`).join(' ')
+    const sum = cpuUs.reduce((a, b) => a + b, generatorUs)
+    console.log(`cpu_us_per_order ${perNode} generator=${Math.round(generatorUs)} sum=${Math.round(sum)} (2 cores allow ${Math.round(2e6 / sum)} orders/s)`)
     // Frames a partner dropped because A sent more than it takes (peer-work.ts logs the first drop
     // and every DROPS_PER_LOG_LINE-th): each drop costs a gap, a catch-up and resent entries.
     const drops = (name: string) => logCount(cluster, name, /partner sends more than we take/g)

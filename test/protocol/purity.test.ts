@@ -5,7 +5,7 @@ import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..', '..', 'protocol')
-const ALLOWED_PACKAGES = new Set(['zod', 'canonicalize', 'tweetnacl', '@libp2p/crypto', '@libp2p/peer-id'])
+const ALLOWED_PACKAGES = new Set(['zod', 'canonicalize', 'tweetnacl', 'sodium-native', '@libp2p/crypto', '@libp2p/peer-id'])
 const ALLOWED_BUILTINS = new Set(['node:crypto'])
 
 function sources(dir: string): string[] {

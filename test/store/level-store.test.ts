@@ -57,6 +57,47 @@ describe('LevelStore on disk (classic-level)', () => {
     await store.close()
   })
 
+  it('on disk, a batch of puts and deletes across sections lands whole; a bad op or a closed store writes none of it', async () => {
+    // The on-disk store writes through classic-level's native batch, not abstract-level's (level-store.ts).
+    const dir = mkdtempSync(join(tmpdir(), 'standin-store-'))
+    dirs.push(dir)
+    const store = await LevelStore.openOnDisk(dir, KEY)
+    await store.write(
+      [3, 1, 2].map((n) => ({ type: 'put' as const, section: 'orders' as const, key: `o${n}`, value: { n } })),
+      { sync: false },
+    )
+    await store.write(
+      [
+        { type: 'del', section: 'orders', key: 'o2' },
+        { type: 'put', section: 'acks', key: 'o1', value: 'other' },
+      ],
+      { sync: true },
+    )
+    expect(await collect(store.range('orders', {}))).toEqual([
+      ['o1', { n: 1 }],
+      ['o3', { n: 3 }],
+    ])
+    expect(await store.get('acks', 'o1')).toBe('other')
+    await expect(
+      store.write(
+        [
+          { type: 'put', section: 'orders', key: 'o4', value: { n: 4 } },
+          { type: 'put', section: 'orders', key: 'o5', value: undefined },
+        ],
+        { sync: true },
+      ),
+    ).rejects.toThrow(/store value of orders\/o5 is undefined/)
+    expect(await store.get('orders', 'o4')).toBeUndefined()
+    await store.close()
+    await expect(store.write([{ type: 'put', section: 'orders', key: 'o6', value: { n: 6 } }], { sync: true })).rejects.toThrow(/store is closed, not open/)
+    const reopened = await LevelStore.openOnDisk(dir, KEY)
+    expect(await collect(reopened.range('orders', {}))).toEqual([
+      ['o1', { n: 1 }],
+      ['o3', { n: 3 }],
+    ])
+    await reopened.close()
+  })
+
   it('refuses a batch over its limit and writes none of it', async () => {
     const store = await LevelStore.openInMemory()
     const ops = Array.from({ length: MAX_OPS_PER_WRITE + 1 }, (_, i) => ({ type: 'put' as const, section: 'meta' as const, key: `k${i}`, value: i }))
