@@ -3,7 +3,19 @@
 // bytes and ≈10× for a 300 KB feed entry. It was the largest single cost on the escrow path, at
 // the origin and at every partner (test/bench/RESULTS.md). The one home of the primitive: the
 // escrow seal, the store's encryption at rest and the backup archive all call it.
-import sodium from 'sodium-native'
+import type * as Sodium from 'sodium-native'
+import nacl from 'tweetnacl'
+
+/**
+ * libsodium's binding, or null where its npm package brings no prebuilt binary (musl, e.g.
+ * Alpine): tweetnacl then, the same bytes at tweetnacl's speed, so the node still runs there.
+ */
+const sodium: typeof Sodium | null = await import('sodium-native').then(
+  (module) => module.default as typeof Sodium,
+  () => null,
+)
+/** Which implementation seals here (a test checks it is libsodium on the machines we build on). */
+export const SECRETBOX_BY: 'libsodium' | 'tweetnacl' = sodium === null ? 'tweetnacl' : 'libsodium'
 
 export const SECRETBOX_KEY_BYTES = 32
 export const SECRETBOX_NONCE_BYTES = 24
@@ -24,7 +36,8 @@ function checkKeyAndNonce(nonce: Uint8Array, key: Uint8Array): void {
 export function secretboxInto(out: Uint8Array, message: Uint8Array, nonce: Uint8Array, key: Uint8Array): void {
   checkKeyAndNonce(nonce, key)
   if (out.byteLength !== message.byteLength + SECRETBOX_MAC_BYTES) throw new RangeError('secretbox output must be the message length plus the MAC')
-  sodium.crypto_secretbox_easy(view(out), view(message), view(nonce), view(key))
+  if (sodium === null) out.set(nacl.secretbox(message, nonce, key))
+  else sodium.crypto_secretbox_easy(view(out), view(message), view(nonce), view(key))
 }
 
 export function secretbox(message: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
@@ -37,6 +50,7 @@ export function secretbox(message: Uint8Array, nonce: Uint8Array, key: Uint8Arra
 export function secretboxOpen(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null {
   checkKeyAndNonce(nonce, key)
   if (box.byteLength < SECRETBOX_MAC_BYTES) return null
+  if (sodium === null) return nacl.secretbox.open(box, nonce, key)
   const out = new Uint8Array(box.byteLength - SECRETBOX_MAC_BYTES)
   return sodium.crypto_secretbox_open_easy(view(out), view(box), view(nonce), view(key)) ? out : null
 }

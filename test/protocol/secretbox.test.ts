@@ -4,11 +4,15 @@
 import { randomBytes } from 'node:crypto'
 import nacl from 'tweetnacl'
 import { describe, expect, it } from 'vitest'
-import { SECRETBOX_MAC_BYTES, secretbox, secretboxInto, secretboxOpen } from '../../protocol/index.js'
+import { SECRETBOX_BY, SECRETBOX_MAC_BYTES, secretbox, secretboxInto, secretboxOpen } from '../../protocol/index.js'
 
 const SIZES = [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 360, 1_000, 4_096, 65_537, 346_000]
 
 describe('secretbox', () => {
+  it('is computed by libsodium here (tweetnacl only where sodium-native has no prebuilt binary)', () => {
+    expect(SECRETBOX_BY).toBe('libsodium')
+  })
+
   it('makes the boxes tweetnacl makes and opens the boxes tweetnacl made', () => {
     for (const size of SIZES) {
       const message = new Uint8Array(randomBytes(size))
