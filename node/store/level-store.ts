@@ -156,7 +156,7 @@ export class LevelStore implements Store {
    * prefixed, value sealed), then one call to classic-level's `_batch`. abstract-level's own batch
    * spends more per op normalising options and encodings than LevelDB spends writing it (1,000
    * puts of 400 bytes, unsynced: 14.9 µs an op chained, 17.7 µs as an array, 5.4 µs through
-   * `_batch`; issue 22's escrow bench, RESULTS.md), and the store uses none of what that buys
+   * `_batch`; measured with a throwaway script, docs/decisions.md D104), and the store uses none of what that buys
    * (hooks, write events, per-op encodings). Reads still go through abstract-level.
    */
   private async writeNative(nativeBatch: NativeBatch, ops: readonly StoreOp[], sync: boolean): Promise<void> {

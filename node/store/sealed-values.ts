@@ -1,7 +1,8 @@
 // Encryption at rest (D55): every value a node writes to LevelDB on disk is JSON sealed with
-// XSalsa20-Poly1305 (NaCl's secretbox, protocol/secretbox.ts) under a key derived from the node's identity seed, so
-// a copy of db/ (a backup, a disk image, another user's grep) holds no card key, buyer contact or
-// mail text. Store keys stay plain: they are ids, never secrets (level-store.ts says which).
+// XSalsa20-Poly1305 (NaCl's secretbox, protocol/secretbox.ts) under a key derived from the node's
+// identity seed, so a copy of db/ (a backup, a disk image, another user's grep) holds no card key,
+// buyer contact or mail text. Store keys stay plain: they are ids, never secrets (level-store.ts
+// says which).
 import { hkdfSync, randomBytes } from 'node:crypto'
 import { SECRETBOX_KEY_BYTES, SECRETBOX_MAC_BYTES, SECRETBOX_NONCE_BYTES, secretboxInto, secretboxOpen } from '../../protocol/index.js'
 
