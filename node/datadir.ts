@@ -58,10 +58,22 @@ function newAdapterCredentials(): AdapterCredentials {
   return { version: 1, requestSecret: newSecret(), callbackSecret: newSecret(), claimKey: newSecret() }
 }
 
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new DataDirError(`${path}: ${(error as Error).message}`)
+  }
+}
+
 function readJson<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
+  return parseJson(path, readText(path), schema)
+}
+
+function parseJson<S extends z.ZodType>(path: string, text: string, schema: S): z.infer<S> {
   let json: unknown
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'))
+    json = JSON.parse(text)
   } catch (error) {
     throw new DataDirError(`${path}: ${(error as Error).message}`)
   }
@@ -90,7 +102,21 @@ function syncDir(path: string): void {
   }
 }
 
+export interface StoredAgreement {
+  readonly hash: string
+  readonly agreement: Agreement
+  readonly missing: readonly string[]
+}
+
 export class DataDir {
+  /**
+   * Agreement files as last parsed and verified, by name, with their text. The terms exchange reads
+   * the folder every second (the CLI co-signs by writing there); parsing and verifying every file
+   * each time cost each node ≈1 % of a core (issue 22's escrow profile, D105). The text, not the
+   * file's times, says whether it changed: times are as coarse as the kernel's clock tick.
+   */
+  private readonly readAgreements = new Map<string, { text: string; held: StoredAgreement }>()
+
   constructor(readonly path: string) {}
 
   get configPath(): string {
@@ -371,17 +397,23 @@ export class DataDir {
     return merged
   }
 
-  agreements(): { hash: string; agreement: Agreement; missing: readonly string[] }[] {
+  agreements(): StoredAgreement[] {
     const dir = join(this.path, 'agreements')
     if (!existsSync(dir)) return []
-    return readdirSync(dir)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => {
-        const agreement = readJson(join(dir, f), AgreementSchema)
-        const verified = verifyAgreement(agreement)
-        if (!verified.ok) throw new DataDirError(`${f}: ${verified.error.message}`)
-        return { hash: verified.value.hash, agreement, missing: verified.value.missing }
-      })
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'))
+    for (const f of this.readAgreements.keys()) if (!files.includes(f)) this.readAgreements.delete(f)
+    return files.map((f) => {
+      const path = join(dir, f)
+      const text = readText(path)
+      const cached = this.readAgreements.get(f)
+      if (cached?.text === text) return cached.held
+      const agreement = parseJson(path, text, AgreementSchema)
+      const verified = verifyAgreement(agreement)
+      if (!verified.ok) throw new DataDirError(`${f}: ${verified.error.message}`)
+      const held = { hash: verified.value.hash, agreement, missing: verified.value.missing }
+      this.readAgreements.set(f, { text, held })
+      return held
+    })
   }
 
   /** The agreement in force for `me` at `nowMs`: naming it, signed by every party, not expired, highest revision. */

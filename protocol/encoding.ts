@@ -1,14 +1,52 @@
-// One byte representation per document: RFC 8785 (JCS) canonical JSON via the `canonicalize`
-// package, UTF-8 encoded. Bytes travel as unpadded base64url, hashes are SHA-256.
+// One byte representation per document: RFC 8785 (JCS) canonical JSON, UTF-8 encoded. Bytes
+// travel as unpadded base64url, hashes are SHA-256.
 import { createHash } from 'node:crypto'
 import canonicalize from 'canonicalize'
 
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true })
 
+/**
+ * Strings JSON writes unchanged between quotes: printable ASCII except '"' and '\'. Ids, hashes
+ * and base64url ciphertexts, nearly all we sign, are such strings, and one regular-expression test
+ * costs a fraction of what the `canonicalize` package spends on them (a per-character surrogate
+ * scan, then JSON.stringify): for a 1,000-order entry's 336 KB ciphertext 0.4 ms against 2.8 ms.
+ */
+const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+
+/**
+ * The `canonicalize` package's walk, step for step, with plain strings written directly; every
+ * other leaf (numbers, escapes, lone surrogates, non-JSON values) is the package's own answer, so
+ * the text and the errors are the package's (test/protocol/encoding.test.ts compares the two).
+ */
+function encode(value: unknown, seen: Set<object>): string | undefined {
+  if (typeof value === 'string') return PLAIN_STRING.test(value) ? `"${value}"` : canonicalize(value)
+  if (value === null || typeof value !== 'object') return canonicalize(value)
+  if (seen.has(value)) throw new Error('Circular reference detected')
+  seen.add(value)
+  let result: string | undefined
+  const toJSON = (value as { toJSON?: unknown }).toJSON
+  if (typeof toJSON === 'function') {
+    result = encode(toJSON.call(value), seen)
+  } else if (Array.isArray(value)) {
+    result = `[${value.map((item: unknown) => encode(item === undefined || typeof item === 'symbol' ? null : item, seen)).join(',')}]`
+  } else {
+    const parts: string[] = []
+    const object = value as Record<string, unknown>
+    for (const key of Object.keys(object).sort()) {
+      const item = object[key]
+      if (item === undefined || typeof item === 'symbol') continue
+      parts.push(`${encode(key, seen)}:${encode(item, seen)}`)
+    }
+    result = `{${parts.join(',')}}`
+  }
+  seen.delete(value)
+  return result
+}
+
 /** Canonical JSON text of a plain JSON value. Throws on values JSON cannot express exactly. */
 export function canonicalJson(value: unknown): string {
-  const text = canonicalize(value)
+  const text = encode(value, new Set())
   if (text === undefined) throw new TypeError('value has no JSON representation')
   return text
 }

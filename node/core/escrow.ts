@@ -144,8 +144,9 @@ export class Escrow {
     const known = new Map(ids.map((id, i) => [id, rows[i]]))
     for (const record of records) {
       if (record.type === 'order.escrowed') {
-        if (this.orders.escrow(tx, origin, record, seq, grant, known.get(record.order)))
-          known.set(record.order, await this.orders.get(origin, record.order, tx))
+        // The row as written: the next record of this run for the order (a tombstone) meets it.
+        const row = this.orders.escrow(tx, origin, record, seq, grant, known.get(record.order))
+        if (row) known.set(record.order, row)
       } else if (record.type === 'order.delivered' || record.type === 'order.cancelled') {
         const row = known.get(record.order)
         if (!row) continue

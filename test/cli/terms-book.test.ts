@@ -247,4 +247,32 @@ describe('terms between the parties', () => {
     expect(dirB.cardOf(A.book.me)?.body.boxKey).toBe(newer.body.boxKey)
     expect(changed).toEqual([`${A.book.me}:true`])
   })
+
+  it('reads the agreements folder again only where a file changed (D105): a co-signature written by the CLI, an edit in place, a removal', async () => {
+    const { A, B } = federation()
+    const { readdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    const first = A.dir.agreements()
+    expect(first).toHaveLength(1)
+    expect(A.dir.agreements()[0]).toBe(first[0]) // unchanged file: the verified copy, not read again
+    // The CLI (another DataDir on the folder, as another process) writes a proposal and B signs it.
+    const next = propose({ dir: A.path, addSku: ['steam-100=100'], removeSku: [], cap: '5' })
+    expect(A.dir.agreements().find((a) => a.hash === next.hash)?.missing).toHaveLength(2)
+    const signed = B.book.receive(A.book.me, A.book.find(next.hash, NOW).agreement, NOW)
+    expect(signed).toMatchObject({ kind: 'merged' })
+    const fromB = accept(B.path)
+    A.book.receive(B.book.me, B.book.find(next.hash, NOW).agreement, NOW)
+    expect(A.dir.agreements().find((a) => a.hash === next.hash)?.missing.length).toBeLessThan(2)
+    expect(fromB.missing.length).toBeLessThan(2)
+    // An operator's edit in place that breaks a signature is seen at once, and refused.
+    const folder = join(A.path, 'agreements')
+    const file = join(folder, readdirSync(folder).find((f) => f.startsWith(next.hash)) as string)
+    const text = readFileSync(file, 'utf8')
+    writeFileSync(file, text.replace('"revision": 2', '"revision": 3'))
+    expect(() => A.dir.agreements()).toThrow(/signature|hash/i)
+    writeFileSync(file, text)
+    expect(A.dir.agreements().find((a) => a.hash === next.hash)).toBeDefined()
+    rmSync(file)
+    expect(A.dir.agreements().map((a) => a.hash)).toEqual([first[0]?.hash])
+  })
 })

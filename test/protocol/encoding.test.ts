@@ -1,3 +1,4 @@
+import canonicalize from 'canonicalize'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { canonicalJson, fromBase64url, fromUtf8, hashOf, toBase64url } from '../../protocol/index.js'
@@ -20,6 +21,72 @@ describe('canonical encoding', () => {
       }),
       { numRuns: 500 },
     )
+  })
+
+  // canonicalJson is the canonicalize package's walk with plain strings written directly: the
+  // package is the oracle, for JSON values and for everything else a caller could pass.
+  const theirs = (value: unknown): { text?: string; error?: string } => {
+    try {
+      return { text: canonicalize(value) }
+    } catch (error) {
+      return { error: (error as Error).message }
+    }
+  }
+  const ours = (value: unknown): { text?: string; error?: string } => {
+    try {
+      return { text: canonicalJson(value) }
+    } catch (error) {
+      return { error: (error as Error).message }
+    }
+  }
+
+  it('writes what the canonicalize package writes, for any JSON value and any string', () => {
+    const strings = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: 'grapheme' }),
+      fc.string({ unit: fc.constantFrom('"', '\\', '\u0000', '\u001f', '\u007f', '\ud800', '\udc00', 'a', '~', ' ') }),
+    )
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue({ stringUnit: 'binary' }), strings, fc.dictionary(strings, fc.jsonValue())), (value) => {
+        expect(ours(value)).toEqual(theirs(value))
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+
+  it('treats non-JSON values as the canonicalize package does', () => {
+    const values = fc.anything({
+      withBigInt: true,
+      withBoxedValues: true,
+      withDate: true,
+      withMap: true,
+      withNullPrototype: true,
+      withObjectString: true,
+      withSet: true,
+      withSparseArray: true,
+      withTypedArray: true,
+      withUnicodeString: true,
+    })
+    fc.assert(
+      fc.property(values, (value) => {
+        const want = theirs(value)
+        if (want.text === undefined && want.error === undefined) expect(() => canonicalJson(value)).toThrow('no JSON representation')
+        else expect(ours(value)).toEqual(want)
+      }),
+      { numRuns: 2_000 },
+    )
+    const cyclic: Record<string, unknown> = { a: 1 }
+    cyclic.self = cyclic
+    expect(ours(cyclic)).toEqual(theirs(cyclic))
+    expect(ours({ when: new Date(0), list: [undefined, Symbol('s'), () => 1], skip: undefined })).toEqual(
+      theirs({ when: new Date(0), list: [undefined, Symbol('s'), () => 1], skip: undefined }),
+    )
+  })
+
+  it('writes a long base64url string as itself in quotes', () => {
+    const long = 'A'.repeat(300_000) + '-_'
+    expect(canonicalJson({ c: long })).toBe(`{"c":"${long}"}`)
+    expect(canonicalJson({ c: long })).toBe(canonicalize({ c: long }))
   })
 
   it('refuses values JSON cannot express', () => {

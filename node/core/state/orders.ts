@@ -153,12 +153,16 @@ export class Orders {
     return next.value
   }
 
-  /** A new order. At the origin by its adapter; at a partner by the origin's record. False if known. */
-  escrow(tx: Tx, origin: ShopId, record: OrderEscrowed, seq: number, grant: OrderGrant, existing: OrderRow | undefined): boolean {
+  /**
+   * A new order. At the origin by its adapter; at a partner by the origin's record. Returns the row
+   * written, or undefined when the order is known.
+   */
+  escrow(tx: Tx, origin: ShopId, record: OrderEscrowed, seq: number, grant: OrderGrant, existing: OrderRow | undefined): OrderRow | undefined {
     assert(originGrant(origin === this.me, grant), 'orders are escrowed only by their origin')
-    if (existing) return false // the origin escrowed it twice: the first one stands
-    this.write(tx, undefined, { origin, record, state: 'escrowed', seq })
-    return true
+    if (existing) return undefined // the origin escrowed it twice: the first one stands
+    const row: OrderRow = { origin, record, state: 'escrowed', seq }
+    this.write(tx, undefined, row)
+    return row
   }
 
   /**
