@@ -96,6 +96,26 @@ export function documentBytes(document: object): Uint8Array {
   return bytes
 }
 
+// A feed entry's JSON text is wanted several times by the node that writes it: its row at rest,
+// its size, one frame per partner. For a 1,000-order entry (one 336 KB ciphertext string) that
+// text costs ≈1.8 ms each time (JSON.stringify runs ≈5 ns a character on Node 20): remember it.
+const jsonTexts = new WeakMap<object, string>()
+
+/** JSON.stringify, remembered per object. Only for documents that are no longer mutated. */
+export function documentJson(document: object): string {
+  let text = jsonTexts.get(document)
+  if (text === undefined) {
+    text = JSON.stringify(document)
+    jsonTexts.set(document, text)
+  }
+  return text
+}
+
+/** The text `documentJson` remembered for `value`, or undefined: writers use it when there is one. */
+export function rememberedJson(value: unknown): string | undefined {
+  return typeof value === 'object' && value !== null ? jsonTexts.get(value) : undefined
+}
+
 /** base64url SHA-256 of the canonical encoding: the id of a document. */
 export function hashOf(value: unknown): string {
   const bytes = typeof value === 'object' && value !== null ? documentBytes(value) : canonicalBytes(value)

@@ -5,6 +5,7 @@ import {
   appendEntry,
   assert,
   type BoxKeyPair,
+  documentJson,
   type FeedEntry,
   type FeedRecord,
   type FeedState,
@@ -206,6 +207,8 @@ export class FeedWriter implements Startable {
       }
       head = headAfter(entry)
       entries.push(entry)
+      // Its JSON text, written once here: its row at rest, its size and every partner's frame take it.
+      documentJson(entry)
       ops.push({ type: 'put', section: 'entries', key: seqKey(head.author, head.seq), value: entry })
       for (const m of members) {
         m.build?.(head.seq)

@@ -4,6 +4,7 @@
 import {
   assert,
   classifyEntry,
+  documentJson,
   entryHash,
   type FeedAck,
   type FeedEntry,
@@ -132,7 +133,7 @@ export class Replication implements Startable {
 
   onOwnAppended(entries: readonly FeedEntry[]): void {
     for (const entry of entries) {
-      this.recent.set(entry.body.seq, { entry, bytes: JSON.stringify(entry).length })
+      this.recent.set(entry.body.seq, { entry, bytes: documentJson(entry).length })
       this.recent.delete(entry.body.seq - this.limits.recentEntries)
     }
     for (const partner of this.deps.partners()) this.startPump(partner)
@@ -195,7 +196,7 @@ export class Replication implements Startable {
       if (!sized) {
         const entry = await this.deps.store.get<FeedEntry>('entries', seqKey(author, seq))
         if (!entry) break
-        sized = { entry, bytes: JSON.stringify(entry).length }
+        sized = { entry, bytes: documentJson(entry).length }
       }
       if (out.length > 0 && bytes + sized.bytes > this.limits.maxFrameEntryBytes) break
       out.push(sized.entry)

@@ -2,12 +2,46 @@
 // (malformed UTF-8 is an error, not U+FFFD) and ends in the protocol's zod schema, so nothing a
 // partner sends reaches the engine unvalidated.
 import type { z } from 'zod'
-import { formatZodError, fromUtf8, utf8 } from '../../protocol/index.js'
+import { documentJson, formatZodError, fromUtf8, utf8 } from '../../protocol/index.js'
 
 export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string }
 
+/** The exact shape of a `feed.entries` message, keys in this order; see `frameText`. */
+interface EntriesMessage {
+  readonly type: 'feed.entries'
+  readonly author: string
+  readonly entries: readonly object[]
+}
+
+function isEntriesMessage(message: unknown): message is EntriesMessage {
+  if (typeof message !== 'object' || message === null) return false
+  const m = message as Record<string, unknown>
+  const keys = Object.keys(m)
+  return (
+    keys.length === 3 &&
+    keys[0] === 'type' &&
+    keys[1] === 'author' &&
+    keys[2] === 'entries' &&
+    m.type === 'feed.entries' &&
+    typeof m.author === 'string' &&
+    Array.isArray(m.entries) &&
+    m.entries.every((e: unknown) => typeof e === 'object' && e !== null && !Array.isArray(e))
+  )
+}
+
+/**
+ * JSON.stringify's text of the message. A feed.entries message is put together from its entries'
+ * remembered texts (documentJson): the origin sends each entry to every partner, and a 1,000-order
+ * entry's text costs ≈1.8 ms to write. The same text as JSON.stringify gives, byte for byte
+ * (test/p2p/framing.test.ts).
+ */
+function frameText(message: unknown): string {
+  if (!isEntriesMessage(message)) return JSON.stringify(message)
+  return `{"type":"feed.entries","author":${JSON.stringify(message.author)},"entries":[${message.entries.map(documentJson).join(',')}]}`
+}
+
 export function encodeFrame(message: unknown): Uint8Array {
-  return utf8(JSON.stringify(message))
+  return utf8(frameText(message))
 }
 
 export function decodeFrame<S extends z.ZodType>(bytes: Uint8Array, schema: S): Decoded<z.infer<S>> {

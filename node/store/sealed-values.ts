@@ -4,7 +4,7 @@
 // buyer contact or mail text. Store keys stay plain: they are ids, never secrets (level-store.ts
 // says which).
 import { hkdfSync, randomBytes } from 'node:crypto'
-import { SECRETBOX_KEY_BYTES, SECRETBOX_MAC_BYTES, SECRETBOX_NONCE_BYTES, secretboxInto, secretboxOpen } from '../../protocol/index.js'
+import { rememberedJson, SECRETBOX_KEY_BYTES, SECRETBOX_MAC_BYTES, SECRETBOX_NONCE_BYTES, secretboxInto, secretboxOpen } from '../../protocol/index.js'
 
 /** First byte of a sealed value; JSON text never starts with it, so a plain value is told apart. */
 export const SEALED_V1 = 0x01
@@ -48,7 +48,8 @@ export function sealedJsonEncoding(key: Uint8Array) {
     name: 'standin-sealed-json',
     format: 'buffer' as const,
     encode(value: unknown): Buffer {
-      const plain = Buffer.from(JSON.stringify(value), 'utf8')
+      // A feed entry's text is usually written already (protocol/encoding.ts documentJson).
+      const plain = Buffer.from(rememberedJson(value) ?? JSON.stringify(value), 'utf8')
       // [version ‖ nonce ‖ box] in one buffer: the box is sealed in place, nothing copied after.
       const out = Buffer.allocUnsafe(1 + NONCE_BYTES + SECRETBOX_MAC_BYTES + plain.length)
       out[0] = SEALED_V1

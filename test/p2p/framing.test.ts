@@ -1,8 +1,9 @@
 // Frame encoding and the bounded length-prefix decoder, without a network.
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { boundedLengthDecoder, decodeFrame, encodeFrame, LengthPrefixTooLongError } from '../../node/p2p/framing.js'
 import { varintBytes } from '../../node/p2p/options.js'
-import { FeedMessage, LIMITS, utf8 } from '../../protocol/index.js'
+import { documentJson, FeedMessage, LIMITS, utf8 } from '../../protocol/index.js'
 import { feedGet, identity } from './helpers.js'
 
 const author = identity('alice').id
@@ -10,6 +11,30 @@ const author = identity('alice').id
 describe('frames', () => {
   it('round-trips a message through JSON and UTF-8', () => {
     const message = feedGet(author, 5)
+    expect(decodeFrame(encodeFrame(message), FeedMessage)).toEqual({ ok: true, value: message })
+  })
+
+  it("writes a feed.entries message from its entries' remembered texts, byte for byte JSON.stringify's", () => {
+    const entry = fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 6 })
+    const entries = fc.record({ type: fc.constant('feed.entries'), author: fc.string(), entries: fc.array(entry, { maxLength: 4 }) })
+    // Near misses take the plain path: keys in another order, one more key, an entry that is no object.
+    const nearMiss = fc.oneof(
+      fc.record({ author: fc.string(), type: fc.constant('feed.entries'), entries: fc.array(entry, { maxLength: 2 }) }),
+      fc.record({ type: fc.constant('feed.entries'), author: fc.string(), entries: fc.array(entry, { maxLength: 2 }), extra: fc.jsonValue() }),
+      fc.record({ type: fc.constant('feed.entries'), author: fc.string(), entries: fc.array(fc.jsonValue(), { maxLength: 3 }) }),
+      fc.record({ type: fc.constant('feed.entries'), author: fc.integer(), entries: fc.array(entry, { maxLength: 2 }) }),
+    )
+    fc.assert(
+      fc.property(fc.oneof(entries, nearMiss), (message) => {
+        expect(Buffer.from(encodeFrame(message)).toString('utf8')).toBe(JSON.stringify(message))
+      }),
+      { numRuns: 1_000 },
+    )
+    // An entry's remembered text is the one the frame carries.
+    const remembered = { body: { seq: 1, sealed: { ciphertext: 'A'.repeat(100_000) } }, sig: 's' }
+    const text = documentJson(remembered)
+    const message = { type: 'feed.entries', author, entries: [remembered, remembered] }
+    expect(Buffer.from(encodeFrame(message)).toString('utf8')).toBe(`{"type":"feed.entries","author":"${author}","entries":[${text},${text}]}`)
     expect(decodeFrame(encodeFrame(message), FeedMessage)).toEqual({ ok: true, value: message })
   })
 

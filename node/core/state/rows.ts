@@ -35,12 +35,13 @@ export async function readRows<S extends z.ZodType>(
   keys: readonly string[],
   tx?: Tx,
 ): Promise<(z.infer<S> | undefined)[]> {
-  const missing = keys.filter((k) => !tx?.hasSeen(section, k))
+  const missing = tx === undefined ? keys : keys.filter((k) => !tx.hasSeen(section, k))
   const found = missing.length > 0 ? await store.getMany(section, missing) : []
-  const loaded = new Map(missing.map((k, i) => [k, found[i]]))
+  // found[m] answers missing[m]; the keys the unit had seen take its rows instead.
+  let m = 0
   return keys.map((key) => {
-    if (tx?.hasSeen(section, key)) return (tx.seen(section, key) as z.infer<S> | null) ?? undefined
-    const row = parseOptionalRow(schema, section, key, loaded.get(key))
+    if (missing[m] !== key) return (tx?.seen(section, key) as z.infer<S> | null | undefined) ?? undefined
+    const row = parseOptionalRow(schema, section, key, found[m++])
     tx?.note(section, key, row)
     return row
   })
