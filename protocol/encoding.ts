@@ -98,15 +98,27 @@ export function documentBytes(document: object): Uint8Array {
 
 // A feed entry's JSON text is wanted several times by the node that writes it: its row at rest,
 // its size, one frame per partner. For a 1,000-order entry (one 336 KB ciphertext string) that
-// text costs ≈1.8 ms each time (JSON.stringify runs ≈5 ns a character on Node 20): remember it.
-const jsonTexts = new WeakMap<object, string>()
+// text costs ≈1.8 ms each time (JSON.stringify runs ≈5 ns a character on Node 20): remember it,
+// for the newest documents only. Held strongly, oldest out first, within both bounds.
+/** Documents whose text is remembered: the outbound replication's recent entries (limits.ts). */
+const MAX_REMEMBERED_JSON_DOCUMENTS = 256
+/** Characters of remembered text (one byte each in these ASCII texts): ≈70 1,000-order entries. */
+const MAX_REMEMBERED_JSON_CHARS = 24 * 1024 * 1024
+const jsonTexts = new Map<object, string>()
+let rememberedChars = 0
 
-/** JSON.stringify, remembered per object. Only for documents that are no longer mutated. */
+/** JSON.stringify, remembered for the newest documents. Only for documents that are no longer mutated. */
 export function documentJson(document: object): string {
-  let text = jsonTexts.get(document)
-  if (text === undefined) {
-    text = JSON.stringify(document)
-    jsonTexts.set(document, text)
+  const known = jsonTexts.get(document)
+  if (known !== undefined) return known
+  const text = JSON.stringify(document)
+  if (text.length > MAX_REMEMBERED_JSON_CHARS) return text
+  jsonTexts.set(document, text)
+  rememberedChars += text.length
+  for (const [oldest, oldText] of jsonTexts) {
+    if (jsonTexts.size <= MAX_REMEMBERED_JSON_DOCUMENTS && rememberedChars <= MAX_REMEMBERED_JSON_CHARS) break
+    jsonTexts.delete(oldest)
+    rememberedChars -= oldText.length
   }
   return text
 }
@@ -114,6 +126,11 @@ export function documentJson(document: object): string {
 /** The text `documentJson` remembered for `value`, or undefined: writers use it when there is one. */
 export function rememberedJson(value: unknown): string | undefined {
   return typeof value === 'object' && value !== null ? jsonTexts.get(value) : undefined
+}
+
+/** How much `documentJson` holds now (for tests of its bounds). */
+export function rememberedJsonFootprint(): { documents: number; chars: number } {
+  return { documents: jsonTexts.size, chars: rememberedChars }
 }
 
 /** base64url SHA-256 of the canonical encoding: the id of a document. */

@@ -1,7 +1,7 @@
 import canonicalize from 'canonicalize'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { canonicalJson, fromBase64url, fromUtf8, hashOf, toBase64url } from '../../protocol/index.js'
+import { canonicalJson, documentJson, fromBase64url, fromUtf8, hashOf, rememberedJson, rememberedJsonFootprint, toBase64url } from '../../protocol/index.js'
 
 describe('canonical encoding', () => {
   it('sorts keys and drops whitespace (RFC 8785)', () => {
@@ -117,5 +117,32 @@ describe('base64url', () => {
 describe('utf8', () => {
   it('rejects malformed UTF-8 instead of replacing it', () => {
     expect(() => fromUtf8(new Uint8Array([0xc3, 0x28]))).toThrow()
+  })
+})
+
+describe('remembered JSON text', () => {
+  it('gives JSON.stringify, remembers the newest documents within its bounds, and forgets the oldest first', () => {
+    const first = { body: { seq: 1, ciphertext: 'A'.repeat(1_000) } }
+    expect(documentJson(first)).toBe(JSON.stringify(first))
+    expect(rememberedJson(first)).toBe(JSON.stringify(first))
+    expect(rememberedJson({ ...first })).toBeUndefined() // per object, not per content
+    // 300 more documents: at most 256 kept, the first gone.
+    const more = Array.from({ length: 300 }, (_, i) => ({ seq: i }))
+    for (const d of more) expect(documentJson(d)).toBe(JSON.stringify(d))
+    expect(rememberedJson(first)).toBeUndefined()
+    expect(rememberedJson(more[299])).toBe('{"seq":299}')
+    expect(rememberedJsonFootprint().documents).toBe(256)
+    // 2 MB texts: at most 24 Mi characters held, however few the documents.
+    const big = Array.from({ length: 20 }, (_, i) => ({ seq: i, c: 'B'.repeat(2_000_000) }))
+    for (const d of big) documentJson(d)
+    const { documents, chars } = rememberedJsonFootprint()
+    expect(chars).toBeLessThanOrEqual(24 * 1024 * 1024)
+    expect(documents).toBeLessThan(20)
+    expect(rememberedJson(big[19])).toBeDefined()
+    expect(rememberedJson(big[0])).toBeUndefined()
+    // A text larger than the whole bound is written, not kept.
+    const huge = { c: 'C'.repeat(25 * 1024 * 1024) }
+    expect(documentJson(huge).length).toBe(JSON.stringify(huge).length)
+    expect(rememberedJson(huge)).toBeUndefined()
   })
 })
