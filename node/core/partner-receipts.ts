@@ -32,6 +32,11 @@ export class PartnerReceipts {
     },
   ) {}
 
+  /** The receipts of one of `fulfiller`'s entries are about to be applied one by one in `tx`: their rows are read at once. */
+  prefetch(tx: Tx, fulfiller: ShopId, receipts: readonly Receipt[]): Promise<void> {
+    return this.deps.guard.prefetch(tx, fulfiller, receipts)
+  }
+
   /** A receipt in `fulfiller`'s feed entry `seq`, applied with that entry's unit. */
   async fromFeed(tx: Tx, fulfiller: ShopId, receipt: Receipt, seq: number): Promise<void> {
     const now = this.deps.clock.now()
@@ -141,6 +146,13 @@ export class PartnerReceipts {
       origin,
       refs.filter((r) => r.fulfiller === this.deps.me && r.dispute !== undefined),
     )
+    // One store read for all (a handback names every receipt of the outage); each ref then finds
+    // its row in the unit, as an earlier ref of the same order left it.
+    await state.orders.getMany(
+      origin,
+      refs.map((r) => r.order),
+      tx,
+    )
     for (const ref of refs) {
       const row = await state.orders.get(origin, ref.order, tx)
       if (row) state.orders.partnerDelivered(tx, row, { fulfiller: ref.fulfiller, keyIds: row.keyIds ?? [], epoch: row.epoch ?? 0, at }, { by: 'origin-ack' })
@@ -207,6 +219,13 @@ export class PartnerReceipts {
     if (held.length === 0) return 0
     const tx = new Tx()
     let taken = 0
+    const fulfillers = new Set(held.map((h) => h.fulfiller))
+    for (const fulfiller of fulfillers)
+      await this.deps.guard.prefetch(
+        tx,
+        fulfiller,
+        held.filter((h) => h.fulfiller === fulfiller).map((h) => h.receipt),
+      )
     for (const h of held) {
       const verdict = await this.deps.guard.judge(tx, h.fulfiller, h.receipt, h.heldAt)
       if (verdict.kind === 'hold') continue

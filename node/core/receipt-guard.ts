@@ -88,6 +88,34 @@ export class ReceiptGuard {
   }
 
   /**
+   * Reads into `tx`, one store read per section and origin, the rows that judging `receipts` (all
+   * written by `fulfiller`) reads one receipt at a time; `judge` then finds them in the unit. A
+   * fulfiller's entry can carry a thousand receipts, and a read of one row costs as much as a read
+   * of many (a trip to LevelDB's thread pool: ≈35 µs of CPU on its own, far more on a loaded node).
+   * Only origins `judge` would look at are read.
+   */
+  async prefetch(tx: Tx, fulfiller: ShopId, receipts: readonly Receipt[]): Promise<void> {
+    const { me, state } = this.deps
+    const byOrigin = new Map<ShopId, Receipt[]>()
+    for (const receipt of receipts) {
+      const origin = receipt.origin
+      if (origin === fulfiller || (origin !== me && !this.deps.federation.isPartner(origin))) continue
+      const list = byOrigin.get(origin)
+      if (list) list.push(receipt)
+      else byOrigin.set(origin, [receipt])
+    }
+    for (const [origin, list] of byOrigin) {
+      const orders = list.map((r) => r.order)
+      const keyIds = list.flatMap((r) => r.keyIds)
+      await state.orders.getMany(origin, orders, tx)
+      if (origin === me) {
+        await state.receipts.getMany(me, orders, fulfiller, tx)
+        await state.keys.getMany(me, keyIds, tx)
+      } else await state.keys.peerKeys(origin, keyIds, tx)
+    }
+  }
+
+  /**
    * At a co-partner: the keys must be ones the origin consigned to this fulfiller (we saw the
    * record) and that it has neither delivered nor released, as at the origin; otherwise a
    * partner's bogus receipt would mark an order delivered here, and we would never serve it.

@@ -34,6 +34,8 @@ export type RecordApplier = (author: ShopId, entry: FeedEntry, records: readonly
 export function recordApplier(deps: RecordDeps): RecordApplier {
   return async (author, entry, records, tx) => {
     const seq = entry.body.seq
+    const receipts = records.flatMap((r) => (r.type === 'receipt' ? [r] : []))
+    if (receipts.length > 1) await deps.receipts.prefetch(tx, author, receipts)
     let run: FeedRecord[] = []
     const flushRun = async () => {
       if (run.length > 0) await deps.escrow.applyRecords(tx, author, seq, run)

@@ -107,6 +107,11 @@ function envelope(config: SmtpConfig, message: MailMessage) {
     ...(message.html === undefined ? {} : { html: message.html }),
     // RFC 3834: tells autoresponders not to answer a machine-sent message.
     headers: { 'Auto-Submitted': 'auto-generated' },
+    // Base64 for every text part and encoded word: nodemailer otherwise scans each value to choose
+    // between it and quoted-printable, and its quoted-printable encoder is JavaScript run a character
+    // at a time. Base64 is Node's own, and no larger for mostly-Chinese text (D106: 20 % of a
+    // sender's CPU per mail).
+    textEncoding: 'base64' as const,
   }
 }
 

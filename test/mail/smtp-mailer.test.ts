@@ -114,6 +114,11 @@ describe('createSmtpMailer', () => {
     expect(read.text).toContain(KEY)
     expect(read.text).toContain('order-42')
     expect(read.html).toContain(KEY)
+    // Both parts go base64 (D106): Node encodes it, where quoted-printable is nodemailer's own
+    // JavaScript a character at a time; the subject as an encoded word in B form when it needs one.
+    expect(got.raw.match(/^Content-Transfer-Encoding: .*$/gim)).toEqual(['Content-Transfer-Encoding: base64', 'Content-Transfer-Encoding: base64'])
+    expect(got.raw).not.toContain(KEY) // encoded, so only the decoded text holds it
+    if (locale === 'zh-CN') expect(got.raw).toMatch(/^Subject: =\?UTF-8\?B\?/m)
     // The log says the relay took it, and never what it said.
     expect(logger.lines.some((l) => l.level === 'info' && /accepted/.test(l.message))).toBe(true)
     expect(JSON.stringify(logger.lines)).not.toContain(KEY)

@@ -7,7 +7,7 @@ import { z } from 'zod'
 import { DisputeReason, Hash, Receipt, Seq, type ShopId, ShopId as ShopIdSchema, Text, TimeMs } from '../../../protocol/index.js'
 import type { Store } from '../ports.js'
 import { prefixRange, receiptKey } from './codec.js'
-import { parseOptionalRow, parseRow } from './rows.js'
+import { parseOptionalRow, parseRow, readRows } from './rows.js'
 import type { Tx } from './tx.js'
 import { MAX_HELD_RECEIPTS_PER_PEER } from '../limits.js'
 
@@ -50,11 +50,14 @@ export class Receipts {
     return (await this.getMany(origin, [order], fulfiller, tx))[0]
   }
 
+  /** Rows as this unit sees them (its own writes first), validated. */
   async getMany(origin: ShopId, orders: readonly string[], fulfiller: ShopId, tx?: Tx): Promise<(ReceiptRow | undefined)[]> {
-    const keys = orders.map((o) => receiptKey(origin, o, fulfiller))
-    const found = await this.store.getMany('receipts', keys)
-    return keys.map((key, i) =>
-      tx?.hasSeen('receipts', key) ? ((tx.seen('receipts', key) as ReceiptRow | null) ?? undefined) : parseOptionalRow(ReceiptRow, 'receipts', key, found[i]),
+    return readRows(
+      this.store,
+      ReceiptRow,
+      'receipts',
+      orders.map((o) => receiptKey(origin, o, fulfiller)),
+      tx,
     )
   }
 
