@@ -103,7 +103,7 @@ async function main(): Promise<number> {
           lastState = view.state
           say(`Shop B's outage notice for Shop A: ${view.state}`)
         }
-        const got = new Set(sink.received.flatMap((r) => (r.raw.match(/[0-9a-f]{6}-\d+/g) ?? []).filter((o) => stranded.includes(o))))
+        const got = new Set(sink.received.flatMap((r) => ((r.mail.text ?? '').match(/[0-9a-f]{6}-\d+/g) ?? []).filter((o) => stranded.includes(o))))
         return stranded.every((o) => got.has(o)) ? got.size : undefined
       },
       90_000,
