@@ -3,8 +3,12 @@
 // partners' nodes sign it without their operators, and once all have, the running node restarts
 // as the new identity on an empty store. Before that, while the old identity still is a party,
 // what partners hold of ours is recalled and a final statement issued to each (as for a party
-// leaving, D95): after the handover nothing reaches the old identity.
+// leaving, D95): after the handover nothing reaches the old identity. So the wind-down runs
+// before the handover is written: once it is, the running node passes it on, the partners sign at
+// once and the node restarts as the new identity, and a recall sent after that would find it
+// restarting or already someone else (a CI run caught that race).
 import { DataDir } from '../datadir.js'
+import { TermsError } from '../terms/book.js'
 import { TermsService } from '../terms/service.js'
 import { windDownPartner } from './partner-commands.js'
 
@@ -15,9 +19,10 @@ export async function rotateIdentity(dirPath: string): Promise<string> {
   const me = service.book.me
   const now = Date.now()
   const current = service.book.inForce(now)
-  const result = service.handOver(now)
-  const lines = [`this shop's new identity: ${result.successor} (the old one, ${me}, signed the handover)`]
-  for (const partner of current?.terms.parties ?? []) if (partner !== me) lines.push(await windDownPartner(dirPath, partner))
-  lines.push(`next: ${result.next}`)
-  return lines.join('\n')
+  // Checked here too so that nothing is recalled for a handover the book then refuses.
+  if (!current) throw new TermsError('no terms in force: a shop hands over its place in terms in force only')
+  const woundDown: string[] = []
+  for (const partner of current.terms.parties) if (partner !== me) woundDown.push(await windDownPartner(dirPath, partner))
+  const result = service.handOver(Date.now())
+  return [`this shop's new identity: ${result.successor} (the old one, ${me}, signed the handover)`, ...woundDown, `next: ${result.next}`].join('\n')
 }

@@ -4,15 +4,18 @@
 // back to the predecessor, whose node learns the handover is complete; the data directory then
 // runs as the new identity on an empty store, the old one kept aside, also after a crash halfway.
 import { existsSync, renameSync, rmSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { describe, expect, it, vi } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { type Agreement, type ControlMessage, identityFromSeed, signTerms, successionTerms, termsHash } from '../../protocol/index.js'
 import { propose } from '../../node/cli/federation-commands.js'
+import { rotateIdentity } from '../../node/cli/identity-commands.js'
 import { DataDir } from '../../node/datadir.js'
 import { TermsBook } from '../../node/terms/book.js'
 import type { TermsExchange } from '../../node/terms/exchange.js'
 import { TermsService } from '../../node/terms/service.js'
-import { exchangeFor, federation, NOW, type Shop, type Wire } from './terms-fixture.js'
+import { exchangeFor, federation, NOW, type Shop, shops, type Wire } from './terms-fixture.js'
 
 interface Wired {
   readonly exchange: TermsExchange
@@ -153,5 +156,57 @@ describe('handing a shop’s place to a new identity (D99)', () => {
     expect(atA.foreign).toEqual([C.book.me])
     expect(A.book.handedOver(NOW)).toBeNull()
     expect(new TermsBook(A.dir, aKey).held(NOW).map((h) => h.agreement.terms.revision)).toEqual([1])
+  })
+})
+
+// The CLI's `standin identity rotate` against a stand-in for the node's admin API (node:http, the
+// routes the wind-down calls, in their reply shapes): the real node restarts as the new identity as
+// soon as the handover is written and signed, so every recall has to reach it before that.
+describe('standin identity rotate', () => {
+  it('recalls and settles through the running node before it writes the handover, and writes nothing without terms in force', async () => {
+    const { A, B } = federation()
+    const calls: { path: string; handoverWritten: boolean }[] = []
+    const server = createServer((request, response) => {
+      const path = request.url ?? ''
+      calls.push({ path, handoverWritten: A.dir.agreements().some((a) => a.agreement.terms.succession !== undefined) })
+      const reply =
+        path === '/v1/admin/allotments'
+          ? {
+              holdings: [
+                {
+                  holder: B.book.me,
+                  sku: 'steam-50',
+                  consigned: 4,
+                  held: 4,
+                  reserved: 0,
+                  delivered: 0,
+                  returned: 0,
+                  allotments: [{ allotment: 'al-1', consigned: 4, held: 4 }],
+                },
+              ],
+            }
+          : path === '/v1/admin/allotments/recall'
+            ? { seq: 7 }
+            : { issued: false }
+      request.resume()
+      request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply)))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    vi.stubEnv('STANDIN_HTTP_PORT', String((server.address() as AddressInfo).port))
+    try {
+      const said = await rotateIdentity(A.path)
+      expect(said).toMatch(/recalled 1 allotment\(s\) from Shop B: al-1/)
+      expect(calls.map((c) => c.path)).toContain('/v1/admin/allotments/recall')
+      expect(calls.filter((c) => c.handoverWritten)).toEqual([])
+      expect(A.dir.agreements().some((a) => a.agreement.terms.succession?.body.predecessor === A.book.me)).toBe(true)
+    } finally {
+      vi.unstubAllEnvs()
+      server.close()
+    }
+
+    const [alone] = Object.values(shops(['D']))
+    if (!alone) throw new Error('one shop')
+    await expect(rotateIdentity(alone.path)).rejects.toThrow(/no terms in force/)
+    expect(alone.dir.agreements()).toEqual([])
   })
 })
