@@ -8,7 +8,6 @@
 // once and the node restarts as the new identity, and a recall sent after that would find it
 // restarting or already someone else (a CI run caught that race).
 import { DataDir } from '../datadir.js'
-import { TermsError } from '../terms/book.js'
 import { TermsService } from '../terms/service.js'
 import { windDownPartner } from './partner-commands.js'
 
@@ -17,10 +16,8 @@ export async function rotateIdentity(dirPath: string): Promise<string> {
   if (!dir.exists()) throw new Error(`${dirPath}: no node here (config.json missing); run standin init first`)
   const service = new TermsService(dir)
   const me = service.book.me
-  const now = Date.now()
-  const current = service.book.inForce(now)
-  // Checked here too so that nothing is recalled for a handover the book then refuses.
-  if (!current) throw new TermsError('no terms in force: a shop hands over its place in terms in force only')
+  // The book's own check, before anything is recalled: nothing is wound down for a handover it refuses.
+  const current = service.book.handoverBasis(Date.now())
   const woundDown: string[] = []
   for (const partner of current.terms.parties) if (partner !== me) woundDown.push(await windDownPartner(dirPath, partner))
   const result = service.handOver(Date.now())

@@ -178,14 +178,20 @@ export class TermsBook {
     )
   }
 
+  /** The terms in force a handover would revise (D99), or a TermsError: a shop hands over its place in terms in force only. */
+  handoverBasis(nowMs: number): Agreement {
+    const current = this.inForce(nowMs)
+    if (!current) throw new TermsError('no terms in force: a shop hands over its place in terms in force only')
+    return current
+  }
+
   /**
    * Hands this shop's place in the terms in force to `successor` (D99): the next revision with the
    * successor where we are, our signed succession in it, signed by the successor; its card saved so
    * it travels with the revision. While one waits for the other parties, that one again.
    */
   handOver(successor: Identity, card: Signed<ShopCard>, nowMs: number): HeldAgreement {
-    const current = this.inForce(nowMs)
-    if (!current) throw new TermsError('no terms in force: a shop hands over its place in terms in force only')
+    const current = this.handoverBasis(nowMs)
     const waiting = this.ownHandover(current, false)
     if (waiting) return this.find(termsHash(waiting.terms), nowMs)
     if (card.body.id !== successor.id) throw new TermsError("the successor's card names another shop")

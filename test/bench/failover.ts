@@ -3,15 +3,20 @@
 // Measures crash → first stranded key delivered, crash → all delivered, and takeover → all
 // delivered. "Delivered" = the partner reserved the key for the order and wrote its receipt (the
 // claim page shows it); buyer mail follows from the durable outbox and is reported separately.
+// `npm run bench -- failover [presets] [sizes] [mail|claim-only]`: with `claim-only` the buyers
+// left no email, so the claim page is their only channel and no mail is sent; the CPU the
+// partners spend from the crash to the end (printed either way) is then the takeover's alone,
+// and the difference to a `mail` run what the mail costs them.
 import type { AdapterOrder } from '../../protocol/index.js'
 import type { IncidentReport } from '../../node/core/api-schemas.js'
 import { waitFor } from '../integration/cluster.js'
 import { allot, startFederation, stopFederation, testTerms } from '../integration/federation-env.js'
-import { logCount } from './node-stats.js'
+import { logCount, pidOf, procCpuSeconds } from './node-stats.js'
 
 interface Run {
   preset: 'local' | 'standard'
   orders: number
+  mail: boolean
 }
 
 /**
@@ -35,7 +40,7 @@ async function delivered(f: Awaited<ReturnType<typeof startFederation>>, aId: st
   return { orders, lastAt }
 }
 
-async function one({ preset, orders }: Run): Promise<void> {
+async function one({ preset, orders, mail }: Run): Promise<void> {
   const cny = (minorUnits: number) => ({ minorUnits, currency: 'CNY' })
   const limits = { maxOrdersPerOutage: 100_000, maxValuePerOutage: cny(1e12), maxOrdersPerHour: 100_000, maxValuePerHour: cny(1e12) }
   const f = await startFederation({ preset, keysPerShop: orders + 100, terms: (ids) => testTerms(ids, limits), sink: { decode: false } })
@@ -53,13 +58,16 @@ async function one({ preset, orders }: Run): Promise<void> {
         qty: 1,
         amount: { minorUnits: 5_000, currency: 'CNY' },
         paidAt,
-        buyer: { email: `buyer${start + i}@example.com`, locale: 'zh-CN' },
+        buyer: { email: mail ? `buyer${start + i}@example.com` : null, locale: 'zh-CN' },
         claimSecret: `claim-token-bench-${String(start + i).padStart(8, '0')}`, // a generated token: hashed, not scrypt
       }))
       lastSeq = (await client.submitOrders(batch)).seq
     }
     await f.cluster.admin(`A`, `/v1/admin/acks/wait?seq=${lastSeq}&timeoutMs=60000`)
     const aId = f.cluster.node('A').id
+    const partnerPids = ['B', 'C'].map((n) => pidOf(f.cluster, n))
+    const cpuBefore = partnerPids.map(procCpuSeconds)
+    const benchCpuBefore = process.cpuUsage()
     await f.cluster.kill('A', 'SIGKILL')
     const crashAt = Date.now()
     let firstAt = 0
@@ -73,12 +81,21 @@ async function one({ preset, orders }: Run): Promise<void> {
       300_000,
       50,
     )
-    const mailsAt = await waitFor(
-      'every buyer mail',
-      () => (f.sink.acceptedAt.length >= orders ? f.sink.acceptedAt[orders - 1] : undefined),
-      600_000,
-      100,
-    ).catch(() => null)
+    const mailsAt = mail
+      ? await waitFor('every buyer mail', () => (f.sink.acceptedAt.length >= orders ? f.sink.acceptedAt[orders - 1] : undefined), 600_000, 100).catch(
+          () => null,
+        )
+      : allAt
+    // CPU from the crash to the last key (claim-only) or the last mail: what the takeover (and its
+    // mail) cost, whatever the cores. The bench's own process holds the SMTP sink and the polling.
+    const partnerCpu = partnerPids.map((pid, i) => procCpuSeconds(pid) - (cpuBefore[i] as number))
+    const benchCpu = process.cpuUsage(benchCpuBefore)
+    const benchSeconds = (benchCpu.user + benchCpu.system) / 1e6
+    const ms = (seconds: number) => ((seconds * 1e3) / orders).toFixed(2)
+    console.log(
+      `cpu_seconds_crash_to_end B=${partnerCpu[0]?.toFixed(1)} C=${partnerCpu[1]?.toFixed(1)} bench_and_sink=${benchSeconds.toFixed(1)} ` +
+        `cpu_ms_per_order B+C=${ms((partnerCpu[0] as number) + (partnerCpu[1] as number))} bench_and_sink=${ms(benchSeconds)}`,
+    )
     if (mailsAt === null) {
       console.log(`mails accepted by the relay: ${f.sink.acceptedAt.length} of ${orders}; the partners' mail warnings:`)
       for (const name of ['B', 'C'])
@@ -94,12 +111,13 @@ async function one({ preset, orders }: Run): Promise<void> {
     const count = (name: string, pattern: RegExp) => logCount(f.cluster, name, pattern)
     const accepted = f.sink.acceptedAt.slice(0, orders)
     const tenths = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((t) => (accepted[Math.ceil((t * accepted.length) / 10) - 1] ?? crashAt) - crashAt)
-    console.log(
-      `mail retries(B,C)=${['B', 'C'].map((n) => count(n, /mail failed; will retry/g)).join(',')} ` +
-        `smtp_connection_errors(B,C)=${['B', 'C'].map((n) => count(n, /smtp: connection error/g)).join(',')} ` +
-        `stalls(B,C)=${['B', 'C'].map((n) => count(n, /did not run for longer/g)).join(',')} ` +
-        `crash_to_each_tenth_of_mail_ms=${tenths.join(',')}`,
-    )
+    if (mail)
+      console.log(
+        `mail retries(B,C)=${['B', 'C'].map((n) => count(n, /mail failed; will retry/g)).join(',')} ` +
+          `smtp_connection_errors(B,C)=${['B', 'C'].map((n) => count(n, /smtp: connection error/g)).join(',')} ` +
+          `stalls(B,C)=${['B', 'C'].map((n) => count(n, /did not run for longer/g)).join(',')} ` +
+          `crash_to_each_tenth_of_mail_ms=${tenths.join(',')}`,
+      )
     const reports = (await Promise.all(['B', 'C'].map((n) => f.cluster.admin<{ incidents: IncidentReport[] }>(n, '/v1/admin/incidents')))).flatMap(
       (r) => r.incidents,
     )
@@ -107,7 +125,7 @@ async function one({ preset, orders }: Run): Promise<void> {
     const duplicates = reports.reduce((n, r) => n + r.duplicates.length, 0)
     console.log(
       `failover preset=${preset} stranded=${orders} crash_to_first_key_ms=${firstAt - crashAt} crash_to_all_ms=${allAt - crashAt} ` +
-        `takeover_to_all_ms=${allAt - takeoverAt} crash_to_takeover_ms=${takeoverAt - crashAt} crash_to_all_mail_ms=${mailsAt === null ? 'timeout' : mailsAt - crashAt} duplicates_seen=${duplicates}`,
+        `takeover_to_all_ms=${allAt - takeoverAt} crash_to_takeover_ms=${takeoverAt - crashAt} crash_to_all_mail_ms=${!mail ? 'none' : mailsAt === null ? 'timeout' : mailsAt - crashAt} duplicates_seen=${duplicates}`,
     )
   } finally {
     await stopFederation(f)
@@ -117,5 +135,9 @@ async function one({ preset, orders }: Run): Promise<void> {
 export async function run(args: string[]): Promise<void> {
   const presets = (args[0]?.split(',') ?? ['local', 'standard']) as Run['preset'][]
   const sizes = (args[1]?.split(',') ?? ['10', '10000']).map(Number)
-  for (const preset of presets) for (const orders of sizes) await one({ preset, orders })
+  const channel = args[2] ?? 'mail'
+  for (const preset of presets) if (preset !== 'local' && preset !== 'standard') throw new Error(`presets: local or standard, not ${preset}`)
+  for (const orders of sizes) if (!Number.isSafeInteger(orders) || orders < 1) throw new Error(`sizes: positive whole numbers, not ${orders}`)
+  if (channel !== 'mail' && channel !== 'claim-only') throw new Error(`channel: mail or claim-only, not ${channel}`)
+  for (const preset of presets) for (const orders of sizes) await one({ preset, orders, mail: channel === 'mail' })
 }
