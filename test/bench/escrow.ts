@@ -6,10 +6,12 @@
 // tombstone too: a sold order's whole life in escrow, which is what a partner holds in steady
 // state (an order escrowed and never delivered is the outage's case). The latency stays the
 // escrow's, send → every partner's ack.
+import { z } from 'zod'
 import type { AdapterOrder } from '../../protocol/index.js'
 import { Cluster, waitFor } from '../integration/cluster.js'
 import type { PartnerStatus } from '../../node/core/api-schemas.js'
-import { logCount, pidOf, procCpuSeconds } from './node-stats.js'
+import { benchArgs, wholeNumber } from './args.js'
+import { cpuMeter, logCount, pidOf } from './node-stats.js'
 
 const ORDERS_PER_REQUEST = 1_000
 const REQUESTS_IN_FLIGHT = 4
@@ -32,11 +34,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 }
 
+const Args = z.object({ orders: wholeNumber(1).default(100_000), mode: z.enum(['escrowed', 'delivered']).default('escrowed') })
+
 export async function run(args: string[]): Promise<void> {
-  const total = Number(args[0] ?? 100_000)
-  const mode = args[1] ?? 'escrowed'
-  if (!Number.isSafeInteger(total) || total < 1) throw new Error(`orders: a positive whole number, not ${args[0]}`)
-  if (mode !== 'escrowed' && mode !== 'delivered') throw new Error(`mode: escrowed or delivered, not ${mode}`)
+  const { orders: total, mode } = benchArgs('escrow', Args, args)
   const cluster = await Cluster.create([...NODES])
   try {
     await Promise.all(NODES.map((n) => cluster.start(n)))
@@ -52,11 +53,7 @@ export async function run(args: string[]): Promise<void> {
     await client.submitOrders(batch(-ORDERS_PER_REQUEST, ORDERS_PER_REQUEST)) // warm-up, not counted
     const latencies: number[] = []
     let next = 0
-    // CPU per order and process says what the design costs, whatever the cores: at N orders/s the
-    // processes together need N × the sum of these µs per second of CPU.
-    const pids = NODES.map((n) => pidOf(cluster, n))
-    const cpuBefore = pids.map(procCpuSeconds)
-    const generatorCpuBefore = process.cpuUsage()
+    const cpu = cpuMeter(Object.fromEntries(NODES.map((n) => [n, pidOf(cluster, n)])) as Record<(typeof NODES)[number], number>)
     const started = performance.now()
     const worker = async () => {
       while (next < total) {
@@ -77,9 +74,10 @@ export async function run(args: string[]): Promise<void> {
     }
     await Promise.all(Array.from({ length: REQUESTS_IN_FLIGHT }, worker))
     const seconds = (performance.now() - started) / 1000
-    const cpuUs = pids.map((pid, i) => ((procCpuSeconds(pid) - (cpuBefore[i] as number)) * 1e6) / total)
-    const generator = process.cpuUsage(generatorCpuBefore)
-    const generatorUs = (generator.user + generator.system) / total
+    const used = cpu()
+    const usPerOrder = (seconds: number) => (seconds * 1e6) / total
+    const cpuUs = NODES.map((n) => usPerOrder(used.processes[n]))
+    const generatorUs = usPerOrder(used.self)
     latencies.sort((x, y) => x - y)
     console.log(`orders=${total} ${mode} requests_of=${ORDERS_PER_REQUEST} in_flight=${REQUESTS_IN_FLIGHT} partners=3 seconds=${seconds.toFixed(2)}`)
     console.log(

@@ -7,11 +7,13 @@
 // left no email, so the claim page is their only channel and no mail is sent; the CPU the
 // partners spend from the crash to the end (printed either way) is then the takeover's alone,
 // and the difference to a `mail` run what the mail costs them.
+import { z } from 'zod'
 import type { AdapterOrder } from '../../protocol/index.js'
 import type { IncidentReport } from '../../node/core/api-schemas.js'
 import { waitFor } from '../integration/cluster.js'
-import { allot, startFederation, stopFederation, testTerms } from '../integration/federation-env.js'
-import { logCount, pidOf, procCpuSeconds } from './node-stats.js'
+import { allot, type Federation, startFederation, stopFederation, testTerms } from '../integration/federation-env.js'
+import { benchArgs, listOf, wholeNumber } from './args.js'
+import { cpuMeter, logCount, pidOf } from './node-stats.js'
 
 interface Run {
   preset: 'local' | 'standard'
@@ -25,7 +27,7 @@ interface Run {
  * count there includes the other's receipts once they arrive, so summing them (as before
  * issue 22) said "all" with about half done.
  */
-async function delivered(f: Awaited<ReturnType<typeof startFederation>>, aId: string): Promise<{ orders: number; lastAt: number }> {
+async function delivered(f: Federation, aId: string): Promise<{ orders: number; lastAt: number }> {
   let orders = 0
   let lastAt = 0
   for (const name of ['B', 'C']) {
@@ -38,6 +40,40 @@ async function delivered(f: Awaited<ReturnType<typeof startFederation>>, aId: st
     }
   }
   return { orders, lastAt }
+}
+
+/** crash → the last mail accepted, in ms; `timeout` if they were not all accepted, `none` without mail. */
+function mailFigure(mailsAt: number | null | undefined, crashAt: number): string {
+  if (mailsAt === undefined) return 'none'
+  if (mailsAt === null) return 'timeout'
+  return String(mailsAt - crashAt)
+}
+
+/**
+ * Mail the partners retried (relay refused or connection lost) and where the relay's acceptances
+ * fell: the mail figure is the slowest of them. When not all were accepted, the partners' last
+ * mail lines say why.
+ */
+function reportMail(f: Federation, orders: number, crashAt: number, mailsAt: number | null): void {
+  if (mailsAt === null) {
+    console.log(`mails accepted by the relay: ${f.sink.acceptedAt.length} of ${orders}; the partners' mail warnings:`)
+    for (const name of ['B', 'C'])
+      for (const line of f.cluster
+        .node(name)
+        .output.split('\n')
+        .filter((l) => /mail|smtp/i.test(l))
+        .slice(-5))
+        console.log(`  ${name}: ${line.slice(0, 300)}`)
+  }
+  const count = (name: string, pattern: RegExp) => logCount(f.cluster, name, pattern)
+  const accepted = f.sink.acceptedAt.slice(0, orders)
+  const tenths = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((t) => (accepted[Math.ceil((t * accepted.length) / 10) - 1] ?? crashAt) - crashAt)
+  console.log(
+    `mail retries(B,C)=${['B', 'C'].map((n) => count(n, /mail failed; will retry/g)).join(',')} ` +
+      `smtp_connection_errors(B,C)=${['B', 'C'].map((n) => count(n, /smtp: connection error/g)).join(',')} ` +
+      `stalls(B,C)=${['B', 'C'].map((n) => count(n, /did not run for longer/g)).join(',')} ` +
+      `crash_to_each_tenth_of_mail_ms=${tenths.join(',')}`,
+  )
 }
 
 async function one({ preset, orders, mail }: Run): Promise<void> {
@@ -65,9 +101,7 @@ async function one({ preset, orders, mail }: Run): Promise<void> {
     }
     await f.cluster.admin(`A`, `/v1/admin/acks/wait?seq=${lastSeq}&timeoutMs=60000`)
     const aId = f.cluster.node('A').id
-    const partnerPids = ['B', 'C'].map((n) => pidOf(f.cluster, n))
-    const cpuBefore = partnerPids.map(procCpuSeconds)
-    const benchCpuBefore = process.cpuUsage()
+    const cpu = cpuMeter({ B: pidOf(f.cluster, 'B'), C: pidOf(f.cluster, 'C') })
     await f.cluster.kill('A', 'SIGKILL')
     const crashAt = Date.now()
     let firstAt = 0
@@ -81,43 +115,22 @@ async function one({ preset, orders, mail }: Run): Promise<void> {
       300_000,
       50,
     )
+    // The last mail the relay accepted; null when they were not all accepted in time, undefined
+    // with claim-only (no mail).
     const mailsAt = mail
       ? await waitFor('every buyer mail', () => (f.sink.acceptedAt.length >= orders ? f.sink.acceptedAt[orders - 1] : undefined), 600_000, 100).catch(
           () => null,
         )
-      : allAt
+      : undefined
     // CPU from the crash to the last key (claim-only) or the last mail: what the takeover (and its
     // mail) cost, whatever the cores. The bench's own process holds the SMTP sink and the polling.
-    const partnerCpu = partnerPids.map((pid, i) => procCpuSeconds(pid) - (cpuBefore[i] as number))
-    const benchCpu = process.cpuUsage(benchCpuBefore)
-    const benchSeconds = (benchCpu.user + benchCpu.system) / 1e6
+    const { processes: partner, self: benchSeconds } = cpu()
     const ms = (seconds: number) => ((seconds * 1e3) / orders).toFixed(2)
     console.log(
-      `cpu_seconds_crash_to_end B=${partnerCpu[0]?.toFixed(1)} C=${partnerCpu[1]?.toFixed(1)} bench_and_sink=${benchSeconds.toFixed(1)} ` +
-        `cpu_ms_per_order B+C=${ms((partnerCpu[0] as number) + (partnerCpu[1] as number))} bench_and_sink=${ms(benchSeconds)}`,
+      `cpu_seconds_crash_to_end B=${partner.B.toFixed(1)} C=${partner.C.toFixed(1)} bench_and_sink=${benchSeconds.toFixed(1)} ` +
+        `cpu_ms_per_order B+C=${ms(partner.B + partner.C)} bench_and_sink=${ms(benchSeconds)}`,
     )
-    if (mailsAt === null) {
-      console.log(`mails accepted by the relay: ${f.sink.acceptedAt.length} of ${orders}; the partners' mail warnings:`)
-      for (const name of ['B', 'C'])
-        for (const line of f.cluster
-          .node(name)
-          .output.split('\n')
-          .filter((l) => /mail|smtp/i.test(l))
-          .slice(-5))
-          console.log(`  ${name}: ${line.slice(0, 300)}`)
-    }
-    // Mail the partners retried (relay refused or connection lost) and where the relay's
-    // acceptances fell: the mail figure is the slowest of them.
-    const count = (name: string, pattern: RegExp) => logCount(f.cluster, name, pattern)
-    const accepted = f.sink.acceptedAt.slice(0, orders)
-    const tenths = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((t) => (accepted[Math.ceil((t * accepted.length) / 10) - 1] ?? crashAt) - crashAt)
-    if (mail)
-      console.log(
-        `mail retries(B,C)=${['B', 'C'].map((n) => count(n, /mail failed; will retry/g)).join(',')} ` +
-          `smtp_connection_errors(B,C)=${['B', 'C'].map((n) => count(n, /smtp: connection error/g)).join(',')} ` +
-          `stalls(B,C)=${['B', 'C'].map((n) => count(n, /did not run for longer/g)).join(',')} ` +
-          `crash_to_each_tenth_of_mail_ms=${tenths.join(',')}`,
-      )
+    if (mail) reportMail(f, orders, crashAt, mailsAt ?? null)
     const reports = (await Promise.all(['B', 'C'].map((n) => f.cluster.admin<{ incidents: IncidentReport[] }>(n, '/v1/admin/incidents')))).flatMap(
       (r) => r.incidents,
     )
@@ -125,19 +138,20 @@ async function one({ preset, orders, mail }: Run): Promise<void> {
     const duplicates = reports.reduce((n, r) => n + r.duplicates.length, 0)
     console.log(
       `failover preset=${preset} stranded=${orders} crash_to_first_key_ms=${firstAt - crashAt} crash_to_all_ms=${allAt - crashAt} ` +
-        `takeover_to_all_ms=${allAt - takeoverAt} crash_to_takeover_ms=${takeoverAt - crashAt} crash_to_all_mail_ms=${!mail ? 'none' : mailsAt === null ? 'timeout' : mailsAt - crashAt} duplicates_seen=${duplicates}`,
+        `takeover_to_all_ms=${allAt - takeoverAt} crash_to_takeover_ms=${takeoverAt - crashAt} crash_to_all_mail_ms=${mailFigure(mailsAt, crashAt)} duplicates_seen=${duplicates}`,
     )
   } finally {
     await stopFederation(f)
   }
 }
 
+const Args = z.object({
+  presets: listOf(z.enum(['local', 'standard'])).default(['local', 'standard']),
+  sizes: listOf(wholeNumber(1)).default([10, 10_000]),
+  channel: z.enum(['mail', 'claim-only']).default('mail'),
+})
+
 export async function run(args: string[]): Promise<void> {
-  const presets = (args[0]?.split(',') ?? ['local', 'standard']) as Run['preset'][]
-  const sizes = (args[1]?.split(',') ?? ['10', '10000']).map(Number)
-  const channel = args[2] ?? 'mail'
-  for (const preset of presets) if (preset !== 'local' && preset !== 'standard') throw new Error(`presets: local or standard, not ${preset}`)
-  for (const orders of sizes) if (!Number.isSafeInteger(orders) || orders < 1) throw new Error(`sizes: positive whole numbers, not ${orders}`)
-  if (channel !== 'mail' && channel !== 'claim-only') throw new Error(`channel: mail or claim-only, not ${channel}`)
+  const { presets, sizes, channel } = benchArgs('failover', Args, args)
   for (const preset of presets) for (const orders of sizes) await one({ preset, orders, mail: channel === 'mail' })
 }

@@ -24,10 +24,12 @@
 // (≈3,300 requests/s sustained; at 100,000 this bench found ingress held to 333/s); the errors
 // line counts any and names the first.
 import { Agent, request } from 'node:http'
+import { z } from 'zod'
 import { AdapterClient, AdapterRequestError } from '../../adapters/generic/client.js'
 import { ADAPTER_SIGNATURE_HEADER, ADAPTER_TIMESTAMP_HEADER, type AdapterOrder, adapterSignature } from '../../protocol/index.js'
 import { allot, type Federation, startFederation, stopFederation } from '../integration/federation-env.js'
-import { logCount, machineLoad, metric, percentile, pidOf, procCpuSeconds, scrape, sleep } from './node-stats.js'
+import { benchArgs, positiveNumber } from './args.js'
+import { cpuMeter, logCount, machineLoad, metric, percentile, pidOf, scrape, sleep } from './node-stats.js'
 
 const IN_FLIGHT = 512
 const CONNECTIONS = IN_FLIGHT
@@ -123,12 +125,10 @@ function errorName(error: unknown): string {
 
 const us = (ms: number) => Math.round(ms * 1000)
 
+const Args = z.object({ rate: positiveNumber().default(2_000), seconds: positiveNumber().default(60), via: z.enum(['fetch', 'http']).default('fetch') })
+
 export async function run(args: string[]): Promise<void> {
-  const rate = Number(args[0] ?? 2_000)
-  const seconds = Number(args[1] ?? 60)
-  const via = args[2] ?? 'fetch'
-  if (!(rate > 0 && seconds > 0 && (via === 'fetch' || via === 'http')))
-    throw new Error('usage: npm run bench -- ingress [rate > 0] [seconds > 0] [fetch|http]')
+  const { rate, seconds, via } = benchArgs('ingress', Args, args)
   const total = Math.round(rate * seconds)
   const intervalMs = 1000 / rate
   const loadBefore = machineLoad() // before our processes start: the other work on this machine
@@ -162,9 +162,7 @@ export async function run(args: string[]): Promise<void> {
       warmUpErrors += settled.filter((r) => r.status === 'rejected').length
     }
 
-    const pids = Object.fromEntries(['A', 'B', 'C'].map((n) => [n, pidOf(cluster, n)]))
-    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, procCpuSeconds(pid)]))
-    const generatorCpuBefore = process.cpuUsage()
+    const meter = cpuMeter({ A: pidOf(cluster, 'A'), B: pidOf(cluster, 'B'), C: pidOf(cluster, 'C') })
     const serverBefore = await scrape(cluster, 'A')
 
     const latencyMs = new Float64Array(total).fill(NaN) // send → 2xx
@@ -231,9 +229,8 @@ export async function run(args: string[]): Promise<void> {
     while (inFlight > 0 && performance.now() < drainDeadline) await sleep(5)
     const stuck = inFlight
 
-    const generatorCpu = process.cpuUsage(generatorCpuBefore)
+    const { processes: cpu, self: generatorCpu } = meter()
     const cpuWindowS = (performance.now() - start) / 1000
-    const cpu = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, procCpuSeconds(pid) - (cpuBefore[n] as number)]))
     const serverAfter = await scrape(cluster, 'A')
     const serverCount = metric(serverAfter, `${SERVER_SECONDS}_count`, ROUTE) - metric(serverBefore, `${SERVER_SECONDS}_count`, ROUTE)
     const serverSum = metric(serverAfter, `${SERVER_SECONDS}_sum`, ROUTE) - metric(serverBefore, `${SERVER_SECONDS}_sum`, ROUTE)
@@ -272,8 +269,7 @@ export async function run(args: string[]): Promise<void> {
         `orders_per_entry=${feedEntries > 0 ? (serverCount / feedEntries).toFixed(2) : NaN} durable=synced_before_2xx`,
     )
     console.log(
-      `cpu_s A=${(cpu.A as number).toFixed(1)} B=${(cpu.B as number).toFixed(1)} C=${(cpu.C as number).toFixed(1)} ` +
-        `generator=${((generatorCpu.user + generatorCpu.system) / 1e6).toFixed(1)} over_s=${cpuWindowS.toFixed(1)}`,
+      `cpu_s A=${cpu.A.toFixed(1)} B=${cpu.B.toFixed(1)} C=${cpu.C.toFixed(1)} ` + `generator=${generatorCpu.toFixed(1)} over_s=${cpuWindowS.toFixed(1)}`,
     )
     // Per second of the timetable (by when a request was due): 2xx, errors, p99 send → 2xx in ms.
     const perSecond = Array.from({ length: Math.ceil(seconds) }, (_, sec) => {

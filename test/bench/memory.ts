@@ -12,10 +12,12 @@
 // after it is live objects only. It costs time and memory: off by default.
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { z } from 'zod'
 import type { AdapterOrder } from '../../protocol/index.js'
 import type { EscrowReply, HoldingView } from '../../node/core/api-schemas.js'
 import { waitFor } from '../integration/cluster.js'
 import { type Federation, SKU, partnersOf, startFederation, stopFederation } from '../integration/federation-env.js'
+import { benchArgs, wholeNumber } from './args.js'
 import { MB, machineLoad, metric, pidOf, procCpuSeconds, procMemory, scrape, sleep } from './node-stats.js'
 
 const ORDERS_PER_REQUEST = 1_000
@@ -129,10 +131,10 @@ async function heapSnapshot(f: Federation, name: string, dir: string): Promise<s
   return path
 }
 
+const Args = z.object({ orders: wholeNumber(0).default(1_000_000), keys: wholeNumber(0).default(100_000) })
+
 export async function run(args: string[]): Promise<void> {
-  const orders = Number(args[0] ?? 1_000_000)
-  const keys = Number(args[1] ?? 100_000)
-  if (!(orders >= 0 && keys >= 0)) throw new Error('usage: npm run bench -- memory [orders] [keys]')
+  const { orders, keys } = benchArgs('memory', Args, args)
   const snapshotDir = process.env.BENCH_HEAP_SNAPSHOT_DIR
   const savedNodeOptions = process.env.NODE_OPTIONS
   if (snapshotDir !== undefined) {

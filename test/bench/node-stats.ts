@@ -34,6 +34,22 @@ export function procCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND // utime, stime (fields 14, 15)
 }
 
+/**
+ * Starts metering CPU: the returned function gives the seconds each named process (by pid) and this
+ * process have used since. CPU says what a run costs whatever the cores: at N items/s the
+ * processes together need N × their sum per item of CPU each second.
+ */
+export function cpuMeter<K extends string>(pids: Record<K, number>): () => { processes: Record<K, number>; self: number } {
+  const entries = Object.entries(pids) as [K, number][]
+  const before = entries.map(([, pid]) => procCpuSeconds(pid))
+  const selfBefore = process.cpuUsage()
+  return () => {
+    const self = process.cpuUsage(selfBefore)
+    const processes = Object.fromEntries(entries.map(([name, pid], i) => [name, procCpuSeconds(pid) - (before[i] as number)])) as Record<K, number>
+    return { processes, self: (self.user + self.system) / 1e6 }
+  }
+}
+
 /** One node's /metrics as `name{labels}` → value (labels exactly as exported). */
 export async function scrape(cluster: Cluster, name: string): Promise<Map<string, number>> {
   const node = cluster.node(name)

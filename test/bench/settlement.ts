@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { z } from 'zod'
 import { Books } from '../../node/core/state/ledger.js'
 import { Federation } from '../../node/core/federation.js'
 import { FeedWriter } from '../../node/core/feed-writer.js'
@@ -17,12 +18,15 @@ import { LevelStore } from '../../node/store/level-store.js'
 import { cryptoRng } from '../../node/system.js'
 import { type Receipt, signDocument, termsHash, toBase64url } from '../../protocol/index.js'
 import { alice, bob, carol, sampleTerms, signedAgreement, T0 } from '../protocol/fixtures.js'
+import { benchArgs, wholeNumber } from './args.js'
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 const BATCH = 5_000
 
+const Args = z.object({ receipts: wholeNumber(1).default(1_000_000) })
+
 export async function run(args: string[]): Promise<void> {
-  const total = Number(args[0] ?? 1_000_000)
+  const { receipts: total } = benchArgs('settlement', Args, args)
   const dir = mkdtempSync(join(tmpdir(), 'standin-settle-'))
   let peakRss = process.memoryUsage().rss
   const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50)

@@ -6,9 +6,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { z } from 'zod'
 import { ClassicLevel } from 'classic-level'
 import { LevelStore } from '../../node/store/level-store.js'
 import { storeKeyFromSeed } from '../../node/store/sealed-values.js'
+import { benchArgs, wholeNumber } from './args.js'
 
 const BATCH = 100
 
@@ -92,9 +94,10 @@ async function measure(name: string, open: (dir: string) => Promise<Target>, row
   }
 }
 
+const Args = z.object({ rows: wholeNumber(BATCH).default(100_000) })
+
 export async function run(args: string[]): Promise<void> {
-  const rows = Number(args[0] ?? 100_000)
-  if (!Number.isSafeInteger(rows) || rows < BATCH) throw new Error(`rows must be an integer ≥ ${BATCH}`)
+  const { rows } = benchArgs('store', Args, args)
   await measure('plain', plain, rows)
   await measure('sealed', sealed, rows)
 }
