@@ -69,4 +69,45 @@ describe('Outbox', () => {
     expect(sent).toEqual(['o-1@example.com', 'o-2@example.com'])
     await store.close()
   })
+
+  it('mails the relay took while a delete is written share the next delete; a failed delete fails only its own callers', async () => {
+    const store = await LevelStore.openInMemory()
+    const rows = new OutboxRows(store)
+    const writes: number[] = []
+    let failNext = false
+    const counting = Object.create(store) as typeof store
+    counting.write = (ops, options) => {
+      writes.push(ops.length)
+      if (failNext) {
+        failNext = false
+        return Promise.reject(new Error('disk full'))
+      }
+      return store.write(ops, options)
+    }
+    const countingRows = new OutboxRows(counting)
+    const tx = new Tx()
+    for (let i = 0; i < 30; i++)
+      rows.queue(tx, { origin: alice.identity.id, order: `o-${i}`, to: `o-${i}@example.com`, locale: 'en', keys: ['KEY-1'], attempts: 0, nextAt: 0 })
+    await commit(store, tx)
+    const keys = (await rows.due(1_000, 10, 100)).map(([key]) => key)
+    expect(keys).toHaveLength(30)
+
+    // Twenty sent in one turn: one delete. Then one, whose delete starts at once, and two more
+    // while that is written: they wait for it, then share the next.
+    await Promise.all(keys.slice(0, 20).map((key) => countingRows.sent(key)))
+    expect(writes).toEqual([20])
+    const whileWriting = countingRows.sent(keys[20] as string)
+    await Promise.resolve() // its delete has started
+    const next = [21, 22].map((i) => countingRows.sent(keys[i] as string))
+    await Promise.all([whileWriting, ...next])
+    expect(writes).toEqual([20, 1, 2])
+    expect(await rows.due(1_000, 10, 100)).toHaveLength(7)
+
+    failNext = true
+    const failed = [23, 24].map((i) => countingRows.sent(keys[i] as string))
+    await expect(Promise.all(failed)).rejects.toThrow('disk full')
+    await countingRows.sent(keys[25] as string) // the next delete goes ahead
+    expect((await rows.due(1_000, 10, 100)).map(([key]) => key)).toEqual([23, 24, 26, 27, 28, 29].map((i) => keys[i]))
+    await store.close()
+  })
 })

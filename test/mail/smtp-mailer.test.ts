@@ -129,6 +129,14 @@ describe('createSmtpMailer', () => {
     const m = mailer(config(s.port), null, recordingLogger())
     await Promise.all([1, 2, 3, 4, 5].map((i) => m.send({ ...message(), to: `buyer${i}@example.com` })))
     expect(s.received.map((r) => r.to[0]).sort()).toEqual([1, 2, 3, 4, 5].map((i) => `buyer${i}@example.com`))
+    // Message-ID and boundaries come from our UUIDs (one draw each, not nodemailer's nine
+    // randomBytes calls): each message its own, the ID in the sender's domain.
+    const ids = s.received.map((r) => r.mail.messageId)
+    for (const id of ids) expect(id).toMatch(/^<[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}@moon\.example>$/)
+    const boundaries = s.received.map((r) => /boundary="?([^";\r\n]+)/.exec(r.raw)?.[1])
+    for (const boundary of boundaries) expect(boundary).toMatch(/-[0-9a-f]{32}-Part_/)
+    expect(new Set(ids).size).toBe(5)
+    expect(new Set(boundaries).size).toBe(5)
   })
 
   it('authenticates with the configured user and password', async () => {
