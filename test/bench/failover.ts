@@ -6,7 +6,10 @@
 // `npm run bench -- failover [presets] [sizes] [mail|claim-only]`: with `claim-only` the buyers
 // left no email, so the claim page is their only channel and no mail is sent; the CPU the
 // partners spend from the crash to the end (printed either way) is then the takeover's alone,
-// and the difference to a `mail` run what the mail costs them.
+// and the difference to a `mail` run what the mail costs them. Orders both partners delivered are
+// printed as the reports list them (`duplicates_seen`, each order at both partners) and as orders
+// (`orders_delivered_twice`); the keys consigned cover the orders exactly, so each such order
+// leaves another without a key (`orders_without_a_key`) although "all" keys were used.
 import { z } from 'zod'
 import type { AdapterOrder } from '../../protocol/index.js'
 import type { IncidentReport } from '../../node/core/api-schemas.js'
@@ -136,9 +139,15 @@ async function one({ preset, orders, mail }: Run): Promise<void> {
     )
     const takeoverAt = Math.min(...reports.flatMap((r) => r.timeline.filter((t) => t.what.startsWith('takeover')).map((t) => t.at)))
     const duplicates = reports.reduce((n, r) => n + r.duplicates.length, 0)
+    // Each partner's report lists an order both delivered, so the orders are counted once here.
+    // The keys consigned cover the orders exactly: an order delivered twice used a key another
+    // order then lacked, so "all" (every key used) left as many orders without a key.
+    const twice = new Set(reports.flatMap((r) => r.duplicates.map((d) => d.order))).size
+    const { orders: deliveries } = await delivered(f, aId)
     console.log(
       `failover preset=${preset} stranded=${orders} crash_to_first_key_ms=${firstAt - crashAt} crash_to_all_ms=${allAt - crashAt} ` +
-        `takeover_to_all_ms=${allAt - takeoverAt} crash_to_takeover_ms=${takeoverAt - crashAt} crash_to_all_mail_ms=${mailFigure(mailsAt, crashAt)} duplicates_seen=${duplicates}`,
+        `takeover_to_all_ms=${allAt - takeoverAt} crash_to_takeover_ms=${takeoverAt - crashAt} crash_to_all_mail_ms=${mailFigure(mailsAt, crashAt)} duplicates_seen=${duplicates} ` +
+        `orders_delivered_twice=${twice} orders_without_a_key=${orders - (deliveries - twice)}`,
     )
   } finally {
     await stopFederation(f)
