@@ -183,7 +183,8 @@ export function incidents(p: Parts): IncidentReport[] {
 
 /**
  * What partners sent that we refused (kept per partner up to a limit), and the receipts we hold
- * until their epoch's authority is known: evidence for the operator, oldest first.
+ * until what they wait for is known (their epoch's authority, the order, the keys): evidence for
+ * the operator, oldest first.
  */
 export async function refusals(p: Parts): Promise<RefusalView[]> {
   const refused = (await p.state.refusals.list()).map((r) => ({ ...r, held: false }))

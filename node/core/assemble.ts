@@ -264,7 +264,7 @@ export function assemble(o: EngineOptions): EngineParts {
     everyMs: o.drillEveryMs ?? null,
   })
   // Revocations first: they fix who our partners are before any part reads the list.
-  const lifecycle: Startable[] = [revocations, writer, rejoin, state, replication, failover, incidents, background, fulfilment, drills]
+  const lifecycle: Startable[] = [revocations, writer, rejoin, state, replication, failover, incidents, background, receipts, fulfilment, drills]
   return {
     o,
     federation,

@@ -7,14 +7,15 @@
 import { hashOf, type Receipt, type ReceiptRef, type ShopId } from '../../protocol/index.js'
 import type { Background } from './background.js'
 import type { EventSink } from './events.js'
+import type { Startable } from './lifecycle.js'
 import type { Logger, Clock } from './ports.js'
-import { KEYS_NOT_SEEN, type ReceiptGuard } from './receipt-guard.js'
+import { KEYS_NOT_SEEN, ORDER_NOT_SEEN, type ReceiptGuard } from './receipt-guard.js'
 import { ConflictingReceiptError } from './state/ledger.js'
 import type { State } from './state/index.js'
 import type { HeldReceipt } from './state/receipts.js'
 import { Tx } from './state/tx.js'
 
-export class PartnerReceipts {
+export class PartnerReceipts implements Startable {
   /** Held receipts are judged again one batch at a time, so none is applied twice. */
   private rejudging: Promise<void> = Promise.resolve()
 
@@ -192,6 +193,22 @@ export class PartnerReceipts {
     })
   }
 
+  /**
+   * At start: receipts held for an order or keys that arrived before a crash cut their judging
+   * short are judged again (nothing else would: the records they waited for are stored).
+   */
+  start(): void {
+    for (const origin of this.deps.state.receipts.heldOrigins())
+      this.deps.background.run('receipts.rejudge', () => this.rejudge(origin, (h) => h.reason === ORDER_NOT_SEEN || h.reason.startsWith(KEYS_NOT_SEEN)))
+  }
+
+  /** Orders of `origin` were escrowed here: receipts held for want of them are judged again. */
+  ordersKnown(origin: ShopId, orders: readonly string[]): void {
+    const waited = new Set(this.deps.state.receipts.heldAmong(origin, orders))
+    if (waited.size === 0) return
+    this.deps.background.run('receipts.rejudge', () => this.rejudge(origin, (h) => waited.has(h.receipt.order)))
+  }
+
   /** A co-partner's keys of `origin` became known: receipts held for want of them are judged again. */
   keysKnown(origin: ShopId): void {
     this.deps.background.run('receipts.rejudge', () => this.rejudge(origin, (h) => h.reason.startsWith(KEYS_NOT_SEEN)))
@@ -228,7 +245,10 @@ export class PartnerReceipts {
       )
     for (const h of held) {
       const verdict = await this.deps.guard.judge(tx, h.fulfiller, h.receipt, h.heldAt)
-      if (verdict.kind === 'hold') continue
+      if (verdict.kind === 'hold') {
+        this.deps.state.receipts.heldFor(tx, h, verdict.reason)
+        continue
+      }
       this.deps.state.receipts.release(tx, h)
       if (verdict.kind === 'take') {
         await this.apply(tx, h.fulfiller, h.receipt, h.hash, verdict)

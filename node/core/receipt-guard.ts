@@ -2,9 +2,10 @@
 // (docs/design.md §2, invariants 1, 3, 6 and 8). A receipt is only its fulfiller's signed word; it is taken
 // only under an authority this node adopted for the receipt's epoch (state/authorities.ts):
 //  - hold: no authority for its epoch yet, or it is dated before the authority we know began
-//    (written before any takeover: "fees for nothing"). Nothing changes; it is judged again when
-//    the epoch is adopted, or an authority for it that began earlier reaches us, or the origin
-//    acknowledges it.
+//    (written before any takeover: "fees for nothing"); at a co-partner also when the order's or
+//    the keys' records have not reached us yet. Nothing changes; it is judged again when the
+//    epoch is adopted, or an authority for it that began earlier reaches us, or the records it
+//    waits for arrive, or the origin acknowledges it.
 //  - refuse: dated in the future; at the origin also whatever does not match what it escrowed and
 //    consigned (order, sku, quantity, amount; keys consigned to this fulfiller and unused; one
 //    receipt per fulfiller and order); at a co-partner, a fulfiller never consigned keys of the
@@ -27,6 +28,8 @@ import { HOUR_MS } from './limits.js'
 
 /** The reason a co-partner holds a receipt whose keys' consignment has not reached it yet. */
 export const KEYS_NOT_SEEN = 'names keys we have not seen consigned'
+/** The reason a co-partner holds a receipt for an order whose escrow record has not reached it yet. */
+export const ORDER_NOT_SEEN = 'names an order we have not seen escrowed'
 
 export type ReceiptVerdict =
   | {
@@ -121,6 +124,10 @@ export class ReceiptGuard {
    * partner's bogus receipt would mark an order delivered here, and we would never serve it.
    */
   private async judgeAtCoPartner(tx: Tx, fulfiller: ShopId, receipt: Receipt, row: OrderRow | undefined, acked: boolean): Promise<ReceiptVerdict> {
+    // Taken now, the receipt would leave no mark on the order: its escrow record, arriving next,
+    // would make it pending here, and we would deliver it a second time (issue 22: 241 of 4,600
+    // orders at a co-partner whose copy of the origin's feed lagged).
+    if (!row) return { kind: 'hold', reason: ORDER_NOT_SEEN }
     const staged = this.stagedOf(tx)
     const found = await this.deps.state.keys.peerKeys(receipt.origin, receipt.keyIds, tx)
     if (!acked) {

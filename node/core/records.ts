@@ -42,7 +42,11 @@ export function recordApplier(deps: RecordDeps): RecordApplier {
       // Orders escrowed while we deliver for their origin are stranded too: plan them once stored.
       // Whether a takeover runs is decided after the commit, not now: one may start in between.
       const escrowed = run.flatMap((r) => (r.type === 'order.escrowed' ? [r.order] : []))
-      if (escrowed.length > 0) tx.afterCommit(() => deps.fulfilment.planEscrowedLater(author, escrowed))
+      if (escrowed.length > 0)
+        tx.afterCommit(() => {
+          deps.receipts.ordersKnown(author, escrowed)
+          deps.fulfilment.planEscrowedLater(author, escrowed)
+        })
       run = []
     }
     for (const record of records) {

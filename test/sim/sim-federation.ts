@@ -149,9 +149,9 @@ export class SimFederation {
    * When set, every store call first waits this many virtual ms, like a disk: work that reads
    * across several calls (a scan, a read then a write) spans other events (messages arriving,
    * timers), so races between stored rows and in-memory state show. Off by default: seeds
-   * recorded before issue 17 replay as they did.
+   * recorded before issue 17 replay as they did. Given the shop's name, so one shop can be slower.
    */
-  storeLatencyMs: (() => number) | null = null
+  storeLatencyMs: ((shop: string) => number) | null = null
 
   /** True while runUntil moves the clock: only then can a wait on it end. */
   private running = false
@@ -161,10 +161,10 @@ export class SimFederation {
    * makes between runUntil()s (an order, a consignment) and awaits itself do not wait: nothing
    * would move the clock for them.
    */
-  private storeWait(): Promise<void> | null {
+  private storeWait(shop: string): Promise<void> | null {
     if (!this.storeLatencyMs) return null
     if (!this.running) return Promise.resolve()
-    const ms = this.storeLatencyMs()
+    const ms = this.storeLatencyMs(shop)
     return ms <= 0 ? Promise.resolve() : new Promise<void>((resolve) => this.clock.setTimer(ms, resolve))
   }
   /** Per shop: what its store durably holds (survives crashes, like the store itself). */
@@ -185,7 +185,7 @@ export class SimFederation {
     const view = new CrashableStore(
       s.store,
       (ops) => (shadow as StoreShadow).apply(ops),
-      () => this.storeWait(),
+      () => this.storeWait(s.name),
     )
     this.views.set(s.name, view)
     return new Engine({

@@ -1,8 +1,9 @@
 // Receipts for orders, ours and partners': the one module that reads and writes `receipts`
 // (origin!order!fulfiller, applied) and `held` (the same key: a partner's receipt for an epoch we
-// hold no authority for yet). A held receipt changes nothing; it is judged again when its epoch is
-// adopted or the origin acknowledges it, and shown to the operator meanwhile. Held receipts are
-// bounded per fulfiller (a partner can write any number of them).
+// hold no authority for yet, or for an order or keys whose records have not reached us). A held
+// receipt changes nothing; it is judged again when what it waits for arrives or the origin
+// acknowledges it, and shown to the operator meanwhile. Held receipts are bounded per fulfiller (a
+// partner can write any number of them).
 import { z } from 'zod'
 import { DisputeReason, Hash, Receipt, Seq, type ShopId, ShopId as ShopIdSchema, Text, TimeMs } from '../../../protocol/index.js'
 import type { Store } from '../ports.js'
@@ -36,6 +37,8 @@ export type HeldReceipt = z.infer<typeof HeldReceipt>
 
 export class Receipts {
   private readonly heldCount = new Map<ShopId, number>()
+  /** origin → order → receipts held for it: arriving orders look here, not in the store. */
+  private readonly heldOrders = new Map<ShopId, Map<string, number>>()
 
   constructor(private readonly store: Store) {}
 
@@ -43,7 +46,29 @@ export class Receipts {
     for await (const [key, value] of this.store.range('held', {})) {
       const held = parseRow(HeldReceipt, 'held', key, value)
       this.heldCount.set(held.fulfiller, (this.heldCount.get(held.fulfiller) ?? 0) + 1)
+      this.countHeldOrder(held, 1)
     }
+  }
+
+  private countHeldOrder(held: HeldReceipt, delta: 1 | -1): void {
+    const { origin, order } = held.receipt
+    let orders = this.heldOrders.get(origin)
+    if (!orders) this.heldOrders.set(origin, (orders = new Map()))
+    const n = (orders.get(order) ?? 0) + delta
+    if (n > 0) orders.set(order, n)
+    else orders.delete(order)
+    if (orders.size === 0) this.heldOrders.delete(origin)
+  }
+
+  /** Which of `origin`'s `orders` have receipts held here (in memory: no store read). */
+  heldAmong(origin: ShopId, orders: readonly string[]): string[] {
+    const held = this.heldOrders.get(origin)
+    return held ? orders.filter((order) => held.has(order)) : []
+  }
+
+  /** Origins some held receipt is about. */
+  heldOrigins(): ShopId[] {
+    return [...this.heldOrders.keys()]
   }
 
   async get(origin: ShopId, order: string, fulfiller: ShopId, tx?: Tx): Promise<ReceiptRow | undefined> {
@@ -93,8 +118,17 @@ export class Receipts {
     const n = this.heldBy(held.fulfiller)
     if (n >= MAX_HELD_RECEIPTS_PER_PEER) return false
     tx.put('held', key, held)
-    tx.afterCommit(() => this.heldCount.set(held.fulfiller, this.heldBy(held.fulfiller) + 1))
+    tx.afterCommit(() => {
+      this.heldCount.set(held.fulfiller, this.heldBy(held.fulfiller) + 1)
+      this.countHeldOrder(held, 1)
+    })
     return true
+  }
+
+  /** Judged again and still held, now for another reason (the operator sees the one that holds it). */
+  heldFor(tx: Tx, held: HeldReceipt, reason: string): void {
+    if (held.reason === reason) return
+    tx.put('held', receiptKey(held.receipt.origin, held.receipt.order, held.fulfiller), { ...held, reason } satisfies HeldReceipt)
   }
 
   /** Held receipts for `origin`'s orders (optionally of one fulfiller and order). */
@@ -138,6 +172,9 @@ export class Receipts {
     const key = receiptKey(held.receipt.origin, held.receipt.order, held.fulfiller)
     if (tx.seen('held', key) === null) return
     tx.del('held', key)
-    tx.afterCommit(() => this.heldCount.set(held.fulfiller, Math.max(0, this.heldBy(held.fulfiller) - 1)))
+    tx.afterCommit(() => {
+      this.heldCount.set(held.fulfiller, Math.max(0, this.heldBy(held.fulfiller) - 1))
+      this.countHeldOrder(held, -1)
+    })
   }
 }
