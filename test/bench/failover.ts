@@ -24,19 +24,31 @@ interface Run {
   mail: boolean
 }
 
+/** B's and C's incident reports about A. */
+async function reportsOnA(f: Federation, aId: string): Promise<Map<string, IncidentReport[]>> {
+  const byPartner = new Map<string, IncidentReport[]>()
+  for (const name of ['B', 'C']) {
+    const { incidents } = await f.cluster.admin<{ incidents: IncidentReport[] }>(name, '/v1/admin/incidents')
+    byPartner.set(
+      name,
+      incidents.filter((r) => r.origin === aId),
+    )
+  }
+  return byPartner
+}
+
 /**
  * A's orders B and C delivered themselves (each partner's incident report counts its own
  * deliveries), and when the last of them was. Not the escrow view's `delivered`: each partner's
  * count there includes the other's receipts once they arrive, so summing them (as before
  * issue 22) said "all" with about half done.
  */
-async function delivered(f: Federation, aId: string): Promise<{ orders: number; lastAt: number }> {
+function delivered(f: Federation, reports: Map<string, IncidentReport[]>): { orders: number; lastAt: number } {
   let orders = 0
   let lastAt = 0
-  for (const name of ['B', 'C']) {
+  for (const [name, incidents] of reports) {
     const me = f.cluster.node(name).id
-    const { incidents } = await f.cluster.admin<{ incidents: IncidentReport[] }>(name, '/v1/admin/incidents')
-    for (const report of incidents.filter((r) => r.origin === aId)) {
+    for (const report of incidents) {
       const own = report.fulfillers[me]
       orders += own?.orders ?? 0
       lastAt = Math.max(lastAt, own?.lastAt ?? 0)
@@ -108,11 +120,12 @@ async function one({ preset, orders, mail }: Run): Promise<void> {
     await f.cluster.kill('A', 'SIGKILL')
     const crashAt = Date.now()
     let firstAt = 0
-    await waitFor('the first stranded key', async () => ((await delivered(f, aId)).orders > 0 ? (firstAt = Date.now()) : undefined), 120_000, 20)
+    const deliveredNow = async () => delivered(f, await reportsOnA(f, aId))
+    await waitFor('the first stranded key', async () => ((await deliveredNow()).orders > 0 ? (firstAt = Date.now()) : undefined), 120_000, 20)
     const allAt = await waitFor(
       'every stranded key',
       async () => {
-        const { orders: done, lastAt } = await delivered(f, aId)
+        const { orders: done, lastAt } = await deliveredNow()
         return done >= orders ? lastAt : undefined
       },
       300_000,
@@ -134,16 +147,15 @@ async function one({ preset, orders, mail }: Run): Promise<void> {
         `cpu_ms_per_order B+C=${ms(partner.B + partner.C)} bench_and_sink=${ms(benchSeconds)}`,
     )
     if (mail) reportMail(f, orders, crashAt, mailsAt ?? null)
-    const reports = (await Promise.all(['B', 'C'].map((n) => f.cluster.admin<{ incidents: IncidentReport[] }>(n, '/v1/admin/incidents')))).flatMap(
-      (r) => r.incidents,
-    )
+    const byPartner = await reportsOnA(f, aId)
+    const reports = [...byPartner.values()].flat()
     const takeoverAt = Math.min(...reports.flatMap((r) => r.timeline.filter((t) => t.what.startsWith('takeover')).map((t) => t.at)))
     const duplicates = reports.reduce((n, r) => n + r.duplicates.length, 0)
     // Each partner's report lists an order both delivered, so the orders are counted once here.
     // The keys consigned cover the orders exactly: an order delivered twice used a key another
     // order then lacked, so "all" (every key used) left as many orders without a key.
     const twice = new Set(reports.flatMap((r) => r.duplicates.map((d) => d.order))).size
-    const { orders: deliveries } = await delivered(f, aId)
+    const { orders: deliveries } = delivered(f, byPartner)
     console.log(
       `failover preset=${preset} stranded=${orders} crash_to_first_key_ms=${firstAt - crashAt} crash_to_all_ms=${allAt - crashAt} ` +
         `takeover_to_all_ms=${allAt - takeoverAt} crash_to_takeover_ms=${takeoverAt - crashAt} crash_to_all_mail_ms=${mailFigure(mailsAt, crashAt)} duplicates_seen=${duplicates} ` +

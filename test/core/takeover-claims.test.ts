@@ -95,9 +95,11 @@ describe('claims in a takeover', () => {
     const SPARE = 40
     sim = await SimFederation.create({ seed: 'claims-spare', shops: 3, stockPerShop: ORDERS + 100, signatures: 'simulated' })
     const [a, b, c] = ['A', 'B', 'C'].map((n) => (sim as SimFederation).shop(n)) as [SimShop, SimShop, SimShop]
-    // All paid before the outage, one a millisecond: O-0 is the oldest.
-    const orders = Array.from({ length: ORDERS }, (_, i) => ({ ...simOrder(sim!.prng, i), paidAt: SIM_START_MS - ORDERS + i }))
-    const firstIsB = orders.filter((o) => rankPartners(a.identity.id, o.order, [b.identity.id, c.identity.id])[0] === b.identity.id)
+    // All paid before the outage, a hundred in each millisecond (as a bench or a busy shop pays
+    // them): the order id breaks the ties, O-0 first.
+    const orders = Array.from({ length: ORDERS }, (_, i) => ({ ...simOrder(sim!.prng, i), paidAt: SIM_START_MS - ORDERS + Math.floor(i / 100) }))
+    const byAge = (x: { order: string; paidAt: number }, y: { order: string; paidAt: number }) => x.paidAt - y.paidAt || (x.order < y.order ? -1 : 1)
+    const firstIsB = orders.filter((o) => rankPartners(a.identity.id, o.order, [b.identity.id, c.identity.id])[0] === b.identity.id).sort(byAge)
     expect(firstIsB.length).toBeGreaterThan(MAX_ORDERS_CLAIMED_AHEAD + SPARE) // B claims them in several steps
     await sim.runUntil(600)
     await a.engine.consign(b.identity.id, 'card-100', firstIsB.length - SPARE)
