@@ -5,10 +5,10 @@
 //    waited 95 s behind 4,947 delivered ones in `npm run bench -- failover local 10000`);
 //  - orders claimed and not yet reserved count against the terms' limits (a limit between one
 //    batch and MAX_ORDERS_CLAIMED_AHEAD was overrun by the claims of the steps before it);
-//  - a partner stepping in for a better-ranked one takes its newest orders, the ones that partner
-//    reaches last, and a claim by a lower-ranked partner holds an order we have not claimed for
-//    stepInHoldMs (issue 22: 49–55 of 10,000 orders were delivered twice in `npm run bench --
-//    failover local 10000`, as many others got no key).
+//  - each rank gets its own turn after the grace, and a partner stepping in for a better-ranked
+//    one takes its newest orders, the ones that partner reaches last (D108; issue 22: 49–55 of
+//    10,000 orders were delivered twice in `npm run bench -- failover local 10000`, as many
+//    others got no key).
 import { afterEach, describe, expect, it } from 'vitest'
 import { rankPartners, type Terms } from '../../protocol/index.js'
 import { MAX_ORDERS_CLAIMED_AHEAD, MAX_ORDERS_PER_FULFIL_BATCH } from '../../node/core/limits.js'
